@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/net/migtcp (the sockets of this node) and /proc/net/migtcp_stats
+ * (its counters, one "Name value" pair a line).
+ */
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <net/inet_sock.h>
+#include <net/ip.h>
+#include <net/tcp_states.h>
+
+#include "migtcp.h"
+
+static const char * const migtcp_mib_names[__MIGTCP_MIB_MAX] = {
+	[MIGTCP_MIB_INSEGS]		= "InSegs",
+	[MIGTCP_MIB_INHDRERRORS]	= "InHdrErrors",
+	[MIGTCP_MIB_INCSUMERRORS]	= "InCsumErrors",
+	[MIGTCP_MIB_INBADVERSION]	= "InBadVersion",
+	[MIGTCP_MIB_INADDRERRORS]	= "InAddrErrors",
+	[MIGTCP_MIB_INNOSOCKET]		= "InNoSocket",
+};
+
+/* Connection states use TCP's numbering, as MPTCP's do. */
+static const char * const migtcp_state_names[TCP_MAX_STATES] = {
+	[TCP_ESTABLISHED]	= "ESTABLISHED",
+	[TCP_SYN_SENT]		= "SYN_SENT",
+	[TCP_SYN_RECV]		= "SYN_RECV",
+	[TCP_FIN_WAIT1]		= "FIN_WAIT1",
+	[TCP_FIN_WAIT2]		= "FIN_WAIT2",
+	[TCP_TIME_WAIT]		= "TIME_WAIT",
+	[TCP_CLOSE]		= "CLOSE",
+	[TCP_CLOSE_WAIT]	= "CLOSE_WAIT",
+	[TCP_LAST_ACK]		= "LAST_ACK",
+	[TCP_LISTEN]		= "LISTEN",
+	[TCP_CLOSING]		= "CLOSING",
+	[TCP_NEW_SYN_RECV]	= "NEW_SYN_RECV",
+};
+
+static int migtcp_stats_show(struct seq_file *seq, void *v)
+{
+	struct migtcp_net *mn = migtcp_pernet(seq_file_single_net(seq));
+	int i;
+
+	for (i = 0; i < __MIGTCP_MIB_MAX; i++)
+		seq_printf(seq, "%s %lu\n", migtcp_mib_names[i],
+			   snmp_fold_field(mn->mib, i));
+	return 0;
+}
+
+static void *migtcp_sockets_start(struct seq_file *seq, loff_t *pos)
+{
+	struct migtcp_net *mn = migtcp_pernet(seq_file_net(seq));
+
+	spin_lock_bh(&mn->sockets_lock);
+	return seq_hlist_start_head(&mn->sockets, *pos);
+}
+
+static void *migtcp_sockets_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	struct migtcp_net *mn = migtcp_pernet(seq_file_net(seq));
+
+	return seq_hlist_next(v, &mn->sockets, pos);
+}
+
+static void migtcp_sockets_stop(struct seq_file *seq, void *v)
+{
+	struct migtcp_net *mn = migtcp_pernet(seq_file_net(seq));
+
+	spin_unlock_bh(&mn->sockets_lock);
+}
+
+static int migtcp_sockets_show(struct seq_file *seq, void *v)
+{
+	const struct migtcp_sock *msk;
+	struct sock *sk;
+	int state;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(seq, "  sl local            remote           state        tx_queue rx_queue   uid    inode\n");
+		return 0;
+	}
+
+	msk = hlist_entry(v, struct migtcp_sock, net_node);
+	sk = (struct sock *)&msk->sk;
+	state = inet_sk_state_load(sk);
+	/* Index 0 is the header line. */
+	seq_printf(seq, "%4lld: %u:%u %u:%u %-12s %8d %8d %5u %8lu\n",
+		   (long long)seq->index - 1,
+		   msk->local_node, msk->local_port,
+		   msk->remote_node, msk->remote_port,
+		   state < TCP_MAX_STATES && migtcp_state_names[state] ?
+		   migtcp_state_names[state] : "UNKNOWN",
+		   READ_ONCE(sk->sk_wmem_queued), sk_rmem_alloc_get(sk),
+		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(sk)),
+		   sock_i_ino(sk));
+	return 0;
+}
+
+static const struct seq_operations migtcp_sockets_seq_ops = {
+	.start	= migtcp_sockets_start,
+	.next	= migtcp_sockets_next,
+	.stop	= migtcp_sockets_stop,
+	.show	= migtcp_sockets_show,
+};
+
+int migtcp_proc_init_net(struct net *net)
+{
+	if (!proc_create_net("migtcp", 0444, net->proc_net,
+			     &migtcp_sockets_seq_ops,
+			     sizeof(struct seq_net_private)))
+		return -ENOMEM;
+	if (!proc_create_net_single("migtcp_stats", 0444, net->proc_net,
+				    migtcp_stats_show, NULL)) {
+		remove_proc_entry("migtcp", net->proc_net);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void migtcp_proc_exit_net(struct net *net)
+{
+	remove_proc_entry("migtcp_stats", net->proc_net);
+	remove_proc_entry("migtcp", net->proc_net);
+}
