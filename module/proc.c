@@ -48,6 +48,7 @@ static int migtcp_stats_show(struct seq_file *seq, void *v)
 }
 
 static void *migtcp_sockets_start(struct seq_file *seq, loff_t *pos)
+	__acquires(sockets_lock)
 {
 	struct migtcp_net *mn = migtcp_pernet(seq_file_net(seq));
 
@@ -63,6 +64,7 @@ static void *migtcp_sockets_next(struct seq_file *seq, void *v, loff_t *pos)
 }
 
 static void migtcp_sockets_stop(struct seq_file *seq, void *v)
+	__releases(sockets_lock)
 {
 	struct migtcp_net *mn = migtcp_pernet(seq_file_net(seq));
 

@@ -70,8 +70,13 @@ static int migtcp_getsockopt(struct socket *sock, int level, int optname,
 	return -ENOPROTOOPT;
 }
 
-/* .family is filled in from the module parameter before registration. */
-static struct proto_ops migtcp_stream_ops __ro_after_init = {
+/*
+ * The core reads proto_ops.family only to recognise AF_UNIX; the family
+ * that sockets are created in is the one registered, from the "family"
+ * parameter.
+ */
+static const struct proto_ops migtcp_stream_ops = {
+	.family		= PF_MIGTCP,
 	.owner		= THIS_MODULE,
 	.release	= migtcp_release,
 	.bind		= sock_no_bind,
@@ -124,7 +129,6 @@ int migtcp_socket_register(void)
 {
 	int err;
 
-	migtcp_stream_ops.family = migtcp_family;
 	migtcp_family_ops.family = migtcp_family;
 
 	err = sock_register(&migtcp_family_ops);

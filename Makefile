@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# migtcp top-level build.  Everything built or downloaded goes to build/.
+#
+#   make          module (W=1) and userspace
+#   make deps     install the Debian packages the project needs
+#   make check    build, boot Debian's kernel in QEMU, run the selftests
+#   make lint     checkpatch --strict and sparse over the module
+#   make clean    remove build/ outputs (keeps the downloaded kernel)
+
+TOP	:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD	:= $(TOP)/build
+KVER	?= $(shell $(TOP)/tools/kernel-abi)
+KDIR	?= /usr/src/linux-headers-$(KVER)
+KOUT	:= $(BUILD)/kbuild
+KSRC	:= $(BUILD)/ksrc
+KSRC_TAR := /usr/src/linux-source-6.1.tar.xz
+
+# Debian's header packages carry no vmlinux, so no BTF can be generated
+# for the module; turn it off rather than print a notice in every build.
+KBUILD	:= $(MAKE) -C $(KDIR) M=$(KOUT) W=1 CONFIG_DEBUG_INFO_BTF_MODULES=
+
+export TOP BUILD KSRC
+
+.PHONY: all module userspace selftests deps check lint clean
+
+all: module userspace selftests
+
+deps:
+	@$(TOP)/tools/deps
+
+# Kbuild writes its objects beside the sources it compiles, so it compiles
+# a mirror of symbolic links under build/ and the source tree stays clean.
+module:
+	@test -d $(KDIR) || { echo "make: no kernel headers in $(KDIR): run 'make deps' or set KDIR="; exit 1; }
+	@mkdir -p $(KOUT)/module
+	@find $(KOUT)/module -xtype l -delete
+	@ln -sf $(TOP)/Kbuild $(KOUT)/Kbuild
+	@ln -sfn $(TOP)/include $(KOUT)/include
+	@for f in $(TOP)/module/*.[ch]; do ln -sf $$f $(KOUT)/module/; done
+	+$(KBUILD) modules
+
+# Test and lint tools that come with Debian's kernel source, extracted at
+# build time and never committed.
+KSRC_FILES := tools/testing/selftests/kselftest_harness.h \
+	      tools/testing/selftests/kselftest.h \
+	      scripts/checkpatch.pl scripts/spelling.txt \
+	      scripts/const_structs.checkpatch
+
+$(KSRC)/.extracted: $(KSRC_TAR)
+	@test -f $(KSRC_TAR) || { echo "make: $(KSRC_TAR) is missing: run 'make deps'"; exit 1; }
+	@echo "  EXTRACT kselftest harness and checkpatch from $(notdir $(KSRC_TAR))"
+	@rm -rf $(KSRC) && mkdir -p $(KSRC)
+	@tar -xJf $(KSRC_TAR) -C $(KSRC) --strip-components=1 \
+		$(addprefix linux-source-6.1/,$(KSRC_FILES))
+	@touch $@
+
+userspace:
+	+$(MAKE) -C $(TOP)/userspace
+
+selftests: userspace $(KSRC)/.extracted
+	+$(MAKE) -C $(TOP)/selftests
+
+check:
+	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
+	+$(MAKE) all
+	@$(TOP)/tools/check
+
+LINT_FILES := $(wildcard $(TOP)/module/*.[ch]) $(TOP)/include/uapi/linux/migtcp.h
+
+lint: module $(KSRC)/.extracted
+	perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --quiet \
+		--show-types -f $(LINT_FILES)
+	@echo "  SPARSE  module"
+	@+$(KBUILD) C=2 CHECK=sparse modules 2>&1 | tee $(BUILD)/sparse.log | \
+		grep -v -e '^make' -e '^  [A-Z]' || true
+	@! grep -q -e 'warning:' -e 'error:' $(BUILD)/sparse.log
+	@echo "  LINT    clean"
+
+clean:
+	rm -rf $(KOUT) $(BUILD)/userspace $(BUILD)/selftests $(BUILD)/check

@@ -1,0 +1,28 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# What "make check" runs inside the test VM: load the freshly built
+# module, run every selftest, unload the module (which also proves that
+# no socket or slab object was leaked).  Usage: vm_check.sh OUTDIR KO
+set -u
+
+out=$1
+ko=$2
+export MIGTCP_KO=$ko
+
+# Networking tools and CRIU in the tests expect a working loopback.
+ip link set lo up
+
+if ! insmod "$ko"; then
+	echo "Bail out! cannot load $ko"
+	exit 1
+fi
+
+make -s --no-print-directory -C selftests run_tests | tee "$out/selftests.tap"
+rc=${PIPESTATUS[0]}
+
+if ! rmmod migtcp; then
+	echo "# vm_check: cannot unload migtcp at the end of the run"
+	rc=1
+fi
+exit "$rc"
