@@ -82,4 +82,93 @@ struct migtcphdr {
 #define MIGTCP_F_ECE		0x0040
 #define MIGTCP_F_CWR		0x0080
 
+/*
+ * Counters of a node (network namespace), as listed by
+ * /proc/net/migtcp_stats (same names, same order) and by
+ * MIGTCP_CMD_STATS_GET, where counter N is attribute N + 1 of the
+ * MIGTCP_A_STATS nest.
+ */
+enum migtcp_stat {
+	MIGTCP_STAT_IN_SEGS,		/* InSegs: intact segments received */
+	MIGTCP_STAT_IN_HDR_ERRORS,	/* InHdrErrors: truncated, bad doff */
+	MIGTCP_STAT_IN_CSUM_ERRORS,	/* InCsumErrors */
+	MIGTCP_STAT_IN_BAD_VERSION,	/* InBadVersion */
+	MIGTCP_STAT_IN_ADDR_ERRORS,	/* InAddrErrors: not unicast to us */
+	MIGTCP_STAT_IN_NO_SOCKET,	/* InNoSocket: no endpoint takes it */
+	MIGTCP_STAT_IN_WRONG_NODE,	/* InWrongNode: not for this node id */
+	__MIGTCP_STAT_MAX
+};
+
+/*
+ * Generic netlink family "migtcp": node identity, peer table, sockets and
+ * counters of the caller's network namespace (one namespace = one node).
+ * Changes need CAP_NET_ADMIN in the user namespace owning the network
+ * namespace; reading is open to everyone.  The cluster key is write-only.
+ */
+#define MIGTCP_GENL_NAME		"migtcp"
+#define MIGTCP_GENL_VERSION		1
+#define MIGTCP_GENL_MCGRP_CONFIG	"config"
+
+#define MIGTCP_KEY_LEN			32
+
+enum migtcp_cmd {
+	MIGTCP_CMD_UNSPEC,
+	MIGTCP_CMD_NODE_GET,	/* this node's identity, never the key */
+	MIGTCP_CMD_NODE_SET,	/* admin: id, addresses, key, port range;
+				 * also the notification of a change
+				 */
+	MIGTCP_CMD_PEER_GET,	/* one peer (MIGTCP_PEER_A_ID) or dump all */
+	MIGTCP_CMD_PEER_NEW,	/* admin: add; EEXIST if the id is known */
+	MIGTCP_CMD_PEER_SET,	/* admin: replace; ENOENT if unknown */
+	MIGTCP_CMD_PEER_DEL,	/* admin: delete; ENOENT if unknown */
+	MIGTCP_CMD_SOCK_GET,	/* dump the sockets of this node */
+	MIGTCP_CMD_STATS_GET,	/* this node's counters */
+	__MIGTCP_CMD_MAX
+};
+#define MIGTCP_CMD_MAX (__MIGTCP_CMD_MAX - 1)
+
+enum migtcp_attr {
+	MIGTCP_A_UNSPEC,
+	MIGTCP_A_PAD,
+	MIGTCP_A_NODE_ID,		/* u32, not 0 */
+	MIGTCP_A_NODE_ADDR_IN,		/* 4 bytes: IPv4 underlay address */
+	MIGTCP_A_NODE_ADDR_IN6,		/* 16 bytes: IPv6 (reserved) */
+	MIGTCP_A_NODE_KEY,		/* MIGTCP_KEY_LEN bytes, write-only */
+	MIGTCP_A_NODE_KEY_SET,		/* u8: 1 if a cluster key is set */
+	MIGTCP_A_NODE_PORT_MIN,		/* u16: ephemeral port range */
+	MIGTCP_A_NODE_PORT_MAX,		/* u16 */
+	MIGTCP_A_PEER,			/* nest: enum migtcp_peer_attr */
+	MIGTCP_A_SOCK,			/* nest: enum migtcp_sock_attr */
+	MIGTCP_A_STATS,			/* nest: u64 counter N as type N + 1 */
+	MIGTCP_A_PEER_COUNT,		/* u32: peers in the table */
+	MIGTCP_A_PEER_MAX,		/* u32: size limit (max_peers) */
+	__MIGTCP_A_MAX
+};
+#define MIGTCP_A_MAX (__MIGTCP_A_MAX - 1)
+
+enum migtcp_peer_attr {
+	MIGTCP_PEER_A_UNSPEC,
+	MIGTCP_PEER_A_ID,		/* u32 node id, not 0 */
+	MIGTCP_PEER_A_ADDR_IN,		/* 4 bytes */
+	MIGTCP_PEER_A_ADDR_IN6,		/* 16 bytes (reserved) */
+	__MIGTCP_PEER_A_MAX
+};
+#define MIGTCP_PEER_A_MAX (__MIGTCP_PEER_A_MAX - 1)
+
+enum migtcp_sock_attr {
+	MIGTCP_SOCK_A_UNSPEC,
+	MIGTCP_SOCK_A_PAD,
+	MIGTCP_SOCK_A_STATE,		/* u8: TCP_* state numbers */
+	MIGTCP_SOCK_A_LOCAL_NODE,	/* u32 */
+	MIGTCP_SOCK_A_LOCAL_PORT,	/* u16 */
+	MIGTCP_SOCK_A_REMOTE_NODE,	/* u32 */
+	MIGTCP_SOCK_A_REMOTE_PORT,	/* u16 */
+	MIGTCP_SOCK_A_RX_QUEUE,		/* u32: bytes received, unread */
+	MIGTCP_SOCK_A_TX_QUEUE,		/* u32: bytes sent, unacknowledged */
+	MIGTCP_SOCK_A_UID,		/* u32 */
+	MIGTCP_SOCK_A_INODE,		/* u64 */
+	__MIGTCP_SOCK_A_MAX
+};
+#define MIGTCP_SOCK_A_MAX (__MIGTCP_SOCK_A_MAX - 1)
+
 #endif /* _UAPI_LINUX_MIGTCP_H */
