@@ -68,9 +68,10 @@ check:
 
 LINT_FILES := $(wildcard $(TOP)/module/*.[ch]) $(TOP)/include/uapi/linux/migtcp.h
 
+# checkpatch runs from build/: in a git work tree it leaves a cache file.
 lint: module $(KSRC)/.extracted
-	perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --quiet \
-		--show-types -f $(LINT_FILES)
+	cd $(BUILD) && perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree \
+		--quiet --show-types -f $(LINT_FILES)
 	@echo "  SPARSE  module"
 	@+$(KBUILD) C=2 CHECK=sparse modules 2>&1 | tee $(BUILD)/sparse.log | \
 		grep -v -e '^make' -e '^  [A-Z]' || true

@@ -58,15 +58,21 @@ static int __init migtcp_init(void)
 	if (err)
 		goto err_pernet;
 
+	err = migtcp_netlink_register();
+	if (err)
+		goto err_receive;
+
 	/* Last: once the family is registered, sockets can be created. */
 	err = migtcp_socket_register();
 	if (err)
-		goto err_receive;
+		goto err_netlink;
 
 	pr_info("loaded (family %d, protocol %d)\n", migtcp_family,
 		migtcp_proto);
 	return 0;
 
+err_netlink:
+	migtcp_netlink_unregister();
 err_receive:
 	migtcp_receive_unregister();
 err_pernet:
@@ -79,6 +85,7 @@ err_proto:
 static void __exit migtcp_exit(void)
 {
 	migtcp_socket_unregister();
+	migtcp_netlink_unregister();
 	migtcp_receive_unregister();
 	migtcp_pernet_unregister();
 	proto_unregister(&migtcp_prot);

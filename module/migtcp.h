@@ -6,7 +6,9 @@
 #define _MIGTCP_MIGTCP_H
 
 #include <linux/migtcp.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -17,29 +19,45 @@
 extern int migtcp_family;
 extern int migtcp_proto;
 
-/*
- * Per-netns counters.  Every segment that reaches the protocol handler is
- * counted as received intact (InSegs) or in exactly one error counter.
- */
-enum migtcp_mib_field {
-	MIGTCP_MIB_INSEGS,		/* intact segments received */
-	MIGTCP_MIB_INHDRERRORS,		/* truncated, or bad header length */
-	MIGTCP_MIB_INCSUMERRORS,	/* checksum did not verify */
-	MIGTCP_MIB_INBADVERSION,	/* unknown wire version */
-	MIGTCP_MIB_INADDRERRORS,	/* not unicast to this host */
-	MIGTCP_MIB_INNOSOCKET,		/* intact, but no endpoint takes it */
-	__MIGTCP_MIB_MAX
+/* Per-node counters, indexed by enum migtcp_stat (uapi). */
+struct migtcp_mib {
+	unsigned long mibs[__MIGTCP_STAT_MAX];
 };
 
-struct migtcp_mib {
-	unsigned long mibs[__MIGTCP_MIB_MAX];
+/* The identity of this node. */
+struct migtcp_node {
+	u32 id;				/* 0 until set */
+	__be32 addr4;			/* underlay IPv4 address, 0 if unset */
+	bool key_set;
+	u8 key[MIGTCP_KEY_LEN];		/* cluster key, never read back */
 };
+
+#define MIGTCP_PORT_HASH_BITS	8
 
 /* One cluster node: the state of one network namespace. */
 struct migtcp_net {
 	struct migtcp_mib __percpu *mib;
+
+	/*
+	 * Serialises configuration changes.  node.id is also written under
+	 * ports_lock (binding depends on it) and read locklessly by the
+	 * packet path.
+	 */
+	struct mutex config_lock;
+	struct migtcp_node node;
+
+	struct rhashtable peers;	/* id -> migtcp_peer; RCU lookups */
+	struct list_head peer_list;	/* the same peers, for dumps (RCU) */
+	unsigned int peer_count;	/* under config_lock */
+	unsigned int peers_gen;		/* bumped on every change */
+
+	spinlock_t ports_lock;		/* port_hash, bound, port range, node.id */
+	struct hlist_head port_hash[1 << MIGTCP_PORT_HASH_BITS];
+	unsigned int bound;		/* sockets holding a port */
+	u16 port_min, port_max;		/* ephemeral range */
+
 	spinlock_t sockets_lock;	/* protects sockets */
-	struct hlist_head sockets;	/* every AF_MIGTCP socket, for /proc */
+	struct hlist_head sockets;	/* every AF_MIGTCP socket */
 };
 
 extern unsigned int migtcp_net_id;
@@ -52,14 +70,29 @@ static inline struct migtcp_net *migtcp_pernet(const struct net *net)
 #define __MIGTCP_INC_STATS(net, field) \
 	__SNMP_INC_STATS(migtcp_pernet(net)->mib, field)
 
+struct migtcp_peer {
+	struct rhash_head hash_node;
+	struct list_head list;		/* in migtcp_net.peer_list */
+	u32 id;
+	__be32 addr4;
+	struct rcu_head rcu;
+};
+
 struct migtcp_sock {
 	struct sock sk;			/* must be first */
 	struct hlist_node net_node;	/* in migtcp_net.sockets */
+	struct hlist_node port_node;	/* in migtcp_net.port_hash if bound */
 	u32 local_node;
 	u16 local_port;			/* host byte order */
 	u32 remote_node;
 	u16 remote_port;
 };
+
+/* The header of a received segment, once validated and linear. */
+static inline const struct migtcphdr *migtcp_hdr(const struct sk_buff *skb)
+{
+	return (const struct migtcphdr *)skb_transport_header(skb);
+}
 
 static inline struct migtcp_sock *migtcp_sk(const struct sock *sk)
 {
@@ -76,6 +109,34 @@ int migtcp_pernet_register(void);
 void migtcp_pernet_unregister(void);
 void migtcp_net_link_sock(struct sock *sk);
 void migtcp_net_unlink_sock(struct sock *sk);
+
+/* node.c */
+int migtcp_node_set_id(struct migtcp_net *mn, u32 id,
+		       struct netlink_ext_ack *extack);
+void migtcp_node_set_key(struct migtcp_net *mn, const u8 *key);
+void migtcp_node_forget_key(struct migtcp_net *mn);
+
+/* peer.c */
+extern unsigned int migtcp_max_peers;
+int migtcp_peers_init(struct migtcp_net *mn);
+void migtcp_peers_destroy(struct migtcp_net *mn);
+struct migtcp_peer *migtcp_peer_lookup(struct migtcp_net *mn, u32 id);
+int migtcp_peer_add(struct migtcp_net *mn, u32 id, __be32 addr4,
+		    struct netlink_ext_ack *extack);
+int migtcp_peer_replace(struct migtcp_net *mn, u32 id, __be32 addr4,
+			struct netlink_ext_ack *extack);
+int migtcp_peer_del(struct migtcp_net *mn, u32 id,
+		    struct netlink_ext_ack *extack);
+
+/* port.c */
+void migtcp_ports_init(struct migtcp_net *mn);
+int migtcp_port_bind(struct sock *sk, u32 node, u16 port);
+void migtcp_port_unbind(struct sock *sk);
+int migtcp_ports_set_range(struct migtcp_net *mn, u16 min, u16 max);
+
+/* netlink.c */
+int migtcp_netlink_register(void);
+void migtcp_netlink_unregister(void);
 
 /* receive.c */
 int migtcp_receive_register(void);

@@ -3,6 +3,7 @@
  * Per-network-namespace state.  One network namespace is one cluster
  * node: its counters and its sockets live here.
  */
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -19,15 +20,24 @@ static int __net_init migtcp_net_init(struct net *net)
 	mn->mib = alloc_percpu(struct migtcp_mib);
 	if (!mn->mib)
 		return -ENOMEM;
+	mutex_init(&mn->config_lock);
+	migtcp_ports_init(mn);
 	spin_lock_init(&mn->sockets_lock);
 	INIT_HLIST_HEAD(&mn->sockets);
 
+	err = migtcp_peers_init(mn);
+	if (err)
+		goto err_mib;
 	err = migtcp_proc_init_net(net);
-	if (err) {
-		free_percpu(mn->mib);
-		return err;
-	}
+	if (err)
+		goto err_peers;
 	return 0;
+
+err_peers:
+	migtcp_peers_destroy(mn);
+err_mib:
+	free_percpu(mn->mib);
+	return err;
 }
 
 static void __net_exit migtcp_net_exit(struct net *net)
@@ -37,6 +47,8 @@ static void __net_exit migtcp_net_exit(struct net *net)
 	migtcp_proc_exit_net(net);
 	/* Every user socket holds a reference on its netns. */
 	WARN_ON_ONCE(!hlist_empty(&mn->sockets));
+	migtcp_peers_destroy(mn);
+	migtcp_node_forget_key(mn);
 	free_percpu(mn->mib);
 }
 

@@ -11,13 +11,14 @@
 
 #include "migtcp.h"
 
-static const char * const migtcp_mib_names[__MIGTCP_MIB_MAX] = {
-	[MIGTCP_MIB_INSEGS]		= "InSegs",
-	[MIGTCP_MIB_INHDRERRORS]	= "InHdrErrors",
-	[MIGTCP_MIB_INCSUMERRORS]	= "InCsumErrors",
-	[MIGTCP_MIB_INBADVERSION]	= "InBadVersion",
-	[MIGTCP_MIB_INADDRERRORS]	= "InAddrErrors",
-	[MIGTCP_MIB_INNOSOCKET]		= "InNoSocket",
+static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
+	[MIGTCP_STAT_IN_SEGS]		= "InSegs",
+	[MIGTCP_STAT_IN_HDR_ERRORS]	= "InHdrErrors",
+	[MIGTCP_STAT_IN_CSUM_ERRORS]	= "InCsumErrors",
+	[MIGTCP_STAT_IN_BAD_VERSION]	= "InBadVersion",
+	[MIGTCP_STAT_IN_ADDR_ERRORS]	= "InAddrErrors",
+	[MIGTCP_STAT_IN_NO_SOCKET]	= "InNoSocket",
+	[MIGTCP_STAT_IN_WRONG_NODE]	= "InWrongNode",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */
@@ -41,8 +42,8 @@ static int migtcp_stats_show(struct seq_file *seq, void *v)
 	struct migtcp_net *mn = migtcp_pernet(seq_file_single_net(seq));
 	int i;
 
-	for (i = 0; i < __MIGTCP_MIB_MAX; i++)
-		seq_printf(seq, "%s %lu\n", migtcp_mib_names[i],
+	for (i = 0; i < __MIGTCP_STAT_MAX; i++)
+		seq_printf(seq, "%s %lu\n", migtcp_stat_names[i],
 			   snmp_fold_field(mn->mib, i));
 	return 0;
 }
@@ -88,8 +89,8 @@ static int migtcp_sockets_show(struct seq_file *seq, void *v)
 	/* Index 0 is the header line. */
 	seq_printf(seq, "%4lld: %u:%u %u:%u %-12s %8d %8d %5u %8lu\n",
 		   (long long)seq->index - 1,
-		   msk->local_node, msk->local_port,
-		   msk->remote_node, msk->remote_port,
+		   READ_ONCE(msk->local_node), READ_ONCE(msk->local_port),
+		   READ_ONCE(msk->remote_node), READ_ONCE(msk->remote_port),
 		   state < TCP_MAX_STATES && migtcp_state_names[state] ?
 		   migtcp_state_names[state] : "UNKNOWN",
 		   READ_ONCE(sk->sk_wmem_queued), sk_rmem_alloc_get(sk),

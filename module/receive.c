@@ -7,10 +7,13 @@
  * Each segment is counted once, as intact or under the reason it was
  * dropped.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/skbuff.h>
 #include <net/dropreason.h>
 #include <net/ip.h>
 #include <net/protocol.h>
+#include <net/route.h>
 
 #include "migtcp.h"
 
@@ -18,49 +21,71 @@
  * Returns 0 when @skb holds a well-formed segment whose header is in the
  * linear area, or the counter that explains why it must be dropped.
  */
-static enum migtcp_mib_field migtcp_validate(struct sk_buff *skb)
+static enum migtcp_stat migtcp_validate(struct sk_buff *skb)
 {
 	const struct migtcphdr *mh;
 	unsigned int hdrlen;
 
-	if (skb->pkt_type != PACKET_HOST)
-		return MIGTCP_MIB_INADDRERRORS;
+	/*
+	 * Broadcasts and multicasts sent from this host come back as
+	 * PACKET_HOST: the route says what they really are.
+	 */
+	if (skb->pkt_type != PACKET_HOST ||
+	    skb_rtable(skb)->rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST))
+		return MIGTCP_STAT_IN_ADDR_ERRORS;
 
 	if (!pskb_may_pull(skb, sizeof(*mh)))
-		return MIGTCP_MIB_INHDRERRORS;
+		return MIGTCP_STAT_IN_HDR_ERRORS;
 
 	/* A corrupted header says nothing: verify the checksum first. */
 	if (skb_checksum_validate(skb, migtcp_proto, inet_compute_pseudo))
-		return MIGTCP_MIB_INCSUMERRORS;
+		return MIGTCP_STAT_IN_CSUM_ERRORS;
 
-	mh = (const struct migtcphdr *)skb->data;
+	mh = migtcp_hdr(skb);
 	if (mh->version != MIGTCP_WIRE_VERSION)
-		return MIGTCP_MIB_INBADVERSION;
+		return MIGTCP_STAT_IN_BAD_VERSION;
 
 	hdrlen = mh->doff * 4;
 	if (mh->doff < MIGTCP_HDR_MIN_DOFF || hdrlen > skb->len ||
 	    !pskb_may_pull(skb, hdrlen))
-		return MIGTCP_MIB_INHDRERRORS;
+		return MIGTCP_STAT_IN_HDR_ERRORS;
 
-	return MIGTCP_MIB_INSEGS;
+	return MIGTCP_STAT_IN_SEGS;
+}
+
+/*
+ * Endpoints are named by node id, not by IP address: a segment is for
+ * this node only if it names this node's id.
+ */
+static bool migtcp_for_this_node(struct net *net, const struct sk_buff *skb)
+{
+	u32 id = READ_ONCE(migtcp_pernet(net)->node.id);
+
+	return id && migtcp_hdr(skb)->dst_node == htonl(id);
 }
 
 static int migtcp_v4_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
-	enum migtcp_mib_field verdict;
+	enum migtcp_stat verdict;
 
 	verdict = migtcp_validate(skb);
 	__MIGTCP_INC_STATS(net, verdict);
-	if (verdict != MIGTCP_MIB_INSEGS) {
-		kfree_skb_reason(skb, verdict == MIGTCP_MIB_INCSUMERRORS ?
+	if (verdict != MIGTCP_STAT_IN_SEGS) {
+		kfree_skb_reason(skb, verdict == MIGTCP_STAT_IN_CSUM_ERRORS ?
 				 SKB_DROP_REASON_SKB_CSUM :
 				 SKB_DROP_REASON_NOT_SPECIFIED);
 		return 0;
 	}
 
+	if (!migtcp_for_this_node(net, skb)) {
+		__MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_WRONG_NODE);
+		kfree_skb_reason(skb, SKB_DROP_REASON_NOT_SPECIFIED);
+		return 0;
+	}
+
 	/* No endpoint can own a segment until the transport exists. */
-	__MIGTCP_INC_STATS(net, MIGTCP_MIB_INNOSOCKET);
+	__MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_NO_SOCKET);
 	kfree_skb_reason(skb, SKB_DROP_REASON_NO_SOCKET);
 	return 0;
 }

@@ -5,6 +5,8 @@
  * EOPNOTSUPP through the kernel's sock_no_*() helpers rather than
  * pretending to succeed.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/net.h>
 #include <linux/poll.h>
 #include <net/inet_sock.h>
@@ -30,12 +32,64 @@ static int migtcp_release(struct socket *sock)
 
 	lock_sock(sk);
 	sk->sk_shutdown = SHUTDOWN_MASK;
+	migtcp_port_unbind(sk);
 	sock_orphan(sk);
 	release_sock(sk);
 
 	sock->sk = NULL;
 	sock_put(sk);
 	return 0;
+}
+
+/*
+ * Binds to (node, port): node 0 is this node, port 0 an ephemeral port.
+ * Errors as inet_bind() gives them, except that an address of the wrong
+ * family is EINVAL, as bind(2) documents.
+ */
+static int migtcp_bind(struct socket *sock, struct sockaddr *uaddr,
+		       int addr_len)
+{
+	const struct sockaddr_mig *addr = (const struct sockaddr_mig *)uaddr;
+	struct sock *sk = sock->sk;
+	u16 port;
+	int err;
+
+	if (addr_len < (int)sizeof(*addr) || addr->smig_family != migtcp_family)
+		return -EINVAL;
+	port = ntohs(addr->smig_port);
+	if (port && port < PROT_SOCK &&
+	    !ns_capable(sock_net(sk)->user_ns, CAP_NET_BIND_SERVICE))
+		return -EACCES;
+
+	lock_sock(sk);
+	if (sk->sk_state != TCP_CLOSE || migtcp_sk(sk)->local_port)
+		err = -EINVAL;
+	else
+		err = migtcp_port_bind(sk, addr->smig_node, port);
+	release_sock(sk);
+	return err;
+}
+
+static int migtcp_getname(struct socket *sock, struct sockaddr *uaddr,
+			  int peer)
+{
+	DECLARE_SOCKADDR(struct sockaddr_mig *, addr, uaddr);
+	const struct migtcp_sock *msk = migtcp_sk(sock->sk);
+	int state = inet_sk_state_load(sock->sk);
+
+	memset(addr, 0, sizeof(*addr));
+	addr->smig_family = migtcp_family;
+	if (peer) {
+		if (!READ_ONCE(msk->remote_port) ||
+		    state == TCP_CLOSE || state == TCP_SYN_SENT)
+			return -ENOTCONN;
+		addr->smig_node = READ_ONCE(msk->remote_node);
+		addr->smig_port = htons(READ_ONCE(msk->remote_port));
+	} else {
+		addr->smig_node = READ_ONCE(msk->local_node);
+		addr->smig_port = htons(READ_ONCE(msk->local_port));
+	}
+	return sizeof(*addr);
 }
 
 /*
@@ -79,11 +133,11 @@ static const struct proto_ops migtcp_stream_ops = {
 	.family		= PF_MIGTCP,
 	.owner		= THIS_MODULE,
 	.release	= migtcp_release,
-	.bind		= sock_no_bind,
+	.bind		= migtcp_bind,
 	.connect	= sock_no_connect,
 	.socketpair	= sock_no_socketpair,
 	.accept		= sock_no_accept,
-	.getname	= sock_no_getname,
+	.getname	= migtcp_getname,
 	.poll		= migtcp_poll,
 	.ioctl		= sock_no_ioctl,
 	.listen		= sock_no_listen,

@@ -99,6 +99,9 @@ enum migtcp_stat {
 	__MIGTCP_STAT_MAX
 };
 
+/* Inside the MIGTCP_A_STATS nest, attribute type 0 is padding. */
+#define MIGTCP_STATS_A_PAD	0
+
 /*
  * Generic netlink family "migtcp": node identity, peer table, sockets and
  * counters of the caller's network namespace (one namespace = one node).
@@ -125,6 +128,7 @@ enum migtcp_cmd {
 	MIGTCP_CMD_STATS_GET,	/* this node's counters */
 	__MIGTCP_CMD_MAX
 };
+
 #define MIGTCP_CMD_MAX (__MIGTCP_CMD_MAX - 1)
 
 enum migtcp_attr {
@@ -144,6 +148,7 @@ enum migtcp_attr {
 	MIGTCP_A_PEER_MAX,		/* u32: size limit (max_peers) */
 	__MIGTCP_A_MAX
 };
+
 #define MIGTCP_A_MAX (__MIGTCP_A_MAX - 1)
 
 enum migtcp_peer_attr {
@@ -153,6 +158,7 @@ enum migtcp_peer_attr {
 	MIGTCP_PEER_A_ADDR_IN6,		/* 16 bytes (reserved) */
 	__MIGTCP_PEER_A_MAX
 };
+
 #define MIGTCP_PEER_A_MAX (__MIGTCP_PEER_A_MAX - 1)
 
 enum migtcp_sock_attr {
@@ -169,6 +175,7 @@ enum migtcp_sock_attr {
 	MIGTCP_SOCK_A_INODE,		/* u64 */
 	__MIGTCP_SOCK_A_MAX
 };
+
 #define MIGTCP_SOCK_A_MAX (__MIGTCP_SOCK_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_MIGTCP_H */

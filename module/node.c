@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The identity of this node: its id, underlay address and cluster key.
+ * Callers hold config_lock.
+ */
+#include <linux/netlink.h>
+#include <linux/string.h>
+
+#include "migtcp.h"
+
+/*
+ * A bound socket carries the node id in its endpoint identity for life, so
+ * the id can change only while no socket holds a port.
+ */
+int migtcp_node_set_id(struct migtcp_net *mn, u32 id,
+		       struct netlink_ext_ack *extack)
+{
+	int err = 0;
+
+	lockdep_assert_held(&mn->config_lock);
+
+	if (id == mn->node.id)
+		return 0;
+	if (migtcp_peer_lookup(mn, id)) {
+		NL_SET_ERR_MSG_MOD(extack, "the node id is in the peer table");
+		return -EEXIST;
+	}
+
+	spin_lock_bh(&mn->ports_lock);
+	if (mn->bound) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "sockets are bound to the current node id; close them first");
+		err = -EBUSY;
+	} else {
+		WRITE_ONCE(mn->node.id, id);
+	}
+	spin_unlock_bh(&mn->ports_lock);
+	return err;
+}
+
+void migtcp_node_set_key(struct migtcp_net *mn, const u8 *key)
+{
+	lockdep_assert_held(&mn->config_lock);
+	memcpy(mn->node.key, key, MIGTCP_KEY_LEN);
+	mn->node.key_set = true;
+}
+
+void migtcp_node_forget_key(struct migtcp_net *mn)
+{
+	memzero_explicit(mn->node.key, MIGTCP_KEY_LEN);
+	mn->node.key_set = false;
+}

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The peer table of a node: node id -> underlay address.  Lookups from
+ * the packet path run under RCU; changes are serialised by config_lock.
+ * The table is bounded by the max_peers module parameter.
+ */
+#include <linux/moduleparam.h>
+#include <linux/netlink.h>
+#include <linux/rculist.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+
+#include "migtcp.h"
+
+unsigned int migtcp_max_peers = 1024;
+module_param_named(max_peers, migtcp_max_peers, uint, 0644);
+MODULE_PARM_DESC(max_peers, "most peers one node's table may hold (default 1024)");
+
+static const struct rhashtable_params migtcp_peer_params = {
+	.key_len		= sizeof(u32),
+	.key_offset		= offsetof(struct migtcp_peer, id),
+	.head_offset		= offsetof(struct migtcp_peer, hash_node),
+	.automatic_shrinking	= true,
+};
+
+int migtcp_peers_init(struct migtcp_net *mn)
+{
+	INIT_LIST_HEAD(&mn->peer_list);
+	return rhashtable_init(&mn->peers, &migtcp_peer_params);
+}
+
+static void migtcp_peer_free(void *ptr, void *arg)
+{
+	struct migtcp_peer *peer = ptr;
+
+	kfree_rcu(peer, rcu);
+}
+
+void migtcp_peers_destroy(struct migtcp_net *mn)
+{
+	rhashtable_free_and_destroy(&mn->peers, migtcp_peer_free, NULL);
+}
+
+/* Under rcu_read_lock() or config_lock. */
+struct migtcp_peer *migtcp_peer_lookup(struct migtcp_net *mn, u32 id)
+{
+	return rhashtable_lookup_fast(&mn->peers, &id, migtcp_peer_params);
+}
+
+static struct migtcp_peer *migtcp_peer_alloc(u32 id, __be32 addr4)
+{
+	struct migtcp_peer *peer = kzalloc(sizeof(*peer), GFP_KERNEL);
+
+	if (peer) {
+		peer->id = id;
+		peer->addr4 = addr4;
+	}
+	return peer;
+}
+
+int migtcp_peer_add(struct migtcp_net *mn, u32 id, __be32 addr4,
+		    struct netlink_ext_ack *extack)
+{
+	unsigned int max = READ_ONCE(migtcp_max_peers);
+	struct migtcp_peer *peer;
+	int err;
+
+	lockdep_assert_held(&mn->config_lock);
+
+	if (id == mn->node.id) {
+		NL_SET_ERR_MSG_MOD(extack, "the peer id is this node's own id");
+		return -EINVAL;
+	}
+	if (migtcp_peer_lookup(mn, id)) {
+		NL_SET_ERR_MSG_MOD(extack, "a peer with this id already exists");
+		return -EEXIST;
+	}
+	if (mn->peer_count >= max) {
+		NL_SET_ERR_MSG_MOD(extack, "the peer table is full (module parameter max_peers)");
+		return -ENOSPC;
+	}
+
+	peer = migtcp_peer_alloc(id, addr4);
+	if (!peer)
+		return -ENOMEM;
+	err = rhashtable_lookup_insert_fast(&mn->peers, &peer->hash_node,
+					    migtcp_peer_params);
+	if (err) {
+		kfree(peer);
+		return err;
+	}
+	list_add_tail_rcu(&peer->list, &mn->peer_list);
+	mn->peer_count++;
+	mn->peers_gen++;
+	return 0;
+}
+
+int migtcp_peer_replace(struct migtcp_net *mn, u32 id, __be32 addr4,
+			struct netlink_ext_ack *extack)
+{
+	struct migtcp_peer *old, *new;
+	int err;
+
+	lockdep_assert_held(&mn->config_lock);
+
+	old = migtcp_peer_lookup(mn, id);
+	if (!old) {
+		NL_SET_ERR_MSG_MOD(extack, "no peer with this id");
+		return -ENOENT;
+	}
+	new = migtcp_peer_alloc(id, addr4);
+	if (!new)
+		return -ENOMEM;
+	/* Readers see either the old entry or the new one, never neither. */
+	err = rhashtable_replace_fast(&mn->peers, &old->hash_node,
+				      &new->hash_node, migtcp_peer_params);
+	if (err) {
+		kfree(new);
+		return err;
+	}
+	list_replace_rcu(&old->list, &new->list);
+	mn->peers_gen++;
+	kfree_rcu(old, rcu);
+	return 0;
+}
+
+int migtcp_peer_del(struct migtcp_net *mn, u32 id,
+		    struct netlink_ext_ack *extack)
+{
+	struct migtcp_peer *peer;
+	int err;
+
+	lockdep_assert_held(&mn->config_lock);
+
+	peer = migtcp_peer_lookup(mn, id);
+	if (!peer) {
+		NL_SET_ERR_MSG_MOD(extack, "no peer with this id");
+		return -ENOENT;
+	}
+	err = rhashtable_remove_fast(&mn->peers, &peer->hash_node,
+				     migtcp_peer_params);
+	if (err)
+		return err;
+	list_del_rcu(&peer->list);
+	mn->peer_count--;
+	mn->peers_gen++;
+	kfree_rcu(peer, rcu);
+	return 0;
+}
