@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The objects of the migtcpctl command line.  Each takes the arguments
+ * after its name and returns the exit status.
+ */
+#ifndef MIGTCPCTL_CMDS_H
+#define MIGTCPCTL_CMDS_H
+
+int cmd_node(int argc, char **argv);
+int cmd_peer(int argc, char **argv);
+int cmd_sockets(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+
+#endif /* MIGTCPCTL_CMDS_H */

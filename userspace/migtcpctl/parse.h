@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Validation of the values migtcpctl takes on its command line and in
+ * cluster files: node ids, IPv4 addresses, port ranges, counts and the
+ * cluster key file.
+ */
+#ifndef MIGTCPCTL_PARSE_H
+#define MIGTCPCTL_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/migtcp.h>
+
+/* Pure checks: true and *out set if S is valid. */
+bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+bool parse_ipv4(const char *s, uint32_t *addr_be);
+bool parse_port_range(const char *s, uint16_t *lo, uint16_t *hi);
+
+/*
+ * Command-line arguments: 0 if valid, else a usage message naming the
+ * argument is printed and EXIT_USAGE returned.
+ */
+int arg_node_id(const char *s, uint32_t *id);
+int arg_ipv4(const char *s, uint32_t *addr_be);
+int arg_port_range(const char *s, uint16_t *lo, uint16_t *hi);
+int arg_count(const char *s, uint32_t *count);
+
+/*
+ * Reads a cluster key: 64 hex digits, optionally followed by white
+ * space.  Returns 0, or -1 with what is wrong in ERR.
+ */
+int read_key_file(const char *path, uint8_t key[MIGTCP_KEY_LEN],
+		  char *err, size_t errlen);
+
+#endif /* MIGTCPCTL_PARSE_H */

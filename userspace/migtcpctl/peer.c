@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * "migtcpctl peer": list, add, replace and delete the entries of the
+ * peer table, which maps the node ids of the cluster to underlay IPv4
+ * addresses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "output.h"
+#include "parse.h"
+#include "peer.h"
+
+struct peer_list {
+	struct peer *peers;
+	size_t n, cap;
+};
+
+bool peer_parse(const struct nlmsghdr *nlh, struct peer *peer)
+{
+	const struct nlattr *tb[MIGTCP_A_MAX + 1];
+	const struct nlattr *ptb[MIGTCP_PEER_A_MAX + 1];
+
+	memset(peer, 0, sizeof(*peer));
+	nl_parse_attrs(nlh, tb, MIGTCP_A_MAX);
+	if (!tb[MIGTCP_A_PEER])
+		return false;
+	nl_parse_nest(tb[MIGTCP_A_PEER], ptb, MIGTCP_PEER_A_MAX);
+	peer->addr_set = nl_attr_in_addr(ptb[MIGTCP_PEER_A_ADDR_IN],
+					 &peer->addr);
+	return nl_attr_u32(ptb[MIGTCP_PEER_A_ID], &peer->id) && peer->id;
+}
+
+struct json_object *peer_to_json(const struct peer *peer)
+{
+	struct json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "id", json_object_new_int64(peer->id));
+	json_object_object_add(obj, "addr",
+			       json_ipv4(peer->addr_set, peer->addr));
+	return obj;
+}
+
+static int peer_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct peer_list *list = data;
+	if (list->n == list->cap) {
+		size_t cap = list->cap ? 2 * list->cap : 64;
+		struct peer *grown = reallocarray(list->peers, cap,
+						  sizeof(*grown));
+
+		if (!grown)
+			return MNL_CB_ERROR;	/* errno is ENOMEM */
+		list->peers = grown;
+		list->cap = cap;
+	}
+	if (peer_parse(nlh, &list->peers[list->n]))
+		list->n++;
+	return MNL_CB_OK;
+}
+
+static int peer_cmp(const void *a, const void *b)
+{
+	const struct peer *pa = a, *pb = b;
+
+	return (pa->id > pb->id) - (pa->id < pb->id);
+}
+
+int peer_dump(struct nl_ctx *nl, struct peer **peers, size_t *npeers)
+{
+	struct nlmsghdr *nlh = nl_msg_start(nl, MIGTCP_CMD_PEER_GET,
+					    NLM_F_DUMP);
+	struct peer_list list = { 0 };
+
+	if (nl_request(nl, nlh, peer_dump_cb, &list, "peer list") < 0) {
+		free(list.peers);
+		return -1;
+	}
+	qsort(list.peers, list.n, sizeof(*list.peers), peer_cmp);
+	*peers = list.peers;
+	*npeers = list.n;
+	return 0;
+}
+
+int peer_change(struct nl_ctx *nl, uint8_t cmd, const struct peer *peer,
+		const char *what)
+{
+	struct nlmsghdr *nlh = nl_msg_start(nl, cmd, 0);
+	struct nlattr *nest;
+
+	nest = mnl_attr_nest_start(nlh, MIGTCP_A_PEER);
+	mnl_attr_put_u32(nlh, MIGTCP_PEER_A_ID, peer->id);
+	if (cmd != MIGTCP_CMD_PEER_DEL)
+		mnl_attr_put(nlh, MIGTCP_PEER_A_ADDR_IN, sizeof(peer->addr),
+			     &peer->addr);
+	mnl_attr_nest_end(nlh, nest);
+	return nl_request(nl, nlh, NULL, NULL, what);
+}
+
+static int peer_print_text(const struct peer *peers, size_t n)
+{
+	static const char *const headers[] = { "ID", "ADDR" };
+	static const bool right[] = { false, false };
+	char id[16], addr[IPV4_STR_LEN];
+	const char *cells[2] = { id, addr };
+	struct table *t = table_new(2, headers, right);
+	size_t i;
+
+	for (i = 0; t && i < n; i++) {
+		snprintf(id, sizeof(id), "%u", peers[i].id);
+		if (peers[i].addr_set)
+			ipv4_str(peers[i].addr, addr);
+		else
+			strcpy(addr, "none");
+		if (!table_add_row(t, cells)) {
+			table_free(t);
+			t = NULL;
+		}
+	}
+	if (!t) {
+		err_msg("peer list: out of memory");
+		return EXIT_FAIL;
+	}
+	table_print(t);
+	table_free(t);
+	return EXIT_OK;
+}
+
+static void peer_print_json(const struct peer *peers, size_t n)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, peer_to_json(&peers[i]));
+	json_print(arr);
+}
+
+static int peer_list(int argc, char **argv)
+{
+	struct peer *peers;
+	struct nl_ctx nl;
+	size_t n;
+	int ret;
+
+	if (argc > 0)
+		return usage_err("peer list takes no arguments, got '%s'",
+				 argv[0]);
+	if (nl_open(&nl) < 0)
+		return EXIT_FAIL;
+	ret = peer_dump(&nl, &peers, &n);
+	nl_close(&nl);
+	if (ret < 0)
+		return EXIT_FAIL;
+	ret = EXIT_OK;
+	if (json_output)
+		peer_print_json(peers, n);
+	else
+		ret = peer_print_text(peers, n);
+	free(peers);
+	return ret;
+}
+
+/* "ID addr A" for add/replace, "ID" for del. */
+static int peer_parse_args(int argc, char **argv, bool want_addr,
+			   const char *cmd, struct peer *peer)
+{
+	int ret;
+
+	memset(peer, 0, sizeof(*peer));
+	if (argc < 1)
+		return usage_err("peer %s needs a node id", cmd);
+	ret = arg_node_id(argv[0], &peer->id);
+	if (ret)
+		return ret;
+	if (!want_addr) {
+		if (argc > 1)
+			return usage_err("unexpected argument '%s' after peer %s %s",
+					 argv[1], cmd, argv[0]);
+		return 0;
+	}
+	if (argc < 3 || strcmp(argv[1], "addr"))
+		return usage_err("peer %s needs 'ID addr ADDRESS'", cmd);
+	if (argc > 3)
+		return usage_err("unexpected argument '%s' after peer %s %s addr %s",
+				 argv[3], cmd, argv[0], argv[2]);
+	peer->addr_set = true;
+	return arg_ipv4(argv[2], &peer->addr);
+}
+
+static int peer_change_cmd(int argc, char **argv, uint8_t cmd,
+			   const char *name)
+{
+	char what[64];
+	struct peer peer;
+	struct nl_ctx nl;
+	int ret;
+
+	ret = peer_parse_args(argc, argv, cmd != MIGTCP_CMD_PEER_DEL, name,
+			      &peer);
+	if (ret)
+		return ret;
+	if (nl_open(&nl) < 0)
+		return EXIT_FAIL;
+	snprintf(what, sizeof(what), "peer %s %u", name, peer.id);
+	ret = peer_change(&nl, cmd, &peer, what);
+	nl_close(&nl);
+	return ret < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_peer(int argc, char **argv)
+{
+	if (argc == 0 || !strcmp(argv[0], "list") || !strcmp(argv[0], "show"))
+		return peer_list(argc ? argc - 1 : 0, argv + 1);
+	if (!strcmp(argv[0], "add"))
+		return peer_change_cmd(argc - 1, argv + 1, MIGTCP_CMD_PEER_NEW,
+				       "add");
+	if (!strcmp(argv[0], "replace"))
+		return peer_change_cmd(argc - 1, argv + 1, MIGTCP_CMD_PEER_SET,
+				       "replace");
+	if (!strcmp(argv[0], "del") || !strcmp(argv[0], "delete"))
+		return peer_change_cmd(argc - 1, argv + 1, MIGTCP_CMD_PEER_DEL,
+				       "del");
+	return usage_err("unknown peer command '%s' (expected list, add, replace or del)",
+			 argv[0]);
+}
