@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the migtcp selftests written with kselftest_harness.h.
+ * Include after kselftest_harness.h.
+ */
+#ifndef MIGTCP_TEST_H
+#define MIGTCP_TEST_H
+
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "migtcp.h"
+
+/*
+ * Checks that @expr returned -1 and set errno to @err, naming both errnos
+ * when it did not.
+ */
+#define ASSERT_FAILS_WITH(err, expr) do {				\
+	const int __want = (err);					\
+	long __ret;							\
+	int __errno;							\
+									\
+	errno = 0;							\
+	__ret = (long)(expr);						\
+	__errno = errno;						\
+	ASSERT_EQ(-1, __ret)						\
+		TH_LOG("%s succeeded (returned %ld), expected %s",	\
+		       #expr, __ret, strerrorname_np(__want));		\
+	ASSERT_EQ(__want, __errno)					\
+		TH_LOG("%s failed with %s, expected %s", #expr,	\
+		       strerrorname_np(__errno) ?: "?",		\
+		       strerrorname_np(__want));			\
+} while (0)
+
+static inline int migtcp_test_lo_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd, ret;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (!ret) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return ret;
+}
+
+/* Moves the caller into a new network namespace (a new node) with lo up. */
+static inline int migtcp_test_new_netns(void)
+{
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	return migtcp_test_lo_up();
+}
+
+/*
+ * Runs "migtcpctl ARGS" (the binary named by $MIGTCP_CTL) quietly in the
+ * caller's network namespace; returns its exit status, or -1.
+ */
+static inline int migtcp_test_ctl(const char *fmt, ...)
+{
+	const char *ctl = getenv("MIGTCP_CTL");
+	char args[512], cmd[1024];
+	va_list ap;
+	int status;
+
+	if (!ctl)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>&1", ctl, args);
+	status = system(cmd);
+	if (status < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+#endif /* MIGTCP_TEST_H */
