@@ -59,12 +59,23 @@ static int migtcp_nl_reject_in6(const struct nlattr *attr,
 	return -EOPNOTSUPP;
 }
 
+/*
+ * An underlay address must reach another host: not "this network"
+ * (0/8), loopback, multicast, reserved (240/4) or broadcast.
+ */
+static bool migtcp_addr4_is_unicast(__be32 a)
+{
+	u8 first = ntohl(a) >> 24;
+
+	return first != 0 && first != 127 && first < 224;
+}
+
 static int migtcp_nl_get_addr4(const struct nlattr *attr, __be32 *addr,
 			       struct netlink_ext_ack *extack)
 {
 	__be32 a = nla_get_in_addr(attr);
 
-	if (ipv4_is_zeronet(a) || ipv4_is_multicast(a) || ipv4_is_lbcast(a)) {
+	if (!migtcp_addr4_is_unicast(a)) {
 		NL_SET_ERR_MSG_ATTR(extack, attr, "not a unicast IPv4 address");
 		return -EINVAL;
 	}
@@ -173,8 +184,8 @@ static int migtcp_nl_node_validate(struct genl_info *info,
 
 	if (!a[MIGTCP_A_NODE_ID] && !a[MIGTCP_A_NODE_ADDR_IN] &&
 	    !a[MIGTCP_A_NODE_ADDR_IN6] && !a[MIGTCP_A_NODE_KEY] && !range) {
-		NL_SET_ERR_MSG_MOD(extack,
-				   "nothing to set: give a node id, address, key or port range");
+		NL_SET_ERR_MSG(extack,
+			       "nothing to set: give a node id, address, key or port range");
 		return -EINVAL;
 	}
 	err = migtcp_nl_reject_in6(a[MIGTCP_A_NODE_ADDR_IN6], extack);
@@ -251,7 +262,7 @@ static int migtcp_nl_parse_peer(struct genl_info *info, bool need_addr,
 
 	if (!nest) {
 		NL_SET_ERR_ATTR_MISS(extack, NULL, MIGTCP_A_PEER);
-		NL_SET_ERR_MSG_MOD(extack, "missing the peer (MIGTCP_A_PEER)");
+		NL_SET_ERR_MSG(extack, "missing the peer (MIGTCP_A_PEER)");
 		return -EINVAL;
 	}
 	err = nla_parse_nested(tb, MIGTCP_PEER_A_MAX, nest, migtcp_peer_policy,
@@ -260,7 +271,7 @@ static int migtcp_nl_parse_peer(struct genl_info *info, bool need_addr,
 		return err;
 	if (!tb[MIGTCP_PEER_A_ID]) {
 		NL_SET_ERR_ATTR_MISS(extack, nest, MIGTCP_PEER_A_ID);
-		NL_SET_ERR_MSG_MOD(extack, "missing the peer id (MIGTCP_PEER_A_ID)");
+		NL_SET_ERR_MSG(extack, "missing the peer id (MIGTCP_PEER_A_ID)");
 		return -EINVAL;
 	}
 	*id = nla_get_u32(tb[MIGTCP_PEER_A_ID]);
@@ -272,8 +283,8 @@ static int migtcp_nl_parse_peer(struct genl_info *info, bool need_addr,
 		return err;
 	if (!tb[MIGTCP_PEER_A_ADDR_IN]) {
 		NL_SET_ERR_ATTR_MISS(extack, nest, MIGTCP_PEER_A_ADDR_IN);
-		NL_SET_ERR_MSG_MOD(extack,
-				   "missing the peer address (MIGTCP_PEER_A_ADDR_IN)");
+		NL_SET_ERR_MSG(extack,
+			       "missing the peer address (MIGTCP_PEER_A_ADDR_IN)");
 		return -EINVAL;
 	}
 	return migtcp_nl_get_addr4(tb[MIGTCP_PEER_A_ADDR_IN], addr4, extack);
@@ -298,7 +309,7 @@ static int migtcp_nl_peer_get(struct sk_buff *skb, struct genl_info *info)
 		addr4 = peer->addr4;
 	rcu_read_unlock();
 	if (!peer) {
-		NL_SET_ERR_MSG_MOD(info->extack, "no peer with this id");
+		NL_SET_ERR_MSG(info->extack, "no peer with this id");
 		return -ENOENT;
 	}
 

@@ -22,14 +22,14 @@ int migtcp_node_set_id(struct migtcp_net *mn, u32 id,
 	if (id == mn->node.id)
 		return 0;
 	if (migtcp_peer_lookup(mn, id)) {
-		NL_SET_ERR_MSG_MOD(extack, "the node id is in the peer table");
+		NL_SET_ERR_MSG(extack, "the node id is in the peer table");
 		return -EEXIST;
 	}
 
 	spin_lock_bh(&mn->ports_lock);
 	if (mn->bound) {
-		NL_SET_ERR_MSG_MOD(extack,
-				   "sockets are bound to the current node id; close them first");
+		NL_SET_ERR_MSG(extack,
+			       "sockets are bound to the current node id; close them first");
 		err = -EBUSY;
 	} else {
 		WRITE_ONCE(mn->node.id, id);

@@ -68,15 +68,15 @@ int migtcp_peer_add(struct migtcp_net *mn, u32 id, __be32 addr4,
 	lockdep_assert_held(&mn->config_lock);
 
 	if (id == mn->node.id) {
-		NL_SET_ERR_MSG_MOD(extack, "the peer id is this node's own id");
+		NL_SET_ERR_MSG(extack, "the peer id is this node's own id");
 		return -EINVAL;
 	}
 	if (migtcp_peer_lookup(mn, id)) {
-		NL_SET_ERR_MSG_MOD(extack, "a peer with this id already exists");
+		NL_SET_ERR_MSG(extack, "a peer with this id already exists");
 		return -EEXIST;
 	}
 	if (mn->peer_count >= max) {
-		NL_SET_ERR_MSG_MOD(extack, "the peer table is full (module parameter max_peers)");
+		NL_SET_ERR_MSG(extack, "the peer table is full (module parameter max_peers)");
 		return -ENOSPC;
 	}
 
@@ -105,7 +105,7 @@ int migtcp_peer_replace(struct migtcp_net *mn, u32 id, __be32 addr4,
 
 	old = migtcp_peer_lookup(mn, id);
 	if (!old) {
-		NL_SET_ERR_MSG_MOD(extack, "no peer with this id");
+		NL_SET_ERR_MSG(extack, "no peer with this id");
 		return -ENOENT;
 	}
 	new = migtcp_peer_alloc(id, addr4);
@@ -134,7 +134,7 @@ int migtcp_peer_del(struct migtcp_net *mn, u32 id,
 
 	peer = migtcp_peer_lookup(mn, id);
 	if (!peer) {
-		NL_SET_ERR_MSG_MOD(extack, "no peer with this id");
+		NL_SET_ERR_MSG(extack, "no peer with this id");
 		return -ENOENT;
 	}
 	err = rhashtable_remove_fast(&mn->peers, &peer->hash_node,

@@ -20,22 +20,17 @@
 # shellcheck disable=SC2317
 set -u
 
-readonly KSFT_SKIP=4
 readonly CYCLES=50
 readonly BAD_LOG='WARNING:|BUG|Oops|refcount_t|Objects remaining|leak'
 readonly PARAMS=/sys/module/migtcp/parameters
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=selftests/lib.sh
+. "$here/lib.sh"
 header=$here/../include/uapi/linux/migtcp.h
 hold_bin=${MIGTCP_TEST_BIN:-$here}/hold_socket
 python=python3
 [ -x /usr/bin/python3 ] && python=/usr/bin/python3
-
-skip_all() {
-	echo "TAP version 13"
-	echo "1..0 # SKIP $*"
-	exit "$KSFT_SKIP"
-}
 
 [ -n "${MIGTCP_KO:-}" ] || skip_all "MIGTCP_KO is not set"
 [ -f "$MIGTCP_KO" ] || skip_all "MIGTCP_KO=$MIGTCP_KO does not exist"
@@ -239,14 +234,6 @@ EOF
 
 helper() {
 	"$python" "$helper" "$@"
-}
-
-diag() {
-	local line
-
-	while IFS= read -r line; do
-		echo "# $line"
-	done <<<"$*"
 }
 
 loaded() {
@@ -590,18 +577,4 @@ tests=(
 )
 
 start_seq=$(klog_seq)
-echo "TAP version 13"
-echo "1..${#tests[@]}"
-n=0
-failed=0
-for t in "${tests[@]}"; do
-	n=$((n + 1))
-	read -r -a cmd <<<"${t%%|*}"
-	if "${cmd[@]}"; then
-		echo "ok $n ${t#*|}"
-	else
-		echo "not ok $n ${t#*|}"
-		failed=1
-	fi
-done
-exit "$failed"
+run_tests "${tests[@]}"

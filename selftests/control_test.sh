@@ -1,0 +1,488 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The control plane through migtcpctl, as an operator uses it: a 3-node
+# cluster in network namespaces (veth to a bridge, 192.0.2.0/24)
+# configured from one cluster file; every command in text and JSON (JSON
+# checked with python3's json module); rejections with their messages and
+# exit status; changes refused to unprivileged users and to user
+# namespaces that do not own the node; nodes isolated from each other; a
+# cluster key that is never readable; notifications; the man pages.
+#
+# Environment: MIGTCP_CTL (migtcpctl), MIGTCP_TEST_BIN (hold_socket).
+# Runs as root with the module loaded.  Prints TAP 13.
+#
+# The tests are functions run from a table, which shellcheck cannot follow:
+# shellcheck disable=SC2317
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=selftests/lib.sh
+. "$here/lib.sh"
+top=$(cd "$here/.." && pwd)
+
+ctl=${MIGTCP_CTL:-$top/build/userspace/migtcpctl}
+hold_bin=${MIGTCP_TEST_BIN:-$top/build/selftests}/hold_socket
+python=python3
+[ -x /usr/bin/python3 ] && python=/usr/bin/python3
+
+[ -x "$ctl" ] || skip_all "migtcpctl not found at $ctl"
+[ -x "$hold_bin" ] || skip_all "hold_socket not found at $hold_bin"
+[ "$(id -u)" -eq 0 ] || skip_all "must run as root"
+[ -e /sys/module/migtcp ] || skip_all "the migtcp module is not loaded"
+
+tmp=$(mktemp -d /tmp/migtcp_control_test.XXXXXX) || exit 1
+ns=mtc$$
+sw=$ns-sw
+key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+hold_pid=
+hold_fd=
+
+cleanup() {
+	stop_holder
+	local n
+	for n in $(ip netns list | awk -v p="$ns-" 'index($1, p) == 1 {print $1}'); do
+		ip netns del "$n"
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# at NODE CMD...: runs CMD in the namespace of NODE (n1, n2, …).
+at() {
+	local node=$1
+	shift
+	ip netns exec "$ns-$node" "$@"
+}
+
+# mctl NODE ARGS...: migtcpctl in NODE; stdout to $tmp/out, stderr to
+# $tmp/err; returns its exit status.
+mctl() {
+	local node=$1
+	shift
+	at "$node" "$ctl" "$@" >"$tmp/out" 2>"$tmp/err"
+}
+
+# expect_status WANT NODE ARGS...: migtcpctl exits with WANT.
+expect_status() {
+	local want=$1 status
+	shift
+	mctl "$@"
+	status=$?
+	if [ "$status" != "$want" ]; then
+		diag "migtcpctl ${*:2} at $1: exit $status, expected $want" \
+		     "$(cat "$tmp/out" "$tmp/err")"
+		return 1
+	fi
+}
+
+# expect_error NODE MESSAGE ARGS...: migtcpctl exits 1 saying MESSAGE.
+expect_error() {
+	local node=$1 msg=$2
+	shift 2
+	expect_status 1 "$node" "$@" || return 1
+	if ! grep -qF -- "$msg" "$tmp/err"; then
+		diag "migtcpctl $* said: $(cat "$tmp/err")" "expected: $msg"
+		return 1
+	fi
+}
+
+# pycheck EXPR: python3 evaluates EXPR with j = the JSON at $tmp/out; the
+# check passes if EXPR is true.
+pycheck() {
+	if ! "$python" - "$1" "$tmp/out" <<'EOF'
+import json
+import sys
+with open(sys.argv[2]) as f:
+    j = json.load(f)
+if not eval('(' + sys.argv[1] + ')', {'j': j}):
+    print('# %s is false for %s' % (sys.argv[1], json.dumps(j)))
+    sys.exit(1)
+EOF
+	then
+		diag "output was: $(cat "$tmp/out")"
+		return 1
+	fi
+}
+
+new_node() {
+	ip netns add "$ns-$1" && at "$1" ip link set lo up
+}
+
+# attach NODE ADDR: a veth from NODE to the bridge, with ADDR/24.
+attach() {
+	ip link add eth0 netns "$ns-$1" type veth peer name "$1" netns "$sw" &&
+		ip -n "$sw" link set "$1" master br0 up &&
+		at "$1" ip addr add "$2/24" dev eth0 &&
+		at "$1" ip link set eth0 up
+}
+
+write_cluster() {
+	cat >"$tmp/cluster.json" <<EOF
+{
+  "key-file": "cluster.key",
+  "port-range": [40000, 49999],
+  "nodes": [
+    {"id": 1, "host": "alpha", "addr": "192.0.2.1"},
+    {"id": 2, "host": "beta", "addr": "192.0.2.2"},
+    {"id": 3, "host": "gamma", "addr": "192.0.2.3"}
+  ]
+}
+EOF
+}
+
+setup_cluster() {
+	local i
+	ip netns add "$sw" &&
+		ip -n "$sw" link add br0 type bridge &&
+		ip -n "$sw" link set br0 up || return 1
+	for i in 1 2 3; do
+		new_node "n$i" && attach "n$i" "192.0.2.$i" || return 1
+	done
+	echo "$key" >"$tmp/cluster.key"
+	write_cluster
+}
+
+stop_holder() {
+	if [ -n "$hold_fd" ]; then
+		exec {hold_fd}>&-
+		hold_fd=
+	fi
+	if [ -n "$hold_pid" ]; then
+		wait "$hold_pid"
+		hold_pid=
+	fi
+}
+
+# hold NODE COUNT PORT: hold_socket in NODE; its output at $tmp/hold.out.
+hold() {
+	local i line=
+	rm -f "$tmp/hold"
+	mkfifo "$tmp/hold" || return 1
+	at "$1" "$hold_bin" "$2" "$3" <"$tmp/hold" >"$tmp/hold.out" 2>&1 &
+	hold_pid=$!
+	exec {hold_fd}>"$tmp/hold"
+	for ((i = 0; i < 100; i++)); do
+		read -r line <"$tmp/hold.out"
+		[ "$line" = ready ] && return 0
+		sleep 0.1
+	done
+	diag "hold_socket: $(cat "$tmp/hold.out")"
+	return 1
+}
+
+test_load_cluster() {
+	local i
+	setup_cluster || { diag "cannot build the cluster"; return 1; }
+	for i in 1 2 3; do
+		expect_status 0 "n$i" load "$tmp/cluster.json" || return 1
+		grep -qx "node $i configured: 2 peers" "$tmp/out" ||
+			{ diag "load in n$i said: $(cat "$tmp/out")"; return 1; }
+		expect_status 0 "n$i" -j node || return 1
+		pycheck "j == {'id': $i, 'addr': '192.0.2.$i', 'key_set': True,
+			       'port_min': 40000, 'port_max': 49999, 'peers': 2,
+			       'max_peers': j['max_peers']} and
+			 j['max_peers'] >= 2" || return 1
+	done
+}
+
+test_peer_lists() {
+	local i
+	for i in 1 2 3; do
+		expect_status 0 "n$i" -j peer || return 1
+		pycheck "sorted((p['id'], p['addr']) for p in j) ==
+			 [(k, '192.0.2.%d' % k) for k in (1, 2, 3) if k != $i]" ||
+			return 1
+	done
+}
+
+test_node_text() {
+	expect_status 0 n1 node || return 1
+	if ! diff -u - "$tmp/out" >"$tmp/diff" <<EOF
+node 1
+  addr 192.0.2.1
+  key set
+  ports 40000-49999
+  peers 2/$(cat /sys/module/migtcp/parameters/max_peers)
+EOF
+	then
+		diag "$(cat "$tmp/diff")"
+		return 1
+	fi
+}
+
+test_peer_text() {
+	expect_status 0 n2 peer || return 1
+	if [ "$(awk '{print $1, $2}' "$tmp/out")" != "$(printf 'ID ADDR\n1 192.0.2.1\n3 192.0.2.3')" ]; then
+		diag "peer list: $(cat "$tmp/out")"
+		return 1
+	fi
+}
+
+test_load_by_hostname() {
+	new_node n4 || return 1
+	if ! at n4 unshare --uts sh -c "hostname beta && exec $ctl load $tmp/cluster.json" \
+		>"$tmp/out" 2>"$tmp/err"; then
+		diag "load as host beta: $(cat "$tmp/err")"
+		return 1
+	fi
+	expect_status 0 n4 -j node && pycheck "j['id'] == 2 and j['addr'] == '192.0.2.2'"
+}
+
+test_load_by_id() {
+	new_node n5 || return 1
+	expect_status 0 n5 load "$tmp/cluster.json" id 3 || return 1
+	expect_status 0 n5 -j node && pycheck "j['id'] == 3"
+}
+
+test_load_no_match() {
+	new_node n6 || return 1
+	expect_status 1 n6 load "$tmp/cluster.json" || return 1
+	expect_status 0 n6 -j node && pycheck "j['id'] is None and j['peers'] == 0"
+}
+
+test_reload_applies_changes() {
+	expect_status 0 n1 -j load "$tmp/cluster.json" || return 1
+	pycheck "j['added'] == 0 and j['replaced'] == 0 and j['deleted'] == 0" || return 1
+	# Node 3 leaves the cluster, node 2 moves.
+	"$python" - "$tmp/cluster.json" <<'EOF' || return 1
+import json
+import sys
+with open(sys.argv[1]) as f:
+    c = json.load(f)
+c['nodes'] = [n for n in c['nodes'] if n['id'] != 3]
+c['nodes'][1]['addr'] = '192.0.2.22'
+with open(sys.argv[1], 'w') as f:
+    json.dump(c, f)
+EOF
+	expect_status 0 n1 -j load "$tmp/cluster.json" || return 1
+	pycheck "j['added'] == 0 and j['replaced'] == 1 and j['deleted'] == 1" || return 1
+	expect_status 0 n1 -j peer &&
+		pycheck "j == [{'id': 2, 'addr': '192.0.2.22'}]" || return 1
+	write_cluster
+	expect_status 0 n1 load "$tmp/cluster.json"
+}
+
+test_node_set() {
+	new_node n7 || return 1
+	echo "$key" >"$tmp/n7.key"
+	expect_status 0 n7 node set id 9 addr 198.51.100.9 port-range 50000-50100 || return 1
+	expect_status 0 n7 -j node || return 1
+	pycheck "j['id'] == 9 and j['addr'] == '198.51.100.9' and
+		 not j['key_set'] and (j['port_min'], j['port_max']) == (50000, 50100)" ||
+		return 1
+	expect_status 0 n7 node set key-file "$tmp/n7.key" || return 1
+	expect_status 0 n7 -j node && pycheck "j['key_set'] and j['id'] == 9"
+}
+
+# The key is write-only: nothing that reads the node shows it.
+test_key_never_readable() {
+	local out
+	for args in "node" "-j node" "peer" "-j peer" "stats" "sockets"; do
+		# shellcheck disable=SC2086
+		mctl n1 $args || { diag "migtcpctl $args failed"; return 1; }
+		if grep -qiF "$key" "$tmp/out" "$tmp/err"; then
+			diag "migtcpctl $args shows the key"
+			return 1
+		fi
+	done
+	out=$(at n1 cat /proc/net/migtcp /proc/net/migtcp_stats)
+	if grep -qiF "$key" <<<"$out"; then
+		diag "/proc shows the key"
+		return 1
+	fi
+}
+
+test_peer_add_replace_del() {
+	expect_status 0 n7 peer add 5 addr 198.51.100.5 || return 1
+	expect_status 0 n7 -j peer && pycheck "j == [{'id': 5, 'addr': '198.51.100.5'}]" || return 1
+	expect_status 0 n7 peer replace 5 addr 198.51.100.55 || return 1
+	expect_status 0 n7 -j peer && pycheck "j == [{'id': 5, 'addr': '198.51.100.55'}]" || return 1
+	expect_status 0 n7 peer del 5 || return 1
+	expect_status 0 n7 -j peer && pycheck "j == []"
+}
+
+test_rejections() {
+	expect_status 0 n7 peer add 6 addr 198.51.100.6 || return 1
+	expect_error n7 "a peer with this id already exists" peer add 6 addr 198.51.100.66 || return 1
+	expect_error n7 "no peer with this id" peer replace 60 addr 198.51.100.60 || return 1
+	expect_error n7 "no peer with this id" peer del 60 || return 1
+	expect_error n7 "this node's own id" peer add 9 addr 198.51.100.99 || return 1
+	expect_error n7 "not a unicast IPv4 address" peer add 61 addr 224.0.0.1 || return 1
+	expect_error n7 "the node id is in the peer table" node set id 6 || return 1
+	# Nothing changed.
+	expect_status 0 n7 -j peer && pycheck "j == [{'id': 6, 'addr': '198.51.100.6'}]" || return 1
+	expect_status 0 n7 -j node && pycheck "j['id'] == 9"
+}
+
+test_usage_errors() {
+	local bad
+	for bad in "peer add 0 addr 198.51.100.1" "peer add 7 addr 2001:db8::1" \
+		   "peer add 7" "node set" "node set port-range 9-8" "bogus"; do
+		# shellcheck disable=SC2086
+		expect_status 2 n7 $bad || return 1
+	done
+	printf '%s\n' "${key:0:63}" >"$tmp/short.key"
+	expect_error n7 "has 63 hex digits, expected 64" node set key-file "$tmp/short.key"
+}
+
+test_node_id_fixed_while_bound() {
+	hold n7 1 5000 || return 1
+	expect_error n7 "sockets are bound" node set id 10 || return 1
+	stop_holder
+	expect_status 0 n7 node set id 10 && expect_status 0 n7 node set id 9
+}
+
+test_unprivileged() {
+	local nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	# shellcheck disable=SC2086
+	if at n1 $nobody "$ctl" node set id 4 >"$tmp/out" 2>"$tmp/err"; then
+		diag "nobody could change the node id"
+		return 1
+	fi
+	grep -qF "Operation not permitted" "$tmp/err" || { diag "$(cat "$tmp/err")"; return 1; }
+	# shellcheck disable=SC2086
+	if at n1 $nobody "$ctl" peer add 40 addr 198.51.100.40 >/dev/null 2>&1; then
+		diag "nobody could add a peer"
+		return 1
+	fi
+	for args in "node" "peer" "sockets" "stats"; do
+		# shellcheck disable=SC2086
+		at n1 $nobody "$ctl" -j $args >"$tmp/out" 2>"$tmp/err" ||
+			{ diag "nobody cannot read $args: $(cat "$tmp/err")"; return 1; }
+		pycheck "True" || return 1
+	done
+	expect_status 0 n1 -j node && pycheck "j['id'] == 1"
+}
+
+# Root of a user namespace is not root of a node its namespace does not own.
+test_user_namespace() {
+	if at n1 unshare --user --map-root-user "$ctl" peer add 40 addr 198.51.100.40 \
+		>"$tmp/out" 2>"$tmp/err"; then
+		diag "a user namespace could add a peer to node 1"
+		return 1
+	fi
+	grep -qF "Operation not permitted" "$tmp/err" || { diag "$(cat "$tmp/err")"; return 1; }
+	# Its own node, though, it may configure.
+	unshare --user --map-root-user --net sh -c \
+		"$ctl node set id 77 && $ctl -j node" >"$tmp/out" 2>"$tmp/err" ||
+		{ diag "own netns: $(cat "$tmp/err")"; return 1; }
+	pycheck "j['id'] == 77"
+}
+
+test_isolation() {
+	expect_status 0 n2 peer add 42 addr 198.51.100.42 || return 1
+	expect_status 0 n1 -j peer && pycheck "42 not in [p['id'] for p in j]" || return 1
+	hold n2 2 6000 || return 1
+	if ! { expect_status 0 n1 -j sockets && pycheck "j == []"; }; then
+		stop_holder
+		return 1
+	fi
+	expect_status 0 n2 -j sockets
+	local rc=$?
+	stop_holder
+	[ $rc = 0 ] && pycheck "len(j) == 2" && expect_status 0 n2 peer del 42
+}
+
+test_sockets() {
+	local inodes
+	hold n3 2 7000 || return 1
+	inodes=$(tail -n +2 "$tmp/hold.out" | sort -n | paste -sd,)
+	expect_status 0 n3 -j sockets || { stop_holder; return 1; }
+	pycheck "sorted((s['state'], s['local_node'], s['local_port'], s['remote_node'],
+			 s['remote_port'], s['rx_queue'], s['tx_queue'], s['uid'])
+			for s in j) == [('CLOSE', 3, 7000, 0, 0, 0, 0, 0),
+					('CLOSE', 3, 7001, 0, 0, 0, 0, 0)] and
+		 sorted(s['inode'] for s in j) == [$inodes]" || { stop_holder; return 1; }
+	expect_status 0 n3 sockets || { stop_holder; return 1; }
+	stop_holder
+	if ! grep -q "^CLOSE .* 3:7000 " "$tmp/out"; then
+		diag "sockets table: $(cat "$tmp/out")"
+		return 1
+	fi
+}
+
+test_stats() {
+	expect_status 0 n1 stats || return 1
+	if ! at n1 cat /proc/net/migtcp_stats | diff -u - "$tmp/out" >"$tmp/diff"; then
+		diag "$(cat "$tmp/diff")"
+		return 1
+	fi
+	at n1 cat /proc/net/migtcp_stats >"$tmp/proc"
+	expect_status 0 n1 -j stats || return 1
+	pycheck "sorted(j.items()) == sorted((l.split()[0], int(l.split()[1]))
+			for l in open('$tmp/proc'))"
+}
+
+test_monitor() {
+	local pid i
+	at n1 "$ctl" -j monitor count 3 >"$tmp/mon" 2>"$tmp/mon.err" &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q monitoring "$tmp/mon.err" && break
+		sleep 0.1
+	done
+	if ! { expect_status 0 n1 peer add 50 addr 198.51.100.50 &&
+	       expect_status 0 n1 peer replace 50 addr 198.51.100.51 &&
+	       expect_status 0 n1 peer del 50; }; then
+		kill "$pid"
+		return 1
+	fi
+	# Another node's changes are not node 1's news.
+	expect_status 0 n2 peer add 50 addr 198.51.100.50 || { kill "$pid"; return 1; }
+	if ! wait "$pid"; then
+		diag "monitor: $(cat "$tmp/mon.err")"
+		return 1
+	fi
+	"$python" - "$tmp/mon" <<'EOF'
+import json
+import sys
+events = [json.loads(line) for line in open(sys.argv[1])]
+want = [('peer-add', 50, '198.51.100.50'), ('peer-replace', 50, '198.51.100.51'),
+        ('peer-del', 50)]
+got = [(e['event'], e['id'], e['addr']) if e['event'] != 'peer-del'
+       else (e['event'], e['id']) for e in events]
+if got != want:
+    print('# monitor saw %r' % events)
+    sys.exit(1)
+EOF
+	local rc=$?
+	expect_status 0 n2 peer del 50 && return $rc
+}
+
+test_man_pages() {
+	local page
+	for page in "$top/docs/migtcpctl.8" "$top/docs/migtcp.7"; do
+		if ! MANWIDTH=80 man --warnings -l "$page" >"$tmp/out" 2>"$tmp/err" ||
+			[ -s "$tmp/err" ] || [ ! -s "$tmp/out" ]; then
+			diag "$page: $(cat "$tmp/err")"
+			return 1
+		fi
+	done
+}
+
+tests=(
+	"test_load_cluster|load: three nodes from one cluster file (found by address)"
+	"test_peer_lists|each node's peers are the other two"
+	"test_node_text|node: text output"
+	"test_peer_text|peer list: text output"
+	"test_load_by_hostname|load: node found by host name"
+	"test_load_by_id|load: node given by id"
+	"test_load_no_match|load: no matching node is an error and changes nothing"
+	"test_reload_applies_changes|load again: idempotent; removals and moves applied"
+	"test_node_set|node set: id, address, port range, key file"
+	"test_key_never_readable|the cluster key is never shown"
+	"test_peer_add_replace_del|peer add, replace, del"
+	"test_rejections|rejections: EEXIST, ENOENT, own id, multicast; nothing changed"
+	"test_usage_errors|usage errors exit 2; a short key file is refused"
+	"test_node_id_fixed_while_bound|node id cannot change under a bound socket"
+	"test_unprivileged|an unprivileged user reads but cannot change"
+	"test_user_namespace|a user namespace cannot change a node it does not own"
+	"test_isolation|nodes do not see each other's peers or sockets"
+	"test_sockets|sockets: table and JSON with exact endpoints and inodes"
+	"test_stats|stats: equal to /proc/net/migtcp_stats, text and JSON"
+	"test_monitor|monitor: add, replace, del events of this node only"
+	"test_man_pages|man pages render without warnings"
+)
+
+run_tests "${tests[@]}"

@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by the shell selftests: TAP output and a table-driven runner.
+# Source it; it defines functions only.
+
+readonly KSFT_SKIP=4
+
+# skip_all REASON: the whole test program is skipped.
+skip_all() {
+	echo "TAP version 13"
+	echo "1..0 # SKIP $*"
+	exit "$KSFT_SKIP"
+}
+
+# diag TEXT: prints TEXT as TAP diagnostics, one "# " line per line.
+diag() {
+	local line
+
+	while IFS= read -r line; do
+		echo "# $line"
+	done <<<"$*"
+}
+
+# run_tests ENTRY...: each ENTRY is "function args|description"; runs
+# them in order, prints TAP 13 and returns 1 if any failed.
+run_tests() {
+	local n=0 failed=0 t cmd
+
+	echo "TAP version 13"
+	echo "1..$#"
+	for t in "$@"; do
+		n=$((n + 1))
+		read -r -a cmd <<<"${t%%|*}"
+		if "${cmd[@]}"; then
+			echo "ok $n ${t#*|}"
+		else
+			echo "not ok $n ${t#*|}"
+			failed=1
+		fi
+	done
+	return "$failed"
+}
