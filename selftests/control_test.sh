@@ -450,6 +450,35 @@ EOF
 	expect_status 0 n2 peer del 50 && return $rc
 }
 
+# The README's three-node example works as written: its file lines run
+# once, its migtcpctl lines on each node.
+test_readme_example() {
+	local block i
+	block=$(awk '/^### A three-node cluster/ { on = 1 }
+		     on && /^```sh/ { inside = 1; next }
+		     inside && /^```/ { exit }
+		     inside' "$top/README.md")
+	[ -n "$block" ] || { diag "no example in README.md"; return 1; }
+	mkdir -p "$tmp/readme"
+	if ! (cd "$tmp/readme" && bash -e -c "$(grep -v '^migtcpctl' <<<"$block")"); then
+		diag "README file lines failed"
+		return 1
+	fi
+	for i in 1 2 3; do
+		if ! (cd "$tmp/readme" && PATH=$(dirname "$ctl"):$PATH \
+			ip netns exec "$ns-n$i" bash -e -c "$(grep '^migtcpctl' <<<"$block")") \
+			>"$tmp/out" 2>&1; then
+			diag "README migtcpctl lines failed in n$i: $(cat "$tmp/out")"
+			return 1
+		fi
+		expect_status 0 "n$i" -j node || return 1
+		pycheck "j['id'] == $i and j['key_set'] and j['peers'] == 2" || return 1
+		expect_status 0 "n$i" -j peer || return 1
+		pycheck "sorted(p['id'] for p in j) == [k for k in (1, 2, 3) if k != $i]" ||
+			return 1
+	done
+}
+
 test_man_pages() {
 	local page
 	for page in "$top/docs/migtcpctl.8" "$top/docs/migtcp.7"; do
@@ -482,6 +511,7 @@ tests=(
 	"test_sockets|sockets: table and JSON with exact endpoints and inodes"
 	"test_stats|stats: equal to /proc/net/migtcp_stats, text and JSON"
 	"test_monitor|monitor: add, replace, del events of this node only"
+	"test_readme_example|the README's three-node example works as written"
 	"test_man_pages|man pages render without warnings"
 )
 
