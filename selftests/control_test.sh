@@ -35,8 +35,6 @@ tmp=$(mktemp -d /tmp/migtcp_control_test.XXXXXX) || exit 1
 ns=mtc$$
 sw=$ns-sw
 key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-hold_pid=
-hold_fd=
 
 cleanup() {
 	stop_holder
@@ -141,17 +139,6 @@ setup_cluster() {
 	done
 	echo "$key" >"$tmp/cluster.key"
 	write_cluster
-}
-
-stop_holder() {
-	if [ -n "$hold_fd" ]; then
-		exec {hold_fd}>&-
-		hold_fd=
-	fi
-	if [ -n "$hold_pid" ]; then
-		wait "$hold_pid"
-		hold_pid=
-	fi
 }
 
 # hold NODE COUNT PORT: hold_socket in NODE; its output at $tmp/hold.out.

@@ -41,3 +41,22 @@ run_tests() {
 	done
 	return "$failed"
 }
+
+# A hold_socket helper running in the background: its pid, and the write
+# end of its standard input (closing it lets the helper finish).
+hold_pid=
+hold_fd=
+
+# stop_holder: closes the helper's input and returns its exit status.
+stop_holder() {
+	if [ -n "$hold_fd" ]; then
+		exec {hold_fd}>&-
+		hold_fd=
+	fi
+	if [ -n "$hold_pid" ]; then
+		wait "$hold_pid"
+		local rc=$?
+		hold_pid=
+		return "$rc"
+	fi
+}

@@ -49,8 +49,6 @@ fi
 
 tmp=$(mktemp -d /tmp/migtcp_module_test.XXXXXX) || exit 1
 helper=$tmp/helper.py
-hold_pid=
-hold_fd=
 
 # Kernel module calls with their exact errno, the kernel log by sequence
 # number, and a workload of sockets and segments in two network namespaces.
@@ -257,19 +255,6 @@ klog_has() {
 	if ! helper klog "$1" | grep -qxF -- "$2"; then
 		diag "kernel log lacks: $2"
 		return 1
-	fi
-}
-
-stop_holder() {
-	if [ -n "$hold_fd" ]; then
-		exec {hold_fd}>&-
-		hold_fd=
-	fi
-	if [ -n "$hold_pid" ]; then
-		wait "$hold_pid"
-		local rc=$?
-		hold_pid=
-		return "$rc"
 	fi
 }
 
