@@ -138,6 +138,9 @@ int migtcp_ports_set_range(struct migtcp_net *mn, u16 min, u16 max);
 int migtcp_netlink_register(void);
 void migtcp_netlink_unregister(void);
 
+/* send.c */
+void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb);
+
 /* receive.c */
 int migtcp_receive_register(void);
 void migtcp_receive_unregister(void);

@@ -19,6 +19,9 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_IN_ADDR_ERRORS]	= "InAddrErrors",
 	[MIGTCP_STAT_IN_NO_SOCKET]	= "InNoSocket",
 	[MIGTCP_STAT_IN_WRONG_NODE]	= "InWrongNode",
+	[MIGTCP_STAT_OUT_SEGS]		= "OutSegs",
+	[MIGTCP_STAT_OUT_RSTS]		= "OutRsts",
+	[MIGTCP_STAT_OUT_NO_ROUTE]	= "OutNoRoute",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

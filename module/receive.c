@@ -86,6 +86,7 @@ static int migtcp_v4_rcv(struct sk_buff *skb)
 
 	/* No endpoint can own a segment until the transport exists. */
 	__MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_NO_SOCKET);
+	migtcp_send_reset(net, skb);
 	kfree_skb_reason(skb, SKB_DROP_REASON_NO_SOCKET);
 	return 0;
 }

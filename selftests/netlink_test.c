@@ -940,7 +940,8 @@ static int proc_stats(char names[][32], uint64_t *values, int max)
 
 static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"InSegs", "InHdrErrors", "InCsumErrors", "InBadVersion",
-	"InAddrErrors", "InNoSocket", "InWrongNode",
+	"InAddrErrors", "InNoSocket", "InWrongNode", "OutSegs", "OutRsts",
+	"OutNoRoute",
 };
 
 static int module_param_write(const char *name, long value)
@@ -2717,6 +2718,8 @@ static int send_segments(int proto, int count, uint8_t version,
 	struct migtcphdr h = {
 		.version = version,
 		.doff = MIGTCP_HDR_MIN_DOFF,
+		/* Resets: never answered, so only these segments count. */
+		.flags = htons(MIGTCP_F_RST),
 		.src_node = htonl(5),
 		.dst_node = htonl(dst_node),
 		.src_port = htons(1),
@@ -2739,8 +2742,13 @@ static int send_segments(int proto, int count, uint8_t version,
 
 TEST_F(genl, stats_match_proc)
 {
-	/* InSegs, HdrErrors, CsumErrors, BadVersion, AddrErrors, NoSocket, WrongNode */
-	static const uint64_t want[__MIGTCP_STAT_MAX] = { 9, 1, 2, 3, 0, 4, 5 };
+	/*
+	 * InSegs, HdrErrors, CsumErrors, BadVersion, AddrErrors, NoSocket,
+	 * WrongNode, OutSegs, OutRsts, OutNoRoute
+	 */
+	static const uint64_t want[__MIGTCP_STAT_MAX] = {
+		9, 1, 2, 3, 0, 4, 5, 0, 0, 0
+	};
 	char names[__MIGTCP_STAT_MAX + 1][32];
 	uint64_t proc[__MIGTCP_STAT_MAX + 1];
 	int proto = migtcp_proto(), i, n;

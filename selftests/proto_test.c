@@ -57,12 +57,16 @@ enum {
 	ST_ADDR,
 	ST_NOSOCK,
 	ST_WRONGNODE,
+	ST_OUTSEGS,
+	ST_OUTRSTS,
+	ST_NOROUTE,
 	ST_NR,
 };
 
 static const char * const stat_names[ST_NR] = {
 	"InSegs", "InHdrErrors", "InCsumErrors", "InBadVersion",
-	"InAddrErrors", "InNoSocket", "InWrongNode",
+	"InAddrErrors", "InNoSocket", "InWrongNode", "OutSegs", "OutRsts",
+	"OutNoRoute",
 };
 
 struct mig_stats {
@@ -335,9 +339,18 @@ static void check_stats(struct __test_metadata *_metadata,
 	}
 }
 
+/* The receive counters; nothing may have been sent. */
 #define CHECK_STATS(segs, hdr, csum, ver, addr, nosock, wrong) do {	\
 	const struct mig_stats __want = {				\
 		{ segs, hdr, csum, ver, addr, nosock, wrong }		\
+	};								\
+	check_stats(_metadata, &__want);				\
+} while (0)
+
+/* The receive counters and OutSegs, OutRsts. */
+#define CHECK_STATS_OUT(segs, nosock, wrong, outsegs, outrsts) do {	\
+	const struct mig_stats __want = {				\
+		{ segs, 0, 0, 0, 0, nosock, wrong, outsegs, outrsts }	\
 	};								\
 	check_stats(_metadata, &__want);				\
 } while (0)
@@ -398,7 +411,8 @@ static void build_seg(struct segment *seg, int proto, int version, int doff,
 	struct migtcphdr h = {
 		.version = version,
 		.doff = doff,
-		.flags = htons(MIGTCP_F_SYN),
+		/* A reset is never answered: only the counters move. */
+		.flags = htons(MIGTCP_F_RST | MIGTCP_F_ACK),
 		.src_node = htonl(7),
 		.dst_node = htonl(THIS_NODE),
 		.src_port = htons(40000),
@@ -885,6 +899,141 @@ TEST_F(netns, stats_per_netns)
 	close(tx_b);
 	close(cap_b);
 	close(ns_a);
+}
+
+/* ---- resets for segments no endpoint takes ---- */
+
+/* Rewrites the flags, sequence and acknowledgement of @seg and its checksum. */
+static void set_seg(struct segment *seg, int proto, uint16_t flags,
+		    uint32_t seq, uint32_t ack)
+{
+	struct migtcphdr *h = (struct migtcphdr *)seg->buf;
+
+	h->flags = htons(flags);
+	h->seq = htonl(seq);
+	h->ack_seq = htonl(ack);
+	set_check(seg, seg_csum(seg, htonl(INADDR_LOOPBACK),
+				htonl(INADDR_LOOPBACK), proto));
+}
+
+/*
+ * Waits up to @ms for a segment with RST set on raw socket @fd (which also
+ * sees the segment the test sent) and copies its header and whole length.
+ * Returns 1 if one came, 0 if not.
+ */
+static int recv_reset(int fd, struct segment *reply, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint8_t buf[2048];
+
+	while (poll(&pfd, 1, ms) > 0) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		int ihl;
+
+		if (n < 20)
+			continue;
+		ihl = (buf[0] & 0x0f) * 4;
+		if (n - ihl < HDR_LEN ||
+		    !(buf[ihl + offsetof(struct migtcphdr, flags) + 1] &
+		      MIGTCP_F_RST))
+			continue;
+		reply->len = n - ihl;
+		memcpy(reply->buf, buf + ihl, reply->len);
+		return 1;
+	}
+	return 0;
+}
+
+/* The exact reset expected in answer to the segments build_seg() makes. */
+static void check_reset(struct __test_metadata *_metadata, int proto,
+			const struct segment *reply, uint16_t flags,
+			uint32_t seq, uint32_t ack)
+{
+	const struct migtcphdr *h = (const struct migtcphdr *)reply->buf;
+
+	ASSERT_EQ(HDR_LEN, reply->len);
+	EXPECT_EQ(MIGTCP_WIRE_VERSION, h->version);
+	EXPECT_EQ(MIGTCP_HDR_MIN_DOFF, h->doff);
+	EXPECT_EQ(flags, ntohs(h->flags));
+	EXPECT_EQ((uint32_t)THIS_NODE, ntohl(h->src_node));
+	EXPECT_EQ(7U, ntohl(h->dst_node));
+	EXPECT_EQ(1234, ntohs(h->src_port));
+	EXPECT_EQ(40000, ntohs(h->dst_port));
+	EXPECT_EQ(seq, ntohl(h->seq));
+	EXPECT_EQ(ack, ntohl(h->ack_seq));
+	EXPECT_EQ(0, ntohs(h->window));
+	EXPECT_EQ(seg_csum(reply, htonl(INADDR_LOOPBACK),
+			   htonl(INADDR_LOOPBACK), proto), ntohs(h->check));
+}
+
+/* A SYN to a closed port is refused: RST|ACK acknowledging the SYN. */
+TEST_F(netns, reset_answers_syn)
+{
+	struct segment seg, reply;
+
+	build_valid(&seg, self->proto);
+	set_seg(&seg, self->proto, MIGTCP_F_SYN, 0xfffffffe, 0);
+	send_seg(_metadata, self->tx, &seg, htonl(INADDR_LOOPBACK));
+	ASSERT_EQ(1, recv_reset(self->cap, &reply, 2000));
+	check_reset(_metadata, self->proto, &reply,
+		    MIGTCP_F_RST | MIGTCP_F_ACK, 0, 0xffffffff);
+	/* The reset came back to this host too: it names node 7, not us. */
+	CHECK_STATS_OUT(2, 1, 1, 1, 1);
+}
+
+/* A segment acknowledging something gets a RST with SEG.ACK as sequence. */
+TEST_F(netns, reset_answers_ack)
+{
+	struct segment seg, reply;
+
+	build_seg(&seg, self->proto, MIGTCP_WIRE_VERSION, 7, 10, 0,
+		  htonl(INADDR_LOOPBACK));
+	set_seg(&seg, self->proto, MIGTCP_F_ACK | MIGTCP_F_PSH, 1000, 0x55667788);
+	send_seg(_metadata, self->tx, &seg, htonl(INADDR_LOOPBACK));
+	ASSERT_EQ(1, recv_reset(self->cap, &reply, 2000));
+	check_reset(_metadata, self->proto, &reply, MIGTCP_F_RST, 0x55667788, 0);
+	CHECK_STATS_OUT(2, 1, 1, 1, 1);
+}
+
+/* Without ACK, the reset acknowledges the data and the FIN. */
+TEST_F(netns, reset_acknowledges_data_and_fin)
+{
+	struct segment seg, reply;
+
+	build_seg(&seg, self->proto, MIGTCP_WIRE_VERSION, 8, 100, 0,
+		  htonl(INADDR_LOOPBACK));
+	set_seg(&seg, self->proto, MIGTCP_F_FIN, 5000, 0);
+	send_seg(_metadata, self->tx, &seg, htonl(INADDR_LOOPBACK));
+	ASSERT_EQ(1, recv_reset(self->cap, &reply, 2000));
+	check_reset(_metadata, self->proto, &reply,
+		    MIGTCP_F_RST | MIGTCP_F_ACK, 0, 5000 + 100 + 1);
+	CHECK_STATS_OUT(2, 1, 1, 1, 1);
+}
+
+/* A reset is never answered, whatever else it carries. */
+TEST_F(netns, reset_not_answered)
+{
+	struct segment seg, reply;
+
+	build_valid(&seg, self->proto);
+	set_seg(&seg, self->proto, MIGTCP_F_RST | MIGTCP_F_SYN, 1, 0);
+	send_local(_metadata, self, &seg);
+	EXPECT_EQ(0, recv_reset(self->cap, &reply, 300));
+	CHECK_STATS_OUT(1, 1, 0, 0, 0);
+}
+
+/* A segment for another node is not this node's to refuse. */
+TEST_F(netns, no_reset_for_other_node)
+{
+	struct segment seg, reply;
+	uint32_t other = htonl(THIS_NODE + 1);
+
+	build_valid(&seg, self->proto);
+	memcpy(seg.buf + offsetof(struct migtcphdr, dst_node), &other, 4);
+	set_seg(&seg, self->proto, MIGTCP_F_SYN, 1, 0);
+	send_local(_metadata, self, &seg);
+	EXPECT_EQ(0, recv_reset(self->cap, &reply, 300));
+	CHECK_STATS_OUT(1, 0, 1, 0, 0);
 }
 
 /* ---- /proc/net/migtcp ---- */

@@ -20,6 +20,9 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_IN_ADDR_ERRORS]	= "InAddrErrors",
 	[MIGTCP_STAT_IN_NO_SOCKET]	= "InNoSocket",
 	[MIGTCP_STAT_IN_WRONG_NODE]	= "InWrongNode",
+	[MIGTCP_STAT_OUT_SEGS]		= "OutSegs",
+	[MIGTCP_STAT_OUT_RSTS]		= "OutRsts",
+	[MIGTCP_STAT_OUT_NO_ROUTE]	= "OutNoRoute",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

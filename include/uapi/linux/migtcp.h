@@ -96,6 +96,9 @@ enum migtcp_stat {
 	MIGTCP_STAT_IN_ADDR_ERRORS,	/* InAddrErrors: not unicast to us */
 	MIGTCP_STAT_IN_NO_SOCKET,	/* InNoSocket: no endpoint takes it */
 	MIGTCP_STAT_IN_WRONG_NODE,	/* InWrongNode: not for this node id */
+	MIGTCP_STAT_OUT_SEGS,		/* OutSegs: segments sent */
+	MIGTCP_STAT_OUT_RSTS,		/* OutRsts: resets sent */
+	MIGTCP_STAT_OUT_NO_ROUTE,	/* OutNoRoute: no route to send */
 	__MIGTCP_STAT_MAX
 };
 

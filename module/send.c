@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sending migtcp segments over IPv4: the segment is checksummed over the
+ * pseudo-header of the route actually chosen, wrapped in an IP header and
+ * handed to ip_local_out().  Resets for segments that no endpoint takes
+ * are built here, as RFC 9293 builds them for TCP.
+ */
+#include <linux/skbuff.h>
+#include <net/checksum.h>
+#include <net/ip.h>
+#include <net/route.h>
+
+#include "migtcp.h"
+
+/* Room for the link and IP headers in front of a segment. */
+#define MIGTCP_HEADROOM		(MAX_HEADER + sizeof(struct iphdr))
+
+/*
+ * Routes @skb, whose data is a whole segment, from @saddr (0: the route's
+ * choice) to @daddr and sends it.  Consumes @skb.
+ */
+static int migtcp_xmit_v4(struct net *net, struct sk_buff *skb,
+			  __be32 saddr, __be32 daddr)
+{
+	struct migtcphdr *mh = (struct migtcphdr *)skb->data;
+	struct flowi4 fl4 = {
+		.daddr		= daddr,
+		.saddr		= saddr,
+		.flowi4_proto	= migtcp_proto,
+	};
+	struct rtable *rt;
+	struct iphdr *iph;
+
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt)) {
+		__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_NO_ROUTE);
+		kfree_skb(skb);
+		return PTR_ERR(rt);
+	}
+	skb_dst_set(skb, &rt->dst);
+
+	mh->check = 0;
+	mh->check = csum_tcpudp_magic(fl4.saddr, fl4.daddr, skb->len,
+				      migtcp_proto,
+				      csum_partial(mh, skb->len, 0));
+	skb->ip_summed = CHECKSUM_NONE;
+
+	skb_reset_transport_header(skb);
+	iph = skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	iph->version	= 4;
+	iph->ihl	= sizeof(*iph) / 4;
+	iph->tos	= 0;
+	iph->frag_off	= htons(IP_DF);
+	iph->ttl	= ip4_dst_hoplimit(&rt->dst);
+	iph->protocol	= migtcp_proto;
+	iph->saddr	= fl4.saddr;
+	iph->daddr	= fl4.daddr;
+	/* With DF set the IP id may be 0 (RFC 6864); the rest is filled in
+	 * by ip_local_out().
+	 */
+	ip_select_ident(net, skb, NULL);
+
+	__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_SEGS);
+	return ip_local_out(net, NULL, skb);
+}
+
+/*
+ * Answers @in_skb, a valid segment that no endpoint takes, with a reset
+ * (RFC 9293 3.10.7.1): never to a reset; with SEG.ACK as sequence number
+ * if it acknowledged something, else acknowledging all it occupied.
+ */
+void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb)
+{
+	const struct migtcphdr *in = migtcp_hdr(in_skb);
+	u16 in_flags = ntohs(in->flags);
+	struct migtcphdr *mh;
+	struct sk_buff *skb;
+	u32 seg_len;
+
+	if (in_flags & MIGTCP_F_RST)
+		return;
+
+	skb = alloc_skb(MIGTCP_HEADROOM + sizeof(*mh), GFP_ATOMIC);
+	if (!skb)
+		return;
+	skb_reserve(skb, MIGTCP_HEADROOM);
+	mh = skb_put_zero(skb, sizeof(*mh));
+	mh->version	= MIGTCP_WIRE_VERSION;
+	mh->doff	= MIGTCP_HDR_MIN_DOFF;
+	mh->src_node	= in->dst_node;
+	mh->dst_node	= in->src_node;
+	mh->src_port	= in->dst_port;
+	mh->dst_port	= in->src_port;
+	if (in_flags & MIGTCP_F_ACK) {
+		mh->flags = htons(MIGTCP_F_RST);
+		mh->seq = in->ack_seq;
+	} else {
+		seg_len = in_skb->len - in->doff * 4 +
+			  !!(in_flags & MIGTCP_F_SYN) +
+			  !!(in_flags & MIGTCP_F_FIN);
+		mh->flags = htons(MIGTCP_F_RST | MIGTCP_F_ACK);
+		mh->ack_seq = htonl(ntohl(in->seq) + seg_len);
+	}
+
+	__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_RSTS);
+	migtcp_xmit_v4(net, skb, ip_hdr(in_skb)->daddr, ip_hdr(in_skb)->saddr);
+}
