@@ -33,6 +33,7 @@ struct migtcp_node {
 };
 
 #define MIGTCP_PORT_HASH_BITS	8
+#define MIGTCP_CONN_HASH_BITS	8
 
 /* One cluster node: the state of one network namespace. */
 struct migtcp_net {
@@ -58,6 +59,10 @@ struct migtcp_net {
 
 	spinlock_t sockets_lock;	/* protects sockets */
 	struct hlist_head sockets;	/* every AF_MIGTCP socket */
+
+	/* Connections by (local port, remote node, remote port). */
+	spinlock_t conn_lock;
+	struct hlist_head conn_hash[1 << MIGTCP_CONN_HASH_BITS];
 };
 
 extern unsigned int migtcp_net_id;
@@ -78,20 +83,62 @@ struct migtcp_peer {
 	struct rcu_head rcu;
 };
 
+/* Where a passively opened connection waits, under its listener's accept_lock. */
+enum migtcp_queue {
+	MIGTCP_QUEUE_NONE,
+	MIGTCP_QUEUE_SYN,		/* handshake in progress (SYN_RECV) */
+	MIGTCP_QUEUE_ACCEPT,		/* established, not accepted yet */
+};
+
 struct migtcp_sock {
 	struct sock sk;			/* must be first */
 	struct hlist_node net_node;	/* in migtcp_net.sockets */
 	struct hlist_node port_node;	/* in migtcp_net.port_hash if bound */
+	struct hlist_node conn_node;	/* in migtcp_net.conn_hash if hashed */
 	u32 local_node;
 	u16 local_port;			/* host byte order */
 	u32 remote_node;
 	u16 remote_port;
+
+	/* The IPv4 path of the connection. */
+	__be32 path_saddr;		/* 0: as the route chooses */
+	__be32 path_daddr;
+	u16 mss;			/* largest payload we may send */
+
+	/* Sequence space (RFC 9293 names). */
+	u32 iss, snd_una, snd_nxt;
+	u32 irs, rcv_nxt;
+
+	unsigned long rto;		/* retransmission timeout, jiffies */
+	u8 retransmits;
+
+	/* A listener's queues of passively opened connections. */
+	spinlock_t accept_lock;
+	struct list_head syn_queue;
+	struct list_head accept_queue;
+	unsigned int queued;		/* on both queues */
+
+	/* A passively opened connection until accepted. */
+	struct sock *parent;
+	struct list_head queue_node;
+	enum migtcp_queue queue;
 };
 
 /* The header of a received segment, once validated and linear. */
 static inline const struct migtcphdr *migtcp_hdr(const struct sk_buff *skb)
 {
 	return (const struct migtcphdr *)skb_transport_header(skb);
+}
+
+/* Changes the connection state. */
+static inline void migtcp_set_state(struct sock *sk, int state)
+{
+	/*
+	 * Release: whatever led to the new state is visible to readers that
+	 * see it through inet_sk_state_load() without the socket lock (poll,
+	 * /proc, dumps, the listener lookup).
+	 */
+	smp_store_release(&sk->sk_state, state);
 }
 
 static inline struct migtcp_sock *migtcp_sk(const struct sock *sk)
@@ -101,6 +148,7 @@ static inline struct migtcp_sock *migtcp_sk(const struct sock *sk)
 
 /* socket.c */
 extern struct proto migtcp_prot;
+void migtcp_init_sock(struct sock *sk);
 int migtcp_socket_register(void);
 void migtcp_socket_unregister(void);
 
@@ -131,6 +179,8 @@ int migtcp_peer_del(struct migtcp_net *mn, u32 id,
 /* port.c */
 void migtcp_ports_init(struct migtcp_net *mn);
 int migtcp_port_bind(struct sock *sk, u32 node, u16 port);
+void migtcp_port_inherit(struct sock *child, const struct sock *parent);
+int migtcp_port_listen(struct sock *sk);
 void migtcp_port_unbind(struct sock *sk);
 int migtcp_ports_set_range(struct migtcp_net *mn, u16 min, u16 max);
 
@@ -140,6 +190,36 @@ void migtcp_netlink_unregister(void);
 
 /* send.c */
 void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb);
+int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq);
+int migtcp_route_path(struct sock *sk);
+
+/* conn.c */
+void migtcp_conn_init(struct migtcp_net *mn);
+int migtcp_conn_hash(struct sock *sk);
+void migtcp_conn_unhash(struct sock *sk);
+struct sock *migtcp_conn_lookup(struct migtcp_net *mn, u16 lport,
+				u32 rnode, u16 rport);
+struct sock *migtcp_listener_lookup(struct migtcp_net *mn, u16 lport);
+u32 migtcp_isn(const struct migtcp_sock *msk);
+int migtcp_resolve_path(struct sock *sk, u32 node);
+
+/* input.c */
+int migtcp_sock_rcv(struct sock *sk, struct sk_buff *skb);
+void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb);
+void migtcp_done(struct sock *sk, int err);
+void migtcp_abort(struct sock *sk, bool send_rst);
+void migtcp_child_give_up(struct sock *child);
+void migtcp_listen_stop(struct sock *lsk);
+struct sock *migtcp_accept_dequeue(struct sock *lsk);
+
+/* timers.c */
+#define MIGTCP_RTO_INIT		HZ
+#define MIGTCP_RTO_MAX		(120 * HZ)
+#define MIGTCP_SYN_RETRIES	6
+#define MIGTCP_SYNACK_RETRIES	5
+void migtcp_init_timers(struct sock *sk);
+void migtcp_arm_retransmit(struct sock *sk);
+void migtcp_stop_retransmit(struct sock *sk);
 
 /* receive.c */
 int migtcp_receive_register(void);

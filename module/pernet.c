@@ -24,6 +24,7 @@ static int __net_init migtcp_net_init(struct net *net)
 	migtcp_ports_init(mn);
 	spin_lock_init(&mn->sockets_lock);
 	INIT_HLIST_HEAD(&mn->sockets);
+	migtcp_conn_init(mn);
 
 	err = migtcp_peers_init(mn);
 	if (err)

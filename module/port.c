@@ -6,6 +6,7 @@
  */
 #include <linux/hash.h>
 #include <linux/random.h>
+#include <net/inet_sock.h>
 #include <net/tcp_states.h>
 
 #include "migtcp.h"
@@ -91,6 +92,41 @@ int migtcp_port_bind(struct sock *sk, u32 node, u16 port)
 		hlist_add_head(&msk->port_node, migtcp_port_bucket(mn, port));
 		mn->bound++;
 	}
+	spin_unlock_bh(&mn->ports_lock);
+	return err;
+}
+
+/*
+ * A passively opened connection holds its listener's port too, so that
+ * the port stays taken while the connection lives (as TCP's bind hash).
+ */
+void migtcp_port_inherit(struct sock *child, const struct sock *parent)
+{
+	struct migtcp_net *mn = migtcp_pernet(sock_net(child));
+	struct migtcp_sock *c = migtcp_sk(child);
+
+	spin_lock_bh(&mn->ports_lock);
+	hlist_add_head(&c->port_node,
+		       migtcp_port_bucket(mn, migtcp_sk(parent)->local_port));
+	mn->bound++;
+	spin_unlock_bh(&mn->ports_lock);
+}
+
+/* Makes bound @sk listen, unless another socket listens on its port. */
+int migtcp_port_listen(struct sock *sk)
+{
+	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
+	u16 port = migtcp_sk(sk)->local_port;
+	const struct migtcp_sock *other;
+	int err = 0;
+
+	spin_lock_bh(&mn->ports_lock);
+	hlist_for_each_entry(other, migtcp_port_bucket(mn, port), port_node)
+		if (other->local_port == port &&
+		    other->sk.sk_state == TCP_LISTEN)
+			err = -EADDRINUSE;
+	if (!err)
+		migtcp_set_state(sk, TCP_LISTEN);
 	spin_unlock_bh(&mn->ports_lock);
 	return err;
 }

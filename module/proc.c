@@ -22,6 +22,8 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_OUT_SEGS]		= "OutSegs",
 	[MIGTCP_STAT_OUT_RSTS]		= "OutRsts",
 	[MIGTCP_STAT_OUT_NO_ROUTE]	= "OutNoRoute",
+	[MIGTCP_STAT_LISTEN_DROPS]	= "ListenDrops",
+	[MIGTCP_STAT_IN_BACKLOG_DROPS]	= "InBacklogDrops",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

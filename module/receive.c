@@ -64,6 +64,59 @@ static bool migtcp_for_this_node(struct net *net, const struct sk_buff *skb)
 	return id && migtcp_hdr(skb)->dst_node == htonl(id);
 }
 
+static int migtcp_backlog_limit(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf);
+}
+
+/* Processes @skb on @sk now, or after its owner releases the lock. */
+static void migtcp_deliver(struct sock *sk, struct sk_buff *skb)
+{
+	bh_lock_sock_nested(sk);
+	if (!sock_owned_by_user(sk)) {
+		migtcp_sock_rcv(sk, skb);
+		goto unlock;
+	}
+	/* The route may be RCU-protected only: it must not outlive softirq. */
+	skb_dst_drop(skb);
+	if (sk_add_backlog(sk, skb, migtcp_backlog_limit(sk))) {
+		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_IN_BACKLOG_DROPS);
+		kfree_skb_reason(skb, SKB_DROP_REASON_SOCKET_BACKLOG);
+	}
+unlock:
+	bh_unlock_sock(sk);
+}
+
+/*
+ * Finds who takes @skb: its connection, or for a SYN a listener on its
+ * port.  Returns false if nobody does (the segment is still the caller's).
+ */
+static bool migtcp_demux(struct net *net, struct sk_buff *skb)
+{
+	const struct migtcphdr *mh = migtcp_hdr(skb);
+	struct migtcp_net *mn = migtcp_pernet(net);
+	u16 syn_only = ntohs(mh->flags) &
+		       (MIGTCP_F_SYN | MIGTCP_F_ACK | MIGTCP_F_RST);
+	struct sock *sk;
+
+	sk = migtcp_conn_lookup(mn, ntohs(mh->dst_port), ntohl(mh->src_node),
+				ntohs(mh->src_port));
+	if (sk) {
+		migtcp_deliver(sk, skb);
+		sock_put(sk);
+		return true;
+	}
+	if (syn_only != MIGTCP_F_SYN)
+		return false;
+	sk = migtcp_listener_lookup(mn, ntohs(mh->dst_port));
+	if (!sk)
+		return false;
+	migtcp_listen_rcv(sk, skb);
+	sock_put(sk);
+	consume_skb(skb);
+	return true;
+}
+
 static int migtcp_v4_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
@@ -84,7 +137,9 @@ static int migtcp_v4_rcv(struct sk_buff *skb)
 		return 0;
 	}
 
-	/* No endpoint can own a segment until the transport exists. */
+	if (migtcp_demux(net, skb))
+		return 0;
+
 	__MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_NO_SOCKET);
 	migtcp_send_reset(net, skb);
 	kfree_skb_reason(skb, SKB_DROP_REASON_NO_SOCKET);

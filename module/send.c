@@ -9,6 +9,7 @@
 #include <net/checksum.h>
 #include <net/ip.h>
 #include <net/route.h>
+#include <asm/unaligned.h>
 
 #include "migtcp.h"
 
@@ -63,6 +64,80 @@ static int migtcp_xmit_v4(struct net *net, struct sk_buff *skb,
 
 	__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_SEGS);
 	return ip_local_out(net, NULL, skb);
+}
+
+/* Segments carry no IP options: the MSS is what the route's MTU leaves. */
+#define MIGTCP_MIN_MSS		536
+
+/*
+ * Checks that the connection's path routes, and takes its MSS from the
+ * route's MTU minus the IP and migtcp headers.
+ */
+int migtcp_route_path(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct flowi4 fl4 = {
+		.daddr		= msk->path_daddr,
+		.saddr		= msk->path_saddr,
+		.flowi4_proto	= migtcp_proto,
+	};
+	struct rtable *rt;
+	int mss;
+
+	rt = ip_route_output_key(sock_net(sk), &fl4);
+	if (IS_ERR(rt))
+		return -EHOSTUNREACH;
+	mss = dst_mtu(&rt->dst) - sizeof(struct iphdr) -
+	      sizeof(struct migtcphdr);
+	msk->mss = max(mss, MIGTCP_MIN_MSS);
+	ip_rt_put(rt);
+	return 0;
+}
+
+/* The window we offer: what the receive buffer holds, at most 64 KiB - 1. */
+static u16 migtcp_window(const struct sock *sk)
+{
+	return min_t(int, READ_ONCE(sk->sk_rcvbuf) / 2, U16_MAX);
+}
+
+/*
+ * Sends a segment without data on @sk's connection: a SYN (with our MSS),
+ * SYN-ACK, ACK or RST, with sequence number @seq.
+ */
+int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
+{
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+	unsigned int optlen = flags & MIGTCP_F_SYN ? 4 : 0;
+	struct migtcphdr *mh;
+	struct sk_buff *skb;
+	u8 *opt;
+
+	skb = alloc_skb(MIGTCP_HEADROOM + sizeof(*mh) + optlen, GFP_ATOMIC);
+	if (!skb)
+		return -ENOBUFS;
+	skb_reserve(skb, MIGTCP_HEADROOM);
+	mh = skb_put_zero(skb, sizeof(*mh) + optlen);
+	mh->version	= MIGTCP_WIRE_VERSION;
+	mh->doff	= (sizeof(*mh) + optlen) / 4;
+	mh->flags	= htons(flags);
+	mh->src_node	= htonl(msk->local_node);
+	mh->dst_node	= htonl(msk->remote_node);
+	mh->src_port	= htons(msk->local_port);
+	mh->dst_port	= htons(msk->remote_port);
+	mh->seq		= htonl(seq);
+	if (flags & MIGTCP_F_ACK)
+		mh->ack_seq = htonl(msk->rcv_nxt);
+	mh->window	= htons(migtcp_window(sk));
+	if (optlen) {
+		opt = (u8 *)(mh + 1);
+		opt[0] = MIGTCP_OPT_MSS;
+		opt[1] = MIGTCP_OPTLEN_MSS;
+		put_unaligned_be16(msk->mss, opt + 2);
+	}
+	if (flags & MIGTCP_F_RST)
+		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_OUT_RSTS);
+	return migtcp_xmit_v4(sock_net(sk), skb, msk->path_saddr,
+			      msk->path_daddr);
 }
 
 /*

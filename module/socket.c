@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The AF_MIGTCP socket family: socket creation and the BSD socket
- * operations.  Operations the transport does not provide yet answer
- * EOPNOTSUPP through the kernel's sock_no_*() helpers rather than
- * pretending to succeed.
+ * operations, with TCP's semantics and errors.  Operations the transport
+ * does not provide yet (data, shutdown) answer EOPNOTSUPP through the
+ * kernel's sock_no_*() helpers rather than pretending to succeed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -21,6 +21,32 @@ struct proto migtcp_prot = {
 	.obj_size	= sizeof(struct migtcp_sock),
 };
 
+static int migtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	return migtcp_sock_rcv(sk, skb);
+}
+
+/* What every AF_MIGTCP sock needs, whether created or passively opened. */
+void migtcp_init_sock(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	sk->sk_type = SOCK_STREAM;
+	sk->sk_protocol = migtcp_proto;
+	sk->sk_state = TCP_CLOSE;
+	sk->sk_backlog_rcv = migtcp_backlog_rcv;
+	msk->rto = MIGTCP_RTO_INIT;
+	spin_lock_init(&msk->accept_lock);
+	INIT_LIST_HEAD(&msk->syn_queue);
+	INIT_LIST_HEAD(&msk->accept_queue);
+	INIT_LIST_HEAD(&msk->queue_node);
+	migtcp_init_timers(sk);
+}
+
+/*
+ * Data and FIN are not built yet, so closing a connection aborts it with
+ * a reset; closing a listener resets the connections waiting for it.
+ */
 static int migtcp_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
@@ -28,14 +54,16 @@ static int migtcp_release(struct socket *sock)
 	if (!sk)
 		return 0;
 
-	migtcp_net_unlink_sock(sk);
-
 	lock_sock(sk);
-	sk->sk_shutdown = SHUTDOWN_MASK;
+	if (sk->sk_state == TCP_LISTEN)
+		migtcp_listen_stop(sk);
+	else
+		migtcp_abort(sk, true);
 	migtcp_port_unbind(sk);
 	sock_orphan(sk);
 	release_sock(sk);
 
+	migtcp_net_unlink_sock(sk);
 	sock->sk = NULL;
 	sock_put(sk);
 	return 0;
@@ -66,8 +94,205 @@ static int migtcp_bind(struct socket *sock, struct sockaddr *uaddr,
 		err = -EINVAL;
 	else
 		err = migtcp_port_bind(sk, addr->smig_node, port);
+	/* As TCP: a port the user chose stays when a connection ends. */
+	if (!err && port)
+		sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
 	release_sock(sk);
 	return err;
+}
+
+/* Sends the SYN of an active open to (@node, @port). */
+static int migtcp_start_connect(struct sock *sk, u32 node, u16 port)
+{
+	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	bool autobound = false;
+	int err;
+
+	if (!READ_ONCE(mn->node.id))
+		return -EADDRNOTAVAIL;
+	/* As connecting to INADDR_ANY reaches this host. */
+	if (!node)
+		node = READ_ONCE(mn->node.id);
+	err = migtcp_resolve_path(sk, node);
+	if (err)
+		return err;
+	if (!msk->local_port) {
+		err = migtcp_port_bind(sk, 0, 0);
+		if (err)
+			return err;
+		autobound = true;
+	}
+	msk->remote_node = node;
+	msk->remote_port = port;
+	err = migtcp_conn_hash(sk);
+	if (err) {
+		msk->remote_node = 0;
+		msk->remote_port = 0;
+		if (autobound)
+			migtcp_port_unbind(sk);
+		return err;
+	}
+
+	msk->iss = migtcp_isn(msk);
+	msk->snd_una = msk->iss;
+	msk->snd_nxt = msk->iss + 1;
+	msk->rto = MIGTCP_RTO_INIT;
+	msk->retransmits = 0;
+	migtcp_set_state(sk, TCP_SYN_SENT);
+	migtcp_send_ctl(sk, MIGTCP_F_SYN, msk->iss);
+	migtcp_arm_retransmit(sk);
+	return 0;
+}
+
+/* Waits while the handshake is in progress; the socket lock is held. */
+static int migtcp_wait_connect(struct sock *sk, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	int err = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (sk->sk_state == TCP_SYN_SENT) {
+		if (!*timeo) {
+			err = -EINPROGRESS;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		sk_wait_event(sk, timeo, sk->sk_state != TCP_SYN_SENT, &wait);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return err;
+}
+
+/* As inet_stream_connect(): the socket's state decides what connect means. */
+static int migtcp_connect(struct socket *sock, struct sockaddr *uaddr,
+			  int addr_len, int flags)
+{
+	const struct sockaddr_mig *addr = (const struct sockaddr_mig *)uaddr;
+	struct sock *sk = sock->sk;
+	long timeo;
+	int err;
+
+	if (addr_len < (int)sizeof(*addr))
+		return -EINVAL;
+	if (addr->smig_family != migtcp_family)
+		return -EAFNOSUPPORT;
+
+	lock_sock(sk);
+	switch (sock->state) {
+	case SS_CONNECTED:
+		err = -EISCONN;
+		goto out;
+	case SS_CONNECTING:
+		if (sk->sk_state == TCP_SYN_SENT) {
+			err = -EALREADY;
+			if (flags & O_NONBLOCK)
+				goto out;
+		}
+		break;
+	default:
+		if (sk->sk_state != TCP_CLOSE) {
+			err = -EISCONN;
+			goto out;
+		}
+		err = migtcp_start_connect(sk, addr->smig_node,
+					   ntohs(addr->smig_port));
+		if (err)
+			goto out;
+		sock->state = SS_CONNECTING;
+		break;
+	}
+
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	err = migtcp_wait_connect(sk, &timeo);
+	if (err)
+		goto out;
+	if (sk->sk_state == TCP_ESTABLISHED) {
+		sock->state = SS_CONNECTED;
+	} else {
+		err = sock_error(sk) ?: -ECONNABORTED;
+		sock->state = SS_UNCONNECTED;
+	}
+out:
+	release_sock(sk);
+	return err;
+}
+
+static int migtcp_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	lock_sock(sk);
+	if (sock->state != SS_UNCONNECTED ||
+	    (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN)) {
+		err = -EINVAL;
+		goto out;
+	}
+	backlog = clamp(backlog, 0,
+			(int)READ_ONCE(sock_net(sk)->core.sysctl_somaxconn));
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	if (sk->sk_state == TCP_LISTEN)
+		goto out;
+	if (!migtcp_sk(sk)->local_port) {
+		err = migtcp_port_bind(sk, 0, 0);
+		if (err)
+			goto out;
+	}
+	err = migtcp_port_listen(sk);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static bool migtcp_accept_ready(struct sock *sk)
+{
+	return !list_empty(&migtcp_sk(sk)->accept_queue) ||
+	       sk->sk_state != TCP_LISTEN;
+}
+
+static int migtcp_accept(struct socket *sock, struct socket *newsock,
+			 int flags, bool kern)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sock *sk = sock->sk, *child = NULL;
+	long timeo;
+	int err = 0;
+
+	lock_sock(sk);
+	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
+	add_wait_queue(sk_sleep(sk), &wait);
+	for (;;) {
+		if (sk->sk_state != TCP_LISTEN) {
+			err = -EINVAL;
+			break;
+		}
+		child = migtcp_accept_dequeue(sk);
+		if (child)
+			break;
+		if (!timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			break;
+		}
+		sk_wait_event(sk, &timeo, migtcp_accept_ready(sk), &wait);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	release_sock(sk);
+	if (!child)
+		return err;
+
+	lock_sock(child);
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
+	release_sock(child);
+	return 0;
 }
 
 static int migtcp_getname(struct socket *sock, struct sockaddr *uaddr,
@@ -93,19 +318,33 @@ static int migtcp_getname(struct socket *sock, struct sockaddr *uaddr,
 }
 
 /*
- * A socket that is not connected is in TCP_CLOSE; like TCP, report it
- * writable but hung up, so poll() never blocks on it.
+ * Readiness as tcp_poll() reports it: a listener is readable when a
+ * connection waits; a closed socket is hung up (and, once shut down both
+ * ways, readable: read returns at once); a socket is writable once its
+ * handshake is over.
  */
 static __poll_t migtcp_poll(struct file *file, struct socket *sock,
 			    poll_table *wait)
 {
 	struct sock *sk = sock->sk;
+	int state = inet_sk_state_load(sk);
+	u8 shutdown = READ_ONCE(sk->sk_shutdown);
 	__poll_t mask = 0;
 
 	sock_poll_wait(file, sock, wait);
 
-	if (inet_sk_state_load(sk) == TCP_CLOSE)
-		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
+	if (state == TCP_LISTEN)
+		return list_empty_careful(&migtcp_sk(sk)->accept_queue) ?
+		       0 : EPOLLIN | EPOLLRDNORM;
+
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	/* The error is seen after the state change it explains. */
+	smp_rmb();
 	if (READ_ONCE(sk->sk_err))
 		mask |= EPOLLERR;
 	return mask;
@@ -134,13 +373,13 @@ static const struct proto_ops migtcp_stream_ops = {
 	.owner		= THIS_MODULE,
 	.release	= migtcp_release,
 	.bind		= migtcp_bind,
-	.connect	= sock_no_connect,
+	.connect	= migtcp_connect,
 	.socketpair	= sock_no_socketpair,
-	.accept		= sock_no_accept,
+	.accept		= migtcp_accept,
 	.getname	= migtcp_getname,
 	.poll		= migtcp_poll,
 	.ioctl		= sock_no_ioctl,
-	.listen		= sock_no_listen,
+	.listen		= migtcp_listen,
 	.shutdown	= sock_no_shutdown,
 	.setsockopt	= migtcp_setsockopt,
 	.getsockopt	= migtcp_getsockopt,
@@ -167,8 +406,7 @@ static int migtcp_create(struct net *net, struct socket *sock, int protocol,
 	sock->state = SS_UNCONNECTED;
 	sock->ops = &migtcp_stream_ops;
 	sock_init_data(sock, sk);
-	sk->sk_protocol = migtcp_proto;
-	sk->sk_state = TCP_CLOSE;
+	migtcp_init_sock(sk);
 
 	migtcp_net_link_sock(sk);
 	return 0;

@@ -69,7 +69,7 @@ SIOCSIFFLAGS = 0x8914
 IFF_UP = 0x1
 STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'InAddrErrors', 'InNoSocket', 'InWrongNode', 'OutSegs', 'OutRsts',
-         'OutNoRoute']
+         'OutNoRoute', 'ListenDrops', 'InBacklogDrops']
 
 
 def errname(err):
@@ -199,7 +199,7 @@ def node(family, proto):
                     good):
             raw.sendto(seg, ('127.0.0.1', 0))
     # The namespace has no node id: intact segments name no node of it.
-    want = [2, 1, 1, 1, 0, 0, 2, 0, 0, 0]
+    want = [2, 1, 1, 1, 0, 0, 2, 0, 0, 0, 0, 0]
     for _ in range(200):
         if stats() == want:
             break

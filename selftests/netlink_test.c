@@ -941,7 +941,7 @@ static int proc_stats(char names[][32], uint64_t *values, int max)
 static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"InSegs", "InHdrErrors", "InCsumErrors", "InBadVersion",
 	"InAddrErrors", "InNoSocket", "InWrongNode", "OutSegs", "OutRsts",
-	"OutNoRoute",
+	"OutNoRoute", "ListenDrops", "InBacklogDrops",
 };
 
 static int module_param_write(const char *name, long value)
@@ -2744,10 +2744,11 @@ TEST_F(genl, stats_match_proc)
 {
 	/*
 	 * InSegs, HdrErrors, CsumErrors, BadVersion, AddrErrors, NoSocket,
-	 * WrongNode, OutSegs, OutRsts, OutNoRoute
+	 * WrongNode, OutSegs, OutRsts, OutNoRoute, ListenDrops,
+	 * InBacklogDrops
 	 */
 	static const uint64_t want[__MIGTCP_STAT_MAX] = {
-		9, 1, 2, 3, 0, 4, 5, 0, 0, 0
+		9, 1, 2, 3, 0, 4, 5, 0, 0, 0, 0, 0
 	};
 	char names[__MIGTCP_STAT_MAX + 1][32];
 	uint64_t proc[__MIGTCP_STAT_MAX + 1];

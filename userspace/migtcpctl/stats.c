@@ -23,6 +23,8 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_OUT_SEGS]		= "OutSegs",
 	[MIGTCP_STAT_OUT_RSTS]		= "OutRsts",
 	[MIGTCP_STAT_OUT_NO_ROUTE]	= "OutNoRoute",
+	[MIGTCP_STAT_LISTEN_DROPS]	= "ListenDrops",
+	[MIGTCP_STAT_IN_BACKLOG_DROPS]	= "InBacklogDrops",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

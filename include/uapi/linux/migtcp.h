@@ -82,6 +82,12 @@ struct migtcphdr {
 #define MIGTCP_F_ECE		0x0040
 #define MIGTCP_F_CWR		0x0080
 
+/* Options: TCP's kind/length encoding (docs/protocol.md). */
+#define MIGTCP_OPT_EOL		0
+#define MIGTCP_OPT_NOP		1
+#define MIGTCP_OPT_MSS		2
+#define MIGTCP_OPTLEN_MSS	4
+
 /*
  * Counters of a node (network namespace), as listed by
  * /proc/net/migtcp_stats (same names, same order) and by
@@ -99,6 +105,8 @@ enum migtcp_stat {
 	MIGTCP_STAT_OUT_SEGS,		/* OutSegs: segments sent */
 	MIGTCP_STAT_OUT_RSTS,		/* OutRsts: resets sent */
 	MIGTCP_STAT_OUT_NO_ROUTE,	/* OutNoRoute: no route to send */
+	MIGTCP_STAT_LISTEN_DROPS,	/* ListenDrops: SYNs a listener dropped */
+	MIGTCP_STAT_IN_BACKLOG_DROPS,	/* InBacklogDrops: socket backlog full */
 	__MIGTCP_STAT_MAX
 };
 

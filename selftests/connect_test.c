@@ -1,0 +1,1121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Connection establishment: connect() (blocking, non-blocking, refused,
+ * timed out, to this very node), listen() with its backlog limit, accept()
+ * and accept4(), the addresses both ends report, poll() on connecting and
+ * listening sockets, the states /proc/net/migtcp shows, SYN retransmission
+ * and the resets close() sends while data transfer is not built.
+ *
+ * Every test builds its own two-node cluster: two anonymous network
+ * namespaces joined by a veth pair, node 1 at 198.51.100.1 and node 2 at
+ * 198.51.100.2, each the other's peer.  Node 1 also knows a node 3 at
+ * 198.51.100.99, where no host answers: SYNs sent there vanish.  The
+ * namespaces are held by file descriptors only, so they disappear with the
+ * test's process and nothing is left behind when a test fails.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "migtcp_test.h"
+
+#define NODE1		1U
+#define NODE2		2U
+#define NODE_BLACKHOLE	3U	/* in node 1's peer table, no host there */
+#define NODE_UNKNOWN	9U	/* in nobody's peer table */
+#define EPHEMERAL_MIN	32768
+#define EPHEMERAL_MAX	60999
+#define PORT		7000
+
+/* A handshake over veth takes milliseconds: two seconds is ample. */
+#define HANDSHAKE_MS	2000
+/* Guard on blocking calls, so that a broken module fails, not hangs. */
+#define GUARD_SEC	5
+
+FIXTURE(cluster) {
+	int family;
+	int ns[3];	/* ns[NODE1], ns[NODE2]: network namespace fds */
+};
+
+/* Runs a shell command line in the caller's network namespace. */
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	status = system(cmd);
+	if (status < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int open_own_netns(void)
+{
+	return open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+}
+
+FIXTURE_SETUP(cluster)
+{
+	self->ns[NODE1] = -1;
+	self->ns[NODE2] = -1;
+	self->family = migtcp_family();
+	ASSERT_LT(0, self->family) TH_LOG("is migtcp loaded?");
+
+	ASSERT_EQ(0, migtcp_test_new_netns())
+		TH_LOG("node 1 netns: %s", strerror(errno));
+	self->ns[NODE1] = open_own_netns();
+	ASSERT_LE(0, self->ns[NODE1]);
+	ASSERT_EQ(0, migtcp_test_new_netns())
+		TH_LOG("node 2 netns: %s", strerror(errno));
+	self->ns[NODE2] = open_own_netns();
+	ASSERT_LE(0, self->ns[NODE2]);
+
+	/* In node 2: create the pair, push one end into node 1. */
+	ASSERT_EQ(0, sh("ip link add mig2 type veth peer name mig1 netns /proc/%d/fd/%d",
+			getpid(), self->ns[NODE1]));
+	ASSERT_EQ(0, sh("ip addr add 198.51.100.2/24 dev mig2 && ip link set mig2 up"));
+	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.2", NODE2));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.1", NODE1));
+
+	ASSERT_EQ(0, setns(self->ns[NODE1], CLONE_NEWNET));
+	ASSERT_EQ(0, sh("ip addr add 198.51.100.1/24 dev mig1 && ip link set mig1 up"));
+	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.1", NODE1))
+		TH_LOG("migtcpctl node set failed (MIGTCP_CTL=%s)",
+		       getenv("MIGTCP_CTL"));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.2", NODE2));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.99",
+				     NODE_BLACKHOLE));
+}
+
+FIXTURE_TEARDOWN(cluster)
+{
+	if (self->ns[NODE1] >= 0)
+		close(self->ns[NODE1]);
+	if (self->ns[NODE2] >= 0)
+		close(self->ns[NODE2]);
+}
+
+/* Moves the caller to @node; sockets created afterwards belong to it. */
+#define ON_NODE(node) do {						\
+	const unsigned int __node = (node);				\
+									\
+	ASSERT_EQ(0, setns(self->ns[__node], CLONE_NEWNET))		\
+		TH_LOG("setns to node %u: %s", __node, strerror(errno));	\
+} while (0)
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static struct sockaddr_mig mig_addr(int family, __u32 node, __u16 port)
+{
+	struct sockaddr_mig addr = {
+		.smig_family = family,
+		.smig_port = htons(port),
+		.smig_node = node,
+	};
+	return addr;
+}
+
+/*
+ * A stream socket of the current node whose blocking calls give up after
+ * GUARD_SEC seconds instead of hanging the test.
+ */
+static int mig_socket(int family, int flags)
+{
+	struct timeval tv = { .tv_sec = GUARD_SEC };
+	int fd;
+
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	if (fd < 0)
+		return fd;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int bind_to(int fd, int family, __u32 node, __u16 port)
+{
+	struct sockaddr_mig addr = mig_addr(family, node, port);
+
+	return bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+}
+
+static int connect_to(int fd, int family, __u32 node, __u16 port)
+{
+	struct sockaddr_mig addr = mig_addr(family, node, port);
+
+	return connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+}
+
+/* poll() on one descriptor: its revents, 0 on timeout, -1 on error. */
+static int poll_one(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int n = poll(&pfd, 1, timeout_ms);
+
+	return n <= 0 ? n : pfd.revents;
+}
+
+static int so_error(int fd)
+{
+	socklen_t len = sizeof(int);
+	int err = -1;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return -errno;
+	return err;
+}
+
+/*
+ * Checks a whole address as getsockname() (@peer false) or getpeername()
+ * (@peer true) reports it, and returns its port.
+ */
+static int check_name(struct __test_metadata *_metadata, int fd, bool peer,
+		      int family, __u32 want_node)
+{
+	struct sockaddr_mig addr;
+	socklen_t len = sizeof(addr);
+	int ret;
+
+	memset(&addr, 0xa5, sizeof(addr));
+	if (peer)
+		ret = getpeername(fd, (struct sockaddr *)&addr, &len);
+	else
+		ret = getsockname(fd, (struct sockaddr *)&addr, &len);
+	EXPECT_EQ(0, ret)
+		TH_LOG("%s: %s", peer ? "getpeername" : "getsockname",
+		       strerror(errno));
+	if (ret)
+		return -1;
+	EXPECT_EQ(sizeof(addr), len);
+	EXPECT_EQ(family, addr.smig_family);
+	EXPECT_EQ(want_node, addr.smig_node)
+		TH_LOG("%s node", peer ? "peer" : "local");
+	for (unsigned int i = 0; i < sizeof(addr.smig_zero); i++)
+		EXPECT_EQ(0, addr.smig_zero[i]);
+	return ntohs(addr.smig_port);
+}
+
+#define LOCAL_PORT(fd, node)	check_name(_metadata, fd, false, self->family, node)
+#define PEER_PORT(fd, node)	check_name(_metadata, fd, true, self->family, node)
+
+static void expect_ephemeral(struct __test_metadata *_metadata, int port)
+{
+	EXPECT_LE(EPHEMERAL_MIN, port) TH_LOG("port %d", port);
+	EXPECT_GE(EPHEMERAL_MAX, port) TH_LOG("port %d", port);
+}
+
+/*
+ * Finds @fd's line in /proc/net/migtcp of the current node and copies its
+ * local endpoint, remote endpoint and state; 0 when found.
+ */
+static int proc_entry(int fd, char local[32], char remote[32], char state[32])
+{
+	char line[256];
+	struct stat st;
+	int ret = -1;
+	FILE *f;
+
+	if (fstat(fd, &st))
+		return -1;
+	f = fopen("/proc/net/migtcp", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *last = strrchr(line, ' ');
+
+		if (!last || strtoul(last, NULL, 10) != st.st_ino)
+			continue;
+		if (sscanf(line, "%*s %31s %31s %31s", local, remote, state) == 3)
+			ret = 0;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+/* Checks @fd's /proc/net/migtcp line: "node:port" endpoints and state. */
+static void expect_proc(struct __test_metadata *_metadata, int fd,
+			__u32 lnode, int lport, __u32 rnode, int rport,
+			const char *want_state)
+{
+	char local[32], remote[32], state[32], want[32];
+
+	ASSERT_EQ(0, proc_entry(fd, local, remote, state))
+		TH_LOG("socket not in /proc/net/migtcp");
+	snprintf(want, sizeof(want), "%u:%d", lnode, lport);
+	EXPECT_STREQ(want, local);
+	snprintf(want, sizeof(want), "%u:%d", rnode, rport);
+	EXPECT_STREQ(want, remote);
+	EXPECT_STREQ(want_state, state);
+}
+
+static void expect_proc_state(struct __test_metadata *_metadata, int fd,
+			      const char *want_state)
+{
+	char local[32], remote[32], state[32];
+
+	ASSERT_EQ(0, proc_entry(fd, local, remote, state))
+		TH_LOG("socket not in /proc/net/migtcp");
+	EXPECT_STREQ(want_state, state);
+}
+
+/* A listener of the current node on @port (0: ephemeral). */
+static int listener(struct __test_metadata *_metadata, int family,
+		    __u16 port, int backlog)
+{
+	int fd = mig_socket(family, 0);
+
+	EXPECT_LE(0, fd) TH_LOG("socket: %s", strerror(errno));
+	if (fd < 0)
+		return -1;
+	if (port && bind_to(fd, family, 0, port)) {
+		TH_LOG("bind %d: %s", port, strerror(errno));
+		goto fail;
+	}
+	if (listen(fd, backlog)) {
+		TH_LOG("listen: %s", strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	_metadata->passed = 0;
+	close(fd);
+	return -1;
+}
+
+/* Waits (bounded) for a connection to be waiting on @lfd and accepts it. */
+static int accept_waiting(struct __test_metadata *_metadata, int lfd)
+{
+	int fd;
+
+	EXPECT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS))
+		TH_LOG("no connection waiting on the listener");
+	fd = accept(lfd, NULL, NULL);
+	EXPECT_LE(0, fd) TH_LOG("accept: %s", strerror(errno));
+	return fd;
+}
+
+/*
+ * Starts a non-blocking connect from the current node; returns the socket
+ * (still non-blocking) after checking EINPROGRESS.
+ */
+static int connect_nb(struct __test_metadata *_metadata, int family,
+		      __u32 node, __u16 port)
+{
+	int fd = mig_socket(family, SOCK_NONBLOCK);
+
+	EXPECT_LE(0, fd);
+	if (fd < 0)
+		return -1;
+	errno = 0;
+	if (connect_to(fd, family, node, port) == 0 || errno != EINPROGRESS) {
+		TH_LOG("non-blocking connect: %s, expected EINPROGRESS",
+		       errno ? strerrorname_np(errno) : "success");
+		_metadata->passed = 0;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+TEST_F(cluster, connect_short_address)
+{
+	struct sockaddr_mig addr = mig_addr(self->family, NODE2, PORT);
+	int fd = mig_socket(self->family, 0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_FAILS_WITH(EINVAL, connect(fd, (struct sockaddr *)&addr,
+					  sizeof(addr) - 1));
+	ASSERT_FAILS_WITH(EINVAL, connect(fd, (struct sockaddr *)&addr,
+					  sizeof(sa_family_t)));
+	/* Nothing changed: no port was taken. */
+	EXPECT_EQ(0, LOCAL_PORT(fd, 0));
+	close(fd);
+}
+
+TEST_F(cluster, connect_wrong_family)
+{
+	struct sockaddr_mig addr = mig_addr(AF_INET, NODE2, PORT);
+	int fd = mig_socket(self->family, 0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_FAILS_WITH(EAFNOSUPPORT, connect(fd, (struct sockaddr *)&addr,
+						sizeof(addr)));
+	addr.smig_family = AF_INET6;
+	ASSERT_FAILS_WITH(EAFNOSUPPORT, connect(fd, (struct sockaddr *)&addr,
+						sizeof(addr)));
+	EXPECT_EQ(0, LOCAL_PORT(fd, 0));
+	close(fd);
+}
+
+/* A node without an id has no endpoints to connect from. */
+TEST_F(cluster, connect_needs_node_id)
+{
+	int fd;
+
+	ASSERT_EQ(0, migtcp_test_new_netns());
+	/* It knows node 2, so the only thing missing is its own id. */
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.2", NODE2));
+	fd = mig_socket(self->family, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_FAILS_WITH(EADDRNOTAVAIL,
+			  connect_to(fd, self->family, NODE2, PORT));
+	EXPECT_EQ(0, LOCAL_PORT(fd, 0));
+	close(fd);
+}
+
+TEST_F(cluster, connect_unknown_node)
+{
+	int fd;
+
+	ON_NODE(NODE1);
+	fd = mig_socket(self->family, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_FAILS_WITH(EHOSTUNREACH,
+			  connect_to(fd, self->family, NODE_UNKNOWN, PORT));
+	/* A failed connect() leaves the socket as it was: unbound. */
+	EXPECT_EQ(0, LOCAL_PORT(fd, 0));
+	/* Node 3 is in node 1's peer table, not in node 2's. */
+	ON_NODE(NODE2);
+	close(fd);
+	fd = mig_socket(self->family, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_FAILS_WITH(EHOSTUNREACH,
+			  connect_to(fd, self->family, NODE_BLACKHOLE, PORT));
+	close(fd);
+}
+
+/*
+ * An unbound socket gets an ephemeral port of this node at connect(); the
+ * accepted socket is named by the listener's endpoint and the client's.
+ */
+TEST_F(cluster, connect_binds_ephemeral_and_names_both_ends)
+{
+	int lfd, cfd, afd, cport;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT))
+		TH_LOG("connect: %s", strerror(errno));
+	cport = LOCAL_PORT(cfd, NODE1);
+	expect_ephemeral(_metadata, cport);
+	EXPECT_EQ(PORT, PEER_PORT(cfd, NODE2));
+
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	EXPECT_EQ(PORT, LOCAL_PORT(afd, NODE2));
+	EXPECT_EQ(cport, PEER_PORT(afd, NODE1));
+	/* The listener itself is unchanged. */
+	EXPECT_EQ(PORT, LOCAL_PORT(lfd, NODE2));
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+/* accept() with an address buffer fills it in as getpeername() does. */
+TEST_F(cluster, accept_reports_client_address)
+{
+	struct sockaddr_mig addr;
+	socklen_t len = sizeof(addr);
+	int lfd, cfd, afd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, bind_to(cfd, self->family, 0, 5555));
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT))
+		TH_LOG("connect: %s", strerror(errno));
+	/* An explicitly bound port is the one used. */
+	EXPECT_EQ(5555, LOCAL_PORT(cfd, NODE1));
+
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	memset(&addr, 0xa5, sizeof(addr));
+	afd = accept(lfd, (struct sockaddr *)&addr, &len);
+	ASSERT_LE(0, afd) TH_LOG("accept: %s", strerror(errno));
+	EXPECT_EQ(sizeof(addr), len);
+	EXPECT_EQ(self->family, addr.smig_family);
+	EXPECT_EQ(NODE1, addr.smig_node);
+	EXPECT_EQ(5555, ntohs(addr.smig_port));
+	for (unsigned int i = 0; i < sizeof(addr.smig_zero); i++)
+		EXPECT_EQ(0, addr.smig_zero[i]);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+/* The remote may be this very node: the path is loopback. */
+TEST_F(cluster, connect_to_this_node)
+{
+	int lfd, cfd, afd, cport;
+
+	ON_NODE(NODE1);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE1, PORT))
+		TH_LOG("connect to this node: %s", strerror(errno));
+	cport = LOCAL_PORT(cfd, NODE1);
+	expect_ephemeral(_metadata, cport);
+	EXPECT_EQ(PORT, PEER_PORT(cfd, NODE1));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	EXPECT_EQ(PORT, LOCAL_PORT(afd, NODE1));
+	EXPECT_EQ(cport, PEER_PORT(afd, NODE1));
+	expect_proc(_metadata, cfd, NODE1, cport, NODE1, PORT, "ESTABLISHED");
+	expect_proc(_metadata, afd, NODE1, PORT, NODE1, cport, "ESTABLISHED");
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+/*
+ * Refused: ECONNREFUSED, the socket back in CLOSE with its ephemeral port
+ * released, and usable for another connect().
+ */
+TEST_F(cluster, connect_refused_releases_ephemeral_port)
+{
+	int lfd, cfd, afd;
+
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_FAILS_WITH(ECONNREFUSED,
+			  connect_to(cfd, self->family, NODE2, PORT));
+	EXPECT_EQ(0, LOCAL_PORT(cfd, 0));
+	expect_proc_state(_metadata, cfd, "CLOSE");
+	/* The error was reported by connect(), not left pending. */
+	EXPECT_EQ(0, so_error(cfd));
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT))
+		TH_LOG("connect after a refusal: %s", strerror(errno));
+	expect_ephemeral(_metadata, LOCAL_PORT(cfd, NODE1));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+TEST_F(cluster, connect_refused_keeps_bound_port)
+{
+	int cfd;
+
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, bind_to(cfd, self->family, 0, 5556));
+	ASSERT_FAILS_WITH(ECONNREFUSED,
+			  connect_to(cfd, self->family, NODE2, PORT));
+	EXPECT_EQ(5556, LOCAL_PORT(cfd, NODE1));
+	expect_proc_state(_metadata, cfd, "CLOSE");
+	close(cfd);
+}
+
+/* A refusal from this node itself (loopback path). */
+TEST_F(cluster, connect_refused_by_this_node)
+{
+	int cfd;
+
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_FAILS_WITH(ECONNREFUSED,
+			  connect_to(cfd, self->family, NODE1, PORT));
+	EXPECT_EQ(0, LOCAL_PORT(cfd, 0));
+	close(cfd);
+}
+
+TEST_F(cluster, nonblocking_connect_completes)
+{
+	int lfd, cfd, afd, cport;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = connect_nb(_metadata, self->family, NODE2, PORT);
+	ASSERT_LE(0, cfd);
+	/* The port is taken at connect(), before the handshake ends. */
+	cport = LOCAL_PORT(cfd, NODE1);
+	expect_ephemeral(_metadata, cport);
+	EXPECT_EQ(POLLOUT, poll_one(cfd, POLLIN | POLLOUT, HANDSHAKE_MS));
+	EXPECT_EQ(0, so_error(cfd));
+	EXPECT_EQ(PORT, PEER_PORT(cfd, NODE2));
+	expect_proc(_metadata, cfd, NODE1, cport, NODE2, PORT, "ESTABLISHED");
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+TEST_F(cluster, nonblocking_connect_refused)
+{
+	int cfd;
+
+	ON_NODE(NODE1);
+	cfd = connect_nb(_metadata, self->family, NODE2, PORT);
+	ASSERT_LE(0, cfd);
+	EXPECT_EQ(POLLOUT | POLLERR | POLLHUP,
+		  poll_one(cfd, POLLOUT, HANDSHAKE_MS));
+	EXPECT_EQ(ECONNREFUSED, so_error(cfd));
+	/* SO_ERROR is read once. */
+	EXPECT_EQ(0, so_error(cfd));
+	EXPECT_EQ(0, LOCAL_PORT(cfd, 0));
+	expect_proc_state(_metadata, cfd, "CLOSE");
+	close(cfd);
+}
+
+/*
+ * While the handshake is pending: EALREADY, no poll event, SYN_SENT, a
+ * local endpoint but no peer yet (getpeername ENOTCONN, as TCP).
+ */
+TEST_F(cluster, nonblocking_connect_pending)
+{
+	struct sockaddr_mig addr;
+	socklen_t len = sizeof(addr);
+	int cfd, cport;
+
+	ON_NODE(NODE1);
+	cfd = connect_nb(_metadata, self->family, NODE_BLACKHOLE, PORT);
+	ASSERT_LE(0, cfd);
+	ASSERT_FAILS_WITH(EALREADY, connect_to(cfd, self->family,
+					       NODE_BLACKHOLE, PORT));
+	EXPECT_EQ(0, poll_one(cfd, POLLIN | POLLOUT, 300));
+	cport = LOCAL_PORT(cfd, NODE1);
+	expect_ephemeral(_metadata, cport);
+	ASSERT_FAILS_WITH(ENOTCONN, getpeername(cfd, (struct sockaddr *)&addr,
+						&len));
+	expect_proc(_metadata, cfd, NODE1, cport, NODE_BLACKHOLE, PORT,
+		    "SYN_SENT");
+	close(cfd);
+}
+
+/*
+ * As TCP: once a non-blocking connect has completed, connect() again
+ * returns 0 (programs use this to learn the outcome); after that the
+ * socket is connected and connect() says EISCONN.
+ */
+TEST_F(cluster, nonblocking_connect_again_after_completion)
+{
+	int lfd, cfd, afd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = connect_nb(_metadata, self->family, NODE2, PORT);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, HANDSHAKE_MS));
+	EXPECT_EQ(0, connect_to(cfd, self->family, NODE2, PORT))
+		TH_LOG("connect after completion: %s", strerror(errno));
+	ASSERT_FAILS_WITH(EISCONN, connect_to(cfd, self->family, NODE2, PORT));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+TEST_F(cluster, connect_connected_is_eisconn)
+{
+	int lfd, lfd1, cfd, afd;
+
+	ON_NODE(NODE1);
+	lfd1 = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd1);
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT));
+	ASSERT_FAILS_WITH(EISCONN, connect_to(cfd, self->family, NODE2, PORT));
+	/* Another destination, even one with a listener, changes nothing. */
+	ASSERT_FAILS_WITH(EISCONN, connect_to(cfd, self->family, NODE1, PORT));
+	EXPECT_EQ(PORT, PEER_PORT(cfd, NODE2));
+	EXPECT_EQ(0, poll_one(lfd1, POLLIN, 300));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	/* The accepted end is connected too. */
+	ASSERT_FAILS_WITH(EISCONN, connect_to(afd, self->family, NODE1, PORT));
+	close(afd);
+	close(cfd);
+	close(lfd);
+	close(lfd1);
+}
+
+TEST_F(cluster, connect_listener_is_eisconn)
+{
+	int lfd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ASSERT_FAILS_WITH(EISCONN, connect_to(lfd, self->family, NODE1, PORT));
+	expect_proc(_metadata, lfd, NODE2, PORT, 0, 0, "LISTEN");
+	close(lfd);
+}
+
+/* A blocking connect that outlasts SO_SNDTIMEO: EINPROGRESS, as TCP. */
+TEST_F(cluster, connect_sndtimeo_expires)
+{
+	struct timeval tv = { .tv_usec = 300000 };
+	long start, took;
+	int cfd, cport;
+
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	start = now_ms();
+	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family,
+						  NODE_BLACKHOLE, PORT));
+	took = now_ms() - start;
+	EXPECT_LE(280, took);
+	EXPECT_GE(1500, took);
+	/* The handshake goes on in the background. */
+	cport = LOCAL_PORT(cfd, NODE1);
+	expect_ephemeral(_metadata, cport);
+	expect_proc(_metadata, cfd, NODE1, cport, NODE_BLACKHOLE, PORT,
+		    "SYN_SENT");
+	close(cfd);
+}
+
+TEST_F(cluster, listen_unbound_binds_ephemeral)
+{
+	int lfd, cfd, afd, lport;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, 0, 8);
+	ASSERT_LE(0, lfd);
+	lport = LOCAL_PORT(lfd, NODE2);
+	expect_ephemeral(_metadata, lport);
+	expect_proc(_metadata, lfd, NODE2, lport, 0, 0, "LISTEN");
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, lport))
+		TH_LOG("connect to the ephemeral listener: %s", strerror(errno));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	EXPECT_EQ(lport, LOCAL_PORT(afd, NODE2));
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+/*
+ * At most @backlog connections wait; a SYN beyond that is dropped, the
+ * client retransmits it after 1 s, then 2 s more, and completes at the
+ * first retransmission that finds room.
+ */
+TEST_F(cluster, backlog_full_syn_retransmitted)
+{
+	int lfd, c1, c2, c3, a1, a2, a3;
+	long start, took;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 1);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	c1 = mig_socket(self->family, 0);
+	ASSERT_LE(0, c1);
+	ASSERT_EQ(0, connect_to(c1, self->family, NODE2, PORT));
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+
+	/* The queue is full: c2's SYN is dropped, not refused. */
+	start = now_ms();
+	c2 = connect_nb(_metadata, self->family, NODE2, PORT);
+	ASSERT_LE(0, c2);
+	EXPECT_EQ(0, poll_one(c2, POLLOUT, 300));
+	expect_proc_state(_metadata, c2, "SYN_SENT");
+	a1 = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, a1) TH_LOG("accept: %s", strerror(errno));
+	/* Room now: the retransmission at 1 s gets through. */
+	EXPECT_EQ(POLLOUT, poll_one(c2, POLLOUT, 2500));
+	took = now_ms() - start;
+	EXPECT_EQ(0, so_error(c2));
+	EXPECT_LE(800, took) TH_LOG("first retransmission after %ld ms", took);
+	EXPECT_GE(1700, took) TH_LOG("first retransmission after %ld ms", took);
+
+	/* c2 waits now; c3 is dropped at 0 s and 1 s, passes at 3 s. */
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	start = now_ms();
+	c3 = connect_nb(_metadata, self->family, NODE2, PORT);
+	ASSERT_LE(0, c3);
+	EXPECT_EQ(0, poll_one(c3, POLLOUT, 1500));
+	a2 = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, a2) TH_LOG("accept: %s", strerror(errno));
+	EXPECT_EQ(POLLOUT, poll_one(c3, POLLOUT, 3500));
+	took = now_ms() - start;
+	EXPECT_EQ(0, so_error(c3));
+	EXPECT_LE(2700, took) TH_LOG("second retransmission after %ld ms", took);
+	EXPECT_GE(3800, took) TH_LOG("second retransmission after %ld ms", took);
+	a3 = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, a3);
+	EXPECT_EQ(LOCAL_PORT(c3, NODE1), PEER_PORT(a3, NODE1));
+	close(a1);
+	close(a2);
+	close(a3);
+	close(c1);
+	close(c2);
+	close(c3);
+	close(lfd);
+}
+
+/* listen() on a listener changes only the backlog. */
+TEST_F(cluster, listen_again_changes_backlog)
+{
+	int lfd, c1, c2, c3;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 1);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	c1 = mig_socket(self->family, 0);
+	ASSERT_LE(0, c1);
+	ASSERT_EQ(0, connect_to(c1, self->family, NODE2, PORT));
+	/* c1 waits on the listener: the queue is full. */
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	c2 = connect_nb(_metadata, self->family, NODE2, PORT);
+	ASSERT_LE(0, c2);
+	EXPECT_EQ(0, poll_one(c2, POLLOUT, 300));
+
+	ASSERT_EQ(0, listen(lfd, 2)) TH_LOG("listen again: %s", strerror(errno));
+	EXPECT_EQ(PORT, LOCAL_PORT(lfd, NODE2));
+	ON_NODE(NODE2);
+	expect_proc(_metadata, lfd, NODE2, PORT, 0, 0, "LISTEN");
+	ON_NODE(NODE1);
+	/* c2 gets in at its next retransmission. */
+	EXPECT_EQ(POLLOUT, poll_one(c2, POLLOUT, 2500));
+	EXPECT_EQ(0, so_error(c2));
+	/* Let c2's final ACK reach the listener: two wait, the new limit. */
+	sleep_ms(100);
+	c3 = connect_nb(_metadata, self->family, NODE2, PORT);
+	ASSERT_LE(0, c3);
+	EXPECT_EQ(0, poll_one(c3, POLLOUT, 1300));
+	expect_proc_state(_metadata, c3, "SYN_SENT");
+	close(c3);
+	close(c2);
+	close(c1);
+	close(lfd);
+}
+
+/* accept() blocks until a connection is established. */
+TEST_F(cluster, accept_blocks_until_connection)
+{
+	int lfd, afd, sync[2], status;
+	long start, took;
+	char c = 0;
+	pid_t pid;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, pipe(sync));
+	start = now_ms();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd;
+
+		if (setns(self->ns[NODE1], CLONE_NEWNET))
+			_exit(2);
+		sleep_ms(400);
+		fd = mig_socket(self->family, 0);
+		if (fd < 0)
+			_exit(3);
+		if (connect_to(fd, self->family, NODE2, PORT))
+			_exit(4);
+		/* Hold the connection until the parent has accepted it. */
+		close(sync[1]);
+		if (read(sync[0], &c, 1) < 0)
+			_exit(5);
+		_exit(0);
+	}
+	close(sync[0]);
+	afd = accept(lfd, NULL, NULL);
+	took = now_ms() - start;
+	EXPECT_LE(0, afd) TH_LOG("accept: %s", strerror(errno));
+	EXPECT_LE(350, took) TH_LOG("accept returned after %ld ms", took);
+	EXPECT_GE(3000, took) TH_LOG("accept returned after %ld ms", took);
+	if (afd >= 0) {
+		EXPECT_EQ(PORT, LOCAL_PORT(afd, NODE2));
+		expect_ephemeral(_metadata, PEER_PORT(afd, NODE1));
+		expect_proc_state(_metadata, afd, "ESTABLISHED");
+	}
+	ASSERT_EQ(1, write(sync[1], &c, 1));
+	close(sync[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("child: 2 setns, 3 socket, 4 connect, 5 sync");
+	if (afd >= 0)
+		close(afd);
+	close(lfd);
+}
+
+TEST_F(cluster, accept_nonblocking_nothing_waiting)
+{
+	int lfd, afd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, fcntl(lfd, F_SETFL, O_NONBLOCK));
+	ASSERT_FAILS_WITH(EAGAIN, accept(lfd, NULL, NULL));
+	ASSERT_FAILS_WITH(EAGAIN, accept4(lfd, NULL, NULL, SOCK_CLOEXEC));
+	/* Still listening: a connection is accepted. */
+	ON_NODE(NODE1);
+	{
+		int cfd = mig_socket(self->family, 0);
+
+		ASSERT_LE(0, cfd);
+		ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT));
+		afd = accept_waiting(_metadata, lfd);
+		ASSERT_LE(0, afd);
+		ASSERT_FAILS_WITH(EAGAIN, accept(lfd, NULL, NULL));
+		close(afd);
+		close(cfd);
+	}
+	close(lfd);
+}
+
+TEST_F(cluster, accept4_flags)
+{
+	int lfd, c1, c2, a1, a2;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	c1 = mig_socket(self->family, 0);
+	ASSERT_LE(0, c1);
+	ASSERT_EQ(0, connect_to(c1, self->family, NODE2, PORT));
+	c2 = mig_socket(self->family, 0);
+	ASSERT_LE(0, c2);
+	ASSERT_EQ(0, connect_to(c2, self->family, NODE2, PORT));
+
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	a1 = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	ASSERT_LE(0, a1) TH_LOG("accept4: %s", strerror(errno));
+	EXPECT_EQ(O_NONBLOCK, fcntl(a1, F_GETFL) & O_NONBLOCK);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(a1, F_GETFD));
+
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	a2 = accept4(lfd, NULL, NULL, 0);
+	ASSERT_LE(0, a2) TH_LOG("accept4: %s", strerror(errno));
+	EXPECT_EQ(0, fcntl(a2, F_GETFL) & O_NONBLOCK);
+	EXPECT_EQ(0, fcntl(a2, F_GETFD));
+
+	close(a1);
+	close(a2);
+	close(c1);
+	close(c2);
+	close(lfd);
+}
+
+TEST_F(cluster, accept_not_listening)
+{
+	int fd;
+
+	ON_NODE(NODE2);
+	fd = mig_socket(self->family, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_FAILS_WITH(EINVAL, accept(fd, NULL, NULL));
+	ASSERT_EQ(0, bind_to(fd, self->family, 0, PORT));
+	ASSERT_FAILS_WITH(EINVAL, accept(fd, NULL, NULL));
+	ASSERT_FAILS_WITH(EINVAL, accept4(fd, NULL, NULL, SOCK_NONBLOCK));
+	close(fd);
+}
+
+/* A connected socket is not a listener either. */
+TEST_F(cluster, accept_on_connected_socket)
+{
+	int lfd, cfd, afd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT));
+	ASSERT_FAILS_WITH(EINVAL, accept(cfd, NULL, NULL));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	ASSERT_FAILS_WITH(EINVAL, accept(afd, NULL, NULL));
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+TEST_F(cluster, listener_poll)
+{
+	int lfd, cfd, afd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	EXPECT_EQ(0, poll_one(lfd, POLLIN | POLLOUT, 200));
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT));
+	EXPECT_EQ(POLLIN, poll_one(lfd, POLLIN | POLLOUT, HANDSHAKE_MS));
+	afd = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, afd) TH_LOG("accept: %s", strerror(errno));
+	/* Nothing waits any more. */
+	EXPECT_EQ(0, poll_one(lfd, POLLIN | POLLOUT, 200));
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+/* /proc/net/migtcp on both nodes while a connection is up. */
+TEST_F(cluster, proc_shows_connection)
+{
+	int lfd, cfd, afd, cport;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT));
+	cport = LOCAL_PORT(cfd, NODE1);
+	expect_proc(_metadata, cfd, NODE1, cport, NODE2, PORT, "ESTABLISHED");
+	ON_NODE(NODE2);
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	expect_proc(_metadata, afd, NODE2, PORT, NODE1, cport, "ESTABLISHED");
+	expect_proc(_metadata, lfd, NODE2, PORT, 0, 0, "LISTEN");
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+/* Waits for the reset a peer's close() sends and checks what it left. */
+static void expect_reset(struct __test_metadata *_metadata, int fd)
+{
+	int revents = poll_one(fd, POLLIN, HANDSHAKE_MS);
+
+	EXPECT_EQ(POLLERR | POLLHUP, revents & (POLLERR | POLLHUP))
+		TH_LOG("poll after the peer's close: revents %#x", revents);
+	EXPECT_EQ(ECONNRESET, so_error(fd));
+	expect_proc_state(_metadata, fd, "CLOSE");
+}
+
+/* Without FIN, close() of a connected socket aborts with a reset. */
+TEST_F(cluster, close_client_resets_server)
+{
+	int lfd, cfd, afd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT));
+	ON_NODE(NODE2);
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	close(cfd);
+	expect_reset(_metadata, afd);
+	close(afd);
+	close(lfd);
+}
+
+TEST_F(cluster, close_server_resets_client)
+{
+	int lfd, cfd, afd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	close(afd);
+	expect_reset(_metadata, cfd);
+	/* The listener is not affected. */
+	EXPECT_EQ(0, poll_one(lfd, POLLIN, 200));
+	close(cfd);
+	close(lfd);
+}
+
+/* Closing a listener resets the connections still waiting in its queue. */
+TEST_F(cluster, close_listener_resets_queue)
+{
+	int lfd, c1, c2;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	c1 = mig_socket(self->family, 0);
+	ASSERT_LE(0, c1);
+	ASSERT_EQ(0, connect_to(c1, self->family, NODE2, PORT));
+	c2 = mig_socket(self->family, 0);
+	ASSERT_LE(0, c2);
+	ASSERT_EQ(0, connect_to(c2, self->family, NODE2, PORT));
+	/* Let the final ACKs reach the listener. */
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	sleep_ms(100);
+	close(lfd);
+	expect_reset(_metadata, c1);
+	expect_reset(_metadata, c2);
+	close(c1);
+	close(c2);
+	/* The port is free again. */
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	EXPECT_LE(0, lfd);
+	close(lfd);
+}
+
+TEST_HARNESS_MAIN
