@@ -4,7 +4,11 @@
  * the passive open: a listener answers a SYN with a new connection in
  * SYN_RECV that waits in its queues until accept().
  *
- * Data and FIN are not processed yet: a connection only ends by a reset.
+ * Acknowledgments free sent data and time the round trip (RFC 6298);
+ * data is queued in order for recvmsg(), or kept out of order until the
+ * gap is filled; a FIN ends the peer's direction.  Every segment with data
+ * is acknowledged at once (no delayed ACK yet); three duplicate
+ * acknowledgments retransmit the first unacknowledged segment.
  */
 #include <net/inet_sock.h>
 #include <net/ip.h>
@@ -44,17 +48,36 @@ static u16 migtcp_parse_mss(const struct sk_buff *skb)
  */
 void migtcp_done(struct sock *sk, int err)
 {
+	struct sk_buff *skb;
+
+	if (sk->sk_state == TCP_CLOSE && !migtcp_sk(sk)->local_port)
+		return;
 	migtcp_stop_retransmit(sk);
 	migtcp_conn_unhash(sk);
-	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK) || sock_flag(sk, SOCK_DEAD))
 		migtcp_port_unbind(sk);
+	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	migtcp_set_state(sk, TCP_CLOSE);
 	if (err) {
 		WRITE_ONCE(sk->sk_err, err);
 		sk_error_report(sk);
 	}
-	sk->sk_state_change(sk);
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		return;
+	}
+	/*
+	 * A socket closed by its user lived on to finish the connection:
+	 * drop the reference it kept (callers hold one of their own).
+	 */
+	if (!migtcp_sk(sk)->parent) {
+		migtcp_net_unlink_sock(sk);
+		sock_put(sk);
+	}
 }
 
 /* Ends the connection at once, with a reset if the peer knows of it. */
@@ -209,7 +232,10 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 
 	msk->irs = ntohl(mh->seq);
 	msk->rcv_nxt = msk->irs + 1;
+	msk->copied_seq = msk->rcv_nxt;
 	msk->snd_una = msk->snd_nxt;
+	msk->snd_max = msk->snd_nxt;
+	msk->snd_wnd = ntohs(mh->window);
 	msk->mss = min(msk->mss, migtcp_parse_mss(skb));
 	migtcp_stop_retransmit(sk);
 	migtcp_set_state(sk, TCP_ESTABLISHED);
@@ -217,7 +243,8 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	sk->sk_state_change(sk);
 }
 
-static void migtcp_rcv_syn_recv(struct sock *sk, struct sk_buff *skb)
+/* Returns true when the segment completed the handshake. */
+static bool migtcp_rcv_syn_recv(struct sock *sk, struct sk_buff *skb)
 {
 	const struct migtcphdr *mh = migtcp_hdr(skb);
 	struct migtcp_sock *msk = migtcp_sk(sk);
@@ -227,64 +254,351 @@ static void migtcp_rcv_syn_recv(struct sock *sk, struct sk_buff *skb)
 	if (flags & MIGTCP_F_RST) {
 		if (seq == msk->rcv_nxt)
 			migtcp_child_give_up(sk);
-		return;
+		return false;
 	}
 	if (flags & MIGTCP_F_SYN) {
 		/* The peer did not hear our SYN-ACK: say it again. */
 		if (seq == msk->irs)
 			migtcp_send_ctl(sk, MIGTCP_F_SYN | MIGTCP_F_ACK,
 					msk->iss);
-		return;
+		return false;
 	}
 	if (!(flags & MIGTCP_F_ACK))
-		return;
+		return false;
 	if (ntohl(mh->ack_seq) != msk->snd_nxt) {
 		migtcp_send_reset(sock_net(sk), skb);
-		return;
+		return false;
 	}
 	msk->snd_una = msk->snd_nxt;
+	msk->snd_max = msk->snd_nxt;
+	msk->snd_wnd = ntohs(mh->window);
 	migtcp_stop_retransmit(sk);
 	migtcp_set_state(sk, TCP_ESTABLISHED);
 	migtcp_child_established(sk);
+	return true;
 }
 
-static void migtcp_rcv_established(struct sock *sk, struct sk_buff *skb)
+/* RFC 6298 2.2-2.3, with srtt scaled by 8 and rttvar by 4 as Linux does. */
+static void migtcp_rtt_sample(struct sock *sk, long m)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	long delta;
+
+	m = max(m, 1L);
+	if (!msk->srtt) {
+		msk->srtt = m << 3;
+		msk->rttvar = m << 1;
+	} else {
+		delta = m - (msk->srtt >> 3);
+		msk->srtt += delta;
+		msk->rttvar += abs(delta) - (msk->rttvar >> 2);
+	}
+	msk->rto = clamp((unsigned long)(msk->srtt >> 3) + max(msk->rttvar, 1U),
+			 (unsigned long)MIGTCP_RTO_MIN,
+			 (unsigned long)MIGTCP_RTO_MAX);
+}
+
+/* Frees the data @ack acknowledges; the retransmission timer restarts. */
+static void migtcp_clean_acked(struct sock *sk, u32 ack)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = skb_peek(&sk->sk_write_queue)) &&
+	       !migtcp_after(MIGTCP_SKB_CB(skb)->end_seq, ack)) {
+		__skb_unlink(skb, &sk->sk_write_queue);
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
+	/* Karn: only a segment sent once is timed (see migtcp_retransmit). */
+	if (msk->rtt_start && !migtcp_before(ack, msk->rtt_seq)) {
+		migtcp_rtt_sample(sk, jiffies - msk->rtt_start);
+		msk->rtt_start = 0;
+	}
+	msk->snd_una = ack;
+	/* After a timeout snd_nxt went back; what is acknowledged is sent. */
+	if (migtcp_after(ack, msk->snd_nxt))
+		msk->snd_nxt = ack;
+	msk->retransmits = 0;
+	msk->dup_acks = 0;
+	migtcp_stop_retransmit(sk);
+	if (msk->snd_una != msk->snd_nxt)
+		migtcp_arm_retransmit(sk);
+	sk->sk_write_space(sk);
+}
+
+/* Our FIN is acknowledged: the closing states move on. */
+static bool migtcp_fin_acked(struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_FIN_WAIT1:
+		migtcp_set_state(sk, TCP_FIN_WAIT2);
+		/* An orphan does not wait for the peer's FIN forever. */
+		if (sock_flag(sk, SOCK_DEAD))
+			migtcp_arm_linger(sk);
+		else
+			sk->sk_state_change(sk);
+		break;
+	case TCP_CLOSING:
+		migtcp_enter_time_wait(sk);
+		break;
+	case TCP_LAST_ACK:
+		migtcp_done(sk, 0);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Processes the acknowledgment of a segment in a synchronized state.
+ * Returns false if the segment must go no further.
+ */
+static bool migtcp_rcv_ack(struct sock *sk, const struct migtcphdr *mh,
+			   unsigned int len)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	u32 ack = ntohl(mh->ack_seq);
+	u32 wnd = ntohs(mh->window);
+
+	if (migtcp_after(ack, msk->snd_max)) {
+		/* Acknowledges what we never sent (RFC 9293). */
+		migtcp_send_ack(sk);
+		return false;
+	}
+	if (migtcp_before(ack, msk->snd_una))
+		return true;	/* old: its data may still be new */
+
+	if (migtcp_after(ack, msk->snd_una)) {
+		msk->snd_wnd = wnd;
+		migtcp_clean_acked(sk, ack);
+		if (msk->fin_queued && msk->snd_una == msk->write_seq &&
+		    !migtcp_fin_acked(sk))
+			return false;
+	} else if (!len && wnd == msk->snd_wnd &&
+		   msk->snd_una != msk->snd_nxt &&
+		   ++msk->dup_acks == 3) {
+		/* RFC 5681 3.2: three duplicates mean a lost segment. */
+		struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+		msk->rtt_start = 0;
+		if (skb)
+			migtcp_transmit(sk, skb);
+	} else {
+		msk->snd_wnd = wnd;
+	}
+	return true;
+}
+
+/* The peer's FIN arrived in order: its direction is over. */
+static void migtcp_rcv_fin(struct sock *sk)
+{
+	sk->sk_shutdown |= RCV_SHUTDOWN;
+	sock_set_flag(sk, SOCK_DONE);
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+		migtcp_set_state(sk, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT1:
+		migtcp_set_state(sk, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		migtcp_enter_time_wait(sk);
+		break;
+	}
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_state_change(sk);
+}
+
+/* Queues in-order @skb (data already trimmed to start at rcv_nxt). */
+static bool migtcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+
+	if (skb->len) {
+		if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
+		    READ_ONCE(sk->sk_rcvbuf))
+			return false;	/* no room: the peer sends it again */
+		skb_set_owner_r(skb, sk);
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
+	}
+	msk->rcv_nxt = cb->end_seq;
+	if (cb->fin)
+		migtcp_rcv_fin(sk);
+	if (!skb->len)
+		consume_skb(skb);
+	return true;
+}
+
+/* Trims @skb so that it starts at rcv_nxt; false if nothing new is left. */
+static bool migtcp_trim_front(struct sock *sk, struct sk_buff *skb)
+{
+	struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+	u32 old = migtcp_sk(sk)->rcv_nxt - cb->seq;
+
+	if (!migtcp_after(cb->end_seq, migtcp_sk(sk)->rcv_nxt))
+		return false;
+	if (old) {
+		if (old > skb->len || !pskb_pull(skb, old))
+			return false;
+		cb->seq += old;
+	}
+	return true;
+}
+
+/* Moves what the out-of-order queue now continues into the stream. */
+static void migtcp_ofo_drain(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = skb_peek(&msk->ofo_queue)) &&
+	       !migtcp_after(MIGTCP_SKB_CB(skb)->seq, msk->rcv_nxt)) {
+		__skb_unlink(skb, &msk->ofo_queue);
+		skb_orphan(skb);	/* queue_in_order() charges it again */
+		if (!migtcp_trim_front(sk, skb) ||
+		    !migtcp_queue_in_order(sk, skb))
+			kfree_skb(skb);
+	}
+}
+
+/* Keeps @skb, beyond a gap, in sequence order; false if not kept. */
+static bool migtcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+	struct sk_buff *pos;
+
+	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
+	    READ_ONCE(sk->sk_rcvbuf))
+		return false;
+	skb_queue_walk(&msk->ofo_queue, pos) {
+		const struct migtcp_skb_cb *p = MIGTCP_SKB_CB(pos);
+
+		if (!migtcp_before(cb->seq, p->seq) &&
+		    !migtcp_after(cb->end_seq, p->end_seq))
+			return false;	/* a duplicate */
+		if (migtcp_before(cb->seq, p->seq)) {
+			skb_set_owner_r(skb, sk);
+			__skb_queue_before(&msk->ofo_queue, pos, skb);
+			return true;
+		}
+	}
+	skb_set_owner_r(skb, sk);
+	__skb_queue_tail(&msk->ofo_queue, skb);
+	return true;
+}
+
+/*
+ * Data and FIN of a segment in a synchronized state.  Returns true if
+ * @skb was kept (queued), false if the caller still owns it.
+ */
+static bool migtcp_rcv_data(struct sock *sk, struct sk_buff *skb,
+			    const struct migtcphdr *mh, unsigned int len)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_skb_cb cb = {
+		.seq = ntohl(mh->seq),
+		.fin = !!(mh->flags & htons(MIGTCP_F_FIN)),
+	};
+	bool kept = false;
+
+	if (!((1 << sk->sk_state) &
+	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2))) {
+		/* The peer's direction is over; a retransmitted FIN wants
+		 * our acknowledgment again.
+		 */
+		migtcp_send_ack(sk);
+		return false;
+	}
+	cb.end_seq = cb.seq + len + cb.fin;
+	if (!migtcp_after(cb.end_seq, msk->rcv_nxt) ||
+	    migtcp_after(cb.seq, msk->rcv_nxt + max(msk->rcv_wnd, 1U))) {
+		migtcp_send_ack(sk);	/* old, or far beyond the window */
+		return false;
+	}
+
+	__skb_pull(skb, mh->doff * 4);
+	*MIGTCP_SKB_CB(skb) = cb;
+	if (migtcp_after(cb.seq, msk->rcv_nxt)) {
+		kept = migtcp_ofo_insert(sk, skb);
+	} else if (migtcp_trim_front(sk, skb) &&
+		   migtcp_queue_in_order(sk, skb)) {
+		kept = true;
+		migtcp_ofo_drain(sk);
+		if (!sock_flag(sk, SOCK_DEAD))
+			sk->sk_data_ready(sk);
+	}
+	migtcp_send_ack(sk);
+	return kept;
+}
+
+/* RFC 9293 3.10.7.4, for ESTABLISHED and the closing states. */
+static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 {
 	const struct migtcphdr *mh = migtcp_hdr(skb);
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	u16 flags = ntohs(mh->flags);
+	unsigned int len = skb->len - mh->doff * 4;
 
 	if (flags & MIGTCP_F_RST) {
 		/* RFC 5961 3.2: only an exact sequence number resets. */
 		if (ntohl(mh->seq) == msk->rcv_nxt)
-			migtcp_done(sk, ECONNRESET);
+			migtcp_done(sk, sk->sk_state == TCP_TIME_WAIT ?
+				    0 : ECONNRESET);
 		else
 			migtcp_challenge_ack(sk);
-		return;
+		return false;
 	}
-	if (flags & MIGTCP_F_SYN)
+	if (flags & MIGTCP_F_SYN) {
 		migtcp_challenge_ack(sk);
+		return false;
+	}
+	if (!(flags & MIGTCP_F_ACK))
+		return false;
+	if (!migtcp_rcv_ack(sk, mh, len))
+		return false;
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		/* A retransmitted FIN: our last ACK was lost. */
+		if (flags & MIGTCP_F_FIN)
+			migtcp_send_ack(sk);
+		return false;
+	}
+	if (len || (flags & MIGTCP_F_FIN)) {
+		bool kept = migtcp_rcv_data(sk, skb, mh, len);
+
+		migtcp_push(sk);
+		return kept;
+	}
+	migtcp_push(sk);
+	return false;
 }
 
 /* A segment for @sk's connection; @sk is locked, the segment consumed. */
 int migtcp_sock_rcv(struct sock *sk, struct sk_buff *skb)
 {
+	bool kept = false;
+
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
 		migtcp_rcv_syn_sent(sk, skb);
 		break;
 	case TCP_SYN_RECV:
-		migtcp_rcv_syn_recv(sk, skb);
+		/* The ACK that completes the handshake may carry data. */
+		if (migtcp_rcv_syn_recv(sk, skb))
+			kept = migtcp_rcv_synchronized(sk, skb);
 		break;
-	case TCP_ESTABLISHED:
-		migtcp_rcv_established(sk, skb);
-		break;
-	default:
+	case TCP_CLOSE:
+	case TCP_LISTEN:
 		/* Closed meanwhile: as for no endpoint at all. */
 		migtcp_send_reset(sock_net(sk), skb);
 		break;
+	default:
+		kept = migtcp_rcv_synchronized(sk, skb);
+		break;
 	}
-	consume_skb(skb);
+	if (!kept)
+		consume_skb(skb);
 	return 0;
 }
 
@@ -321,9 +635,11 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 	c->mss = min(c->mss, migtcp_parse_mss(skb));
 	c->irs = ntohl(mh->seq);
 	c->rcv_nxt = c->irs + 1;
+	c->copied_seq = c->rcv_nxt;
 	c->iss = migtcp_isn(c);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss + 1;
+	c->write_seq = c->snd_nxt;
 	child->sk_state = TCP_SYN_RECV;
 
 	sock_hold(lsk);

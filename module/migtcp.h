@@ -83,6 +83,15 @@ struct migtcp_peer {
 	struct rcu_head rcu;
 };
 
+/* Per-segment data of queued segments. */
+struct migtcp_skb_cb {
+	u32 seq;			/* first sequence number */
+	u32 end_seq;			/* seq + data + FIN */
+	bool fin;
+};
+
+#define MIGTCP_SKB_CB(skb) ((struct migtcp_skb_cb *)&(skb)->cb[0])
+
 /* Where a passively opened connection waits, under its listener's accept_lock. */
 enum migtcp_queue {
 	MIGTCP_QUEUE_NONE,
@@ -107,10 +116,23 @@ struct migtcp_sock {
 
 	/* Sequence space (RFC 9293 names). */
 	u32 iss, snd_una, snd_nxt;
+	u32 snd_max;			/* highest snd_nxt: beyond it is new */
+	u32 write_seq;			/* next byte sendmsg() queues */
+	u32 snd_wnd;			/* the peer's window */
 	u32 irs, rcv_nxt;
+	u32 copied_seq;			/* next byte recvmsg() returns */
+	u32 rcv_wup;			/* rcv_nxt when a window was last sent */
+	u32 rcv_wnd;			/* that window */
+	struct sk_buff_head ofo_queue;	/* received out of order, by seq */
 
-	unsigned long rto;		/* retransmission timeout, jiffies */
+	/* RFC 6298, in jiffies: srtt scaled by 8, rttvar by 4. */
+	unsigned long rto;		/* retransmission timeout */
+	u32 srtt, rttvar;
+	u32 rtt_seq;			/* timing the segment ending here */
+	unsigned long rtt_start;	/* 0: no segment timed */
 	u8 retransmits;
+	u8 dup_acks;			/* in a row, for fast retransmit */
+	bool fin_queued;		/* our FIN is in the write queue */
 
 	/* A listener's queues of passively opened connections. */
 	spinlock_t accept_lock;
@@ -128,6 +150,17 @@ struct migtcp_sock {
 static inline const struct migtcphdr *migtcp_hdr(const struct sk_buff *skb)
 {
 	return (const struct migtcphdr *)skb_transport_header(skb);
+}
+
+/* Sequence number order, modulo 2^32 (RFC 9293 3.4). */
+static inline bool migtcp_before(u32 a, u32 b)
+{
+	return (s32)(a - b) < 0;
+}
+
+static inline bool migtcp_after(u32 a, u32 b)
+{
+	return migtcp_before(b, a);
 }
 
 /* Changes the connection state. */
@@ -192,6 +225,20 @@ void migtcp_netlink_unregister(void);
 void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb);
 int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq);
 int migtcp_route_path(struct sock *sk);
+int migtcp_send_ack(struct sock *sk);
+void migtcp_push(struct sock *sk);
+int migtcp_transmit(struct sock *sk, const struct sk_buff *skb);
+u16 migtcp_select_window(struct sock *sk);
+
+/* stream.c */
+int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+int migtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		   int flags);
+int migtcp_shutdown(struct socket *sock, int how);
+int migtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
+void migtcp_send_fin(struct sock *sk);
+void migtcp_write_space(struct sock *sk);
+void migtcp_purge_queues(struct sock *sk);
 
 /* conn.c */
 void migtcp_conn_init(struct migtcp_net *mn);
@@ -207,6 +254,7 @@ int migtcp_resolve_path(struct sock *sk, u32 node);
 int migtcp_sock_rcv(struct sock *sk, struct sk_buff *skb);
 void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb);
 void migtcp_done(struct sock *sk, int err);
+void migtcp_retransmit(struct sock *sk);
 void migtcp_abort(struct sock *sk, bool send_rst);
 void migtcp_child_give_up(struct sock *child);
 void migtcp_listen_stop(struct sock *lsk);
@@ -217,9 +265,14 @@ struct sock *migtcp_accept_dequeue(struct sock *lsk);
 #define MIGTCP_RTO_MAX		(120 * HZ)
 #define MIGTCP_SYN_RETRIES	6
 #define MIGTCP_SYNACK_RETRIES	5
+#define MIGTCP_RTO_MIN		(HZ / 5)
+#define MIGTCP_RETRIES		15
+extern unsigned int migtcp_timewait_secs;
 void migtcp_init_timers(struct sock *sk);
 void migtcp_arm_retransmit(struct sock *sk);
 void migtcp_stop_retransmit(struct sock *sk);
+void migtcp_enter_time_wait(struct sock *sk);
+void migtcp_arm_linger(struct sock *sk);
 
 /* receive.c */
 int migtcp_receive_register(void);

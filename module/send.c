@@ -9,6 +9,7 @@
 #include <net/checksum.h>
 #include <net/ip.h>
 #include <net/route.h>
+#include <net/tcp_states.h>
 #include <asm/unaligned.h>
 
 #include "migtcp.h"
@@ -94,10 +95,20 @@ int migtcp_route_path(struct sock *sk)
 	return 0;
 }
 
-/* The window we offer: what the receive buffer holds, at most 64 KiB - 1. */
-static u16 migtcp_window(const struct sock *sk)
+/*
+ * The window we offer: the free part of the receive buffer, at most
+ * 64 KiB - 1 (no window scaling yet).  Remembered, so that the reader
+ * knows when an update is worth sending.
+ */
+u16 migtcp_select_window(struct sock *sk)
 {
-	return min_t(int, READ_ONCE(sk->sk_rcvbuf) / 2, U16_MAX);
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	u16 window = clamp(free, 0, (int)U16_MAX);
+
+	msk->rcv_wnd = window;
+	msk->rcv_wup = msk->rcv_nxt;
+	return window;
 }
 
 /*
@@ -127,7 +138,7 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 	mh->seq		= htonl(seq);
 	if (flags & MIGTCP_F_ACK)
 		mh->ack_seq = htonl(msk->rcv_nxt);
-	mh->window	= htons(migtcp_window(sk));
+	mh->window	= htons(migtcp_select_window(sk));
 	if (optlen) {
 		opt = (u8 *)(mh + 1);
 		opt[0] = MIGTCP_OPT_MSS;
@@ -138,6 +149,81 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_OUT_RSTS);
 	return migtcp_xmit_v4(sock_net(sk), skb, msk->path_saddr,
 			      msk->path_daddr);
+}
+
+int migtcp_send_ack(struct sock *sk)
+{
+	return migtcp_send_ctl(sk, MIGTCP_F_ACK, migtcp_sk(sk)->snd_nxt);
+}
+
+/* Sends a copy of queued segment @skb (data and/or FIN). */
+int migtcp_transmit(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	u16 flags = MIGTCP_F_ACK | MIGTCP_F_PSH;
+	struct migtcphdr *mh;
+	struct sk_buff *seg;
+
+	if (cb->fin)
+		flags |= MIGTCP_F_FIN;
+	seg = alloc_skb(MIGTCP_HEADROOM + sizeof(*mh) + skb->len, GFP_ATOMIC);
+	if (!seg)
+		return -ENOBUFS;
+	skb_reserve(seg, MIGTCP_HEADROOM);
+	mh = skb_put_zero(seg, sizeof(*mh));
+	skb_copy_bits(skb, 0, skb_put(seg, skb->len), skb->len);
+	mh->version	= MIGTCP_WIRE_VERSION;
+	mh->doff	= MIGTCP_HDR_MIN_DOFF;
+	mh->flags	= htons(flags);
+	mh->src_node	= htonl(msk->local_node);
+	mh->dst_node	= htonl(msk->remote_node);
+	mh->src_port	= htons(msk->local_port);
+	mh->dst_port	= htons(msk->remote_port);
+	mh->seq		= htonl(cb->seq);
+	mh->ack_seq	= htonl(msk->rcv_nxt);
+	mh->window	= htons(migtcp_select_window(sk));
+	return migtcp_xmit_v4(sock_net(sk), seg, msk->path_saddr,
+			      msk->path_daddr);
+}
+
+/*
+ * Sends the queued segments not sent yet that fit the peer's window, and
+ * keeps the retransmission timer running while anything is in flight.
+ * With a closed window and nothing in flight the timer probes it.
+ */
+void migtcp_push(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				     TCPF_FIN_WAIT1 | TCPF_CLOSING |
+				     TCPF_LAST_ACK)))
+		return;
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+
+		if (!migtcp_after(cb->end_seq, msk->snd_nxt))
+			continue;
+		if (migtcp_after(cb->end_seq, msk->snd_una + msk->snd_wnd) &&
+		    !(cb->fin && !skb->len))
+			break;
+		if (migtcp_transmit(sk, skb))
+			break;
+		/* Karn: time new data only, never a retransmission. */
+		if (migtcp_after(cb->end_seq, msk->snd_max)) {
+			if (!msk->rtt_start) {
+				msk->rtt_seq = cb->end_seq;
+				msk->rtt_start = jiffies;
+			}
+			msk->snd_max = cb->end_seq;
+		}
+		msk->snd_nxt = cb->end_seq;
+	}
+	if (!skb_queue_empty(&sk->sk_write_queue) &&
+	    !timer_pending(&sk->sk_timer))
+		migtcp_arm_retransmit(sk);
 }
 
 /*

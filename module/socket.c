@@ -26,6 +26,11 @@ static int migtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 	return migtcp_sock_rcv(sk, skb);
 }
 
+static void migtcp_destruct(struct sock *sk)
+{
+	migtcp_purge_queues(sk);
+}
+
 /* What every AF_MIGTCP sock needs, whether created or passively opened. */
 void migtcp_init_sock(struct sock *sk)
 {
@@ -35,7 +40,10 @@ void migtcp_init_sock(struct sock *sk)
 	sk->sk_protocol = migtcp_proto;
 	sk->sk_state = TCP_CLOSE;
 	sk->sk_backlog_rcv = migtcp_backlog_rcv;
+	sk->sk_destruct = migtcp_destruct;
+	sk->sk_write_space = migtcp_write_space;
 	msk->rto = MIGTCP_RTO_INIT;
+	__skb_queue_head_init(&msk->ofo_queue);
 	spin_lock_init(&msk->accept_lock);
 	INIT_LIST_HEAD(&msk->syn_queue);
 	INIT_LIST_HEAD(&msk->accept_queue);
@@ -44,27 +52,69 @@ void migtcp_init_sock(struct sock *sk)
 }
 
 /*
- * Data and FIN are not built yet, so closing a connection aborts it with
- * a reset; closing a listener resets the connections waiting for it.
+ * As tcp_close(): a connection closes with a FIN after the data still
+ * queued, and the socket lives on (an orphan) until the exchange is over;
+ * with unread data, or SO_LINGER of 0, it aborts with a reset instead.
+ * Closing a listener resets the connections waiting for it.
  */
+static bool migtcp_close_gracefully(struct sock *sk)
+{
+	if (!skb_queue_empty(&sk->sk_receive_queue) ||
+	    (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)) {
+		migtcp_abort(sk, true);
+		return false;
+	}
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+		migtcp_set_state(sk, TCP_FIN_WAIT1);
+		migtcp_send_fin(sk);
+		return true;
+	case TCP_CLOSE_WAIT:
+		migtcp_set_state(sk, TCP_LAST_ACK);
+		migtcp_send_fin(sk);
+		return true;
+	case TCP_FIN_WAIT1:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+	case TCP_TIME_WAIT:
+		return true;
+	case TCP_FIN_WAIT2:
+		migtcp_arm_linger(sk);
+		return true;
+	default:
+		migtcp_abort(sk, false);
+		return false;
+	}
+}
+
 static int migtcp_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
+	bool orphan = false;
 
 	if (!sk)
 		return 0;
 
+	/* The connection may end (and drop the orphan's reference) while the
+	 * backlog is processed at release_sock().
+	 */
+	sock_hold(sk);
 	lock_sock(sk);
 	if (sk->sk_state == TCP_LISTEN)
 		migtcp_listen_stop(sk);
 	else
-		migtcp_abort(sk, true);
-	migtcp_port_unbind(sk);
+		orphan = migtcp_close_gracefully(sk);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	if (!orphan)
+		migtcp_port_unbind(sk);
 	sock_orphan(sk);
 	release_sock(sk);
 
-	migtcp_net_unlink_sock(sk);
 	sock->sk = NULL;
+	if (!orphan) {
+		migtcp_net_unlink_sock(sk);
+		sock_put(sk);
+	}
 	sock_put(sk);
 	return 0;
 }
@@ -137,6 +187,7 @@ static int migtcp_start_connect(struct sock *sk, u32 node, u16 port)
 	msk->iss = migtcp_isn(msk);
 	msk->snd_una = msk->iss;
 	msk->snd_nxt = msk->iss + 1;
+	msk->write_seq = msk->snd_nxt;
 	msk->rto = MIGTCP_RTO_INIT;
 	msk->retransmits = 0;
 	migtcp_set_state(sk, TCP_SYN_SENT);
@@ -341,8 +392,19 @@ static __poll_t migtcp_poll(struct file *file, struct socket *sock,
 		mask |= EPOLLHUP;
 	if (shutdown & RCV_SHUTDOWN)
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV)
-		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (shutdown & SEND_SHUTDOWN || sk_stream_is_writeable(sk)) {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		} else {
+			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+			/* Space may have come meanwhile: look again. */
+			smp_mb__after_atomic();
+			if (sk_stream_is_writeable(sk))
+				mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
 	/* The error is seen after the state change it explains. */
 	smp_rmb();
 	if (READ_ONCE(sk->sk_err))
@@ -378,13 +440,13 @@ static const struct proto_ops migtcp_stream_ops = {
 	.accept		= migtcp_accept,
 	.getname	= migtcp_getname,
 	.poll		= migtcp_poll,
-	.ioctl		= sock_no_ioctl,
+	.ioctl		= migtcp_ioctl,
 	.listen		= migtcp_listen,
-	.shutdown	= sock_no_shutdown,
+	.shutdown	= migtcp_shutdown,
 	.setsockopt	= migtcp_setsockopt,
 	.getsockopt	= migtcp_getsockopt,
-	.sendmsg	= sock_no_sendmsg,
-	.recvmsg	= sock_no_recvmsg,
+	.sendmsg	= migtcp_sendmsg,
+	.recvmsg	= migtcp_recvmsg,
 	.mmap		= sock_no_mmap,
 	.sendpage	= sock_no_sendpage,
 };

@@ -1,25 +1,70 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The retransmission timer.  For now it drives the handshake: SYNs and
- * SYN-ACKs are sent again with the timeout doubling each time (RFC 6298,
- * from 1 s), until the retry limit gives up on the connection.
+ * The connection timer.  One timer per socket serves, by state: the
+ * retransmission of SYNs, SYN-ACKs and data (RFC 6298: the timeout
+ * doubles each time, the connection fails after the retry limit), the
+ * probe of a closed window, and the end of TIME_WAIT and of an orphaned
+ * FIN_WAIT2.
  */
+#include <linux/moduleparam.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
 #include "migtcp.h"
 
-static void migtcp_retransmit_ctl(struct sock *sk, u16 flags)
+unsigned int migtcp_timewait_secs = 60;
+module_param_named(timewait_secs, migtcp_timewait_secs, uint, 0644);
+MODULE_PARM_DESC(timewait_secs,
+		 "seconds in TIME_WAIT, and of an orphaned FIN_WAIT2 (default 60)");
+
+static void migtcp_backoff(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 
 	msk->retransmits++;
 	msk->rto = min(msk->rto * 2, (unsigned long)MIGTCP_RTO_MAX);
-	migtcp_send_ctl(sk, flags, msk->iss);
+}
+
+static void migtcp_retransmit_ctl(struct sock *sk, u16 flags)
+{
+	migtcp_backoff(sk);
+	migtcp_send_ctl(sk, flags, migtcp_sk(sk)->iss);
 	migtcp_arm_retransmit(sk);
 }
 
-static void migtcp_retransmit_timer(struct timer_list *t)
+/*
+ * The timeout expired with data unacknowledged: send again from the first
+ * unacknowledged segment what the window allows.  With nothing in flight
+ * (a closed window), probe it with the next segment.
+ */
+void migtcp_retransmit(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (!skb)
+		return;
+	if (msk->retransmits >= MIGTCP_RETRIES) {
+		migtcp_done(sk, ETIMEDOUT);
+		return;
+	}
+	migtcp_backoff(sk);
+	msk->rtt_start = 0;
+	msk->dup_acks = 0;
+	if (msk->snd_una == msk->snd_nxt) {
+		if (!migtcp_transmit(sk, skb) &&
+		    migtcp_after(MIGTCP_SKB_CB(skb)->end_seq, msk->snd_nxt))
+			msk->snd_nxt = MIGTCP_SKB_CB(skb)->end_seq;
+		if (migtcp_after(msk->snd_nxt, msk->snd_max))
+			msk->snd_max = msk->snd_nxt;
+		migtcp_arm_retransmit(sk);
+		return;
+	}
+	msk->snd_nxt = msk->snd_una;
+	migtcp_push(sk);
+}
+
+static void migtcp_timer(struct timer_list *t)
 {
 	struct sock *sk = from_timer(sk, t, sk_timer);
 	struct migtcp_sock *msk = migtcp_sk(sk);
@@ -43,6 +88,16 @@ static void migtcp_retransmit_timer(struct timer_list *t)
 		else
 			migtcp_retransmit_ctl(sk, MIGTCP_F_SYN | MIGTCP_F_ACK);
 		break;
+	case TCP_FIN_WAIT2:
+	case TCP_TIME_WAIT:
+		migtcp_done(sk, 0);
+		break;
+	case TCP_CLOSE:
+	case TCP_LISTEN:
+		break;
+	default:
+		migtcp_retransmit(sk);
+		break;
 	}
 out:
 	bh_unlock_sock(sk);
@@ -51,7 +106,7 @@ out:
 
 void migtcp_init_timers(struct sock *sk)
 {
-	timer_setup(&sk->sk_timer, migtcp_retransmit_timer, 0);
+	timer_setup(&sk->sk_timer, migtcp_timer, 0);
 }
 
 void migtcp_arm_retransmit(struct sock *sk)
@@ -62,4 +117,19 @@ void migtcp_arm_retransmit(struct sock *sk)
 void migtcp_stop_retransmit(struct sock *sk)
 {
 	sk_stop_timer(sk, &sk->sk_timer);
+}
+
+/* TIME_WAIT, or an orphan's FIN_WAIT2, ends after timewait_secs. */
+void migtcp_arm_linger(struct sock *sk)
+{
+	sk_reset_timer(sk, &sk->sk_timer,
+		       jiffies + READ_ONCE(migtcp_timewait_secs) * HZ);
+}
+
+void migtcp_enter_time_wait(struct sock *sk)
+{
+	migtcp_set_state(sk, TCP_TIME_WAIT);
+	migtcp_arm_linger(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_state_change(sk);
 }

@@ -3,8 +3,8 @@
  * Connection establishment: connect() (blocking, non-blocking, refused,
  * timed out, to this very node), listen() with its backlog limit, accept()
  * and accept4(), the addresses both ends report, poll() on connecting and
- * listening sockets, the states /proc/net/migtcp shows, SYN retransmission
- * and the resets close() sends while data transfer is not built.
+ * listening sockets, the states /proc/net/migtcp shows, SYN retransmission,
+ * the FIN close() sends and the resets a closed listener sends its queue.
  *
  * Every test builds its own two-node cluster: two anonymous network
  * namespaces joined by a veth pair, node 1 at 198.51.100.1 and node 2 at
@@ -16,7 +16,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -720,6 +722,121 @@ TEST_F(cluster, connect_sndtimeo_expires)
 	close(cfd);
 }
 
+static void on_alarm(int sig)
+{
+}
+
+/*
+ * A signal interrupts a blocking connect() with EINTR (the handler is
+ * installed without SA_RESTART); the handshake goes on, as in TCP.
+ */
+TEST_F(cluster, connect_interrupted_by_signal)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value.tv_usec = 300000 };
+	long start, took;
+	int cfd;
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	start = now_ms();
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	ASSERT_FAILS_WITH(EINTR, connect_to(cfd, self->family,
+					    NODE_BLACKHOLE, PORT));
+	took = now_ms() - start;
+	EXPECT_LE(280, took);
+	EXPECT_GE(1500, took);
+	expect_proc_state(_metadata, cfd, "SYN_SENT");
+	/* Still connecting: a non-blocking retry says so. */
+	ASSERT_EQ(0, fcntl(cfd, F_SETFL, O_NONBLOCK));
+	ASSERT_FAILS_WITH(EALREADY, connect_to(cfd, self->family,
+					       NODE_BLACKHOLE, PORT));
+	close(cfd);
+}
+
+/* Closing a socket whose handshake is pending frees its port. */
+TEST_F(cluster, close_while_connecting)
+{
+	int cfd;
+
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, SOCK_NONBLOCK);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, bind_to(cfd, self->family, 0, 5557));
+	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family,
+						  NODE_BLACKHOLE, PORT));
+	expect_proc_state(_metadata, cfd, "SYN_SENT");
+	close(cfd);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, bind_to(cfd, self->family, 0, 5557))
+		TH_LOG("bind to the port of a closed connecting socket: %s",
+		       strerror(errno));
+	/* The closed socket's retransmission timer must not fire: wait past it. */
+	sleep_ms(1300);
+	expect_proc(_metadata, cfd, NODE1, 5557, 0, 0, "CLOSE");
+	close(cfd);
+}
+
+/* Each listener gets the connections for its own port. */
+TEST_F(cluster, connections_reach_their_listener)
+{
+	int l1, l2, c1, c2, a1, a2;
+
+	ON_NODE(NODE2);
+	l1 = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, l1);
+	l2 = listener(_metadata, self->family, PORT + 1, 8);
+	ASSERT_LE(0, l2);
+	ON_NODE(NODE1);
+	c2 = mig_socket(self->family, 0);
+	ASSERT_LE(0, c2);
+	ASSERT_EQ(0, connect_to(c2, self->family, NODE2, PORT + 1));
+	EXPECT_EQ(POLLIN, poll_one(l2, POLLIN, HANDSHAKE_MS));
+	EXPECT_EQ(0, poll_one(l1, POLLIN, 200));
+	c1 = mig_socket(self->family, 0);
+	ASSERT_LE(0, c1);
+	ASSERT_EQ(0, connect_to(c1, self->family, NODE2, PORT));
+	a1 = accept_waiting(_metadata, l1);
+	ASSERT_LE(0, a1);
+	a2 = accept_waiting(_metadata, l2);
+	ASSERT_LE(0, a2);
+	EXPECT_EQ(PORT, LOCAL_PORT(a1, NODE2));
+	EXPECT_EQ(LOCAL_PORT(c1, NODE1), PEER_PORT(a1, NODE1));
+	EXPECT_EQ(PORT + 1, LOCAL_PORT(a2, NODE2));
+	EXPECT_EQ(LOCAL_PORT(c2, NODE1), PEER_PORT(a2, NODE1));
+	close(a1);
+	close(a2);
+	close(c1);
+	close(c2);
+	close(l1);
+	close(l2);
+}
+
+/* listen() on a connected socket: EINVAL, as inet_listen() says. */
+TEST_F(cluster, listen_on_connected_socket)
+{
+	int lfd, cfd, afd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT));
+	ASSERT_FAILS_WITH(EINVAL, listen(cfd, 8));
+	expect_proc_state(_metadata, cfd, "ESTABLISHED");
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	ASSERT_FAILS_WITH(EINVAL, listen(afd, 8));
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
 TEST_F(cluster, listen_unbound_binds_ephemeral)
 {
 	int lfd, cfd, afd, lport;
@@ -1035,19 +1152,35 @@ TEST_F(cluster, proc_shows_connection)
 	close(lfd);
 }
 
-/* Waits for the reset a peer's close() sends and checks what it left. */
+/* Waits for a reset from the peer and checks what it left. */
 static void expect_reset(struct __test_metadata *_metadata, int fd)
 {
 	int revents = poll_one(fd, POLLIN, HANDSHAKE_MS);
 
 	EXPECT_EQ(POLLERR | POLLHUP, revents & (POLLERR | POLLHUP))
-		TH_LOG("poll after the peer's close: revents %#x", revents);
+		TH_LOG("poll after the peer's reset: revents %#x", revents);
 	EXPECT_EQ(ECONNRESET, so_error(fd));
 	expect_proc_state(_metadata, fd, "CLOSE");
 }
 
-/* Without FIN, close() of a connected socket aborts with a reset. */
-TEST_F(cluster, close_client_resets_server)
+/*
+ * Waits for the FIN a peer's close() sends: the socket reads EOF at once
+ * and sits in CLOSE_WAIT, writable, with no error.
+ */
+static void expect_fin(struct __test_metadata *_metadata, int fd)
+{
+	int revents = poll_one(fd, POLLIN | POLLRDHUP | POLLOUT, HANDSHAKE_MS);
+	char byte;
+
+	EXPECT_EQ(POLLIN | POLLRDHUP | POLLOUT, revents)
+		TH_LOG("poll after the peer's close: revents %#x", revents);
+	EXPECT_EQ(0, read(fd, &byte, 1));
+	EXPECT_EQ(0, so_error(fd));
+	expect_proc_state(_metadata, fd, "CLOSE_WAIT");
+}
+
+/* close() of a connected socket with nothing unread sends a FIN. */
+TEST_F(cluster, close_client_sends_fin)
 {
 	int lfd, cfd, afd;
 
@@ -1062,12 +1195,12 @@ TEST_F(cluster, close_client_resets_server)
 	afd = accept_waiting(_metadata, lfd);
 	ASSERT_LE(0, afd);
 	close(cfd);
-	expect_reset(_metadata, afd);
+	expect_fin(_metadata, afd);
 	close(afd);
 	close(lfd);
 }
 
-TEST_F(cluster, close_server_resets_client)
+TEST_F(cluster, close_server_sends_fin)
 {
 	int lfd, cfd, afd;
 
@@ -1081,7 +1214,7 @@ TEST_F(cluster, close_server_resets_client)
 	afd = accept_waiting(_metadata, lfd);
 	ASSERT_LE(0, afd);
 	close(afd);
-	expect_reset(_metadata, cfd);
+	expect_fin(_metadata, cfd);
 	/* The listener is not affected. */
 	EXPECT_EQ(0, poll_one(lfd, POLLIN, 200));
 	close(cfd);

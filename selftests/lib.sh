@@ -60,3 +60,15 @@ stop_holder() {
 		return "$rc"
 	fi
 }
+
+# wait_unused [SECS]: waits (default 15 s) until no socket holds the module,
+# as connections closed by earlier tests finish TIME_WAIT.
+wait_unused() {
+	local i
+
+	for ((i = 0; i < ${1:-15} * 10; i++)); do
+		[ "$(cat /sys/module/migtcp/refcnt 2>/dev/null)" = 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

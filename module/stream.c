@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The byte stream as the user sees it: sendmsg() queues data in segments
+ * of at most the MSS, recvmsg() copies what arrived in order, shutdown()
+ * and close() end each direction with a FIN.  Semantics are Linux TCP's
+ * (inet_sendmsg/tcp_sendmsg, tcp_recvmsg, inet_shutdown).
+ */
+#include <linux/ioctl.h>
+#include <linux/sockios.h>
+#include <linux/uio.h>
+#include <asm/ioctls.h>
+#include <net/inet_sock.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "migtcp.h"
+
+/* Wakes writers once a third of the send buffer is free again. */
+void migtcp_write_space(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	if (!sk_stream_is_writeable(sk) || !sk->sk_socket)
+		return;
+	clear_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM |
+					   EPOLLWRBAND);
+	rcu_read_unlock();
+}
+
+/* Frees everything queued in either direction. */
+void migtcp_purge_queues(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
+	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&migtcp_sk(sk)->ofo_queue);
+}
+
+static struct sk_buff *migtcp_alloc_seg(struct sock *sk, unsigned int size)
+{
+	struct sk_buff *skb = alloc_skb(size, sk->sk_allocation);
+
+	if (skb)
+		memset(MIGTCP_SKB_CB(skb), 0, sizeof(struct migtcp_skb_cb));
+	return skb;
+}
+
+static void migtcp_queue_seg(struct sock *sk, struct sk_buff *skb,
+			     unsigned int len, bool fin)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	MIGTCP_SKB_CB(skb)->seq = msk->write_seq;
+	MIGTCP_SKB_CB(skb)->end_seq = msk->write_seq + len + fin;
+	MIGTCP_SKB_CB(skb)->fin = fin;
+	msk->write_seq += len + fin;
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	sk_wmem_queued_add(sk, skb->truesize);
+}
+
+/* Queues our FIN after the data and sends what the window allows. */
+void migtcp_send_fin(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (msk->fin_queued)
+		return;
+	/* A FIN must not be lost to memory pressure: wait for it. */
+	skb = alloc_skb(0, sk->sk_allocation | __GFP_NOFAIL);
+	memset(MIGTCP_SKB_CB(skb), 0, sizeof(struct migtcp_skb_cb));
+	migtcp_queue_seg(sk, skb, 0, true);
+	msk->fin_queued = true;
+	migtcp_push(sk);
+}
+
+static bool migtcp_can_send(const struct sock *sk)
+{
+	return (1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT);
+}
+
+int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	struct sock *sk = sock->sk;
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	int flags = msg->msg_flags;
+	size_t copied = 0;
+	long timeo;
+	int err = 0;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+	/* As tcp_sendmsg(): wait for a handshake; not connected is EPIPE. */
+	if (!migtcp_can_send(sk)) {
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto out_err;
+	}
+	while (msg_data_left(msg)) {
+		unsigned int size;
+		struct sk_buff *skb;
+
+		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN)) {
+			err = -EPIPE;
+			goto out_err;
+		}
+		if (!migtcp_can_send(sk)) {
+			err = -ENOTCONN;
+			goto out_err;
+		}
+		if (!sk_stream_memory_free(sk)) {
+			migtcp_push(sk);
+			err = sk_stream_wait_memory(sk, &timeo);
+			if (err)
+				goto out_err;
+			continue;
+		}
+		size = min_t(size_t, msg_data_left(msg), msk->mss);
+		skb = migtcp_alloc_seg(sk, size);
+		if (!skb) {
+			err = -ENOBUFS;
+			goto out_err;
+		}
+		if (!copy_from_iter_full(skb_put(skb, size), size,
+					 &msg->msg_iter)) {
+			kfree_skb(skb);
+			err = -EFAULT;
+			goto out_err;
+		}
+		migtcp_queue_seg(sk, skb, size, false);
+		copied += size;
+		/* Keep the pipe full while copying a large write. */
+		if (skb_queue_len(&sk->sk_write_queue) % 16 == 0)
+			migtcp_push(sk);
+	}
+	migtcp_push(sk);
+	release_sock(sk);
+	return copied;
+
+out_err:
+	migtcp_push(sk);
+	if (copied)
+		err = copied;
+	else
+		err = sk_stream_error(sk, flags, err);
+	release_sock(sk);
+	return err;
+}
+
+/*
+ * After the reader freed buffer space, tell the peer if the window it
+ * knows is much smaller than the one we could offer now (RFC 9293
+ * 3.8.6.2.2: at least a segment or half the buffer).
+ */
+static void migtcp_window_update(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	u32 known = msk->rcv_wup + msk->rcv_wnd - msk->rcv_nxt;
+	u32 now = migtcp_select_window(sk);
+
+	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
+				     TCPF_FIN_WAIT2)))
+		return;
+	if (now >= known + msk->mss || now >= known + READ_ONCE(sk->sk_rcvbuf) / 4)
+		migtcp_send_ack(sk);
+}
+
+/* Copies up to @len bytes from the receive queue, from @seq on. */
+static int migtcp_copy_data(struct sock *sk, struct msghdr *msg, size_t len,
+			    u32 *seq, bool peek)
+{
+	struct sk_buff *skb, *tmp;
+	int copied = 0, err;
+
+	skb_queue_walk_safe(&sk->sk_receive_queue, skb, tmp) {
+		u32 offset = *seq - MIGTCP_SKB_CB(skb)->seq;
+		size_t chunk;
+
+		if (offset >= skb->len)
+			continue;
+		chunk = min_t(size_t, skb->len - offset, len - copied);
+		err = skb_copy_datagram_msg(skb, offset, msg, chunk);
+		if (err)
+			return copied ?: err;
+		copied += chunk;
+		*seq += chunk;
+		if (!peek && offset + chunk == skb->len) {
+			__skb_unlink(skb, &sk->sk_receive_queue);
+			kfree_skb(skb);
+		}
+		if (copied == len)
+			break;
+	}
+	return copied;
+}
+
+int migtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		   int flags)
+{
+	struct sock *sk = sock->sk;
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	bool peek = flags & MSG_PEEK;
+	int copied = 0, target, err = 0;
+	u32 peek_seq, *seq;
+	long timeo;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	peek_seq = msk->copied_seq;
+	seq = peek ? &peek_seq : &msk->copied_seq;
+
+	while (copied < len) {
+		int n = migtcp_copy_data(sk, msg, len - copied, seq, peek);
+
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		copied += n;
+		if (copied >= target)
+			break;
+		if (copied) {
+			if (sk->sk_err || sk->sk_state == TCP_CLOSE ||
+			    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
+			    signal_pending(current))
+				break;
+		} else {
+			/* As tcp_recvmsg(): EOF, then a pending error, then
+			 * a direction shut down.
+			 */
+			if (sock_flag(sk, SOCK_DONE))
+				break;
+			if (sk->sk_err) {
+				err = sock_error(sk);
+				break;
+			}
+			if (sk->sk_shutdown & RCV_SHUTDOWN)
+				break;
+			if (sk->sk_state == TCP_CLOSE) {
+				err = -ENOTCONN;
+				break;
+			}
+			if (!timeo) {
+				err = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				err = sock_intr_errno(timeo);
+				break;
+			}
+		}
+		if (!peek)
+			migtcp_window_update(sk);
+		sk_wait_data(sk, &timeo, NULL);
+	}
+	if (!peek && copied)
+		migtcp_window_update(sk);
+out:
+	release_sock(sk);
+	return copied ?: err;
+}
+
+/* SIOCINQ and SIOCOUTQ, as tcp_ioctl() answers them. */
+int migtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	int answ;
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		lock_sock(sk);
+		answ = msk->rcv_nxt - msk->copied_seq;
+		/* The FIN occupies a sequence number but is no data. */
+		if (answ && sock_flag(sk, SOCK_DONE))
+			answ--;
+		release_sock(sk);
+		break;
+	case SIOCOUTQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		lock_sock(sk);
+		answ = msk->write_seq - msk->snd_una;
+		if (msk->fin_queued && answ)
+			answ--;
+		release_sock(sk);
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	return put_user(answ, (int __user *)arg);
+}
+
+int migtcp_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	/* SHUT_RD, SHUT_WR, SHUT_RDWR are 0, 1, 2; the masks 1, 2, 3. */
+	how++;
+	if (how <= 0 || how > SHUTDOWN_MASK)
+		return -EINVAL;
+
+	lock_sock(sk);
+	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN | TCPF_SYN_SENT)) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	sk->sk_shutdown |= how;
+	if (how & SEND_SHUTDOWN) {
+		if (sk->sk_state == TCP_ESTABLISHED) {
+			migtcp_set_state(sk, TCP_FIN_WAIT1);
+			migtcp_send_fin(sk);
+		} else if (sk->sk_state == TCP_CLOSE_WAIT) {
+			migtcp_set_state(sk, TCP_LAST_ACK);
+			migtcp_send_fin(sk);
+		}
+	}
+	sk->sk_state_change(sk);
+out:
+	release_sock(sk);
+	return err;
+}
