@@ -409,24 +409,62 @@ static void migtcp_rcv_fin(struct sock *sk)
 		sk->sk_state_change(sk);
 }
 
+static bool migtcp_rmem_room(const struct sock *sk, unsigned int truesize)
+{
+	return atomic_read(&sk->sk_rmem_alloc) + truesize <=
+	       READ_ONCE(sk->sk_rcvbuf);
+}
+
+/*
+ * Data kept out of order must never keep in-order data out: under memory
+ * pressure it goes (its senders retransmit it), as tcp_prune_ofo_queue().
+ */
+static void migtcp_prune_ofo(struct sock *sk)
+{
+	__skb_queue_purge(&migtcp_sk(sk)->ofo_queue);
+}
+
+/*
+ * Appends @skb's data to the last queued skb when it fits there, so that
+ * small segments do not cost a buffer each (as tcp_try_coalesce()).
+ */
+static bool migtcp_coalesce(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
+	bool fragstolen;
+	int delta;
+
+	if (!tail || MIGTCP_SKB_CB(tail)->end_seq != MIGTCP_SKB_CB(skb)->seq ||
+	    !skb_try_coalesce(tail, skb, &fragstolen, &delta))
+		return false;
+	MIGTCP_SKB_CB(tail)->end_seq = MIGTCP_SKB_CB(skb)->end_seq;
+	atomic_add(delta, &sk->sk_rmem_alloc);
+	sk_mem_charge(sk, delta);
+	kfree_skb_partial(skb, fragstolen);
+	return true;
+}
+
 /* Queues in-order @skb (data already trimmed to start at rcv_nxt). */
 static bool migtcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+	struct migtcp_skb_cb cb = *MIGTCP_SKB_CB(skb);
 
 	if (skb->len) {
-		if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
-		    READ_ONCE(sk->sk_rcvbuf))
+		if (!migtcp_rmem_room(sk, skb->truesize))
+			migtcp_prune_ofo(sk);
+		if (!migtcp_rmem_room(sk, skb->truesize))
 			return false;	/* no room: the peer sends it again */
-		skb_set_owner_r(skb, sk);
-		__skb_queue_tail(&sk->sk_receive_queue, skb);
+		if (cb.fin || !migtcp_coalesce(sk, skb)) {
+			skb_set_owner_r(skb, sk);
+			__skb_queue_tail(&sk->sk_receive_queue, skb);
+		}
+		skb = NULL;
 	}
-	msk->rcv_nxt = cb->end_seq;
-	if (cb->fin)
+	msk->rcv_nxt = cb.end_seq;
+	if (cb.fin)
 		migtcp_rcv_fin(sk);
-	if (!skb->len)
-		consume_skb(skb);
+	consume_skb(skb);
 	return true;
 }
 

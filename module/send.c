@@ -209,6 +209,13 @@ void migtcp_push(struct sock *sk)
 		if (migtcp_after(cb->end_seq, msk->snd_una + msk->snd_wnd) &&
 		    !(cb->fin && !skb->len))
 			break;
+		/*
+		 * Nagle (RFC 896): a partial segment waits while data is in
+		 * flight, so that small writes travel together.
+		 */
+		if (skb->len < msk->mss && !cb->fin &&
+		    msk->snd_nxt != msk->snd_una)
+			break;
 		if (migtcp_transmit(sk, skb))
 			break;
 		/* Karn: time new data only, never a retransmission. */

@@ -368,6 +368,17 @@ static int migtcp_getname(struct socket *sock, struct sockaddr *uaddr,
 	return sizeof(*addr);
 }
 
+/* Unread data reaches SO_RCVLOWAT (as tcp_stream_is_readable()). */
+static bool migtcp_readable(const struct sock *sk)
+{
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+	int avail = READ_ONCE(msk->rcv_nxt) - READ_ONCE(msk->copied_seq);
+
+	if (sock_flag(sk, SOCK_DONE) && avail)
+		avail--;	/* the FIN is no data */
+	return avail > 0 && avail >= max(READ_ONCE(sk->sk_rcvlowat), 1);
+}
+
 /*
  * Readiness as tcp_poll() reports it: a listener is readable when a
  * connection waits; a closed socket is hung up (and, once shut down both
@@ -393,7 +404,7 @@ static __poll_t migtcp_poll(struct file *file, struct socket *sock,
 	if (shutdown & RCV_SHUTDOWN)
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
-		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		if (migtcp_readable(sk))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (shutdown & SEND_SHUTDOWN || sk_stream_is_writeable(sk)) {
 			mask |= EPOLLOUT | EPOLLWRNORM;

@@ -126,8 +126,27 @@ int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 				goto out_err;
 			continue;
 		}
+		/* Small writes fill the last segment while it is unsent. */
+		skb = skb_peek_tail(&sk->sk_write_queue);
+		if (skb && !MIGTCP_SKB_CB(skb)->fin &&
+		    !migtcp_before(MIGTCP_SKB_CB(skb)->seq, msk->snd_max) &&
+		    skb->len < msk->mss && skb_tailroom(skb)) {
+			size = min_t(size_t, msg_data_left(msg),
+				     min_t(size_t, msk->mss - skb->len,
+					   skb_tailroom(skb)));
+			if (!copy_from_iter_full(skb_put(skb, size), size,
+						 &msg->msg_iter)) {
+				skb_trim(skb, skb->len - size);
+				err = -EFAULT;
+				goto out_err;
+			}
+			MIGTCP_SKB_CB(skb)->end_seq += size;
+			msk->write_seq += size;
+			copied += size;
+			continue;
+		}
 		size = min_t(size_t, msg_data_left(msg), msk->mss);
-		skb = migtcp_alloc_seg(sk, size);
+		skb = migtcp_alloc_seg(sk, msk->mss);
 		if (!skb) {
 			err = -ENOBUFS;
 			goto out_err;

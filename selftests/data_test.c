@@ -1,0 +1,1762 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Data transfer and connection close, with Linux TCP's semantics:
+ * read/recv/recvmsg/readv and write/send/sendmsg/writev, blocking and
+ * non-blocking, MSG_PEEK, MSG_WAITALL, SO_RCVTIMEO, SO_SNDTIMEO and
+ * SO_RCVLOWAT; reliable, ordered delivery checked byte for byte in both
+ * directions at once, from 1 byte to several MiB, through netem loss,
+ * reordering and duplication; shutdown() in both directions and the
+ * half-close; orderly close, the reset of a close() with unread data or
+ * SO_LINGER 0, EPIPE and SIGPIPE; poll() and edge-triggered epoll
+ * readiness; and the states /proc/net/migtcp shows while a connection
+ * closes (FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK).
+ *
+ * Every test builds its own two-node cluster: two anonymous network
+ * namespaces joined by a veth pair, node 1 at 198.51.100.1 (device mig1)
+ * and node 2 at 198.51.100.2 (device mig2), each the other's peer.  The
+ * client end of a connection lives on node 1, the accepted end on node 2.
+ *
+ * Data is a keyed pseudo-random stream: the byte at offset N of stream S
+ * depends on S and N only, so a byte lost, duplicated, reordered or
+ * shifted is caught at the offset where it happened.  Transfers run one
+ * thread per writer and per reader, so this test uses POSIX threads and
+ * is linked with -pthread.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "migtcp_test.h"
+
+#define NODE1		1U
+#define NODE2		2U
+#define PORT		7000
+
+/* Anything that crosses the veth once takes milliseconds. */
+#define WAIT_MS		2000
+/* Guard on blocking calls, so that a broken module fails, not hangs. */
+#define GUARD_SEC	5
+/* Guard while streams run: loss can stall a connection for a few RTOs. */
+#define XFER_GUARD_SEC	20
+
+#define KiB		1024UL
+#define MiB		(1024UL * 1024UL)
+
+FIXTURE(cluster) {
+	int family;
+	int ns[3];	/* ns[NODE1], ns[NODE2]: network namespace fds */
+	int lfd;	/* node 2's listener on PORT, once a test needs it */
+};
+
+/* Runs a shell command line in the caller's network namespace. */
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	status = system(cmd);
+	if (status < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int open_own_netns(void)
+{
+	return open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+}
+
+FIXTURE_SETUP(cluster)
+{
+	self->ns[NODE1] = -1;
+	self->ns[NODE2] = -1;
+	self->lfd = -1;
+	self->family = migtcp_family();
+	ASSERT_LT(0, self->family) TH_LOG("is migtcp loaded?");
+
+	ASSERT_EQ(0, migtcp_test_new_netns())
+		TH_LOG("node 1 netns: %s", strerror(errno));
+	self->ns[NODE1] = open_own_netns();
+	ASSERT_LE(0, self->ns[NODE1]);
+	ASSERT_EQ(0, migtcp_test_new_netns())
+		TH_LOG("node 2 netns: %s", strerror(errno));
+	self->ns[NODE2] = open_own_netns();
+	ASSERT_LE(0, self->ns[NODE2]);
+
+	/* In node 2: create the pair, push one end into node 1. */
+	ASSERT_EQ(0, sh("ip link add mig2 type veth peer name mig1 netns /proc/%d/fd/%d",
+			getpid(), self->ns[NODE1]));
+	ASSERT_EQ(0, sh("ip addr add 198.51.100.2/24 dev mig2 && ip link set mig2 up"));
+	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.2", NODE2));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.1", NODE1));
+
+	ASSERT_EQ(0, setns(self->ns[NODE1], CLONE_NEWNET));
+	ASSERT_EQ(0, sh("ip addr add 198.51.100.1/24 dev mig1 && ip link set mig1 up"));
+	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.1", NODE1))
+		TH_LOG("migtcpctl node set failed (MIGTCP_CTL=%s)",
+		       getenv("MIGTCP_CTL"));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.2", NODE2));
+}
+
+FIXTURE_TEARDOWN(cluster)
+{
+	if (self->lfd >= 0)
+		close(self->lfd);
+	if (self->ns[NODE1] >= 0)
+		close(self->ns[NODE1]);
+	if (self->ns[NODE2] >= 0)
+		close(self->ns[NODE2]);
+}
+
+/* Moves the caller to @node; sockets created afterwards belong to it. */
+#define ON_NODE(node) do {						\
+	const unsigned int __node = (node);				\
+									\
+	ASSERT_EQ(0, setns(self->ns[__node], CLONE_NEWNET))		\
+		TH_LOG("setns to node %u: %s", __node, strerror(errno));	\
+} while (0)
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static const char *errname(int err)
+{
+	return err ? strerrorname_np(err) ?: "?" : "no error";
+}
+
+static int set_timeouts(int fd, int sec)
+{
+	struct timeval tv = { .tv_sec = sec };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return -1;
+	return 0;
+}
+
+static int mig_socket(int family)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && set_timeouts(fd, GUARD_SEC)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int addr_op(int fd, int family, __u32 node, __u16 port, bool conn)
+{
+	struct sockaddr_mig addr = {
+		.smig_family = family,
+		.smig_port = htons(port),
+		.smig_node = node,
+	};
+
+	if (conn)
+		return connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+	return bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+}
+
+/* poll() on one descriptor: its revents, 0 on timeout, -1 on error. */
+static int poll_one(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int n = poll(&pfd, 1, timeout_ms);
+
+	return n <= 0 ? n : pfd.revents;
+}
+
+static int local_port(int fd)
+{
+	struct sockaddr_mig addr;
+	socklen_t len = sizeof(addr);
+
+	if (getsockname(fd, (struct sockaddr *)&addr, &len))
+		return -1;
+	return ntohs(addr.smig_port);
+}
+
+/*
+ * Connects a client of node 1 (*@cfd) to node 2's listener on PORT (made
+ * on first use, kept until the test ends, so that connections still
+ * closing do not hold the port) and accepts the connection (*@afd).  Both
+ * ends have GUARD_SEC timeouts; the caller is on node 1 afterwards.
+ */
+static void connect_pair(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(cluster) *self, int *cfd, int *afd)
+{
+	int lfd = self->lfd;
+
+	if (lfd < 0) {
+		ON_NODE(NODE2);
+		lfd = mig_socket(self->family);
+		ASSERT_LE(0, lfd) TH_LOG("socket: %s", strerror(errno));
+		self->lfd = lfd;
+		ASSERT_EQ(0, addr_op(lfd, self->family, 0, PORT, false))
+			TH_LOG("bind: %s", strerror(errno));
+		ASSERT_EQ(0, listen(lfd, 8))
+			TH_LOG("listen: %s", strerror(errno));
+	}
+	ON_NODE(NODE1);
+	*cfd = mig_socket(self->family);
+	ASSERT_LE(0, *cfd) TH_LOG("socket: %s", strerror(errno));
+	ASSERT_EQ(0, addr_op(*cfd, self->family, NODE2, PORT, true))
+		TH_LOG("connect: %s", strerror(errno));
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS))
+		TH_LOG("no connection waiting on the listener");
+	*afd = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, *afd) TH_LOG("accept: %s", strerror(errno));
+	ASSERT_EQ(0, set_timeouts(*afd, GUARD_SEC));
+}
+
+#define CONNECT_PAIR(cfd, afd) connect_pair(_metadata, self, cfd, afd)
+
+/* Adds a netem qdisc with @args on @node's side of the veth. */
+static void netem(struct __test_metadata *_metadata,
+		  FIXTURE_DATA(cluster) *self, unsigned int node,
+		  const char *args)
+{
+	ON_NODE(node);
+	/* The kernel would load it on demand; this makes failures clear. */
+	sh("modprobe -q sch_netem 2>/dev/null");
+	ASSERT_EQ(0, sh("tc qdisc add dev mig%u root netem %s", node, args))
+		TH_LOG("tc qdisc add dev mig%u root netem %s failed", node, args);
+}
+
+/*
+ * Packets the netem qdisc on @node's side dropped, or -1; prints its
+ * counters.  Proves that a loss test really lost packets.
+ */
+static long netem_dropped(FIXTURE_DATA(cluster) *self, unsigned int node)
+{
+	char cmd[64], line[256];
+	long dropped = -1;
+	FILE *f;
+
+	if (setns(self->ns[node], CLONE_NEWNET))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "tc -s qdisc show dev mig%u", node);
+	f = popen(cmd, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "(dropped ");
+
+		if (!p)
+			continue;
+		dropped = strtol(p + strlen("(dropped "), NULL, 10);
+		fprintf(stderr, "# netem on node %u:%s", node, line);
+	}
+	pclose(f);
+	return dropped;
+}
+
+#define EXPECT_NETEM_DROPPED(node)					\
+	EXPECT_LT(0, netem_dropped(self, node))				\
+		TH_LOG("netem dropped nothing on node %u", node)
+
+/* Prints both nodes' sockets and counters, to diagnose a failure. */
+static void dump_nodes(FIXTURE_DATA(cluster) *self)
+{
+	static const char * const files[] = {
+		"/proc/net/migtcp", "/proc/net/migtcp_stats",
+	};
+	char line[256];
+	unsigned int node, i;
+
+	for (node = NODE1; node <= NODE2; node++) {
+		if (setns(self->ns[node], CLONE_NEWNET))
+			continue;
+		for (i = 0; i < 2; i++) {
+			FILE *f = fopen(files[i], "re");
+
+			if (!f)
+				continue;
+			fprintf(stderr, "# node %u %s:\n", node, files[i]);
+			while (fgets(line, sizeof(line), f))
+				fprintf(stderr, "#   %s", line);
+			fclose(f);
+		}
+	}
+}
+
+/* The data stream: byte @off of stream @seed. */
+
+static uint64_t splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static void pattern_fill(uint8_t *buf, size_t len, uint64_t seed,
+			 uint64_t off)
+{
+	uint64_t key = splitmix64(seed), word = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++, off++) {
+		if (i == 0 || !(off & 7))
+			word = splitmix64(key ^ (off >> 3));
+		buf[i] = word >> ((off & 7) * 8);
+	}
+}
+
+/* Index of the first byte of @buf that is not stream @seed at @off, or -1. */
+static long pattern_check(const uint8_t *buf, size_t len, uint64_t seed,
+			  uint64_t off, uint8_t *want)
+{
+	uint8_t expect[4096];
+	size_t done, n, i;
+
+	for (done = 0; done < len; done += n) {
+		n = len - done < sizeof(expect) ? len - done : sizeof(expect);
+		pattern_fill(expect, n, seed, off + done);
+		if (!memcmp(expect, buf + done, n))
+			continue;
+		for (i = 0; expect[i] == buf[done + i]; i++)
+			;
+		*want = expect[i];
+		return done + i;
+	}
+	return -1;
+}
+
+/*
+ * One direction of a transfer, as seen by its writer or its reader.  The
+ * writer sends @len bytes of stream @seed in calls of random sizes up to
+ * @max_chunk (one call for all when @one_call), rotating through write,
+ * send, sendmsg and writev, then shuts its sending side down.  The reader
+ * reads with read, recv, recvmsg and readv until EOF (or @len bytes when
+ * !@until_eof) and checks every byte.
+ */
+struct stream {
+	int fd;
+	bool reader;
+	size_t len;
+	uint64_t seed;
+	size_t max_chunk;
+	bool one_call;
+	bool until_eof;
+	bool no_shutdown;
+	/* results */
+	size_t done;		/* bytes written, or read */
+	unsigned int calls;
+	int err;		/* errno of a failed call, or 0 */
+	const char *failed;	/* that call, or NULL */
+	long long bad_at;	/* reader: first wrong byte, or -1 */
+	uint8_t got, want;
+	bool eof;		/* reader: read returned 0 */
+	long ms;
+};
+
+static const char * const write_calls[] = { "write", "send", "sendmsg", "writev" };
+static const char * const read_calls[] = { "read", "recv", "recvmsg", "readv" };
+
+static ssize_t write_by(int fd, const uint8_t *buf, size_t n, unsigned int how)
+{
+	struct iovec iov[3];
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	size_t a = n / 2, b = n / 4;
+
+	switch (how) {
+	case 0:
+		return write(fd, buf, n);
+	case 1:
+		return send(fd, buf, n, MSG_NOSIGNAL);
+	case 2:
+		iov[0] = (struct iovec){ (void *)buf, a };
+		iov[1] = (struct iovec){ (void *)(buf + a), n - a };
+		return sendmsg(fd, &msg, MSG_NOSIGNAL);
+	default:
+		a = n / 3;
+		iov[0] = (struct iovec){ (void *)buf, a };
+		iov[1] = (struct iovec){ (void *)(buf + a), b };
+		iov[2] = (struct iovec){ (void *)(buf + a + b), n - a - b };
+		return writev(fd, iov, 3);
+	}
+}
+
+static ssize_t read_by(int fd, uint8_t *buf, size_t n, unsigned int how)
+{
+	struct iovec iov[3];
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	size_t a = n / 2, b = n / 4;
+
+	switch (how) {
+	case 0:
+		return read(fd, buf, n);
+	case 1:
+		return recv(fd, buf, n, 0);
+	case 2:
+		iov[0] = (struct iovec){ buf, a };
+		iov[1] = (struct iovec){ buf + a, n - a };
+		return recvmsg(fd, &msg, 0);
+	default:
+		a = n / 3;
+		iov[0] = (struct iovec){ buf, a };
+		iov[1] = (struct iovec){ buf + a, b };
+		iov[2] = (struct iovec){ buf + a + b, n - a - b };
+		return readv(fd, iov, 3);
+	}
+}
+
+static size_t chunk_size(const struct stream *s, uint64_t *rng, size_t left)
+{
+	size_t n;
+
+	if (s->one_call)
+		return left;
+	*rng = splitmix64(*rng);
+	n = 1 + *rng % s->max_chunk;
+	return n < left ? n : left;
+}
+
+static void *writer_main(void *arg)
+{
+	struct stream *s = arg;
+	size_t bufsize = s->one_call ? s->len : s->max_chunk;
+	uint64_t rng = s->seed ^ 0x77;
+	long start = now_ms();
+	uint8_t *buf;
+
+	buf = malloc(bufsize ?: 1);
+	if (!buf) {
+		s->err = ENOMEM;
+		s->failed = "malloc";
+		return NULL;
+	}
+	while (s->done < s->len) {
+		size_t n = chunk_size(s, &rng, s->len - s->done);
+		unsigned int how = s->calls++ % 4;
+		ssize_t ret;
+
+		pattern_fill(buf, n, s->seed, s->done);
+		ret = write_by(s->fd, buf, n, how);
+		if (ret <= 0) {
+			s->err = ret ? errno : 0;
+			s->failed = write_calls[how];
+			break;
+		}
+		s->done += ret;
+	}
+	if (!s->failed && !s->no_shutdown && shutdown(s->fd, SHUT_WR)) {
+		s->err = errno;
+		s->failed = "shutdown";
+	}
+	s->ms = now_ms() - start;
+	free(buf);
+	return NULL;
+}
+
+static void *reader_main(void *arg)
+{
+	struct stream *s = arg;
+	uint64_t rng = s->seed ^ 0x99;
+	long start = now_ms();
+	uint8_t *buf;
+
+	s->bad_at = -1;
+	buf = malloc(s->max_chunk);
+	if (!buf) {
+		s->err = ENOMEM;
+		s->failed = "malloc";
+		return NULL;
+	}
+	while (s->until_eof || s->done < s->len) {
+		size_t left = s->done < s->len ? s->len - s->done : 1;
+		size_t n = chunk_size(s, &rng, s->until_eof ? s->max_chunk : left);
+		unsigned int how = s->calls++ % 4;
+		size_t check;
+		ssize_t ret;
+
+		ret = read_by(s->fd, buf, n, how);
+		if (ret < 0) {
+			s->err = errno;
+			s->failed = read_calls[how];
+			break;
+		}
+		if (ret == 0) {
+			s->eof = true;
+			break;
+		}
+		/* Only bytes within the stream can be checked. */
+		check = s->done >= s->len ? 0 : s->len - s->done;
+		if (check > (size_t)ret)
+			check = ret;
+		if (s->bad_at < 0 && check) {
+			long i = pattern_check(buf, check, s->seed, s->done,
+					       &s->want);
+
+			if (i >= 0) {
+				s->bad_at = s->done + i;
+				s->got = buf[i];
+			}
+		}
+		s->done += ret;
+	}
+	s->ms = now_ms() - start;
+	free(buf);
+	return NULL;
+}
+
+static void run_streams(struct __test_metadata *_metadata,
+			struct stream *s, unsigned int n)
+{
+	pthread_t th[4];
+	unsigned int i;
+
+	ASSERT_GE(4U, n);
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, pthread_create(&th[i], NULL,
+					    s[i].reader ? reader_main : writer_main,
+					    &s[i]));
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+}
+
+/* Checks that what @w wrote is exactly what @r read; true if so. */
+static bool check_delivered(struct __test_metadata *_metadata,
+			    const char *dir, const struct stream *w,
+			    const struct stream *r)
+{
+	bool ok = true;
+
+	if (w->failed) {
+		TH_LOG("%s: writer: %s failed with %s after %zu of %zu bytes",
+		       dir, w->failed, errname(w->err), w->done, w->len);
+		ok = false;
+	}
+	if (r->failed) {
+		TH_LOG("%s: reader: %s failed with %s after %zu of %zu bytes",
+		       dir, r->failed, errname(r->err), r->done, r->len);
+		ok = false;
+	}
+	if (r->bad_at >= 0) {
+		TH_LOG("%s: first wrong byte at offset %lld: %#04x, want %#04x",
+		       dir, r->bad_at, r->got, r->want);
+		ok = false;
+	}
+	if (r->done != w->len) {
+		TH_LOG("%s: %zu bytes read, %zu sent", dir, r->done, w->len);
+		ok = false;
+	}
+	if (r->until_eof && !r->eof) {
+		TH_LOG("%s: no EOF after the data", dir);
+		ok = false;
+	}
+	if (!ok)
+		_metadata->passed = 0;
+	return ok;
+}
+
+/*
+ * Streams @ab bytes from @a to @b and @ba bytes from @b to @a at the same
+ * time, in calls of up to @chunk bytes, each direction ending with
+ * shutdown(SHUT_WR); checks every byte and the EOF after them.
+ */
+static void transfer(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(cluster) *self, int a, int b,
+		     size_t ab, size_t ba, size_t chunk)
+{
+	struct stream s[4] = {
+		{ .fd = a, .len = ab, .seed = 1 },
+		{ .fd = b, .len = ab, .seed = 1, .reader = true },
+		{ .fd = b, .len = ba, .seed = 2 },
+		{ .fd = a, .len = ba, .seed = 2, .reader = true },
+	};
+	bool ok;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		s[i].max_chunk = chunk;
+		s[i].until_eof = true;
+	}
+	ASSERT_EQ(0, set_timeouts(a, XFER_GUARD_SEC));
+	ASSERT_EQ(0, set_timeouts(b, XFER_GUARD_SEC));
+	run_streams(_metadata, s, 4);
+	ok = check_delivered(_metadata, "1->2", &s[0], &s[1]);
+	ok &= check_delivered(_metadata, "2->1", &s[2], &s[3]);
+	fprintf(stderr, "# 1->2: %zu bytes in %ld ms, 2->1: %zu bytes in %ld ms\n",
+		s[1].done, s[1].ms, s[3].done, s[3].ms);
+	if (!ok)
+		dump_nodes(self);
+}
+
+#define TRANSFER(a, b, ab, ba, chunk) \
+	transfer(_metadata, self, a, b, ab, ba, chunk)
+
+/* Reads exactly @len bytes of stream @seed from @fd (no EOF expected). */
+static void expect_stream(struct __test_metadata *_metadata, int fd,
+			  size_t len, uint64_t seed)
+{
+	struct stream w = { .len = len };
+	struct stream r = {
+		.fd = fd, .reader = true, .len = len, .seed = seed,
+		.max_chunk = 64 * KiB,
+	};
+
+	reader_main(&r);
+	check_delivered(_metadata, "stream", &w, &r);
+}
+
+/* Sends @len bytes of stream @seed from @fd in one blocking send. */
+static void send_stream(struct __test_metadata *_metadata, int fd,
+			size_t len, uint64_t seed)
+{
+	uint8_t *buf = malloc(len);
+
+	ASSERT_NE(NULL, buf);
+	pattern_fill(buf, len, seed, 0);
+	EXPECT_EQ((ssize_t)len, send(fd, buf, len, MSG_NOSIGNAL))
+		TH_LOG("send %zu bytes: %s", len, strerror(errno));
+	free(buf);
+}
+
+/* /proc/net/migtcp of the current node. */
+
+struct proc_line {
+	char local[32], remote[32], state[32];
+	unsigned long ino;
+};
+
+/*
+ * Finds the socket with inode @ino (when @ino) or with endpoints @local
+ * and @remote ("node:port") in the current node's /proc/net/migtcp.
+ */
+static bool proc_find(unsigned long ino, const char *local,
+		      const char *remote, struct proc_line *out)
+{
+	char line[256];
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/net/migtcp", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		struct proc_line p;
+
+		if (sscanf(line, "%*s %31s %31s %31s %*s %*s %*s %lu",
+			   p.local, p.remote, p.state, &p.ino) != 4)
+			continue;
+		if (ino ? p.ino == ino :
+		    !strcmp(p.local, local) && !strcmp(p.remote, remote)) {
+			*out = p;
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static unsigned long inode_of(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+/*
+ * State of @fd (or, for @fd < 0, of the socket with endpoints @local and
+ * @remote) once it is @want or @ms have passed: "gone" if it is not
+ * listed.  @want "gone" waits for the socket to disappear.
+ */
+static const char *wait_state(int fd, const char *local, const char *remote,
+			      const char *want, int ms, char buf[32])
+{
+	unsigned long ino = fd >= 0 ? inode_of(fd) : 0;
+	long deadline = now_ms() + ms;
+	struct proc_line p;
+
+	for (;;) {
+		if (proc_find(ino, local, remote, &p))
+			snprintf(buf, 32, "%s", p.state);
+		else
+			snprintf(buf, 32, "gone");
+		if (!strcmp(buf, want) || now_ms() >= deadline)
+			return buf;
+		sleep_ms(10);
+	}
+}
+
+#define EXPECT_FD_STATE(fd, want, ms) do {				\
+	char __st[32];							\
+									\
+	EXPECT_STREQ(want, wait_state(fd, NULL, NULL, want, ms, __st));	\
+} while (0)
+
+#define EXPECT_EP_STATE(local, remote, want, ms) do {			\
+	char __st[32];							\
+									\
+	EXPECT_STREQ(want, wait_state(-1, local, remote, want, ms, __st)); \
+} while (0)
+
+/*
+ * Something to do in another thread: after @delay_ms, send @pieces (at
+ * least one) pieces of @len bytes from @buf on @fd, @delay_ms apart; or,
+ * when @fd < 0, send SIGUSR1 to thread @target.
+ */
+struct later {
+	pthread_t thread;
+	long delay_ms;
+	int fd;
+	const uint8_t *buf;
+	size_t len;
+	unsigned int pieces;
+	pthread_t target;
+	/* results */
+	unsigned int sent;	/* pieces sent whole */
+	ssize_t ret;		/* of the last call */
+	int err;
+};
+
+static void *later_main(void *arg)
+{
+	struct later *l = arg;
+	unsigned int i;
+
+	if (l->fd < 0) {
+		sleep_ms(l->delay_ms);
+		l->ret = pthread_kill(l->target, SIGUSR1);
+		return NULL;
+	}
+	for (i = 0; i < (l->pieces ?: 1); i++) {
+		sleep_ms(l->delay_ms);
+		l->ret = send(l->fd, l->buf + i * l->len, l->len, MSG_NOSIGNAL);
+		l->err = errno;
+		if (l->ret != (ssize_t)l->len)
+			break;
+		l->sent++;
+	}
+	return NULL;
+}
+
+static volatile sig_atomic_t signals_seen;
+
+static void count_signal(int sig)
+{
+	signals_seen++;
+}
+
+/* Installs count_signal for @sig, without SA_RESTART. */
+static int catch_signal(int sig)
+{
+	struct sigaction sa = { .sa_handler = count_signal };
+
+	signals_seen = 0;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+/*
+ * Has node 1's end of a connection with unread data close, which aborts
+ * it: node 2's end (*@afd) gets the reset.  On return the reset has
+ * arrived (poll reports it) and nothing has read the error yet.
+ */
+static void reset_by_peer(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(cluster) *self, int *afd, int *cport)
+{
+	char buf[100] = "unread";
+	int cfd, revents;
+
+	CONNECT_PAIR(&cfd, afd);
+	*cport = local_port(cfd);
+	ASSERT_EQ((ssize_t)sizeof(buf),
+		  send(*afd, buf, sizeof(buf), MSG_NOSIGNAL));
+	ASSERT_EQ(POLLIN, poll_one(cfd, POLLIN, WAIT_MS));
+	close(cfd);
+	revents = poll_one(*afd, POLLIN, WAIT_MS);
+	ASSERT_EQ(POLLERR | POLLHUP, revents & (POLLERR | POLLHUP))
+		TH_LOG("poll after the peer's abort: revents %#x", revents);
+}
+
+/* Neither reading nor writing works on a socket that is not connected. */
+TEST_F(cluster, io_on_unconnected_socket)
+{
+	char buf[16] = "data";
+	int fd, lfd;
+
+	ON_NODE(NODE1);
+	fd = mig_socket(self->family);
+	ASSERT_LE(0, fd);
+	ASSERT_FAILS_WITH(ENOTCONN, read(fd, buf, sizeof(buf)));
+	ASSERT_FAILS_WITH(ENOTCONN, recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
+	/* As TCP: sending on an unconnected stream socket is EPIPE. */
+	ASSERT_FAILS_WITH(EPIPE, send(fd, buf, 4, MSG_NOSIGNAL));
+	ASSERT_EQ(0, addr_op(fd, self->family, 0, PORT, false));
+	ASSERT_FAILS_WITH(ENOTCONN, read(fd, buf, sizeof(buf)));
+	ASSERT_FAILS_WITH(EPIPE, send(fd, buf, 4, MSG_NOSIGNAL));
+
+	lfd = mig_socket(self->family);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, addr_op(lfd, self->family, 0, PORT + 1, false));
+	ASSERT_EQ(0, listen(lfd, 4));
+	ASSERT_FAILS_WITH(ENOTCONN, recv(lfd, buf, sizeof(buf), 0));
+	ASSERT_FAILS_WITH(EPIPE, send(lfd, buf, 4, MSG_NOSIGNAL));
+	close(lfd);
+	close(fd);
+}
+
+/* One byte each way, then recv() returns what is there without waiting. */
+TEST_F(cluster, send_recv_small)
+{
+	char buf[1000];
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(1, write(cfd, "A", 1)) TH_LOG("write: %s", strerror(errno));
+	ASSERT_EQ(1, read(afd, buf, sizeof(buf)))
+		TH_LOG("read: %s", strerror(errno));
+	EXPECT_EQ('A', buf[0]);
+	ASSERT_EQ(1, send(afd, "B", 1, 0)) TH_LOG("send: %s", strerror(errno));
+	ASSERT_EQ(1, recv(cfd, buf, sizeof(buf), 0))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ('B', buf[0]);
+
+	/* Ten bytes queued, a thousand asked for: ten come back at once. */
+	ASSERT_EQ(10, send(cfd, "0123456789", 10, 0));
+	ASSERT_EQ(POLLIN, poll_one(afd, POLLIN, WAIT_MS));
+	sleep_ms(50);
+	ASSERT_EQ(10, recv(afd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "0123456789", 10));
+	ASSERT_FAILS_WITH(EAGAIN, recv(afd, buf, sizeof(buf), MSG_DONTWAIT));
+	/* A zero-length read neither blocks nor consumes anything. */
+	EXPECT_EQ(0, recv(afd, buf, 0, 0));
+	close(afd);
+	close(cfd);
+}
+
+/* A blocking read sleeps until data arrives, then returns it. */
+TEST_F(cluster, blocking_read_waits_for_data)
+{
+	struct later l = {
+		.delay_ms = 400, .buf = (const uint8_t *)"late data", .len = 9,
+	};
+	char buf[64];
+	int cfd, afd;
+	long start, took;
+	ssize_t ret;
+
+	CONNECT_PAIR(&cfd, &afd);
+	l.fd = cfd;
+	start = now_ms();
+	ASSERT_EQ(0, pthread_create(&l.thread, NULL, later_main, &l));
+	ret = read(afd, buf, sizeof(buf));
+	took = now_ms() - start;
+	pthread_join(l.thread, NULL);
+	ASSERT_EQ(9, ret) TH_LOG("read: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(buf, "late data", 9));
+	EXPECT_LE(350, took) TH_LOG("read returned after %ld ms", took);
+	EXPECT_GE(3000, took) TH_LOG("read returned after %ld ms", took);
+	close(afd);
+	close(cfd);
+}
+
+/* Scatter/gather: sendmsg and writev in, recvmsg and readv out. */
+TEST_F(cluster, sendmsg_recvmsg_iovecs)
+{
+	uint8_t in[3000], out[3000];
+	struct iovec iov[4];
+	struct msghdr msg = { .msg_iov = iov };
+	int cfd, afd;
+	uint8_t want;
+
+	CONNECT_PAIR(&cfd, &afd);
+	pattern_fill(in, sizeof(in), 7, 0);
+	iov[0] = (struct iovec){ in, 1 };
+	iov[1] = (struct iovec){ in + 1, 0 };
+	iov[2] = (struct iovec){ in + 1, 1499 };
+	iov[3] = (struct iovec){ in + 1500, 500 };
+	msg.msg_iovlen = 4;
+	ASSERT_EQ(2000, sendmsg(cfd, &msg, 0))
+		TH_LOG("sendmsg: %s", strerror(errno));
+	iov[0] = (struct iovec){ in + 2000, 999 };
+	iov[1] = (struct iovec){ in + 2999, 1 };
+	ASSERT_EQ(1000, writev(cfd, iov, 2)) TH_LOG("writev: %s", strerror(errno));
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+
+	memset(out, 0, sizeof(out));
+	iov[0] = (struct iovec){ out, 700 };
+	iov[1] = (struct iovec){ out + 700, 800 };
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 2;
+	ASSERT_EQ(1500, recvmsg(afd, &msg, MSG_WAITALL))
+		TH_LOG("recvmsg: %s", strerror(errno));
+	EXPECT_EQ(0, msg.msg_flags);
+	iov[0] = (struct iovec){ out + 1500, 1 };
+	iov[1] = (struct iovec){ out + 1501, 1499 };
+	iov[2] = (struct iovec){ out + 3000, 100 };	/* beyond the data */
+	{
+		size_t got = 0;
+		ssize_t ret;
+
+		/* readv returns what is there: read until the EOF. */
+		while ((ret = readv(afd, iov, 2)) > 0) {
+			got += ret;
+			if (got >= 1500)
+				break;
+			iov[0].iov_base = out + 1500 + got;
+			iov[0].iov_len = 0;
+			iov[1].iov_base = out + 1500 + got;
+			iov[1].iov_len = 1500 - got;
+		}
+		ASSERT_EQ(1500U, got) TH_LOG("readv: %s", strerror(errno));
+	}
+	EXPECT_EQ(-1, pattern_check(out, sizeof(out), 7, 0, &want));
+	EXPECT_EQ(0, readv(afd, iov, 3));
+	close(afd);
+	close(cfd);
+}
+
+/*
+ * One blocking write() of each size, from 1 byte to 3 MiB, on its own
+ * connection: write returns the whole size, the peer reads exactly those
+ * bytes, then EOF.
+ */
+TEST_F_TIMEOUT(cluster, transfer_sizes, 180)
+{
+	static const size_t sizes[] = {
+		1, 2, 7, 536, 1023, 1024, 1459, 1460, 1461, 4095, 4096,
+		65535, 65536, 65537, 262143, 1 * MiB + 3, 3 * MiB + 1,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		struct stream s[2] = {
+			{ .len = sizes[i], .seed = 100 + i, .one_call = true },
+			{ .len = sizes[i], .seed = 100 + i, .reader = true,
+			  .max_chunk = 32 * KiB, .until_eof = true },
+		};
+		int cfd, afd;
+
+		CONNECT_PAIR(&cfd, &afd);
+		ASSERT_EQ(0, set_timeouts(cfd, XFER_GUARD_SEC));
+		ASSERT_EQ(0, set_timeouts(afd, XFER_GUARD_SEC));
+		s[0].fd = cfd;
+		s[1].fd = afd;
+		run_streams(_metadata, s, 2);
+		if (!check_delivered(_metadata, "1->2", &s[0], &s[1]))
+			TH_LOG("with a write of %zu bytes", sizes[i]);
+		EXPECT_EQ(1U, s[0].calls)
+			TH_LOG("a blocking write of %zu bytes took %u calls",
+			       sizes[i], s[0].calls);
+		close(afd);
+		close(cfd);
+	}
+}
+
+/* Several MiB each way at once, in calls of every size up to 64 KiB. */
+TEST_F_TIMEOUT(cluster, transfer_both_directions, 180)
+{
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	TRANSFER(cfd, afd, 4 * MiB, 3 * MiB + 12345, 64 * KiB);
+	close(afd);
+	close(cfd);
+}
+
+/* Many small writes: every byte in its place despite segment merging. */
+TEST_F_TIMEOUT(cluster, transfer_small_writes, 120)
+{
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	TRANSFER(cfd, afd, 256 * KiB, 256 * KiB, 17);
+	close(afd);
+	close(cfd);
+}
+
+TEST_F_TIMEOUT(cluster, netem_loss_one_side, 120)
+{
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	netem(_metadata, self, NODE1, "loss 5%");
+	TRANSFER(cfd, afd, 512 * KiB, 512 * KiB, 16 * KiB);
+	EXPECT_NETEM_DROPPED(NODE1);
+	close(afd);
+	close(cfd);
+}
+
+TEST_F_TIMEOUT(cluster, netem_loss_both_sides, 120)
+{
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	netem(_metadata, self, NODE1, "loss 5%");
+	netem(_metadata, self, NODE2, "loss 5%");
+	TRANSFER(cfd, afd, 384 * KiB, 384 * KiB, 16 * KiB);
+	EXPECT_NETEM_DROPPED(NODE1);
+	EXPECT_NETEM_DROPPED(NODE2);
+	close(afd);
+	close(cfd);
+}
+
+TEST_F_TIMEOUT(cluster, netem_reorder, 120)
+{
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	netem(_metadata, self, NODE1, "delay 10ms reorder 25% 50%");
+	TRANSFER(cfd, afd, 1 * MiB, 256 * KiB, 32 * KiB);
+	netem_dropped(self, NODE1);
+	close(afd);
+	close(cfd);
+}
+
+TEST_F_TIMEOUT(cluster, netem_duplicate, 120)
+{
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	netem(_metadata, self, NODE1, "duplicate 10%");
+	netem(_metadata, self, NODE2, "duplicate 10%");
+	TRANSFER(cfd, afd, 1 * MiB, 1 * MiB, 32 * KiB);
+	netem_dropped(self, NODE1);
+	netem_dropped(self, NODE2);
+	close(afd);
+	close(cfd);
+}
+
+/* Loss, delay, reordering and duplication on both sides at once. */
+TEST_F_TIMEOUT(cluster, netem_everything_both_sides, 120)
+{
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	netem(_metadata, self, NODE1,
+	      "delay 5ms reorder 25% 50% loss 3% duplicate 5%");
+	netem(_metadata, self, NODE2,
+	      "delay 5ms reorder 25% 50% loss 3% duplicate 5%");
+	TRANSFER(cfd, afd, 256 * KiB, 256 * KiB, 16 * KiB);
+	EXPECT_NETEM_DROPPED(NODE1);
+	EXPECT_NETEM_DROPPED(NODE2);
+	close(afd);
+	close(cfd);
+}
+
+/* Nothing to read: EAGAIN at once, with O_NONBLOCK or MSG_DONTWAIT. */
+TEST_F(cluster, nonblocking_read_eagain)
+{
+	char buf[16];
+	int cfd, afd;
+	long start;
+
+	CONNECT_PAIR(&cfd, &afd);
+	start = now_ms();
+	ASSERT_FAILS_WITH(EAGAIN, recv(afd, buf, sizeof(buf), MSG_DONTWAIT));
+	ASSERT_EQ(0, fcntl(afd, F_SETFL, O_NONBLOCK));
+	ASSERT_FAILS_WITH(EAGAIN, read(afd, buf, sizeof(buf)));
+	ASSERT_FAILS_WITH(EAGAIN, recv(afd, buf, sizeof(buf), 0));
+	EXPECT_GE(500, now_ms() - start) TH_LOG("a non-blocking read waited");
+
+	ASSERT_EQ(3, send(cfd, "abc", 3, 0));
+	ASSERT_EQ(POLLIN, poll_one(afd, POLLIN, WAIT_MS));
+	ASSERT_EQ(3, read(afd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "abc", 3));
+	ASSERT_FAILS_WITH(EAGAIN, read(afd, buf, sizeof(buf)));
+	close(afd);
+	close(cfd);
+}
+
+/*
+ * A peer that does not read: non-blocking sends fill the send buffer and
+ * the peer's receive window, then fail with EAGAIN and POLLOUT is clear;
+ * MSG_DONTWAIT does the same on a blocking socket.  Once the peer has read
+ * everything, intact, POLLOUT is back.
+ */
+TEST_F_TIMEOUT(cluster, send_buffer_full_eagain, 60)
+{
+	size_t total = 0, chunk = 64 * KiB;
+	uint8_t *buf = malloc(chunk);
+	int cfd, afd, i;
+	ssize_t ret = 0;
+
+	ASSERT_NE(NULL, buf);
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, fcntl(cfd, F_SETFL, O_NONBLOCK));
+	for (i = 0; i < 2000 && total < 64 * MiB; i++) {
+		pattern_fill(buf, chunk, 5, total);
+		ret = send(cfd, buf, chunk, MSG_NOSIGNAL);
+		if (ret > 0) {
+			total += ret;
+			continue;
+		}
+		ASSERT_EQ(-1, ret);
+		ASSERT_EQ(EAGAIN, errno) TH_LOG("send: %s", strerror(errno));
+		/* Acknowledgements may make room again, until the window closes. */
+		if (poll_one(cfd, POLLOUT, 500) == 0)
+			break;
+	}
+	ASSERT_GT(64 * MiB, total) TH_LOG("64 MiB sent to a peer that does not read");
+	ASSERT_LT(0U, total);
+	ASSERT_FAILS_WITH(EAGAIN, send(cfd, buf, chunk, MSG_NOSIGNAL));
+	EXPECT_EQ(0, poll_one(cfd, POLLOUT, 300));
+	ASSERT_EQ(0, fcntl(cfd, F_SETFL, 0));
+	ASSERT_FAILS_WITH(EAGAIN, send(cfd, buf, 1, MSG_DONTWAIT | MSG_NOSIGNAL));
+	fprintf(stderr, "# %zu bytes queued before EAGAIN\n", total);
+
+	expect_stream(_metadata, afd, total, 5);
+	ASSERT_FAILS_WITH(EAGAIN, recv(afd, buf, 1, MSG_DONTWAIT));
+	EXPECT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
+	free(buf);
+	close(afd);
+	close(cfd);
+}
+
+/* MSG_PEEK returns data without consuming it. */
+TEST_F(cluster, msg_peek)
+{
+	static const size_t big = 32 * KiB;
+	uint8_t *buf = malloc(big);
+	int cfd, afd;
+	long deadline;
+	ssize_t ret;
+	uint8_t want;
+
+	ASSERT_NE(NULL, buf);
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(12, send(cfd, "hello, world", 12, 0));
+	ASSERT_EQ(POLLIN, poll_one(afd, POLLIN, WAIT_MS));
+	ASSERT_EQ(5, recv(afd, buf, 5, MSG_PEEK));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	ASSERT_EQ(12, recv(afd, buf, 100, MSG_PEEK | MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(buf, "hello, world", 12));
+	memset(buf, 0, 100);
+	ASSERT_EQ(12, read(afd, buf, 100));
+	EXPECT_EQ(0, memcmp(buf, "hello, world", 12));
+	ASSERT_FAILS_WITH(EAGAIN, recv(afd, buf, 100, MSG_PEEK | MSG_DONTWAIT));
+
+	/* Many segments: peek them all, then read the same bytes. */
+	send_stream(_metadata, cfd, big, 9);
+	deadline = now_ms() + WAIT_MS;
+	do {
+		ret = recv(afd, buf, big, MSG_PEEK | MSG_DONTWAIT);
+		if (ret == (ssize_t)big)
+			break;
+		sleep_ms(20);
+	} while (now_ms() < deadline);
+	ASSERT_EQ((ssize_t)big, ret) TH_LOG("peek: %s", strerror(errno));
+	EXPECT_EQ(-1, pattern_check(buf, big, 9, 0, &want));
+	memset(buf, 0, big);
+	ASSERT_EQ((ssize_t)big, recv(afd, buf, big, MSG_WAITALL));
+	EXPECT_EQ(-1, pattern_check(buf, big, 9, 0, &want));
+	ASSERT_FAILS_WITH(EAGAIN, recv(afd, buf, 1, MSG_PEEK | MSG_DONTWAIT));
+	free(buf);
+	close(afd);
+	close(cfd);
+}
+
+/* MSG_WAITALL waits for the full amount, arriving in ten pieces. */
+TEST_F(cluster, msg_waitall)
+{
+	static const size_t piece = 10000, pieces = 10;
+	struct stream w = { .len = piece * pieces };
+	struct stream r = { .len = piece * pieces };
+	uint8_t *out = malloc(piece * pieces), *in = malloc(piece * pieces);
+	struct later l = { .delay_ms = 50, .len = piece, .pieces = pieces };
+	int cfd, afd;
+	long start, took;
+	ssize_t ret;
+
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, in);
+	CONNECT_PAIR(&cfd, &afd);
+	pattern_fill(out, piece * pieces, 3, 0);
+	l.fd = cfd;
+	l.buf = out;
+	start = now_ms();
+	ASSERT_EQ(0, pthread_create(&l.thread, NULL, later_main, &l));
+	ret = recv(afd, in, piece * pieces, MSG_WAITALL);
+	took = now_ms() - start;
+	pthread_join(l.thread, NULL);
+	EXPECT_EQ(pieces, l.sent) TH_LOG("send: %s", strerror(l.err));
+	ASSERT_EQ((ssize_t)(piece * pieces), ret)
+		TH_LOG("recv(MSG_WAITALL): %s", ret < 0 ? strerror(errno) : "short");
+	r.done = ret;
+	r.bad_at = pattern_check(in, ret, 3, 0, &r.want);
+	if (r.bad_at >= 0)
+		r.got = in[r.bad_at];
+	check_delivered(_metadata, "1->2", &w, &r);
+	EXPECT_LE(450, took) TH_LOG("MSG_WAITALL returned after %ld ms", took);
+	free(out);
+	free(in);
+	close(afd);
+	close(cfd);
+}
+
+/* MSG_WAITALL returns less at EOF, and when a signal interrupts it. */
+TEST_F(cluster, msg_waitall_short_at_eof_or_signal)
+{
+	struct later l = { .delay_ms = 300, .fd = -1 };
+	char buf[100];
+	int cfd, afd;
+	long start, took;
+	ssize_t ret;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(10, send(cfd, "0123456789", 10, 0));
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	ASSERT_EQ(10, recv(afd, buf, sizeof(buf), MSG_WAITALL))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(buf, "0123456789", 10));
+	EXPECT_EQ(0, recv(afd, buf, sizeof(buf), MSG_WAITALL));
+
+	/* The other direction is still open: a signal ends the wait. */
+	ASSERT_EQ(0, catch_signal(SIGUSR1));
+	ASSERT_EQ(7, send(afd, "partial", 7, 0));
+	l.target = pthread_self();
+	start = now_ms();
+	ASSERT_EQ(0, pthread_create(&l.thread, NULL, later_main, &l));
+	ret = recv(cfd, buf, sizeof(buf), MSG_WAITALL);
+	took = now_ms() - start;
+	pthread_join(l.thread, NULL);
+	EXPECT_EQ(1, signals_seen);
+	ASSERT_EQ(7, ret) TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(buf, "partial", 7));
+	EXPECT_LE(250, took) TH_LOG("returned after %ld ms", took);
+	EXPECT_GE(3000, took) TH_LOG("returned after %ld ms", took);
+	close(afd);
+	close(cfd);
+}
+
+TEST_F(cluster, so_rcvtimeo_expires)
+{
+	struct timeval tv = { .tv_usec = 300000 };
+	char buf[16];
+	int cfd, afd;
+	long start, took;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	start = now_ms();
+	ASSERT_FAILS_WITH(EAGAIN, read(afd, buf, sizeof(buf)));
+	took = now_ms() - start;
+	EXPECT_LE(280, took) TH_LOG("read gave up after %ld ms", took);
+	EXPECT_GE(1500, took) TH_LOG("read gave up after %ld ms", took);
+	/* The connection is fine: data still gets through. */
+	ASSERT_EQ(2, send(cfd, "ok", 2, 0));
+	ASSERT_EQ(2, read(afd, buf, sizeof(buf)));
+	close(afd);
+	close(cfd);
+}
+
+/*
+ * A peer that does not read: blocking sends with SO_SNDTIMEO return what
+ * they queued, then EAGAIN after the timeout.  Nothing is lost or doubled.
+ */
+TEST_F_TIMEOUT(cluster, so_sndtimeo_expires, 60)
+{
+	struct timeval tv = { .tv_usec = 300000 };
+	size_t total = 0, chunk = 64 * KiB;
+	uint8_t *buf = malloc(chunk);
+	long start, took = 0;
+	int cfd, afd, i, err = 0;
+	ssize_t ret = 0;
+
+	ASSERT_NE(NULL, buf);
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	for (i = 0; i < 2000 && total < 64 * MiB; i++) {
+		pattern_fill(buf, chunk, 6, total);
+		start = now_ms();
+		ret = send(cfd, buf, chunk, MSG_NOSIGNAL);
+		took = now_ms() - start;
+		err = errno;
+		if (ret < 0)
+			break;
+		total += ret;
+	}
+	ASSERT_EQ(-1, ret) TH_LOG("%zu bytes sent to a peer that does not read",
+				  total);
+	ASSERT_EQ(EAGAIN, err) TH_LOG("send: %s", strerror(err));
+	EXPECT_LE(280, took) TH_LOG("send gave up after %ld ms", took);
+	EXPECT_GE(1500, took) TH_LOG("send gave up after %ld ms", took);
+	fprintf(stderr, "# %zu bytes queued before the timeout\n", total);
+
+	expect_stream(_metadata, afd, total, 6);
+	ASSERT_FAILS_WITH(EAGAIN, recv(afd, buf, 1, MSG_DONTWAIT));
+	free(buf);
+	close(afd);
+	close(cfd);
+}
+
+/*
+ * SO_RCVLOWAT: poll does not report fewer bytes than the mark, and a
+ * blocking read waits until the mark is reached.
+ */
+TEST_F(cluster, so_rcvlowat)
+{
+	uint8_t out[1100], in[4096];
+	struct later l = { .delay_ms = 400, .len = 600 };
+	socklen_t len = sizeof(int);
+	int cfd, afd, lowat = 1000;
+	long start, took;
+	ssize_t ret;
+	uint8_t want;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_RCVLOWAT, &lowat,
+				sizeof(lowat)));
+	lowat = 0;
+	ASSERT_EQ(0, getsockopt(afd, SOL_SOCKET, SO_RCVLOWAT, &lowat, &len));
+	EXPECT_EQ(1000, lowat);
+	pattern_fill(out, sizeof(out), 4, 0);
+
+	ASSERT_EQ(500, send(cfd, out, 500, 0));
+	EXPECT_EQ(0, poll_one(afd, POLLIN, 500)) TH_LOG("500 bytes < SO_RCVLOWAT");
+	ASSERT_EQ(600, send(cfd, out + 500, 600, 0));
+	EXPECT_EQ(POLLIN, poll_one(afd, POLLIN, WAIT_MS));
+	ASSERT_EQ(1100, read(afd, in, sizeof(in)));
+	EXPECT_EQ(-1, pattern_check(in, 1100, 4, 0, &want));
+
+	/* Blocking: 500 bytes are there, the read waits for the rest. */
+	ASSERT_EQ(500, send(cfd, out, 500, 0));
+	sleep_ms(100);
+	l.fd = cfd;
+	l.buf = out + 500;
+	start = now_ms();
+	ASSERT_EQ(0, pthread_create(&l.thread, NULL, later_main, &l));
+	ret = read(afd, in, sizeof(in));
+	took = now_ms() - start;
+	pthread_join(l.thread, NULL);
+	ASSERT_EQ(1100, ret) TH_LOG("read: %s", ret < 0 ? strerror(errno) : "short");
+	EXPECT_EQ(-1, pattern_check(in, 1100, 4, 0, &want));
+	EXPECT_LE(350, took) TH_LOG("read returned after %ld ms", took);
+	close(afd);
+	close(cfd);
+}
+
+/*
+ * shutdown(SHUT_WR): the peer reads every byte sent before it, then EOF,
+ * again and again; poll shows POLLIN|POLLRDHUP and no POLLHUP.
+ */
+TEST_F(cluster, shutdown_wr_peer_reads_data_then_eof)
+{
+	char buf[16];
+	int cfd, afd, revents;
+
+	CONNECT_PAIR(&cfd, &afd);
+	send_stream(_metadata, cfd, 100 * KiB, 21);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	ASSERT_FAILS_WITH(EPIPE, send(cfd, "x", 1, MSG_NOSIGNAL));
+	{
+		struct stream w = { .len = 100 * KiB };
+		struct stream r = {
+			.fd = afd, .reader = true, .len = 100 * KiB, .seed = 21,
+			.max_chunk = 8 * KiB, .until_eof = true,
+		};
+
+		reader_main(&r);
+		check_delivered(_metadata, "1->2", &w, &r);
+	}
+	EXPECT_EQ(0, read(afd, buf, sizeof(buf)));
+	EXPECT_EQ(0, recv(afd, buf, sizeof(buf), MSG_DONTWAIT));
+	revents = poll_one(afd, POLLIN | POLLRDHUP | POLLOUT, WAIT_MS);
+	EXPECT_EQ(POLLIN | POLLRDHUP | POLLOUT, revents)
+		TH_LOG("revents %#x", revents);
+	close(afd);
+	close(cfd);
+}
+
+/* After its shutdown(SHUT_WR) a socket still reads what the peer sends. */
+TEST_F_TIMEOUT(cluster, half_close_peer_still_sends, 60)
+{
+	struct stream s[2];
+	int cfd, afd;
+	char c;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	ASSERT_EQ(POLLIN | POLLRDHUP,
+		  poll_one(afd, POLLIN | POLLRDHUP, WAIT_MS));
+	ASSERT_EQ(0, read(afd, &c, 1));
+	/* The closed direction does not stop the open one. */
+	ASSERT_EQ(0, set_timeouts(cfd, XFER_GUARD_SEC));
+	ASSERT_EQ(0, set_timeouts(afd, XFER_GUARD_SEC));
+	s[0] = (struct stream){
+		.fd = afd, .len = 512 * KiB, .seed = 22, .max_chunk = 16 * KiB,
+	};
+	s[1] = (struct stream){
+		.fd = cfd, .reader = true, .len = 512 * KiB, .seed = 22,
+		.max_chunk = 16 * KiB, .until_eof = true,
+	};
+	run_streams(_metadata, s, 2);
+	check_delivered(_metadata, "2->1", &s[0], &s[1]);
+	close(afd);
+	close(cfd);
+}
+
+/* shutdown(SHUT_RD): reads return 0 at once; writing still works. */
+TEST_F(cluster, shutdown_rd_reads_zero)
+{
+	char buf[16];
+	int cfd, afd, revents;
+	long start;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_RD));
+	start = now_ms();
+	EXPECT_EQ(0, read(cfd, buf, sizeof(buf)))
+		TH_LOG("read: %s", strerror(errno));
+	EXPECT_EQ(0, recv(cfd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_GE(1000, now_ms() - start) TH_LOG("read blocked after SHUT_RD");
+	revents = poll_one(cfd, POLLIN | POLLRDHUP, 0);
+	EXPECT_EQ(POLLIN | POLLRDHUP, revents) TH_LOG("revents %#x", revents);
+	/* Only the reading side is shut. */
+	ASSERT_EQ(5, send(cfd, "after", 5, 0));
+	ASSERT_EQ(5, read(afd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "after", 5));
+	close(afd);
+	close(cfd);
+}
+
+/* shutdown() needs a connection and a valid "how". */
+TEST_F(cluster, shutdown_unconnected_and_invalid)
+{
+	int fd, cfd, afd;
+	char c;
+
+	ON_NODE(NODE1);
+	fd = mig_socket(self->family);
+	ASSERT_LE(0, fd);
+	ASSERT_FAILS_WITH(ENOTCONN, shutdown(fd, SHUT_WR));
+	ASSERT_FAILS_WITH(ENOTCONN, shutdown(fd, SHUT_RD));
+	ASSERT_FAILS_WITH(ENOTCONN, shutdown(fd, SHUT_RDWR));
+	ASSERT_EQ(0, addr_op(fd, self->family, 0, PORT + 1, false));
+	ASSERT_FAILS_WITH(ENOTCONN, shutdown(fd, SHUT_WR));
+	close(fd);
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_FAILS_WITH(EINVAL, shutdown(cfd, 3));
+	ASSERT_FAILS_WITH(EINVAL, shutdown(cfd, -1));
+	/* Nothing was shut. */
+	ASSERT_EQ(1, send(cfd, "y", 1, 0));
+	ASSERT_EQ(1, read(afd, &c, 1));
+	ASSERT_EQ(1, send(afd, "z", 1, 0));
+	ASSERT_EQ(1, read(cfd, &c, 1));
+	EXPECT_EQ('z', c);
+	close(afd);
+	close(cfd);
+}
+
+/*
+ * close() right after writing, with nothing unread: the peer gets every
+ * byte and then EOF (a FIN, not a reset), and is in CLOSE_WAIT.
+ */
+TEST_F_TIMEOUT(cluster, close_orderly_peer_reads_all_then_eof, 60)
+{
+	struct stream w = { .len = 256 * KiB, .seed = 23 };
+	struct stream r = {
+		.reader = true, .len = 256 * KiB, .seed = 23,
+		.max_chunk = 16 * KiB, .until_eof = true,
+	};
+	pthread_t th;
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	r.fd = afd;
+	ASSERT_EQ(0, set_timeouts(afd, XFER_GUARD_SEC));
+	ASSERT_EQ(0, set_timeouts(cfd, XFER_GUARD_SEC));
+	ASSERT_EQ(0, pthread_create(&th, NULL, reader_main, &r));
+	send_stream(_metadata, cfd, w.len, 23);
+	close(cfd);
+	pthread_join(th, NULL);
+	check_delivered(_metadata, "1->2", &w, &r);
+	ON_NODE(NODE2);
+	EXPECT_FD_STATE(afd, "CLOSE_WAIT", WAIT_MS);
+	close(afd);
+}
+
+/*
+ * close() with unread data aborts: the peer's next read fails with
+ * ECONNRESET, later sends with EPIPE; the closer leaves no TIME_WAIT.
+ */
+TEST_F(cluster, close_with_unread_data_resets)
+{
+	char buf[16], local[32], remote[32];
+	int afd, cport;
+
+	reset_by_peer(_metadata, self, &afd, &cport);
+	ASSERT_FAILS_WITH(ECONNRESET, read(afd, buf, sizeof(buf)));
+	ASSERT_FAILS_WITH(EPIPE, send(afd, "x", 1, MSG_NOSIGNAL));
+	ON_NODE(NODE2);
+	EXPECT_FD_STATE(afd, "CLOSE", 0);
+	/* An abort: no FIN_WAIT or TIME_WAIT on the closing side. */
+	ON_NODE(NODE1);
+	snprintf(local, sizeof(local), "%u:%d", NODE1, cport);
+	snprintf(remote, sizeof(remote), "%u:%d", NODE2, PORT);
+	EXPECT_EP_STATE(local, remote, "gone", 0);
+	close(afd);
+}
+
+/* The first send after a reset reports it; the next ones say EPIPE. */
+TEST_F(cluster, reset_then_send_econnreset_then_epipe)
+{
+	char buf[16];
+	int afd, cport;
+
+	reset_by_peer(_metadata, self, &afd, &cport);
+	ASSERT_FAILS_WITH(ECONNRESET, send(afd, "x", 1, MSG_NOSIGNAL));
+	ASSERT_FAILS_WITH(EPIPE, send(afd, "x", 1, MSG_NOSIGNAL));
+	ASSERT_FAILS_WITH(EPIPE, send(afd, "x", 1, MSG_NOSIGNAL));
+	/* The error was reported once: reading now finds the end. */
+	EXPECT_EQ(0, read(afd, buf, sizeof(buf)));
+	close(afd);
+}
+
+/* SO_LINGER with a zero timeout: close() resets instead of a FIN. */
+TEST_F(cluster, so_linger_zero_resets)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char buf[16], local[32], remote[32];
+	int cfd, afd, revents, cport;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	cport = local_port(cfd);
+	ASSERT_LT(0, cport);
+	close(cfd);
+	revents = poll_one(afd, POLLIN, WAIT_MS);
+	EXPECT_EQ(POLLERR | POLLHUP, revents & (POLLERR | POLLHUP))
+		TH_LOG("poll after the peer's abort: revents %#x", revents);
+	ASSERT_FAILS_WITH(ECONNRESET, read(afd, buf, sizeof(buf)));
+	/* No FIN_WAIT or TIME_WAIT on the closing side. */
+	ON_NODE(NODE1);
+	snprintf(local, sizeof(local), "%u:%d", NODE1, cport);
+	snprintf(remote, sizeof(remote), "%u:%d", NODE2, PORT);
+	EXPECT_EP_STATE(local, remote, "gone", 0);
+	close(afd);
+}
+
+/*
+ * Sending to a peer that is gone: EPIPE, with SIGPIPE unless
+ * MSG_NOSIGNAL.
+ */
+TEST_F(cluster, sigpipe_unless_nosignal)
+{
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	char buf[16];
+	int afd, cport;
+
+	reset_by_peer(_metadata, self, &afd, &cport);
+	ASSERT_FAILS_WITH(ECONNRESET, read(afd, buf, sizeof(buf)));
+	ASSERT_EQ(0, catch_signal(SIGPIPE));
+	ASSERT_FAILS_WITH(EPIPE, send(afd, "x", 1, 0));
+	EXPECT_EQ(1, signals_seen);
+	ASSERT_FAILS_WITH(EPIPE, send(afd, "x", 1, MSG_NOSIGNAL));
+	EXPECT_EQ(1, signals_seen);
+	ASSERT_FAILS_WITH(EPIPE, write(afd, "x", 1));
+	EXPECT_EQ(2, signals_seen);
+	ASSERT_FAILS_WITH(EPIPE, sendmsg(afd, &msg, MSG_NOSIGNAL));
+	EXPECT_EQ(2, signals_seen);
+	ASSERT_FAILS_WITH(EPIPE, sendmsg(afd, &msg, 0));
+	EXPECT_EQ(3, signals_seen);
+	close(afd);
+}
+
+/* poll(): POLLOUT on a connected socket, POLLIN only once data is there. */
+TEST_F(cluster, poll_pollout_and_pollin)
+{
+	char buf[16];
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	EXPECT_EQ(POLLOUT, poll_one(cfd, POLLIN | POLLOUT | POLLRDHUP, WAIT_MS));
+	EXPECT_EQ(POLLOUT, poll_one(afd, POLLIN | POLLOUT | POLLRDHUP, WAIT_MS));
+	EXPECT_EQ(0, poll_one(afd, POLLIN | POLLRDHUP, 200));
+	ASSERT_EQ(1, send(cfd, "x", 1, 0));
+	EXPECT_EQ(POLLIN, poll_one(afd, POLLIN | POLLRDHUP, WAIT_MS));
+	EXPECT_EQ(POLLIN | POLLOUT, poll_one(afd, POLLIN | POLLOUT, 0));
+	ASSERT_EQ(1, read(afd, buf, sizeof(buf)));
+	EXPECT_EQ(0, poll_one(afd, POLLIN | POLLRDHUP, 200));
+	/* The sender saw no event but POLLOUT. */
+	EXPECT_EQ(POLLOUT, poll_one(cfd, POLLIN | POLLOUT | POLLRDHUP, 0));
+	close(afd);
+	close(cfd);
+}
+
+/*
+ * Edge-triggered epoll: one event when data arrives, none while it sits
+ * there or after it is drained, a new one for new data.
+ */
+TEST_F(cluster, epoll_edge_triggered)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	struct epoll_event out[4];
+	char buf[256];
+	int cfd, afd, ep;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep);
+	ev.data.fd = afd;
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, afd, &ev));
+	EXPECT_EQ(0, epoll_wait(ep, out, 4, 200));
+
+	ASSERT_EQ(100, send(cfd, buf, 100, 0));
+	ASSERT_EQ(1, epoll_wait(ep, out, 4, WAIT_MS));
+	EXPECT_EQ(afd, out[0].data.fd);
+	EXPECT_EQ((uint32_t)EPOLLIN, out[0].events);
+	/* The data is still there, but nothing new arrived. */
+	EXPECT_EQ(0, epoll_wait(ep, out, 4, 300));
+	ASSERT_EQ(40, read(afd, buf, 40));
+	EXPECT_EQ(0, epoll_wait(ep, out, 4, 300));
+	ASSERT_EQ(60, read(afd, buf, sizeof(buf)));
+	ASSERT_FAILS_WITH(EAGAIN, recv(afd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(0, epoll_wait(ep, out, 4, 300));
+
+	/* New data: a new edge. */
+	ASSERT_EQ(50, send(cfd, buf, 50, 0));
+	ASSERT_EQ(1, epoll_wait(ep, out, 4, WAIT_MS));
+	EXPECT_EQ((uint32_t)EPOLLIN, out[0].events);
+	EXPECT_EQ(0, epoll_wait(ep, out, 4, 300));
+	close(ep);
+	close(afd);
+	close(cfd);
+}
+
+/* POLLHUP only once both directions are shut down. */
+TEST_F(cluster, pollhup_after_both_directions_shut)
+{
+	const short want = POLLIN | POLLRDHUP | POLLHUP;
+	char buf[16];
+	int cfd, afd, revents;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	ASSERT_EQ(POLLIN | POLLRDHUP,
+		  poll_one(afd, POLLIN | POLLRDHUP, WAIT_MS));
+	/* Half-closed: no POLLHUP on either side, nothing for node 1 to read. */
+	EXPECT_EQ(0, poll_one(cfd, POLLIN | POLLRDHUP, 300));
+	revents = poll_one(afd, POLLIN | POLLRDHUP, 0);
+	EXPECT_EQ(POLLIN | POLLRDHUP, revents) TH_LOG("revents %#x", revents);
+
+	ASSERT_EQ(0, shutdown(afd, SHUT_WR));
+	revents = poll_one(cfd, POLLIN | POLLRDHUP, WAIT_MS);
+	EXPECT_EQ(want, revents & want) TH_LOG("node 1 revents %#x", revents);
+	EXPECT_EQ(0, revents & POLLERR);
+	EXPECT_EQ(0, read(cfd, buf, sizeof(buf)));
+	/* Let node 1's acknowledgment of the FIN arrive. */
+	sleep_ms(200);
+	revents = poll_one(afd, POLLIN | POLLRDHUP, WAIT_MS);
+	EXPECT_EQ(want, revents & want) TH_LOG("node 2 revents %#x", revents);
+	EXPECT_EQ(0, revents & POLLERR);
+	close(afd);
+	close(cfd);
+}
+
+/*
+ * The states of an orderly close: the side that shuts down first goes to
+ * FIN_WAIT2, its peer to CLOSE_WAIT; when the peer closes too, the first
+ * side is in TIME_WAIT (and stays there after its close()), the peer's
+ * socket goes away.
+ */
+TEST_F(cluster, close_states)
+{
+	char local[32], remote[32], buf[16];
+	int cfd, afd, cport;
+
+	CONNECT_PAIR(&cfd, &afd);
+	cport = local_port(cfd);
+	ASSERT_LT(0, cport);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	ASSERT_EQ(POLLIN | POLLRDHUP,
+		  poll_one(afd, POLLIN | POLLRDHUP, WAIT_MS));
+	ON_NODE(NODE2);
+	EXPECT_FD_STATE(afd, "CLOSE_WAIT", 0);
+	ON_NODE(NODE1);
+	EXPECT_FD_STATE(cfd, "FIN_WAIT2", WAIT_MS);
+
+	close(afd);
+	/* Node 2's FIN: EOF, and both directions of node 1 are shut. */
+	ASSERT_EQ(POLLIN | POLLHUP, poll_one(cfd, POLLIN, WAIT_MS));
+	EXPECT_EQ(0, read(cfd, buf, sizeof(buf)));
+	EXPECT_FD_STATE(cfd, "TIME_WAIT", WAIT_MS);
+	snprintf(local, sizeof(local), "%u:%d", NODE2, PORT);
+	snprintf(remote, sizeof(remote), "%u:%d", NODE1, cport);
+	ON_NODE(NODE2);
+	EXPECT_EP_STATE(local, remote, "gone", WAIT_MS);
+
+	close(cfd);
+	ON_NODE(NODE1);
+	snprintf(local, sizeof(local), "%u:%d", NODE1, cport);
+	snprintf(remote, sizeof(remote), "%u:%d", NODE2, PORT);
+	EXPECT_EP_STATE(local, remote, "TIME_WAIT", 0);
+}
+
+/*
+ * The same with 300 ms of delay on node 1's side, which makes the short
+ * states visible: FIN_WAIT1 while node 1's FIN travels, LAST_ACK while
+ * node 1's acknowledgment of node 2's FIN does.
+ */
+TEST_F(cluster, close_states_slow_path)
+{
+	char c1[32], c2[32];
+	int cfd, afd, cport;
+
+	CONNECT_PAIR(&cfd, &afd);
+	cport = local_port(cfd);
+	ASSERT_LT(0, cport);
+	snprintf(c1, sizeof(c1), "%u:%d", NODE1, cport);
+	snprintf(c2, sizeof(c2), "%u:%d", NODE2, PORT);
+	netem(_metadata, self, NODE1, "delay 300ms");
+
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	ON_NODE(NODE1);
+	EXPECT_FD_STATE(cfd, "FIN_WAIT1", 0);
+	ON_NODE(NODE2);
+	EXPECT_FD_STATE(afd, "ESTABLISHED", 0);
+	ASSERT_EQ(POLLIN | POLLRDHUP,
+		  poll_one(afd, POLLIN | POLLRDHUP, WAIT_MS));
+	EXPECT_FD_STATE(afd, "CLOSE_WAIT", 0);
+	ON_NODE(NODE1);
+	EXPECT_FD_STATE(cfd, "FIN_WAIT2", WAIT_MS);
+
+	close(afd);
+	ON_NODE(NODE2);
+	EXPECT_EP_STATE(c2, c1, "LAST_ACK", 0);
+	ON_NODE(NODE1);
+	EXPECT_FD_STATE(cfd, "TIME_WAIT", WAIT_MS);
+	ON_NODE(NODE2);
+	EXPECT_EP_STATE(c2, c1, "gone", WAIT_MS);
+	close(cfd);
+	ON_NODE(NODE1);
+	EXPECT_EP_STATE(c1, c2, "TIME_WAIT", 0);
+}
+
+TEST_HARNESS_MAIN
