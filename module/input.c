@@ -17,9 +17,6 @@
 
 #include "migtcp.h"
 
-/* RFC 9293 3.7.1: the MSS to assume when a SYN names none. */
-#define MIGTCP_DEFAULT_MSS	536
-
 /* The MSS a SYN offers, from its options (validated by receive.c). */
 static u16 migtcp_parse_mss(const struct sk_buff *skb)
 {
@@ -53,6 +50,7 @@ void migtcp_done(struct sock *sk, int err)
 	if (sk->sk_state == TCP_CLOSE && !migtcp_sk(sk)->local_port)
 		return;
 	migtcp_stop_retransmit(sk);
+	migtcp_keepalive_stop(sk);
 	migtcp_conn_unhash(sk);
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK) || sock_flag(sk, SOCK_DEAD))
 		migtcp_port_unbind(sk);
@@ -240,6 +238,7 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	migtcp_stop_retransmit(sk);
 	migtcp_set_state(sk, TCP_ESTABLISHED);
 	migtcp_send_ctl(sk, MIGTCP_F_ACK, msk->snd_nxt);
+	migtcp_keepalive_reset(sk);
 	sk->sk_state_change(sk);
 }
 
@@ -274,6 +273,7 @@ static bool migtcp_rcv_syn_recv(struct sock *sk, struct sk_buff *skb)
 	msk->snd_wnd = ntohs(mh->window);
 	migtcp_stop_retransmit(sk);
 	migtcp_set_state(sk, TCP_ESTABLISHED);
+	migtcp_keepalive_reset(sk);
 	migtcp_child_established(sk);
 	return true;
 }
@@ -303,6 +303,22 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct sk_buff *skb;
+
+	u32 acked = ack - msk->snd_una;
+
+	/* RFC 5681 3.1: slow start below ssthresh, then a segment per window. */
+	acked = max_t(u32, acked / max_t(u32, msk->mss, 1), 1);
+	if (msk->cwnd < msk->ssthresh) {
+		msk->cwnd += acked;
+	} else {
+		msk->cwnd_cnt += acked;
+		if (msk->cwnd_cnt >= msk->cwnd) {
+			msk->cwnd_cnt -= msk->cwnd;
+			msk->cwnd++;
+		}
+	}
+	msk->bytes_acked += ack - msk->snd_una -
+			    (msk->fin_queued && ack == msk->write_seq);
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) &&
 	       !migtcp_after(MIGTCP_SKB_CB(skb)->end_seq, ack)) {
@@ -381,8 +397,9 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct migtcphdr *mh,
 		struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
 		msk->rtt_start = 0;
-		if (skb)
-			migtcp_transmit(sk, skb);
+		migtcp_cwnd_loss(sk, false);
+		if (skb && !migtcp_transmit(sk, skb))
+			msk->total_retrans++;
 	} else {
 		msk->snd_wnd = wnd;
 	}
@@ -455,6 +472,7 @@ static bool migtcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
 			migtcp_prune_ofo(sk);
 		if (!migtcp_rmem_room(sk, skb->truesize))
 			return false;	/* no room: the peer sends it again */
+		msk->bytes_received += skb->len;
 		if (cb.fin || !migtcp_coalesce(sk, skb)) {
 			skb_set_owner_r(skb, sk);
 			__skb_queue_tail(&sk->sk_receive_queue, skb);
@@ -615,7 +633,12 @@ static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 /* A segment for @sk's connection; @sk is locked, the segment consumed. */
 int migtcp_sock_rcv(struct sock *sk, struct sk_buff *skb)
 {
+	struct migtcp_sock *msk = migtcp_sk(sk);
 	bool kept = false;
+
+	/* The peer is alive: keepalive starts over. */
+	msk->rcv_tstamp = jiffies;
+	msk->probes_out = 0;
 
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
@@ -658,7 +681,16 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 	child->sk_rcvbuf = READ_ONCE(lsk->sk_rcvbuf);
 	child->sk_sndbuf = READ_ONCE(lsk->sk_sndbuf);
 
+	/* Options set on the listener apply to its connections, as TCP's. */
 	c = migtcp_sk(child);
+	if (sock_flag(lsk, SOCK_KEEPOPEN))
+		sock_set_flag(child, SOCK_KEEPOPEN);
+	c->nodelay = l->nodelay;
+	c->user_mss = l->user_mss;
+	c->keepidle = l->keepidle;
+	c->keepintvl = l->keepintvl;
+	c->keepcnt = l->keepcnt;
+	c->user_timeout = l->user_timeout;
 	c->local_node = l->local_node;
 	c->local_port = l->local_port;
 	c->remote_node = ntohl(mh->src_node);

@@ -133,6 +133,27 @@ struct migtcp_sock {
 	u8 retransmits;
 	u8 dup_acks;			/* in a row, for fast retransmit */
 	bool fin_queued;		/* our FIN is in the write queue */
+	unsigned long retrans_stamp;	/* first timeout of the oldest data */
+
+	/* Congestion control: RFC 5681 slow start, avoidance, halving. */
+	u32 cwnd;			/* segments */
+	u32 ssthresh;
+	u32 cwnd_cnt;			/* acked segments toward cwnd + 1 */
+
+	/* Socket options (SOL_MIGTCP). */
+	bool nodelay, cork;
+	u16 user_mss;
+	int keepidle, keepintvl, keepcnt;	/* seconds; 0: default */
+	unsigned int user_timeout;	/* ms; 0: the retry limit */
+
+	/* Keepalive (RFC 9293 3.8.4). */
+	struct timer_list keepalive_timer;
+	unsigned long rcv_tstamp;	/* when a segment last arrived */
+	u8 probes_out;
+
+	/* For MIGTCP_INFO. */
+	u64 bytes_sent, bytes_acked, bytes_received;
+	u32 total_retrans;
 
 	/* A listener's queues of passively opened connections. */
 	spinlock_t accept_lock;
@@ -267,12 +288,28 @@ struct sock *migtcp_accept_dequeue(struct sock *lsk);
 #define MIGTCP_SYNACK_RETRIES	5
 #define MIGTCP_RTO_MIN		(HZ / 5)
 #define MIGTCP_RETRIES		15
+#define MIGTCP_INIT_CWND	10	/* RFC 6928 */
+#define MIGTCP_DEFAULT_MSS	536	/* RFC 9293 3.7.1: when a SYN names none */
+#define MIGTCP_MIN_USER_MSS	88	/* as TCP_MIN_MSS */
+#define MIGTCP_KEEPIDLE_DEFAULT	7200
+#define MIGTCP_KEEPINTVL_DEFAULT 75
+#define MIGTCP_KEEPCNT_DEFAULT	9
 extern unsigned int migtcp_timewait_secs;
 void migtcp_init_timers(struct sock *sk);
 void migtcp_arm_retransmit(struct sock *sk);
 void migtcp_stop_retransmit(struct sock *sk);
 void migtcp_enter_time_wait(struct sock *sk);
 void migtcp_arm_linger(struct sock *sk);
+void migtcp_keepalive_reset(struct sock *sk);
+void migtcp_keepalive_stop(struct sock *sk);
+void migtcp_set_keepalive(struct sock *sk, int on);
+void migtcp_cwnd_loss(struct sock *sk, bool timeout);
+
+/* sockopt.c */
+int migtcp_setsockopt(struct socket *sock, int level, int optname,
+		      sockptr_t optval, unsigned int optlen);
+int migtcp_getsockopt(struct socket *sock, int level, int optname,
+		      char __user *optval, int __user *optlen);
 
 /* receive.c */
 int migtcp_receive_register(void);

@@ -67,9 +67,6 @@ static int migtcp_xmit_v4(struct net *net, struct sk_buff *skb,
 	return ip_local_out(net, NULL, skb);
 }
 
-/* Segments carry no IP options: the MSS is what the route's MTU leaves. */
-#define MIGTCP_MIN_MSS		536
-
 /*
  * Checks that the connection's path routes, and takes its MSS from the
  * route's MTU minus the IP and migtcp headers.
@@ -90,7 +87,9 @@ int migtcp_route_path(struct sock *sk)
 		return -EHOSTUNREACH;
 	mss = dst_mtu(&rt->dst) - sizeof(struct iphdr) -
 	      sizeof(struct migtcphdr);
-	msk->mss = max(mss, MIGTCP_MIN_MSS);
+	if (msk->user_mss)
+		mss = min_t(int, mss, msk->user_mss);
+	msk->mss = max(mss, MIGTCP_MIN_USER_MSS);
 	ip_rt_put(rt);
 	return 0;
 }
@@ -183,6 +182,7 @@ int migtcp_transmit(struct sock *sk, const struct sk_buff *skb)
 	mh->seq		= htonl(cb->seq);
 	mh->ack_seq	= htonl(msk->rcv_nxt);
 	mh->window	= htons(migtcp_select_window(sk));
+	msk->bytes_sent += skb->len;
 	return migtcp_xmit_v4(sock_net(sk), seg, msk->path_saddr,
 			      msk->path_daddr);
 }
@@ -209,15 +209,23 @@ void migtcp_push(struct sock *sk)
 		if (migtcp_after(cb->end_seq, msk->snd_una + msk->snd_wnd) &&
 		    !(cb->fin && !skb->len))
 			break;
+		/* The congestion window bounds what is in flight. */
+		if (msk->snd_nxt - msk->snd_una >= msk->cwnd * msk->mss)
+			break;
 		/*
 		 * Nagle (RFC 896): a partial segment waits while data is in
-		 * flight, so that small writes travel together.
+		 * flight, so that small writes travel together; MIGTCP_CORK
+		 * holds it in any case, MIGTCP_NODELAY never.
 		 */
 		if (skb->len < msk->mss && !cb->fin &&
-		    msk->snd_nxt != msk->snd_una)
+		    skb_queue_is_last(&sk->sk_write_queue, skb) &&
+		    (msk->cork ||
+		     (!msk->nodelay && msk->snd_nxt != msk->snd_una)))
 			break;
 		if (migtcp_transmit(sk, skb))
 			break;
+		if (migtcp_before(cb->seq, msk->snd_max))
+			msk->total_retrans++;
 		/* Karn: time new data only, never a retransmission. */
 		if (migtcp_after(cb->end_seq, msk->snd_max)) {
 			if (!msk->rtt_start) {

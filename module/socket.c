@@ -19,6 +19,7 @@ struct proto migtcp_prot = {
 	.name		= "MIGTCP",
 	.owner		= THIS_MODULE,
 	.obj_size	= sizeof(struct migtcp_sock),
+	.keepalive	= migtcp_set_keepalive,
 };
 
 static int migtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
@@ -43,6 +44,8 @@ void migtcp_init_sock(struct sock *sk)
 	sk->sk_destruct = migtcp_destruct;
 	sk->sk_write_space = migtcp_write_space;
 	msk->rto = MIGTCP_RTO_INIT;
+	msk->cwnd = MIGTCP_INIT_CWND;
+	msk->ssthresh = U32_MAX;
 	__skb_queue_head_init(&msk->ofo_queue);
 	spin_lock_init(&msk->accept_lock);
 	INIT_LIST_HEAD(&msk->syn_queue);
@@ -421,19 +424,6 @@ static __poll_t migtcp_poll(struct file *file, struct socket *sock,
 	if (READ_ONCE(sk->sk_err))
 		mask |= EPOLLERR;
 	return mask;
-}
-
-/* No option exists below SOL_SOCKET yet: answer as TCP does for an unknown one. */
-static int migtcp_setsockopt(struct socket *sock, int level, int optname,
-			     sockptr_t optval, unsigned int optlen)
-{
-	return -ENOPROTOOPT;
-}
-
-static int migtcp_getsockopt(struct socket *sock, int level, int optname,
-			     char __user *optval, int __user *optlen)
-{
-	return -ENOPROTOOPT;
 }
 
 /*

@@ -4,7 +4,7 @@
  * retransmission of SYNs, SYN-ACKs and data (RFC 6298: the timeout
  * doubles each time, the connection fails after the retry limit), the
  * probe of a closed window, and the end of TIME_WAIT and of an orphaned
- * FIN_WAIT2.
+ * FIN_WAIT2.  A second timer sends keepalive probes.
  */
 #include <linux/moduleparam.h>
 #include <net/sock.h>
@@ -44,10 +44,18 @@ void migtcp_retransmit(struct sock *sk)
 
 	if (!skb)
 		return;
-	if (msk->retransmits >= MIGTCP_RETRIES) {
+	if (!msk->retransmits)
+		msk->retrans_stamp = jiffies;
+	/* MIGTCP_USER_TIMEOUT replaces the retry limit when set. */
+	if (msk->user_timeout ?
+	    time_after_eq(jiffies, msk->retrans_stamp +
+			  msecs_to_jiffies(msk->user_timeout)) :
+	    msk->retransmits >= MIGTCP_RETRIES) {
 		migtcp_done(sk, ETIMEDOUT);
 		return;
 	}
+	if (msk->snd_una != msk->snd_nxt)
+		migtcp_cwnd_loss(sk, true);
 	migtcp_backoff(sk);
 	msk->rtt_start = 0;
 	msk->dup_acks = 0;
@@ -104,9 +112,92 @@ out:
 	sock_put(sk);
 }
 
+/* RFC 5681 3.1: a loss halves what was in flight; a timeout restarts. */
+void migtcp_cwnd_loss(struct sock *sk, bool timeout)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	u32 flight = (msk->snd_nxt - msk->snd_una) / max_t(u32, msk->mss, 1);
+
+	msk->ssthresh = max(flight / 2, 2U);
+	msk->cwnd = timeout ? 1 : msk->ssthresh;
+	msk->cwnd_cnt = 0;
+}
+
+static int migtcp_keepidle(const struct migtcp_sock *msk)
+{
+	return (msk->keepidle ?: MIGTCP_KEEPIDLE_DEFAULT) * HZ;
+}
+
+/*
+ * After keepidle without a segment from the peer, probe it every
+ * keepintvl (an ACK one byte behind, which it must answer); after
+ * keepcnt unanswered probes the connection fails with ETIMEDOUT.
+ */
+static void migtcp_keepalive_timer(struct timer_list *t)
+{
+	struct migtcp_sock *msk = from_timer(msk, t, keepalive_timer);
+	struct sock *sk = &msk->sk;
+	unsigned long idle, next;
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk)) {
+		sk_reset_timer(sk, &msk->keepalive_timer, jiffies + HZ / 20);
+		goto out;
+	}
+	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
+	    !((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				     TCPF_FIN_WAIT2)))
+		goto out;
+	idle = jiffies - msk->rcv_tstamp;
+	if (idle < migtcp_keepidle(msk)) {
+		next = migtcp_keepidle(msk) - idle;
+	} else if (msk->probes_out >= (msk->keepcnt ?: MIGTCP_KEEPCNT_DEFAULT)) {
+		migtcp_done(sk, ETIMEDOUT);
+		goto out;
+	} else {
+		migtcp_send_ctl(sk, MIGTCP_F_ACK, msk->snd_una - 1);
+		msk->probes_out++;
+		next = (msk->keepintvl ?: MIGTCP_KEEPINTVL_DEFAULT) * HZ;
+	}
+	sk_reset_timer(sk, &msk->keepalive_timer, jiffies + next);
+out:
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+/* (Re)starts keepalive on a connection that has it on. */
+void migtcp_keepalive_reset(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
+	    !((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				     TCPF_FIN_WAIT2)))
+		return;
+	sk_reset_timer(sk, &msk->keepalive_timer,
+		       msk->rcv_tstamp + migtcp_keepidle(msk));
+}
+
+void migtcp_keepalive_stop(struct sock *sk)
+{
+	sk_stop_timer(sk, &migtcp_sk(sk)->keepalive_timer);
+}
+
+/* SO_KEEPALIVE, with the socket locked (proto->keepalive). */
+void migtcp_set_keepalive(struct sock *sk, int on)
+{
+	if (on) {
+		sock_set_flag(sk, SOCK_KEEPOPEN);
+		migtcp_keepalive_reset(sk);
+	} else {
+		migtcp_keepalive_stop(sk);
+	}
+}
+
 void migtcp_init_timers(struct sock *sk)
 {
 	timer_setup(&sk->sk_timer, migtcp_timer, 0);
+	timer_setup(&migtcp_sk(sk)->keepalive_timer, migtcp_keepalive_timer, 0);
 }
 
 void migtcp_arm_retransmit(struct sock *sk)

@@ -28,7 +28,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -79,6 +78,9 @@ static int open_own_netns(void)
 {
 	return open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 }
+
+/* The fixture's data, as the helpers below take it. */
+#define CLUSTER FIXTURE_DATA(cluster)
 
 FIXTURE_SETUP(cluster)
 {
@@ -211,7 +213,7 @@ static int local_port(int fd)
  * ends have GUARD_SEC timeouts; the caller is on node 1 afterwards.
  */
 static void connect_pair(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(cluster) *self, int *cfd, int *afd)
+			 CLUSTER *self, int *cfd, int *afd)
 {
 	int lfd = self->lfd;
 
@@ -240,8 +242,8 @@ static void connect_pair(struct __test_metadata *_metadata,
 #define CONNECT_PAIR(cfd, afd) connect_pair(_metadata, self, cfd, afd)
 
 /* Adds a netem qdisc with @args on @node's side of the veth. */
-static void netem(struct __test_metadata *_metadata,
-		  FIXTURE_DATA(cluster) *self, unsigned int node,
+static void add_netem(struct __test_metadata *_metadata,
+		      CLUSTER *self, unsigned int node,
 		  const char *args)
 {
 	ON_NODE(node);
@@ -255,7 +257,7 @@ static void netem(struct __test_metadata *_metadata,
  * Packets the netem qdisc on @node's side dropped, or -1; prints its
  * counters.  Proves that a loss test really lost packets.
  */
-static long netem_dropped(FIXTURE_DATA(cluster) *self, unsigned int node)
+static long netem_dropped(CLUSTER *self, unsigned int node)
 {
 	char cmd[64], line[256];
 	long dropped = -1;
@@ -279,12 +281,15 @@ static long netem_dropped(FIXTURE_DATA(cluster) *self, unsigned int node)
 	return dropped;
 }
 
-#define EXPECT_NETEM_DROPPED(node)					\
-	EXPECT_LT(0, netem_dropped(self, node))				\
-		TH_LOG("netem dropped nothing on node %u", node)
+static void expect_netem_dropped(struct __test_metadata *_metadata,
+				 CLUSTER *self, unsigned int node)
+{
+	EXPECT_LT(0, netem_dropped(self, node))
+		TH_LOG("netem dropped nothing on node %u", node);
+}
 
 /* Prints both nodes' sockets and counters, to diagnose a failure. */
-static void dump_nodes(FIXTURE_DATA(cluster) *self)
+static void dump_nodes(CLUSTER *self)
 {
 	static const char * const files[] = {
 		"/proc/net/migtcp", "/proc/net/migtcp_stats",
@@ -310,7 +315,7 @@ static void dump_nodes(FIXTURE_DATA(cluster) *self)
 
 /* The data stream: byte @off of stream @seed. */
 
-static uint64_t splitmix64(uint64_t x)
+static __u64 splitmix64(__u64 x)
 {
 	x += 0x9e3779b97f4a7c15ULL;
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -318,10 +323,10 @@ static uint64_t splitmix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static void pattern_fill(uint8_t *buf, size_t len, uint64_t seed,
-			 uint64_t off)
+static void pattern_fill(__u8 *buf, size_t len, __u64 seed,
+			 __u64 off)
 {
-	uint64_t key = splitmix64(seed), word = 0;
+	__u64 key = splitmix64(seed), word = 0;
 	size_t i;
 
 	for (i = 0; i < len; i++, off++) {
@@ -332,10 +337,10 @@ static void pattern_fill(uint8_t *buf, size_t len, uint64_t seed,
 }
 
 /* Index of the first byte of @buf that is not stream @seed at @off, or -1. */
-static long pattern_check(const uint8_t *buf, size_t len, uint64_t seed,
-			  uint64_t off, uint8_t *want)
+static long pattern_check(const __u8 *buf, size_t len, __u64 seed,
+			  __u64 off, __u8 *want)
 {
-	uint8_t expect[4096];
+	__u8 expect[4096];
 	size_t done, n, i;
 
 	for (done = 0; done < len; done += n) {
@@ -363,7 +368,7 @@ struct stream {
 	int fd;
 	bool reader;
 	size_t len;
-	uint64_t seed;
+	__u64 seed;
 	size_t max_chunk;
 	bool one_call;
 	bool until_eof;
@@ -374,7 +379,7 @@ struct stream {
 	int err;		/* errno of a failed call, or 0 */
 	const char *failed;	/* that call, or NULL */
 	long long bad_at;	/* reader: first wrong byte, or -1 */
-	uint8_t got, want;
+	__u8 got, want;
 	bool eof;		/* reader: read returned 0 */
 	long ms;
 };
@@ -382,7 +387,7 @@ struct stream {
 static const char * const write_calls[] = { "write", "send", "sendmsg", "writev" };
 static const char * const read_calls[] = { "read", "recv", "recvmsg", "readv" };
 
-static ssize_t write_by(int fd, const uint8_t *buf, size_t n, unsigned int how)
+static ssize_t write_by(int fd, const __u8 *buf, size_t n, unsigned int how)
 {
 	struct iovec iov[3];
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
@@ -406,7 +411,7 @@ static ssize_t write_by(int fd, const uint8_t *buf, size_t n, unsigned int how)
 	}
 }
 
-static ssize_t read_by(int fd, uint8_t *buf, size_t n, unsigned int how)
+static ssize_t read_by(int fd, __u8 *buf, size_t n, unsigned int how)
 {
 	struct iovec iov[3];
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
@@ -430,7 +435,7 @@ static ssize_t read_by(int fd, uint8_t *buf, size_t n, unsigned int how)
 	}
 }
 
-static size_t chunk_size(const struct stream *s, uint64_t *rng, size_t left)
+static size_t chunk_size(const struct stream *s, __u64 *rng, size_t left)
 {
 	size_t n;
 
@@ -445,9 +450,9 @@ static void *writer_main(void *arg)
 {
 	struct stream *s = arg;
 	size_t bufsize = s->one_call ? s->len : s->max_chunk;
-	uint64_t rng = s->seed ^ 0x77;
+	__u64 rng = s->seed ^ 0x77;
 	long start = now_ms();
-	uint8_t *buf;
+	__u8 *buf;
 
 	buf = malloc(bufsize ?: 1);
 	if (!buf) {
@@ -481,9 +486,9 @@ static void *writer_main(void *arg)
 static void *reader_main(void *arg)
 {
 	struct stream *s = arg;
-	uint64_t rng = s->seed ^ 0x99;
+	__u64 rng = s->seed ^ 0x99;
 	long start = now_ms();
-	uint8_t *buf;
+	__u8 *buf;
 
 	s->bad_at = -1;
 	buf = malloc(s->max_chunk);
@@ -586,7 +591,7 @@ static bool check_delivered(struct __test_metadata *_metadata,
  * shutdown(SHUT_WR); checks every byte and the EOF after them.
  */
 static void transfer(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(cluster) *self, int a, int b,
+		     CLUSTER *self, int a, int b,
 		     size_t ab, size_t ba, size_t chunk)
 {
 	struct stream s[4] = {
@@ -618,7 +623,7 @@ static void transfer(struct __test_metadata *_metadata,
 
 /* Reads exactly @len bytes of stream @seed from @fd (no EOF expected). */
 static void expect_stream(struct __test_metadata *_metadata, int fd,
-			  size_t len, uint64_t seed)
+			  size_t len, __u64 seed)
 {
 	struct stream w = { .len = len };
 	struct stream r = {
@@ -632,9 +637,9 @@ static void expect_stream(struct __test_metadata *_metadata, int fd,
 
 /* Sends @len bytes of stream @seed from @fd in one blocking send. */
 static void send_stream(struct __test_metadata *_metadata, int fd,
-			size_t len, uint64_t seed)
+			size_t len, __u64 seed)
 {
-	uint8_t *buf = malloc(len);
+	__u8 *buf = malloc(len);
 
 	ASSERT_NE(NULL, buf);
 	pattern_fill(buf, len, seed, 0);
@@ -711,15 +716,18 @@ static const char *wait_state(int fd, const char *local, const char *remote,
 }
 
 #define EXPECT_FD_STATE(fd, want, ms) do {				\
+	const char *__want = (want);					\
 	char __st[32];							\
 									\
-	EXPECT_STREQ(want, wait_state(fd, NULL, NULL, want, ms, __st));	\
+	EXPECT_STREQ(__want, wait_state(fd, NULL, NULL, __want, ms, __st)); \
 } while (0)
 
 #define EXPECT_EP_STATE(local, remote, want, ms) do {			\
+	const char *__want = (want);					\
 	char __st[32];							\
 									\
-	EXPECT_STREQ(want, wait_state(-1, local, remote, want, ms, __st)); \
+	EXPECT_STREQ(__want,						\
+		     wait_state(-1, local, remote, __want, ms, __st));	\
 } while (0)
 
 /*
@@ -731,7 +739,7 @@ struct later {
 	pthread_t thread;
 	long delay_ms;
 	int fd;
-	const uint8_t *buf;
+	const __u8 *buf;
 	size_t len;
 	unsigned int pieces;
 	pthread_t target;
@@ -762,11 +770,17 @@ static void *later_main(void *arg)
 	return NULL;
 }
 
-static volatile sig_atomic_t signals_seen;
+/* Signals count_signal() caught; atomic, as a handler updates it. */
+static int signals_seen;
 
 static void count_signal(int sig)
 {
-	signals_seen++;
+	__atomic_fetch_add(&signals_seen, 1, __ATOMIC_SEQ_CST);
+}
+
+static int signals_caught(void)
+{
+	return __atomic_load_n(&signals_seen, __ATOMIC_SEQ_CST);
 }
 
 /* Installs count_signal for @sig, without SA_RESTART. */
@@ -774,7 +788,7 @@ static int catch_signal(int sig)
 {
 	struct sigaction sa = { .sa_handler = count_signal };
 
-	signals_seen = 0;
+	__atomic_store_n(&signals_seen, 0, __ATOMIC_SEQ_CST);
 	sigemptyset(&sa.sa_mask);
 	return sigaction(sig, &sa, NULL);
 }
@@ -785,7 +799,7 @@ static int catch_signal(int sig)
  * arrived (poll reports it) and nothing has read the error yet.
  */
 static void reset_by_peer(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(cluster) *self, int *afd, int *cport)
+			  CLUSTER *self, int *afd, int *cport)
 {
 	char buf[100] = "unread";
 	int cfd, revents;
@@ -861,7 +875,7 @@ TEST_F(cluster, send_recv_small)
 TEST_F(cluster, blocking_read_waits_for_data)
 {
 	struct later l = {
-		.delay_ms = 400, .buf = (const uint8_t *)"late data", .len = 9,
+		.delay_ms = 400, .buf = (const __u8 *)"late data", .len = 9,
 	};
 	char buf[64];
 	int cfd, afd;
@@ -886,11 +900,11 @@ TEST_F(cluster, blocking_read_waits_for_data)
 /* Scatter/gather: sendmsg and writev in, recvmsg and readv out. */
 TEST_F(cluster, sendmsg_recvmsg_iovecs)
 {
-	uint8_t in[3000], out[3000];
+	__u8 in[3000], out[3000];
 	struct iovec iov[4];
 	struct msghdr msg = { .msg_iov = iov };
 	int cfd, afd;
-	uint8_t want;
+	__u8 want;
 
 	CONNECT_PAIR(&cfd, &afd);
 	pattern_fill(in, sizeof(in), 7, 0);
@@ -1004,9 +1018,9 @@ TEST_F_TIMEOUT(cluster, netem_loss_one_side, 120)
 	int cfd, afd;
 
 	CONNECT_PAIR(&cfd, &afd);
-	netem(_metadata, self, NODE1, "loss 5%");
+	add_netem(_metadata, self, NODE1, "loss 5%");
 	TRANSFER(cfd, afd, 512 * KiB, 512 * KiB, 16 * KiB);
-	EXPECT_NETEM_DROPPED(NODE1);
+	expect_netem_dropped(_metadata, self, NODE1);
 	close(afd);
 	close(cfd);
 }
@@ -1016,11 +1030,11 @@ TEST_F_TIMEOUT(cluster, netem_loss_both_sides, 120)
 	int cfd, afd;
 
 	CONNECT_PAIR(&cfd, &afd);
-	netem(_metadata, self, NODE1, "loss 5%");
-	netem(_metadata, self, NODE2, "loss 5%");
+	add_netem(_metadata, self, NODE1, "loss 5%");
+	add_netem(_metadata, self, NODE2, "loss 5%");
 	TRANSFER(cfd, afd, 384 * KiB, 384 * KiB, 16 * KiB);
-	EXPECT_NETEM_DROPPED(NODE1);
-	EXPECT_NETEM_DROPPED(NODE2);
+	expect_netem_dropped(_metadata, self, NODE1);
+	expect_netem_dropped(_metadata, self, NODE2);
 	close(afd);
 	close(cfd);
 }
@@ -1030,7 +1044,7 @@ TEST_F_TIMEOUT(cluster, netem_reorder, 120)
 	int cfd, afd;
 
 	CONNECT_PAIR(&cfd, &afd);
-	netem(_metadata, self, NODE1, "delay 10ms reorder 25% 50%");
+	add_netem(_metadata, self, NODE1, "delay 10ms reorder 25% 50%");
 	TRANSFER(cfd, afd, 1 * MiB, 256 * KiB, 32 * KiB);
 	netem_dropped(self, NODE1);
 	close(afd);
@@ -1042,8 +1056,8 @@ TEST_F_TIMEOUT(cluster, netem_duplicate, 120)
 	int cfd, afd;
 
 	CONNECT_PAIR(&cfd, &afd);
-	netem(_metadata, self, NODE1, "duplicate 10%");
-	netem(_metadata, self, NODE2, "duplicate 10%");
+	add_netem(_metadata, self, NODE1, "duplicate 10%");
+	add_netem(_metadata, self, NODE2, "duplicate 10%");
 	TRANSFER(cfd, afd, 1 * MiB, 1 * MiB, 32 * KiB);
 	netem_dropped(self, NODE1);
 	netem_dropped(self, NODE2);
@@ -1057,13 +1071,13 @@ TEST_F_TIMEOUT(cluster, netem_everything_both_sides, 120)
 	int cfd, afd;
 
 	CONNECT_PAIR(&cfd, &afd);
-	netem(_metadata, self, NODE1,
-	      "delay 5ms reorder 25% 50% loss 3% duplicate 5%");
-	netem(_metadata, self, NODE2,
-	      "delay 5ms reorder 25% 50% loss 3% duplicate 5%");
+	add_netem(_metadata, self, NODE1,
+		  "delay 5ms reorder 25% 50% loss 3% duplicate 5%");
+	add_netem(_metadata, self, NODE2,
+		  "delay 5ms reorder 25% 50% loss 3% duplicate 5%");
 	TRANSFER(cfd, afd, 256 * KiB, 256 * KiB, 16 * KiB);
-	EXPECT_NETEM_DROPPED(NODE1);
-	EXPECT_NETEM_DROPPED(NODE2);
+	expect_netem_dropped(_metadata, self, NODE1);
+	expect_netem_dropped(_metadata, self, NODE2);
 	close(afd);
 	close(cfd);
 }
@@ -1101,7 +1115,7 @@ TEST_F(cluster, nonblocking_read_eagain)
 TEST_F_TIMEOUT(cluster, send_buffer_full_eagain, 60)
 {
 	size_t total = 0, chunk = 64 * KiB;
-	uint8_t *buf = malloc(chunk);
+	__u8 *buf = malloc(chunk);
 	int cfd, afd, i;
 	ssize_t ret = 0;
 
@@ -1141,11 +1155,11 @@ TEST_F_TIMEOUT(cluster, send_buffer_full_eagain, 60)
 TEST_F(cluster, msg_peek)
 {
 	static const size_t big = 32 * KiB;
-	uint8_t *buf = malloc(big);
+	__u8 *buf = malloc(big);
 	int cfd, afd;
 	long deadline;
 	ssize_t ret;
-	uint8_t want;
+	__u8 want;
 
 	ASSERT_NE(NULL, buf);
 	CONNECT_PAIR(&cfd, &afd);
@@ -1186,7 +1200,7 @@ TEST_F(cluster, msg_waitall)
 	static const size_t piece = 10000, pieces = 10;
 	struct stream w = { .len = piece * pieces };
 	struct stream r = { .len = piece * pieces };
-	uint8_t *out = malloc(piece * pieces), *in = malloc(piece * pieces);
+	__u8 *out = malloc(piece * pieces), *in = malloc(piece * pieces);
 	struct later l = { .delay_ms = 50, .len = piece, .pieces = pieces };
 	int cfd, afd;
 	long start, took;
@@ -1244,7 +1258,7 @@ TEST_F(cluster, msg_waitall_short_at_eof_or_signal)
 	ret = recv(cfd, buf, sizeof(buf), MSG_WAITALL);
 	took = now_ms() - start;
 	pthread_join(l.thread, NULL);
-	EXPECT_EQ(1, signals_seen);
+	EXPECT_EQ(1, signals_caught());
 	ASSERT_EQ(7, ret) TH_LOG("recv: %s", strerror(errno));
 	EXPECT_EQ(0, memcmp(buf, "partial", 7));
 	EXPECT_LE(250, took) TH_LOG("returned after %ld ms", took);
@@ -1282,7 +1296,7 @@ TEST_F_TIMEOUT(cluster, so_sndtimeo_expires, 60)
 {
 	struct timeval tv = { .tv_usec = 300000 };
 	size_t total = 0, chunk = 64 * KiB;
-	uint8_t *buf = malloc(chunk);
+	__u8 *buf = malloc(chunk);
 	long start, took = 0;
 	int cfd, afd, i, err = 0;
 	ssize_t ret = 0;
@@ -1320,13 +1334,13 @@ TEST_F_TIMEOUT(cluster, so_sndtimeo_expires, 60)
  */
 TEST_F(cluster, so_rcvlowat)
 {
-	uint8_t out[1100], in[4096];
+	__u8 out[1100], in[4096];
 	struct later l = { .delay_ms = 400, .len = 600 };
 	socklen_t len = sizeof(int);
 	int cfd, afd, lowat = 1000;
 	long start, took;
 	ssize_t ret;
-	uint8_t want;
+	__u8 want;
 
 	CONNECT_PAIR(&cfd, &afd);
 	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_RCVLOWAT, &lowat,
@@ -1577,15 +1591,15 @@ TEST_F(cluster, sigpipe_unless_nosignal)
 	ASSERT_FAILS_WITH(ECONNRESET, read(afd, buf, sizeof(buf)));
 	ASSERT_EQ(0, catch_signal(SIGPIPE));
 	ASSERT_FAILS_WITH(EPIPE, send(afd, "x", 1, 0));
-	EXPECT_EQ(1, signals_seen);
+	EXPECT_EQ(1, signals_caught());
 	ASSERT_FAILS_WITH(EPIPE, send(afd, "x", 1, MSG_NOSIGNAL));
-	EXPECT_EQ(1, signals_seen);
+	EXPECT_EQ(1, signals_caught());
 	ASSERT_FAILS_WITH(EPIPE, write(afd, "x", 1));
-	EXPECT_EQ(2, signals_seen);
+	EXPECT_EQ(2, signals_caught());
 	ASSERT_FAILS_WITH(EPIPE, sendmsg(afd, &msg, MSG_NOSIGNAL));
-	EXPECT_EQ(2, signals_seen);
+	EXPECT_EQ(2, signals_caught());
 	ASSERT_FAILS_WITH(EPIPE, sendmsg(afd, &msg, 0));
-	EXPECT_EQ(3, signals_seen);
+	EXPECT_EQ(3, signals_caught());
 	close(afd);
 }
 
@@ -1631,7 +1645,7 @@ TEST_F(cluster, epoll_edge_triggered)
 	ASSERT_EQ(100, send(cfd, buf, 100, 0));
 	ASSERT_EQ(1, epoll_wait(ep, out, 4, WAIT_MS));
 	EXPECT_EQ(afd, out[0].data.fd);
-	EXPECT_EQ((uint32_t)EPOLLIN, out[0].events);
+	EXPECT_EQ((__u32)EPOLLIN, out[0].events);
 	/* The data is still there, but nothing new arrived. */
 	EXPECT_EQ(0, epoll_wait(ep, out, 4, 300));
 	ASSERT_EQ(40, read(afd, buf, 40));
@@ -1643,7 +1657,7 @@ TEST_F(cluster, epoll_edge_triggered)
 	/* New data: a new edge. */
 	ASSERT_EQ(50, send(cfd, buf, 50, 0));
 	ASSERT_EQ(1, epoll_wait(ep, out, 4, WAIT_MS));
-	EXPECT_EQ((uint32_t)EPOLLIN, out[0].events);
+	EXPECT_EQ((__u32)EPOLLIN, out[0].events);
 	EXPECT_EQ(0, epoll_wait(ep, out, 4, 300));
 	close(ep);
 	close(afd);
@@ -1734,7 +1748,7 @@ TEST_F(cluster, close_states_slow_path)
 	ASSERT_LT(0, cport);
 	snprintf(c1, sizeof(c1), "%u:%d", NODE1, cport);
 	snprintf(c2, sizeof(c2), "%u:%d", NODE2, PORT);
-	netem(_metadata, self, NODE1, "delay 300ms");
+	add_netem(_metadata, self, NODE1, "delay 300ms");
 
 	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
 	ON_NODE(NODE1);

@@ -385,12 +385,15 @@ TEST_F(fresh, ioctl_inq_outq_empty)
 	EXPECT_EQ(0, val);
 }
 
-/* No SOL_MIGTCP option exists yet: answer as TCP does for an unknown one. */
+/* An unknown option: answer as TCP does. */
 TEST_F(fresh, setsockopt_sol_migtcp_unknown)
 {
 	int val = 1;
 
-	ASSERT_FAILS_WITH(ENOPROTOOPT, setsockopt(self->fd, SOL_MIGTCP, 1,
+	ASSERT_FAILS_WITH(ENOPROTOOPT, setsockopt(self->fd, SOL_MIGTCP, 99,
+						  &val, sizeof(val)));
+	/* Levels of other protocols are not ours either. */
+	ASSERT_FAILS_WITH(ENOPROTOOPT, setsockopt(self->fd, IPPROTO_TCP, 1,
 						  &val, sizeof(val)));
 }
 
@@ -400,7 +403,7 @@ TEST_F(fresh, getsockopt_sol_migtcp_unknown)
 	int val = -1;
 
 	ASSERT_FAILS_WITH(ENOPROTOOPT,
-			  getsockopt(self->fd, SOL_MIGTCP, 1, &val, &len));
+			  getsockopt(self->fd, SOL_MIGTCP, 99, &val, &len));
 	EXPECT_EQ(-1, val);
 }
 

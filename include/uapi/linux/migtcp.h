@@ -38,6 +38,40 @@
 #define SOL_MIGTCP		253
 
 /*
+ * Options at SOL_MIGTCP.  Each has the number and the meaning of the TCP
+ * option of the same name (man 7 tcp), so a TCP program's options map
+ * one to one.
+ */
+#define MIGTCP_NODELAY		1	/* int: send partial segments at once */
+#define MIGTCP_MAXSEG		2	/* int: largest segment payload */
+#define MIGTCP_CORK		3	/* int: hold partial segments */
+#define MIGTCP_KEEPIDLE		4	/* int: idle seconds before probes */
+#define MIGTCP_KEEPINTVL	5	/* int: seconds between probes */
+#define MIGTCP_KEEPCNT		6	/* int: probes before giving up */
+#define MIGTCP_INFO		11	/* struct migtcp_info, read-only */
+#define MIGTCP_QUICKACK		12	/* int: acknowledge at once */
+#define MIGTCP_USER_TIMEOUT	18	/* unsigned int: ms data may stay unacked */
+
+/* What getsockopt(MIGTCP_INFO) returns; fields may be added at the end. */
+struct migtcp_info {
+	__u8	state;		/* TCP_* state number */
+	__u8	retransmits;	/* consecutive timeouts now */
+	__u8	pad[2];
+	__u32	rto_us;		/* retransmission timeout */
+	__u32	rtt_us;		/* smoothed round-trip time */
+	__u32	rttvar_us;	/* its variation */
+	__u32	snd_mss;	/* largest payload we send */
+	__u32	snd_cwnd;	/* congestion window, segments */
+	__u32	snd_wnd;	/* peer's window, bytes */
+	__u32	rcv_wnd;	/* window we offer, bytes */
+	__u32	unacked;	/* bytes in flight */
+	__u32	total_retrans;	/* segments sent again */
+	__u64	bytes_sent;	/* payload sent, retransmissions included */
+	__u64	bytes_acked;	/* payload the peer acknowledged */
+	__u64	bytes_received;	/* payload received in order */
+};
+
+/*
  * struct sockaddr_mig - a cluster-wide endpoint identity.
  * @smig_family: AF_MIGTCP
  * @smig_port:   port, network byte order (as sin_port)
