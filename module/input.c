@@ -17,13 +17,22 @@
 
 #include "migtcp.h"
 
-/* The MSS a SYN offers, from its options (validated by receive.c). */
-static u16 migtcp_parse_mss(const struct sk_buff *skb)
+/*
+ * The MSS and window scale a SYN offers.  Unknown options are skipped by
+ * their length, known ones of the wrong length ignored, the first of a
+ * duplicate wins (docs/protocol.md, "Parsing").
+ */
+void migtcp_parse_syn_opts(const struct sk_buff *skb,
+			   struct migtcp_syn_opts *opts)
 {
 	const struct migtcphdr *mh = migtcp_hdr(skb);
 	const u8 *opt = (const u8 *)(mh + 1);
 	const u8 *end = (const u8 *)mh + mh->doff * 4;
+	bool have_mss = false;
 
+	opts->mss = MIGTCP_DEFAULT_MSS;
+	opts->wscale_ok = false;
+	opts->wscale = 0;
 	while (opt < end && *opt != MIGTCP_OPT_EOL) {
 		if (*opt == MIGTCP_OPT_NOP) {
 			opt++;
@@ -31,11 +40,44 @@ static u16 migtcp_parse_mss(const struct sk_buff *skb)
 		}
 		if (end - opt < 2 || opt[1] < 2 || opt[1] > end - opt)
 			break;
-		if (opt[0] == MIGTCP_OPT_MSS && opt[1] == MIGTCP_OPTLEN_MSS)
-			return max_t(u16, get_unaligned_be16(opt + 2), 1);
+		if (opt[0] == MIGTCP_OPT_MSS && opt[1] == MIGTCP_OPTLEN_MSS &&
+		    !have_mss) {
+			opts->mss = max_t(u16, get_unaligned_be16(opt + 2), 1);
+			have_mss = true;
+		} else if (opt[0] == MIGTCP_OPT_WSCALE &&
+			   opt[1] == MIGTCP_OPTLEN_WSCALE && !opts->wscale_ok) {
+			/* RFC 7323 2.3: larger shifts are taken as 14. */
+			opts->wscale = min_t(u8, opt[2], MIGTCP_MAX_WSCALE);
+			opts->wscale_ok = true;
+		}
 		opt += opt[1];
 	}
-	return MIGTCP_DEFAULT_MSS;
+}
+
+/* The shift that lets our window cover the largest receive buffer. */
+u8 migtcp_our_wscale(void)
+{
+	u32 space = max_t(u32, READ_ONCE(sysctl_rmem_max), U16_MAX);
+	u8 shift = 0;
+
+	while (space > U16_MAX && shift < MIGTCP_MAX_WSCALE) {
+		space >>= 1;
+		shift++;
+	}
+	return shift;
+}
+
+/* Takes what both SYNs agreed: the MSS, and scaling only if both asked. */
+static void migtcp_apply_syn_opts(struct migtcp_sock *msk,
+				  const struct migtcp_syn_opts *opts)
+{
+	msk->mss = min(msk->mss, opts->mss);
+	if (opts->wscale_ok) {
+		msk->snd_wscale = opts->wscale;
+	} else {
+		msk->snd_wscale = 0;
+		msk->rcv_wscale = 0;
+	}
 }
 
 /*
@@ -208,6 +250,7 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 {
 	const struct migtcphdr *mh = migtcp_hdr(skb);
 	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_syn_opts opts;
 	u16 flags = ntohs(mh->flags);
 
 	if (flags & MIGTCP_F_ACK) {
@@ -233,8 +276,10 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	msk->copied_seq = msk->rcv_nxt;
 	msk->snd_una = msk->snd_nxt;
 	msk->snd_max = msk->snd_nxt;
+	/* The window of a SYN is never scaled (RFC 7323 2.2). */
 	msk->snd_wnd = ntohs(mh->window);
-	msk->mss = min(msk->mss, migtcp_parse_mss(skb));
+	migtcp_parse_syn_opts(skb, &opts);
+	migtcp_apply_syn_opts(msk, &opts);
 	migtcp_stop_retransmit(sk);
 	migtcp_set_state(sk, TCP_ESTABLISHED);
 	migtcp_send_ctl(sk, MIGTCP_F_ACK, msk->snd_nxt);
@@ -270,7 +315,7 @@ static bool migtcp_rcv_syn_recv(struct sock *sk, struct sk_buff *skb)
 	}
 	msk->snd_una = msk->snd_nxt;
 	msk->snd_max = msk->snd_nxt;
-	msk->snd_wnd = ntohs(mh->window);
+	msk->snd_wnd = (u32)ntohs(mh->window) << msk->snd_wscale;
 	migtcp_stop_retransmit(sk);
 	migtcp_set_state(sk, TCP_ESTABLISHED);
 	migtcp_keepalive_reset(sk);
@@ -374,7 +419,7 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct migtcphdr *mh,
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	u32 ack = ntohl(mh->ack_seq);
-	u32 wnd = ntohs(mh->window);
+	u32 wnd = (u32)ntohs(mh->window) << msk->snd_wscale;
 
 	if (migtcp_after(ack, msk->snd_max)) {
 		/* Acknowledges what we never sent (RFC 9293). */
@@ -669,6 +714,7 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 {
 	const struct migtcphdr *mh = migtcp_hdr(skb);
 	struct migtcp_sock *l = migtcp_sk(lsk), *c;
+	struct migtcp_syn_opts opts;
 	struct sock *child;
 
 	child = sk_alloc(sock_net(lsk), lsk->sk_family, GFP_ATOMIC,
@@ -702,7 +748,9 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 		sk_free(child);
 		return NULL;
 	}
-	c->mss = min(c->mss, migtcp_parse_mss(skb));
+	migtcp_parse_syn_opts(skb, &opts);
+	c->rcv_wscale = migtcp_our_wscale();
+	migtcp_apply_syn_opts(c, &opts);
 	c->irs = ntohl(mh->seq);
 	c->rcv_nxt = c->irs + 1;
 	c->copied_seq = c->rcv_nxt;

@@ -118,7 +118,9 @@ struct migtcp_sock {
 	u32 iss, snd_una, snd_nxt;
 	u32 snd_max;			/* highest snd_nxt: beyond it is new */
 	u32 write_seq;			/* next byte sendmsg() queues */
-	u32 snd_wnd;			/* the peer's window */
+	u32 snd_wnd;			/* the peer's window, bytes */
+	u8 snd_wscale;			/* the peer's window shift */
+	u8 rcv_wscale;			/* ours (RFC 7323); 0 if not agreed */
 	u32 irs, rcv_nxt;
 	u32 copied_seq;			/* next byte recvmsg() returns */
 	u32 rcv_wup;			/* rcv_nxt when a window was last sent */
@@ -271,7 +273,17 @@ struct sock *migtcp_listener_lookup(struct migtcp_net *mn, u16 lport);
 u32 migtcp_isn(const struct migtcp_sock *msk);
 int migtcp_resolve_path(struct sock *sk, u32 node);
 
+/* What a SYN's options say. */
+struct migtcp_syn_opts {
+	u16 mss;
+	bool wscale_ok;
+	u8 wscale;
+};
+
 /* input.c */
+void migtcp_parse_syn_opts(const struct sk_buff *skb,
+			   struct migtcp_syn_opts *opts);
+u8 migtcp_our_wscale(void);
 int migtcp_sock_rcv(struct sock *sk, struct sk_buff *skb);
 void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb);
 void migtcp_done(struct sock *sk, int err);
@@ -290,6 +302,7 @@ struct sock *migtcp_accept_dequeue(struct sock *lsk);
 #define MIGTCP_RETRIES		15
 #define MIGTCP_INIT_CWND	10	/* RFC 6928 */
 #define MIGTCP_DEFAULT_MSS	536	/* RFC 9293 3.7.1: when a SYN names none */
+#define MIGTCP_MAX_WSCALE	14	/* RFC 7323 2.3 */
 #define MIGTCP_MIN_USER_MSS	88	/* as TCP_MIN_MSS */
 #define MIGTCP_KEEPIDLE_DEFAULT	7200
 #define MIGTCP_KEEPINTVL_DEFAULT 75

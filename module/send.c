@@ -95,19 +95,25 @@ int migtcp_route_path(struct sock *sk)
 }
 
 /*
- * The window we offer: the free part of the receive buffer, at most
- * 64 KiB - 1 (no window scaling yet).  Remembered, so that the reader
- * knows when an update is worth sending.
+ * The window we offer: the free part of the receive buffer, in units of
+ * our window shift (RFC 7323); a SYN's window is never scaled.
+ * Remembered, so that the reader knows when an update is worth sending.
  */
-u16 migtcp_select_window(struct sock *sk)
+static u16 __migtcp_select_window(struct sock *sk, bool syn)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	u16 window = clamp(free, 0, (int)U16_MAX);
+	u8 shift = syn ? 0 : msk->rcv_wscale;
+	u32 window = min_t(u32, max(free, 0) >> shift, U16_MAX);
 
-	msk->rcv_wnd = window;
+	msk->rcv_wnd = window << shift;
 	msk->rcv_wup = msk->rcv_nxt;
 	return window;
+}
+
+u16 migtcp_select_window(struct sock *sk)
+{
+	return __migtcp_select_window(sk, false);
 }
 
 /*
@@ -117,7 +123,8 @@ u16 migtcp_select_window(struct sock *sk)
 int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 {
 	const struct migtcp_sock *msk = migtcp_sk(sk);
-	unsigned int optlen = flags & MIGTCP_F_SYN ? 4 : 0;
+	/* A SYN offers our MSS and window scale: MSS, NOP, WSCALE. */
+	unsigned int optlen = flags & MIGTCP_F_SYN ? 8 : 0;
 	struct migtcphdr *mh;
 	struct sk_buff *skb;
 	u8 *opt;
@@ -137,12 +144,16 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 	mh->seq		= htonl(seq);
 	if (flags & MIGTCP_F_ACK)
 		mh->ack_seq = htonl(msk->rcv_nxt);
-	mh->window	= htons(migtcp_select_window(sk));
+	mh->window	= htons(__migtcp_select_window(sk, flags & MIGTCP_F_SYN));
 	if (optlen) {
 		opt = (u8 *)(mh + 1);
 		opt[0] = MIGTCP_OPT_MSS;
 		opt[1] = MIGTCP_OPTLEN_MSS;
 		put_unaligned_be16(msk->mss, opt + 2);
+		opt[4] = MIGTCP_OPT_NOP;
+		opt[5] = MIGTCP_OPT_WSCALE;
+		opt[6] = MIGTCP_OPTLEN_WSCALE;
+		opt[7] = msk->rcv_wscale;
 	}
 	if (flags & MIGTCP_F_RST)
 		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_OUT_RSTS);

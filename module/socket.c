@@ -191,6 +191,7 @@ static int migtcp_start_connect(struct sock *sk, u32 node, u16 port)
 	msk->snd_una = msk->iss;
 	msk->snd_nxt = msk->iss + 1;
 	msk->write_seq = msk->snd_nxt;
+	msk->rcv_wscale = migtcp_our_wscale();
 	msk->rto = MIGTCP_RTO_INIT;
 	msk->retransmits = 0;
 	migtcp_set_state(sk, TCP_SYN_SENT);

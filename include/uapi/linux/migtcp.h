@@ -121,6 +121,8 @@ struct migtcphdr {
 #define MIGTCP_OPT_NOP		1
 #define MIGTCP_OPT_MSS		2
 #define MIGTCP_OPTLEN_MSS	4
+#define MIGTCP_OPT_WSCALE	3
+#define MIGTCP_OPTLEN_WSCALE	3
 
 /*
  * Counters of a node (network namespace), as listed by
