@@ -240,10 +240,20 @@ void migtcp_listen_stop(struct sock *lsk)
 	}
 }
 
-/* RFC 5961: answer a suspicious RST or SYN with an ACK, not a reset. */
+/*
+ * RFC 5961: answer a suspicious RST or SYN with an ACK, not a reset; at
+ * most one per 500 ms per connection (Linux's tcp_invalid_ratelimit), so
+ * that a flood of forged segments draws no flood of answers.
+ */
 static void migtcp_challenge_ack(struct sock *sk)
 {
-	migtcp_send_ctl(sk, MIGTCP_F_ACK, migtcp_sk(sk)->snd_nxt);
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if (msk->challenge_stamp &&
+	    time_before(jiffies, msk->challenge_stamp + HZ / 2))
+		return;
+	msk->challenge_stamp = jiffies ?: 1;
+	migtcp_send_ctl(sk, MIGTCP_F_ACK, msk->snd_nxt);
 }
 
 static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
