@@ -6,6 +6,7 @@
 #   make deps     install the Debian packages the project needs
 #   make check    build, boot Debian's kernel in QEMU, run the selftests
 #   make lint     checkpatch --strict and sparse over the module
+#   make bench    benchmarks against kernel TCP in the VM (figures only)
 #   make clean    remove build/ outputs (keeps the downloaded kernel)
 
 TOP	:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -22,7 +23,7 @@ KBUILD	:= $(MAKE) -C $(KDIR) M=$(KOUT) W=1 CONFIG_DEBUG_INFO_BTF_MODULES=
 
 export TOP BUILD KSRC
 
-.PHONY: all module userspace selftests deps check lint clean
+.PHONY: all module userspace selftests bench deps check lint clean
 
 all: module userspace selftests
 
@@ -65,6 +66,14 @@ check:
 	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
 	+$(MAKE) all
 	@$(TOP)/tools/check
+
+# Results stay in build/bench/run/out/transport.json.
+bench:
+	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
+	+$(MAKE) all
+	+$(MAKE) -C $(TOP)/bench
+	@$(TOP)/tools/vm run -t 1200 -o $(BUILD)/bench/run -- \
+		env MIGTCP_BENCH_OUT=$(BUILD)/bench/run/out bench/transport.sh
 
 LINT_FILES := $(wildcard $(TOP)/module/*.[ch]) $(TOP)/include/uapi/linux/migtcp.h
 

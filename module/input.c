@@ -681,6 +681,12 @@ static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		migtcp_push(sk);
 		return kept;
 	}
+	/*
+	 * A segment before RCV.NXT fails the sequence test and is answered
+	 * with an ACK (RFC 9293 3.10.7.4): that is what a keepalive probe is.
+	 */
+	if (migtcp_before(ntohl(mh->seq), msk->rcv_nxt))
+		migtcp_send_ack(sk);
 	migtcp_push(sk);
 	return false;
 }

@@ -301,6 +301,7 @@ struct sock *migtcp_accept_dequeue(struct sock *lsk);
 #define MIGTCP_SYNACK_RETRIES	5
 #define MIGTCP_RTO_MIN		(HZ / 5)
 #define MIGTCP_RETRIES		15
+#define MIGTCP_ORPHAN_RETRIES	8	/* Linux's tcp_orphan_retries default */
 #define MIGTCP_INIT_CWND	10	/* RFC 6928 */
 #define MIGTCP_DEFAULT_MSS	536	/* RFC 9293 3.7.1: when a SYN names none */
 #define MIGTCP_MAX_WSCALE	14	/* RFC 7323 2.3 */

@@ -102,7 +102,11 @@ int migtcp_route_path(struct sock *sk)
 static u16 __migtcp_select_window(struct sock *sk, bool syn)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	/* Half the free space, as Linux's tcp_win_from_space(): the rest
+	 * pays for the buffers the data arrives in.
+	 */
+	int free = (READ_ONCE(sk->sk_rcvbuf) -
+		    atomic_read(&sk->sk_rmem_alloc)) / 2;
 	u8 shift = syn ? 0 : msk->rcv_wscale;
 	u32 window = min_t(u32, max(free, 0) >> shift, U16_MAX);
 

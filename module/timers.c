@@ -50,7 +50,8 @@ void migtcp_retransmit(struct sock *sk)
 	if (msk->user_timeout ?
 	    time_after_eq(jiffies, msk->retrans_stamp +
 			  msecs_to_jiffies(msk->user_timeout)) :
-	    msk->retransmits >= MIGTCP_RETRIES) {
+	    msk->retransmits >= (sock_flag(sk, SOCK_DEAD) ?
+				 MIGTCP_ORPHAN_RETRIES : MIGTCP_RETRIES)) {
 		migtcp_done(sk, ETIMEDOUT);
 		return;
 	}

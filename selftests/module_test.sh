@@ -562,7 +562,8 @@ tests=(
 	"test_kernel_log|no warning, BUG, oops, refcount or leak report in the kernel log"
 )
 
-# Connections of earlier tests may still be finishing TIME_WAIT.
-wait_unused 30 || diag "migtcp still in use: refcnt $(cat /sys/module/migtcp/refcnt)"
+# Connections of earlier tests may still be finishing TIME_WAIT, or
+# (orphans whose peer went silent) retrying their FIN, at most ~1 min.
+wait_unused 120 || diag "migtcp still in use: refcnt $(cat /sys/module/migtcp/refcnt)"
 start_seq=$(klog_seq)
 run_tests "${tests[@]}"

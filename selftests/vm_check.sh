@@ -27,7 +27,7 @@ echo 2 >/sys/module/migtcp/parameters/timewait_secs
 make -s --no-print-directory -C selftests run_tests | tee "$out/selftests.tap"
 rc=${PIPESTATUS[0]}
 
-if ! wait_unused 30 || ! rmmod migtcp; then
+if ! wait_unused 120 || ! rmmod migtcp; then
 	echo "# vm_check: cannot unload migtcp at the end of the run"
 	rc=1
 fi

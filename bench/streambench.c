@@ -1,0 +1,805 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * streambench: the same three stream measurements over kernel TCP and over
+ * AF_MIGTCP, so that bench/transport.sh can compare them in one VM run.
+ *
+ *   streambench server [-p PORT]
+ *	Listens with both transports at once (TCP on every IPv4 address,
+ *	AF_MIGTCP on this node) on PORT (bulk sink), PORT+1 (echo) and
+ *	PORT+2 (connect/close), prints "ready" and serves until killed.
+ *
+ *   streambench client -x tcp|migtcp -m bulk|rr|crr -d SERVER
+ *		[-p PORT] [-t SECONDS] [-P STREAMS]
+ *	Runs one measurement against the server (SERVER is an IPv4 address
+ *	for tcp, a node id for migtcp) and prints one JSON object on stdout.
+ *
+ * The measurements:
+ *   bulk  STREAMS connections, each written with 64 KiB buffers for
+ *	   SECONDS; each then shuts down its sending side and the server
+ *	   answers with the number of bytes it read.  Throughput is the sum
+ *	   of those counts over the time from the start until the last
+ *	   answer, so data still queued at the deadline is counted only once
+ *	   it has really arrived.  A count that differs from what was
+ *	   written is an error.
+ *   rr	   one connection, 1-byte request and 1-byte response in turn for
+ *	   SECONDS: transactions per second, median and 99th percentile of
+ *	   the round trip.
+ *   crr   for SECONDS: connect, shut down the sending side, wait for the
+ *	   server's close (it accepts, reads to end of file and closes),
+ *	   close.  Connections per second; the client ends in TIME_WAIT.
+ *
+ * No socket option is set on either transport (AF_MIGTCP has none yet), so
+ * both run with their defaults: Nagle on, delayed acknowledgements, default
+ * buffer sizes.  Only SO_RCVTIMEO and SO_SNDTIMEO are set, at SOL_SOCKET,
+ * as a guard: a connection that stalls for GUARD_SEC fails the
+ * measurement instead of hanging it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "migtcp.h"
+
+#define BULK_BUF	(64 * 1024)
+#define MAX_STREAMS	64
+#define MAX_SECONDS	3600
+#define DEFAULT_PORT	5201
+#define PORT_BULK	0
+#define PORT_ECHO	1
+#define PORT_CRR	2
+/* Longest time a blocking call may take before the run counts as stalled. */
+#define GUARD_SEC	15
+#define CONNECT_RETRY_MS 10000
+
+enum transport { T_TCP, T_MIGTCP };
+
+struct target {
+	enum transport transport;
+	int family;		/* AF_INET, or AF_MIGTCP's number in use */
+	struct in_addr ip;	/* tcp */
+	uint32_t node;		/* migtcp */
+	uint16_t port;		/* base port */
+};
+
+static const char *transport_name(enum transport t)
+{
+	return t == T_TCP ? "tcp" : "migtcp";
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "streambench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static int set_guard(int fd, int sec)
+{
+	struct timeval tv = { .tv_sec = sec };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return -1;
+	return 0;
+}
+
+/* Fills @ss with the address of port @port of @t; returns its length. */
+static socklen_t target_addr(const struct target *t, uint16_t port,
+			     struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (t->transport == T_TCP) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr = t->ip;
+		return sizeof(*sin);
+	} else {
+		struct sockaddr_mig *smig = (struct sockaddr_mig *)ss;
+
+		smig->smig_family = t->family;
+		smig->smig_port = htons(port);
+		smig->smig_node = t->node;
+		return sizeof(*smig);
+	}
+}
+
+/* A connected socket, or -1 with errno set. */
+static int dial(const struct target *t, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = target_addr(t, port, &ss);
+	int fd, err;
+
+	fd = socket(t->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (set_guard(fd, GUARD_SEC) ||
+	    connect(fd, (struct sockaddr *)&ss, len)) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/* As dial(), but waits up to CONNECT_RETRY_MS for the server to listen. */
+static int dial_patiently(const struct target *t, uint16_t port)
+{
+	double give_up = now_s() + CONNECT_RETRY_MS / 1000.0;
+	int fd;
+
+	for (;;) {
+		fd = dial(t, port);
+		if (fd >= 0 || errno != ECONNREFUSED || now_s() > give_up)
+			return fd;
+		usleep(50 * 1000);
+	}
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Reads exactly @len bytes; 0, or -1 with errno (EPIPE at end of file). */
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = recv(fd, p, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- server */
+
+struct listener {
+	int fd;
+	int kind;		/* PORT_BULK, PORT_ECHO, PORT_CRR */
+	const char *name;
+};
+
+/* Reads to end of file, then answers with the byte count (8 bytes, BE). */
+static void *serve_bulk(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	static __thread char buf[BULK_BUF];
+	uint64_t total = 0, be;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	if (n == 0) {
+		be = htobe64(total);
+		if (write_all(fd, &be, sizeof(be)))
+			perror("streambench server: bulk answer");
+	} else {
+		perror("streambench server: bulk recv");
+	}
+	close(fd);
+	return NULL;
+}
+
+static void *serve_echo(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	char buf[256];
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (write_all(fd, buf, n))
+			break;
+	}
+	if (n < 0)
+		perror("streambench server: echo");
+	close(fd);
+	return NULL;
+}
+
+/* Connect/close: read to end of file (the client shut down), close. */
+static void serve_crr(int fd)
+{
+	char buf[64];
+	ssize_t n;
+
+	do {
+		n = recv(fd, buf, sizeof(buf), 0);
+	} while (n > 0 || (n < 0 && errno == EINTR));
+	close(fd);
+}
+
+static void *accept_loop(void *arg)
+{
+	const struct listener *l = arg;
+	pthread_t th;
+
+	for (;;) {
+		int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			fprintf(stderr, "streambench server: accept on %s: %s\n",
+				l->name, strerror(errno));
+			usleep(100 * 1000);
+			continue;
+		}
+		/* A generous guard: a stalled client must not pin a thread. */
+		set_guard(fd, 4 * GUARD_SEC);
+		if (l->kind == PORT_CRR) {
+			serve_crr(fd);
+			continue;
+		}
+		if (pthread_create(&th, NULL,
+				   l->kind == PORT_BULK ? serve_bulk : serve_echo,
+				   (void *)(intptr_t)fd)) {
+			fprintf(stderr, "streambench server: no thread\n");
+			close(fd);
+			continue;
+		}
+		pthread_detach(th);
+	}
+	return NULL;
+}
+
+static int listen_on(enum transport t, int family, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (t == T_TCP) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_mig *smig = (struct sockaddr_mig *)&ss;
+
+		smig->smig_family = family;
+		smig->smig_port = htons(port);
+		smig->smig_node = 0;	/* this node */
+		len = sizeof(*smig);
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("%s socket: %s", transport_name(t), strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		die("%s SO_REUSEADDR: %s", transport_name(t), strerror(errno));
+	if (bind(fd, (struct sockaddr *)&ss, len))
+		die("%s bind port %u: %s", transport_name(t), port,
+		    strerror(errno));
+	if (listen(fd, 128))
+		die("%s listen: %s", transport_name(t), strerror(errno));
+	return fd;
+}
+
+static int run_server(uint16_t port)
+{
+	static const char * const kinds[] = { "bulk", "echo", "crr" };
+	static struct listener ls[2][3];
+	static char names[2][3][32];
+	int family = migtcp_family();
+	pthread_t th;
+	int t, k;
+	int last = T_MIGTCP;
+
+	/* Without the module, TCP alone can still be served. */
+	if (family < 0) {
+		fprintf(stderr, "streambench server: migtcp is not loaded (%s): serving TCP only\n",
+			strerror(-family));
+		last = T_TCP;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (t = T_TCP; t <= last; t++) {
+		for (k = 0; k < 3; k++) {
+			struct listener *l = &ls[t][k];
+
+			snprintf(names[t][k], sizeof(names[t][k]), "%s %s:%u",
+				 transport_name(t), kinds[k], port + k);
+			l->name = names[t][k];
+			l->kind = k;
+			l->fd = listen_on(t, t == T_TCP ? AF_INET : family,
+					  port + k);
+			if (pthread_create(&th, NULL, accept_loop, l))
+				die("cannot start a thread");
+			pthread_detach(th);
+		}
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* ---------------------------------------------------------------- client */
+
+struct result {
+	char error[160];
+};
+
+static void set_error(struct result *r, const char *what, int err)
+{
+	if (!r->error[0])
+		snprintf(r->error, sizeof(r->error), "%s: %s", what,
+			 strerror(err));
+}
+
+static void json_head(const struct target *t, const char *test, int streams,
+		      double secs)
+{
+	printf("{\"test\":\"%s\",\"transport\":\"%s\",\"streams\":%d,"
+	       "\"seconds_requested\":%g,\"socket_options\":\"none\"",
+	       test, transport_name(t->transport), streams, secs);
+}
+
+/* Ends the JSON object; returns the exit status. */
+static int json_tail(const struct result *r)
+{
+	if (r->error[0]) {
+		printf(",\"error\":\"");
+		for (const char *p = r->error; *p; p++)
+			printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+		printf("\"}\n");
+		return 1;
+	}
+	printf("}\n");
+	return 0;
+}
+
+struct stream {
+	pthread_t th;
+	int fd;
+	double deadline;
+	uint64_t sent;		/* written so far; the main thread samples it */
+	double max_block;	/* longest single 64 KiB write, seconds */
+	uint64_t acked;		/* what the server says it read */
+	double done;		/* when its answer came */
+	int err;
+	const char *what;
+};
+
+static pthread_barrier_t start_line;
+
+static void *bulk_stream(void *arg)
+{
+	struct stream *s = arg;
+	static __thread char buf[BULK_BUF];
+	uint64_t be;
+
+	memset(buf, 0xa5, sizeof(buf));
+	pthread_barrier_wait(&start_line);
+	for (double t0 = now_s(), t1; t0 < s->deadline; t0 = t1) {
+		if (write_all(s->fd, buf, sizeof(buf))) {
+			s->err = errno;
+			s->what = "send";
+			return NULL;
+		}
+		t1 = now_s();
+		if (t1 - t0 > s->max_block)
+			s->max_block = t1 - t0;
+		__atomic_store_n(&s->sent, s->sent + sizeof(buf),
+				 __ATOMIC_RELAXED);
+	}
+	if (shutdown(s->fd, SHUT_WR)) {
+		s->err = errno;
+		s->what = "shutdown";
+		return NULL;
+	}
+	if (read_all(s->fd, &be, sizeof(be))) {
+		s->err = errno;
+		s->what = "waiting for the server's byte count";
+		return NULL;
+	}
+	s->done = now_s();
+	s->acked = be64toh(be);
+	return NULL;
+}
+
+/*
+ * Samples what the writers wrote, once a second until the deadline, into
+ * @per_sec (Mbit/s written in each second).  Returns the number of samples.
+ */
+static int sample_writes(struct stream *s, int streams, double start,
+			 double secs, double *per_sec)
+{
+	uint64_t before = 0, total;
+	int n = 0, i;
+
+	while (n < MAX_SECONDS && n + 1 <= secs) {
+		double until = start + n + 1, left;
+
+		while ((left = until - now_s()) > 0)
+			usleep(left * 1e6 + 1);
+		total = 0;
+		for (i = 0; i < streams; i++)
+			total += __atomic_load_n(&s[i].sent, __ATOMIC_RELAXED);
+		per_sec[n++] = (total - before) * 8 / 1e6;
+		before = total;
+	}
+	return n;
+}
+
+static int run_bulk(const struct target *t, double secs, int streams)
+{
+	struct stream s[MAX_STREAMS] = { 0 };
+	struct result r = { 0 };
+	uint64_t sent = 0, acked = 0;
+	double start, end = 0, max_block = 0;
+	double per_sec[MAX_SECONDS];
+	int nsamples = 0;
+	int i, started = 0;
+
+	for (i = 0; i < streams; i++)
+		s[i].fd = -1;
+	for (i = 0; i < streams; i++) {
+		s[i].fd = dial_patiently(t, t->port + PORT_BULK);
+		if (s[i].fd < 0) {
+			set_error(&r, "connect", errno);
+			break;
+		}
+	}
+	if (r.error[0])
+		goto out;
+	pthread_barrier_init(&start_line, NULL, streams + 1);
+	start = now_s();
+	for (i = 0; i < streams; i++) {
+		s[i].deadline = start + secs;
+		if (pthread_create(&s[i].th, NULL, bulk_stream, &s[i]))
+			die("cannot start a thread");
+		started++;
+	}
+	pthread_barrier_wait(&start_line);
+	nsamples = sample_writes(s, streams, start, secs, per_sec);
+	for (i = 0; i < started; i++) {
+		pthread_join(s[i].th, NULL);
+		if (s[i].max_block > max_block)
+			max_block = s[i].max_block;
+		if (s[i].err) {
+			set_error(&r, s[i].what, s[i].err);
+			continue;
+		}
+		sent += s[i].sent;
+		acked += s[i].acked;
+		if (s[i].done > end)
+			end = s[i].done;
+		if (s[i].acked != s[i].sent && !r.error[0])
+			snprintf(r.error, sizeof(r.error),
+				 "stream %d: wrote %" PRIu64
+				 " bytes, server read %" PRIu64, i,
+				 s[i].sent, s[i].acked);
+	}
+	pthread_barrier_destroy(&start_line);
+	json_head(t, "bulk", streams, secs);
+	if (!r.error[0])
+		printf(",\"seconds\":%.4f,\"bytes\":%" PRIu64
+		       ",\"mbit_s\":%.2f", end - start, acked,
+		       acked * 8 / (end - start) / 1e6);
+	else
+		printf(",\"bytes_written\":%" PRIu64, sent);
+	/* How steady the streams were, as the writers saw them. */
+	printf(",\"max_write_block_ms\":%.1f,\"written_mbit_s_per_second\":[",
+	       max_block * 1e3);
+	for (i = 0; i < nsamples; i++)
+		printf("%s%.1f", i ? "," : "", per_sec[i]);
+	printf("]");
+out:
+	for (i = 0; i < streams; i++)
+		if (s[i].fd >= 0)
+			close(s[i].fd);
+	if (started == 0)
+		json_head(t, "bulk", streams, secs);
+	return json_tail(&r);
+}
+
+/* Round trips in nanoseconds, grown as needed. */
+struct samples {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static void sample_add(struct samples *s, double secs)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 65536;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		if (!s->v)
+			die("out of memory");
+	}
+	s->v[s->n++] = secs * 1e9 > UINT32_MAX ? UINT32_MAX :
+		       (uint32_t)(secs * 1e9);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted samples, in microseconds. */
+static double percentile_us(const struct samples *s, double p)
+{
+	size_t rank;
+
+	if (!s->n)
+		return 0;
+	rank = (size_t)(p / 100.0 * s->n + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	if (rank > s->n)
+		rank = s->n;
+	return s->v[rank - 1] / 1e3;
+}
+
+static void print_latency(struct samples *s)
+{
+	qsort(s->v, s->n, sizeof(*s->v), cmp_u32);
+	printf(",\"p50_us\":%.1f,\"p99_us\":%.1f,\"min_us\":%.1f,"
+	       "\"max_us\":%.1f", percentile_us(s, 50), percentile_us(s, 99),
+	       percentile_us(s, 0), percentile_us(s, 100));
+}
+
+static int run_rr(const struct target *t, double secs)
+{
+	struct samples lat = { 0 };
+	struct result r = { 0 };
+	double start, end, t0, t1;
+	unsigned char out = 0, in;
+	int fd;
+
+	fd = dial_patiently(t, t->port + PORT_ECHO);
+	if (fd < 0) {
+		set_error(&r, "connect", errno);
+		json_head(t, "rr", 1, secs);
+		return json_tail(&r);
+	}
+	start = now_s();
+	end = start + secs;
+	for (t0 = start; t0 < end; t0 = t1) {
+		out++;
+		if (write_all(fd, &out, 1)) {
+			set_error(&r, "send", errno);
+			break;
+		}
+		if (read_all(fd, &in, 1)) {
+			set_error(&r, "recv", errno);
+			break;
+		}
+		t1 = now_s();
+		if (in != out) {
+			snprintf(r.error, sizeof(r.error),
+				 "echo returned byte %u for %u", in, out);
+			break;
+		}
+		sample_add(&lat, t1 - t0);
+	}
+	end = now_s();
+	close(fd);
+	json_head(t, "rr", 1, secs);
+	printf(",\"seconds\":%.4f,\"transactions\":%zu,\"tps\":%.1f",
+	       end - start, lat.n, lat.n / (end - start));
+	print_latency(&lat);
+	free(lat.v);
+	return json_tail(&r);
+}
+
+/* One connect, half-close, wait for the server's close, close. */
+static int crr_once(const struct target *t, struct result *r)
+{
+	char c;
+	ssize_t n;
+	int fd;
+
+	fd = dial(t, t->port + PORT_CRR);
+	if (fd < 0) {
+		set_error(r, "connect", errno);
+		return -1;
+	}
+	if (shutdown(fd, SHUT_WR)) {
+		set_error(r, "shutdown", errno);
+		close(fd);
+		return -1;
+	}
+	do {
+		n = recv(fd, &c, 1, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n != 0) {
+		if (n > 0)
+			snprintf(r->error, sizeof(r->error),
+				 "server sent data instead of closing");
+		else
+			set_error(r, "waiting for the server's close", errno);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int run_crr(const struct target *t, double secs)
+{
+	struct samples lat = { 0 };
+	struct result r = { 0 };
+	double start, end, t0, t1;
+	int fd;
+
+	/* The first connection may wait for the server to listen. */
+	fd = dial_patiently(t, t->port + PORT_CRR);
+	if (fd < 0) {
+		set_error(&r, "connect", errno);
+		json_head(t, "crr", 1, secs);
+		return json_tail(&r);
+	}
+	close(fd);
+	start = now_s();
+	end = start + secs;
+	for (t0 = start; t0 < end; t0 = t1) {
+		if (crr_once(t, &r))
+			break;
+		t1 = now_s();
+		sample_add(&lat, t1 - t0);
+	}
+	end = now_s();
+	json_head(t, "crr", 1, secs);
+	printf(",\"seconds\":%.4f,\"connections\":%zu,\"conn_s\":%.1f",
+	       end - start, lat.n, lat.n / (end - start));
+	print_latency(&lat);
+	free(lat.v);
+	return json_tail(&r);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: streambench server [-p PORT]\n"
+		"       streambench client -x tcp|migtcp -m bulk|rr|crr -d SERVER\n"
+		"                          [-p PORT] [-t SECONDS] [-P STREAMS]\n"
+		"SERVER is an IPv4 address (tcp) or a node id (migtcp).\n");
+	exit(2);
+}
+
+static long parse_num(const char *s, long lo, long hi, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v < lo || v > hi)
+		die("bad %s '%s' (%ld..%ld)", what, s, lo, hi);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode, *test = NULL, *transport = NULL, *server = NULL;
+	struct target t = { .port = DEFAULT_PORT };
+	double secs = 5;
+	int streams = 1, opt;
+
+	if (argc < 2)
+		usage();
+	mode = argv[1];
+	optind = 2;
+	while ((opt = getopt(argc, argv, "x:m:d:p:t:P:")) != -1) {
+		switch (opt) {
+		case 'x': transport = optarg; break;
+		case 'm': test = optarg; break;
+		case 'd': server = optarg; break;
+		case 'p': t.port = parse_num(optarg, 1, 65533, "port"); break;
+		case 't':
+			secs = strtod(optarg, NULL);
+			if (!(secs > 0 && secs <= 3600))
+				die("bad duration '%s'", optarg);
+			break;
+		case 'P':
+			streams = parse_num(optarg, 1, MAX_STREAMS, "streams");
+			break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(mode, "server"))
+		return run_server(t.port);
+	if (strcmp(mode, "client") || !test || !transport || !server)
+		usage();
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(transport, "tcp")) {
+		t.transport = T_TCP;
+		t.family = AF_INET;
+		if (inet_pton(AF_INET, server, &t.ip) != 1)
+			die("bad IPv4 address '%s'", server);
+	} else if (!strcmp(transport, "migtcp")) {
+		t.transport = T_MIGTCP;
+		t.family = migtcp_family();
+		if (t.family < 0)
+			die("the migtcp module is not loaded (%s)",
+			    strerror(-t.family));
+		t.node = parse_num(server, 1, UINT32_MAX, "node id");
+	} else {
+		usage();
+	}
+	if (!strcmp(test, "bulk"))
+		return run_bulk(&t, secs, streams);
+	if (!strcmp(test, "rr"))
+		return run_rr(&t, secs);
+	if (!strcmp(test, "crr"))
+		return run_crr(&t, secs);
+	usage();
+	return 2;
+}

@@ -1,0 +1,306 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Transport benchmark: AF_MIGTCP against kernel TCP over the same path, in
+# the same VM run.  Two network namespaces (two nodes) joined by a veth
+# pair: node 1 (client) at 198.51.100.1, node 2 (server) at 198.51.100.2.
+# Each round runs every measurement of build/bench/streambench over TCP
+# and over migtcp, one after the other, the order alternating from round
+# to round; the table gives the median of the rounds and the ratio.
+# Nothing here passes or fails on a number: the exit status says only
+# whether the measurements could be run.
+#
+# Run as root inside the test VM, from the project directory:
+#   tools/vm run -t 900 -- bench/transport.sh
+# Environment:
+#   ROUNDS=3              rounds of every measurement
+#   SECONDS_PER_TEST=5    duration of one measurement
+#   MIGTCP_BENCH_OUT=DIR  where transport.json goes (default /tmp)
+#   MIGTCP_ACCEL=tcg|kvm  recorded in the results (guessed if unset)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=$top/build/bench/streambench
+ctl=$top/build/userspace/migtcpctl
+ko=$top/build/kbuild/migtcp.ko
+
+rounds=${ROUNDS:-3}
+secs=${SECONDS_PER_TEST:-5}
+outdir=${MIGTCP_BENCH_OUT:-/tmp}
+port=5201
+cli_ip=198.51.100.1
+srv_ip=198.51.100.2
+cli_node=1
+srv_node=2
+# Measurements of a round: name and parallel streams.
+tests=("bulk 1" "bulk 4" "rr 1" "crr 1")
+
+die() {
+	echo "transport.sh: $*" >&2
+	exit 1
+}
+
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+[[ $secs =~ ^[1-9][0-9]*$ ]] || die "SECONDS_PER_TEST must be a positive integer"
+[ "$(id -u)" = 0 ] || die "must run as root (inside the test VM: tools/vm run -- bench/transport.sh)"
+[ -x "$bin" ] || die "$bin is not built: run 'make -C bench' on the host"
+[ -x "$ctl" ] || die "$ctl is not built: run 'make userspace' on the host"
+command -v python3 >/dev/null || die "python3 is needed for the summary"
+mkdir -p "$outdir" || die "cannot create $outdir"
+
+work=$(mktemp -d /tmp/migtcp-bench.XXXXXX)
+cli=mtb-cli-$$
+srv=mtb-srv-$$
+server_pid=
+
+cleanup() {
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	ip netns del "$cli" 2>/dev/null || true
+	ip netns del "$srv" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step() {
+	echo "bench: $*"
+}
+
+if [ ! -d /sys/module/migtcp ]; then
+	[ -f "$ko" ] || die "$ko is not built: run 'make module' on the host"
+	step "loading $ko"
+	insmod "$ko" || die "cannot load $ko"
+fi
+modprobe veth 2>/dev/null || true
+
+step "building two nodes: $cli (node $cli_node, $cli_ip) and $srv (node $srv_node, $srv_ip)"
+ip netns add "$cli"
+ip netns add "$srv"
+ip -n "$cli" link set lo up
+ip -n "$srv" link set lo up
+ip -n "$srv" link add mtb2 type veth peer name mtb1 netns "$cli"
+ip -n "$cli" addr add "$cli_ip/24" dev mtb1
+ip -n "$srv" addr add "$srv_ip/24" dev mtb2
+ip -n "$cli" link set mtb1 up
+ip -n "$srv" link set mtb2 up
+ip netns exec "$cli" "$ctl" node set id "$cli_node" addr "$cli_ip"
+ip netns exec "$cli" "$ctl" peer add "$srv_node" addr "$srv_ip"
+ip netns exec "$srv" "$ctl" node set id "$srv_node" addr "$srv_ip"
+ip netns exec "$srv" "$ctl" peer add "$cli_node" addr "$cli_ip"
+# The connection-rate test leaves one client port in TIME_WAIT per
+# connection for 60 s; give both transports the same, wider ephemeral
+# range on the client node so that neither runs out.
+ports_lo=10000
+ports_hi=65001
+ip netns exec "$cli" sysctl -q -w net.ipv4.ip_local_port_range="$ports_lo $ports_hi"
+ip netns exec "$cli" "$ctl" node set port-range "$ports_lo-$ports_hi"
+
+step "starting the server on node $srv_node"
+ip netns exec "$srv" "$bin" server -p "$port" >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+	grep -q '^ready$' "$work/server.log" && break
+	kill -0 "$server_pid" 2>/dev/null || die "the server died: $(cat "$work/server.log")"
+	sleep 0.1
+done
+grep -q '^ready$' "$work/server.log" || die "the server did not start: $(cat "$work/server.log")"
+
+# One line of JSON per measurement: {"round":R,"result":{...}}.
+raw=$work/raw.jsonl
+: >"$raw"
+failures=0
+guard=$((secs * 4 + 60))
+
+# measure ROUND TRANSPORT TEST STREAMS
+measure() {
+	local round=$1 transport=$2 test=$3 streams=$4 dest line rc=0
+	if [ "$transport" = tcp ]; then dest=$srv_ip; else dest=$srv_node; fi
+	line=$(timeout -k 5 "$guard" ip netns exec "$cli" "$bin" client \
+		-x "$transport" -m "$test" -d "$dest" -p "$port" -t "$secs" \
+		-P "$streams" 2>"$work/client.err") || rc=$?
+	if [ -z "$line" ] || [ "${line:0:1}" != "{" ]; then
+		local why="client exited with status $rc"
+		[ "$rc" = 124 ] && why="client did not finish within ${guard}s (stalled)"
+		[ -s "$work/client.err" ] && why+=": $(tr '\n' ' ' <"$work/client.err")"
+		line=$(python3 -c 'import json,sys; print(json.dumps({"test":sys.argv[1],"transport":sys.argv[2],"streams":int(sys.argv[3]),"error":sys.argv[4]}))' \
+			"$test" "$transport" "$streams" "$why")
+	fi
+	echo "{\"round\":$round,\"result\":$line}" >>"$raw"
+	python3 - "$line" "$round" "$rounds" <<'EOF'
+import json, sys
+r = json.loads(sys.argv[1])
+name = "%s x%d" % (r["test"], r.get("streams", 1)) if r["test"] == "bulk" else r["test"]
+head = "bench: round %s/%s %-7s %-6s " % (sys.argv[2], sys.argv[3], name, r["transport"])
+if "error" in r:
+    print(head + "ERROR: " + r["error"])
+elif r["test"] == "bulk":
+    print(head + "%10.1f Mbit/s   longest write %.0f ms" % (r["mbit_s"], r["max_write_block_ms"]))
+elif r["test"] == "rr":
+    print(head + "%10.1f trans/s  p50 %.1f us  p99 %.1f us" % (r["tps"], r["p50_us"], r["p99_us"]))
+else:
+    print(head + "%10.1f conn/s   p50 %.1f us" % (r["conn_s"], r["p50_us"]))
+EOF
+	case $line in *'"error"'*) failures=$((failures + 1)) ;; esac
+	return 0
+}
+
+start=$(date +%s)
+step "$rounds rounds of ${#tests[@]} measurements, ${secs}s each, TCP and migtcp alternately"
+for ((round = 1; round <= rounds; round++)); do
+	# Alternate which transport goes first, so that neither always runs
+	# on a freshly quiet (or freshly busy) machine.
+	if ((round % 2)); then order=(tcp migtcp); else order=(migtcp tcp); fi
+	for t in "${tests[@]}"; do
+		read -r test streams <<<"$t"
+		for transport in "${order[@]}"; do
+			measure "$round" "$transport" "$test" "$streams"
+		done
+	done
+done
+elapsed=$(($(date +%s) - start))
+
+# Context for the numbers: node counters and the kernel log.
+ip netns exec "$cli" "$ctl" -j stats >"$work/stats-cli.json" 2>/dev/null || echo null >"$work/stats-cli.json"
+ip netns exec "$srv" "$ctl" -j stats >"$work/stats-srv.json" 2>/dev/null || echo null >"$work/stats-srv.json"
+for ns in "$cli" "$srv"; do
+	# shellcheck disable=SC2016 # awk program
+	ip netns exec "$ns" awk '/^Tcp:/ { if (!h) { split($0, k); h = 1 } else { for (i = 2; i <= NF; i++) if (k[i] == "RetransSegs") print $i } }' /proc/net/snmp
+done >"$work/tcp-retrans"
+dmesg | grep -E 'WARNING:|BUG:|Oops|refcount_t|Call Trace:|soft lockup|blocked for more than|migtcp' >"$work/dmesg" || true
+
+if [ -n "${MIGTCP_ACCEL:-}" ]; then
+	accel=$MIGTCP_ACCEL
+elif grep -q 'QEMU TCG' /proc/cpuinfo; then
+	accel="tcg (from the CPU model)"
+elif grep -qw hypervisor /proc/cpuinfo; then
+	accel="virtualised, accelerator unknown"
+else
+	accel=unknown
+fi
+
+json=$outdir/transport.json
+RAW=$raw WORK=$work JSON=$json ROUNDS=$rounds SECS=$secs ACCEL=$accel \
+ELAPSED=$elapsed PORTS="$ports_lo-$ports_hi" python3 - <<'EOF'
+import json, os, platform, statistics, time
+
+env = os.environ
+runs = [json.loads(l) for l in open(env["RAW"]) if l.strip()]
+
+def read(path, default=""):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return default
+
+def load_json(path):
+    try:
+        return json.loads(read(path, "null"))
+    except ValueError:
+        return None
+
+cpu = next((l.split(":", 1)[1].strip() for l in read("/proc/cpuinfo").splitlines()
+            if l.startswith("model name")), "unknown")
+params = {}
+for p in ("family", "proto", "timewait_secs"):
+    v = read("/sys/module/migtcp/parameters/" + p).strip()
+    if v:
+        params[p] = int(v) if v.isdigit() else v
+
+# metric label, test, streams, field, unit, higher is better
+metrics = [
+    ("bulk throughput, 1 stream", "bulk", 1, "mbit_s", "Mbit/s", True),
+    ("bulk throughput, 4 streams", "bulk", 4, "mbit_s", "Mbit/s", True),
+    ("request/response rate", "rr", 1, "tps", "trans/s", True),
+    ("request/response p50 RTT", "rr", 1, "p50_us", "us", False),
+    ("request/response p99 RTT", "rr", 1, "p99_us", "us", False),
+    ("connection rate", "crr", 1, "conn_s", "conn/s", True),
+    ("connection p50 time", "crr", 1, "p50_us", "us", False),
+]
+
+def values(test, streams, field, transport):
+    return [r["result"][field] for r in runs
+            if r["result"]["test"] == test and r["result"].get("streams", 1) == streams
+            and r["result"]["transport"] == transport
+            and "error" not in r["result"] and field in r["result"]]
+
+summary = []
+for label, test, streams, field, unit, higher in metrics:
+    tcp = values(test, streams, field, "tcp")
+    mig = values(test, streams, field, "migtcp")
+    row = {"metric": label, "unit": unit, "higher_is_better": higher,
+           "tcp": tcp, "migtcp": mig,
+           "tcp_median": statistics.median(tcp) if tcp else None,
+           "migtcp_median": statistics.median(mig) if mig else None,
+           "ratio": None}
+    t, m = row["tcp_median"], row["migtcp_median"]
+    if t and m:
+        row["ratio"] = m / t if higher else t / m
+    summary.append(row)
+
+errors = [r for r in runs if "error" in r["result"]]
+doc = {
+    "benchmark": "transport",
+    "description": "AF_MIGTCP vs kernel TCP (AF_INET) between two network "
+                   "namespaces joined by veth, one VM run, interleaved rounds",
+    "ratio": "migtcp/TCP for rates, TCP/migtcp for times: above 1 means migtcp is better",
+    "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    "kernel": platform.release(),
+    "cpu_model": cpu,
+    "cpus": os.cpu_count(),
+    "accel": env["ACCEL"],
+    "rounds": int(env["ROUNDS"]),
+    "seconds_per_test": int(env["SECS"]),
+    "elapsed_seconds": int(env["ELAPSED"]),
+    "socket_options": "none on either transport (AF_MIGTCP has none yet): "
+                      "Nagle on, default buffers; SO_SNDTIMEO/SO_RCVTIMEO as a stall guard only",
+    "client_ephemeral_ports": env["PORTS"],
+    "path": {"client": {"node": 1, "ip": "198.51.100.1"},
+             "server": {"node": 2, "ip": "198.51.100.2"}, "link": "veth, MTU 1500"},
+    "migtcp_params": params,
+    "summary": summary,
+    "runs": runs,
+    "errors": len(errors),
+    "migtcp_stats": {"client": load_json(env["WORK"] + "/stats-cli.json"),
+                     "server": load_json(env["WORK"] + "/stats-srv.json")},
+    "tcp_retrans_segs": dict(zip(("client", "server"),
+                                 (int(x) for x in read(env["WORK"] + "/tcp-retrans").split()))),
+    "kernel_log": read(env["WORK"] + "/dmesg").splitlines(),
+}
+with open(env["JSON"], "w") as f:
+    json.dump(doc, f, indent=1)
+    f.write("\n")
+
+def fmt(v):
+    if v is None:
+        return "n/a"
+    return "%.1f" % v if v < 1e5 else "%.0f" % v
+
+print()
+print("migtcp vs TCP, %s, %s, %d CPUs, %s; median of %d rounds of %ds"
+      % (doc["kernel"], cpu, doc["cpus"], doc["accel"], doc["rounds"], doc["seconds_per_test"]))
+print("%-28s %8s %12s %12s %7s" % ("metric", "unit", "TCP", "migtcp", "ratio"))
+for row in summary:
+    ratio = "%.3f" % row["ratio"] if row["ratio"] is not None else "n/a"
+    print("%-28s %8s %12s %12s %7s" % (row["metric"], row["unit"], fmt(row["tcp_median"]),
+                                       fmt(row["migtcp_median"]), ratio))
+print("ratio: migtcp/TCP for rates, TCP/migtcp for times; above 1 means migtcp is better")
+if errors:
+    print("%d measurement(s) failed:" % len(errors))
+    for r in errors:
+        print("  round %d %s %s: %s" % (r["round"], r["result"]["test"],
+                                        r["result"]["transport"], r["result"]["error"]))
+EOF
+
+if grep -qE 'WARNING:|BUG:|Oops|refcount_t|Call Trace:|soft lockup|blocked for more than' "$work/dmesg"; then
+	echo "bench: the kernel log has warnings (kept in transport.json):"
+	grep -E 'WARNING:|BUG:|Oops|refcount_t|Call Trace:|soft lockup|blocked for more than' "$work/dmesg" | head -n 10 | sed 's/^/bench:   /'
+fi
+echo "bench: ${elapsed}s of measurements; results in $json"
+case $outdir in /tmp | /tmp/*)
+	[ -n "${MIGTCP_VM:-}" ] && echo "bench: note: the VM's /tmp is lost at power-off; set MIGTCP_BENCH_OUT to keep the file" ;;
+esac
+[ "$failures" = 0 ] || { echo "bench: $failures measurement(s) failed"; exit 1; }
