@@ -7,8 +7,10 @@
  * Acknowledgments free sent data and time the round trip (RFC 6298);
  * data is queued in order for recvmsg(), or kept out of order until the
  * gap is filled; a FIN ends the peer's direction.  Every segment with data
- * is acknowledged at once (no delayed ACK yet); three duplicate
- * acknowledgments retransmit the first unacknowledged segment.
+ * is acknowledged at once when it is out of order, fills a gap or ends the
+ * stream, else with the second full segment or after MIGTCP_DELACK
+ * (RFC 5681 4.2); three duplicate acknowledgments retransmit the first
+ * unacknowledged segment.
  */
 #include <net/inet_sock.h>
 #include <net/ip.h>
@@ -71,6 +73,7 @@ u8 migtcp_our_wscale(void)
 static void migtcp_apply_syn_opts(struct migtcp_sock *msk,
 				  const struct migtcp_syn_opts *opts)
 {
+	msk->peer_mss = opts->mss;
 	msk->mss = min(msk->mss, opts->mss);
 	if (opts->wscale_ok) {
 		msk->snd_wscale = opts->wscale;
@@ -93,6 +96,8 @@ void migtcp_done(struct sock *sk, int err)
 		return;
 	migtcp_stop_retransmit(sk);
 	migtcp_keepalive_stop(sk);
+	migtcp_delack_stop(sk);
+	sk_dst_reset(sk);
 	migtcp_conn_unhash(sk);
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK) || sock_flag(sk, SOCK_DEAD))
 		migtcp_port_unbind(sk);
@@ -253,7 +258,24 @@ static void migtcp_challenge_ack(struct sock *sk)
 	    time_before(jiffies, msk->challenge_stamp + HZ / 2))
 		return;
 	msk->challenge_stamp = jiffies ?: 1;
+	__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_CHALLENGE_ACKS);
 	migtcp_send_ctl(sk, MIGTCP_F_ACK, msk->snd_nxt);
+}
+
+/*
+ * The handshake is over.  The first segments of data are acknowledged at
+ * once, so that the peer's slow start is not held back (as TCP's quickack
+ * mode at connection start), unless the user asked for delays.
+ */
+static void migtcp_established(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if (!msk->pingpong)
+		msk->quickacks = MIGTCP_MAX_QUICKACKS;
+	/* RFC 6582 3.2 step 1: no recovery is under way. */
+	msk->recover = msk->snd_una;
+	migtcp_set_state(sk, TCP_ESTABLISHED);
 }
 
 static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
@@ -288,10 +310,11 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	msk->snd_max = msk->snd_nxt;
 	/* The window of a SYN is never scaled (RFC 7323 2.2). */
 	msk->snd_wnd = ntohs(mh->window);
+	msk->max_window = msk->snd_wnd;
 	migtcp_parse_syn_opts(skb, &opts);
 	migtcp_apply_syn_opts(msk, &opts);
 	migtcp_stop_retransmit(sk);
-	migtcp_set_state(sk, TCP_ESTABLISHED);
+	migtcp_established(sk);
 	migtcp_send_ctl(sk, MIGTCP_F_ACK, msk->snd_nxt);
 	migtcp_keepalive_reset(sk);
 	sk->sk_state_change(sk);
@@ -326,8 +349,9 @@ static bool migtcp_rcv_syn_recv(struct sock *sk, struct sk_buff *skb)
 	msk->snd_una = msk->snd_nxt;
 	msk->snd_max = msk->snd_nxt;
 	msk->snd_wnd = (u32)ntohs(mh->window) << msk->snd_wscale;
+	msk->max_window = msk->snd_wnd;
 	migtcp_stop_retransmit(sk);
-	migtcp_set_state(sk, TCP_ESTABLISHED);
+	migtcp_established(sk);
 	migtcp_keepalive_reset(sk);
 	migtcp_child_established(sk);
 	return true;
@@ -361,9 +385,13 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 
 	u32 acked = ack - msk->snd_una;
 
-	/* RFC 5681 3.1: slow start below ssthresh, then a segment per window. */
+	/* RFC 5681 3.1: slow start below ssthresh, then a segment per window;
+	 * in fast recovery cwnd stays at ssthresh (RFC 6582).
+	 */
 	acked = max_t(u32, acked / max_t(u32, msk->mss, 1), 1);
-	if (msk->cwnd < msk->ssthresh) {
+	if (msk->in_recovery) {
+		/* no growth */
+	} else if (msk->cwnd < msk->ssthresh) {
 		msk->cwnd += acked;
 	} else {
 		msk->cwnd_cnt += acked;
@@ -377,6 +405,16 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) &&
 	       !migtcp_after(MIGTCP_SKB_CB(skb)->end_seq, ack)) {
+		__skb_unlink(skb, &sk->sk_write_queue);
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
+	/*
+	 * A GSO packet acknowledged in part: drop the acknowledged bytes, so
+	 * that the queue always starts at SND.UNA (as tcp_trim_head()).
+	 */
+	if (skb && migtcp_after(ack, MIGTCP_SKB_CB(skb)->seq) &&
+	    !migtcp_split(sk, skb, ack - MIGTCP_SKB_CB(skb)->seq)) {
 		__skb_unlink(skb, &sk->sk_write_queue);
 		sk_wmem_queued_add(sk, -skb->truesize);
 		kfree_skb(skb);
@@ -421,6 +459,29 @@ static bool migtcp_fin_acked(struct sock *sk)
 }
 
 /*
+ * Sends again the first unacknowledged segment, and no more: not a whole
+ * GSO packet.
+ */
+static void migtcp_retransmit_head(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (!skb)
+		return;
+	msk->rtt_start = 0;	/* Karn */
+	if (skb->len > msk->mss)
+		migtcp_split(sk, skb, msk->mss);
+	migtcp_transmit(sk, skb);
+}
+
+static void migtcp_update_wnd(struct migtcp_sock *msk, u32 wnd)
+{
+	msk->snd_wnd = wnd;
+	msk->max_window = max(msk->max_window, wnd);
+}
+
+/*
  * Processes the acknowledgment of a segment in a synchronized state.
  * Returns false if the segment must go no further.
  */
@@ -433,6 +494,7 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct migtcphdr *mh,
 
 	if (migtcp_after(ack, msk->snd_max)) {
 		/* Acknowledges what we never sent (RFC 9293). */
+		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_IN_WINDOW_DROPS);
 		migtcp_send_ack(sk);
 		return false;
 	}
@@ -440,23 +502,38 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct migtcphdr *mh,
 		return true;	/* old: its data may still be new */
 
 	if (migtcp_after(ack, msk->snd_una)) {
-		msk->snd_wnd = wnd;
+		migtcp_update_wnd(msk, wnd);
 		migtcp_clean_acked(sk, ack);
+		if (msk->in_recovery) {
+			/*
+			 * RFC 6582 3.2: a partial acknowledgment means the
+			 * next segment was lost too: send it at once; a full
+			 * one ends the recovery.
+			 */
+			if (migtcp_before(ack, msk->recover)) {
+				migtcp_retransmit_head(sk);
+			} else {
+				msk->in_recovery = false;
+				msk->cwnd = msk->ssthresh;
+			}
+		}
 		if (msk->fin_queued && msk->snd_una == msk->write_seq &&
 		    !migtcp_fin_acked(sk))
 			return false;
 	} else if (!len && wnd == msk->snd_wnd &&
 		   msk->snd_una != msk->snd_nxt &&
-		   ++msk->dup_acks == 3) {
-		/* RFC 5681 3.2: three duplicates mean a lost segment. */
-		struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
-
-		msk->rtt_start = 0;
+		   ++msk->dup_acks == 3 && !msk->in_recovery &&
+		   migtcp_after(ack, msk->recover)) {
+		/*
+		 * RFC 5681 3.2: three duplicates mean a lost segment; NewReno
+		 * (RFC 6582) recovers everything that was in flight then.
+		 */
 		migtcp_cwnd_loss(sk, false);
-		if (skb && !migtcp_transmit(sk, skb))
-			msk->total_retrans++;
+		msk->in_recovery = true;
+		msk->recover = msk->snd_max;
+		migtcp_retransmit_head(sk);
 	} else {
-		msk->snd_wnd = wnd;
+		migtcp_update_wnd(msk, wnd);
 	}
 	return true;
 }
@@ -493,7 +570,13 @@ static bool migtcp_rmem_room(const struct sock *sk, unsigned int truesize)
  */
 static void migtcp_prune_ofo(struct sock *sk)
 {
-	__skb_queue_purge(&migtcp_sk(sk)->ofo_queue);
+	struct sk_buff_head *ofo = &migtcp_sk(sk)->ofo_queue;
+
+	if (skb_queue_empty(ofo))
+		return;
+	__MIGTCP_ADD_STATS(sock_net(sk), MIGTCP_STAT_OFO_PRUNED,
+			   skb_queue_len(ofo));
+	__skb_queue_purge(ofo);
 }
 
 /*
@@ -525,8 +608,12 @@ static bool migtcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
 	if (skb->len) {
 		if (!migtcp_rmem_room(sk, skb->truesize))
 			migtcp_prune_ofo(sk);
-		if (!migtcp_rmem_room(sk, skb->truesize))
-			return false;	/* no room: the peer sends it again */
+		if (!migtcp_rmem_room(sk, skb->truesize)) {
+			/* No room: the peer sends it again. */
+			__MIGTCP_INC_STATS(sock_net(sk),
+					   MIGTCP_STAT_RCVBUF_DROPS);
+			return false;
+		}
 		msk->bytes_received += skb->len;
 		if (cb.fin || !migtcp_coalesce(sk, skb)) {
 			skb_set_owner_r(skb, sk);
@@ -580,9 +667,10 @@ static bool migtcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
 	struct sk_buff *pos;
 
-	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
-	    READ_ONCE(sk->sk_rcvbuf))
+	if (!migtcp_rmem_room(sk, skb->truesize)) {
+		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_RCVBUF_DROPS);
 		return false;
+	}
 	skb_queue_walk(&msk->ofo_queue, pos) {
 		const struct migtcp_skb_cb *p = MIGTCP_SKB_CB(pos);
 
@@ -601,6 +689,27 @@ static bool migtcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * Acknowledges data received: at once if @now, in quickack mode, while
+ * data waits out of order, or with the second full segment not yet
+ * acknowledged (RFC 5681 4.2); else within MIGTCP_DELACK, in the hope
+ * that data of ours carries the acknowledgment.
+ */
+static void migtcp_ack_data(struct sock *sk, bool now)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if (msk->quickacks) {
+		msk->quickacks--;
+		now = true;
+	}
+	if (now || !skb_queue_empty(&msk->ofo_queue) ||
+	    msk->rcv_nxt - msk->rcv_wup >= 2U * msk->mss)
+		migtcp_send_ack(sk);
+	else
+		migtcp_delack_arm(sk);
+}
+
+/*
  * Data and FIN of a segment in a synchronized state.  Returns true if
  * @skb was kept (queued), false if the caller still owns it.
  */
@@ -612,7 +721,7 @@ static bool migtcp_rcv_data(struct sock *sk, struct sk_buff *skb,
 		.seq = ntohl(mh->seq),
 		.fin = !!(mh->flags & htons(MIGTCP_F_FIN)),
 	};
-	bool kept = false;
+	bool kept = false, now = false;
 
 	if (!((1 << sk->sk_state) &
 	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2))) {
@@ -625,7 +734,11 @@ static bool migtcp_rcv_data(struct sock *sk, struct sk_buff *skb,
 	cb.end_seq = cb.seq + len + cb.fin;
 	if (!migtcp_after(cb.end_seq, msk->rcv_nxt) ||
 	    migtcp_after(cb.seq, msk->rcv_nxt + max(msk->rcv_wnd, 1U))) {
-		migtcp_send_ack(sk);	/* old, or far beyond the window */
+		/* Old, or beyond the window: fails RFC 9293's acceptability
+		 * test, and is answered with where we are.
+		 */
+		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_IN_WINDOW_DROPS);
+		migtcp_send_ack(sk);
 		return false;
 	}
 
@@ -635,12 +748,15 @@ static bool migtcp_rcv_data(struct sock *sk, struct sk_buff *skb,
 		kept = migtcp_ofo_insert(sk, skb);
 	} else if (migtcp_trim_front(sk, skb) &&
 		   migtcp_queue_in_order(sk, skb)) {
+		/* A filled gap or the end of the stream is news at once. */
+		now = !skb_queue_empty(&msk->ofo_queue) || cb.fin;
 		kept = true;
 		migtcp_ofo_drain(sk);
 		if (!sock_flag(sk, SOCK_DEAD))
 			sk->sk_data_ready(sk);
 	}
-	migtcp_send_ack(sk);
+	migtcp_ack_data(sk, now || !kept ||
+			(sk->sk_shutdown & RCV_SHUTDOWN));
 	return kept;
 }
 
@@ -748,6 +864,7 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 	if (sock_flag(lsk, SOCK_KEEPOPEN))
 		sock_set_flag(child, SOCK_KEEPOPEN);
 	c->nodelay = l->nodelay;
+	c->pingpong = l->pingpong;
 	c->user_mss = l->user_mss;
 	c->keepidle = l->keepidle;
 	c->keepintvl = l->keepintvl;

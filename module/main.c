@@ -58,9 +58,13 @@ static int __init migtcp_init(void)
 	if (err)
 		goto err_pernet;
 
-	err = migtcp_netlink_register();
+	err = migtcp_offload_register();
 	if (err)
 		goto err_receive;
+
+	err = migtcp_netlink_register();
+	if (err)
+		goto err_offload;
 
 	/* Last: once the family is registered, sockets can be created. */
 	err = migtcp_socket_register();
@@ -73,6 +77,8 @@ static int __init migtcp_init(void)
 
 err_netlink:
 	migtcp_netlink_unregister();
+err_offload:
+	migtcp_offload_unregister();
 err_receive:
 	migtcp_receive_unregister();
 err_pernet:
@@ -86,6 +92,7 @@ static void __exit migtcp_exit(void)
 {
 	migtcp_socket_unregister();
 	migtcp_netlink_unregister();
+	migtcp_offload_unregister();
 	migtcp_receive_unregister();
 	migtcp_pernet_unregister();
 	proto_unregister(&migtcp_prot);

@@ -7,6 +7,7 @@
 
 #include <linux/migtcp.h>
 #include <linux/mutex.h>
+#include <linux/ip.h>
 #include <linux/percpu.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
@@ -74,6 +75,8 @@ static inline struct migtcp_net *migtcp_pernet(const struct net *net)
 
 #define __MIGTCP_INC_STATS(net, field) \
 	__SNMP_INC_STATS(migtcp_pernet(net)->mib, field)
+#define __MIGTCP_ADD_STATS(net, field, val) \
+	__SNMP_ADD_STATS(migtcp_pernet(net)->mib, field, val)
 
 struct migtcp_peer {
 	struct rhash_head hash_node;
@@ -82,6 +85,11 @@ struct migtcp_peer {
 	__be32 addr4;
 	struct rcu_head rcu;
 };
+
+/* The flags a version 1 segment may carry; the others are reserved. */
+#define MIGTCP_F_KNOWN	(MIGTCP_F_FIN | MIGTCP_F_SYN | MIGTCP_F_RST | \
+			 MIGTCP_F_PSH | MIGTCP_F_ACK | MIGTCP_F_ECE | \
+			 MIGTCP_F_CWR)
 
 /* Per-segment data of queued segments. */
 struct migtcp_skb_cb {
@@ -112,13 +120,18 @@ struct migtcp_sock {
 	/* The IPv4 path of the connection. */
 	__be32 path_saddr;		/* 0: as the route chooses */
 	__be32 path_daddr;
+	__be32 route_saddr;		/* the source the route chose */
 	u16 mss;			/* largest payload we may send */
+	u16 peer_mss;			/* what the peer's SYN allowed; 0 before */
+	u32 size_goal;			/* bytes a queued skb (GSO packet) holds */
+	bool csum_offload;		/* the route's device checksums for us */
 
 	/* Sequence space (RFC 9293 names). */
 	u32 iss, snd_una, snd_nxt;
 	u32 snd_max;			/* highest snd_nxt: beyond it is new */
 	u32 write_seq;			/* next byte sendmsg() queues */
 	u32 snd_wnd;			/* the peer's window, bytes */
+	u32 max_window;			/* the largest it offered */
 	u8 snd_wscale;			/* the peer's window shift */
 	u8 rcv_wscale;			/* ours (RFC 7323); 0 if not agreed */
 	u32 irs, rcv_nxt;
@@ -142,12 +155,24 @@ struct migtcp_sock {
 	u32 cwnd;			/* segments */
 	u32 ssthresh;
 	u32 cwnd_cnt;			/* acked segments toward cwnd + 1 */
+	u32 recover;			/* snd_max when fast recovery began */
+	bool in_recovery;		/* NewReno fast recovery (RFC 6582) */
 
 	/* Socket options (SOL_MIGTCP). */
 	bool nodelay, cork;
 	u16 user_mss;
 	int keepidle, keepintvl, keepcnt;	/* seconds; 0: default */
 	unsigned int user_timeout;	/* ms; 0: the retry limit */
+
+	/*
+	 * Delayed acknowledgments (RFC 9293 3.8.6.3): an ACK waits up to
+	 * MIGTCP_DELACK for data to ride on, or for a second full segment.
+	 */
+	struct timer_list delack_timer;
+	bool delack_armed;
+	bool pingpong;			/* MIGTCP_QUICKACK 0: always delay */
+	u8 quickacks;			/* segments still acknowledged at once */
+	unsigned long deferred;		/* MIGTCP_DEFERRED_* bits */
 
 	/* Keepalive (RFC 9293 3.8.4). */
 	struct timer_list keepalive_timer;
@@ -168,6 +193,14 @@ struct migtcp_sock {
 	struct sock *parent;
 	struct list_head queue_node;
 	enum migtcp_queue queue;
+};
+
+/*
+ * Work a timer found the socket owned by its user for; release_sock()
+ * does it (proto->release_cb), as tcp_release_cb() does TCP's.
+ */
+enum {
+	MIGTCP_DEFERRED_DELACK,
 };
 
 /* The header of a received segment, once validated and linear. */
@@ -251,8 +284,18 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq);
 int migtcp_route_path(struct sock *sk);
 int migtcp_send_ack(struct sock *sk);
 void migtcp_push(struct sock *sk);
-int migtcp_transmit(struct sock *sk, const struct sk_buff *skb);
+int migtcp_transmit(struct sock *sk, struct sk_buff *skb);
+int migtcp_split(struct sock *sk, struct sk_buff *skb, u32 len);
+struct sk_buff *migtcp_alloc_seg(struct sock *sk, gfp_t gfp);
+void migtcp_set_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
+		     bool offload);
 u16 migtcp_select_window(struct sock *sk);
+
+/*
+ * Room in front of a queued segment for the link, IP and migtcp headers
+ * with options, so that a clone of it needs no new head to be sent.
+ */
+#define MIGTCP_MAX_HEADER	(MAX_HEADER + sizeof(struct iphdr) + 64)
 
 /* stream.c */
 int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
@@ -319,12 +362,22 @@ void migtcp_keepalive_reset(struct sock *sk);
 void migtcp_keepalive_stop(struct sock *sk);
 void migtcp_set_keepalive(struct sock *sk, int on);
 void migtcp_cwnd_loss(struct sock *sk, bool timeout);
+#define MIGTCP_DELACK		(HZ / 25)	/* 40 ms, TCP_DELACK_MIN */
+#define MIGTCP_MAX_QUICKACKS	16		/* as TCP_MAX_QUICKACKS */
+void migtcp_delack_arm(struct sock *sk);
+void migtcp_delack_stop(struct sock *sk);
+void migtcp_ack_sent(struct sock *sk);
+void migtcp_release_cb(struct sock *sk);
 
 /* sockopt.c */
 int migtcp_setsockopt(struct socket *sock, int level, int optname,
 		      sockptr_t optval, unsigned int optlen);
 int migtcp_getsockopt(struct socket *sock, int level, int optname,
 		      char __user *optval, int __user *optlen);
+
+/* offload.c */
+int migtcp_offload_register(void);
+void migtcp_offload_unregister(void);
 
 /* receive.c */
 int migtcp_receive_register(void);

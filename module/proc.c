@@ -24,6 +24,13 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_OUT_NO_ROUTE]	= "OutNoRoute",
 	[MIGTCP_STAT_LISTEN_DROPS]	= "ListenDrops",
 	[MIGTCP_STAT_IN_BACKLOG_DROPS]	= "InBacklogDrops",
+	[MIGTCP_STAT_RETRANS_SEGS]	= "RetransSegs",
+	[MIGTCP_STAT_RCVBUF_DROPS]	= "RcvbufDrops",
+	[MIGTCP_STAT_OFO_PRUNED]	= "OfoPruned",
+	[MIGTCP_STAT_CHALLENGE_ACKS]	= "ChallengeAcks",
+	[MIGTCP_STAT_DELAYED_ACKS]	= "DelayedAcks",
+	[MIGTCP_STAT_IN_BAD_FLAGS]	= "InBadFlags",
+	[MIGTCP_STAT_IN_WINDOW_DROPS]	= "InWindowDrops",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

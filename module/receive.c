@@ -25,6 +25,7 @@ static enum migtcp_stat migtcp_validate(struct sk_buff *skb)
 {
 	const struct migtcphdr *mh;
 	unsigned int hdrlen;
+	u16 flags;
 
 	/*
 	 * Broadcasts and multicasts sent from this host come back as
@@ -49,6 +50,16 @@ static enum migtcp_stat migtcp_validate(struct sk_buff *skb)
 	if (mh->doff < MIGTCP_HDR_MIN_DOFF || hdrlen > skb->len ||
 	    !pskb_may_pull(skb, hdrlen))
 		return MIGTCP_STAT_IN_HDR_ERRORS;
+
+	/*
+	 * Unlike TCP's receivers, ours refuse reserved bits: a peer that
+	 * sets them speaks a protocol we do not, and a SYN that also
+	 * finishes or resets is never sent by an honest one.
+	 */
+	flags = ntohs(migtcp_hdr(skb)->flags);
+	if (flags & ~MIGTCP_F_KNOWN ||
+	    ((flags & MIGTCP_F_SYN) && (flags & (MIGTCP_F_FIN | MIGTCP_F_RST))))
+		return MIGTCP_STAT_IN_BAD_FLAGS;
 
 	return MIGTCP_STAT_IN_SEGS;
 }

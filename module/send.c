@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Sending migtcp segments over IPv4: the segment is checksummed over the
- * pseudo-header of the route actually chosen, wrapped in an IP header and
- * handed to ip_local_out().  Resets for segments that no endpoint takes
- * are built here, as RFC 9293 builds them for TCP.
+ * Sending migtcp segments over IPv4.  A connection keeps its route in the
+ * socket's dst cache and sends clones of the segments in its write queue,
+ * as TCP does: the payload stays in the queue's pages, only the header is
+ * written, and the checksum is left to the device when it can checksum
+ * any protocol (NETIF_F_HW_CSUM).  A queued skb larger than the MSS goes
+ * down as one GSO packet: devices that pass such packets on (veth,
+ * loopback, bridges) carry it whole; for the others the stack cuts it
+ * into segments with migtcp_gso_segment() (offload.c).
+ * Resets for segments that no endpoint takes are built here, as RFC 9293
+ * builds them for TCP.
  */
 #include <linux/skbuff.h>
 #include <net/checksum.h>
@@ -14,40 +20,49 @@
 
 #include "migtcp.h"
 
-/* Room for the link and IP headers in front of a segment. */
-#define MIGTCP_HEADROOM		(MAX_HEADER + sizeof(struct iphdr))
+/*
+ * Fills in the checksum of the segment that starts at @skb's transport
+ * header, over the pseudo-header of @saddr and @daddr: left to the device
+ * (CHECKSUM_PARTIAL) when @offload, else computed here.
+ */
+void migtcp_set_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
+		     bool offload)
+{
+	struct migtcphdr *mh = (struct migtcphdr *)skb_transport_header(skb);
+	unsigned int off = skb_transport_offset(skb);
+	unsigned int len = skb->len - off;
+
+	if (offload) {
+		skb->ip_summed = CHECKSUM_PARTIAL;
+		skb->csum_start = skb_transport_header(skb) - skb->head;
+		skb->csum_offset = offsetof(struct migtcphdr, check);
+		mh->check = ~csum_tcpudp_magic(saddr, daddr, len, migtcp_proto,
+					       0);
+		return;
+	}
+	mh->check = 0;
+	mh->check = csum_tcpudp_magic(saddr, daddr, len, migtcp_proto,
+				      skb_checksum(skb, off, len, 0));
+	skb->ip_summed = CHECKSUM_NONE;
+}
 
 /*
- * Routes @skb, whose data is a whole segment, from @saddr (0: the route's
- * choice) to @daddr and sends it.  Consumes @skb.
+ * Wraps @skb, whose data is a whole segment (or a GSO packet of them), in
+ * an IPv4 header for route @rt, whose reference it takes, and sends it.
  */
-static int migtcp_xmit_v4(struct net *net, struct sk_buff *skb,
-			  __be32 saddr, __be32 daddr)
+static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
+			  struct rtable *rt, __be32 saddr, __be32 daddr,
+			  bool offload)
 {
-	struct migtcphdr *mh = (struct migtcphdr *)skb->data;
-	struct flowi4 fl4 = {
-		.daddr		= daddr,
-		.saddr		= saddr,
-		.flowi4_proto	= migtcp_proto,
-	};
-	struct rtable *rt;
 	struct iphdr *iph;
 
-	rt = ip_route_output_key(net, &fl4);
-	if (IS_ERR(rt)) {
-		__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_NO_ROUTE);
-		kfree_skb(skb);
-		return PTR_ERR(rt);
-	}
 	skb_dst_set(skb, &rt->dst);
-
-	mh->check = 0;
-	mh->check = csum_tcpudp_magic(fl4.saddr, fl4.daddr, skb->len,
-				      migtcp_proto,
-				      csum_partial(mh, skb->len, 0));
-	skb->ip_summed = CHECKSUM_NONE;
-
 	skb_reset_transport_header(skb);
+	/* A GSO packet is always CHECKSUM_PARTIAL (the core insists):
+	 * the segmentation finishes the checksums the device cannot.
+	 */
+	migtcp_set_csum(skb, saddr, daddr, offload || skb_is_gso(skb));
+
 	iph = skb_push(skb, sizeof(*iph));
 	skb_reset_network_header(skb);
 	iph->version	= 4;
@@ -56,20 +71,46 @@ static int migtcp_xmit_v4(struct net *net, struct sk_buff *skb,
 	iph->frag_off	= htons(IP_DF);
 	iph->ttl	= ip4_dst_hoplimit(&rt->dst);
 	iph->protocol	= migtcp_proto;
-	iph->saddr	= fl4.saddr;
-	iph->daddr	= fl4.daddr;
+	iph->saddr	= saddr;
+	iph->daddr	= daddr;
 	/* With DF set the IP id may be 0 (RFC 6864); the rest is filled in
 	 * by ip_local_out().
 	 */
-	ip_select_ident(net, skb, NULL);
+	ip_select_ident_segs(net, skb, NULL,
+			     skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
 
-	__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_SEGS);
+	__MIGTCP_ADD_STATS(net, MIGTCP_STAT_OUT_SEGS,
+			   skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
 	return ip_local_out(net, NULL, skb);
 }
 
 /*
- * Checks that the connection's path routes, and takes its MSS from the
- * route's MTU minus the IP and migtcp headers.
+ * Routes @skb from @saddr (0: the route's choice) to @daddr and sends it;
+ * for segments of no connection.  Consumes @skb.
+ */
+static int migtcp_xmit_v4(struct net *net, struct sk_buff *skb,
+			  __be32 saddr, __be32 daddr)
+{
+	struct flowi4 fl4 = {
+		.daddr		= daddr,
+		.saddr		= saddr,
+		.flowi4_proto	= migtcp_proto,
+	};
+	struct rtable *rt;
+
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt)) {
+		__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_NO_ROUTE);
+		kfree_skb(skb);
+		return PTR_ERR(rt);
+	}
+	return migtcp_ip_send(net, skb, rt, fl4.saddr, fl4.daddr, false);
+}
+
+/*
+ * Routes the connection's path and keeps the route in the socket's dst
+ * cache.  Takes from it the MSS (the MTU less the IP and migtcp headers),
+ * how much one GSO packet may carry, and whether the device checksums.
  */
 int migtcp_route_path(struct sock *sk)
 {
@@ -79,19 +120,71 @@ int migtcp_route_path(struct sock *sk)
 		.saddr		= msk->path_saddr,
 		.flowi4_proto	= migtcp_proto,
 	};
+	const struct net_device *dev;
+	unsigned int gso_max;
 	struct rtable *rt;
 	int mss;
 
 	rt = ip_route_output_key(sock_net(sk), &fl4);
-	if (IS_ERR(rt))
+	if (IS_ERR(rt)) {
+		sk_dst_reset(sk);
 		return -EHOSTUNREACH;
+	}
 	mss = dst_mtu(&rt->dst) - sizeof(struct iphdr) -
 	      sizeof(struct migtcphdr);
 	if (msk->user_mss)
 		mss = min_t(int, mss, msk->user_mss);
+	/* Once the peer named its MSS, a new route never exceeds it. */
+	if (msk->peer_mss)
+		mss = min_t(int, mss, msk->peer_mss);
 	msk->mss = max(mss, MIGTCP_MIN_USER_MSS);
-	ip_rt_put(rt);
+
+	dev = rt->dst.dev;
+	msk->csum_offload = !!(dev->features & NETIF_F_HW_CSUM);
+	gso_max = min(READ_ONCE(dev->gso_max_size), GSO_LEGACY_MAX_SIZE) -
+		  MIGTCP_MAX_HEADER;
+	msk->size_goal = max_t(u32, rounddown(gso_max, msk->mss), msk->mss);
+	msk->route_saddr = fl4.saddr;
+	sk_dst_set(sk, &rt->dst);
 	return 0;
+}
+
+/* A new, empty skb for the write queue: headroom only, data goes in pages. */
+struct sk_buff *migtcp_alloc_seg(struct sock *sk, gfp_t gfp)
+{
+	struct sk_buff *skb = alloc_skb_fclone(MIGTCP_MAX_HEADER, gfp);
+
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, MIGTCP_MAX_HEADER);
+	memset(MIGTCP_SKB_CB(skb), 0, sizeof(struct migtcp_skb_cb));
+	return skb;
+}
+
+/*
+ * Sends @skb, a segment of @sk's connection that starts with its header,
+ * along the cached route (routed again if the route went stale).
+ */
+static int migtcp_sk_xmit(struct sock *sk, struct sk_buff *skb)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct dst_entry *dst;
+
+	dst = __sk_dst_check(sk, 0);
+	if (!dst) {
+		if (migtcp_route_path(sk)) {
+			__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_NO_ROUTE);
+			kfree_skb(skb);
+			return -EHOSTUNREACH;
+		}
+		dst = __sk_dst_get(sk);
+	}
+	if (((struct migtcphdr *)skb->data)->flags & htons(MIGTCP_F_ACK))
+		migtcp_ack_sent(sk);
+	return migtcp_ip_send(net, skb, (struct rtable *)dst_clone(dst),
+			      msk->route_saddr, msk->path_daddr,
+			      msk->csum_offload);
 }
 
 /*
@@ -103,10 +196,12 @@ static u16 __migtcp_select_window(struct sock *sk, bool syn)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	/* Half the free space, as Linux's tcp_win_from_space(): the rest
-	 * pays for the buffers the data arrives in.
+	 * pays for the buffers the data arrives in.  Segments waiting in
+	 * the backlog (the reader holds the socket) take space too.
 	 */
 	int free = (READ_ONCE(sk->sk_rcvbuf) -
-		    atomic_read(&sk->sk_rmem_alloc)) / 2;
+		    atomic_read(&sk->sk_rmem_alloc) -
+		    READ_ONCE(sk->sk_backlog.len)) / 2;
 	u8 shift = syn ? 0 : msk->rcv_wscale;
 	u32 window = min_t(u32, max(free, 0) >> shift, U16_MAX);
 
@@ -118,6 +213,31 @@ static u16 __migtcp_select_window(struct sock *sk, bool syn)
 u16 migtcp_select_window(struct sock *sk)
 {
 	return __migtcp_select_window(sk, false);
+}
+
+/* Writes the header of a segment of @sk's connection in front of @skb. */
+static struct migtcphdr *migtcp_push_header(struct sock *sk,
+					    struct sk_buff *skb,
+					    unsigned int optlen, u16 flags,
+					    u32 seq)
+{
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcphdr *mh;
+
+	mh = skb_push(skb, sizeof(*mh) + optlen);
+	memset(mh, 0, sizeof(*mh) + optlen);
+	mh->version	= MIGTCP_WIRE_VERSION;
+	mh->doff	= (sizeof(*mh) + optlen) / 4;
+	mh->flags	= htons(flags);
+	mh->src_node	= htonl(msk->local_node);
+	mh->dst_node	= htonl(msk->remote_node);
+	mh->src_port	= htons(msk->local_port);
+	mh->dst_port	= htons(msk->remote_port);
+	mh->seq		= htonl(seq);
+	if (flags & MIGTCP_F_ACK)
+		mh->ack_seq = htonl(msk->rcv_nxt);
+	mh->window	= htons(__migtcp_select_window(sk, flags & MIGTCP_F_SYN));
+	return mh;
 }
 
 /*
@@ -133,22 +253,11 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 	struct sk_buff *skb;
 	u8 *opt;
 
-	skb = alloc_skb(MIGTCP_HEADROOM + sizeof(*mh) + optlen, GFP_ATOMIC);
+	skb = alloc_skb(MIGTCP_MAX_HEADER, GFP_ATOMIC);
 	if (!skb)
 		return -ENOBUFS;
-	skb_reserve(skb, MIGTCP_HEADROOM);
-	mh = skb_put_zero(skb, sizeof(*mh) + optlen);
-	mh->version	= MIGTCP_WIRE_VERSION;
-	mh->doff	= (sizeof(*mh) + optlen) / 4;
-	mh->flags	= htons(flags);
-	mh->src_node	= htonl(msk->local_node);
-	mh->dst_node	= htonl(msk->remote_node);
-	mh->src_port	= htons(msk->local_port);
-	mh->dst_port	= htons(msk->remote_port);
-	mh->seq		= htonl(seq);
-	if (flags & MIGTCP_F_ACK)
-		mh->ack_seq = htonl(msk->rcv_nxt);
-	mh->window	= htons(__migtcp_select_window(sk, flags & MIGTCP_F_SYN));
+	skb_reserve(skb, MIGTCP_MAX_HEADER);
+	mh = migtcp_push_header(sk, skb, optlen, flags, seq);
 	if (optlen) {
 		opt = (u8 *)(mh + 1);
 		opt[0] = MIGTCP_OPT_MSS;
@@ -161,8 +270,7 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 	}
 	if (flags & MIGTCP_F_RST)
 		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_OUT_RSTS);
-	return migtcp_xmit_v4(sock_net(sk), skb, msk->path_saddr,
-			      msk->path_daddr);
+	return migtcp_sk_xmit(sk, skb);
 }
 
 int migtcp_send_ack(struct sock *sk)
@@ -170,40 +278,133 @@ int migtcp_send_ack(struct sock *sk)
 	return migtcp_send_ctl(sk, MIGTCP_F_ACK, migtcp_sk(sk)->snd_nxt);
 }
 
-/* Sends a copy of queued segment @skb (data and/or FIN). */
-int migtcp_transmit(struct sock *sk, const struct sk_buff *skb)
+/* Marks queued @skb as one GSO packet of MSS-sized segments, or none. */
+static void migtcp_set_gso(struct sk_buff *skb, unsigned int mss)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+
+	if (skb->len <= mss) {
+		shinfo->gso_size = 0;
+		shinfo->gso_type = 0;
+		shinfo->gso_segs = 0;
+		return;
+	}
+	/*
+	 * The kernel has no GSO type for out-of-tree protocols.  SCTP's is
+	 * software-only (no device segments SCTP), so a device either
+	 * passes the packet on whole or the stack calls our offload.
+	 */
+	shinfo->gso_size = mss;
+	shinfo->gso_type = SKB_GSO_SCTP;
+	shinfo->gso_segs = DIV_ROUND_UP(skb->len, mss);
+}
+
+/*
+ * Sends queued segment @skb (data and/or FIN): a clone shares its data;
+ * a copy of its head if an earlier clone is still on its way.
+ */
+int migtcp_transmit(struct sock *sk, struct sk_buff *skb)
 {
 	const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	u16 flags = MIGTCP_F_ACK | MIGTCP_F_PSH;
-	struct migtcphdr *mh;
 	struct sk_buff *seg;
 
 	if (cb->fin)
 		flags |= MIGTCP_F_FIN;
-	seg = alloc_skb(MIGTCP_HEADROOM + sizeof(*mh) + skb->len, GFP_ATOMIC);
-	if (!seg)
-		return -ENOBUFS;
-	skb_reserve(seg, MIGTCP_HEADROOM);
-	mh = skb_put_zero(seg, sizeof(*mh));
-	skb_copy_bits(skb, 0, skb_put(seg, skb->len), skb->len);
-	mh->version	= MIGTCP_WIRE_VERSION;
-	mh->doff	= MIGTCP_HDR_MIN_DOFF;
-	mh->flags	= htons(flags);
-	mh->src_node	= htonl(msk->local_node);
-	mh->dst_node	= htonl(msk->remote_node);
-	mh->src_port	= htons(msk->local_port);
-	mh->dst_port	= htons(msk->remote_port);
-	mh->seq		= htonl(cb->seq);
-	mh->ack_seq	= htonl(msk->rcv_nxt);
-	mh->window	= htons(migtcp_select_window(sk));
+	if (skb_cloned(skb)) {
+		seg = pskb_copy(skb, GFP_ATOMIC);
+		if (!seg)
+			return -ENOBUFS;
+		migtcp_set_gso(seg, msk->mss);
+	} else {
+		migtcp_set_gso(skb, msk->mss);
+		seg = skb_clone(skb, GFP_ATOMIC);
+		if (!seg)
+			return -ENOBUFS;
+	}
+	migtcp_push_header(sk, seg, 0, flags, cb->seq);
+	if (migtcp_before(cb->seq, msk->snd_max)) {
+		msk->total_retrans++;
+		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_RETRANS_SEGS);
+	}
 	msk->bytes_sent += skb->len;
-	return migtcp_xmit_v4(sock_net(sk), seg, msk->path_saddr,
-			      msk->path_daddr);
+	return migtcp_sk_xmit(sk, seg);
 }
 
 /*
- * Sends the queued segments not sent yet that fit the peer's window, and
+ * Splits queued @skb after @len bytes: the rest becomes a new skb after
+ * it, so that what the windows allow can go now (as tcp_fragment()).
+ */
+int migtcp_split(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+	struct sk_buff *rest;
+	unsigned int moved;
+
+	if (len >= skb->len || skb_headlen(skb))
+		return -EINVAL;
+	/* An earlier transmission shares the fragments: unshare them. */
+	if (skb_unclone(skb, GFP_ATOMIC))
+		return -ENOMEM;
+	rest = migtcp_alloc_seg(sk, GFP_ATOMIC);
+	if (!rest)
+		return -ENOMEM;
+	sk_wmem_queued_add(sk, rest->truesize);
+	skb_split(skb, rest, len);
+	moved = rest->len;
+	skb->truesize -= moved;
+	rest->truesize += moved;
+
+	*MIGTCP_SKB_CB(rest) = *cb;
+	MIGTCP_SKB_CB(rest)->seq = cb->seq + len;
+	cb->end_seq = cb->seq + len;
+	cb->fin = false;
+	__skb_queue_after(&sk->sk_write_queue, skb, rest);
+	return 0;
+}
+
+/*
+ * How many bytes of queued @skb may go now: what the peer's window and
+ * the congestion window leave, in whole segments, and with Nagle's rule
+ * (RFC 896) for a partial one at the end.  Sender-side silly window
+ * avoidance (RFC 9293 3.8.6.2.1): less than a segment goes only if it is
+ * all there is or at least half the largest window the peer offered.
+ */
+static u32 migtcp_send_quota(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	u32 in_flight = msk->snd_nxt - msk->snd_una;
+	u32 cwnd_bytes = msk->cwnd * msk->mss;
+	u32 wnd_end = msk->snd_una + msk->snd_wnd;
+	u32 room, len = skb->len;
+	bool last = skb_queue_is_last(&sk->sk_write_queue, skb);
+
+	/* A lone FIN takes no room. */
+	if (!len)
+		return 1;
+	if (in_flight >= cwnd_bytes || !migtcp_after(wnd_end, cb->seq))
+		return 0;
+	room = min(wnd_end - cb->seq, cwnd_bytes - in_flight);
+	if (room < len) {
+		if (room >= msk->mss)
+			return rounddown(room, msk->mss);
+		return room >= msk->max_window / 2 ? room : 0;
+	}
+	/*
+	 * Nagle: a partial segment at the end of the queue waits while data
+	 * is in flight, so that small writes travel together; MIGTCP_CORK
+	 * holds it in any case, MIGTCP_NODELAY never.
+	 */
+	if (len % msk->mss && last && !cb->fin &&
+	    (msk->cork || (!msk->nodelay && in_flight)))
+		return rounddown(len, msk->mss);
+	return len;
+}
+
+/*
+ * Sends the queued segments not sent yet that the windows allow, and
  * keeps the retransmission timer running while anything is in flight.
  * With a closed window and nothing in flight the timer probes it.
  */
@@ -211,6 +412,7 @@ void migtcp_push(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct sk_buff *skb;
+	u32 quota;
 
 	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				     TCPF_FIN_WAIT1 | TCPF_CLOSING |
@@ -221,26 +423,14 @@ void migtcp_push(struct sock *sk)
 
 		if (!migtcp_after(cb->end_seq, msk->snd_nxt))
 			continue;
-		if (migtcp_after(cb->end_seq, msk->snd_una + msk->snd_wnd) &&
-		    !(cb->fin && !skb->len))
+		quota = migtcp_send_quota(sk, skb);
+		if (!quota)
 			break;
-		/* The congestion window bounds what is in flight. */
-		if (msk->snd_nxt - msk->snd_una >= msk->cwnd * msk->mss)
-			break;
-		/*
-		 * Nagle (RFC 896): a partial segment waits while data is in
-		 * flight, so that small writes travel together; MIGTCP_CORK
-		 * holds it in any case, MIGTCP_NODELAY never.
-		 */
-		if (skb->len < msk->mss && !cb->fin &&
-		    skb_queue_is_last(&sk->sk_write_queue, skb) &&
-		    (msk->cork ||
-		     (!msk->nodelay && msk->snd_nxt != msk->snd_una)))
+		/* The rest of the skb follows it in the queue. */
+		if (quota < skb->len && migtcp_split(sk, skb, quota))
 			break;
 		if (migtcp_transmit(sk, skb))
 			break;
-		if (migtcp_before(cb->seq, msk->snd_max))
-			msk->total_retrans++;
 		/* Karn: time new data only, never a retransmission. */
 		if (migtcp_after(cb->end_seq, msk->snd_max)) {
 			if (!msk->rtt_start) {
@@ -249,7 +439,8 @@ void migtcp_push(struct sock *sk)
 			}
 			msk->snd_max = cb->end_seq;
 		}
-		msk->snd_nxt = cb->end_seq;
+		if (migtcp_after(cb->end_seq, msk->snd_nxt))
+			msk->snd_nxt = cb->end_seq;
 	}
 	if (!skb_queue_empty(&sk->sk_write_queue) &&
 	    !timer_pending(&sk->sk_timer))
@@ -272,11 +463,12 @@ void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb)
 	if (in_flags & MIGTCP_F_RST)
 		return;
 
-	skb = alloc_skb(MIGTCP_HEADROOM + sizeof(*mh), GFP_ATOMIC);
+	skb = alloc_skb(MIGTCP_MAX_HEADER, GFP_ATOMIC);
 	if (!skb)
 		return;
-	skb_reserve(skb, MIGTCP_HEADROOM);
-	mh = skb_put_zero(skb, sizeof(*mh));
+	skb_reserve(skb, MIGTCP_MAX_HEADER);
+	mh = skb_push(skb, sizeof(*mh));
+	memset(mh, 0, sizeof(*mh));
 	mh->version	= MIGTCP_WIRE_VERSION;
 	mh->doff	= MIGTCP_HDR_MIN_DOFF;
 	mh->src_node	= in->dst_node;

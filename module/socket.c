@@ -20,6 +20,7 @@ struct proto migtcp_prot = {
 	.owner		= THIS_MODULE,
 	.obj_size	= sizeof(struct migtcp_sock),
 	.keepalive	= migtcp_set_keepalive,
+	.release_cb	= migtcp_release_cb,
 };
 
 static int migtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
@@ -30,6 +31,7 @@ static int migtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
 static void migtcp_destruct(struct sock *sk)
 {
 	migtcp_purge_queues(sk);
+	sk_dst_reset(sk);
 }
 
 /* What every AF_MIGTCP sock needs, whether created or passively opened. */

@@ -54,7 +54,19 @@ static int migtcp_set_int(struct sock *sk, int optname, int val)
 			msk->keepcnt = val;
 		break;
 	case MIGTCP_QUICKACK:
-		/* Every segment is acknowledged at once: nothing to change. */
+		/*
+		 * As TCP_QUICKACK: 1 acknowledges the next segments at once
+		 * (and what is owed now), 0 delays every acknowledgment.
+		 */
+		if (val) {
+			msk->pingpong = false;
+			msk->quickacks = MIGTCP_MAX_QUICKACKS;
+			if (msk->delack_armed)
+				migtcp_send_ack(sk);
+		} else {
+			msk->pingpong = true;
+			msk->quickacks = 0;
+		}
 		break;
 	case MIGTCP_USER_TIMEOUT:
 		if (val < 0)
@@ -137,7 +149,7 @@ static int migtcp_get_int(struct sock *sk, int optname, int *val)
 		*val = msk->keepcnt ?: MIGTCP_KEEPCNT_DEFAULT;
 		break;
 	case MIGTCP_QUICKACK:
-		*val = 1;
+		*val = !msk->pingpong;
 		break;
 	case MIGTCP_USER_TIMEOUT:
 		*val = msk->user_timeout;

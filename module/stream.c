@@ -44,15 +44,6 @@ void migtcp_purge_queues(struct sock *sk)
 	__skb_queue_purge(&migtcp_sk(sk)->ofo_queue);
 }
 
-static struct sk_buff *migtcp_alloc_seg(struct sock *sk, unsigned int size)
-{
-	struct sk_buff *skb = alloc_skb(size, sk->sk_allocation);
-
-	if (skb)
-		memset(MIGTCP_SKB_CB(skb), 0, sizeof(struct migtcp_skb_cb));
-	return skb;
-}
-
 static void migtcp_queue_seg(struct sock *sk, struct sk_buff *skb,
 			     unsigned int len, bool fin)
 {
@@ -75,8 +66,7 @@ void migtcp_send_fin(struct sock *sk)
 	if (msk->fin_queued)
 		return;
 	/* A FIN must not be lost to memory pressure: wait for it. */
-	skb = alloc_skb(0, sk->sk_allocation | __GFP_NOFAIL);
-	memset(MIGTCP_SKB_CB(skb), 0, sizeof(struct migtcp_skb_cb));
+	skb = migtcp_alloc_seg(sk, sk->sk_allocation | __GFP_NOFAIL);
 	migtcp_queue_seg(sk, skb, 0, true);
 	msk->fin_queued = true;
 	migtcp_push(sk);
@@ -85,6 +75,52 @@ void migtcp_send_fin(struct sock *sk)
 static bool migtcp_can_send(const struct sock *sk)
 {
 	return (1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT);
+}
+
+/* A write that failed must not leave an empty skb to be sent. */
+static void migtcp_remove_empty_tail(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+
+	if (skb && !skb->len && !MIGTCP_SKB_CB(skb)->fin &&
+	    !migtcp_before(MIGTCP_SKB_CB(skb)->seq, migtcp_sk(sk)->snd_max)) {
+		__skb_unlink(skb, &sk->sk_write_queue);
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
+}
+
+/*
+ * Copies up to *@size bytes of @msg into the page fragments of @skb, the
+ * last queued one, and charges them to the socket.  Sets *@size to what
+ * was copied; -EAGAIN when a page or a fragment slot must be waited for.
+ */
+static int migtcp_copy_to_skb(struct sock *sk, struct sk_buff *skb,
+			      struct msghdr *msg, size_t *size)
+{
+	struct page_frag *pfrag = sk_page_frag(sk);
+	int i = skb_shinfo(skb)->nr_frags;
+	size_t copy = *size;
+	bool merge;
+	int err;
+
+	if (!sk_page_frag_refill(sk, pfrag))
+		return -EAGAIN;
+	merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
+	copy = min_t(size_t, copy, pfrag->size - pfrag->offset);
+	err = skb_copy_to_page_nocache(sk, &msg->msg_iter, skb, pfrag->page,
+				       pfrag->offset, copy);
+	if (err)
+		return err;
+	if (merge) {
+		skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
+	} else {
+		skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset, copy);
+		page_ref_inc(pfrag->page);
+	}
+	pfrag->offset += copy;
+	*size = copy;
+	return 0;
 }
 
 int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
@@ -108,8 +144,8 @@ int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			goto out_err;
 	}
 	while (msg_data_left(msg)) {
-		unsigned int size;
 		struct sk_buff *skb;
+		size_t size;
 
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN)) {
 			err = -EPIPE;
@@ -126,42 +162,44 @@ int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 				goto out_err;
 			continue;
 		}
-		/* Small writes fill the last segment while it is unsent. */
+		/* Writes fill the last skb while it is unsent. */
 		skb = skb_peek_tail(&sk->sk_write_queue);
-		if (skb && !MIGTCP_SKB_CB(skb)->fin &&
-		    !migtcp_before(MIGTCP_SKB_CB(skb)->seq, msk->snd_max) &&
-		    skb->len < msk->mss && skb_tailroom(skb)) {
-			size = min_t(size_t, msg_data_left(msg),
-				     min_t(size_t, msk->mss - skb->len,
-					   skb_tailroom(skb)));
-			if (!copy_from_iter_full(skb_put(skb, size), size,
-						 &msg->msg_iter)) {
-				skb_trim(skb, skb->len - size);
-				err = -EFAULT;
-				goto out_err;
+		if (!skb || MIGTCP_SKB_CB(skb)->fin ||
+		    migtcp_before(MIGTCP_SKB_CB(skb)->seq, msk->snd_max) ||
+		    skb->len >= msk->size_goal ||
+		    skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS) {
+			/* Acknowledgments that came meanwhile free room. */
+			if (sk_flush_backlog(sk))
+				continue;
+			skb = migtcp_alloc_seg(sk, sk->sk_allocation);
+			if (!skb) {
+				err = -ENOBUFS;
+				goto wait_memory;
 			}
-			MIGTCP_SKB_CB(skb)->end_seq += size;
-			msk->write_seq += size;
-			copied += size;
-			continue;
+			migtcp_queue_seg(sk, skb, 0, false);
 		}
-		size = min_t(size_t, msg_data_left(msg), msk->mss);
-		skb = migtcp_alloc_seg(sk, msk->mss);
-		if (!skb) {
-			err = -ENOBUFS;
+		size = min_t(size_t, msg_data_left(msg),
+			     msk->size_goal - skb->len);
+		err = migtcp_copy_to_skb(sk, skb, msg, &size);
+		if (err == -EAGAIN)
+			goto wait_memory;
+		if (err) {
+			migtcp_remove_empty_tail(sk);
 			goto out_err;
 		}
-		if (!copy_from_iter_full(skb_put(skb, size), size,
-					 &msg->msg_iter)) {
-			kfree_skb(skb);
-			err = -EFAULT;
-			goto out_err;
-		}
-		migtcp_queue_seg(sk, skb, size, false);
+		MIGTCP_SKB_CB(skb)->end_seq += size;
+		msk->write_seq += size;
 		copied += size;
 		/* Keep the pipe full while copying a large write. */
-		if (skb_queue_len(&sk->sk_write_queue) % 16 == 0)
+		if (skb->len >= msk->size_goal)
 			migtcp_push(sk);
+		continue;
+wait_memory:
+		migtcp_remove_empty_tail(sk);
+		migtcp_push(sk);
+		err = sk_stream_wait_memory(sk, &timeo);
+		if (err)
+			goto out_err;
 	}
 	migtcp_push(sk);
 	release_sock(sk);
@@ -257,6 +295,9 @@ int migtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		copied += n;
 		if (copied >= target)
 			break;
+		/* Segments that came while we copied: take them first. */
+		if (sk_flush_backlog(sk))
+			continue;
 		if (copied) {
 			if (sk->sk_err || sk->sk_state == TCP_CLOSE ||
 			    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||

@@ -4,7 +4,8 @@
  * retransmission of SYNs, SYN-ACKs and data (RFC 6298: the timeout
  * doubles each time, the connection fails after the retry limit), the
  * probe of a closed window, and the end of TIME_WAIT and of an orphaned
- * FIN_WAIT2.  A second timer sends keepalive probes.
+ * FIN_WAIT2.  A second timer sends keepalive probes, a third delayed
+ * acknowledgments.
  */
 #include <linux/moduleparam.h>
 #include <net/sock.h>
@@ -57,10 +58,16 @@ void migtcp_retransmit(struct sock *sk)
 	}
 	if (msk->snd_una != msk->snd_nxt)
 		migtcp_cwnd_loss(sk, true);
+	/* A timeout ends fast recovery; what was in flight is sent again. */
+	msk->in_recovery = false;
+	msk->recover = msk->snd_max;
 	migtcp_backoff(sk);
 	msk->rtt_start = 0;
 	msk->dup_acks = 0;
 	if (msk->snd_una == msk->snd_nxt) {
+		/* A window probe is one segment at most. */
+		if (skb->len > msk->mss)
+			migtcp_split(sk, skb, msk->mss);
 		if (!migtcp_transmit(sk, skb) &&
 		    migtcp_after(MIGTCP_SKB_CB(skb)->end_seq, msk->snd_nxt))
 			msk->snd_nxt = MIGTCP_SKB_CB(skb)->end_seq;
@@ -195,10 +202,83 @@ void migtcp_set_keepalive(struct sock *sk, int on)
 	}
 }
 
+/* The delayed acknowledgment is due, unless a segment of ours took it. */
+static void migtcp_delack_fire(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if (!msk->delack_armed)
+		return;
+	msk->delack_armed = false;
+	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
+				     TCPF_FIN_WAIT2)))
+		return;
+	__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_DELAYED_ACKS);
+	migtcp_send_ack(sk);
+}
+
+static void migtcp_delack_timer(struct timer_list *t)
+{
+	struct migtcp_sock *msk = from_timer(msk, t, delack_timer);
+	struct sock *sk = &msk->sk;
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk))
+		migtcp_delack_fire(sk);
+	else if (!test_and_set_bit(MIGTCP_DEFERRED_DELACK, &msk->deferred))
+		sock_hold(sk);	/* migtcp_release_cb() drops it */
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+/* Acknowledges received data within MIGTCP_DELACK. */
+void migtcp_delack_arm(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if (msk->delack_armed)
+		return;
+	msk->delack_armed = true;
+	sk_reset_timer(sk, &msk->delack_timer, jiffies + MIGTCP_DELACK);
+}
+
+void migtcp_delack_stop(struct sock *sk)
+{
+	migtcp_sk(sk)->delack_armed = false;
+	sk_stop_timer(sk, &migtcp_sk(sk)->delack_timer);
+}
+
+/*
+ * A segment carrying our acknowledgment went: nothing is owed any more.
+ * The timer is left to expire (cheaper than stopping it per segment).
+ */
+void migtcp_ack_sent(struct sock *sk)
+{
+	migtcp_sk(sk)->delack_armed = false;
+}
+
+/*
+ * release_sock() calls this (proto->release_cb) after the backlog: the
+ * work a timer found the socket busy for is done now, as
+ * tcp_release_cb() does TCP's.
+ */
+void migtcp_release_cb(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if (test_and_clear_bit(MIGTCP_DEFERRED_DELACK, &msk->deferred)) {
+		migtcp_delack_fire(sk);
+		__sock_put(sk);
+	}
+}
+
 void migtcp_init_timers(struct sock *sk)
 {
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
 	timer_setup(&sk->sk_timer, migtcp_timer, 0);
-	timer_setup(&migtcp_sk(sk)->keepalive_timer, migtcp_keepalive_timer, 0);
+	timer_setup(&msk->keepalive_timer, migtcp_keepalive_timer, 0);
+	timer_setup(&msk->delack_timer, migtcp_delack_timer, 0);
 }
 
 void migtcp_arm_retransmit(struct sock *sk)

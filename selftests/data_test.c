@@ -1075,7 +1075,7 @@ TEST_F_TIMEOUT(cluster, netem_everything_both_sides, 120)
 		  "delay 5ms reorder 25% 50% loss 3% duplicate 5%");
 	add_netem(_metadata, self, NODE2,
 		  "delay 5ms reorder 25% 50% loss 3% duplicate 5%");
-	TRANSFER(cfd, afd, 256 * KiB, 256 * KiB, 16 * KiB);
+	TRANSFER(cfd, afd, 1 * MiB, 1 * MiB, 16 * KiB);
 	expect_netem_dropped(_metadata, self, NODE1);
 	expect_netem_dropped(_metadata, self, NODE2);
 	close(afd);

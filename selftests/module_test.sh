@@ -69,7 +69,9 @@ SIOCSIFFLAGS = 0x8914
 IFF_UP = 0x1
 STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'InAddrErrors', 'InNoSocket', 'InWrongNode', 'OutSegs', 'OutRsts',
-         'OutNoRoute', 'ListenDrops', 'InBacklogDrops']
+         'OutNoRoute', 'ListenDrops', 'InBacklogDrops', 'RetransSegs',
+         'RcvbufDrops', 'OfoPruned', 'ChallengeAcks', 'DelayedAcks',
+         'InBadFlags', 'InWindowDrops']
 
 
 def errname(err):

@@ -941,7 +941,9 @@ static int proc_stats(char names[][32], uint64_t *values, int max)
 static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"InSegs", "InHdrErrors", "InCsumErrors", "InBadVersion",
 	"InAddrErrors", "InNoSocket", "InWrongNode", "OutSegs", "OutRsts",
-	"OutNoRoute", "ListenDrops", "InBacklogDrops",
+	"OutNoRoute", "ListenDrops", "InBacklogDrops", "RetransSegs",
+	"RcvbufDrops", "OfoPruned", "ChallengeAcks", "DelayedAcks",
+	"InBadFlags", "InWindowDrops",
 };
 
 static int module_param_write(const char *name, long value)

@@ -60,13 +60,23 @@ enum {
 	ST_OUTSEGS,
 	ST_OUTRSTS,
 	ST_NOROUTE,
+	ST_LISTENDROPS,
+	ST_BACKLOGDROPS,
+	ST_RETRANS,
+	ST_RCVBUFDROPS,
+	ST_OFOPRUNED,
+	ST_CHALLENGEACKS,
+	ST_DELAYEDACKS,
+	ST_BADFLAGS,
 	ST_NR,
 };
 
 static const char * const stat_names[ST_NR] = {
 	"InSegs", "InHdrErrors", "InCsumErrors", "InBadVersion",
 	"InAddrErrors", "InNoSocket", "InWrongNode", "OutSegs", "OutRsts",
-	"OutNoRoute",
+	"OutNoRoute", "ListenDrops", "InBacklogDrops", "RetransSegs",
+	"RcvbufDrops", "OfoPruned", "ChallengeAcks", "DelayedAcks",
+	"InBadFlags",
 };
 
 struct mig_stats {
@@ -1016,10 +1026,37 @@ TEST_F(netns, reset_not_answered)
 	struct segment seg, reply;
 
 	build_valid(&seg, self->proto);
-	set_seg(&seg, self->proto, MIGTCP_F_RST | MIGTCP_F_SYN, 1, 0);
+	set_seg(&seg, self->proto,
+		MIGTCP_F_RST | MIGTCP_F_ACK | MIGTCP_F_PSH | MIGTCP_F_FIN, 1, 0);
 	send_local(_metadata, self, &seg);
 	EXPECT_EQ(0, recv_reset(self->cap, &reply, 300));
 	CHECK_STATS_OUT(1, 1, 0, 0, 0);
+}
+
+/*
+ * Reserved flag bits (0x0100 and up, 0x0020), or a SYN that also carries
+ * FIN or RST: dropped before any endpoint sees them, counted in
+ * InBadFlags, never answered.
+ */
+TEST_F(netns, bad_flags_dropped)
+{
+	static const uint16_t flags[] = {
+		0x0020, 0x0100, 0x0200, 0x8000 | MIGTCP_F_ACK,
+		MIGTCP_F_SYN | MIGTCP_F_FIN, MIGTCP_F_SYN | MIGTCP_F_RST,
+		MIGTCP_F_SYN | MIGTCP_F_ACK | MIGTCP_F_FIN,
+	};
+	struct mig_stats want = { { 0 } };
+	struct segment seg, reply;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		build_valid(&seg, self->proto);
+		set_seg(&seg, self->proto, flags[i], 1, 0);
+		send_local(_metadata, self, &seg);
+	}
+	EXPECT_EQ(0, recv_reset(self->cap, &reply, 300));
+	want.v[ST_BADFLAGS] = ARRAY_SIZE(flags);
+	check_stats(_metadata, &want);
 }
 
 /* A segment for another node is not this node's to refuse. */

@@ -25,6 +25,13 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_OUT_NO_ROUTE]	= "OutNoRoute",
 	[MIGTCP_STAT_LISTEN_DROPS]	= "ListenDrops",
 	[MIGTCP_STAT_IN_BACKLOG_DROPS]	= "InBacklogDrops",
+	[MIGTCP_STAT_RETRANS_SEGS]	= "RetransSegs",
+	[MIGTCP_STAT_RCVBUF_DROPS]	= "RcvbufDrops",
+	[MIGTCP_STAT_OFO_PRUNED]	= "OfoPruned",
+	[MIGTCP_STAT_CHALLENGE_ACKS]	= "ChallengeAcks",
+	[MIGTCP_STAT_DELAYED_ACKS]	= "DelayedAcks",
+	[MIGTCP_STAT_IN_BAD_FLAGS]	= "InBadFlags",
+	[MIGTCP_STAT_IN_WINDOW_DROPS]	= "InWindowDrops",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

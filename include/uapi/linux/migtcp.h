@@ -143,6 +143,13 @@ enum migtcp_stat {
 	MIGTCP_STAT_OUT_NO_ROUTE,	/* OutNoRoute: no route to send */
 	MIGTCP_STAT_LISTEN_DROPS,	/* ListenDrops: SYNs a listener dropped */
 	MIGTCP_STAT_IN_BACKLOG_DROPS,	/* InBacklogDrops: socket backlog full */
+	MIGTCP_STAT_RETRANS_SEGS,	/* RetransSegs: segments sent again */
+	MIGTCP_STAT_RCVBUF_DROPS,	/* RcvbufDrops: data, receive buffer full */
+	MIGTCP_STAT_OFO_PRUNED,		/* OfoPruned: out-of-order data dropped */
+	MIGTCP_STAT_CHALLENGE_ACKS,	/* ChallengeAcks: RFC 5961 answers */
+	MIGTCP_STAT_DELAYED_ACKS,	/* DelayedAcks: ACKs the delay timer sent */
+	MIGTCP_STAT_IN_BAD_FLAGS,	/* InBadFlags: reserved or impossible flags */
+	MIGTCP_STAT_IN_WINDOW_DROPS,	/* InWindowDrops: outside the window */
 	__MIGTCP_STAT_MAX
 };
 
