@@ -431,8 +431,11 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 	msk->retransmits = 0;
 	msk->dup_acks = 0;
 	migtcp_stop_retransmit(sk);
-	if (msk->snd_una != msk->snd_nxt)
+	if (msk->snd_una != msk->snd_nxt) {
+		/* The next unacked data left no later than now. */
+		msk->retrans_stamp = jiffies;
 		migtcp_arm_retransmit(sk);
+	}
 	sk->sk_write_space(sk);
 }
 

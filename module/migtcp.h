@@ -148,7 +148,7 @@ struct migtcp_sock {
 	u8 retransmits;
 	u8 dup_acks;			/* in a row, for fast retransmit */
 	bool fin_queued;		/* our FIN is in the write queue */
-	unsigned long retrans_stamp;	/* first timeout of the oldest data */
+	unsigned long retrans_stamp;	/* when the oldest unacked data went */
 	unsigned long challenge_stamp;	/* when a challenge ACK last went */
 
 	/* Congestion control: RFC 5681 slow start, avoidance, halving. */

@@ -429,6 +429,9 @@ void migtcp_push(struct sock *sk)
 		/* The rest of the skb follows it in the queue. */
 		if (quota < skb->len && migtcp_split(sk, skb, quota))
 			break;
+		/* The user timeout counts from the oldest unacked data. */
+		if (msk->snd_max == msk->snd_una)
+			msk->retrans_stamp = jiffies;
 		if (migtcp_transmit(sk, skb))
 			break;
 		/* Karn: time new data only, never a retransmission. */

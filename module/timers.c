@@ -45,7 +45,8 @@ void migtcp_retransmit(struct sock *sk)
 
 	if (!skb)
 		return;
-	if (!msk->retransmits)
+	/* Window probes count from the first probe. */
+	if (!msk->retransmits && msk->snd_una == msk->snd_nxt)
 		msk->retrans_stamp = jiffies;
 	/* MIGTCP_USER_TIMEOUT replaces the retry limit when set. */
 	if (msk->user_timeout ?
@@ -281,9 +282,25 @@ void migtcp_init_timers(struct sock *sk)
 	timer_setup(&msk->delack_timer, migtcp_delack_timer, 0);
 }
 
+/*
+ * Arms the retransmission timer for the current RTO, but never past the
+ * moment MIGTCP_USER_TIMEOUT gives up (as tcp_clamp_rto_to_user_timeout()),
+ * so that the user timeout holds to the tick and not to the next backoff.
+ */
 void migtcp_arm_retransmit(struct sock *sk)
 {
-	sk_reset_timer(sk, &sk->sk_timer, jiffies + migtcp_sk(sk)->rto);
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	unsigned long when = jiffies + msk->rto, deadline;
+
+	if (msk->user_timeout && sk->sk_state != TCP_SYN_SENT &&
+	    sk->sk_state != TCP_SYN_RECV) {
+		deadline = msk->retrans_stamp +
+			   msecs_to_jiffies(msk->user_timeout);
+		if (time_before(deadline, when))
+			when = time_after(deadline, jiffies) ? deadline :
+							      jiffies + 1;
+	}
+	sk_reset_timer(sk, &sk->sk_timer, when);
 }
 
 void migtcp_stop_retransmit(struct sock *sk)
