@@ -75,12 +75,19 @@ bench:
 	@$(TOP)/tools/vm run -t 1200 -o $(BUILD)/bench/run -- \
 		env MIGTCP_BENCH_OUT=$(BUILD)/bench/run/out bench/transport.sh
 
-LINT_FILES := $(wildcard $(TOP)/module/*.[ch]) $(TOP)/include/uapi/linux/migtcp.h
+TRACE_H	   := $(TOP)/module/trace.h
+LINT_FILES := $(filter-out $(TRACE_H),$(wildcard $(TOP)/module/*.[ch])) \
+	      $(TOP)/include/uapi/linux/migtcp.h
+CHECKPATCH := perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --quiet \
+	      --show-types -f
 
 # checkpatch runs from build/: in a git work tree it leaves a cache file.
+# The TRACE_EVENT() notation of trace.h breaks two layout rules by design
+# (as in-tree trace headers do); everything else holds there too.
 lint: module $(KSRC)/.extracted
-	cd $(BUILD) && perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree \
-		--quiet --show-types -f $(LINT_FILES)
+	cd $(BUILD) && $(CHECKPATCH) $(LINT_FILES)
+	cd $(BUILD) && $(CHECKPATCH) \
+		--ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT $(TRACE_H)
 	@echo "  SPARSE  module"
 	@+$(KBUILD) C=2 CHECK=sparse modules 2>&1 | tee $(BUILD)/sparse.log | \
 		grep -v -e '^make' -e '^  [A-Z]' || true

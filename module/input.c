@@ -488,16 +488,17 @@ static void migtcp_update_wnd(struct migtcp_sock *msk, u32 wnd)
  * Processes the acknowledgment of a segment in a synchronized state.
  * Returns false if the segment must go no further.
  */
-static bool migtcp_rcv_ack(struct sock *sk, const struct migtcphdr *mh,
+static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 			   unsigned int len)
 {
+	const struct migtcphdr *mh = migtcp_hdr(skb);
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	u32 ack = ntohl(mh->ack_seq);
 	u32 wnd = (u32)ntohs(mh->window) << msk->snd_wscale;
 
 	if (migtcp_after(ack, msk->snd_max)) {
 		/* Acknowledges what we never sent (RFC 9293). */
-		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_IN_WINDOW_DROPS);
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_WINDOW_DROPS);
 		migtcp_send_ack(sk);
 		return false;
 	}
@@ -613,8 +614,7 @@ static bool migtcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
 			migtcp_prune_ofo(sk);
 		if (!migtcp_rmem_room(sk, skb->truesize)) {
 			/* No room: the peer sends it again. */
-			__MIGTCP_INC_STATS(sock_net(sk),
-					   MIGTCP_STAT_RCVBUF_DROPS);
+			migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_RCVBUF_DROPS);
 			return false;
 		}
 		msk->bytes_received += skb->len;
@@ -671,7 +671,7 @@ static bool migtcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 	struct sk_buff *pos;
 
 	if (!migtcp_rmem_room(sk, skb->truesize)) {
-		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_RCVBUF_DROPS);
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_RCVBUF_DROPS);
 		return false;
 	}
 	skb_queue_walk(&msk->ofo_queue, pos) {
@@ -740,7 +740,7 @@ static bool migtcp_rcv_data(struct sock *sk, struct sk_buff *skb,
 		/* Old, or beyond the window: fails RFC 9293's acceptability
 		 * test, and is answered with where we are.
 		 */
-		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_IN_WINDOW_DROPS);
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_WINDOW_DROPS);
 		migtcp_send_ack(sk);
 		return false;
 	}
@@ -786,7 +786,7 @@ static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!(flags & MIGTCP_F_ACK))
 		return false;
-	if (!migtcp_rcv_ack(sk, mh, len))
+	if (!migtcp_rcv_ack(sk, skb, len))
 		return false;
 	if (sk->sk_state == TCP_TIME_WAIT) {
 		/* A retransmitted FIN: our last ACK was lost. */
@@ -933,14 +933,14 @@ void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 
 	child = migtcp_child_alloc(lsk, skb);
 	if (!child) {
-		__MIGTCP_INC_STATS(net, MIGTCP_STAT_LISTEN_DROPS);
+		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
 		return;
 	}
 	/* The allocation's reference is the queue's; this one is ours. */
 	sock_hold(child);
 	bh_lock_sock(child);
 	if (!migtcp_child_queue(lsk, child)) {
-		__MIGTCP_INC_STATS(net, MIGTCP_STAT_LISTEN_DROPS);
+		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
 		migtcp_child_discard(child, false);
 		goto out;
 	}

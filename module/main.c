@@ -10,6 +10,8 @@
 #include <linux/moduleparam.h>
 #include <linux/net.h>
 
+/* The tracepoints of trace.h are defined here. */
+#define CREATE_TRACE_POINTS
 #include "migtcp.h"
 
 int migtcp_family = MIGTCP_FAMILY_DEFAULT;

@@ -203,6 +203,16 @@ enum {
 	MIGTCP_DEFERRED_DELACK,
 };
 
+#include "trace.h"
+
+/* A segment dropped: counted, and traced with its reason. */
+static inline void migtcp_drop(struct net *net, const struct sk_buff *skb,
+			       enum migtcp_stat why)
+{
+	__MIGTCP_INC_STATS(net, why);
+	trace_migtcp_drop(skb, why);
+}
+
 /* The header of a received segment, once validated and linear. */
 static inline const struct migtcphdr *migtcp_hdr(const struct sk_buff *skb)
 {
@@ -223,6 +233,7 @@ static inline bool migtcp_after(u32 a, u32 b)
 /* Changes the connection state. */
 static inline void migtcp_set_state(struct sock *sk, int state)
 {
+	trace_migtcp_set_state(sk, sk->sk_state, state);
 	/*
 	 * Release: whatever led to the new state is visible to readers that
 	 * see it through inet_sk_state_load() without the socket lock (poll,

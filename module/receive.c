@@ -91,7 +91,7 @@ static void migtcp_deliver(struct sock *sk, struct sk_buff *skb)
 	/* The route may be RCU-protected only: it must not outlive softirq. */
 	skb_dst_drop(skb);
 	if (sk_add_backlog(sk, skb, migtcp_backlog_limit(sk))) {
-		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_IN_BACKLOG_DROPS);
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_BACKLOG_DROPS);
 		kfree_skb_reason(skb, SKB_DROP_REASON_SOCKET_BACKLOG);
 	}
 unlock:
@@ -134,16 +134,17 @@ static int migtcp_v4_rcv(struct sk_buff *skb)
 	enum migtcp_stat verdict;
 
 	verdict = migtcp_validate(skb);
-	__MIGTCP_INC_STATS(net, verdict);
 	if (verdict != MIGTCP_STAT_IN_SEGS) {
+		migtcp_drop(net, skb, verdict);
 		kfree_skb_reason(skb, verdict == MIGTCP_STAT_IN_CSUM_ERRORS ?
 				 SKB_DROP_REASON_SKB_CSUM :
 				 SKB_DROP_REASON_NOT_SPECIFIED);
 		return 0;
 	}
+	__MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_SEGS);
 
 	if (!migtcp_for_this_node(net, skb)) {
-		__MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_WRONG_NODE);
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_WRONG_NODE);
 		kfree_skb_reason(skb, SKB_DROP_REASON_NOT_SPECIFIED);
 		return 0;
 	}
@@ -151,7 +152,7 @@ static int migtcp_v4_rcv(struct sk_buff *skb)
 	if (migtcp_demux(net, skb))
 		return 0;
 
-	__MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_NO_SOCKET);
+	migtcp_drop(net, skb, MIGTCP_STAT_IN_NO_SOCKET);
 	migtcp_send_reset(net, skb);
 	kfree_skb_reason(skb, SKB_DROP_REASON_NO_SOCKET);
 	return 0;

@@ -325,6 +325,7 @@ int migtcp_transmit(struct sock *sk, struct sk_buff *skb)
 	}
 	migtcp_push_header(sk, seg, 0, flags, cb->seq);
 	if (migtcp_before(cb->seq, msk->snd_max)) {
+		trace_migtcp_retransmit(sk, cb->seq, skb->len);
 		msk->total_retrans++;
 		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_RETRANS_SEGS);
 	}
