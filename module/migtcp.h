@@ -357,7 +357,9 @@ struct sock *migtcp_accept_dequeue(struct sock *lsk);
 #define MIGTCP_RETRIES		15
 #define MIGTCP_ORPHAN_RETRIES	8	/* Linux's tcp_orphan_retries default */
 #define MIGTCP_INIT_CWND	10	/* RFC 6928 */
-#define MIGTCP_DEFAULT_MSS	536	/* RFC 9293 3.7.1: when a SYN names none */
+/* RFC 9293 3.7.1: when a SYN names none, 576 less the IP and our header. */
+#define MIGTCP_DEFAULT_MSS	(576 - 20 - 28)
+#define MIGTCP_MIN_SND_MSS	48	/* a smaller MSS option is raised to it */
 #define MIGTCP_MAX_WSCALE	14	/* RFC 7323 2.3 */
 #define MIGTCP_MIN_USER_MSS	88	/* as TCP_MIN_MSS */
 #define MIGTCP_KEEPIDLE_DEFAULT	7200

@@ -3,7 +3,8 @@
  * Receiving migtcp segments from IPv4.  Every segment is validated
  * before any field is trusted: it must be unicast to this host, hold a
  * whole header, carry a correct checksum over the pseudo-header, speak
- * our wire version and give a header length that fits the segment.
+ * our wire version, give a header length that fits the segment with a
+ * walkable options area, and carry only flags that make sense.
  * Each segment is counted once, as intact or under the reason it was
  * dropped.
  */
@@ -16,6 +17,28 @@
 #include <net/route.h>
 
 #include "migtcp.h"
+
+/*
+ * The options area must be walkable (docs/protocol.md, "Parsing"): every
+ * option but EOL and NOP has a length of at least 2 that stays inside
+ * the area.  Option contents are judged later, by who uses them.
+ */
+static bool migtcp_options_ok(const struct migtcphdr *mh)
+{
+	const u8 *opt = (const u8 *)(mh + 1);
+	const u8 *end = (const u8 *)mh + mh->doff * 4;
+
+	while (opt < end && *opt != MIGTCP_OPT_EOL) {
+		if (*opt == MIGTCP_OPT_NOP) {
+			opt++;
+			continue;
+		}
+		if (end - opt < 2 || opt[1] < 2 || opt[1] > end - opt)
+			return false;
+		opt += opt[1];
+	}
+	return true;
+}
 
 /*
  * Returns 0 when @skb holds a well-formed segment whose header is in the
@@ -48,7 +71,7 @@ static enum migtcp_stat migtcp_validate(struct sk_buff *skb)
 
 	hdrlen = mh->doff * 4;
 	if (mh->doff < MIGTCP_HDR_MIN_DOFF || hdrlen > skb->len ||
-	    !pskb_may_pull(skb, hdrlen))
+	    !pskb_may_pull(skb, hdrlen) || !migtcp_options_ok(migtcp_hdr(skb)))
 		return MIGTCP_STAT_IN_HDR_ERRORS;
 
 	/*

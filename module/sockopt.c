@@ -133,9 +133,12 @@ static int migtcp_get_int(struct sock *sk, int optname, int *val)
 		*val = msk->cork;
 		break;
 	case MIGTCP_MAXSEG:
-		/* Connected: what is in effect; else what was asked. */
+		/*
+		 * Connected: what is in effect; else what was asked, or 536
+		 * as tcp_getsockopt() reports (TCP_MSS_DEFAULT).
+		 */
 		if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
-			*val = msk->user_mss ?: MIGTCP_DEFAULT_MSS;
+			*val = msk->user_mss ?: 536;
 		else
 			*val = msk->mss;
 		break;

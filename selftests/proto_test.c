@@ -587,6 +587,46 @@ TEST_F(netns, valid_segment_options_payload)
 	CHECK_STATS(1, 0, 0, 0, 0, 1, 0);
 }
 
+/*
+ * The options area must be walkable: a kind without its length byte, a
+ * length below 2 or past the area is InHdrErrors; unknown kinds, EOL
+ * and NOPs are fine.
+ */
+TEST_F(netns, options_area)
+{
+	static const struct {
+		uint8_t opt[8];
+		int ok;
+	} cases[] = {
+		{ { 1, 1, 1, 1, 1, 1, 1, 2 }, 0 },	/* kind, no length */
+		{ { 200, 1, 1, 1, 1, 1, 1, 1 }, 0 },	/* length 1 */
+		{ { 200, 0, 1, 1, 1, 1, 1, 1 }, 0 },	/* length 0 */
+		{ { 1, 200, 8, 0, 0, 0, 0, 0 }, 0 },	/* past the area */
+		{ { 200, 8, 9, 9, 9, 9, 9, 9 }, 1 },	/* unknown, skipped */
+		{ { 0, 5, 5, 5, 5, 5, 5, 5 }, 1 },	/* EOL ends the walk */
+		{ { 2, 4, 5, 180, 3, 3, 7, 1 }, 1 },	/* MSS, WS, NOP */
+	};
+	struct mig_stats want = { { 0 } };
+	struct segment seg;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		build_seg(&seg, self->proto, MIGTCP_WIRE_VERSION, 9, 3, 0,
+			  htonl(INADDR_LOOPBACK));
+		memcpy(seg.buf + HDR_LEN, cases[i].opt, 8);
+		set_check(&seg, seg_csum(&seg, htonl(INADDR_LOOPBACK),
+					 htonl(INADDR_LOOPBACK), self->proto));
+		send_local(_metadata, self, &seg);
+		if (cases[i].ok) {
+			want.v[ST_SEGS]++;
+			want.v[ST_NOSOCK]++;
+		} else {
+			want.v[ST_HDR]++;
+		}
+	}
+	check_stats(_metadata, &want);
+}
+
 /* An odd length: the checksum's last byte is padded with a zero. */
 TEST_F(netns, valid_segment_odd_length)
 {
