@@ -11,10 +11,9 @@
  * readiness; and the states /proc/net/migtcp shows while a connection
  * closes (FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK).
  *
- * Every test builds its own two-node cluster: two anonymous network
- * namespaces joined by a veth pair, node 1 at 198.51.100.1 (device mig1)
- * and node 2 at 198.51.100.2 (device mig2), each the other's peer.  The
- * client end of a connection lives on node 1, the accepted end on node 2.
+ * Every test builds its own two-node cluster (cluster.h): node 1 and
+ * node 2 joined by a veth pair (devices mig1 and mig2).  The client end of
+ * a connection lives on node 1, the accepted end on node 2.
  *
  * Data is a keyed pseudo-random stream: the byte at offset N of stream S
  * depends on S and N only, so a byte lost, duplicated, reordered or
@@ -37,281 +36,13 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #include "migtcp_test.h"
+#include "cluster.h"
 
-#define NODE1		1U
-#define NODE2		2U
-#define PORT		7000
-
-/* Anything that crosses the veth once takes milliseconds. */
-#define WAIT_MS		2000
-/* Guard on blocking calls, so that a broken module fails, not hangs. */
-#define GUARD_SEC	5
 /* Guard while streams run: loss can stall a connection for a few RTOs. */
 #define XFER_GUARD_SEC	20
 
 #define KiB		1024UL
 #define MiB		(1024UL * 1024UL)
-
-FIXTURE(cluster) {
-	int family;
-	int ns[3];	/* ns[NODE1], ns[NODE2]: network namespace fds */
-	int lfd;	/* node 2's listener on PORT, once a test needs it */
-};
-
-/* Runs a shell command line in the caller's network namespace. */
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	if (status < 0 || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
-static int open_own_netns(void)
-{
-	return open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-}
-
-/* The fixture's data, as the helpers below take it. */
-#define CLUSTER FIXTURE_DATA(cluster)
-
-FIXTURE_SETUP(cluster)
-{
-	self->ns[NODE1] = -1;
-	self->ns[NODE2] = -1;
-	self->lfd = -1;
-	self->family = migtcp_family();
-	ASSERT_LT(0, self->family) TH_LOG("is migtcp loaded?");
-
-	ASSERT_EQ(0, migtcp_test_new_netns())
-		TH_LOG("node 1 netns: %s", strerror(errno));
-	self->ns[NODE1] = open_own_netns();
-	ASSERT_LE(0, self->ns[NODE1]);
-	ASSERT_EQ(0, migtcp_test_new_netns())
-		TH_LOG("node 2 netns: %s", strerror(errno));
-	self->ns[NODE2] = open_own_netns();
-	ASSERT_LE(0, self->ns[NODE2]);
-
-	/* In node 2: create the pair, push one end into node 1. */
-	ASSERT_EQ(0, sh("ip link add mig2 type veth peer name mig1 netns /proc/%d/fd/%d",
-			getpid(), self->ns[NODE1]));
-	ASSERT_EQ(0, sh("ip addr add 198.51.100.2/24 dev mig2 && ip link set mig2 up"));
-	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.2", NODE2));
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.1", NODE1));
-
-	ASSERT_EQ(0, setns(self->ns[NODE1], CLONE_NEWNET));
-	ASSERT_EQ(0, sh("ip addr add 198.51.100.1/24 dev mig1 && ip link set mig1 up"));
-	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.1", NODE1))
-		TH_LOG("migtcpctl node set failed (MIGTCP_CTL=%s)",
-		       getenv("MIGTCP_CTL"));
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.2", NODE2));
-}
-
-FIXTURE_TEARDOWN(cluster)
-{
-	if (self->lfd >= 0)
-		close(self->lfd);
-	if (self->ns[NODE1] >= 0)
-		close(self->ns[NODE1]);
-	if (self->ns[NODE2] >= 0)
-		close(self->ns[NODE2]);
-}
-
-/* Moves the caller to @node; sockets created afterwards belong to it. */
-#define ON_NODE(node) do {						\
-	const unsigned int __node = (node);				\
-									\
-	ASSERT_EQ(0, setns(self->ns[__node], CLONE_NEWNET))		\
-		TH_LOG("setns to node %u: %s", __node, strerror(errno));	\
-} while (0)
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static const char *errname(int err)
-{
-	return err ? strerrorname_np(err) ?: "?" : "no error";
-}
-
-static int set_timeouts(int fd, int sec)
-{
-	struct timeval tv = { .tv_sec = sec };
-
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
-		return -1;
-	return 0;
-}
-
-static int mig_socket(int family)
-{
-	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd >= 0 && set_timeouts(fd, GUARD_SEC)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int addr_op(int fd, int family, __u32 node, __u16 port, bool conn)
-{
-	struct sockaddr_mig addr = {
-		.smig_family = family,
-		.smig_port = htons(port),
-		.smig_node = node,
-	};
-
-	if (conn)
-		return connect(fd, (struct sockaddr *)&addr, sizeof(addr));
-	return bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-}
-
-/* poll() on one descriptor: its revents, 0 on timeout, -1 on error. */
-static int poll_one(int fd, short events, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int n = poll(&pfd, 1, timeout_ms);
-
-	return n <= 0 ? n : pfd.revents;
-}
-
-static int local_port(int fd)
-{
-	struct sockaddr_mig addr;
-	socklen_t len = sizeof(addr);
-
-	if (getsockname(fd, (struct sockaddr *)&addr, &len))
-		return -1;
-	return ntohs(addr.smig_port);
-}
-
-/*
- * Connects a client of node 1 (*@cfd) to node 2's listener on PORT (made
- * on first use, kept until the test ends, so that connections still
- * closing do not hold the port) and accepts the connection (*@afd).  Both
- * ends have GUARD_SEC timeouts; the caller is on node 1 afterwards.
- */
-static void connect_pair(struct __test_metadata *_metadata,
-			 CLUSTER *self, int *cfd, int *afd)
-{
-	int lfd = self->lfd;
-
-	if (lfd < 0) {
-		ON_NODE(NODE2);
-		lfd = mig_socket(self->family);
-		ASSERT_LE(0, lfd) TH_LOG("socket: %s", strerror(errno));
-		self->lfd = lfd;
-		ASSERT_EQ(0, addr_op(lfd, self->family, 0, PORT, false))
-			TH_LOG("bind: %s", strerror(errno));
-		ASSERT_EQ(0, listen(lfd, 8))
-			TH_LOG("listen: %s", strerror(errno));
-	}
-	ON_NODE(NODE1);
-	*cfd = mig_socket(self->family);
-	ASSERT_LE(0, *cfd) TH_LOG("socket: %s", strerror(errno));
-	ASSERT_EQ(0, addr_op(*cfd, self->family, NODE2, PORT, true))
-		TH_LOG("connect: %s", strerror(errno));
-	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS))
-		TH_LOG("no connection waiting on the listener");
-	*afd = accept(lfd, NULL, NULL);
-	ASSERT_LE(0, *afd) TH_LOG("accept: %s", strerror(errno));
-	ASSERT_EQ(0, set_timeouts(*afd, GUARD_SEC));
-}
-
-#define CONNECT_PAIR(cfd, afd) connect_pair(_metadata, self, cfd, afd)
-
-/* Adds a netem qdisc with @args on @node's side of the veth. */
-static void add_netem(struct __test_metadata *_metadata,
-		      CLUSTER *self, unsigned int node,
-		  const char *args)
-{
-	ON_NODE(node);
-	/* The kernel would load it on demand; this makes failures clear. */
-	sh("modprobe -q sch_netem 2>/dev/null");
-	ASSERT_EQ(0, sh("tc qdisc add dev mig%u root netem %s", node, args))
-		TH_LOG("tc qdisc add dev mig%u root netem %s failed", node, args);
-}
-
-/*
- * Packets the netem qdisc on @node's side dropped, or -1; prints its
- * counters.  Proves that a loss test really lost packets.
- */
-static long netem_dropped(CLUSTER *self, unsigned int node)
-{
-	char cmd[64], line[256];
-	long dropped = -1;
-	FILE *f;
-
-	if (setns(self->ns[node], CLONE_NEWNET))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "tc -s qdisc show dev mig%u", node);
-	f = popen(cmd, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, "(dropped ");
-
-		if (!p)
-			continue;
-		dropped = strtol(p + strlen("(dropped "), NULL, 10);
-		fprintf(stderr, "# netem on node %u:%s", node, line);
-	}
-	pclose(f);
-	return dropped;
-}
-
-static void expect_netem_dropped(struct __test_metadata *_metadata,
-				 CLUSTER *self, unsigned int node)
-{
-	EXPECT_LT(0, netem_dropped(self, node))
-		TH_LOG("netem dropped nothing on node %u", node);
-}
-
-/* Prints both nodes' sockets and counters, to diagnose a failure. */
-static void dump_nodes(CLUSTER *self)
-{
-	static const char * const files[] = {
-		"/proc/net/migtcp", "/proc/net/migtcp_stats",
-	};
-	char line[256];
-	unsigned int node, i;
-
-	for (node = NODE1; node <= NODE2; node++) {
-		if (setns(self->ns[node], CLONE_NEWNET))
-			continue;
-		for (i = 0; i < 2; i++) {
-			FILE *f = fopen(files[i], "re");
-
-			if (!f)
-				continue;
-			fprintf(stderr, "# node %u %s:\n", node, files[i]);
-			while (fgets(line, sizeof(line), f))
-				fprintf(stderr, "#   %s", line);
-			fclose(f);
-		}
-	}
-}
 
 /* The data stream: byte @off of stream @seed. */
 
@@ -822,19 +553,19 @@ TEST_F(cluster, io_on_unconnected_socket)
 	int fd, lfd;
 
 	ON_NODE(NODE1);
-	fd = mig_socket(self->family);
+	fd = mig_socket(self->family, 0);
 	ASSERT_LE(0, fd);
 	ASSERT_FAILS_WITH(ENOTCONN, read(fd, buf, sizeof(buf)));
 	ASSERT_FAILS_WITH(ENOTCONN, recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
 	/* As TCP: sending on an unconnected stream socket is EPIPE. */
 	ASSERT_FAILS_WITH(EPIPE, send(fd, buf, 4, MSG_NOSIGNAL));
-	ASSERT_EQ(0, addr_op(fd, self->family, 0, PORT, false));
+	ASSERT_EQ(0, bind_to(fd, self->family, 0, PORT));
 	ASSERT_FAILS_WITH(ENOTCONN, read(fd, buf, sizeof(buf)));
 	ASSERT_FAILS_WITH(EPIPE, send(fd, buf, 4, MSG_NOSIGNAL));
 
-	lfd = mig_socket(self->family);
+	lfd = mig_socket(self->family, 0);
 	ASSERT_LE(0, lfd);
-	ASSERT_EQ(0, addr_op(lfd, self->family, 0, PORT + 1, false));
+	ASSERT_EQ(0, bind_to(lfd, self->family, 0, PORT + 1));
 	ASSERT_EQ(0, listen(lfd, 4));
 	ASSERT_FAILS_WITH(ENOTCONN, recv(lfd, buf, sizeof(buf), 0));
 	ASSERT_FAILS_WITH(EPIPE, send(lfd, buf, 4, MSG_NOSIGNAL));
@@ -1465,12 +1196,12 @@ TEST_F(cluster, shutdown_unconnected_and_invalid)
 	char c;
 
 	ON_NODE(NODE1);
-	fd = mig_socket(self->family);
+	fd = mig_socket(self->family, 0);
 	ASSERT_LE(0, fd);
 	ASSERT_FAILS_WITH(ENOTCONN, shutdown(fd, SHUT_WR));
 	ASSERT_FAILS_WITH(ENOTCONN, shutdown(fd, SHUT_RD));
 	ASSERT_FAILS_WITH(ENOTCONN, shutdown(fd, SHUT_RDWR));
-	ASSERT_EQ(0, addr_op(fd, self->family, 0, PORT + 1, false));
+	ASSERT_EQ(0, bind_to(fd, self->family, 0, PORT + 1));
 	ASSERT_FAILS_WITH(ENOTCONN, shutdown(fd, SHUT_WR));
 	close(fd);
 
