@@ -6,12 +6,9 @@
  * listening sockets, the states /proc/net/migtcp shows, SYN retransmission,
  * the FIN close() sends and the resets a closed listener sends its queue.
  *
- * Every test builds its own two-node cluster: two anonymous network
- * namespaces joined by a veth pair, node 1 at 198.51.100.1 and node 2 at
- * 198.51.100.2, each the other's peer.  Node 1 also knows a node 3 at
- * 198.51.100.99, where no host answers: SYNs sent there vanish.  The
- * namespaces are held by file descriptors only, so they disappear with the
- * test's process and nothing is left behind when a test fails.
+ * Every test builds its own two-node cluster (cluster.h): node 1 and
+ * node 2 joined by a veth pair; node 1 also knows a node 3 where no host
+ * answers, so SYNs sent there vanish.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -24,173 +21,11 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #include "migtcp_test.h"
+#include "cluster.h"
 
-#define NODE1		1U
-#define NODE2		2U
-#define NODE_BLACKHOLE	3U	/* in node 1's peer table, no host there */
 #define NODE_UNKNOWN	9U	/* in nobody's peer table */
 #define EPHEMERAL_MIN	32768
 #define EPHEMERAL_MAX	60999
-#define PORT		7000
-
-/* A handshake over veth takes milliseconds: two seconds is ample. */
-#define HANDSHAKE_MS	2000
-/* Guard on blocking calls, so that a broken module fails, not hangs. */
-#define GUARD_SEC	5
-
-FIXTURE(cluster) {
-	int family;
-	int ns[3];	/* ns[NODE1], ns[NODE2]: network namespace fds */
-};
-
-/* Runs a shell command line in the caller's network namespace. */
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	if (status < 0 || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
-static int open_own_netns(void)
-{
-	return open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-}
-
-FIXTURE_SETUP(cluster)
-{
-	self->ns[NODE1] = -1;
-	self->ns[NODE2] = -1;
-	self->family = migtcp_family();
-	ASSERT_LT(0, self->family) TH_LOG("is migtcp loaded?");
-
-	ASSERT_EQ(0, migtcp_test_new_netns())
-		TH_LOG("node 1 netns: %s", strerror(errno));
-	self->ns[NODE1] = open_own_netns();
-	ASSERT_LE(0, self->ns[NODE1]);
-	ASSERT_EQ(0, migtcp_test_new_netns())
-		TH_LOG("node 2 netns: %s", strerror(errno));
-	self->ns[NODE2] = open_own_netns();
-	ASSERT_LE(0, self->ns[NODE2]);
-
-	/* In node 2: create the pair, push one end into node 1. */
-	ASSERT_EQ(0, sh("ip link add mig2 type veth peer name mig1 netns /proc/%d/fd/%d",
-			getpid(), self->ns[NODE1]));
-	ASSERT_EQ(0, sh("ip addr add 198.51.100.2/24 dev mig2 && ip link set mig2 up"));
-	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.2", NODE2));
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.1", NODE1));
-
-	ASSERT_EQ(0, setns(self->ns[NODE1], CLONE_NEWNET));
-	ASSERT_EQ(0, sh("ip addr add 198.51.100.1/24 dev mig1 && ip link set mig1 up"));
-	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.1", NODE1))
-		TH_LOG("migtcpctl node set failed (MIGTCP_CTL=%s)",
-		       getenv("MIGTCP_CTL"));
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.2", NODE2));
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.99",
-				     NODE_BLACKHOLE));
-}
-
-FIXTURE_TEARDOWN(cluster)
-{
-	if (self->ns[NODE1] >= 0)
-		close(self->ns[NODE1]);
-	if (self->ns[NODE2] >= 0)
-		close(self->ns[NODE2]);
-}
-
-/* Moves the caller to @node; sockets created afterwards belong to it. */
-#define ON_NODE(node) do {						\
-	const unsigned int __node = (node);				\
-									\
-	ASSERT_EQ(0, setns(self->ns[__node], CLONE_NEWNET))		\
-		TH_LOG("setns to node %u: %s", __node, strerror(errno));	\
-} while (0)
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static struct sockaddr_mig mig_addr(int family, __u32 node, __u16 port)
-{
-	struct sockaddr_mig addr = {
-		.smig_family = family,
-		.smig_port = htons(port),
-		.smig_node = node,
-	};
-	return addr;
-}
-
-/*
- * A stream socket of the current node whose blocking calls give up after
- * GUARD_SEC seconds instead of hanging the test.
- */
-static int mig_socket(int family, int flags)
-{
-	struct timeval tv = { .tv_sec = GUARD_SEC };
-	int fd;
-
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
-	if (fd < 0)
-		return fd;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int bind_to(int fd, int family, __u32 node, __u16 port)
-{
-	struct sockaddr_mig addr = mig_addr(family, node, port);
-
-	return bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-}
-
-static int connect_to(int fd, int family, __u32 node, __u16 port)
-{
-	struct sockaddr_mig addr = mig_addr(family, node, port);
-
-	return connect(fd, (struct sockaddr *)&addr, sizeof(addr));
-}
-
-/* poll() on one descriptor: its revents, 0 on timeout, -1 on error. */
-static int poll_one(int fd, short events, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int n = poll(&pfd, 1, timeout_ms);
-
-	return n <= 0 ? n : pfd.revents;
-}
-
-static int so_error(int fd)
-{
-	socklen_t len = sizeof(int);
-	int err = -1;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
-		return -errno;
-	return err;
-}
 
 /*
  * Checks a whole address as getsockname() (@peer false) or getpeername()
@@ -284,42 +119,6 @@ static void expect_proc_state(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, proc_entry(fd, local, remote, state))
 		TH_LOG("socket not in /proc/net/migtcp");
 	EXPECT_STREQ(want_state, state);
-}
-
-/* A listener of the current node on @port (0: ephemeral). */
-static int listener(struct __test_metadata *_metadata, int family,
-		    __u16 port, int backlog)
-{
-	int fd = mig_socket(family, 0);
-
-	EXPECT_LE(0, fd) TH_LOG("socket: %s", strerror(errno));
-	if (fd < 0)
-		return -1;
-	if (port && bind_to(fd, family, 0, port)) {
-		TH_LOG("bind %d: %s", port, strerror(errno));
-		goto fail;
-	}
-	if (listen(fd, backlog)) {
-		TH_LOG("listen: %s", strerror(errno));
-		goto fail;
-	}
-	return fd;
-fail:
-	_metadata->passed = 0;
-	close(fd);
-	return -1;
-}
-
-/* Waits (bounded) for a connection to be waiting on @lfd and accepts it. */
-static int accept_waiting(struct __test_metadata *_metadata, int lfd)
-{
-	int fd;
-
-	EXPECT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS))
-		TH_LOG("no connection waiting on the listener");
-	fd = accept(lfd, NULL, NULL);
-	EXPECT_LE(0, fd) TH_LOG("accept: %s", strerror(errno));
-	return fd;
 }
 
 /*
@@ -462,7 +261,7 @@ TEST_F(cluster, accept_reports_client_address)
 	/* An explicitly bound port is the one used. */
 	EXPECT_EQ(5555, LOCAL_PORT(cfd, NODE1));
 
-	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS));
 	memset(&addr, 0xa5, sizeof(addr));
 	afd = accept(lfd, (struct sockaddr *)&addr, &len);
 	ASSERT_LE(0, afd) TH_LOG("accept: %s", strerror(errno));
@@ -577,7 +376,7 @@ TEST_F(cluster, nonblocking_connect_completes)
 	/* The port is taken at connect(), before the handshake ends. */
 	cport = LOCAL_PORT(cfd, NODE1);
 	expect_ephemeral(_metadata, cport);
-	EXPECT_EQ(POLLOUT, poll_one(cfd, POLLIN | POLLOUT, HANDSHAKE_MS));
+	EXPECT_EQ(POLLOUT, poll_one(cfd, POLLIN | POLLOUT, WAIT_MS));
 	EXPECT_EQ(0, so_error(cfd));
 	EXPECT_EQ(PORT, PEER_PORT(cfd, NODE2));
 	expect_proc(_metadata, cfd, NODE1, cport, NODE2, PORT, "ESTABLISHED");
@@ -596,7 +395,7 @@ TEST_F(cluster, nonblocking_connect_refused)
 	cfd = connect_nb(_metadata, self->family, NODE2, PORT);
 	ASSERT_LE(0, cfd);
 	EXPECT_EQ(POLLOUT | POLLERR | POLLHUP,
-		  poll_one(cfd, POLLOUT, HANDSHAKE_MS));
+		  poll_one(cfd, POLLOUT, WAIT_MS));
 	EXPECT_EQ(ECONNREFUSED, so_error(cfd));
 	/* SO_ERROR is read once. */
 	EXPECT_EQ(0, so_error(cfd));
@@ -645,7 +444,7 @@ TEST_F(cluster, nonblocking_connect_again_after_completion)
 	ON_NODE(NODE1);
 	cfd = connect_nb(_metadata, self->family, NODE2, PORT);
 	ASSERT_LE(0, cfd);
-	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, HANDSHAKE_MS));
+	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
 	EXPECT_EQ(0, connect_to(cfd, self->family, NODE2, PORT))
 		TH_LOG("connect after completion: %s", strerror(errno));
 	ASSERT_FAILS_WITH(EISCONN, connect_to(cfd, self->family, NODE2, PORT));
@@ -794,7 +593,7 @@ TEST_F(cluster, connections_reach_their_listener)
 	c2 = mig_socket(self->family, 0);
 	ASSERT_LE(0, c2);
 	ASSERT_EQ(0, connect_to(c2, self->family, NODE2, PORT + 1));
-	EXPECT_EQ(POLLIN, poll_one(l2, POLLIN, HANDSHAKE_MS));
+	EXPECT_EQ(POLLIN, poll_one(l2, POLLIN, WAIT_MS));
 	EXPECT_EQ(0, poll_one(l1, POLLIN, 200));
 	c1 = mig_socket(self->family, 0);
 	ASSERT_LE(0, c1);
@@ -877,7 +676,7 @@ TEST_F(cluster, backlog_full_syn_retransmitted)
 	c1 = mig_socket(self->family, 0);
 	ASSERT_LE(0, c1);
 	ASSERT_EQ(0, connect_to(c1, self->family, NODE2, PORT));
-	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS));
 
 	/* The queue is full: c2's SYN is dropped, not refused. */
 	start = now_ms();
@@ -895,7 +694,7 @@ TEST_F(cluster, backlog_full_syn_retransmitted)
 	EXPECT_GE(1700, took) TH_LOG("first retransmission after %ld ms", took);
 
 	/* c2 waits now; c3 is dropped at 0 s and 1 s, passes at 3 s. */
-	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS));
 	start = now_ms();
 	c3 = connect_nb(_metadata, self->family, NODE2, PORT);
 	ASSERT_LE(0, c3);
@@ -932,7 +731,7 @@ TEST_F(cluster, listen_again_changes_backlog)
 	ASSERT_LE(0, c1);
 	ASSERT_EQ(0, connect_to(c1, self->family, NODE2, PORT));
 	/* c1 waits on the listener: the queue is full. */
-	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS));
 	c2 = connect_nb(_metadata, self->family, NODE2, PORT);
 	ASSERT_LE(0, c2);
 	EXPECT_EQ(0, poll_one(c2, POLLOUT, 300));
@@ -1052,13 +851,13 @@ TEST_F(cluster, accept4_flags)
 	ASSERT_LE(0, c2);
 	ASSERT_EQ(0, connect_to(c2, self->family, NODE2, PORT));
 
-	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS));
 	a1 = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	ASSERT_LE(0, a1) TH_LOG("accept4: %s", strerror(errno));
 	EXPECT_EQ(O_NONBLOCK, fcntl(a1, F_GETFL) & O_NONBLOCK);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(a1, F_GETFD));
 
-	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS));
 	a2 = accept4(lfd, NULL, NULL, 0);
 	ASSERT_LE(0, a2) TH_LOG("accept4: %s", strerror(errno));
 	EXPECT_EQ(0, fcntl(a2, F_GETFL) & O_NONBLOCK);
@@ -1118,7 +917,7 @@ TEST_F(cluster, listener_poll)
 	cfd = mig_socket(self->family, 0);
 	ASSERT_LE(0, cfd);
 	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT));
-	EXPECT_EQ(POLLIN, poll_one(lfd, POLLIN | POLLOUT, HANDSHAKE_MS));
+	EXPECT_EQ(POLLIN, poll_one(lfd, POLLIN | POLLOUT, WAIT_MS));
 	afd = accept(lfd, NULL, NULL);
 	ASSERT_LE(0, afd) TH_LOG("accept: %s", strerror(errno));
 	/* Nothing waits any more. */
@@ -1155,7 +954,7 @@ TEST_F(cluster, proc_shows_connection)
 /* Waits for a reset from the peer and checks what it left. */
 static void expect_reset(struct __test_metadata *_metadata, int fd)
 {
-	int revents = poll_one(fd, POLLIN, HANDSHAKE_MS);
+	int revents = poll_one(fd, POLLIN, WAIT_MS);
 
 	EXPECT_EQ(POLLERR | POLLHUP, revents & (POLLERR | POLLHUP))
 		TH_LOG("poll after the peer's reset: revents %#x", revents);
@@ -1169,7 +968,7 @@ static void expect_reset(struct __test_metadata *_metadata, int fd)
  */
 static void expect_fin(struct __test_metadata *_metadata, int fd)
 {
-	int revents = poll_one(fd, POLLIN | POLLRDHUP | POLLOUT, HANDSHAKE_MS);
+	int revents = poll_one(fd, POLLIN | POLLRDHUP | POLLOUT, WAIT_MS);
 	char byte;
 
 	EXPECT_EQ(POLLIN | POLLRDHUP | POLLOUT, revents)
@@ -1237,7 +1036,7 @@ TEST_F(cluster, close_listener_resets_queue)
 	ASSERT_LE(0, c2);
 	ASSERT_EQ(0, connect_to(c2, self->family, NODE2, PORT));
 	/* Let the final ACKs reach the listener. */
-	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, HANDSHAKE_MS));
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS));
 	sleep_ms(100);
 	close(lfd);
 	expect_reset(_metadata, c1);

@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,24 @@ static inline int migtcp_test_ctl(const char *fmt, ...)
 	if (status < 0 || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+/*
+ * The Internet checksum (RFC 1071) of @len bytes, as big-endian 16-bit
+ * words: what segments built by hand carry over their pseudo-header.
+ */
+static inline uint16_t inet_csum(const uint8_t *p, int len)
+{
+	uint32_t sum = 0;
+	int i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (p[i] << 8) | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
 }
 
 #endif /* MIGTCP_TEST_H */

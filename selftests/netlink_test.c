@@ -543,11 +543,64 @@ static void get_in4(const struct nlattr *a, char *out)
 	inet_ntop(AF_INET, mnl_attr_get_payload(a), out, INET_ADDRSTRLEN);
 }
 
+/*
+ * What every reply parsed below says besides its own fields, and how well
+ * it was formed.
+ */
+struct reply {
+	int cmd;
+	unsigned long attrs;		/* BIT(type) of each top-level attribute */
+	unsigned long nest_attrs;	/* and of each one in the reply's nest */
+	int bad;			/* unknown, wrong size, nest not flagged */
+};
+
+static unsigned long attr_bit(int type)
+{
+	return type < 64 ? BIT(type) : BIT(63);
+}
+
+/* Takes one attribute into a reply's state; false if unknown or malformed. */
+typedef bool (*attr_parser)(const struct nlattr *a, void *st);
+
+/*
+ * Walks reply @m into @r and, through @parse, into @st: with @nest 0 the
+ * fields are the top-level attributes; otherwise the only top-level
+ * attribute allowed is @nest, flagged NLA_F_NESTED, and the fields are
+ * inside it.  Attributes of type @pad (-1: none) are skipped.
+ */
+static void walk_reply(const struct nlmsghdr *m, int nest, int pad,
+		       attr_parser parse, void *st, struct reply *r)
+{
+	const struct nlattr *a, *f;
+
+	r->cmd = genl_cmd(m);
+	mnl_attr_for_each(a, m, sizeof(struct genlmsghdr)) {
+		int type = mnl_attr_get_type(a);
+
+		r->attrs |= attr_bit(type);
+		if (!nest) {
+			r->bad += !parse(a, st);
+			continue;
+		}
+		if (type != nest) {
+			r->bad++;
+			continue;
+		}
+		r->bad += !(a->nla_type & NLA_F_NESTED);
+		mnl_attr_for_each_nested(f, a) {
+			int t = mnl_attr_get_type(f);
+
+			if (t == pad)
+				continue;
+			r->nest_attrs |= attr_bit(t);
+			r->bad += !parse(f, st);
+		}
+	}
+}
+
 /* What NODE_GET (or a NODE_SET notification) says. */
 struct node_state {
-	int cmd;
-	unsigned long attrs;	/* BIT(type) of every attribute present */
-	int bad;		/* attributes unknown or of the wrong size */
+	struct reply r;		/* its attributes are at the top level */
 	long id, key_set, port_min, port_max, peer_count, peer_max;
 	char addr[INET_ADDRSTRLEN];	/* "" if absent */
 };
@@ -557,49 +610,40 @@ struct node_state {
 			 BIT(MIGTCP_A_NODE_PORT_MAX) |			     \
 			 BIT(MIGTCP_A_PEER_COUNT) | BIT(MIGTCP_A_PEER_MAX))
 
+static bool node_attr(const struct nlattr *a, void *data)
+{
+	struct node_state *st = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case MIGTCP_A_NODE_ID:
+		st->id = mnl_attr_get_u32(a);
+		return attr_len_is(a, 4);
+	case MIGTCP_A_NODE_ADDR_IN:
+		get_in4(a, st->addr);
+		return attr_len_is(a, 4);
+	case MIGTCP_A_NODE_KEY_SET:
+		st->key_set = mnl_attr_get_u8(a);
+		return attr_len_is(a, 1);
+	case MIGTCP_A_NODE_PORT_MIN:
+		st->port_min = mnl_attr_get_u16(a);
+		return attr_len_is(a, 2);
+	case MIGTCP_A_NODE_PORT_MAX:
+		st->port_max = mnl_attr_get_u16(a);
+		return attr_len_is(a, 2);
+	case MIGTCP_A_PEER_COUNT:
+		st->peer_count = mnl_attr_get_u32(a);
+		return attr_len_is(a, 4);
+	case MIGTCP_A_PEER_MAX:
+		st->peer_max = mnl_attr_get_u32(a);
+		return attr_len_is(a, 4);
+	}
+	return false;
+}
+
 static void parse_node(const struct nlmsghdr *m, struct node_state *st)
 {
-	const struct nlattr *a;
-
 	memset(st, 0, sizeof(*st));
-	st->cmd = genl_cmd(m);
-	mnl_attr_for_each(a, m, sizeof(struct genlmsghdr)) {
-		int type = mnl_attr_get_type(a);
-
-		st->attrs |= type < 64 ? BIT(type) : BIT(63);
-		switch (type) {
-		case MIGTCP_A_NODE_ID:
-			st->bad += !attr_len_is(a, 4);
-			st->id = mnl_attr_get_u32(a);
-			break;
-		case MIGTCP_A_NODE_ADDR_IN:
-			st->bad += !attr_len_is(a, 4);
-			get_in4(a, st->addr);
-			break;
-		case MIGTCP_A_NODE_KEY_SET:
-			st->bad += !attr_len_is(a, 1);
-			st->key_set = mnl_attr_get_u8(a);
-			break;
-		case MIGTCP_A_NODE_PORT_MIN:
-			st->bad += !attr_len_is(a, 2);
-			st->port_min = mnl_attr_get_u16(a);
-			break;
-		case MIGTCP_A_NODE_PORT_MAX:
-			st->bad += !attr_len_is(a, 2);
-			st->port_max = mnl_attr_get_u16(a);
-			break;
-		case MIGTCP_A_PEER_COUNT:
-			st->bad += !attr_len_is(a, 4);
-			st->peer_count = mnl_attr_get_u32(a);
-			break;
-		case MIGTCP_A_PEER_MAX:
-			st->bad += !attr_len_is(a, 4);
-			st->peer_max = mnl_attr_get_u32(a);
-			break;
-		default:
-			st->bad++;
-		}
-	}
+	walk_reply(m, 0, -1, node_attr, st, &st->r);
 }
 
 static int node_get(struct nl *nl, struct node_state *st, struct nl_ack *ack)
@@ -628,55 +672,32 @@ static int set_node_id(struct nl *nl, long id, struct nl_ack *ack)
 
 /* What a PEER_GET reply, dump part or peer notification says. */
 struct peer_state {
-	int cmd;
-	unsigned long attrs;		/* top level */
-	unsigned long peer_attrs;	/* in the MIGTCP_A_PEER nest */
-	int bad;
+	struct reply r;		/* nest: MIGTCP_A_PEER */
 	long id;
 	char addr[INET_ADDRSTRLEN];
 };
 
 #define PEER_ATTRS	(BIT(MIGTCP_PEER_A_ID) | BIT(MIGTCP_PEER_A_ADDR_IN))
 
-static void parse_peer_nest(const struct nlattr *nest, struct peer_state *st)
+static bool peer_attr(const struct nlattr *a, void *data)
 {
-	const struct nlattr *a;
+	struct peer_state *st = data;
 
-	st->bad += !(nest->nla_type & NLA_F_NESTED);
-	mnl_attr_for_each_nested(a, nest) {
-		int type = mnl_attr_get_type(a);
-
-		st->peer_attrs |= type < 64 ? BIT(type) : BIT(63);
-		switch (type) {
-		case MIGTCP_PEER_A_ID:
-			st->bad += !attr_len_is(a, 4);
-			st->id = mnl_attr_get_u32(a);
-			break;
-		case MIGTCP_PEER_A_ADDR_IN:
-			st->bad += !attr_len_is(a, 4);
-			get_in4(a, st->addr);
-			break;
-		default:
-			st->bad++;
-		}
+	switch (mnl_attr_get_type(a)) {
+	case MIGTCP_PEER_A_ID:
+		st->id = mnl_attr_get_u32(a);
+		return attr_len_is(a, 4);
+	case MIGTCP_PEER_A_ADDR_IN:
+		get_in4(a, st->addr);
+		return attr_len_is(a, 4);
 	}
+	return false;
 }
 
 static void parse_peer(const struct nlmsghdr *m, struct peer_state *st)
 {
-	const struct nlattr *a;
-
 	memset(st, 0, sizeof(*st));
-	st->cmd = genl_cmd(m);
-	mnl_attr_for_each(a, m, sizeof(struct genlmsghdr)) {
-		int type = mnl_attr_get_type(a);
-
-		st->attrs |= type < 64 ? BIT(type) : BIT(63);
-		if (type == MIGTCP_A_PEER)
-			parse_peer_nest(a, st);
-		else
-			st->bad++;
-	}
+	walk_reply(m, MIGTCP_A_PEER, -1, peer_attr, st, &st->r);
 }
 
 /* Builds a peer command; @id < 0 or a NULL @addr leaves that attribute out. */
@@ -730,10 +751,7 @@ static int dump(struct nl *nl, uint8_t cmd, struct msgs *msgs,
 
 /* What a SOCK_GET dump part says. */
 struct sock_state {
-	int cmd;
-	unsigned long attrs;
-	unsigned long sock_attrs;
-	int bad;
+	struct reply r;		/* nest: MIGTCP_A_SOCK */
 	long state, local_node, local_port, remote_node, remote_port;
 	long rx_queue, tx_queue, uid;
 	uint64_t inode;
@@ -748,75 +766,46 @@ struct sock_state {
 			 BIT(MIGTCP_SOCK_A_TX_QUEUE) |			\
 			 BIT(MIGTCP_SOCK_A_UID) | BIT(MIGTCP_SOCK_A_INODE))
 
-static void parse_sock_attr(const struct nlattr *a, struct sock_state *st)
+static bool sock_attr(const struct nlattr *a, void *data)
 {
+	struct sock_state *st = data;
+
 	switch (mnl_attr_get_type(a)) {
-	case MIGTCP_SOCK_A_PAD:
-		break;
 	case MIGTCP_SOCK_A_STATE:
-		st->bad += !attr_len_is(a, 1);
 		st->state = mnl_attr_get_u8(a);
-		break;
+		return attr_len_is(a, 1);
 	case MIGTCP_SOCK_A_LOCAL_NODE:
-		st->bad += !attr_len_is(a, 4);
 		st->local_node = mnl_attr_get_u32(a);
-		break;
+		return attr_len_is(a, 4);
 	case MIGTCP_SOCK_A_LOCAL_PORT:
-		st->bad += !attr_len_is(a, 2);
 		st->local_port = mnl_attr_get_u16(a);
-		break;
+		return attr_len_is(a, 2);
 	case MIGTCP_SOCK_A_REMOTE_NODE:
-		st->bad += !attr_len_is(a, 4);
 		st->remote_node = mnl_attr_get_u32(a);
-		break;
+		return attr_len_is(a, 4);
 	case MIGTCP_SOCK_A_REMOTE_PORT:
-		st->bad += !attr_len_is(a, 2);
 		st->remote_port = mnl_attr_get_u16(a);
-		break;
+		return attr_len_is(a, 2);
 	case MIGTCP_SOCK_A_RX_QUEUE:
-		st->bad += !attr_len_is(a, 4);
 		st->rx_queue = mnl_attr_get_u32(a);
-		break;
+		return attr_len_is(a, 4);
 	case MIGTCP_SOCK_A_TX_QUEUE:
-		st->bad += !attr_len_is(a, 4);
 		st->tx_queue = mnl_attr_get_u32(a);
-		break;
+		return attr_len_is(a, 4);
 	case MIGTCP_SOCK_A_UID:
-		st->bad += !attr_len_is(a, 4);
 		st->uid = mnl_attr_get_u32(a);
-		break;
+		return attr_len_is(a, 4);
 	case MIGTCP_SOCK_A_INODE:
-		st->bad += !attr_len_is(a, 8);
 		st->inode = mnl_attr_get_u64(a);
-		break;
-	default:
-		st->bad++;
+		return attr_len_is(a, 8);
 	}
+	return false;
 }
 
 static void parse_sock(const struct nlmsghdr *m, struct sock_state *st)
 {
-	const struct nlattr *a, *s;
-
 	memset(st, 0, sizeof(*st));
-	st->cmd = genl_cmd(m);
-	mnl_attr_for_each(a, m, sizeof(struct genlmsghdr)) {
-		int type = mnl_attr_get_type(a);
-
-		st->attrs |= type < 64 ? BIT(type) : BIT(63);
-		if (type != MIGTCP_A_SOCK) {
-			st->bad++;
-			continue;
-		}
-		st->bad += !(a->nla_type & NLA_F_NESTED);
-		mnl_attr_for_each_nested(s, a) {
-			int t = mnl_attr_get_type(s);
-
-			if (t != MIGTCP_SOCK_A_PAD)
-				st->sock_attrs |= t < 64 ? BIT(t) : BIT(63);
-			parse_sock_attr(s, st);
-		}
-	}
+	walk_reply(m, MIGTCP_A_SOCK, MIGTCP_SOCK_A_PAD, sock_attr, st, &st->r);
 }
 
 /* Finds the socket with inode @ino in a SOCK_GET dump; false if absent. */
@@ -865,41 +854,27 @@ static int bound_socket(int family, uint16_t port)
 
 /* What STATS_GET says. */
 struct stats_state {
-	int cmd;
-	unsigned long attrs;
-	unsigned long stat_attrs;
-	int bad;
+	struct reply r;		/* nest: MIGTCP_A_STATS */
 	uint64_t value[__MIGTCP_STAT_MAX];
 };
 
+/* Counter N is attribute N + 1, a u64. */
+static bool stat_attr(const struct nlattr *a, void *data)
+{
+	struct stats_state *st = data;
+	int t = mnl_attr_get_type(a);
+
+	if (t > __MIGTCP_STAT_MAX || !attr_len_is(a, 8))
+		return false;
+	st->value[t - 1] = mnl_attr_get_u64(a);
+	return true;
+}
+
 static void parse_stats(const struct nlmsghdr *m, struct stats_state *st)
 {
-	const struct nlattr *a, *s;
-
 	memset(st, 0, sizeof(*st));
-	st->cmd = genl_cmd(m);
-	mnl_attr_for_each(a, m, sizeof(struct genlmsghdr)) {
-		int type = mnl_attr_get_type(a);
-
-		st->attrs |= type < 64 ? BIT(type) : BIT(63);
-		if (type != MIGTCP_A_STATS) {
-			st->bad++;
-			continue;
-		}
-		st->bad += !(a->nla_type & NLA_F_NESTED);
-		mnl_attr_for_each_nested(s, a) {
-			int t = mnl_attr_get_type(s);
-
-			if (t == MIGTCP_STATS_A_PAD)
-				continue;
-			st->stat_attrs |= t < 64 ? BIT(t) : BIT(63);
-			if (t > __MIGTCP_STAT_MAX || !attr_len_is(s, 8)) {
-				st->bad++;
-				continue;
-			}
-			st->value[t - 1] = mnl_attr_get_u64(s);
-		}
-	}
+	walk_reply(m, MIGTCP_A_STATS, MIGTCP_STATS_A_PAD, stat_attr, st,
+		   &st->r);
 }
 
 static int stats_get(struct nl *nl, struct stats_state *st,
@@ -1253,10 +1228,10 @@ FIXTURE_TEARDOWN(genl)
 									\
 	peer_get(nl, want_id, &__p, &__ack);				\
 	ASSERT_OK(__ack);						\
-	ASSERT_EQ(MIGTCP_CMD_PEER_GET, __p.cmd);			\
-	ASSERT_EQ(BIT(MIGTCP_A_PEER), __p.attrs);			\
-	ASSERT_EQ(PEER_ATTRS, __p.peer_attrs);				\
-	ASSERT_EQ(0, __p.bad);						\
+	ASSERT_EQ(MIGTCP_CMD_PEER_GET, __p.r.cmd);			\
+	ASSERT_EQ(BIT(MIGTCP_A_PEER), __p.r.attrs);			\
+	ASSERT_EQ(PEER_ATTRS, __p.r.nest_attrs);				\
+	ASSERT_EQ(0, __p.r.bad);						\
 	ASSERT_EQ((long)(want_id), __p.id);					\
 	ASSERT_STREQ(want_addr, __p.addr);				\
 } while (0)
@@ -1287,10 +1262,10 @@ TEST_F(genl, node_get_defaults)
 	ASSERT_LT(0, max_peers);
 	node_get(&self->nl, &st, &ack);
 	ASSERT_OK(ack);
-	ASSERT_EQ(MIGTCP_CMD_NODE_GET, st.cmd);
+	ASSERT_EQ(MIGTCP_CMD_NODE_GET, st.r.cmd);
 	/* No address is set, so none is reported; never the key. */
-	ASSERT_EQ(NODE_ATTRS, st.attrs);
-	ASSERT_EQ(0, st.bad);
+	ASSERT_EQ(NODE_ATTRS, st.r.attrs);
+	ASSERT_EQ(0, st.r.bad);
 	ASSERT_EQ(0, st.id);
 	ASSERT_EQ(0, st.key_set);
 	ASSERT_EQ(EPHEMERAL_MIN, st.port_min);
@@ -1322,9 +1297,9 @@ TEST_F(genl, node_set_get_round_trip)
 
 	node_get(&self->nl, &st, &ack);
 	ASSERT_OK(ack);
-	ASSERT_EQ(MIGTCP_CMD_NODE_GET, st.cmd);
-	ASSERT_EQ(NODE_ATTRS | BIT(MIGTCP_A_NODE_ADDR_IN), st.attrs);
-	ASSERT_EQ(0, st.bad);
+	ASSERT_EQ(MIGTCP_CMD_NODE_GET, st.r.cmd);
+	ASSERT_EQ(NODE_ATTRS | BIT(MIGTCP_A_NODE_ADDR_IN), st.r.attrs);
+	ASSERT_EQ(0, st.r.bad);
 	ASSERT_EQ(NODE_ID, st.id);
 	ASSERT_STREQ(NODE_ADDR, st.addr);
 	ASSERT_EQ(1, st.key_set);
@@ -1938,10 +1913,10 @@ TEST_F(genl, peer_dump_many)
 
 		ASSERT_EQ(NLM_F_MULTI, msgs.m[i]->nlmsg_flags & NLM_F_MULTI);
 		parse_peer(msgs.m[i], &p);
-		ASSERT_EQ(MIGTCP_CMD_PEER_GET, p.cmd);
-		ASSERT_EQ(BIT(MIGTCP_A_PEER), p.attrs);
-		ASSERT_EQ(PEER_ATTRS, p.peer_attrs);
-		ASSERT_EQ(0, p.bad);
+		ASSERT_EQ(MIGTCP_CMD_PEER_GET, p.r.cmd);
+		ASSERT_EQ(BIT(MIGTCP_A_PEER), p.r.attrs);
+		ASSERT_EQ(PEER_ATTRS, p.r.nest_attrs);
+		ASSERT_EQ(0, p.r.bad);
 		k = p.id - FIRST_PEER;
 		ASSERT_TRUE(k >= 0 && k < MANY_PEERS) TH_LOG("id %ld", p.id);
 		seen[k]++;
@@ -2288,8 +2263,8 @@ TEST_F(genl, key_never_returned)
 	       &ack);
 	ASSERT_OK(ack);
 	parse_node(msgs.m[0], &st);
-	ASSERT_EQ(NODE_ATTRS, st.attrs);
-	ASSERT_EQ(0, st.bad);
+	ASSERT_EQ(NODE_ATTRS, st.r.attrs);
+	ASSERT_EQ(0, st.r.bad);
 	ASSERT_EQ(1, st.key_set);
 	ASSERT_FALSE(holds_key(msgs.m[0], key));
 	msgs_free(&msgs);
@@ -2309,7 +2284,7 @@ TEST_F(genl, key_never_returned)
 	ASSERT_OK(ack);
 	parse_node(msgs.m[0], &st);
 	ASSERT_EQ(1, st.key_set);
-	ASSERT_EQ(NODE_ATTRS, st.attrs);
+	ASSERT_EQ(NODE_ATTRS, st.r.attrs);
 	ASSERT_FALSE(holds_key(msgs.m[0], key2));
 	msgs_free(&msgs);
 	ASSERT_EQ(0, listener_drain(listener, &msgs));
@@ -2358,9 +2333,9 @@ TEST_F(genl, notify_node_set)
 	ASSERT_EQ(1, msgs.n);
 	ASSERT_NOTIFICATION(&self->nl, msgs.m[0]);
 	parse_node(msgs.m[0], &st);
-	ASSERT_EQ(MIGTCP_CMD_NODE_SET, st.cmd);
-	ASSERT_EQ(NODE_ATTRS | BIT(MIGTCP_A_NODE_ADDR_IN), st.attrs);
-	ASSERT_EQ(0, st.bad);
+	ASSERT_EQ(MIGTCP_CMD_NODE_SET, st.r.cmd);
+	ASSERT_EQ(NODE_ATTRS | BIT(MIGTCP_A_NODE_ADDR_IN), st.r.attrs);
+	ASSERT_EQ(0, st.r.bad);
 	ASSERT_EQ(NODE_ID, st.id);
 	ASSERT_STREQ(NODE_ADDR, st.addr);
 	ASSERT_EQ(1, st.key_set);
@@ -2379,8 +2354,8 @@ TEST_F(genl, notify_node_set)
 	ASSERT_EQ(0, listener_drain(listener, &msgs));
 	ASSERT_EQ(1, msgs.n);
 	parse_node(msgs.m[0], &st);
-	ASSERT_EQ(MIGTCP_CMD_NODE_SET, st.cmd);
-	ASSERT_EQ(NODE_ATTRS | BIT(MIGTCP_A_NODE_ADDR_IN), st.attrs);
+	ASSERT_EQ(MIGTCP_CMD_NODE_SET, st.r.cmd);
+	ASSERT_EQ(NODE_ATTRS | BIT(MIGTCP_A_NODE_ADDR_IN), st.r.attrs);
 	ASSERT_EQ(NODE_ID, st.id);
 	ASSERT_STREQ(ADDR_B, st.addr);
 	ASSERT_EQ(1, st.key_set);
@@ -2399,10 +2374,10 @@ TEST_F(genl, notify_node_set)
 	ASSERT_EQ(1, __m.n);						\
 	ASSERT_NOTIFICATION(nl, __m.m[0]);				\
 	parse_peer(__m.m[0], &__p);					\
-	ASSERT_EQ(want_cmd, __p.cmd);					\
-	ASSERT_EQ(BIT(MIGTCP_A_PEER), __p.attrs);			\
-	ASSERT_EQ(PEER_ATTRS, __p.peer_attrs);				\
-	ASSERT_EQ(0, __p.bad);						\
+	ASSERT_EQ(want_cmd, __p.r.cmd);					\
+	ASSERT_EQ(BIT(MIGTCP_A_PEER), __p.r.attrs);			\
+	ASSERT_EQ(PEER_ATTRS, __p.r.nest_attrs);				\
+	ASSERT_EQ(0, __p.r.bad);						\
 	ASSERT_EQ(want_id, __p.id);					\
 	ASSERT_STREQ(want_addr, __p.addr);				\
 	msgs_free(&__m);						\
@@ -2584,10 +2559,10 @@ TEST_F(genl, peer_tables_isolated)
 }
 
 #define ASSERT_SOCK(st, ino, want_state, node, port) do {		\
-	ASSERT_EQ(MIGTCP_CMD_SOCK_GET, (st).cmd);			\
-	ASSERT_EQ(BIT(MIGTCP_A_SOCK), (st).attrs);			\
-	ASSERT_EQ(SOCK_ATTRS, (st).sock_attrs);				\
-	ASSERT_EQ(0, (st).bad);						\
+	ASSERT_EQ(MIGTCP_CMD_SOCK_GET, (st).r.cmd);			\
+	ASSERT_EQ(BIT(MIGTCP_A_SOCK), (st).r.attrs);			\
+	ASSERT_EQ(SOCK_ATTRS, (st).r.nest_attrs);				\
+	ASSERT_EQ(0, (st).r.bad);						\
 	ASSERT_EQ((uint64_t)(ino), (st).inode);				\
 	ASSERT_EQ(want_state, (st).state);				\
 	ASSERT_EQ(node, (st).local_node);				\
@@ -2787,11 +2762,11 @@ TEST_F(genl, stats_match_proc)
 	ASSERT_OK(ack);
 	n = proc_stats(names, proc, __MIGTCP_STAT_MAX + 1);
 	ASSERT_EQ(__MIGTCP_STAT_MAX, n);
-	ASSERT_EQ(MIGTCP_CMD_STATS_GET, st.cmd);
-	ASSERT_EQ(BIT(MIGTCP_A_STATS), st.attrs);
+	ASSERT_EQ(MIGTCP_CMD_STATS_GET, st.r.cmd);
+	ASSERT_EQ(BIT(MIGTCP_A_STATS), st.r.attrs);
 	/* Counter N is attribute N + 1, all of them, nothing else. */
-	ASSERT_EQ((BIT(__MIGTCP_STAT_MAX + 1) - 1) & ~BIT(0), st.stat_attrs);
-	ASSERT_EQ(0, st.bad);
+	ASSERT_EQ((BIT(__MIGTCP_STAT_MAX + 1) - 1) & ~BIT(0), st.r.nest_attrs);
+	ASSERT_EQ(0, st.r.bad);
 	for (i = 0; i < __MIGTCP_STAT_MAX; i++) {
 		ASSERT_STREQ(stat_names[i], names[i]);
 		ASSERT_EQ(proc[i], st.value[i]) TH_LOG("%s", names[i]);
@@ -2822,7 +2797,7 @@ TEST_F(genl, stats_per_netns)
 	ASSERT_EQ(0, nl_open(&nl_b));
 	stats_get(&nl_b, &st, &ack);
 	ASSERT_OK(ack);
-	ASSERT_EQ(0, st.bad);
+	ASSERT_EQ(0, st.r.bad);
 	for (i = 0; i < __MIGTCP_STAT_MAX; i++) {
 		ASSERT_EQ((uint64_t)0, st.value[i])
 			TH_LOG("%s", stat_names[i]);

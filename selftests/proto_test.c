@@ -367,21 +367,6 @@ static void check_stats(struct __test_metadata *_metadata,
 
 /* ---- segments ---- */
 
-/* The Internet checksum of @len bytes, as big-endian 16-bit words. */
-static uint16_t inet_csum(const uint8_t *p, int len)
-{
-	uint32_t sum = 0;
-	int i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (p[i] << 8) | p[i + 1];
-	if (len & 1)
-		sum += p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum & 0xffff;
-}
-
 /*
  * TCP's checksum: over the pseudo-header (saddr, daddr, 0, @proto, length)
  * then the segment with its check field zero.

@@ -12,13 +12,12 @@
  * unacknowledged data; and SO_KEEPALIVE, SO_SNDBUF and SO_RCVBUF at
  * SOL_SOCKET.
  *
- * Every test builds its own two-node cluster: two anonymous network
- * namespaces joined by a veth pair (MTU 1500), node 1 at 198.51.100.1
- * (device mig1) and node 2 at 198.51.100.2 (device mig2), each the
- * other's peer.  The client end of a connection lives on node 1, the
- * accepted end on node 2.  A silent peer is made with netem dropping
- * everything node 2 sends.  The keepalive test reads in a second thread,
- * so this test is linked with -pthread.
+ * Every test builds its own two-node cluster (cluster.h): node 1 and
+ * node 2 joined by a veth pair (MTU 1500, devices mig1 and mig2).  The
+ * client end of a connection lives on node 1, the accepted end on node 2.
+ * A silent peer is made with netem dropping everything node 2 sends.
+ * The keepalive test reads in a second thread, so this test is linked
+ * with -pthread.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -34,15 +33,7 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #include "migtcp_test.h"
-
-#define NODE1		1U
-#define NODE2		2U
-#define PORT		7100
-
-/* Anything that crosses the veth once takes milliseconds. */
-#define WAIT_MS		2000
-/* Guard on blocking calls, so that a broken module fails, not hangs. */
-#define GUARD_SEC	5
+#include "cluster.h"
 
 /* TCP_* state numbers, as MIGTCP_INFO reports them. */
 #define ST_ESTABLISHED	1
@@ -54,232 +45,18 @@
 
 #define XFER_LEN	100000UL
 
-FIXTURE(cluster) {
-	int family;
-	int ns[3];	/* ns[NODE1], ns[NODE2]: network namespace fds */
-	int lfd;	/* node 2's listener on PORT, once a test needs it */
-};
-
-/* Runs a shell command line in the caller's network namespace. */
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	if (status < 0 || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
-static int open_own_netns(void)
-{
-	return open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-}
-
-FIXTURE_SETUP(cluster)
-{
-	self->ns[NODE1] = -1;
-	self->ns[NODE2] = -1;
-	self->lfd = -1;
-	self->family = migtcp_family();
-	ASSERT_LT(0, self->family) TH_LOG("is migtcp loaded?");
-
-	ASSERT_EQ(0, migtcp_test_new_netns())
-		TH_LOG("node 1 netns: %s", strerror(errno));
-	self->ns[NODE1] = open_own_netns();
-	ASSERT_LE(0, self->ns[NODE1]);
-	ASSERT_EQ(0, migtcp_test_new_netns())
-		TH_LOG("node 2 netns: %s", strerror(errno));
-	self->ns[NODE2] = open_own_netns();
-	ASSERT_LE(0, self->ns[NODE2]);
-
-	/* In node 2: create the pair, push one end into node 1. */
-	ASSERT_EQ(0, sh("ip link add mig2 type veth peer name mig1 netns /proc/%d/fd/%d",
-			getpid(), self->ns[NODE1]));
-	ASSERT_EQ(0, sh("ip addr add 198.51.100.2/24 dev mig2 && ip link set mig2 up"));
-	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.2", NODE2));
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.1", NODE1));
-
-	ASSERT_EQ(0, setns(self->ns[NODE1], CLONE_NEWNET));
-	ASSERT_EQ(0, sh("ip addr add 198.51.100.1/24 dev mig1 && ip link set mig1 up"));
-	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.1", NODE1))
-		TH_LOG("migtcpctl node set failed (MIGTCP_CTL=%s)",
-		       getenv("MIGTCP_CTL"));
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.2", NODE2));
-}
-
-FIXTURE_TEARDOWN(cluster)
-{
-	if (self->lfd >= 0)
-		close(self->lfd);
-	if (self->ns[NODE1] >= 0)
-		close(self->ns[NODE1]);
-	if (self->ns[NODE2] >= 0)
-		close(self->ns[NODE2]);
-}
-
-/* Moves the caller to @node; sockets created afterwards belong to it. */
-#define ON_NODE(node) do {						\
-	const unsigned int __node = (node);				\
-									\
-	ASSERT_EQ(0, setns(self->ns[__node], CLONE_NEWNET))		\
-		TH_LOG("setns to node %u: %s", __node, strerror(errno));	\
-} while (0)
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static const char *errname(int err)
-{
-	return err ? strerrorname_np(err) ?: "?" : "no error";
-}
-
-static int set_timeouts(int fd, int sec)
-{
-	struct timeval tv = { .tv_sec = sec };
-
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
-		return -1;
-	return 0;
-}
-
-static int mig_socket(int family)
-{
-	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd >= 0 && set_timeouts(fd, GUARD_SEC)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int addr_op(int fd, int family, __u32 node, __u16 port, bool conn)
-{
-	struct sockaddr_mig addr = {
-		.smig_family = family,
-		.smig_port = htons(port),
-		.smig_node = node,
-	};
-
-	if (conn)
-		return connect(fd, (struct sockaddr *)&addr, sizeof(addr));
-	return bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-}
-
-/* poll() on one descriptor: its revents, 0 on timeout, -1 on error. */
-static int poll_one(int fd, short events, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int n = poll(&pfd, 1, timeout_ms);
-
-	return n <= 0 ? n : pfd.revents;
-}
-
 /* A socket of node 1, not connected. */
 static int node1_socket(struct __test_metadata *_metadata,
-			FIXTURE_DATA(cluster) *self)
+			CLUSTER *self)
 {
 	int fd;
 
 	if (setns(self->ns[NODE1], CLONE_NEWNET))
 		return -1;
-	fd = mig_socket(self->family);
+	fd = mig_socket(self->family, 0);
 	if (fd < 0)
 		TH_LOG("socket: %s", strerror(errno));
 	return fd;
-}
-
-/*
- * Connects @cfd, a socket of node 1 (made here when *@cfd < 0), to node
- * 2's listener on PORT (made on first use, kept until the test ends) and
- * accepts the connection (*@afd).  Both ends have GUARD_SEC timeouts;
- * the caller is on node 1 afterwards.
- */
-static void connect_pair(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(cluster) *self, int *cfd, int *afd)
-{
-	int lfd = self->lfd;
-
-	if (lfd < 0) {
-		ON_NODE(NODE2);
-		lfd = mig_socket(self->family);
-		ASSERT_LE(0, lfd) TH_LOG("socket: %s", strerror(errno));
-		self->lfd = lfd;
-		ASSERT_EQ(0, addr_op(lfd, self->family, 0, PORT, false))
-			TH_LOG("bind: %s", strerror(errno));
-		ASSERT_EQ(0, listen(lfd, 8))
-			TH_LOG("listen: %s", strerror(errno));
-	}
-	ON_NODE(NODE1);
-	if (*cfd < 0) {
-		*cfd = mig_socket(self->family);
-		ASSERT_LE(0, *cfd) TH_LOG("socket: %s", strerror(errno));
-	}
-	ASSERT_EQ(0, addr_op(*cfd, self->family, NODE2, PORT, true))
-		TH_LOG("connect: %s", strerror(errno));
-	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS))
-		TH_LOG("no connection waiting on the listener");
-	*afd = accept(lfd, NULL, NULL);
-	ASSERT_LE(0, *afd) TH_LOG("accept: %s", strerror(errno));
-	ASSERT_EQ(0, set_timeouts(*afd, GUARD_SEC));
-}
-
-/* A new client socket of node 1, connected, and its accepted end. */
-#define CONNECT_PAIR(cfd, afd) do {					\
-	*(cfd) = -1;							\
-	connect_pair(_metadata, self, cfd, afd);			\
-} while (0)
-
-/* Adds a netem qdisc with @args on @node's side of the veth. */
-static void netem(struct __test_metadata *_metadata,
-		  FIXTURE_DATA(cluster) *self, unsigned int node,
-		  const char *args)
-{
-	ON_NODE(node);
-	/* The kernel would load it on demand; this makes failures clear. */
-	sh("modprobe -q sch_netem 2>/dev/null");
-	ASSERT_EQ(0, sh("tc qdisc add dev mig%u root netem %s", node, args))
-		TH_LOG("tc qdisc add dev mig%u root netem %s failed", node, args);
-}
-
-/* Counter @name of @node's /proc/net/migtcp_stats, or -1. */
-static long node_stat(FIXTURE_DATA(cluster) *self, unsigned int node,
-		      const char *name)
-{
-	char line[128], key[64];
-	long value = -1, v;
-	FILE *f;
-
-	if (setns(self->ns[node], CLONE_NEWNET))
-		return -1;
-	f = fopen("/proc/net/migtcp_stats", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %ld", key, &v) == 2 && !strcmp(key, name))
-			value = v;
-	fclose(f);
-	return value;
 }
 
 /* Socket options as ints. */
@@ -340,16 +117,6 @@ static void log_info(const char *who, const struct migtcp_info *i)
 		(unsigned long long)i->bytes_sent,
 		(unsigned long long)i->bytes_acked,
 		(unsigned long long)i->bytes_received);
-}
-
-static int so_error(int fd)
-{
-	socklen_t len = sizeof(int);
-	int err = -1;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
-		return -1;
-	return err;
 }
 
 /* The int options at SOL_MIGTCP, their defaults and a valid other value. */
@@ -775,7 +542,7 @@ TEST_F_TIMEOUT(cluster, maxseg_caps_connection_mss, 60)
 	int cfd = -1, afd;
 
 	ON_NODE(NODE1);
-	cfd = mig_socket(self->family);
+	cfd = mig_socket(self->family, 0);
 	ASSERT_LE(0, cfd);
 	ASSERT_EQ(0, set_int(cfd, SOL_MIGTCP, MIGTCP_MAXSEG, 500));
 	connect_pair(_metadata, self, &cfd, &afd);
@@ -817,7 +584,7 @@ TEST_F_TIMEOUT(cluster, maxseg_caps_connection_mss, 60)
 
 	/* Above the path's MSS: the path's. */
 	ON_NODE(NODE1);
-	cfd = mig_socket(self->family);
+	cfd = mig_socket(self->family, 0);
 	ASSERT_LE(0, cfd);
 	ASSERT_EQ(0, set_int(cfd, SOL_MIGTCP, MIGTCP_MAXSEG, 65535));
 	connect_pair(_metadata, self, &cfd, &afd);
@@ -944,7 +711,7 @@ TEST_F_TIMEOUT(cluster, keepalive_silent_peer_times_out, 60)
 	for (i = 0; i < 3; i++)
 		CONNECT_PAIR(&c[i], &a[i]);
 	/* Node 2 goes silent (its end still receives). */
-	netem(_metadata, self, NODE2, "loss 100%");
+	add_netem(_metadata, self, NODE2, "loss 100%");
 
 	start = now_ms();
 	ASSERT_EQ(0, set_keepalive(c[0], true, true)) TH_LOG("%s", strerror(errno));
@@ -1056,7 +823,7 @@ TEST_F_TIMEOUT(cluster, user_timeout_gives_up_on_unacked_data, 60)
 		CONNECT_PAIR(&c[i], &a[i]);
 	ASSERT_EQ(0, set_int(c[0], SOL_MIGTCP, MIGTCP_USER_TIMEOUT, 1500));
 	EXPECT_EQ(1500, GET_MIG(c[0], MIGTCP_USER_TIMEOUT));
-	netem(_metadata, self, NODE2, "loss 100%");
+	add_netem(_metadata, self, NODE2, "loss 100%");
 
 	memset(data, 'u', sizeof(data));
 	start = now_ms();

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The two-node cluster the connection tests run on, as a kselftest
+ * fixture: two anonymous network namespaces joined by a veth pair, node 1
+ * at 198.51.100.1 (device mig1) and node 2 at 198.51.100.2 (device mig2),
+ * each the other's peer.  Node 1 also knows a node 3 at 198.51.100.99,
+ * where no host answers: segments sent there vanish.  The namespaces are
+ * held by file descriptors only, so they disappear with the test's
+ * process and nothing is left behind when a test fails.
+ *
+ * Also the helpers those tests share: moving between nodes, sockets with
+ * guard timeouts, bind/connect/listen/accept, a connected pair, netem on
+ * either side of the veth and the counters of /proc/net/migtcp_stats.
+ *
+ * Include after kselftest_harness.h and migtcp_test.h, in one file per
+ * program (it defines the fixture).
+ */
+#ifndef MIGTCP_CLUSTER_H
+#define MIGTCP_CLUSTER_H
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <sys/time.h>
+#include <time.h>
+
+#define NODE1		1U
+#define NODE2		2U
+#define NODE_BLACKHOLE	3U	/* in node 1's peer table, no host there */
+#define PORT		7000	/* where connect_pair() listens, on node 2 */
+
+/* Anything that crosses the veth once (a handshake too) takes ms. */
+#define WAIT_MS		2000
+/* Guard on blocking calls, so that a broken module fails, not hangs. */
+#define GUARD_SEC	5
+
+FIXTURE(cluster) {
+	int family;
+	int ns[3];	/* ns[NODE1], ns[NODE2]: network namespace fds */
+	int lfd;	/* node 2's listener on PORT, once a test needs it */
+};
+
+/* The fixture's data, as the helpers below take it. */
+#define CLUSTER FIXTURE_DATA(cluster)
+
+/* Runs a shell command line in the caller's network namespace. */
+static inline int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	status = system(cmd);
+	if (status < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static inline int open_own_netns(void)
+{
+	return open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+}
+
+FIXTURE_SETUP(cluster)
+{
+	self->ns[NODE1] = -1;
+	self->ns[NODE2] = -1;
+	self->lfd = -1;
+	self->family = migtcp_family();
+	ASSERT_LT(0, self->family) TH_LOG("is migtcp loaded?");
+
+	ASSERT_EQ(0, migtcp_test_new_netns())
+		TH_LOG("node 1 netns: %s", strerror(errno));
+	self->ns[NODE1] = open_own_netns();
+	ASSERT_LE(0, self->ns[NODE1]);
+	ASSERT_EQ(0, migtcp_test_new_netns())
+		TH_LOG("node 2 netns: %s", strerror(errno));
+	self->ns[NODE2] = open_own_netns();
+	ASSERT_LE(0, self->ns[NODE2]);
+
+	/* In node 2: create the pair, push one end into node 1. */
+	ASSERT_EQ(0, sh("ip link add mig2 type veth peer name mig1 netns /proc/%d/fd/%d",
+			getpid(), self->ns[NODE1]));
+	ASSERT_EQ(0, sh("ip addr add 198.51.100.2/24 dev mig2 && ip link set mig2 up"));
+	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.2", NODE2));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.1", NODE1));
+
+	ASSERT_EQ(0, setns(self->ns[NODE1], CLONE_NEWNET));
+	ASSERT_EQ(0, sh("ip addr add 198.51.100.1/24 dev mig1 && ip link set mig1 up"));
+	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.1", NODE1))
+		TH_LOG("migtcpctl node set failed (MIGTCP_CTL=%s)",
+		       getenv("MIGTCP_CTL"));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.2", NODE2));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.99",
+				     NODE_BLACKHOLE));
+}
+
+FIXTURE_TEARDOWN(cluster)
+{
+	if (self->lfd >= 0)
+		close(self->lfd);
+	if (self->ns[NODE1] >= 0)
+		close(self->ns[NODE1]);
+	if (self->ns[NODE2] >= 0)
+		close(self->ns[NODE2]);
+}
+
+/* Moves the caller to @node; sockets created afterwards belong to it. */
+#define ON_NODE(node) do {						\
+	const unsigned int __node = (node);				\
+									\
+	ASSERT_EQ(0, setns(self->ns[__node], CLONE_NEWNET))		\
+		TH_LOG("setns to node %u: %s", __node, strerror(errno));	\
+} while (0)
+
+static inline long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static inline void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static inline const char *errname(int err)
+{
+	return err ? strerrorname_np(err) ?: "?" : "no error";
+}
+
+/* SO_SNDTIMEO and SO_RCVTIMEO of @sec seconds. */
+static inline int set_timeouts(int fd, int sec)
+{
+	struct timeval tv = { .tv_sec = sec };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return -1;
+	return 0;
+}
+
+/*
+ * A stream socket of the current node (@flags: SOCK_NONBLOCK or 0) whose
+ * blocking calls give up after GUARD_SEC seconds instead of hanging the
+ * test.
+ */
+static inline int mig_socket(int family, int flags)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+
+	if (fd >= 0 && set_timeouts(fd, GUARD_SEC)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static inline struct sockaddr_mig mig_addr(int family, __u32 node,
+					   __u16 port)
+{
+	struct sockaddr_mig addr = {
+		.smig_family = family,
+		.smig_port = htons(port),
+		.smig_node = node,
+	};
+	return addr;
+}
+
+static inline int bind_to(int fd, int family, __u32 node, __u16 port)
+{
+	struct sockaddr_mig addr = mig_addr(family, node, port);
+
+	return bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+}
+
+static inline int connect_to(int fd, int family, __u32 node, __u16 port)
+{
+	struct sockaddr_mig addr = mig_addr(family, node, port);
+
+	return connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+}
+
+/* poll() on one descriptor: its revents, 0 on timeout, -1 on error. */
+static inline int poll_one(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int n = poll(&pfd, 1, timeout_ms);
+
+	return n <= 0 ? n : pfd.revents;
+}
+
+/* SO_ERROR of @fd (taking it), or -errno if getsockopt() fails. */
+static inline int so_error(int fd)
+{
+	socklen_t len = sizeof(int);
+	int err = -1;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return -errno;
+	return err;
+}
+
+static inline int local_port(int fd)
+{
+	struct sockaddr_mig addr;
+	socklen_t len = sizeof(addr);
+
+	if (getsockname(fd, (struct sockaddr *)&addr, &len))
+		return -1;
+	return ntohs(addr.smig_port);
+}
+
+/* A listener of the current node on @port (0: ephemeral), or -1. */
+static inline int listener(struct __test_metadata *_metadata, int family,
+			   __u16 port, int backlog)
+{
+	int fd = mig_socket(family, 0);
+
+	EXPECT_LE(0, fd) TH_LOG("socket: %s", strerror(errno));
+	if (fd < 0)
+		return -1;
+	if (port && bind_to(fd, family, 0, port)) {
+		TH_LOG("bind %d: %s", port, strerror(errno));
+		goto fail;
+	}
+	if (listen(fd, backlog)) {
+		TH_LOG("listen: %s", strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	_metadata->passed = 0;
+	close(fd);
+	return -1;
+}
+
+/* Waits (bounded) for a connection to be waiting on @lfd and accepts it. */
+static inline int accept_waiting(struct __test_metadata *_metadata, int lfd)
+{
+	int fd;
+
+	EXPECT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS))
+		TH_LOG("no connection waiting on the listener");
+	fd = accept(lfd, NULL, NULL);
+	EXPECT_LE(0, fd) TH_LOG("accept: %s", strerror(errno));
+	return fd;
+}
+
+/*
+ * Connects @cfd, a socket of node 1 (made here when *@cfd < 0), to node
+ * 2's listener on PORT (made on first use, kept until the test ends, so
+ * that connections still closing do not hold the port) and accepts the
+ * connection (*@afd).  Both ends have GUARD_SEC timeouts; the caller is
+ * on node 1 afterwards.
+ */
+static inline void connect_pair(struct __test_metadata *_metadata,
+				CLUSTER *self, int *cfd, int *afd)
+{
+	int lfd = self->lfd;
+
+	if (lfd < 0) {
+		ON_NODE(NODE2);
+		lfd = mig_socket(self->family, 0);
+		ASSERT_LE(0, lfd) TH_LOG("socket: %s", strerror(errno));
+		self->lfd = lfd;
+		ASSERT_EQ(0, bind_to(lfd, self->family, 0, PORT))
+			TH_LOG("bind: %s", strerror(errno));
+		ASSERT_EQ(0, listen(lfd, 8))
+			TH_LOG("listen: %s", strerror(errno));
+	}
+	ON_NODE(NODE1);
+	if (*cfd < 0) {
+		*cfd = mig_socket(self->family, 0);
+		ASSERT_LE(0, *cfd) TH_LOG("socket: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, connect_to(*cfd, self->family, NODE2, PORT))
+		TH_LOG("connect: %s", strerror(errno));
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS))
+		TH_LOG("no connection waiting on the listener");
+	*afd = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, *afd) TH_LOG("accept: %s", strerror(errno));
+	ASSERT_EQ(0, set_timeouts(*afd, GUARD_SEC));
+}
+
+/* A new client socket of node 1, connected, and its accepted end. */
+#define CONNECT_PAIR(cfd, afd) do {					\
+	*(cfd) = -1;							\
+	connect_pair(_metadata, self, cfd, afd);			\
+} while (0)
+
+/* Adds a netem qdisc with @args on @node's side of the veth. */
+static inline void add_netem(struct __test_metadata *_metadata,
+			     CLUSTER *self, unsigned int node,
+			     const char *args)
+{
+	ON_NODE(node);
+	/* The kernel would load it on demand; this makes failures clear. */
+	sh("modprobe -q sch_netem 2>/dev/null");
+	ASSERT_EQ(0, sh("tc qdisc add dev mig%u root netem %s", node, args))
+		TH_LOG("tc qdisc add dev mig%u root netem %s failed", node, args);
+}
+
+/*
+ * Packets the netem qdisc on @node's side dropped, or -1; prints its
+ * counters.  Proves that a loss test really lost packets.
+ */
+static inline long netem_dropped(CLUSTER *self, unsigned int node)
+{
+	char cmd[64], line[256];
+	long dropped = -1;
+	FILE *f;
+
+	if (setns(self->ns[node], CLONE_NEWNET))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "tc -s qdisc show dev mig%u", node);
+	f = popen(cmd, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "(dropped ");
+
+		if (!p)
+			continue;
+		dropped = strtol(p + strlen("(dropped "), NULL, 10);
+		fprintf(stderr, "# netem on node %u:%s", node, line);
+	}
+	pclose(f);
+	return dropped;
+}
+
+static inline void expect_netem_dropped(struct __test_metadata *_metadata,
+					CLUSTER *self, unsigned int node)
+{
+	EXPECT_LT(0, netem_dropped(self, node))
+		TH_LOG("netem dropped nothing on node %u", node);
+}
+
+/*
+ * Counter @name of @node's /proc/net/migtcp_stats ("Name value" lines),
+ * or -1 if the node has no such counter.
+ */
+static inline long node_stat(CLUSTER *self, unsigned int node,
+			     const char *name)
+{
+	char line[128], key[64];
+	long value = -1, v;
+	FILE *f;
+
+	if (setns(self->ns[node], CLONE_NEWNET))
+		return -1;
+	f = fopen("/proc/net/migtcp_stats", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", key, &v) == 2 && !strcmp(key, name))
+			value = v;
+	fclose(f);
+	return value;
+}
+
+/* Prints both nodes' sockets and counters, to diagnose a failure. */
+static inline void dump_nodes(CLUSTER *self)
+{
+	static const char * const files[] = {
+		"/proc/net/migtcp", "/proc/net/migtcp_stats",
+	};
+	char line[256];
+	unsigned int node, i;
+
+	for (node = NODE1; node <= NODE2; node++) {
+		if (setns(self->ns[node], CLONE_NEWNET))
+			continue;
+		for (i = 0; i < 2; i++) {
+			FILE *f = fopen(files[i], "re");
+
+			if (!f)
+				continue;
+			fprintf(stderr, "# node %u %s:\n", node, files[i]);
+			while (fgets(line, sizeof(line), f))
+				fprintf(stderr, "#   %s", line);
+			fclose(f);
+		}
+	}
+}
+
+#endif /* MIGTCP_CLUSTER_H */

@@ -1,0 +1,802 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The transport under stress: 64 MiB each way on one connection; 200
+ * connections between the same two nodes, all established at once, each
+ * carrying its own data both ways; 8 MiB each way through loss,
+ * reordering, duplication and jitter on both sides; a peer node that
+ * vanishes under a connection with MIGTCP_USER_TIMEOUT set; and forged or
+ * malformed segments injected into an established connection, which must
+ * be counted under the right /proc/net/migtcp_stats counter and leave the
+ * byte stream untouched.
+ *
+ * Every test builds its own two-node cluster (cluster.h).  All data is a
+ * keyed pseudo-random stream checked byte for byte against its generator
+ * as it is read (stream.h), which is the proof of integrity: a SHA-256 of
+ * both ends would prove no more and would need a library the project does
+ * not otherwise use.
+ */
+#include <netinet/in.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "migtcp_test.h"
+#include "cluster.h"
+#include "stream.h"
+
+#define NODE1_ADDR	"198.51.100.1"
+#define NODE2_ADDR	"198.51.100.2"
+
+/* Prints how long a test's main part took, for the run's record. */
+#define LOG_TOOK(what, start) \
+	fprintf(stderr, "# %s: %ld ms\n", what, now_ms() - (start))
+
+/*
+ * 64 MiB each way at the same time on one connection, in calls of up to
+ * 256 KiB, each direction ended by shutdown(SHUT_WR) and its EOF.
+ */
+TEST_F_TIMEOUT(cluster, transfer_64mib_each_way, 180)
+{
+	long start;
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	start = now_ms();
+	TRANSFER(cfd, afd, 64 * MiB, 64 * MiB, 256 * KiB);
+	LOG_TOOK("64 MiB each way", start);
+	close(afd);
+	close(cfd);
+}
+
+/*
+ * 8 MiB each way at the same time through netem on both sides of the
+ * veth: 5% loss, a quarter of the packets sent early (the others 20 ms
+ * +- 10 ms late), 1% duplicated.
+ */
+TEST_F_TIMEOUT(cluster, transfer_8mib_through_netem, 300)
+{
+	static const char netem[] =
+		"loss 5% reorder 25% 50% duplicate 1% delay 20ms 10ms";
+	long start;
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	add_netem(_metadata, self, NODE1, netem);
+	add_netem(_metadata, self, NODE2, netem);
+	start = now_ms();
+	TRANSFER(cfd, afd, 8 * MiB, 8 * MiB, 64 * KiB);
+	LOG_TOOK("8 MiB each way through netem", start);
+	/* The loss was real. */
+	expect_netem_dropped(_metadata, self, NODE1);
+	expect_netem_dropped(_metadata, self, NODE2);
+	close(afd);
+	close(cfd);
+}
+
+/* ---- many connections at once ---- */
+
+#define N_CONNS		200
+#define CONN_BYTES	(64 * KiB)
+#define MANY_PORT	(PORT + 1)
+#define MANY_BACKLOG	256
+/* Bounds of the whole exchange; it takes seconds in TCG. */
+#define MANY_SETUP_MS	30000
+#define MANY_DATA_MS	90000
+
+/*
+ * One end of one of the connections: it writes CONN_BYTES of stream
+ * @tx_seed, then shuts its side down, and reads and checks CONN_BYTES of
+ * stream @rx_seed followed by EOF.
+ */
+struct conn_end {
+	int fd;
+	__u64 tx_seed, rx_seed;
+	size_t sent, rcvd;
+	bool shut, eof;
+	__u32 events;		/* what epoll waits for on it */
+	int err;		/* errno of a failed call, or 0 */
+	long long bad_at;	/* first wrong byte read, or -1 */
+};
+
+/* Stream seeds: connection @i's client sends 2i+1, its server 2i+2. */
+static void conn_end_init(struct conn_end *e, int fd, int i, bool client)
+{
+	memset(e, 0, sizeof(*e));
+	e->fd = fd;
+	e->tx_seed = 2 * i + (client ? 1 : 2);
+	e->rx_seed = 2 * i + (client ? 2 : 1);
+	e->bad_at = -1;
+}
+
+static bool conn_end_done(const struct conn_end *e)
+{
+	return e->err || (e->shut && e->eof);
+}
+
+/* Writes what the send buffer takes; SHUT_WR once all is written. */
+static void conn_end_write(struct conn_end *e)
+{
+	__u8 buf[16 * 1024];
+
+	while (e->sent < CONN_BYTES) {
+		size_t n = CONN_BYTES - e->sent;
+		ssize_t ret;
+
+		if (n > sizeof(buf))
+			n = sizeof(buf);
+		pattern_fill(buf, n, e->tx_seed, e->sent);
+		ret = send(e->fd, buf, n, MSG_NOSIGNAL);
+		if (ret < 0) {
+			if (errno != EAGAIN)
+				e->err = errno;
+			return;
+		}
+		e->sent += ret;
+	}
+	if (!e->shut) {
+		if (shutdown(e->fd, SHUT_WR))
+			e->err = errno;
+		e->shut = true;
+	}
+}
+
+/* Reads and checks what has arrived; notes the EOF. */
+static void conn_end_read(struct conn_end *e)
+{
+	__u8 buf[16 * 1024], want;
+	ssize_t ret;
+
+	while ((ret = recv(e->fd, buf, sizeof(buf), 0)) > 0) {
+		size_t check = ret;
+		long bad;
+
+		if (e->rcvd + check > CONN_BYTES) {
+			/* More than was ever sent: as bad as a wrong byte. */
+			if (e->bad_at < 0)
+				e->bad_at = CONN_BYTES;
+			check = e->rcvd < CONN_BYTES ? CONN_BYTES - e->rcvd : 0;
+		}
+		bad = pattern_check(buf, check, e->rx_seed, e->rcvd, &want);
+		if (bad >= 0 && e->bad_at < 0)
+			e->bad_at = e->rcvd + bad;
+		e->rcvd += ret;
+	}
+	if (ret == 0)
+		e->eof = true;
+	else if (errno != EAGAIN)
+		e->err = errno;
+}
+
+/* The number of sockets of the current node in @state with remote @remote. */
+static int count_in_state(const char *remote, const char *state)
+{
+	char line[256], r[32], s[32];
+	int n = 0;
+	FILE *f;
+
+	f = fopen("/proc/net/migtcp", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %*s %31s %31s", r, s) == 2 &&
+		    !strcmp(r, remote) && !strcmp(s, state))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* The client ends by their local port, to pair them with accepted ends. */
+static int index_of_port(const int *ports, int port)
+{
+	int i;
+
+	for (i = 0; i < N_CONNS; i++)
+		if (ports[i] == port)
+			return i;
+	return -1;
+}
+
+static int peer_port(int fd)
+{
+	struct sockaddr_mig addr;
+	socklen_t len = sizeof(addr);
+
+	if (getpeername(fd, (struct sockaddr *)&addr, &len))
+		return -1;
+	return ntohs(addr.smig_port);
+}
+
+/*
+ * Opens N_CONNS non-blocking connections from node 1 to one listener of
+ * node 2 (backlog MANY_BACKLOG: all of them fit), accepts them all, and
+ * checks that all are established at the same moment.  ends[i] is
+ * connection i's client end, ends[N_CONNS + i] its server end.
+ */
+static void open_many(struct __test_metadata *_metadata, CLUSTER *self,
+		      int lfd, struct conn_end *ends)
+{
+	int ports[N_CONNS], i, accepted = 0;
+	char remote[32];
+	long deadline;
+
+	ON_NODE(NODE1);
+	for (i = 0; i < N_CONNS; i++) {
+		int fd = mig_socket(self->family, SOCK_NONBLOCK);
+
+		ASSERT_LE(0, fd) TH_LOG("socket %d: %s", i, strerror(errno));
+		conn_end_init(&ends[i], fd, i, true);
+		ASSERT_FAILS_WITH(EINPROGRESS, connect_to(fd, self->family,
+							  NODE2, MANY_PORT));
+		ports[i] = local_port(fd);
+		ASSERT_LT(0, ports[i]);
+	}
+
+	deadline = now_ms() + MANY_SETUP_MS;
+	while (accepted < N_CONNS && now_ms() < deadline) {
+		int fd, k;
+
+		if (poll_one(lfd, POLLIN, 1000) != POLLIN)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		ASSERT_LE(0, fd) TH_LOG("accept: %s", strerror(errno));
+		k = index_of_port(ports, peer_port(fd));
+		ASSERT_LE(0, k) TH_LOG("accepted a connection from no client");
+		ASSERT_EQ(-1, ends[N_CONNS + k].fd)
+			TH_LOG("client %d accepted twice", k);
+		conn_end_init(&ends[N_CONNS + k], fd, k, false);
+		accepted++;
+	}
+	ASSERT_EQ(N_CONNS, accepted);
+
+	/* Every client has completed its connect(), without error. */
+	for (i = 0; i < N_CONNS; i++) {
+		ASSERT_EQ(POLLOUT, poll_one(ends[i].fd, POLLOUT, WAIT_MS))
+			TH_LOG("client %d not connected", i);
+		ASSERT_EQ(0, so_error(ends[i].fd));
+	}
+	snprintf(remote, sizeof(remote), "%u:%u", NODE2, MANY_PORT);
+	EXPECT_EQ(N_CONNS, count_in_state(remote, "ESTABLISHED"));
+}
+
+/*
+ * Drives all ends with one epoll set until each has written and read
+ * everything and seen its EOF, or MANY_DATA_MS pass.
+ */
+static void exchange_many(struct __test_metadata *_metadata,
+			  struct conn_end *ends, int n)
+{
+	struct epoll_event ev[64];
+	long deadline = now_ms() + MANY_DATA_MS;
+	int ep, i, k, left = n;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep);
+	for (i = 0; i < n; i++) {
+		struct epoll_event e = {
+			.events = EPOLLIN | EPOLLOUT,
+			.data.u32 = i,
+		};
+
+		ends[i].events = e.events;
+		ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, ends[i].fd, &e));
+	}
+	while (left && now_ms() < deadline) {
+		int ready = epoll_wait(ep, ev, 64, 1000);
+
+		ASSERT_LE(0, ready) TH_LOG("epoll_wait: %s", strerror(errno));
+		for (k = 0; k < ready; k++) {
+			struct conn_end *e = &ends[ev[k].data.u32];
+			struct epoll_event m = { .data = ev[k].data };
+
+			if (ev[k].events & EPOLLOUT)
+				conn_end_write(e);
+			if (ev[k].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+				conn_end_read(e);
+			if (conn_end_done(e)) {
+				epoll_ctl(ep, EPOLL_CTL_DEL, e->fd, NULL);
+				left--;
+				continue;
+			}
+			/*
+			 * Wait only for what is left to do: a socket at EOF
+			 * stays readable, one written out stays writable.
+			 */
+			m.events = (e->eof ? 0 : EPOLLIN) |
+				   (e->shut ? 0 : EPOLLOUT);
+			if (m.events != e->events) {
+				e->events = m.events;
+				epoll_ctl(ep, EPOLL_CTL_MOD, e->fd, &m);
+			}
+		}
+	}
+	close(ep);
+	EXPECT_EQ(0, left) TH_LOG("%d ends unfinished after %d ms", left,
+				  MANY_DATA_MS);
+}
+
+/* Each end wrote and read exactly its stream; logs the first few faults. */
+static void check_many(struct __test_metadata *_metadata,
+		       const struct conn_end *ends, int n)
+{
+	int i, faults = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct conn_end *e = &ends[i];
+
+		if (!e->err && e->bad_at < 0 && e->sent == CONN_BYTES &&
+		    e->rcvd == CONN_BYTES && e->eof)
+			continue;
+		if (faults++ < 8)
+			TH_LOG("%s end of connection %d: %s, sent %zu, read %zu%s, first wrong byte %lld",
+			       i < N_CONNS ? "client" : "server", i % N_CONNS,
+			       errname(e->err), e->sent, e->rcvd,
+			       e->eof ? " and EOF" : "", e->bad_at);
+	}
+	EXPECT_EQ(0, faults);
+}
+
+/*
+ * N_CONNS connections between the two nodes, all established at the same
+ * time, each carrying CONN_BYTES of its own stream in each direction.
+ */
+TEST_F_TIMEOUT(cluster, concurrent_200_connections, 240)
+{
+	struct conn_end *ends;
+	long start;
+	int lfd, i;
+
+	ends = calloc(2 * N_CONNS, sizeof(*ends));
+	ASSERT_NE(NULL, ends);
+	for (i = 0; i < 2 * N_CONNS; i++)
+		ends[i].fd = -1;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, MANY_PORT, MANY_BACKLOG);
+	ASSERT_LE(0, lfd);
+
+	start = now_ms();
+	open_many(_metadata, self, lfd, ends);
+	LOG_TOOK("200 connections established", start);
+	if (_metadata->passed) {
+		start = now_ms();
+		exchange_many(_metadata, ends, 2 * N_CONNS);
+		LOG_TOOK("200 x 64 KiB each way", start);
+		check_many(_metadata, ends, 2 * N_CONNS);
+	}
+	if (!_metadata->passed)
+		dump_nodes(self);
+
+	for (i = 0; i < 2 * N_CONNS; i++)
+		if (ends[i].fd >= 0)
+			close(ends[i].fd);
+	close(lfd);
+	free(ends);
+}
+
+/* ---- a peer that vanishes ---- */
+
+#define USER_TIMEOUT_MS		3000
+/*
+ * Linux TCP gives up within a few ms of the user timeout (it clamps the
+ * retransmission timer to what is left of it); a second covers TCG.
+ */
+#define USER_TIMEOUT_SLACK_MS	1000
+
+/*
+ * The client sets MIGTCP_USER_TIMEOUT, then node 2 disappears without a
+ * word: its end of the veth is moved to an unconnected namespace (so
+ * node 1 keeps its route and its carrier-less link, as when a host dies
+ * behind a switch) and node 2's namespace is deleted.  Data written
+ * afterwards is never acknowledged: a blocking read fails with ETIMEDOUT
+ * no sooner than the user timeout after the write and not much later, and
+ * the socket is closed for writing afterwards (EPIPE).
+ */
+TEST_F_TIMEOUT(cluster, vanished_peer_user_timeout, 60)
+{
+	const struct linger abort_linger = { .l_onoff = 1, .l_linger = 0 };
+	struct timeval tv = { .tv_sec = 30 };
+	int cfd, afd, void_ns, ret, err;
+	char buf[1000];
+	long start, took;
+
+	CONNECT_PAIR(&cfd, &afd);
+	/* A round trip, so that the RTO is measured as in a live connection. */
+	ASSERT_EQ(4, send(cfd, "ping", 4, MSG_NOSIGNAL));
+	ASSERT_EQ(4, recv(afd, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, setsockopt(cfd, SOL_MIGTCP, MIGTCP_USER_TIMEOUT,
+				&(int){ USER_TIMEOUT_MS }, sizeof(int)));
+	/* The read must end by the user timeout, not by SO_RCVTIMEO. */
+	ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+
+	ASSERT_EQ(0, migtcp_test_new_netns());
+	void_ns = open_own_netns();
+	ASSERT_LE(0, void_ns);
+	ON_NODE(NODE2);
+	ASSERT_EQ(0, sh("ip link set mig2 netns /proc/%d/fd/%d", getpid(),
+			void_ns));
+	/* An abort: no orphan lingers in node 2 to resend a FIN. */
+	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_LINGER, &abort_linger,
+				sizeof(abort_linger)));
+	close(afd);
+	close(self->lfd);
+	self->lfd = -1;
+	close(self->ns[NODE2]);
+	self->ns[NODE2] = -1;
+
+	ON_NODE(NODE1);
+	memset(buf, 'v', sizeof(buf));
+	start = now_ms();
+	ASSERT_EQ((ssize_t)sizeof(buf),
+		  send(cfd, buf, sizeof(buf), MSG_NOSIGNAL))
+		TH_LOG("send: %s", strerror(errno));
+	ret = recv(cfd, buf, sizeof(buf), 0);
+	err = errno;
+	took = now_ms() - start;
+	fprintf(stderr, "# read returned %d (%s) after %ld ms\n", ret,
+		ret < 0 ? errname(err) : "-", took);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(ETIMEDOUT, err) TH_LOG("read failed with %s", errname(err));
+	EXPECT_LE(USER_TIMEOUT_MS - 50, took) TH_LOG("gave up early");
+	EXPECT_GE(USER_TIMEOUT_MS + USER_TIMEOUT_SLACK_MS, took)
+		TH_LOG("gave up %ld ms after the user timeout",
+		       took - USER_TIMEOUT_MS);
+	ASSERT_FAILS_WITH(EPIPE, send(cfd, "x", 1, MSG_NOSIGNAL));
+	close(cfd);
+	close(void_ns);
+}
+
+/* ---- segments injected into an established connection ---- */
+
+#define INJECT_COPIES	3
+#define INJECT_PAYLOAD	100
+#define INJECT_MARK	0xee	/* every byte of an injected payload */
+#define SEG_MAX		512
+
+/* What node 2 expects next on the connection, learnt from the wire. */
+struct conn_seq {
+	__u16 cport;		/* the client's port on node 1 */
+	__u32 rcv_nxt;		/* node 2 expects this sequence number */
+	__u32 snd_nxt;		/* and has sent up to this one */
+};
+
+struct segment {
+	__u8 buf[SEG_MAX];
+	int len;
+};
+
+/* The checksum over the pseudo-header and @seg, for node 1 -> node 2. */
+static void seg_set_check(struct segment *seg)
+{
+	__u8 buf[12 + SEG_MAX];
+	__u16 check;
+
+	inet_pton(AF_INET, NODE1_ADDR, buf);
+	inet_pton(AF_INET, NODE2_ADDR, buf + 4);
+	buf[8] = 0;
+	buf[9] = migtcp_proto();
+	buf[10] = seg->len >> 8;
+	buf[11] = seg->len & 0xff;
+	memcpy(buf + 12, seg->buf, seg->len);
+	memset(buf + 12 + offsetof(struct migtcphdr, check), 0, 2);
+	check = inet_csum(buf, 12 + seg->len);
+	seg->buf[offsetof(struct migtcphdr, check)] = check >> 8;
+	seg->buf[offsetof(struct migtcphdr, check) + 1] = check & 0xff;
+}
+
+/*
+ * A segment of the connection from node 1's client to node 2, with
+ * @flags, sequence number @seq, acknowledgment @ack and INJECT_PAYLOAD
+ * bytes of INJECT_MARK, checksummed.  As built it would be accepted:
+ * each case below breaks one thing.
+ */
+static void seg_build(struct segment *seg, const struct conn_seq *cs,
+		      __u16 flags, __u32 seq, __u32 ack)
+{
+	struct migtcphdr h = {
+		.version = MIGTCP_WIRE_VERSION,
+		.doff = MIGTCP_HDR_MIN_DOFF,
+		.flags = htons(flags),
+		.src_node = htonl(NODE1),
+		.dst_node = htonl(NODE2),
+		.src_port = htons(cs->cport),
+		.dst_port = htons(PORT),
+		.seq = htonl(seq),
+		.ack_seq = htonl(ack),
+		.window = htons(65535),
+	};
+
+	memset(seg, 0, sizeof(*seg));
+	memcpy(seg->buf, &h, sizeof(h));
+	memset(seg->buf + sizeof(h), INJECT_MARK, INJECT_PAYLOAD);
+	seg->len = sizeof(h) + INJECT_PAYLOAD;
+	seg_set_check(seg);
+}
+
+/* In sequence, acknowledging what node 2 sent: in itself acceptable. */
+static void seg_in_window(struct segment *seg, const struct conn_seq *cs)
+{
+	seg_build(seg, cs, MIGTCP_F_ACK | MIGTCP_F_PSH, cs->rcv_nxt,
+		  cs->snd_nxt);
+}
+
+static void inj_bad_checksum(struct segment *seg, const struct conn_seq *cs)
+{
+	seg_in_window(seg, cs);
+	seg->buf[offsetof(struct migtcphdr, check)] ^= 0x5a;
+}
+
+/* Shorter than the fixed header (its check field is not even there). */
+static void inj_truncated_header(struct segment *seg,
+				 const struct conn_seq *cs)
+{
+	seg_in_window(seg, cs);
+	seg->len = sizeof(struct migtcphdr) - 8;
+}
+
+static void inj_doff_below_min(struct segment *seg, const struct conn_seq *cs)
+{
+	seg_in_window(seg, cs);
+	seg->buf[offsetof(struct migtcphdr, doff)] = MIGTCP_HDR_MIN_DOFF - 1;
+	seg_set_check(seg);
+}
+
+/* A header one word longer than the whole segment. */
+static void inj_doff_past_end(struct segment *seg, const struct conn_seq *cs)
+{
+	seg_in_window(seg, cs);
+	seg->buf[offsetof(struct migtcphdr, doff)] = seg->len / 4 + 1;
+	seg_set_check(seg);
+}
+
+/* Data a quarter of the sequence space ahead: far outside any window. */
+static void inj_out_of_window(struct segment *seg, const struct conn_seq *cs)
+{
+	seg_build(seg, cs, MIGTCP_F_ACK | MIGTCP_F_PSH,
+		  cs->rcv_nxt + (1U << 30), cs->snd_nxt);
+}
+
+/* In-sequence data that acknowledges 100000 bytes node 2 never sent. */
+static void inj_ack_unsent(struct segment *seg, const struct conn_seq *cs)
+{
+	seg_build(seg, cs, MIGTCP_F_ACK | MIGTCP_F_PSH, cs->rcv_nxt,
+		  cs->snd_nxt + 100000);
+}
+
+/* In-sequence data with a flag bit no version of the protocol defines. */
+static void inj_reserved_flag(struct segment *seg, const struct conn_seq *cs)
+{
+	seg_build(seg, cs, MIGTCP_F_ACK | MIGTCP_F_PSH | 0x0200, cs->rcv_nxt,
+		  cs->snd_nxt);
+}
+
+static void inj_syn_fin(struct segment *seg, const struct conn_seq *cs)
+{
+	seg_build(seg, cs, MIGTCP_F_SYN | MIGTCP_F_FIN | MIGTCP_F_ACK,
+		  cs->rcv_nxt, cs->snd_nxt);
+}
+
+/* At exactly RCV.NXT: were the RST honoured, the connection would die. */
+static void inj_syn_rst(struct segment *seg, const struct conn_seq *cs)
+{
+	seg_build(seg, cs, MIGTCP_F_SYN | MIGTCP_F_RST | MIGTCP_F_ACK,
+		  cs->rcv_nxt, cs->snd_nxt);
+}
+
+struct inject_case {
+	void (*build)(struct segment *seg, const struct conn_seq *cs);
+	/* The counter of node 2 that must rise by exactly INJECT_COPIES. */
+	const char *counter;
+	/* Node 2 answers with an ACK of what it really has (RFC 9293). */
+	bool acked;
+};
+
+/* Opens a raw socket of migtcp's protocol in node @node. */
+static int raw_on(struct __test_metadata *_metadata, CLUSTER *self,
+		  unsigned int node)
+{
+	int fd;
+
+	if (setns(self->ns[node], CLONE_NEWNET))
+		return -1;
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, migtcp_proto());
+	if (fd < 0)
+		TH_LOG("raw socket: %s", strerror(errno));
+	return fd;
+}
+
+/* A segment a raw socket received, decoded; false if none came in @ms. */
+struct seen {
+	__u16 flags;
+	__u32 seq, ack;
+	unsigned int data_len;
+	bool marked;		/* its payload starts with INJECT_MARK */
+};
+
+static bool raw_next(int fd, int ms, struct seen *s)
+{
+	__u8 pkt[2048];
+	const struct migtcphdr *h;
+	unsigned int ihl, doff;
+	ssize_t n;
+
+	if (poll_one(fd, POLLIN, ms) != POLLIN)
+		return false;
+	n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT);
+	if (n < 20)
+		return false;
+	ihl = (pkt[0] & 0xf) * 4;
+	memset(s, 0, sizeof(*s));
+	if (n < ihl + (ssize_t)sizeof(*h))
+		return true;	/* a truncated one: only its arrival counts */
+	h = (const struct migtcphdr *)(pkt + ihl);
+	doff = h->doff * 4;
+	s->flags = ntohs(h->flags);
+	s->seq = ntohl(h->seq);
+	s->ack = ntohl(h->ack_seq);
+	if (doff >= sizeof(*h) && ihl + doff <= (size_t)n) {
+		s->data_len = n - ihl - doff;
+		s->marked = s->data_len && pkt[ihl + doff] == INJECT_MARK;
+	}
+	return true;
+}
+
+/*
+ * Learns node 2's view of the connection from the last segment node 1
+ * sent it (node 2's raw socket @cap sees all of them): the client is
+ * quiet once nothing has come for 300 ms.
+ */
+static void learn_seq(struct __test_metadata *_metadata, int cap,
+		      struct conn_seq *cs)
+{
+	struct seen s;
+	bool any = false;
+
+	while (raw_next(cap, 300, &s)) {
+		cs->rcv_nxt = s.seq + s.data_len +
+			      !!(s.flags & (MIGTCP_F_SYN | MIGTCP_F_FIN));
+		cs->snd_nxt = s.ack;
+		any = true;
+	}
+	ASSERT_TRUE(any) TH_LOG("node 2 saw no segment of the connection");
+}
+
+/*
+ * Node 2's counter @name; fails the test if the module has no such
+ * counter (one added by a newer module).
+ */
+static long stat_of(struct __test_metadata *_metadata, CLUSTER *self,
+		    const char *name)
+{
+	long v = node_stat(self, NODE2, name);
+
+	EXPECT_LE(0, v) TH_LOG("no counter %s in /proc/net/migtcp_stats", name);
+	return v;
+}
+
+/*
+ * Injects INJECT_COPIES of @c's segment into an established connection
+ * from node 1 (its underlay address, so the segment reaches node 2's
+ * demultiplexing exactly as the client's own would), then checks: the
+ * counter rose by exactly INJECT_COPIES and then stays; an ACK came back
+ * if one should; nothing of the payload can be read; and a fresh transfer
+ * each way afterwards arrives intact and in order.
+ */
+static void inject(struct __test_metadata *_metadata, CLUSTER *self,
+		   const struct inject_case *c)
+{
+	const struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = inet_addr(NODE2_ADDR),
+	};
+	const struct sockaddr_in from = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = inet_addr(NODE1_ADDR),
+	};
+	int cfd, afd, cap, acks, tx, i, err, seen = 0;
+	struct conn_seq cs = {};
+	ssize_t ret;
+	long before, after = -1;
+	struct segment seg;
+	struct seen s;
+	__u8 byte = 0;
+
+	/* A connection an injection killed must fail the test, not kill it. */
+	signal(SIGPIPE, SIG_IGN);
+	/* Node 2's capture must exist before the first data segment. */
+	cap = raw_on(_metadata, self, NODE2);
+	ASSERT_LE(0, cap);
+	CONNECT_PAIR(&cfd, &afd);
+	cs.cport = local_port(cfd);
+	send_stream(_metadata, cfd, 1000, 10);
+	expect_stream(_metadata, afd, 1000, 10);
+	send_stream(_metadata, afd, 1000, 11);
+	expect_stream(_metadata, cfd, 1000, 11);
+	ASSERT_TRUE(_metadata->passed);
+	learn_seq(_metadata, cap, &cs);
+
+	acks = raw_on(_metadata, self, NODE1);
+	ASSERT_LE(0, acks);
+	tx = raw_on(_metadata, self, NODE1);
+	ASSERT_LE(0, tx);
+	ASSERT_EQ(0, bind(tx, (const struct sockaddr *)&from, sizeof(from)));
+	/*
+	 * Without the counter (a module older than the rule) the rest is
+	 * still checked: the test fails, but says what else went wrong.
+	 */
+	before = stat_of(_metadata, self, c->counter);
+
+	c->build(&seg, &cs);
+	for (i = 0; i < INJECT_COPIES; i++)
+		ASSERT_EQ(seg.len, sendto(tx, seg.buf, seg.len, 0,
+					  (const struct sockaddr *)&to,
+					  sizeof(to)))
+			TH_LOG("sendto: %s", strerror(errno));
+	/* Node 2's stack has handed each copy on once its raw socket has it. */
+	while (seen < INJECT_COPIES && raw_next(cap, WAIT_MS, &s))
+		seen++;
+	ASSERT_EQ(INJECT_COPIES, seen) TH_LOG("injected segments lost");
+	for (i = 0; before >= 0 && i < 100; i++) {
+		after = node_stat(self, NODE2, c->counter);
+		if (after - before >= INJECT_COPIES)
+			break;
+		sleep_ms(20);
+	}
+	if (before >= 0) {
+		/* And no more than that, once everything has settled. */
+		sleep_ms(200);
+		after = node_stat(self, NODE2, c->counter);
+		EXPECT_EQ(INJECT_COPIES, after - before)
+			TH_LOG("%s went from %ld to %ld", c->counter, before,
+			       after);
+	}
+
+	if (c->acked) {
+		bool ack_seen = false;
+
+		while (!ack_seen && raw_next(acks, WAIT_MS, &s))
+			ack_seen = (s.flags & MIGTCP_F_ACK) && !s.data_len &&
+				   s.seq == cs.snd_nxt && s.ack == cs.rcv_nxt;
+		EXPECT_TRUE(ack_seen)
+			TH_LOG("no ACK of seq %u from node 2", cs.rcv_nxt);
+	}
+
+	/* Nothing of it is readable (and the connection is still there). */
+	ret = recv(afd, &byte, 1, MSG_DONTWAIT);
+	err = errno;
+	EXPECT_EQ(-1, ret)
+		TH_LOG("%zd byte(s) read after the injection, first %#04x",
+		       ret, byte);
+	EXPECT_EQ(EAGAIN, err) TH_LOG("read: %s", errname(err));
+	TRANSFER(cfd, afd, 256 * KiB, 256 * KiB, 16 * KiB);
+
+	close(tx);
+	close(acks);
+	close(cap);
+	close(afd);
+	close(cfd);
+}
+
+#define INJECT_TEST(name, counter, acked)				\
+TEST_F(cluster, inject_##name)						\
+{									\
+	static const struct inject_case c = {				\
+		inj_##name, counter, acked				\
+	};								\
+									\
+	inject(_metadata, self, &c);					\
+}
+
+INJECT_TEST(bad_checksum, "InCsumErrors", false)
+INJECT_TEST(truncated_header, "InHdrErrors", false)
+INJECT_TEST(doff_below_min, "InHdrErrors", false)
+INJECT_TEST(doff_past_end, "InHdrErrors", false)
+INJECT_TEST(out_of_window, "InWindowDrops", true)
+INJECT_TEST(ack_unsent, "InWindowDrops", true)
+INJECT_TEST(reserved_flag, "InBadFlags", false)
+INJECT_TEST(syn_fin, "InBadFlags", false)
+INJECT_TEST(syn_rst, "InBadFlags", false)
+
+TEST_HARNESS_MAIN
