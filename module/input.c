@@ -310,6 +310,7 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	msk->snd_max = msk->snd_nxt;
 	/* The window of a SYN is never scaled (RFC 7323 2.2). */
 	msk->snd_wnd = ntohs(mh->window);
+	msk->snd_wl1 = msk->irs;
 	msk->max_window = msk->snd_wnd;
 	migtcp_parse_syn_opts(skb, &opts);
 	migtcp_apply_syn_opts(msk, &opts);
@@ -349,6 +350,7 @@ static bool migtcp_rcv_syn_recv(struct sock *sk, struct sk_buff *skb)
 	msk->snd_una = msk->snd_nxt;
 	msk->snd_max = msk->snd_nxt;
 	msk->snd_wnd = (u32)ntohs(mh->window) << msk->snd_wscale;
+	msk->snd_wl1 = seq;
 	msk->max_window = msk->snd_wnd;
 	migtcp_stop_retransmit(sk);
 	migtcp_established(sk);
@@ -478,8 +480,19 @@ static void migtcp_retransmit_head(struct sock *sk)
 	migtcp_transmit(sk, skb);
 }
 
-static void migtcp_update_wnd(struct migtcp_sock *msk, u32 wnd)
+/*
+ * Takes the window of a segment with sequence number @seq acknowledging
+ * @ack, unless an older segment than the one that set the window last
+ * (RFC 9293's SND.WL1 test, in Linux's form: tcp_may_update_window()).
+ */
+static void migtcp_update_wnd(struct migtcp_sock *msk, u32 seq, u32 ack,
+			      u32 wnd)
 {
+	if (!migtcp_after(ack, msk->snd_una) &&
+	    !migtcp_after(seq, msk->snd_wl1) &&
+	    !(seq == msk->snd_wl1 && wnd > msk->snd_wnd))
+		return;
+	msk->snd_wl1 = seq;
 	msk->snd_wnd = wnd;
 	msk->max_window = max(msk->max_window, wnd);
 }
@@ -493,7 +506,7 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 {
 	const struct migtcphdr *mh = migtcp_hdr(skb);
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	u32 ack = ntohl(mh->ack_seq);
+	u32 ack = ntohl(mh->ack_seq), seq = ntohl(mh->seq);
 	u32 wnd = (u32)ntohs(mh->window) << msk->snd_wscale;
 
 	if (migtcp_after(ack, msk->snd_max)) {
@@ -502,11 +515,17 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 		migtcp_send_ack(sk);
 		return false;
 	}
+	/* RFC 5961 5.2: older than any window we could have had: forged. */
+	if (migtcp_before(ack, msk->snd_una - msk->max_window)) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_WINDOW_DROPS);
+		migtcp_challenge_ack(sk);
+		return false;
+	}
 	if (migtcp_before(ack, msk->snd_una))
 		return true;	/* old: its data may still be new */
 
 	if (migtcp_after(ack, msk->snd_una)) {
-		migtcp_update_wnd(msk, wnd);
+		migtcp_update_wnd(msk, seq, ack, wnd);
 		migtcp_clean_acked(sk, ack);
 		if (msk->in_recovery) {
 			/*
@@ -537,7 +556,7 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 		msk->recover = msk->snd_max;
 		migtcp_retransmit_head(sk);
 	} else {
-		migtcp_update_wnd(msk, wnd);
+		migtcp_update_wnd(msk, seq, ack, wnd);
 	}
 	return true;
 }
@@ -763,6 +782,19 @@ static bool migtcp_rcv_data(struct sock *sk, struct sk_buff *skb,
 	return kept;
 }
 
+/*
+ * RFC 9293's acceptability test, in Linux's form (tcp_sequence()): the
+ * segment ends no earlier than the last window we announced begins, and
+ * starts no later than it ends.  Old duplicates pass, and are trimmed or
+ * acknowledged as such by the data path.
+ */
+static bool migtcp_seq_acceptable(const struct migtcp_sock *msk, u32 seq,
+				  u32 end_seq)
+{
+	return !migtcp_before(end_seq, msk->rcv_wup) &&
+	       !migtcp_after(seq, msk->rcv_wup + msk->rcv_wnd);
+}
+
 /* RFC 9293 3.10.7.4, for ESTABLISHED and the closing states. */
 static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 {
@@ -770,18 +802,38 @@ static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	u16 flags = ntohs(mh->flags);
 	unsigned int len = skb->len - mh->doff * 4;
+	u32 seq = ntohl(mh->seq);
+	bool acceptable = migtcp_seq_acceptable(msk, seq,
+						seq + len + !!(flags & MIGTCP_F_FIN));
 
 	if (flags & MIGTCP_F_RST) {
-		/* RFC 5961 3.2: only an exact sequence number resets. */
-		if (ntohl(mh->seq) == msk->rcv_nxt)
+		/*
+		 * RFC 5961 3.2: only an exact sequence number resets; one in
+		 * the window draws a challenge ACK, any other is dropped.
+		 */
+		if (seq == msk->rcv_nxt)
 			migtcp_done(sk, sk->sk_state == TCP_TIME_WAIT ?
 				    0 : ECONNRESET);
-		else
+		else if (acceptable)
 			migtcp_challenge_ack(sk);
+		else
+			migtcp_drop(sock_net(sk), skb,
+				    MIGTCP_STAT_IN_WINDOW_DROPS);
 		return false;
 	}
 	if (flags & MIGTCP_F_SYN) {
 		migtcp_challenge_ack(sk);
+		return false;
+	}
+	/*
+	 * RFC 9293 3.10.7.4: the sequence number is checked first; nothing
+	 * of a segment that fails, its acknowledgment and window included,
+	 * is taken.  It is answered with an ACK (that is also what a
+	 * keepalive probe asks for).
+	 */
+	if (!acceptable) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_WINDOW_DROPS);
+		migtcp_send_ack(sk);
 		return false;
 	}
 	if (!(flags & MIGTCP_F_ACK))

@@ -132,6 +132,7 @@ struct migtcp_sock {
 	u32 write_seq;			/* next byte sendmsg() queues */
 	u32 snd_wnd;			/* the peer's window, bytes */
 	u32 max_window;			/* the largest it offered */
+	u32 snd_wl1;			/* seq of the segment that set snd_wnd */
 	u8 snd_wscale;			/* the peer's window shift */
 	u8 rcv_wscale;			/* ours (RFC 7323); 0 if not agreed */
 	u32 irs, rcv_nxt;
