@@ -5,11 +5,12 @@
  *
  *   streambench server [-p PORT]
  *	Listens with both transports at once (TCP on every IPv4 address,
- *	AF_MIGTCP on this node) on PORT (bulk sink), PORT+1 (echo) and
- *	PORT+2 (connect/close), prints "ready" and serves until killed.
+ *	AF_MIGTCP on this node) on PORT (bulk sink), PORT+1 (echo), PORT+2
+ *	(connect/close) and PORT+3 (idle), prints "ready" and serves until
+ *	killed.
  *
- *   streambench client -x tcp|migtcp -m bulk|rr|crr -d SERVER
- *		[-p PORT] [-t SECONDS] [-P STREAMS]
+ *   streambench client -x tcp|migtcp -m bulk|rr|crr|idle -d SERVER
+ *		[-p PORT] [-t SECONDS] [-P STREAMS] [-n CONNECTIONS]
  *	Runs one measurement against the server (SERVER is an IPv4 address
  *	for tcp, a node id for migtcp) and prints one JSON object on stdout.
  *
@@ -27,6 +28,18 @@
  *   crr   for SECONDS: connect, shut down the sending side, wait for the
  *	   server's close (it accepts, reads to end of file and closes),
  *	   close.  Connections per second; the client ends in TIME_WAIT.
+ *   idle  kernel memory of CONNECTIONS established, idle connections:
+ *	   /proc/slabinfo and /proc/meminfo are read, the connections are
+ *	   opened (the server accepts each, holds it and sends one byte,
+ *	   which the client reads, so that both ends are known to exist),
+ *	   left idle for SECONDS, and read again.  Both nodes share one
+ *	   kernel, so the delta is the cost of both ends: two sockets, with
+ *	   their files, per connection.  The client then shuts down, waits
+ *	   for the server's close, closes and, SECONDS later, reads the
+ *	   counters a third time: what is left is the cost of TIME_WAIT.
+ *	   Nothing else runs in the client meanwhile, and the server's
+ *	   bookkeeping keeps no kernel memory per connection (no epoll, no
+ *	   blocking poll), so the delta is the sockets' own.
  *
  * No socket option is set on either transport (AF_MIGTCP has none yet), so
  * both run with their defaults: Nagle on, delayed acknowledgements, default
@@ -36,6 +49,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -47,6 +61,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -61,9 +77,16 @@
 #define PORT_BULK	0
 #define PORT_ECHO	1
 #define PORT_CRR	2
+#define PORT_IDLE	3
+#define NR_PORTS	4
 /* Longest time a blocking call may take before the run counts as stalled. */
 #define GUARD_SEC	15
 #define CONNECT_RETRY_MS 10000
+/* Idle connections: at most this many, and file descriptors to match. */
+#define MAX_IDLE	8000
+#define IDLE_NOFILE	8192
+/* How often the server looks for idle connections the client closed. */
+#define IDLE_SWEEP_MS	250
 
 enum transport { T_TCP, T_MIGTCP };
 
@@ -107,6 +130,32 @@ static int set_guard(int fd, int sec)
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
 		return -1;
+	return 0;
+}
+
+/*
+ * Lets this process hold @want file descriptors and grows its descriptor
+ * table to that size now, so that the table's growth is not counted in a
+ * memory measurement later.  Returns 0, or -1 with errno set.
+ */
+static int reserve_fds(unsigned int want)
+{
+	struct rlimit rl;
+	int fd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -1;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (rl.rlim_max < want)
+			rl.rlim_max = want;	/* needs CAP_SYS_RESOURCE */
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			return -1;
+	}
+	fd = dup2(STDERR_FILENO, want - 1);
+	if (fd < 0)
+		return -1;
+	close(fd);
 	return 0;
 }
 
@@ -309,7 +358,93 @@ static void *accept_loop(void *arg)
 	return NULL;
 }
 
-static int listen_on(enum transport t, int family, uint16_t port)
+/*
+ * Idle connections: accept, send one byte to say so, and hold each until
+ * the client shuts it down.  One thread; instead of epoll or a blocking
+ * poll() over the held sockets, which would keep kernel memory per
+ * connection (epoll items, poll table entries) and blur the client's
+ * measurement, it sweeps them with a poll() that does not wait.
+ */
+struct idle_set {
+	struct pollfd *pfd;
+	int n;
+};
+
+static void idle_accept(const struct listener *l, struct idle_set *set)
+{
+	static const char hello = 'i';
+
+	for (;;) {
+		int fd = accept4(l->fd, NULL, NULL,
+				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				fprintf(stderr, "streambench server: accept on %s: %s\n",
+					l->name, strerror(errno));
+			return;
+		}
+		if (set->n == MAX_IDLE) {
+			fprintf(stderr, "streambench server: more than %d idle connections\n",
+				MAX_IDLE);
+			close(fd);
+			continue;
+		}
+		if (send(fd, &hello, 1, MSG_NOSIGNAL) != 1) {
+			perror("streambench server: idle greeting");
+			close(fd);
+			continue;
+		}
+		set->pfd[set->n].fd = fd;
+		set->pfd[set->n].events = POLLIN | POLLRDHUP;
+		set->n++;
+	}
+}
+
+/* Closes the held connections the client has shut down or broken. */
+static void idle_sweep(struct idle_set *set)
+{
+	char buf[64];
+	int i, n;
+
+	if (!set->n || poll(set->pfd, set->n, 0) <= 0)
+		return;
+	for (i = 0; i < set->n; i++) {
+		if (!set->pfd[i].revents)
+			continue;
+		do {
+			n = recv(set->pfd[i].fd, buf, sizeof(buf), 0);
+		} while (n > 0 || (n < 0 && errno == EINTR));
+		if (n < 0 && errno == EAGAIN)
+			continue;	/* data, but no end of file yet */
+		close(set->pfd[i].fd);
+		set->pfd[i--] = set->pfd[--set->n];
+	}
+}
+
+static void *idle_loop(void *arg)
+{
+	const struct listener *l = arg;
+	struct idle_set set = { 0 };
+	struct pollfd lp = { .fd = l->fd, .events = POLLIN };
+
+	set.pfd = calloc(MAX_IDLE, sizeof(*set.pfd));
+	if (!set.pfd)
+		die("out of memory");
+	if (fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK))
+		die("%s: O_NONBLOCK: %s", l->name, strerror(errno));
+	for (;;) {
+		if (poll(&lp, 1, IDLE_SWEEP_MS) > 0)
+			idle_accept(l, &set);
+		idle_sweep(&set);
+	}
+	return NULL;
+}
+
+static int listen_on(enum transport t, int family, uint16_t port,
+		     int backlog)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -339,16 +474,18 @@ static int listen_on(enum transport t, int family, uint16_t port)
 	if (bind(fd, (struct sockaddr *)&ss, len))
 		die("%s bind port %u: %s", transport_name(t), port,
 		    strerror(errno));
-	if (listen(fd, 128))
+	if (listen(fd, backlog))
 		die("%s listen: %s", transport_name(t), strerror(errno));
 	return fd;
 }
 
 static int run_server(uint16_t port)
 {
-	static const char * const kinds[] = { "bulk", "echo", "crr" };
-	static struct listener ls[2][3];
-	static char names[2][3][32];
+	static const char * const kinds[NR_PORTS] = {
+		"bulk", "echo", "crr", "idle"
+	};
+	static struct listener ls[2][NR_PORTS];
+	static char names[2][NR_PORTS][32];
 	int family = migtcp_family();
 	pthread_t th;
 	int t, k;
@@ -361,8 +498,11 @@ static int run_server(uint16_t port)
 		last = T_TCP;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (reserve_fds(IDLE_NOFILE))
+		die("cannot allow %d open files: %s", IDLE_NOFILE,
+		    strerror(errno));
 	for (t = T_TCP; t <= last; t++) {
-		for (k = 0; k < 3; k++) {
+		for (k = 0; k < NR_PORTS; k++) {
 			struct listener *l = &ls[t][k];
 
 			snprintf(names[t][k], sizeof(names[t][k]), "%s %s:%u",
@@ -370,8 +510,9 @@ static int run_server(uint16_t port)
 			l->name = names[t][k];
 			l->kind = k;
 			l->fd = listen_on(t, t == T_TCP ? AF_INET : family,
-					  port + k);
-			if (pthread_create(&th, NULL, accept_loop, l))
+					  port + k, k == PORT_IDLE ? 1024 : 128);
+			if (pthread_create(&th, NULL, k == PORT_IDLE ?
+					   idle_loop : accept_loop, l))
 				die("cannot start a thread");
 			pthread_detach(th);
 		}
@@ -720,12 +861,276 @@ static int run_crr(const struct target *t, double secs)
 	return json_tail(&r);
 }
 
+/* ---------------------------------------------------- idle connections */
+
+#define MAX_CACHES	512
+
+/* One reading of the kernel's slab counters. */
+struct slab_snapshot {
+	int n;
+	struct {
+		char name[64];
+		long objs;	/* active objects */
+		long size;	/* object size, bytes */
+	} cache[MAX_CACHES];
+	long slab_kb, reclaimable_kb, unreclaimable_kb;	/* /proc/meminfo */
+};
+
+static int read_slabinfo(struct slab_snapshot *s)
+{
+	char line[512];
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -1;
+	s->n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+		long objs, total, size;
+
+		if (sscanf(line, "%63s %ld %ld %ld", name, &objs, &total,
+			   &size) != 4)
+			continue;	/* the two header lines */
+		if (s->n == MAX_CACHES) {
+			fclose(f);
+			errno = E2BIG;
+			return -1;
+		}
+		strcpy(s->cache[s->n].name, name);
+		s->cache[s->n].objs = objs;
+		s->cache[s->n].size = size;
+		s->n++;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int read_meminfo(struct slab_snapshot *s)
+{
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		found += sscanf(line, "Slab: %ld", &s->slab_kb) +
+			 sscanf(line, "SReclaimable: %ld", &s->reclaimable_kb) +
+			 sscanf(line, "SUnreclaim: %ld", &s->unreclaimable_kb);
+	fclose(f);
+	if (found != 3) {
+		errno = ENODATA;
+		return -1;
+	}
+	return 0;
+}
+
+static int snapshot(struct slab_snapshot *s)
+{
+	return read_slabinfo(s) || read_meminfo(s) ? -1 : 0;
+}
+
+/* The index of cache @name in @s, or -1. */
+static int find_cache(const struct slab_snapshot *s, const char *name)
+{
+	for (int i = 0; i < s->n; i++)
+		if (!strcmp(s->cache[i].name, name))
+			return i;
+	return -1;
+}
+
+static long cache_bytes(const struct slab_snapshot *s, int i)
+{
+	return i < 0 ? 0 : s->cache[i].objs * s->cache[i].size;
+}
+
+struct cache_delta {
+	const char *name;
+	long size, objs, bytes;
+};
+
+static int cmp_delta(const void *a, const void *b)
+{
+	const struct cache_delta *x = a, *y = b;
+
+	return (y->bytes > x->bytes) - (y->bytes < x->bytes);
+}
+
+/*
+ * Prints, as JSON members named after @what, the difference from @a to @b
+ * per connection: the sum over all caches, /proc/meminfo's Slab, and each
+ * cache whose share is at least one byte per connection, largest first.
+ * Caches are matched by name, so one that appeared in between counts whole.
+ */
+static void print_slab_delta(const char *what, const struct slab_snapshot *a,
+			     const struct slab_snapshot *b, int conns)
+{
+	static struct cache_delta d[MAX_CACHES];
+	long total = 0;
+	int i, n = 0;
+
+	for (i = 0; i < b->n; i++) {
+		long bytes = cache_bytes(b, i) -
+			     cache_bytes(a, find_cache(a, b->cache[i].name));
+
+		total += bytes;
+		if (labs(bytes) < conns)
+			continue;
+		d[n].name = b->cache[i].name;
+		d[n].size = b->cache[i].size;
+		d[n].bytes = bytes;
+		d[n].objs = bytes / b->cache[i].size;
+		n++;
+	}
+	/* Caches that disappeared, if any, gave all their objects back. */
+	for (i = 0; i < a->n; i++)
+		if (find_cache(b, a->cache[i].name) < 0)
+			total -= cache_bytes(a, i);
+	qsort(d, n, sizeof(*d), cmp_delta);
+	printf(",\"%s\":{\"slabinfo_bytes\":%ld,\"slabinfo_bytes_per_conn\":%.1f,"
+	       "\"meminfo_slab_kb\":%ld,\"meminfo_sreclaimable_kb\":%ld,"
+	       "\"meminfo_sunreclaim_kb\":%ld,\"meminfo_slab_bytes_per_conn\":%.1f,"
+	       "\"caches\":[", what, total, (double)total / conns,
+	       b->slab_kb - a->slab_kb, b->reclaimable_kb - a->reclaimable_kb,
+	       b->unreclaimable_kb - a->unreclaimable_kb,
+	       (b->slab_kb - a->slab_kb) * 1024.0 / conns);
+	for (i = 0; i < n; i++)
+		printf("%s{\"name\":\"%s\",\"objsize\":%ld,\"objs\":%ld,"
+		       "\"bytes\":%ld,\"bytes_per_conn\":%.1f}", i ? "," : "",
+		       d[i].name, d[i].size, d[i].objs, d[i].bytes,
+		       (double)d[i].bytes / conns);
+	printf("]}");
+}
+
+static void sleep_s(double secs)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)secs,
+		.tv_nsec = (long)((secs - (time_t)secs) * 1e9),
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Reads the server's one-byte greeting; 0, or -1 with errno set. */
+static int read_greeting(int fd)
+{
+	ssize_t n;
+	char c;
+
+	do {
+		n = recv(fd, &c, 1, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n == 1)
+		return 0;
+	if (n == 0)
+		errno = EPIPE;
+	return -1;
+}
+
+/* Half-closes every connection, waits for the server's close, closes. */
+static void idle_close(int *fd, int n, struct result *r)
+{
+	ssize_t got;
+	char c;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (shutdown(fd[i], SHUT_WR))
+			set_error(r, "shutdown", errno);
+	for (i = 0; i < n; i++) {
+		do {
+			got = recv(fd[i], &c, 1, 0);
+		} while (got < 0 && errno == EINTR);
+		if (got < 0)
+			set_error(r, "waiting for the server's close", errno);
+		else if (got > 0 && !r->error[0])
+			snprintf(r->error, sizeof(r->error),
+				 "server sent data instead of closing");
+		close(fd[i]);
+	}
+}
+
+static int run_idle(const struct target *t, double secs, int conns)
+{
+	static struct slab_snapshot before, established, closed;
+	struct result r = { 0 };
+	double start, opened = 0;
+	int *fd, n = 0, i;
+
+	fd = calloc(conns, sizeof(*fd));
+	if (!fd)
+		die("out of memory");
+	if (reserve_fds(conns + 64))
+		die("cannot allow %d open files: %s", conns + 64,
+		    strerror(errno));
+	/* The server is listening: no measurement runs before it is. */
+	fd[0] = dial_patiently(t, t->port + PORT_IDLE);
+	if (fd[0] < 0) {
+		set_error(&r, "connect", errno);
+		goto out;
+	}
+	if (read_greeting(fd[0])) {
+		set_error(&r, "waiting for the server's greeting", errno);
+		close(fd[0]);
+		goto out;
+	}
+	idle_close(fd, 1, &r);
+	if (r.error[0])
+		goto out;
+	sleep_s(secs);
+
+	if (snapshot(&before)) {
+		set_error(&r, "reading /proc/slabinfo and /proc/meminfo", errno);
+		goto out;
+	}
+	start = now_s();
+	for (n = 0; n < conns; n++) {
+		fd[n] = dial(t, t->port + PORT_IDLE);
+		if (fd[n] < 0) {
+			set_error(&r, "connect", errno);
+			break;
+		}
+	}
+	for (i = 0; i < n && !r.error[0]; i++)
+		if (read_greeting(fd[i]))
+			set_error(&r, "waiting for the server's greeting",
+				  errno);
+	opened = now_s() - start;
+	if (!r.error[0]) {
+		sleep_s(secs);
+		if (snapshot(&established))
+			set_error(&r, "reading /proc/slabinfo and /proc/meminfo",
+				  errno);
+	}
+	idle_close(fd, n, &r);
+	if (!r.error[0]) {
+		sleep_s(secs);
+		if (snapshot(&closed))
+			set_error(&r, "reading /proc/slabinfo and /proc/meminfo",
+				  errno);
+	}
+out:
+	free(fd);
+	json_head(t, "idle", 1, secs);
+	printf(",\"connections\":%d,\"sockets_per_conn\":2,"
+	       "\"open_seconds\":%.3f,\"settle_seconds\":%g",
+	       n, opened, secs);
+	if (!r.error[0]) {
+		print_slab_delta("established", &before, &established, conns);
+		print_slab_delta("closed", &before, &closed, conns);
+	}
+	return json_tail(&r);
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: streambench server [-p PORT]\n"
-		"       streambench client -x tcp|migtcp -m bulk|rr|crr -d SERVER\n"
+		"       streambench client -x tcp|migtcp -m bulk|rr|crr|idle -d SERVER\n"
 		"                          [-p PORT] [-t SECONDS] [-P STREAMS]\n"
+		"                          [-n CONNECTIONS]\n"
 		"SERVER is an IPv4 address (tcp) or a node id (migtcp).\n");
 	exit(2);
 }
@@ -747,18 +1152,20 @@ int main(int argc, char **argv)
 	const char *mode, *test = NULL, *transport = NULL, *server = NULL;
 	struct target t = { .port = DEFAULT_PORT };
 	double secs = 5;
-	int streams = 1, opt;
+	int streams = 1, conns = 1000, opt;
 
 	if (argc < 2)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "x:m:d:p:t:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "x:m:d:p:t:P:n:")) != -1) {
 		switch (opt) {
 		case 'x': transport = optarg; break;
 		case 'm': test = optarg; break;
 		case 'd': server = optarg; break;
-		case 'p': t.port = parse_num(optarg, 1, 65533, "port"); break;
+		case 'p':
+			t.port = parse_num(optarg, 1, 65536 - NR_PORTS, "port");
+			break;
 		case 't':
 			secs = strtod(optarg, NULL);
 			if (!(secs > 0 && secs <= 3600))
@@ -766,6 +1173,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			streams = parse_num(optarg, 1, MAX_STREAMS, "streams");
+			break;
+		case 'n':
+			conns = parse_num(optarg, 1, MAX_IDLE, "connections");
 			break;
 		default: usage();
 		}
@@ -800,6 +1210,8 @@ int main(int argc, char **argv)
 		return run_rr(&t, secs);
 	if (!strcmp(test, "crr"))
 		return run_crr(&t, secs);
+	if (!strcmp(test, "idle"))
+		return run_idle(&t, secs, conns);
 	usage();
 	return 2;
 }

@@ -7,6 +7,10 @@
 # Each round runs every measurement of build/bench/streambench over TCP
 # and over migtcp, one after the other, the order alternating from round
 # to round; the table gives the median of the rounds and the ratio.
+# Before the rounds, on a machine with no connection yet, the kernel
+# memory of IDLE_CONNS idle established connections is measured once per
+# transport (streambench -m idle): first, so that no TIME_WAIT socket
+# left by the connection-rate test expires in the middle of it.
 # Nothing here passes or fails on a number: the exit status says only
 # whether the measurements could be run.
 #
@@ -15,6 +19,7 @@
 # Environment:
 #   ROUNDS=3              rounds of every measurement
 #   SECONDS_PER_TEST=5    duration of one measurement
+#   IDLE_CONNS=1000       idle connections for the memory measurement
 #   MIGTCP_BENCH_OUT=DIR  where transport.json goes (default /tmp)
 #   MIGTCP_ACCEL=tcg|kvm  recorded in the results (guessed if unset)
 set -euo pipefail
@@ -26,6 +31,9 @@ ko=$top/build/kbuild/migtcp.ko
 
 rounds=${ROUNDS:-3}
 secs=${SECONDS_PER_TEST:-5}
+idle_conns=${IDLE_CONNS:-1000}
+# How long the idle connections rest before the counters are read.
+idle_settle=1
 outdir=${MIGTCP_BENCH_OUT:-/tmp}
 port=5201
 cli_ip=198.51.100.1
@@ -42,6 +50,9 @@ die() {
 
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 [[ $secs =~ ^[1-9][0-9]*$ ]] || die "SECONDS_PER_TEST must be a positive integer"
+if ! [[ $idle_conns =~ ^[1-9][0-9]*$ ]] || ((idle_conns > 8000)); then
+	die "IDLE_CONNS must be an integer from 1 to 8000"
+fi
 [ "$(id -u)" = 0 ] || die "must run as root (inside the test VM: tools/vm run -- bench/transport.sh)"
 [ -x "$bin" ] || die "$bin is not built: run 'make -C bench' on the host"
 [ -x "$ctl" ] || die "$ctl is not built: run 'make userspace' on the host"
@@ -115,15 +126,21 @@ failures=0
 guard=$((secs * 4 + 60))
 
 # measure ROUND TRANSPORT TEST STREAMS
+# Round 0 is the memory measurement: TEST is idle, STREAMS unused.
 measure() {
 	local round=$1 transport=$2 test=$3 streams=$4 dest line rc=0
+	local args=(-t "$secs" -P "$streams") limit=$guard
 	if [ "$transport" = tcp ]; then dest=$srv_ip; else dest=$srv_node; fi
-	line=$(timeout -k 5 "$guard" ip netns exec "$cli" "$bin" client \
-		-x "$transport" -m "$test" -d "$dest" -p "$port" -t "$secs" \
-		-P "$streams" 2>"$work/client.err") || rc=$?
+	if [ "$test" = idle ]; then
+		args=(-t "$idle_settle" -n "$idle_conns")
+		limit=$((idle_conns / 10 + 120))
+	fi
+	line=$(timeout -k 5 "$limit" ip netns exec "$cli" "$bin" client \
+		-x "$transport" -m "$test" -d "$dest" -p "$port" "${args[@]}" \
+		2>"$work/client.err") || rc=$?
 	if [ -z "$line" ] || [ "${line:0:1}" != "{" ]; then
 		local why="client exited with status $rc"
-		[ "$rc" = 124 ] && why="client did not finish within ${guard}s (stalled)"
+		[ "$rc" = 124 ] && why="client did not finish within ${limit}s (stalled)"
 		[ -s "$work/client.err" ] && why+=": $(tr '\n' ' ' <"$work/client.err")"
 		line=$(python3 -c 'import json,sys; print(json.dumps({"test":sys.argv[1],"transport":sys.argv[2],"streams":int(sys.argv[3]),"error":sys.argv[4]}))' \
 			"$test" "$transport" "$streams" "$why")
@@ -133,9 +150,20 @@ measure() {
 import json, sys
 r = json.loads(sys.argv[1])
 name = "%s x%d" % (r["test"], r.get("streams", 1)) if r["test"] == "bulk" else r["test"]
-head = "bench: round %s/%s %-7s %-6s " % (sys.argv[2], sys.argv[3], name, r["transport"])
+if sys.argv[2] == "0":
+    head = "bench: memory    %-7s %-6s " % (name, r["transport"])
+else:
+    head = "bench: round %s/%s %-7s %-6s " % (sys.argv[2], sys.argv[3], name, r["transport"])
 if "error" in r:
     print(head + "ERROR: " + r["error"])
+elif r["test"] == "idle":
+    e, c = r["established"], r["closed"]
+    print(head + "%8.0f B/conn slabinfo, %.0f B/conn meminfo Slab (%d conns opened in %.1f s); "
+          "after close %.0f B/conn" % (e["slabinfo_bytes_per_conn"], e["meminfo_slab_bytes_per_conn"],
+                                       r["connections"], r["open_seconds"],
+                                       c["slabinfo_bytes_per_conn"]))
+    print("bench:   " + ", ".join("%s %+.0f" % (x["name"], x["bytes_per_conn"])
+                                  for x in e["caches"][:8]))
 elif r["test"] == "bulk":
     print(head + "%10.1f Mbit/s   longest write %.0f ms" % (r["mbit_s"], r["max_write_block_ms"]))
 elif r["test"] == "rr":
@@ -148,6 +176,10 @@ EOF
 }
 
 start=$(date +%s)
+step "kernel memory of $idle_conns idle connections, TCP then migtcp"
+for transport in tcp migtcp; do
+	measure 0 "$transport" idle 1
+done
 step "$rounds rounds of ${#tests[@]} measurements, ${secs}s each, TCP and migtcp alternately"
 for ((round = 1; round <= rounds; round++)); do
 	# Alternate which transport goes first, so that neither always runs
@@ -182,7 +214,7 @@ else
 fi
 
 json=$outdir/transport.json
-RAW=$raw WORK=$work JSON=$json ROUNDS=$rounds SECS=$secs ACCEL=$accel \
+RAW=$raw WORK=$work JSON=$json ROUNDS=$rounds SECS=$secs ACCEL=$accel IDLE_SETTLE=$idle_settle \
 ELAPSED=$elapsed PORTS="$ports_lo-$ports_hi" python3 - <<'EOF'
 import json, os, platform, statistics, time
 
@@ -219,13 +251,40 @@ metrics = [
     ("request/response p99 RTT", "rr", 1, "p99_us", "us", False),
     ("connection rate", "crr", 1, "conn_s", "conn/s", True),
     ("connection p50 time", "crr", 1, "p50_us", "us", False),
+    ("idle conn mem, slabinfo", "idle", 1, "established.slabinfo_bytes_per_conn",
+     "B/conn", False),
+    ("idle conn mem, meminfo Slab", "idle", 1, "established.meminfo_slab_bytes_per_conn",
+     "B/conn", False),
 ]
 
+def field_of(result, field):
+    """result[field], where a dotted field names a nested member; None if absent."""
+    for key in field.split("."):
+        if not isinstance(result, dict) or key not in result:
+            return None
+        result = result[key]
+    return result
+
 def values(test, streams, field, transport):
-    return [r["result"][field] for r in runs
+    return [field_of(r["result"], field) for r in runs
             if r["result"]["test"] == test and r["result"].get("streams", 1) == streams
             and r["result"]["transport"] == transport
-            and "error" not in r["result"] and field in r["result"]]
+            and "error" not in r["result"] and field_of(r["result"], field) is not None]
+
+# The memory measurement, one run per transport.
+memory = {}
+for r in runs:
+    res = r["result"]
+    if res["test"] == "idle" and "error" not in res:
+        memory[res["transport"]] = {
+            "connections": res["connections"],
+            "established_bytes_per_conn": res["established"]["slabinfo_bytes_per_conn"],
+            "established_meminfo_slab_bytes_per_conn":
+                res["established"]["meminfo_slab_bytes_per_conn"],
+            "time_wait_bytes_per_conn": res["closed"]["slabinfo_bytes_per_conn"],
+            "main_caches": [{"name": c["name"], "bytes_per_conn": c["bytes_per_conn"]}
+                            for c in res["established"]["caches"][:8]],
+        }
 
 summary = []
 for label, test, streams, field, unit, higher in metrics:
@@ -262,6 +321,18 @@ doc = {
              "server": {"node": 2, "ip": "198.51.100.2"}, "link": "veth, MTU 1500"},
     "migtcp_params": params,
     "summary": summary,
+    "idle_memory": {
+        "what": "kernel memory of idle established connections from node 1 to node 2, "
+                "measured once per transport before the rounds: /proc/slabinfo "
+                "(sum of active_objs * objsize over all caches, and per cache) and "
+                "/proc/meminfo Slab: before opening them and 1 s after all are established; "
+                "both nodes share the kernel, so a connection is two sockets with their "
+                "files; time_wait is what is left 1 s after the client closed them all",
+        "ratio": "TCP/migtcp: above 1 means migtcp uses less",
+        "settle_seconds": int(env["IDLE_SETTLE"]),
+        "tcp": memory.get("tcp"),
+        "migtcp": memory.get("migtcp"),
+    },
     "runs": runs,
     "errors": len(errors),
     "migtcp_stats": {"client": load_json(env["WORK"] + "/stats-cli.json"),
@@ -287,12 +358,24 @@ for row in summary:
     ratio = "%.3f" % row["ratio"] if row["ratio"] is not None else "n/a"
     print("%-28s %8s %12s %12s %7s" % (row["metric"], row["unit"], fmt(row["tcp_median"]),
                                        fmt(row["migtcp_median"]), ratio))
-print("ratio: migtcp/TCP for rates, TCP/migtcp for times; above 1 means migtcp is better")
+print("ratio: migtcp/TCP for rates, TCP/migtcp for times and memory; above 1 means migtcp is better")
+if memory:
+    print("memory: measured once per transport, %d idle connections, before the rounds"
+          % max(m["connections"] for m in memory.values()))
+for transport in ("tcp", "migtcp"):
+    m = memory.get(transport)
+    if not m:
+        continue
+    print("%s idle conn (2 sockets), B/conn by slab cache: %s" % (
+        "TCP" if transport == "tcp" else transport,
+        ", ".join("%s %.0f" % (c["name"], c["bytes_per_conn"]) for c in m["main_caches"])))
+    print("    in TIME_WAIT after close: %.0f B/conn" % m["time_wait_bytes_per_conn"])
 if errors:
     print("%d measurement(s) failed:" % len(errors))
     for r in errors:
-        print("  round %d %s %s: %s" % (r["round"], r["result"]["test"],
-                                        r["result"]["transport"], r["result"]["error"]))
+        where = "round %d" % r["round"] if r["round"] else "memory"
+        print("  %s %s %s: %s" % (where, r["result"]["test"],
+                                  r["result"]["transport"], r["result"]["error"]))
 EOF
 
 if grep -qE 'WARNING:|BUG:|Oops|refcount_t|Call Trace:|soft lockup|blocked for more than' "$work/dmesg"; then
