@@ -259,6 +259,7 @@ int migtcp_pernet_register(void);
 void migtcp_pernet_unregister(void);
 void migtcp_net_link_sock(struct sock *sk);
 void migtcp_net_unlink_sock(struct sock *sk);
+void migtcp_net_orphan(struct sock *sk);
 
 /* node.c */
 int migtcp_node_set_id(struct migtcp_net *mn, u32 id,
@@ -370,6 +371,7 @@ extern unsigned int migtcp_timewait_secs;
 void migtcp_init_timers(struct sock *sk);
 void migtcp_arm_retransmit(struct sock *sk);
 void migtcp_stop_retransmit(struct sock *sk);
+void migtcp_stop_timers_sync(struct sock *sk);
 void migtcp_enter_time_wait(struct sock *sk);
 void migtcp_arm_linger(struct sock *sk);
 void migtcp_keepalive_reset(struct sock *sk);

@@ -41,12 +41,49 @@ err_mib:
 	return err;
 }
 
+/*
+ * The namespace is being dismantled: its devices are gone, so no segment
+ * reaches its sockets any more, and none could be sent.  Its orphans,
+ * which hold no reference on it (see migtcp_net_orphan()), end at once,
+ * without a packet, as Linux ends TIME_WAIT sockets in inet_twsk_purge().
+ * Their timers are stopped for good before the namespace's state is
+ * freed, so that none can touch it later.
+ */
+static void migtcp_net_purge_orphans(struct migtcp_net *mn)
+{
+	struct migtcp_sock *msk;
+	struct sock *sk;
+
+	for (;;) {
+		sk = NULL;
+		spin_lock_bh(&mn->sockets_lock);
+		hlist_for_each_entry(msk, &mn->sockets, net_node) {
+			if (sock_flag(&msk->sk, SOCK_DEAD)) {
+				sk = &msk->sk;
+				sock_hold(sk);
+				break;
+			}
+		}
+		spin_unlock_bh(&mn->sockets_lock);
+		if (!sk)
+			return;
+
+		/* Ends the connection, unlinks it, drops the orphan's reference. */
+		lock_sock(sk);
+		migtcp_done(sk, 0);
+		release_sock(sk);
+		migtcp_stop_timers_sync(sk);
+		sock_put(sk);
+	}
+}
+
 static void __net_exit migtcp_net_exit(struct net *net)
 {
 	struct migtcp_net *mn = migtcp_pernet(net);
 
 	migtcp_proc_exit_net(net);
-	/* Every user socket holds a reference on its netns. */
+	migtcp_net_purge_orphans(mn);
+	/* Every other socket holds a reference on its netns. */
 	WARN_ON_ONCE(!hlist_empty(&mn->sockets));
 	migtcp_peers_destroy(mn);
 	migtcp_node_forget_key(mn);
@@ -86,4 +123,25 @@ void migtcp_net_unlink_sock(struct sock *sk)
 	spin_lock_bh(&mn->sockets_lock);
 	hlist_del_init(&migtcp_sk(sk)->net_node);
 	spin_unlock_bh(&mn->sockets_lock);
+}
+
+/*
+ * A socket closed by its user lives on, an orphan, to finish its
+ * connection.  It must not keep its namespace alive: a node deleted while
+ * its peer is silent would otherwise linger, with its devices, for the
+ * minutes of an orphan's retransmissions, and keep the module loaded.  So,
+ * as Linux's TIME_WAIT sockets, the orphan gives back the reference
+ * sk_alloc() took on the namespace, and the namespace ends it when it
+ * exits (migtcp_net_purge_orphans()).  The socket is locked and SOCK_DEAD.
+ */
+void migtcp_net_orphan(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+
+	if (!sk->sk_net_refcnt)
+		return;
+	/* What __sk_free() and __sk_destruct() would have undone. */
+	sk->sk_net_refcnt = 0;
+	sock_inuse_add(net, -1);
+	put_net_track(net, &sk->ns_tracker);
 }

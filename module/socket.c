@@ -113,6 +113,8 @@ static int migtcp_release(struct socket *sock)
 	if (!orphan)
 		migtcp_port_unbind(sk);
 	sock_orphan(sk);
+	if (orphan)
+		migtcp_net_orphan(sk);
 	release_sock(sk);
 
 	sock->sk = NULL;

@@ -18,6 +18,22 @@ module_param_named(timewait_secs, migtcp_timewait_secs, uint, 0644);
 MODULE_PARM_DESC(timewait_secs,
 		 "seconds in TIME_WAIT, and of an orphaned FIN_WAIT2 (default 60)");
 
+/*
+ * An orphan holds no reference on its namespace (migtcp_net_orphan()).
+ * Once that is being dismantled there is nobody left to talk to: the
+ * connection ends without a packet, as tcp_write_timeout() ends one in a
+ * dying namespace, rather than keep sending there until the namespace's
+ * exit purges it.  The state is checked first: an orphan that is not
+ * closed is still on its namespace's socket list, which the namespace's
+ * exit empties (under the socket lock, held here) before it frees
+ * anything; a closed one may have outlived its namespace.
+ */
+static bool migtcp_orphan_netns_gone(const struct sock *sk)
+{
+	return sk->sk_state != TCP_CLOSE && sock_flag(sk, SOCK_DEAD) &&
+	       !check_net(sock_net(sk));
+}
+
 static void migtcp_backoff(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
@@ -92,6 +108,10 @@ static void migtcp_timer(struct timer_list *t)
 		sk_reset_timer(sk, &sk->sk_timer, jiffies + HZ / 20);
 		goto out;
 	}
+	if (migtcp_orphan_netns_gone(sk)) {
+		migtcp_done(sk, 0);
+		goto out;
+	}
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
 		if (msk->retransmits >= MIGTCP_SYN_RETRIES)
@@ -151,6 +171,10 @@ static void migtcp_keepalive_timer(struct timer_list *t)
 	bh_lock_sock(sk);
 	if (sock_owned_by_user(sk)) {
 		sk_reset_timer(sk, &msk->keepalive_timer, jiffies + HZ / 20);
+		goto out;
+	}
+	if (migtcp_orphan_netns_gone(sk)) {
+		migtcp_done(sk, 0);
 		goto out;
 	}
 	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
@@ -306,6 +330,19 @@ void migtcp_arm_retransmit(struct sock *sk)
 void migtcp_stop_retransmit(struct sock *sk)
 {
 	sk_stop_timer(sk, &sk->sk_timer);
+}
+
+/*
+ * Stops both timers and waits for a running one to finish, for a socket
+ * that is over (TCP_CLOSE), so that neither can run again: a timer that
+ * found the socket owned re-armed itself, one that finds it closed does
+ * not.  The caller holds a reference and not the socket lock, which the
+ * timers take.
+ */
+void migtcp_stop_timers_sync(struct sock *sk)
+{
+	sk_stop_timer_sync(sk, &sk->sk_timer);
+	sk_stop_timer_sync(sk, &migtcp_sk(sk)->keepalive_timer);
 }
 
 /* TIME_WAIT, or an orphan's FIN_WAIT2, ends after timewait_secs. */

@@ -8,13 +8,15 @@
 #    left registered afterwards;
 #  - a load with other numbers, which sockets and segments then use;
 #  - open sockets pin the module (delete_module fails with EWOULDBLOCK);
+#  - orphaned connections end when their network namespace goes away;
 #  - 50 load/unload cycles with sockets and segments in two network
 #    namespaces, leaving no slab cache and no kernel warning behind.
 # The module is left loaded with default parameters however this ends.
 #
 # Environment: MIGTCP_KO, the migtcp.ko to load (the tests are skipped
 # without it); MIGTCP_TEST_BIN, the directory holding the hold_socket
-# helper (default: this script's directory).  Prints TAP 13.
+# helper (default: this script's directory); MIGTCP_CTL, migtcpctl.
+# Prints TAP 13.
 #
 # The tests are functions run from a table, which shellcheck cannot follow:
 # shellcheck disable=SC2317
@@ -59,6 +61,7 @@ import fcntl
 import os
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -228,6 +231,81 @@ def cmd_cycle(family, proto):
         s.close()
     if listed():
         fail('closed sockets still listed: %r' % listed())
+
+
+def sh(cmd):
+    if subprocess.run(cmd, shell=True).returncode:
+        fail('failed: ' + cmd)
+
+
+def setns(fd):
+    if libc.setns(fd, CLONE_NEWNET):
+        fail('setns: ' + os.strerror(ctypes.get_errno()))
+
+
+def mig_call(func, s, family, node, port):
+    addr = (struct.pack('=H', family) + struct.pack('!H', port) +
+            struct.pack('=I', node) + bytes(8))
+    func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if func(s.fileno(), addr, len(addr)):
+        fail('%s: %s' % (func.__name__, os.strerror(ctypes.get_errno())))
+
+
+def states():
+    with open('/proc/net/migtcp') as f:
+        return [line.split()[3] for line in f.read().splitlines()[1:]]
+
+
+def cmd_orphans(family):
+    """Nodes 1 and 2; node 2 goes silent, both ends of a connection close.
+
+    Both ends live on as orphans retransmitting their FINs to a peer that
+    never answers.  Prints their states and the module's reference count;
+    when this process exits nothing holds either namespace any more.
+    """
+    family = int(family)
+    ctl = os.environ['MIGTCP_CTL']
+    new_netns()
+    ns1 = os.open('/proc/self/ns/net', os.O_RDONLY)
+    new_netns()
+    ns2 = os.open('/proc/self/ns/net', os.O_RDONLY)
+    sh('ip link add mig2 type veth peer name mig1 netns /proc/%d/fd/%d' %
+       (os.getpid(), ns1))
+    sh('ip addr add 192.0.2.2/24 dev mig2 && ip link set mig2 up')
+    sh('%s node set id 2 addr 192.0.2.2 && %s peer add 1 addr 192.0.2.1' %
+       (ctl, ctl))
+    lsk = socket.socket(family, socket.SOCK_STREAM, 0)
+    mig_call(libc.bind, lsk, family, 0, 7300)
+    lsk.listen(1)
+    setns(ns1)
+    sh('ip addr add 192.0.2.1/24 dev mig1 && ip link set mig1 up')
+    sh('%s node set id 1 addr 192.0.2.1 && %s peer add 2 addr 192.0.2.2' %
+       (ctl, ctl))
+    c = socket.socket(family, socket.SOCK_STREAM, 0)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                 struct.pack('ll', 5, 0))
+    mig_call(libc.connect, c, family, 2, 7300)
+    setns(ns2)
+    a = libc.accept(lsk.fileno(), None, None)
+    if a < 0:
+        fail('accept: ' + os.strerror(ctypes.get_errno()))
+    sh('tc qdisc add dev mig2 root netem loss 100%')
+    os.close(a)
+    lsk.close()
+    setns(ns1)
+    c.close()
+    # Node 1's FIN reaches node 2, whose answers are all lost.
+    setns(ns2)
+    for _ in range(200):
+        if states() == ['CLOSING']:
+            break
+        time.sleep(0.01)
+    node2 = states()
+    setns(ns1)
+    with open('/sys/module/migtcp/refcnt') as f:
+        print(' '.join(states() + node2 + [f.read().strip()]))
+    os.close(ns1)
+    os.close(ns2)
 
 
 globals()['cmd_' + sys.argv[1].replace('-', '_')](*sys.argv[2:])
@@ -503,6 +581,35 @@ test_socket_pins_module() {
 	return "$rc"
 }
 
+# Orphans do not outlive their network namespace: once nothing else holds
+# it, they end at once, where they would retransmit for minutes.
+test_netns_exit_ends_orphans() {
+	local out rc=0
+
+	ensure_unloaded || return 1
+	load || return 1
+	if [ -z "${MIGTCP_CTL:-}" ]; then
+		diag "MIGTCP_CTL is not set"
+		unload
+		return 1
+	fi
+	modprobe -q sch_netem 2>/dev/null
+	out=$(helper orphans "$def_family" 2>&1)
+	# Two orphans, each holding the module once.
+	if [ "$out" != "FIN_WAIT1 CLOSING 2" ]; then
+		diag "orphans and refcnt: '$out', expected 'FIN_WAIT1 CLOSING 2'"
+		rc=1
+	fi
+	# Else they would hold it for minutes: nothing to unload then.
+	if ! wait_unused 10; then
+		diag "refcnt $(cat /sys/module/migtcp/refcnt) 10 s after the" \
+		     "namespaces of the orphans went away"
+		return 1
+	fi
+	unload || return 1
+	return "$rc"
+}
+
 test_cycles() {
 	local i out family proto
 
@@ -560,12 +667,13 @@ tests=(
 	"proto_out_of_range 256|proto=256: EINVAL, logged, nothing left"
 	"test_load_other_numbers|family=18 proto=254: sockets and segments use them"
 	"test_socket_pins_module|open socket: unload fails with EWOULDBLOCK, close releases"
+	"test_netns_exit_ends_orphans|orphans end when their netns goes away, unpinning the module"
 	"test_cycles|$CYCLES load/unload cycles with sockets and segments in two netns"
 	"test_kernel_log|no warning, BUG, oops, refcount or leak report in the kernel log"
 )
 
-# Connections of earlier tests may still be finishing TIME_WAIT, or
-# (orphans whose peer went silent) retrying their FIN, at most ~1 min.
+# Connections of earlier tests may still be finishing TIME_WAIT (orphans
+# end at once when their namespaces go away, at the end of each test).
 wait_unused 120 || diag "migtcp still in use: refcnt $(cat /sys/module/migtcp/refcnt)"
 start_seq=$(klog_seq)
 run_tests "${tests[@]}"
