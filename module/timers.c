@@ -333,7 +333,7 @@ void migtcp_stop_retransmit(struct sock *sk)
 }
 
 /*
- * Stops both timers and waits for a running one to finish, for a socket
+ * Stops the timers and waits for a running one to finish, for a socket
  * that is over (TCP_CLOSE), so that neither can run again: a timer that
  * found the socket owned re-armed itself, one that finds it closed does
  * not.  The caller holds a reference and not the socket lock, which the
@@ -343,6 +343,7 @@ void migtcp_stop_timers_sync(struct sock *sk)
 {
 	sk_stop_timer_sync(sk, &sk->sk_timer);
 	sk_stop_timer_sync(sk, &migtcp_sk(sk)->keepalive_timer);
+	sk_stop_timer_sync(sk, &migtcp_sk(sk)->delack_timer);
 }
 
 /* TIME_WAIT, or an orphan's FIN_WAIT2, ends after timewait_secs. */
