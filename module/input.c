@@ -59,7 +59,8 @@ void migtcp_parse_syn_opts(const struct sk_buff *skb,
 /* The shift that lets our window cover the largest receive buffer. */
 u8 migtcp_our_wscale(void)
 {
-	u32 space = max_t(u32, READ_ONCE(sysctl_rmem_max), U16_MAX);
+	u32 space = max_t(u32, READ_ONCE(sysctl_rmem_max),
+			  READ_ONCE(migtcp_rmem[2]));
 	u8 shift = 0;
 
 	while (space > U16_MAX && shift < MIGTCP_MAX_WSCALE) {
@@ -101,10 +102,8 @@ void migtcp_done(struct sock *sk, int err)
 	migtcp_conn_unhash(sk);
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK) || sock_flag(sk, SOCK_DEAD))
 		migtcp_port_unbind(sk);
-	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
-		sk_wmem_queued_add(sk, -skb->truesize);
-		kfree_skb(skb);
-	}
+	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
+		migtcp_wmem_free_skb(sk, skb);
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	migtcp_set_state(sk, TCP_CLOSE);
 	if (err) {
@@ -259,7 +258,7 @@ static void migtcp_challenge_ack(struct sock *sk)
 		return;
 	msk->challenge_stamp = jiffies ?: 1;
 	__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_CHALLENGE_ACKS);
-	migtcp_send_ctl(sk, MIGTCP_F_ACK, msk->snd_nxt);
+	migtcp_send_ack(sk);
 }
 
 /*
@@ -275,6 +274,7 @@ static void migtcp_established(struct sock *sk)
 		msk->quickacks = MIGTCP_MAX_QUICKACKS;
 	/* RFC 6582 3.2 step 1: no recovery is under way. */
 	msk->recover = msk->snd_una;
+	migtcp_sndbuf_expand(sk);
 	migtcp_set_state(sk, TCP_ESTABLISHED);
 }
 
@@ -395,11 +395,13 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 		/* no growth */
 	} else if (msk->cwnd < msk->ssthresh) {
 		msk->cwnd += acked;
+		migtcp_sndbuf_expand(sk);
 	} else {
 		msk->cwnd_cnt += acked;
 		if (msk->cwnd_cnt >= msk->cwnd) {
 			msk->cwnd_cnt -= msk->cwnd;
 			msk->cwnd++;
+			migtcp_sndbuf_expand(sk);
 		}
 	}
 	msk->bytes_acked += ack - msk->snd_una -
@@ -408,8 +410,7 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 	while ((skb = skb_peek(&sk->sk_write_queue)) &&
 	       !migtcp_after(MIGTCP_SKB_CB(skb)->end_seq, ack)) {
 		__skb_unlink(skb, &sk->sk_write_queue);
-		sk_wmem_queued_add(sk, -skb->truesize);
-		kfree_skb(skb);
+		migtcp_wmem_free_skb(sk, skb);
 	}
 	/*
 	 * A GSO packet acknowledged in part: drop the acknowledged bytes, so
@@ -418,8 +419,7 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 	if (skb && migtcp_after(ack, MIGTCP_SKB_CB(skb)->seq) &&
 	    !migtcp_split(sk, skb, ack - MIGTCP_SKB_CB(skb)->seq)) {
 		__skb_unlink(skb, &sk->sk_write_queue);
-		sk_wmem_queued_add(sk, -skb->truesize);
-		kfree_skb(skb);
+		migtcp_wmem_free_skb(sk, skb);
 	}
 	/* Karn: only a segment sent once is timed (see migtcp_retransmit). */
 	if (msk->rtt_start && !migtcp_before(ack, msk->rtt_seq)) {
@@ -581,10 +581,12 @@ static void migtcp_rcv_fin(struct sock *sk)
 		sk->sk_state_change(sk);
 }
 
-static bool migtcp_rmem_room(const struct sock *sk, unsigned int truesize)
+/* Room for @skb in the receive buffer, and the memory to charge it. */
+static bool migtcp_rmem_room(struct sock *sk, struct sk_buff *skb)
 {
-	return atomic_read(&sk->sk_rmem_alloc) + truesize <=
-	       READ_ONCE(sk->sk_rcvbuf);
+	return atomic_read(&sk->sk_rmem_alloc) + skb->truesize <=
+	       READ_ONCE(sk->sk_rcvbuf) &&
+	       sk_rmem_schedule(sk, skb, skb->truesize);
 }
 
 /*
@@ -629,9 +631,9 @@ static bool migtcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_skb_cb cb = *MIGTCP_SKB_CB(skb);
 
 	if (skb->len) {
-		if (!migtcp_rmem_room(sk, skb->truesize))
+		if (!migtcp_rmem_room(sk, skb))
 			migtcp_prune_ofo(sk);
-		if (!migtcp_rmem_room(sk, skb->truesize)) {
+		if (!migtcp_rmem_room(sk, skb)) {
 			/* No room: the peer sends it again. */
 			migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_RCVBUF_DROPS);
 			return false;
@@ -644,6 +646,7 @@ static bool migtcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
 		skb = NULL;
 	}
 	msk->rcv_nxt = cb.end_seq;
+	migtcp_rcv_rtt_measure(sk);
 	if (cb.fin)
 		migtcp_rcv_fin(sk);
 	consume_skb(skb);
@@ -689,7 +692,7 @@ static bool migtcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
 	struct sk_buff *pos;
 
-	if (!migtcp_rmem_room(sk, skb->truesize)) {
+	if (!migtcp_rmem_room(sk, skb)) {
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_RCVBUF_DROPS);
 		return false;
 	}
@@ -913,6 +916,9 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 	child->sk_reuse = lsk->sk_reuse;
 	child->sk_rcvbuf = READ_ONCE(lsk->sk_rcvbuf);
 	child->sk_sndbuf = READ_ONCE(lsk->sk_sndbuf);
+	/* Sizes the user set stay set; the others are autotuned. */
+	child->sk_userlocks |= lsk->sk_userlocks &
+			       (SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK);
 
 	/* Options set on the listener apply to its connections, as TCP's. */
 	c = migtcp_sk(child);

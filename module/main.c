@@ -48,9 +48,13 @@ static int __init migtcp_init(void)
 	if (err)
 		return err;
 
-	err = proto_register(&migtcp_prot, 1);
+	err = migtcp_mem_init();
 	if (err)
 		return err;
+
+	err = proto_register(&migtcp_prot, 1);
+	if (err)
+		goto err_mem;
 
 	err = migtcp_pernet_register();
 	if (err)
@@ -87,6 +91,8 @@ err_pernet:
 	migtcp_pernet_unregister();
 err_proto:
 	proto_unregister(&migtcp_prot);
+err_mem:
+	migtcp_mem_exit();
 	return err;
 }
 
@@ -98,6 +104,7 @@ static void __exit migtcp_exit(void)
 	migtcp_receive_unregister();
 	migtcp_pernet_unregister();
 	proto_unregister(&migtcp_prot);
+	migtcp_mem_exit();
 	pr_info("unloaded\n");
 }
 

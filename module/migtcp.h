@@ -9,6 +9,7 @@
 #include <linux/mutex.h>
 #include <linux/ip.h>
 #include <linux/percpu.h>
+#include <linux/percpu_counter.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <net/net_namespace.h>
@@ -180,6 +181,13 @@ struct migtcp_sock {
 	unsigned long rcv_tstamp;	/* when a segment last arrived */
 	u8 probes_out;
 
+	/* Autotuning of the receive buffer (mem.c). */
+	unsigned long rcvq_time;	/* when the current round trip began */
+	u32 rcvq_seq;			/* copied_seq then */
+	u32 rcv_rtt;			/* the receiver's RTT estimate, jiffies */
+	unsigned long rcv_rtt_time;	/* measuring until rcv_rtt_seq */
+	u32 rcv_rtt_seq;
+
 	/* For MIGTCP_INFO. */
 	u64 bytes_sent, bytes_acked, bytes_received;
 	u32 total_retrans;
@@ -218,6 +226,14 @@ static inline void migtcp_drop(struct net *net, const struct sk_buff *skb,
 static inline const struct migtcphdr *migtcp_hdr(const struct sk_buff *skb)
 {
 	return (const struct migtcphdr *)skb_transport_header(skb);
+}
+
+/* Frees @skb of @sk's write queue and gives its memory back. */
+static inline void migtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, -skb->truesize);
+	sk_mem_uncharge(sk, skb->truesize);
+	__kfree_skb(skb);
 }
 
 /* Sequence number order, modulo 2^32 (RFC 9293 3.4). */
@@ -394,6 +410,23 @@ int migtcp_getsockopt(struct socket *sock, int level, int optname,
 /* offload.c */
 int migtcp_offload_register(void);
 void migtcp_offload_unregister(void);
+
+/* mem.c */
+extern long migtcp_mem[3];
+extern int migtcp_rmem[3];
+extern int migtcp_wmem[3];
+extern atomic_long_t migtcp_memory_allocated;
+DECLARE_PER_CPU(int, migtcp_memory_per_cpu_fw_alloc);
+extern struct percpu_counter migtcp_sockets_allocated;
+extern unsigned long migtcp_memory_pressure;
+void migtcp_enter_memory_pressure(struct sock *sk);
+void migtcp_leave_memory_pressure(struct sock *sk);
+void migtcp_wmem_charge_forced(struct sock *sk, int size);
+void migtcp_rcvbuf_adjust(struct sock *sk);
+void migtcp_rcv_rtt_measure(struct sock *sk);
+void migtcp_sndbuf_expand(struct sock *sk);
+int migtcp_mem_init(void);
+void migtcp_mem_exit(void);
 
 /* receive.c */
 int migtcp_receive_register(void);

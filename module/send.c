@@ -203,7 +203,14 @@ static u16 __migtcp_select_window(struct sock *sk, bool syn)
 		    atomic_read(&sk->sk_rmem_alloc) -
 		    READ_ONCE(sk->sk_backlog.len)) / 2;
 	u8 shift = syn ? 0 : msk->rcv_wscale;
-	u32 window = min_t(u32, max(free, 0) >> shift, U16_MAX);
+	u32 window;
+
+	/* Under memory pressure, a few segments at a time (as TCP's
+	 * rcv_ssthresh, clamped to 4 * advmss then).
+	 */
+	if (sk_under_memory_pressure(sk))
+		free = min_t(int, free, 4 * msk->mss);
+	window = min_t(u32, max(free, 0) >> shift, U16_MAX);
 
 	msk->rcv_wnd = window << shift;
 	msk->rcv_wup = msk->rcv_nxt;
@@ -273,9 +280,14 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 	return migtcp_sk_xmit(sk, skb);
 }
 
+/*
+ * An ACK carries SND.MAX, not SND.NXT, which a timeout moves back: the
+ * peer takes window updates only from segments no older than the last one
+ * (SND.WL1), and SND.MAX is still inside the window it offered.
+ */
 int migtcp_send_ack(struct sock *sk)
 {
-	return migtcp_send_ctl(sk, MIGTCP_F_ACK, migtcp_sk(sk)->snd_nxt);
+	return migtcp_send_ctl(sk, MIGTCP_F_ACK, migtcp_sk(sk)->snd_max);
 }
 
 /* Marks queued @skb as one GSO packet of MSS-sized segments, or none. */
@@ -351,7 +363,7 @@ int migtcp_split(struct sock *sk, struct sk_buff *skb, u32 len)
 	rest = migtcp_alloc_seg(sk, GFP_ATOMIC);
 	if (!rest)
 		return -ENOMEM;
-	sk_wmem_queued_add(sk, rest->truesize);
+	migtcp_wmem_charge_forced(sk, rest->truesize);
 	skb_split(skb, rest, len);
 	moved = rest->len;
 	skb->truesize -= moved;

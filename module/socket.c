@@ -21,6 +21,16 @@ struct proto migtcp_prot = {
 	.obj_size	= sizeof(struct migtcp_sock),
 	.keepalive	= migtcp_set_keepalive,
 	.release_cb	= migtcp_release_cb,
+	/* Socket memory accounting, as TCP's (mem.c). */
+	.memory_allocated	= &migtcp_memory_allocated,
+	.per_cpu_fw_alloc	= &migtcp_memory_per_cpu_fw_alloc,
+	.sockets_allocated	= &migtcp_sockets_allocated,
+	.memory_pressure	= &migtcp_memory_pressure,
+	.enter_memory_pressure	= migtcp_enter_memory_pressure,
+	.leave_memory_pressure	= migtcp_leave_memory_pressure,
+	.sysctl_mem		= migtcp_mem,
+	.sysctl_wmem		= migtcp_wmem,
+	.sysctl_rmem		= migtcp_rmem,
 };
 
 static int migtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
@@ -32,6 +42,12 @@ static void migtcp_destruct(struct sock *sk)
 {
 	migtcp_purge_queues(sk);
 	sk_dst_reset(sk);
+	sk_mem_reclaim_final(sk);
+	sk_sockets_allocated_dec(sk);
+	/* As inet_sock_destruct(): all memory given back, to the byte. */
+	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
+	WARN_ON_ONCE(sk->sk_wmem_queued);
+	WARN_ON_ONCE(sk->sk_forward_alloc);
 }
 
 /* What every AF_MIGTCP sock needs, whether created or passively opened. */
@@ -45,6 +61,9 @@ void migtcp_init_sock(struct sock *sk)
 	sk->sk_backlog_rcv = migtcp_backlog_rcv;
 	sk->sk_destruct = migtcp_destruct;
 	sk->sk_write_space = migtcp_write_space;
+	sk->sk_sndbuf = READ_ONCE(migtcp_wmem[1]);
+	sk->sk_rcvbuf = READ_ONCE(migtcp_rmem[1]);
+	sk_sockets_allocated_inc(sk);
 	msk->rto = MIGTCP_RTO_INIT;
 	msk->cwnd = MIGTCP_INIT_CWND;
 	msk->ssthresh = U32_MAX;

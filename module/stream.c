@@ -36,14 +36,18 @@ void migtcp_purge_queues(struct sock *sk)
 {
 	struct sk_buff *skb;
 
-	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
-		sk_wmem_queued_add(sk, -skb->truesize);
-		kfree_skb(skb);
-	}
+	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
+		migtcp_wmem_free_skb(sk, skb);
 	__skb_queue_purge(&sk->sk_receive_queue);
 	__skb_queue_purge(&migtcp_sk(sk)->ofo_queue);
 }
 
+/*
+ * Queues @skb for sending and charges it to the socket.  The caller
+ * scheduled the memory (sk_wmem_schedule()); where that failed and the
+ * skb must be queued anyway, forward allocation goes negative until the
+ * next uncharge makes it up.
+ */
 static void migtcp_queue_seg(struct sock *sk, struct sk_buff *skb,
 			     unsigned int len, bool fin)
 {
@@ -55,6 +59,7 @@ static void migtcp_queue_seg(struct sock *sk, struct sk_buff *skb,
 	msk->write_seq += len + fin;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	sk_wmem_queued_add(sk, skb->truesize);
+	sk_mem_charge(sk, skb->truesize);
 }
 
 /* Queues our FIN after the data and sends what the window allows. */
@@ -67,6 +72,8 @@ void migtcp_send_fin(struct sock *sk)
 		return;
 	/* A FIN must not be lost to memory pressure: wait for it. */
 	skb = migtcp_alloc_seg(sk, sk->sk_allocation | __GFP_NOFAIL);
+	/* Charged even beyond the limits: see migtcp_queue_seg(). */
+	sk_wmem_schedule(sk, skb->truesize);
 	migtcp_queue_seg(sk, skb, 0, true);
 	msk->fin_queued = true;
 	migtcp_push(sk);
@@ -85,8 +92,7 @@ static void migtcp_remove_empty_tail(struct sock *sk)
 	if (skb && !skb->len && !MIGTCP_SKB_CB(skb)->fin &&
 	    !migtcp_before(MIGTCP_SKB_CB(skb)->seq, migtcp_sk(sk)->snd_max)) {
 		__skb_unlink(skb, &sk->sk_write_queue);
-		sk_wmem_queued_add(sk, -skb->truesize);
-		kfree_skb(skb);
+		migtcp_wmem_free_skb(sk, skb);
 	}
 }
 
@@ -108,6 +114,9 @@ static int migtcp_copy_to_skb(struct sock *sk, struct sk_buff *skb,
 		return -EAGAIN;
 	merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
 	copy = min_t(size_t, copy, pfrag->size - pfrag->offset);
+	/* The socket's share of the memory for what it copies. */
+	if (!sk_wmem_schedule(sk, copy))
+		return -EAGAIN;
 	err = skb_copy_to_page_nocache(sk, &msg->msg_iter, skb, pfrag->page,
 				       pfrag->offset, copy);
 	if (err)
@@ -174,6 +183,10 @@ int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			skb = migtcp_alloc_seg(sk, sk->sk_allocation);
 			if (!skb) {
 				err = -ENOBUFS;
+				goto wait_memory;
+			}
+			if (!sk_wmem_schedule(sk, skb->truesize)) {
+				kfree_skb(skb);
 				goto wait_memory;
 			}
 			migtcp_queue_seg(sk, skb, 0, false);
@@ -332,8 +345,10 @@ int migtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			migtcp_window_update(sk);
 		sk_wait_data(sk, &timeo, NULL);
 	}
-	if (!peek && copied)
+	if (!peek && copied) {
+		migtcp_rcvbuf_adjust(sk);
 		migtcp_window_update(sk);
+	}
 out:
 	release_sock(sk);
 	return copied ?: err;
