@@ -12,6 +12,8 @@
  * (RFC 5681 4.2); three duplicate acknowledgments retransmit the first
  * unacknowledged segment.
  */
+#include <linux/moduleparam.h>
+#include <linux/random.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/tcp_states.h>
@@ -244,10 +246,39 @@ void migtcp_listen_stop(struct sock *lsk)
 	}
 }
 
+unsigned int migtcp_challenge_ack_limit = 1000;
+module_param_named(challenge_ack_limit, migtcp_challenge_ack_limit, uint, 0644);
+MODULE_PARM_DESC(challenge_ack_limit,
+		 "RFC 5961 challenge ACKs a node sends per second: a budget drawn at random from [limit/2, limit*3/2) each second (default 1000)");
+
+/*
+ * The node's budget of challenge ACKs (RFC 5961 10): a number drawn at
+ * random each second, as Linux has done since CVE-2016-5696, so that an
+ * attacker counting the answers learns nothing from the shared limit.
+ */
+static bool migtcp_challenge_budget(struct net *net)
+{
+	struct migtcp_net *mn = migtcp_pernet(net);
+	u32 now = jiffies / HZ, limit, left;
+
+	if (READ_ONCE(mn->challenge_second) != now) {
+		limit = READ_ONCE(migtcp_challenge_ack_limit);
+		WRITE_ONCE(mn->challenge_second, now);
+		WRITE_ONCE(mn->challenge_left,
+			   limit / 2 + get_random_u32_below(max(limit, 1U)));
+	}
+	left = READ_ONCE(mn->challenge_left);
+	if (!left)
+		return false;
+	WRITE_ONCE(mn->challenge_left, left - 1);
+	return true;
+}
+
 /*
  * RFC 5961: answer a suspicious RST or SYN with an ACK, not a reset; at
- * most one per 500 ms per connection (Linux's tcp_invalid_ratelimit), so
- * that a flood of forged segments draws no flood of answers.
+ * most one per 500 ms per connection (Linux's tcp_invalid_ratelimit) and
+ * the node's budget per second, so that a flood of forged segments draws
+ * no flood of answers.
  */
 static void migtcp_challenge_ack(struct sock *sk)
 {
@@ -255,6 +286,8 @@ static void migtcp_challenge_ack(struct sock *sk)
 
 	if (msk->challenge_stamp &&
 	    time_before(jiffies, msk->challenge_stamp + HZ / 2))
+		return;
+	if (!migtcp_challenge_budget(sock_net(sk)))
 		return;
 	msk->challenge_stamp = jiffies ?: 1;
 	__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_CHALLENGE_ACKS);

@@ -62,6 +62,13 @@ struct migtcp_net {
 	spinlock_t sockets_lock;	/* protects sockets */
 	struct hlist_head sockets;	/* every AF_MIGTCP socket */
 
+	/*
+	 * RFC 5961 challenge ACKs the node may still send in the current
+	 * second (input.c); lockless, as Linux's per-netns budget.
+	 */
+	u32 challenge_second;
+	u32 challenge_left;
+
 	/* Connections by (local port, remote node, remote port). */
 	spinlock_t conn_lock;
 	struct hlist_head conn_hash[1 << MIGTCP_CONN_HASH_BITS];
