@@ -246,7 +246,7 @@ void migtcp_listen_stop(struct sock *lsk)
 	}
 }
 
-unsigned int migtcp_challenge_ack_limit = 1000;
+static unsigned int migtcp_challenge_ack_limit = 1000;
 module_param_named(challenge_ack_limit, migtcp_challenge_ack_limit, uint, 0644);
 MODULE_PARM_DESC(challenge_ack_limit,
 		 "RFC 5961 challenge ACKs a node sends per second: a budget drawn at random from [limit/2, limit*3/2) each second (default 1000)");
