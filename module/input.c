@@ -420,23 +420,12 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 
 	u32 acked = ack - msk->snd_una;
 
-	/* RFC 5681 3.1: slow start below ssthresh, then a segment per window;
-	 * in fast recovery cwnd stays at ssthresh (RFC 6582).
+	/* The window grows (cong.c), except in fast recovery, where it
+	 * stays at ssthresh (RFC 6582).
 	 */
 	acked = max_t(u32, acked / max_t(u32, msk->mss, 1), 1);
-	if (msk->in_recovery) {
-		/* no growth */
-	} else if (msk->cwnd < msk->ssthresh) {
-		msk->cwnd += acked;
-		migtcp_sndbuf_expand(sk);
-	} else {
-		msk->cwnd_cnt += acked;
-		if (msk->cwnd_cnt >= msk->cwnd) {
-			msk->cwnd_cnt -= msk->cwnd;
-			msk->cwnd++;
-			migtcp_sndbuf_expand(sk);
-		}
-	}
+	if (!msk->in_recovery)
+		migtcp_cong_on_ack(sk, acked);
 	msk->bytes_acked += ack - msk->snd_una -
 			    (msk->fin_queued && ack == msk->write_seq);
 
@@ -957,6 +946,7 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 	c = migtcp_sk(child);
 	if (sock_flag(lsk, SOCK_KEEPOPEN))
 		sock_set_flag(child, SOCK_KEEPOPEN);
+	migtcp_cong_init(child, lsk);
 	c->nodelay = l->nodelay;
 	c->pingpong = l->pingpong;
 	c->user_mss = l->user_mss;

@@ -108,6 +108,18 @@ struct migtcp_skb_cb {
 
 #define MIGTCP_SKB_CB(skb) ((struct migtcp_skb_cb *)&(skb)->cb[0])
 
+/*
+ * A congestion control algorithm (cong.c): how the window grows beyond
+ * ssthresh, and the ssthresh after a loss.
+ */
+#define MIGTCP_CONG_PRIV	40	/* bytes of per-socket state */
+struct migtcp_cong_ops {
+	const char *name;
+	void (*init)(struct sock *sk);
+	void (*cong_avoid)(struct sock *sk, u32 acked);
+	u32 (*ssthresh)(struct sock *sk);
+};
+
 /* Where a passively opened connection waits, under its listener's accept_lock. */
 enum migtcp_queue {
 	MIGTCP_QUEUE_NONE,
@@ -164,6 +176,8 @@ struct migtcp_sock {
 	u32 cwnd;			/* segments */
 	u32 ssthresh;
 	u32 cwnd_cnt;			/* acked segments toward cwnd + 1 */
+	const struct migtcp_cong_ops *cong;	/* the algorithm (cong.c) */
+	u64 cong_priv[MIGTCP_CONG_PRIV / 8];	/* its state */
 	u32 recover;			/* snd_max when fast recovery began */
 	bool in_recovery;		/* NewReno fast recovery (RFC 6582) */
 
@@ -400,7 +414,6 @@ void migtcp_arm_linger(struct sock *sk);
 void migtcp_keepalive_reset(struct sock *sk);
 void migtcp_keepalive_stop(struct sock *sk);
 void migtcp_set_keepalive(struct sock *sk, int on);
-void migtcp_cwnd_loss(struct sock *sk, bool timeout);
 #define MIGTCP_DELACK		(HZ / 25)	/* 40 ms, TCP_DELACK_MIN */
 #define MIGTCP_MAX_QUICKACKS	16		/* as TCP_MAX_QUICKACKS */
 void migtcp_delack_arm(struct sock *sk);
@@ -417,6 +430,12 @@ int migtcp_getsockopt(struct socket *sock, int level, int optname,
 /* offload.c */
 int migtcp_offload_register(void);
 void migtcp_offload_unregister(void);
+
+/* cong.c */
+void migtcp_cong_init(struct sock *sk, const struct sock *parent);
+int migtcp_cong_set(struct sock *sk, const char *name);
+void migtcp_cong_on_ack(struct sock *sk, u32 acked);
+void migtcp_cwnd_loss(struct sock *sk, bool timeout);
 
 /* mem.c */
 extern long migtcp_mem[3];

@@ -67,6 +67,7 @@ void migtcp_init_sock(struct sock *sk)
 	msk->rto = MIGTCP_RTO_INIT;
 	msk->cwnd = MIGTCP_INIT_CWND;
 	msk->ssthresh = U32_MAX;
+	migtcp_cong_init(sk, NULL);
 	__skb_queue_head_init(&msk->ofo_queue);
 	spin_lock_init(&msk->accept_lock);
 	INIT_LIST_HEAD(&msk->syn_queue);

@@ -79,6 +79,25 @@ static int migtcp_set_int(struct sock *sk, int optname, int val)
 	return err;
 }
 
+/* As TCP_CONGESTION: a name, NUL-terminated or not; ENOENT if unknown. */
+static int migtcp_set_congestion(struct sock *sk, sockptr_t optval,
+				 unsigned int optlen)
+{
+	char name[MIGTCP_CA_NAME_MAX];
+	long len;
+	int err;
+
+	len = strncpy_from_sockptr(name, optval,
+				   min_t(long, MIGTCP_CA_NAME_MAX - 1, optlen));
+	if (len < 0)
+		return -EFAULT;
+	name[len] = 0;
+	lock_sock(sk);
+	err = migtcp_cong_set(sk, name);
+	release_sock(sk);
+	return err;
+}
+
 int migtcp_setsockopt(struct socket *sock, int level, int optname,
 		      sockptr_t optval, unsigned int optlen)
 {
@@ -89,6 +108,8 @@ int migtcp_setsockopt(struct socket *sock, int level, int optname,
 		return -ENOPROTOOPT;
 	if (optname == MIGTCP_INFO)
 		return -ENOPROTOOPT;
+	if (optname == MIGTCP_CONGESTION)
+		return migtcp_set_congestion(sk, optval, optlen);
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
@@ -177,6 +198,17 @@ int migtcp_getsockopt(struct socket *sock, int level, int optname,
 	if (len < 0)
 		return -EINVAL;
 
+	if (optname == MIGTCP_CONGESTION) {
+		char name[MIGTCP_CA_NAME_MAX] = {};
+
+		lock_sock(sk);
+		strscpy(name, migtcp_sk(sk)->cong->name, sizeof(name));
+		release_sock(sk);
+		len = min_t(unsigned int, len, MIGTCP_CA_NAME_MAX);
+		if (put_user(len, optlen) || copy_to_user(optval, name, len))
+			return -EFAULT;
+		return 0;
+	}
 	lock_sock(sk);
 	if (optname == MIGTCP_INFO) {
 		migtcp_get_info(sk, &info);

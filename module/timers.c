@@ -141,17 +141,6 @@ out:
 	sock_put(sk);
 }
 
-/* RFC 5681 3.1: a loss halves what was in flight; a timeout restarts. */
-void migtcp_cwnd_loss(struct sock *sk, bool timeout)
-{
-	struct migtcp_sock *msk = migtcp_sk(sk);
-	u32 flight = (msk->snd_nxt - msk->snd_una) / max_t(u32, msk->mss, 1);
-
-	msk->ssthresh = max(flight / 2, 2U);
-	msk->cwnd = timeout ? 1 : msk->ssthresh;
-	msk->cwnd_cnt = 0;
-}
-
 static int migtcp_keepidle(const struct migtcp_sock *msk)
 {
 	return (msk->keepidle ?: MIGTCP_KEEPIDLE_DEFAULT) * HZ;

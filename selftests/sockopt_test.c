@@ -34,6 +34,7 @@
 #include "kselftest_harness.h"
 #include "migtcp_test.h"
 #include "cluster.h"
+#include "stream.h"
 
 /* TCP_* state numbers, as MIGTCP_INFO reports them. */
 #define ST_ESTABLISHED	1
@@ -1019,6 +1020,131 @@ TEST_F(cluster, sol_socket_options)
 	close(afd);
 	close(cfd);
 	close(fd);
+}
+
+/* MIGTCP_CONGESTION's name, as TCP_CONGESTION reads back; "" on error. */
+static const char *get_cong(int fd, char buf[MIGTCP_CA_NAME_MAX])
+{
+	socklen_t len = MIGTCP_CA_NAME_MAX;
+
+	memset(buf, 0, MIGTCP_CA_NAME_MAX);
+	if (getsockopt(fd, SOL_MIGTCP, MIGTCP_CONGESTION, buf, &len) ||
+	    len != MIGTCP_CA_NAME_MAX)
+		buf[0] = 0;
+	return buf;
+}
+
+static int set_cong(int fd, const char *name, socklen_t len)
+{
+	return setsockopt(fd, SOL_MIGTCP, MIGTCP_CONGESTION, name, len);
+}
+
+static int cong_param(const char *write, char *read, size_t size)
+{
+	const char *path = "/sys/module/migtcp/parameters/congestion";
+	FILE *f = fopen(path, write ? "w" : "r");
+	int ok;
+
+	if (!f)
+		return -1;
+	if (write)
+		ok = fputs(write, f) >= 0;
+	else
+		ok = fgets(read, size, f) != NULL;
+	if (fclose(f))
+		return -1;
+	if (read && ok)
+		read[strcspn(read, "\n")] = 0;
+	return ok ? 0 : -1;
+}
+
+/*
+ * MIGTCP_CONGESTION as TCP_CONGESTION: reads back the algorithm ("cubic"
+ * by default), takes "reno" or "cubic", a name with or without its NUL,
+ * ENOENT for any other name (and changes nothing); a short buffer gets
+ * the first bytes.
+ */
+TEST_F(cluster, congestion_option)
+{
+	char buf[MIGTCP_CA_NAME_MAX];
+	socklen_t len = 3;
+	int fd;
+
+	ON_NODE(NODE1);
+	fd = mig_socket(self->family, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_STREQ("cubic", get_cong(fd, buf));
+	EXPECT_EQ(0, set_cong(fd, "reno", 4));
+	EXPECT_STREQ("reno", get_cong(fd, buf));
+	EXPECT_EQ(0, set_cong(fd, "cubic", 6));
+	EXPECT_STREQ("cubic", get_cong(fd, buf));
+	EXPECT_EQ(-1, set_cong(fd, "vegas", 6));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, set_cong(fd, "ren", 3));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, set_cong(fd, "", 0));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_STREQ("cubic", get_cong(fd, buf));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(0, getsockopt(fd, SOL_MIGTCP, MIGTCP_CONGESTION, buf, &len));
+	EXPECT_EQ(3U, len);
+	EXPECT_EQ(0, memcmp(buf, "cub", 3));
+	close(fd);
+}
+
+/*
+ * The module parameter names the algorithm of new sockets, refuses an
+ * unknown one, and a listener's choice passes to what it accepts.
+ */
+TEST_F(cluster, congestion_default_and_inheritance)
+{
+	char buf[MIGTCP_CA_NAME_MAX], old[32];
+	int lfd, cfd, afd;
+
+	ASSERT_EQ(0, cong_param(NULL, old, sizeof(old)));
+	EXPECT_STREQ("cubic", old);
+	EXPECT_EQ(-1, cong_param("vegas", NULL, 0));
+	ASSERT_EQ(0, cong_param("reno", NULL, 0));
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	EXPECT_STREQ("reno", get_cong(cfd, buf));
+	ASSERT_EQ(0, cong_param(old, NULL, 0));
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT + 2, 4);
+	ASSERT_LE(0, lfd);
+	EXPECT_STREQ("cubic", get_cong(lfd, buf));
+	ASSERT_EQ(0, set_cong(lfd, "reno", 4));
+	ON_NODE(NODE1);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT + 2));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	EXPECT_STREQ("reno", get_cong(afd, buf));
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+/* Each algorithm recovers from loss and delivers every byte. */
+TEST_F_TIMEOUT(cluster, congestion_algorithms_through_loss, 180)
+{
+	static const char *const algos[] = { "reno", "cubic" };
+	struct migtcp_info info;
+	unsigned int i;
+	int cfd, afd;
+
+	add_netem(_metadata, self, NODE1, "delay 2ms loss 2%");
+	for (i = 0; i < ARRAY_SIZE(algos); i++) {
+		CONNECT_PAIR(&cfd, &afd);
+		ASSERT_EQ(0, set_cong(cfd, algos[i], strlen(algos[i])));
+		TRANSFER(cfd, afd, 4 * MiB, 0, 64 * KiB);
+		GET_INFO(cfd, &info);
+		fprintf(stderr, "# %s: cwnd %u, %u retransmissions\n", algos[i],
+			info.snd_cwnd, info.total_retrans);
+		EXPECT_LT(0U, info.total_retrans);
+		close(afd);
+		close(cfd);
+	}
 }
 
 TEST_HARNESS_MAIN

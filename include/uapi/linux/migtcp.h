@@ -50,7 +50,11 @@
 #define MIGTCP_KEEPCNT		6	/* int: probes before giving up */
 #define MIGTCP_INFO		11	/* struct migtcp_info, read-only */
 #define MIGTCP_QUICKACK		12	/* int: acknowledge at once */
+#define MIGTCP_CONGESTION	13	/* char[]: congestion control by name */
 #define MIGTCP_USER_TIMEOUT	18	/* unsigned int: ms data may stay unacked */
+
+/* Longest MIGTCP_CONGESTION name, with its NUL (as TCP_CA_NAME_MAX). */
+#define MIGTCP_CA_NAME_MAX	16
 
 /* What getsockopt(MIGTCP_INFO) returns; fields may be added at the end. */
 struct migtcp_info {
