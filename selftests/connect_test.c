@@ -968,11 +968,15 @@ static void expect_reset(struct __test_metadata *_metadata, int fd)
  */
 static void expect_fin(struct __test_metadata *_metadata, int fd)
 {
-	int revents = poll_one(fd, POLLIN | POLLRDHUP | POLLOUT, WAIT_MS);
+	/* POLLOUT alone would end the wait before the FIN is there. */
+	int revents = poll_one(fd, POLLIN | POLLRDHUP, WAIT_MS);
 	char byte;
 
-	EXPECT_EQ(POLLIN | POLLRDHUP | POLLOUT, revents)
+	EXPECT_EQ(POLLIN | POLLRDHUP, revents)
 		TH_LOG("poll after the peer's close: revents %#x", revents);
+	revents = poll_one(fd, POLLIN | POLLRDHUP | POLLOUT, 0);
+	EXPECT_EQ(POLLIN | POLLRDHUP | POLLOUT, revents)
+		TH_LOG("poll after the FIN: revents %#x", revents);
 	EXPECT_EQ(0, read(fd, &byte, 1));
 	EXPECT_EQ(0, so_error(fd));
 	expect_proc_state(_metadata, fd, "CLOSE_WAIT");

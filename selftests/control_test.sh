@@ -144,7 +144,8 @@ setup_cluster() {
 # hold NODE COUNT PORT: hold_socket in NODE; its output at $tmp/hold.out.
 hold() {
 	local i line=
-	rm -f "$tmp/hold"
+	# A stale hold.out would say "ready" before this helper starts.
+	rm -f "$tmp/hold" "$tmp/hold.out"
 	mkfifo "$tmp/hold" || return 1
 	at "$1" "$hold_bin" "$2" "$3" <"$tmp/hold" >"$tmp/hold.out" 2>&1 &
 	hold_pid=$!
