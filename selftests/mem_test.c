@@ -24,15 +24,21 @@
 
 #define PARAMS	"/sys/module/migtcp/parameters/"
 
+/* Opens module parameter @name for reading or writing (@mode). */
+static FILE *open_param(const char *name, const char *mode)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	return fopen(path, mode);
+}
+
 /* Reads the three numbers of module parameter @name ("a,b,c"). */
 static int read_param3(const char *name, long v[3])
 {
-	char path[128];
-	FILE *f;
+	FILE *f = open_param(name, "r");
 	int n;
 
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	n = fscanf(f, "%ld,%ld,%ld", &v[0], &v[1], &v[2]);
@@ -42,12 +48,9 @@ static int read_param3(const char *name, long v[3])
 
 static int write_param(const char *name, const char *value)
 {
-	char path[128];
-	FILE *f;
+	FILE *f = open_param(name, "w");
 	int ok;
 
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "w");
 	if (!f)
 		return -1;
 	ok = fputs(value, f) >= 0;
