@@ -40,7 +40,7 @@
 struct capture {
 	int fd;
 	pthread_t thread;
-	volatile bool stop;
+	bool stop;		/* set by the test, read by the thread */
 	bool check_csum;	/* verify the checksum of packets it sent */
 	long sent, received;	/* packets, by direction */
 	long over_mtu;		/* packets longer than the MTU */
@@ -57,8 +57,8 @@ struct capture {
  */
 static bool csum_ok(const __u8 *pkt, size_t len)
 {
-	size_t ihl = (pkt[0] & 0xf) * 4, seglen = len - ihl;
 	static __thread __u8 buf[12 + 65536];
+	size_t ihl = (pkt[0] & 0xf) * 4, seglen = len - ihl;
 
 	if (len < ihl + sizeof(struct migtcphdr) || seglen > 65536)
 		return false;
@@ -118,7 +118,7 @@ static void *capture_main(void *arg)
 			c->err = errno;
 			break;
 		}
-		if (c->stop)
+		if (__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE))
 			break;
 		poll_one(c->fd, POLLIN, 50);
 	}
@@ -159,7 +159,7 @@ static void capture_stop(struct __test_metadata *_metadata, unsigned int node,
 	struct tpacket_stats st = {};
 	socklen_t len = sizeof(st);
 
-	c->stop = true;
+	__atomic_store_n(&c->stop, true, __ATOMIC_RELEASE);
 	pthread_join(c->thread, NULL);
 	EXPECT_EQ(0, c->err) TH_LOG("capture on node %u: %s", node,
 				    strerror(c->err));
