@@ -4,13 +4,18 @@
  * which the byte at offset N of stream S depends on S and N only, so that
  * a byte lost, duplicated, reordered or shifted is caught at the offset
  * where it happened; and threads that write such a stream and read and
- * check it, rotating through the system calls that move data.
+ * check it, rotating through the system calls that move data.  Either
+ * end can also take a SHA-256 of the bytes it moved (OpenSSL's EVP API):
+ * the digests of the two ends are an independent, end-to-end proof that
+ * what arrived is what was sent, on top of the check against the
+ * generator.
  *
- * Include after cluster.h; link with -pthread.
+ * Include after cluster.h; link with -pthread and libcrypto.
  */
 #ifndef MIGTCP_STREAM_H
 #define MIGTCP_STREAM_H
 
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <sys/uio.h>
 
@@ -19,6 +24,58 @@
 
 #define KiB		1024UL
 #define MiB		(1024UL * 1024UL)
+
+#define SHA256_LEN	32
+
+/*
+ * A running SHA-256 of the bytes one end of a stream moved; ctx is NULL
+ * when the end does not hash.  An EVP failure leaves err set and the
+ * digest all zero, which never matches the other end's.
+ */
+struct sha256 {
+	EVP_MD_CTX *ctx;
+	bool err;
+	__u8 digest[SHA256_LEN];
+};
+
+static inline void sha256_begin(struct sha256 *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->ctx = EVP_MD_CTX_new();
+	if (!h->ctx || !EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL))
+		h->err = true;
+}
+
+static inline void sha256_add(struct sha256 *h, const void *buf, size_t len)
+{
+	if (h->ctx && !h->err && len && !EVP_DigestUpdate(h->ctx, buf, len))
+		h->err = true;
+}
+
+static inline void sha256_end(struct sha256 *h)
+{
+	unsigned int len = 0;
+
+	if (!h->ctx)
+		return;
+	if (!h->err &&
+	    (!EVP_DigestFinal_ex(h->ctx, h->digest, &len) || len != SHA256_LEN))
+		h->err = true;
+	if (h->err)
+		memset(h->digest, 0, sizeof(h->digest));
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+}
+
+/* @d as 64 hex digits and a NUL, in @hex. */
+static inline const char *sha256_hex(const __u8 *d, char *hex)
+{
+	int i;
+
+	for (i = 0; i < SHA256_LEN; i++)
+		sprintf(hex + 2 * i, "%02x", d[i]);
+	return hex;
+}
 
 /* The data stream: byte @off of stream @seed. */
 
@@ -69,7 +126,9 @@ static inline long pattern_check(const __u8 *buf, size_t len, __u64 seed,
  * @max_chunk (one call for all when @one_call), rotating through write,
  * send, sendmsg and writev, then shuts its sending side down.  The reader
  * reads with read, recv, recvmsg and readv until EOF (or @len bytes when
- * !@until_eof) and checks every byte.
+ * !@until_eof) and checks every byte.  With @sha256 each takes the
+ * SHA-256 of what it moved: the writer of the bytes the kernel accepted,
+ * the reader of every byte it read (past @len too).
  */
 struct stream {
 	int fd;
@@ -80,6 +139,7 @@ struct stream {
 	bool one_call;
 	bool until_eof;
 	bool no_shutdown;
+	bool sha256;
 	/* results */
 	size_t done;		/* bytes written, or read */
 	unsigned int calls;
@@ -89,6 +149,7 @@ struct stream {
 	__u8 got, want;
 	bool eof;		/* reader: read returned 0 */
 	long ms;
+	struct sha256 hash;	/* with @sha256 */
 };
 
 static const char * const write_calls[] = { "write", "send", "sendmsg", "writev" };
@@ -170,6 +231,8 @@ static inline void *writer_main(void *arg)
 		s->failed = "malloc";
 		return NULL;
 	}
+	if (s->sha256)
+		sha256_begin(&s->hash);
 	while (s->done < s->len) {
 		size_t n = chunk_size(s, &rng, s->len - s->done);
 		unsigned int how = s->calls++ % 4;
@@ -182,8 +245,10 @@ static inline void *writer_main(void *arg)
 			s->failed = write_calls[how];
 			break;
 		}
+		sha256_add(&s->hash, buf, ret);
 		s->done += ret;
 	}
+	sha256_end(&s->hash);
 	if (!s->failed && !s->no_shutdown && shutdown(s->fd, SHUT_WR)) {
 		s->err = errno;
 		s->failed = "shutdown";
@@ -207,6 +272,8 @@ static inline void *reader_main(void *arg)
 		s->failed = "malloc";
 		return NULL;
 	}
+	if (s->sha256)
+		sha256_begin(&s->hash);
 	while (s->until_eof || s->done < s->len) {
 		size_t left = s->done < s->len ? s->len - s->done : 1;
 		size_t n = chunk_size(s, &rng, s->until_eof ? s->max_chunk : left);
@@ -237,8 +304,10 @@ static inline void *reader_main(void *arg)
 				s->got = buf[i];
 			}
 		}
+		sha256_add(&s->hash, buf, ret);
 		s->done += ret;
 	}
+	sha256_end(&s->hash);
 	s->ms = now_ms() - start;
 	free(buf);
 	return NULL;
@@ -258,6 +327,33 @@ static inline void run_streams(struct __test_metadata *_metadata,
 	}
 	for (i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
+}
+
+/*
+ * Prints the SHA-256 that writer @w took of what it sent and the one
+ * reader @r took of what it received; true if they are the same.
+ */
+static inline bool check_digests(struct __test_metadata *_metadata,
+				 const char *dir, const struct stream *w,
+				 const struct stream *r)
+{
+	char whex[2 * SHA256_LEN + 1], rhex[2 * SHA256_LEN + 1];
+
+	fprintf(stderr, "# %s: SHA-256 sent     %s (%zu bytes)\n", dir,
+		sha256_hex(w->hash.digest, whex), w->done);
+	fprintf(stderr, "# %s: SHA-256 received %s (%zu bytes)\n", dir,
+		sha256_hex(r->hash.digest, rhex), r->done);
+	if (w->hash.err || r->hash.err) {
+		TH_LOG("%s: OpenSSL failed to hash the %s", dir,
+		       w->hash.err ? "data sent" : "data received");
+		return false;
+	}
+	if (memcmp(w->hash.digest, r->hash.digest, SHA256_LEN)) {
+		TH_LOG("%s: the SHA-256 of the data received differs from the data sent's",
+		       dir);
+		return false;
+	}
+	return true;
 }
 
 /* Checks that what @w wrote is exactly what @r read; true if so. */
@@ -290,6 +386,8 @@ static inline bool check_delivered(struct __test_metadata *_metadata,
 		TH_LOG("%s: no EOF after the data", dir);
 		ok = false;
 	}
+	if (w->sha256 && r->sha256 && !check_digests(_metadata, dir, w, r))
+		ok = false;
 	if (!ok)
 		_metadata->passed = 0;
 	return ok;
@@ -298,11 +396,12 @@ static inline bool check_delivered(struct __test_metadata *_metadata,
 /*
  * Streams @ab bytes from @a to @b and @ba bytes from @b to @a at the same
  * time, in calls of up to @chunk bytes, each direction ending with
- * shutdown(SHUT_WR); checks every byte and the EOF after them.
+ * shutdown(SHUT_WR); checks every byte and the EOF after them, and with
+ * @sha256 also that each direction's two SHA-256 digests match.
  */
-static inline void transfer(struct __test_metadata *_metadata,
-			    CLUSTER *self, int a, int b,
-			    size_t ab, size_t ba, size_t chunk)
+static inline void __transfer(struct __test_metadata *_metadata,
+			      CLUSTER *self, int a, int b,
+			      size_t ab, size_t ba, size_t chunk, bool sha256)
 {
 	struct stream s[4] = {
 		{ .fd = a, .len = ab, .seed = 1 },
@@ -316,6 +415,7 @@ static inline void transfer(struct __test_metadata *_metadata,
 	for (i = 0; i < 4; i++) {
 		s[i].max_chunk = chunk;
 		s[i].until_eof = true;
+		s[i].sha256 = sha256;
 	}
 	ASSERT_EQ(0, set_timeouts(a, XFER_GUARD_SEC));
 	ASSERT_EQ(0, set_timeouts(b, XFER_GUARD_SEC));
@@ -329,7 +429,10 @@ static inline void transfer(struct __test_metadata *_metadata,
 }
 
 #define TRANSFER(a, b, ab, ba, chunk) \
-	transfer(_metadata, self, a, b, ab, ba, chunk)
+	__transfer(_metadata, self, a, b, ab, ba, chunk, false)
+/* The same, and each direction's SHA-256 compared end to end. */
+#define TRANSFER_SHA256(a, b, ab, ba, chunk) \
+	__transfer(_metadata, self, a, b, ab, ba, chunk, true)
 
 /* Reads exactly @len bytes of stream @seed from @fd (no EOF expected). */
 static inline void expect_stream(struct __test_metadata *_metadata, int fd,

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The send path's offloads, and what it does without them.  A queued skb
+ * of several MSS goes down as one GSO packet (gso_type SKB_GSO_SCTP) and
+ * its checksum is left to the device (CHECKSUM_PARTIAL) when it has
+ * NETIF_F_HW_CSUM.  veth has both, so by default neither the software
+ * segmentation (migtcp_gso_segment) nor the software checksum runs: these
+ * tests turn the features off on both ends of the veth with ethtool
+ * (before connecting: the connection reads them when it routes), move
+ * several MiB each way, check every byte, and look at the packets on the
+ * wire with an AF_PACKET capture on each node:
+ *
+ *  - tx-sctp-segmentation off: every packet fits the MTU, full ones are
+ *    exactly 1500 bytes (MSS-sized segments), and each node sent exactly
+ *    as many packets as its OutSegs counter gained;
+ *  - tx-checksum-ip-generic off: every packet a node sent carries a
+ *    correct checksum over the pseudo-header (the stack, not the device,
+ *    computed it), and no InCsumErrors anywhere;
+ *  - and with the offloads on, the same capture sees packets larger than
+ *    the MTU and fewer packets than OutSegs counts, which proves that it
+ *    can tell the difference.
+ */
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <netinet/in.h>
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "migtcp_test.h"
+#include "cluster.h"
+#include "stream.h"
+
+#define MTU		1500	/* veth's default */
+#define XFER_BYTES	(4 * MiB)
+#define XFER_CHUNK	(256 * KiB)
+/* The last ACKs and delayed ACKs leave within this once data stops. */
+#define QUIET_MS	500
+
+/* What one node's capture saw of migtcp packets on its veth device. */
+struct capture {
+	int fd;
+	pthread_t thread;
+	bool stop;		/* set by the test, read by the thread */
+	bool check_csum;	/* verify the checksum of packets it sent */
+	long sent, received;	/* packets, by direction */
+	long over_mtu;		/* packets longer than the MTU */
+	long full;		/* packets sent of exactly the MTU */
+	long max_len;
+	long csum_checked, csum_bad;
+	int err;		/* errno of a failed recv, or 0 */
+};
+
+/*
+ * Whether IPv4 packet @pkt of @len bytes carries a migtcp segment with a
+ * correct checksum over its pseudo-header: summed with its checksum field,
+ * it folds to all ones.
+ */
+static bool csum_ok(const __u8 *pkt, size_t len)
+{
+	static __thread __u8 buf[12 + 65536];
+	size_t ihl = (pkt[0] & 0xf) * 4, seglen = len - ihl;
+
+	if (len < ihl + sizeof(struct migtcphdr) || seglen > 65536)
+		return false;
+	memcpy(buf, pkt + 12, 8);	/* source and destination */
+	buf[8] = 0;
+	buf[9] = pkt[9];
+	buf[10] = seglen >> 8;
+	buf[11] = seglen & 0xff;
+	memcpy(buf + 12, pkt + ihl, seglen);
+	return inet_csum(buf, 12 + seglen) == 0;
+}
+
+static void capture_one(struct capture *c, const __u8 *pkt, ssize_t len,
+			const struct sockaddr_ll *from)
+{
+	bool out = from->sll_pkttype == PACKET_OUTGOING;
+
+	if (from->sll_protocol != htons(ETH_P_IP) || len < 20 ||
+	    (pkt[0] >> 4) != 4 || pkt[9] != migtcp_proto())
+		return;
+	if (out)
+		c->sent++;
+	else
+		c->received++;
+	if (len > c->max_len)
+		c->max_len = len;
+	if (len > MTU)
+		c->over_mtu++;
+	if (len == MTU && out)
+		c->full++;
+	if (out && c->check_csum) {
+		c->csum_checked++;
+		if (!csum_ok(pkt, len))
+			c->csum_bad++;
+	}
+}
+
+/* Reads packets until told to stop, then what is still queued. */
+static void *capture_main(void *arg)
+{
+	static __thread __u8 pkt[65536 + 4096];
+	struct capture *c = arg;
+
+	for (;;) {
+		struct sockaddr_ll from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t len;
+
+		/* MSG_TRUNC: the length on the wire, even if longer. */
+		len = recvfrom(c->fd, pkt, sizeof(pkt), MSG_TRUNC | MSG_DONTWAIT,
+			       (struct sockaddr *)&from, &fromlen);
+		if (len >= 0) {
+			capture_one(c, pkt, len, &from);
+			continue;
+		}
+		if (errno != EAGAIN) {
+			c->err = errno;
+			break;
+		}
+		if (__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE))
+			break;
+		poll_one(c->fd, POLLIN, 50);
+	}
+	return NULL;
+}
+
+/* Starts capturing every packet of @node's veth device, both ways. */
+static void capture_start(struct __test_metadata *_metadata, CLUSTER *self,
+			  unsigned int node, struct capture *c, bool check_csum)
+{
+	/* ETH_P_ALL: only such taps see what the device sends. */
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+	};
+	char dev[IFNAMSIZ];
+	int size = 64 << 20;
+
+	memset(c, 0, sizeof(*c));
+	c->check_csum = check_csum;
+	ON_NODE(node);
+	snprintf(dev, sizeof(dev), "mig%u", node);
+	sll.sll_ifindex = if_nametoindex(dev);
+	ASSERT_LT(0, sll.sll_ifindex) TH_LOG("no device %s", dev);
+	c->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	ASSERT_LE(0, c->fd) TH_LOG("packet socket: %s", strerror(errno));
+	/* Room for all of it, so that a slow reader under TCG loses nothing. */
+	ASSERT_EQ(0, setsockopt(c->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+				sizeof(size)));
+	ASSERT_EQ(0, bind(c->fd, (struct sockaddr *)&sll, sizeof(sll)))
+		TH_LOG("bind to %s: %s", dev, strerror(errno));
+	ASSERT_EQ(0, pthread_create(&c->thread, NULL, capture_main, c));
+}
+
+static void capture_stop(struct __test_metadata *_metadata, unsigned int node,
+			 struct capture *c)
+{
+	struct tpacket_stats st = {};
+	socklen_t len = sizeof(st);
+
+	__atomic_store_n(&c->stop, true, __ATOMIC_RELEASE);
+	pthread_join(c->thread, NULL);
+	EXPECT_EQ(0, c->err) TH_LOG("capture on node %u: %s", node,
+				    strerror(c->err));
+	ASSERT_EQ(0, getsockopt(c->fd, SOL_PACKET, PACKET_STATISTICS, &st,
+				&len));
+	EXPECT_EQ(0U, st.tp_drops)
+		TH_LOG("the capture on node %u lost packets", node);
+	close(c->fd);
+	fprintf(stderr, "# node %u sent %ld (%ld of %d bytes) and received %ld migtcp packets, %ld longer than that, longest %ld",
+		node, c->sent, c->full, MTU, c->received, c->over_mtu,
+		c->max_len);
+	if (c->check_csum)
+		fprintf(stderr, ", %ld of %ld sent without a correct checksum",
+			c->csum_bad, c->csum_checked);
+	fprintf(stderr, "\n");
+}
+
+/* Sets @node's veth features with "ethtool -K", and checks they took. */
+static void set_features(struct __test_metadata *_metadata, CLUSTER *self,
+			 unsigned int node, const char *feature,
+			 const char *value)
+{
+	ON_NODE(node);
+	/* Its report of what else changed is no TAP. */
+	ASSERT_EQ(0, sh("ethtool -K mig%u %s %s >/dev/null", node, feature,
+			value))
+		TH_LOG("ethtool -K mig%u %s %s failed", node, feature, value);
+	ASSERT_EQ(0, sh("ethtool -k mig%u | grep -Eq '^\\s*%s: %s'", node,
+			feature, value))
+		TH_LOG("mig%u: %s is not %s", node, feature, value);
+}
+
+/* The counters each test reads, of both nodes. */
+struct counts {
+	long out_segs[3], csum_errors[3];
+};
+
+static void read_counts(struct __test_metadata *_metadata, CLUSTER *self,
+			struct counts *c)
+{
+	unsigned int node;
+
+	for (node = NODE1; node <= NODE2; node++) {
+		c->out_segs[node] = node_stat(self, node, "OutSegs");
+		c->csum_errors[node] = node_stat(self, node, "InCsumErrors");
+		ASSERT_LE(0, c->out_segs[node]);
+		ASSERT_LE(0, c->csum_errors[node]);
+	}
+}
+
+/*
+ * Connects node 1 to node 2 (with the features as they are now), captures
+ * on both nodes (checking the checksums of sent packets when
+ * @check_csum) while XFER_BYTES go each way, checked byte for byte, and
+ * returns the captures and the counters' gains.
+ */
+static void transfer_captured(struct __test_metadata *_metadata,
+			      CLUSTER *self, bool check_csum,
+			      struct capture *cap, struct counts *gain)
+{
+	struct counts before, after;
+	unsigned int node;
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	capture_start(_metadata, self, NODE1, &cap[NODE1], check_csum);
+	capture_start(_metadata, self, NODE2, &cap[NODE2], check_csum);
+	read_counts(_metadata, self, &before);
+	TRANSFER(cfd, afd, XFER_BYTES, XFER_BYTES, XFER_CHUNK);
+	sleep_ms(QUIET_MS);
+	read_counts(_metadata, self, &after);
+	capture_stop(_metadata, NODE1, &cap[NODE1]);
+	capture_stop(_metadata, NODE2, &cap[NODE2]);
+	for (node = NODE1; node <= NODE2; node++) {
+		gain->out_segs[node] = after.out_segs[node] -
+				       before.out_segs[node];
+		gain->csum_errors[node] = after.csum_errors[node] -
+					  before.csum_errors[node];
+		fprintf(stderr, "# node %u: OutSegs +%ld, InCsumErrors +%ld\n",
+			node, gain->out_segs[node], gain->csum_errors[node]);
+	}
+	close(afd);
+	close(cfd);
+}
+
+/* No segment arrived with a bad checksum on either node. */
+static void expect_no_csum_errors(struct __test_metadata *_metadata,
+				  const struct counts *gain)
+{
+	EXPECT_EQ(0, gain->csum_errors[NODE1]);
+	EXPECT_EQ(0, gain->csum_errors[NODE2]);
+}
+
+/*
+ * The control: with veth's offloads on, GSO packets cross the veth
+ * whole.  The capture sees packets longer than the MTU, and fewer
+ * packets than the OutSegs counter (which counts the segments in them);
+ * and the checksums it sees are the device's to finish (CHECKSUM_PARTIAL
+ * leaves only the pseudo-header's sum in the field), so the checksum
+ * check of the software test would fail here.
+ */
+TEST_F_TIMEOUT(cluster, offloads_on_gso_packets_cross_whole, 120)
+{
+	struct capture cap[3];
+	struct counts gain;
+	unsigned int node;
+
+	for (node = NODE1; node <= NODE2; node++) {
+		set_features(_metadata, self, node, "tx-sctp-segmentation", "on");
+		set_features(_metadata, self, node, "tx-checksum-ip-generic",
+			     "on");
+	}
+	transfer_captured(_metadata, self, true, cap, &gain);
+	for (node = NODE1; node <= NODE2; node++) {
+		EXPECT_LT(0, cap[node].over_mtu)
+			TH_LOG("node %u sent no GSO packet", node);
+		EXPECT_GT(gain.out_segs[node], cap[node].sent);
+		EXPECT_LT(0, cap[node].csum_bad)
+			TH_LOG("node %u: every checksum complete on the wire", node);
+	}
+	expect_no_csum_errors(_metadata, &gain);
+}
+
+/*
+ * Without tx-sctp-segmentation the stack cuts GSO packets with
+ * migtcp_gso_segment(): only MSS-sized segments (and smaller) cross the
+ * veth, one packet per segment counted, and the device still computes
+ * the checksums of the segments.
+ */
+TEST_F_TIMEOUT(cluster, gso_off_segments_fit_the_mtu, 120)
+{
+	struct capture cap[3];
+	struct counts gain;
+	unsigned int node;
+
+	for (node = NODE1; node <= NODE2; node++)
+		set_features(_metadata, self, node, "tx-sctp-segmentation",
+			     "off");
+	transfer_captured(_metadata, self, false, cap, &gain);
+	for (node = NODE1; node <= NODE2; node++) {
+		EXPECT_EQ(0, cap[node].over_mtu)
+			TH_LOG("node %u: %ld packets longer than %d bytes, longest %ld",
+			       node, cap[node].over_mtu, MTU, cap[node].max_len);
+		EXPECT_EQ(MTU, cap[node].max_len);
+		/* Most of 4 MiB goes in full segments. */
+		EXPECT_LT((long)(XFER_BYTES / MTU / 2), cap[node].full);
+		EXPECT_EQ(gain.out_segs[node], cap[node].sent)
+			TH_LOG("node %u: OutSegs counted %ld, %ld packets sent",
+			       node, gain.out_segs[node], cap[node].sent);
+		/* What one node sent, the other received. */
+		EXPECT_EQ(cap[node].sent, cap[NODE1 + NODE2 - node].received);
+	}
+	expect_no_csum_errors(_metadata, &gain);
+}
+
+/*
+ * Without tx-checksum-ip-generic the device computes no checksum: the
+ * stack does, for single segments when it builds them and for GSO
+ * packets when it cuts them (a device that cannot checksum takes no GSO
+ * packet).  Every packet sent carries a correct checksum, and the
+ * receiving node, which verifies them, counts no error.
+ */
+TEST_F_TIMEOUT(cluster, csum_off_checksums_in_software, 120)
+{
+	struct capture cap[3];
+	struct counts gain;
+	unsigned int node;
+
+	for (node = NODE1; node <= NODE2; node++)
+		set_features(_metadata, self, node, "tx-checksum-ip-generic",
+			     "off");
+	transfer_captured(_metadata, self, true, cap, &gain);
+	for (node = NODE1; node <= NODE2; node++) {
+		EXPECT_LT((long)(XFER_BYTES / MTU), cap[node].csum_checked);
+		EXPECT_EQ(0, cap[node].csum_bad)
+			TH_LOG("node %u sent %ld of %ld packets with a wrong checksum",
+			       node, cap[node].csum_bad, cap[node].csum_checked);
+		EXPECT_EQ(0, cap[node].over_mtu);
+		EXPECT_EQ(gain.out_segs[node], cap[node].sent);
+	}
+	expect_no_csum_errors(_metadata, &gain);
+}
+
+TEST_HARNESS_MAIN
