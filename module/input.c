@@ -97,6 +97,8 @@ void migtcp_done(struct sock *sk, int err)
 
 	if (sk->sk_state == TCP_CLOSE && !migtcp_sk(sk)->local_port)
 		return;
+	/* First, while the socket still has its endpoints (tracepoint). */
+	migtcp_set_state(sk, TCP_CLOSE);
 	migtcp_stop_retransmit(sk);
 	migtcp_keepalive_stop(sk);
 	migtcp_delack_stop(sk);
@@ -107,7 +109,6 @@ void migtcp_done(struct sock *sk, int err)
 	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
 		migtcp_wmem_free_skb(sk, skb);
 	sk->sk_shutdown = SHUTDOWN_MASK;
-	migtcp_set_state(sk, TCP_CLOSE);
 	if (err) {
 		WRITE_ONCE(sk->sk_err, err);
 		sk_error_report(sk);

@@ -336,6 +336,7 @@ int migtcp_send_ack(struct sock *sk);
 void migtcp_push(struct sock *sk);
 int migtcp_transmit(struct sock *sk, struct sk_buff *skb);
 int migtcp_split(struct sock *sk, struct sk_buff *skb, u32 len);
+void migtcp_count_retransmit(struct sock *sk, u32 seq, u32 len, u32 segs);
 struct sk_buff *migtcp_alloc_seg(struct sock *sk, gfp_t gfp);
 void migtcp_set_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
 		     bool offload);

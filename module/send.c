@@ -312,6 +312,17 @@ static void migtcp_set_gso(struct sk_buff *skb, unsigned int mss)
 }
 
 /*
+ * @segs segments from @seq on (@len bytes) go again: counted in segments,
+ * as TCP's RetransSegs, and traced.
+ */
+void migtcp_count_retransmit(struct sock *sk, u32 seq, u32 len, u32 segs)
+{
+	trace_migtcp_retransmit(sk, seq, len, segs);
+	migtcp_sk(sk)->total_retrans += segs;
+	__MIGTCP_ADD_STATS(sock_net(sk), MIGTCP_STAT_RETRANS_SEGS, segs);
+}
+
+/*
  * Sends queued segment @skb (data and/or FIN): a clone shares its data;
  * a copy of its head if an earlier clone is still on its way.
  */
@@ -336,11 +347,9 @@ int migtcp_transmit(struct sock *sk, struct sk_buff *skb)
 			return -ENOBUFS;
 	}
 	migtcp_push_header(sk, seg, 0, flags, cb->seq);
-	if (migtcp_before(cb->seq, msk->snd_max)) {
-		trace_migtcp_retransmit(sk, cb->seq, skb->len);
-		msk->total_retrans++;
-		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_RETRANS_SEGS);
-	}
+	if (migtcp_before(cb->seq, msk->snd_max))
+		migtcp_count_retransmit(sk, cb->seq, skb->len,
+					DIV_ROUND_UP(skb->len, msk->mss) ?: 1);
 	msk->bytes_sent += skb->len;
 	return migtcp_sk_xmit(sk, seg);
 }

@@ -45,6 +45,7 @@ static void migtcp_backoff(struct sock *sk)
 static void migtcp_retransmit_ctl(struct sock *sk, u16 flags)
 {
 	migtcp_backoff(sk);
+	migtcp_count_retransmit(sk, migtcp_sk(sk)->iss, 0, 1);
 	migtcp_send_ctl(sk, flags, migtcp_sk(sk)->iss);
 	migtcp_arm_retransmit(sk);
 }

@@ -83,9 +83,9 @@ TRACE_EVENT(migtcp_set_state,
 
 TRACE_EVENT(migtcp_retransmit,
 
-	TP_PROTO(const struct sock *sk, u32 seq, u32 len),
+	TP_PROTO(const struct sock *sk, u32 seq, u32 len, u32 segs),
 
-	TP_ARGS(sk, seq, len),
+	TP_ARGS(sk, seq, len, segs),
 
 	TP_STRUCT__entry(
 		__field(const void *, skaddr)
@@ -93,6 +93,7 @@ TRACE_EVENT(migtcp_retransmit,
 		__field(u16, rport)
 		__field(u32, seq)
 		__field(u32, len)
+		__field(u32, segs)
 		__field(u32, snd_una)
 		__field(u32, cwnd)
 		__field(unsigned int, rto_ms)
@@ -106,15 +107,16 @@ TRACE_EVENT(migtcp_retransmit,
 		__entry->rport = msk->remote_port;
 		__entry->seq = seq;
 		__entry->len = len;
+		__entry->segs = segs;
 		__entry->snd_una = msk->snd_una;
 		__entry->cwnd = msk->cwnd;
 		__entry->rto_ms = jiffies_to_msecs(msk->rto);
 	),
 
-	TP_printk("sk=%p to %u:%u seq=%u len=%u snd_una=%u cwnd=%u rto=%ums",
+	TP_printk("sk=%p to %u:%u seq=%u len=%u snd_una=%u cwnd=%u rto=%ums segs=%u",
 		  __entry->skaddr, __entry->rnode, __entry->rport,
 		  __entry->seq, __entry->len, __entry->snd_una,
-		  __entry->cwnd, __entry->rto_ms)
+		  __entry->cwnd, __entry->rto_ms, __entry->segs)
 );
 
 TRACE_EVENT(migtcp_drop,
