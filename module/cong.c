@@ -65,7 +65,7 @@ struct migtcp_cubic {
 	u32 k_ms;		/* time to reach it from the epoch start */
 	unsigned long epoch;	/* when this epoch began; 0: none yet */
 	u32 w_est;		/* what Reno would have (segments) */
-	u32 est_acc;		/* acked segments * alpha toward w_est + 1 */
+	u64 est_acc;		/* acked segments * alpha toward w_est + 1 */
 };
 
 static_assert(sizeof(struct migtcp_cubic) <= MIGTCP_CONG_PRIV);
@@ -137,9 +137,9 @@ static void migtcp_cubic_cong_avoid(struct sock *sk, u32 acked)
 	target = migtcp_cubic_target(sk, ca);
 
 	/* The Reno-friendly region (RFC 9438 4.3). */
-	ca->est_acc += acked * CUBIC_ALPHA;
-	while (ca->est_acc >= ca->w_est * 1000U) {
-		ca->est_acc -= ca->w_est * 1000U;
+	ca->est_acc += (u64)acked * CUBIC_ALPHA;
+	while (ca->est_acc >= (u64)ca->w_est * 1000) {
+		ca->est_acc -= (u64)ca->w_est * 1000;
 		ca->w_est++;
 	}
 	if (ca->w_est > target)
@@ -162,11 +162,11 @@ static u32 migtcp_cubic_ssthresh(struct sock *sk)
 
 	ca->epoch = 0;
 	if (cwnd < ca->w_max)
-		ca->w_max = cwnd * (CUBIC_BETA_SCALE + CUBIC_BETA) /
+		ca->w_max = (u64)cwnd * (CUBIC_BETA_SCALE + CUBIC_BETA) /
 			    (2 * CUBIC_BETA_SCALE);
 	else
 		ca->w_max = cwnd;
-	return max(cwnd * CUBIC_BETA / CUBIC_BETA_SCALE, 2U);
+	return max_t(u32, (u64)cwnd * CUBIC_BETA / CUBIC_BETA_SCALE, 2);
 }
 
 static const struct migtcp_cong_ops migtcp_cubic_ops = {
@@ -255,13 +255,20 @@ int migtcp_cong_set(struct sock *sk, const char *name)
 }
 
 /*
- * @acked segments were newly acknowledged outside fast recovery: slow
- * start up to ssthresh (RFC 5681 3.1), the algorithm beyond it.
+ * @acked segments were newly acknowledged outside fast recovery, with
+ * @in_flight bytes outstanding before: slow start up to ssthresh (RFC
+ * 5681 3.1), the algorithm beyond it.  Only a window in use grows (as
+ * tcp_is_cwnd_limited(), RFC 7661): an application that sends little
+ * must not build a window it never tested, to burst into later.
  */
-void migtcp_cong_on_ack(struct sock *sk, u32 acked)
+void migtcp_cong_on_ack(struct sock *sk, u32 acked, u32 in_flight)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	u32 cwnd = msk->cwnd;
+
+	if ((u64)in_flight * 2 < (u64)msk->cwnd * msk->mss ||
+	    msk->cwnd >= MIGTCP_MAX_CWND)
+		return;
 
 	if (msk->cwnd < msk->ssthresh) {
 		u32 room = msk->ssthresh - msk->cwnd;
@@ -271,6 +278,7 @@ void migtcp_cong_on_ack(struct sock *sk, u32 acked)
 	}
 	if (acked)
 		msk->cong->cong_avoid(sk, acked);
+	msk->cwnd = min_t(u32, msk->cwnd, MIGTCP_MAX_CWND);
 	if (msk->cwnd != cwnd)
 		migtcp_sndbuf_expand(sk);
 }

@@ -306,8 +306,8 @@ static void migtcp_established(struct sock *sk)
 
 	if (!msk->pingpong)
 		msk->quickacks = MIGTCP_MAX_QUICKACKS;
-	/* RFC 6582 3.2 step 1: no recovery is under way. */
-	msk->recover = msk->snd_una;
+	/* RFC 6582 3.2 step 1: no recovery is under way (recover = ISS). */
+	msk->recover = msk->snd_una - 1;
 	migtcp_sndbuf_expand(sk);
 	migtcp_set_state(sk, TCP_ESTABLISHED);
 }
@@ -426,7 +426,7 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 	 */
 	acked = max_t(u32, acked / max_t(u32, msk->mss, 1), 1);
 	if (!msk->in_recovery)
-		migtcp_cong_on_ack(sk, acked);
+		migtcp_cong_on_ack(sk, acked, msk->snd_nxt - msk->snd_una);
 	msk->bytes_acked += ack - msk->snd_una -
 			    (msk->fin_queued && ack == msk->write_seq);
 
@@ -581,6 +581,14 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 	} else {
 		migtcp_update_wnd(msk, seq, ack, wnd);
 	}
+	/*
+	 * The peer answers our probes of its closed window: it is alive, and
+	 * the retry limit starts over (RFC 1122 4.2.2.17; Linux resets
+	 * icsk_probes_out).  MIGTCP_USER_TIMEOUT still counts from the
+	 * oldest unacknowledged data.
+	 */
+	if (!msk->snd_wnd && ack == msk->snd_una && msk->retransmits)
+		msk->retransmits = 1;
 	return true;
 }
 
@@ -700,6 +708,13 @@ static void migtcp_ofo_drain(struct sock *sk)
 
 	while ((skb = skb_peek(&msk->ofo_queue)) &&
 	       !migtcp_after(MIGTCP_SKB_CB(skb)->seq, msk->rcv_nxt)) {
+		/* Nothing comes after the peer's FIN: what claims to is
+		 * garbage, and would pin memory that nobody reads.
+		 */
+		if (sock_flag(sk, SOCK_DONE)) {
+			__skb_queue_purge(&msk->ofo_queue);
+			break;
+		}
 		__skb_unlink(skb, &msk->ofo_queue);
 		skb_orphan(skb);	/* queue_in_order() charges it again */
 		if (!migtcp_trim_front(sk, skb) ||

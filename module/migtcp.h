@@ -341,6 +341,8 @@ struct sk_buff *migtcp_alloc_seg(struct sock *sk, gfp_t gfp);
 void migtcp_set_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
 		     bool offload);
 u16 migtcp_select_window(struct sock *sk);
+u32 migtcp_free_window(struct sock *sk);
+u32 migtcp_offered_window(const struct migtcp_sock *msk);
 
 /*
  * Room in front of a queued segment for the link, IP and migtcp headers
@@ -435,7 +437,9 @@ void migtcp_offload_unregister(void);
 /* cong.c */
 void migtcp_cong_init(struct sock *sk, const struct sock *parent);
 int migtcp_cong_set(struct sock *sk, const char *name);
-void migtcp_cong_on_ack(struct sock *sk, u32 acked);
+/* A bound on cwnd, in segments: GiBs in flight, far beyond any buffer. */
+#define MIGTCP_MAX_CWND		BIT(20)
+void migtcp_cong_on_ack(struct sock *sk, u32 acked, u32 in_flight);
 void migtcp_cwnd_loss(struct sock *sk, bool timeout);
 
 /* mem.c */

@@ -81,7 +81,8 @@ static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
 
 	__MIGTCP_ADD_STATS(net, MIGTCP_STAT_OUT_SEGS,
 			   skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
-	return ip_local_out(net, NULL, skb);
+	/* NET_XMIT_CN: queued all the same (a qdisc signalled congestion). */
+	return net_xmit_eval(ip_local_out(net, NULL, skb));
 }
 
 /*
@@ -192,7 +193,7 @@ static int migtcp_sk_xmit(struct sock *sk, struct sk_buff *skb)
  * our window shift (RFC 7323); a SYN's window is never scaled.
  * Remembered, so that the reader knows when an update is worth sending.
  */
-static u16 __migtcp_select_window(struct sock *sk, bool syn)
+u32 migtcp_free_window(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	/* Half the free space, as Linux's tcp_win_from_space(): the rest
@@ -202,15 +203,38 @@ static u16 __migtcp_select_window(struct sock *sk, bool syn)
 	int free = (READ_ONCE(sk->sk_rcvbuf) -
 		    atomic_read(&sk->sk_rmem_alloc) -
 		    READ_ONCE(sk->sk_backlog.len)) / 2;
-	u8 shift = syn ? 0 : msk->rcv_wscale;
-	u32 window;
 
 	/* Under memory pressure, a few segments at a time (as TCP's
 	 * rcv_ssthresh, clamped to 4 * advmss then).
 	 */
 	if (sk_under_memory_pressure(sk))
 		free = min_t(int, free, 4 * msk->mss);
-	window = min_t(u32, max(free, 0) >> shift, U16_MAX);
+	return max(free, 0);
+}
+
+/* What is left of the window last offered, in bytes. */
+u32 migtcp_offered_window(const struct migtcp_sock *msk)
+{
+	u32 right = msk->rcv_wup + msk->rcv_wnd;
+
+	return migtcp_after(right, msk->rcv_nxt) ? right - msk->rcv_nxt : 0;
+}
+
+static u16 __migtcp_select_window(struct sock *sk, bool syn)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	u8 shift = syn ? 0 : msk->rcv_wscale;
+	u32 window = migtcp_free_window(sk);
+
+	/*
+	 * The right edge never moves left (RFC 9293 3.8.6.2.2, as
+	 * tcp_select_window()): data the peer may already have sent inside
+	 * it must stay acceptable.
+	 */
+	if (!syn)
+		window = max(window, round_up(migtcp_offered_window(msk),
+					      1U << shift));
+	window = min_t(u32, window >> shift, U16_MAX);
 
 	msk->rcv_wnd = window << shift;
 	msk->rcv_wup = msk->rcv_nxt;
@@ -283,11 +307,17 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 /*
  * An ACK carries SND.MAX, not SND.NXT, which a timeout moves back: the
  * peer takes window updates only from segments no older than the last one
- * (SND.WL1), and SND.MAX is still inside the window it offered.
+ * (SND.WL1).  But never beyond the peer's window (a window probe may have
+ * gone past it), where the peer would drop it (tcp_acceptable_seq()).
  */
 int migtcp_send_ack(struct sock *sk)
 {
-	return migtcp_send_ctl(sk, MIGTCP_F_ACK, migtcp_sk(sk)->snd_max);
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+	u32 wnd_end = msk->snd_una + msk->snd_wnd;
+
+	return migtcp_send_ctl(sk, MIGTCP_F_ACK,
+			       migtcp_after(msk->snd_max, wnd_end) ?
+			       wnd_end : msk->snd_max);
 }
 
 /* Marks queued @skb as one GSO packet of MSS-sized segments, or none. */
@@ -398,7 +428,7 @@ static u32 migtcp_send_quota(struct sock *sk, const struct sk_buff *skb)
 	const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	u32 in_flight = msk->snd_nxt - msk->snd_una;
-	u32 cwnd_bytes = msk->cwnd * msk->mss;
+	u64 cwnd_bytes = (u64)msk->cwnd * msk->mss;
 	u32 wnd_end = msk->snd_una + msk->snd_wnd;
 	u32 room, len = skb->len;
 	bool last = skb_queue_is_last(&sk->sk_write_queue, skb);
@@ -408,7 +438,7 @@ static u32 migtcp_send_quota(struct sock *sk, const struct sk_buff *skb)
 		return 1;
 	if (in_flight >= cwnd_bytes || !migtcp_after(wnd_end, cb->seq))
 		return 0;
-	room = min(wnd_end - cb->seq, cwnd_bytes - in_flight);
+	room = min_t(u64, wnd_end - cb->seq, cwnd_bytes - in_flight);
 	if (room < len) {
 		if (room >= msk->mss)
 			return rounddown(room, msk->mss);

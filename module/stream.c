@@ -173,7 +173,8 @@ int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		}
 		/* Writes fill the last skb while it is unsent. */
 		skb = skb_peek_tail(&sk->sk_write_queue);
-		if (!skb || MIGTCP_SKB_CB(skb)->fin ||
+		/* A clone of it may be in flight: its fragments are shared. */
+		if (!skb || MIGTCP_SKB_CB(skb)->fin || skb_cloned(skb) ||
 		    migtcp_before(MIGTCP_SKB_CB(skb)->seq, msk->snd_max) ||
 		    skb->len >= msk->size_goal ||
 		    skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS) {
@@ -229,21 +230,43 @@ out_err:
 }
 
 /*
- * After the reader freed buffer space, tell the peer if the window it
- * knows is much smaller than the one we could offer now (RFC 9293
- * 3.8.6.2.2: at least a segment or half the buffer).
+ * After the reader freed buffer space, tell the peer when the window we
+ * could offer now is at least twice the one it knows, and a segment more
+ * (as tcp_cleanup_rbuf(); RFC 9293 3.8.6.2.2).  In bytes, unscaled.
  */
 static void migtcp_window_update(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	u32 known = msk->rcv_wup + msk->rcv_wnd - msk->rcv_nxt;
-	u32 now = migtcp_select_window(sk);
+	u32 known = migtcp_offered_window(msk);
+	u32 now = migtcp_free_window(sk);
 
 	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
 				     TCPF_FIN_WAIT2)))
 		return;
-	if (now >= known + msk->mss || now >= known + READ_ONCE(sk->sk_rcvbuf) / 4)
+	if (now >= 2 * known && now >= known + msk->mss)
 		migtcp_send_ack(sk);
+}
+
+/*
+ * Waits for the stream to move on (new data, or the FIN: RCV.NXT changes),
+ * an error or the end.  Unlike sk_wait_data(), it also waits when the
+ * queue is not empty, as with MSG_PEEK, and sees data coalesced into the
+ * last skb.
+ */
+static void migtcp_wait_data(struct sock *sk, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	u32 seen = migtcp_sk(sk)->rcv_nxt;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	sk_set_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+	sk_wait_event(sk, timeo,
+		      READ_ONCE(migtcp_sk(sk)->rcv_nxt) != seen ||
+		      READ_ONCE(sk->sk_err) ||
+		      (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+		      sk->sk_state == TCP_CLOSE, &wait);
+	sk_clear_bit(SOCKWQ_ASYNC_WAITDATA, sk);
+	remove_wait_queue(sk_sleep(sk), &wait);
 }
 
 /* Copies up to @len bytes from the receive queue, from @seq on. */
@@ -343,7 +366,7 @@ int migtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		}
 		if (!peek)
 			migtcp_window_update(sk);
-		sk_wait_data(sk, &timeo, NULL);
+		migtcp_wait_data(sk, &timeo);
 	}
 	if (!peek && copied) {
 		migtcp_rcvbuf_adjust(sk);

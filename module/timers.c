@@ -74,8 +74,14 @@ void migtcp_retransmit(struct sock *sk)
 		migtcp_done(sk, ETIMEDOUT);
 		return;
 	}
-	if (msk->snd_una != msk->snd_nxt)
+	/*
+	 * RFC 5681 3.1: ssthresh is set once per loss; further timeouts of
+	 * the same data keep it (and CUBIC's W_max) where it is.
+	 */
+	if (msk->snd_una != msk->snd_nxt && !msk->retransmits)
 		migtcp_cwnd_loss(sk, true);
+	else if (msk->snd_una != msk->snd_nxt)
+		msk->cwnd = 1;
 	/* A timeout ends fast recovery; what was in flight is sent again. */
 	msk->in_recovery = false;
 	msk->recover = msk->snd_max;
@@ -127,6 +133,14 @@ static void migtcp_timer(struct timer_list *t)
 			migtcp_retransmit_ctl(sk, MIGTCP_F_SYN | MIGTCP_F_ACK);
 		break;
 	case TCP_FIN_WAIT2:
+		/*
+		 * Only an orphan's FIN_WAIT2 ends on its own; a user who
+		 * shut down writing still reads (this may be a retransmission
+		 * timeout that fired as our FIN was acknowledged).
+		 */
+		if (sock_flag(sk, SOCK_DEAD))
+			migtcp_done(sk, 0);
+		break;
 	case TCP_TIME_WAIT:
 		migtcp_done(sk, 0);
 		break;
