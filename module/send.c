@@ -55,6 +55,7 @@ static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
 			  bool offload)
 {
 	struct iphdr *iph;
+	int err;
 
 	skb_dst_set(skb, &rt->dst);
 	skb_reset_transport_header(skb);
@@ -81,8 +82,12 @@ static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
 
 	__MIGTCP_ADD_STATS(net, MIGTCP_STAT_OUT_SEGS,
 			   skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
-	/* NET_XMIT_CN: queued all the same (a qdisc signalled congestion). */
-	return net_xmit_eval(ip_local_out(net, NULL, skb));
+	/*
+	 * NET_XMIT_CN: queued all the same (a qdisc signalled congestion).
+	 * net_xmit_eval() is a macro that evaluates its argument twice.
+	 */
+	err = ip_local_out(net, NULL, skb);
+	return net_xmit_eval(err);
 }
 
 /*

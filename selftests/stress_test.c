@@ -606,12 +606,35 @@ static void inj_syn_rst(struct segment *seg, const struct conn_seq *cs)
 		  cs->rcv_nxt, cs->snd_nxt);
 }
 
+/*
+ * A reset inside the window but not at RCV.NXT: RFC 5961 3.2 has node 2
+ * answer with a challenge ACK, once per 500 ms for the connection,
+ * however many copies come.
+ */
+static void inj_rst_in_window(struct segment *seg, const struct conn_seq *cs)
+{
+	seg_build(seg, cs, MIGTCP_F_RST, cs->rcv_nxt + 1000, 0);
+	seg->len = sizeof(struct migtcphdr);
+	seg_set_check(seg);
+}
+
+/* A reset far outside the window: dropped, and not answered at all. */
+static void inj_rst_out_of_window(struct segment *seg,
+				  const struct conn_seq *cs)
+{
+	seg_build(seg, cs, MIGTCP_F_RST, cs->rcv_nxt + 0x40000000, 0);
+	seg->len = sizeof(struct migtcphdr);
+	seg_set_check(seg);
+}
+
 struct inject_case {
 	void (*build)(struct segment *seg, const struct conn_seq *cs);
-	/* The counter of node 2 that must rise by exactly INJECT_COPIES. */
+	/* The counter of node 2 that must rise by exactly @rise. */
 	const char *counter;
 	/* Node 2 answers with an ACK of what it really has (RFC 9293). */
 	bool acked;
+	/* How much the counter rises: 0 for once per copy, -1 for never. */
+	int rise;
 };
 
 /* Opens a raw socket of migtcp's protocol in node @node. */
@@ -708,6 +731,7 @@ static long stat_of(struct __test_metadata *_metadata, CLUSTER *self,
 static void inject(struct __test_metadata *_metadata, CLUSTER *self,
 		   const struct inject_case *c)
 {
+	const int want = c->rise < 0 ? 0 : c->rise ?: INJECT_COPIES;
 	const struct sockaddr_in to = {
 		.sin_family = AF_INET,
 		.sin_addr.s_addr = inet_addr(NODE2_ADDR),
@@ -761,7 +785,7 @@ static void inject(struct __test_metadata *_metadata, CLUSTER *self,
 	ASSERT_EQ(INJECT_COPIES, seen) TH_LOG("injected segments lost");
 	for (i = 0; before >= 0 && i < 100; i++) {
 		after = node_stat(self, NODE2, c->counter);
-		if (after - before >= INJECT_COPIES)
+		if (after - before >= want)
 			break;
 		sleep_ms(20);
 	}
@@ -769,7 +793,7 @@ static void inject(struct __test_metadata *_metadata, CLUSTER *self,
 		/* And no more than that, once everything has settled. */
 		sleep_ms(200);
 		after = node_stat(self, NODE2, c->counter);
-		EXPECT_EQ(INJECT_COPIES, after - before)
+		EXPECT_EQ(want, after - before)
 			TH_LOG("%s went from %ld to %ld", c->counter, before,
 			       after);
 	}
@@ -800,25 +824,43 @@ static void inject(struct __test_metadata *_metadata, CLUSTER *self,
 	close(cfd);
 }
 
-#define INJECT_TEST(name, counter, acked)				\
+#define INJECT_TEST(name, counter, acked, rise)				\
 TEST_F(cluster, inject_##name)						\
 {									\
 	static const struct inject_case c = {				\
-		inj_##name, counter, acked				\
+		inj_##name, counter, acked, rise			\
 	};								\
 									\
 	inject(_metadata, self, &c);					\
 }
 
-INJECT_TEST(bad_checksum, "InCsumErrors", false)
-INJECT_TEST(truncated_header, "InHdrErrors", false)
-INJECT_TEST(doff_below_min, "InHdrErrors", false)
-INJECT_TEST(doff_past_end, "InHdrErrors", false)
-INJECT_TEST(out_of_window, "InWindowDrops", true)
-INJECT_TEST(ack_unsent, "InWindowDrops", true)
-INJECT_TEST(reserved_flag, "InBadFlags", false)
-INJECT_TEST(syn_fin, "InBadFlags", false)
-INJECT_TEST(syn_rst, "InBadFlags", false)
+INJECT_TEST(bad_checksum, "InCsumErrors", false, 0)
+INJECT_TEST(truncated_header, "InHdrErrors", false, 0)
+INJECT_TEST(doff_below_min, "InHdrErrors", false, 0)
+INJECT_TEST(doff_past_end, "InHdrErrors", false, 0)
+INJECT_TEST(out_of_window, "InWindowDrops", true, 0)
+INJECT_TEST(ack_unsent, "InWindowDrops", true, 0)
+INJECT_TEST(reserved_flag, "InBadFlags", false, 0)
+INJECT_TEST(syn_fin, "InBadFlags", false, 0)
+INJECT_TEST(syn_rst, "InBadFlags", false, 0)
+INJECT_TEST(rst_in_window, "ChallengeAcks", true, 1)
+INJECT_TEST(rst_out_of_window, "InWindowDrops", false, 0)
+
+/*
+ * The node's budget of challenge ACKs per second (RFC 5961 10): with
+ * challenge_ack_limit 0 it is empty, and an in-window reset draws none.
+ */
+TEST_F(cluster, challenge_ack_node_budget)
+{
+	static const struct inject_case c = {
+		inj_rst_in_window, "ChallengeAcks", false, -1
+	};
+	const char *path = "/sys/module/migtcp/parameters/challenge_ack_limit";
+
+	ASSERT_EQ(0, sh("echo 0 >%s", path));
+	inject(_metadata, self, &c);
+	EXPECT_EQ(0, sh("echo 1000 >%s", path));
+}
 
 /* ---- a SYN flood against a listener ---- */
 
