@@ -48,9 +48,14 @@ static int __init migtcp_init(void)
 	if (err)
 		return err;
 
-	err = proto_register(&migtcp_prot, 1);
+	/* Before any packet or socket can start a key exchange. */
+	err = migtcp_kx_register();
 	if (err)
 		return err;
+
+	err = proto_register(&migtcp_prot, 1);
+	if (err)
+		goto err_kx;
 
 	err = migtcp_pernet_register();
 	if (err)
@@ -87,6 +92,8 @@ err_pernet:
 	migtcp_pernet_unregister();
 err_proto:
 	proto_unregister(&migtcp_prot);
+err_kx:
+	migtcp_kx_unregister();
 	return err;
 }
 
@@ -98,6 +105,7 @@ static void __exit migtcp_exit(void)
 	migtcp_receive_unregister();
 	migtcp_pernet_unregister();
 	proto_unregister(&migtcp_prot);
+	migtcp_kx_unregister();
 	pr_info("unloaded\n");
 }
 

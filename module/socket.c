@@ -32,6 +32,7 @@ static void migtcp_destruct(struct sock *sk)
 {
 	migtcp_purge_queues(sk);
 	sk_dst_reset(sk);
+	migtcp_kx_forget(sk);
 }
 
 /* What every AF_MIGTCP sock needs, whether created or passively opened. */
@@ -196,6 +197,7 @@ static int migtcp_start_connect(struct sock *sk, u32 node, u16 port)
 	msk->rcv_wscale = migtcp_our_wscale();
 	msk->rto = MIGTCP_RTO_INIT;
 	msk->retransmits = 0;
+	migtcp_kx_connect(sk);
 	migtcp_set_state(sk, TCP_SYN_SENT);
 	migtcp_send_ctl(sk, MIGTCP_F_SYN, msk->iss);
 	migtcp_arm_retransmit(sk);

@@ -71,7 +71,7 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'InAddrErrors', 'InNoSocket', 'InWrongNode', 'OutSegs', 'OutRsts',
          'OutNoRoute', 'ListenDrops', 'InBacklogDrops', 'RetransSegs',
          'RcvbufDrops', 'OfoPruned', 'ChallengeAcks', 'DelayedAcks',
-         'InBadFlags', 'InWindowDrops']
+         'InBadFlags', 'InWindowDrops', 'InKxErrors']
 
 
 def errname(err):
