@@ -22,9 +22,11 @@
 #include "migtcp.h"
 
 /*
- * The MSS and window scale a SYN offers.  Unknown options are skipped by
- * their length, known ones of the wrong length ignored, the first of a
- * duplicate wins (docs/protocol.md, "Parsing").
+ * The MSS, window scale and key exchange a SYN offers.  Unknown options
+ * are skipped by their length, known ones of the wrong length ignored,
+ * the first of a duplicate wins (docs/protocol.md, "Parsing").  A KX
+ * option of an unknown suite counts as missing; being the first KX, it
+ * still hides any later one.
  */
 void migtcp_parse_syn_opts(const struct sk_buff *skb,
 			   struct migtcp_syn_opts *opts)
@@ -32,11 +34,13 @@ void migtcp_parse_syn_opts(const struct sk_buff *skb,
 	const struct migtcphdr *mh = migtcp_hdr(skb);
 	const u8 *opt = (const u8 *)(mh + 1);
 	const u8 *end = (const u8 *)mh + mh->doff * 4;
-	bool have_mss = false;
+	bool have_mss = false, have_kx = false;
 
 	opts->mss = MIGTCP_DEFAULT_MSS;
 	opts->wscale_ok = false;
 	opts->wscale = 0;
+	opts->kx_half = NULL;
+	opts->kx_flags = 0;
 	while (opt < end && *opt != MIGTCP_OPT_EOL) {
 		if (*opt == MIGTCP_OPT_NOP) {
 			opt++;
@@ -53,6 +57,13 @@ void migtcp_parse_syn_opts(const struct sk_buff *skb,
 			/* RFC 7323 2.3: larger shifts are taken as 14. */
 			opts->wscale = min_t(u8, opt[2], MIGTCP_MAX_WSCALE);
 			opts->wscale_ok = true;
+		} else if (opt[0] == MIGTCP_OPT_KX &&
+			   opt[1] == MIGTCP_OPTLEN_KX && !have_kx) {
+			have_kx = true;
+			if (opt[2] == MIGTCP_KX_SUITE_HMAC_SHA256) {
+				opts->kx_flags = opt[3];
+				opts->kx_half = opt + 4;
+			}
 		}
 		opt += opt[1];
 	}
@@ -318,6 +329,7 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct migtcp_syn_opts opts;
 	u16 flags = ntohs(mh->flags);
+	int err;
 
 	if (flags & MIGTCP_F_ACK) {
 		if (ntohl(mh->ack_seq) != msk->snd_nxt) {
@@ -337,6 +349,27 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	    (MIGTCP_F_SYN | MIGTCP_F_ACK))
 		return;
 
+	migtcp_parse_syn_opts(skb, &opts);
+	/*
+	 * An acceptable SYN-ACK (checked above, so that no off-path
+	 * attacker gets this far) without a usable key exchange: the
+	 * connection could never be authenticated.  Refuse it, and tell
+	 * the peer with a reset of SEG.ACK.
+	 */
+	if (!opts.kx_half) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_KX_ERRORS);
+		migtcp_send_reset(sock_net(sk), skb);
+		migtcp_done(sk, ECONNREFUSED);
+		return;
+	}
+	err = migtcp_kx_complete(sk, opts.kx_half, opts.kx_flags);
+	if (err) {
+		/* The crypto layer failed: no key, so no connection either. */
+		migtcp_send_reset(sock_net(sk), skb);
+		migtcp_done(sk, -err);
+		return;
+	}
+
 	msk->irs = ntohl(mh->seq);
 	msk->rcv_nxt = msk->irs + 1;
 	msk->copied_seq = msk->rcv_nxt;
@@ -346,7 +379,6 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	msk->snd_wnd = ntohs(mh->window);
 	msk->snd_wl1 = msk->irs;
 	msk->max_window = msk->snd_wnd;
-	migtcp_parse_syn_opts(skb, &opts);
 	migtcp_apply_syn_opts(msk, &opts);
 	migtcp_stop_retransmit(sk);
 	migtcp_established(sk);
@@ -379,6 +411,12 @@ static bool migtcp_rcv_syn_recv(struct sock *sk, struct sk_buff *skb)
 		return false;
 	if (ntohl(mh->ack_seq) != msk->snd_nxt) {
 		migtcp_send_reset(sock_net(sk), skb);
+		return false;
+	}
+	if (migtcp_kx_complete(sk, msk->kx.peer_half, msk->kx.peer_flags)) {
+		/* The crypto layer failed: no key, so no connection either. */
+		migtcp_send_ctl(sk, MIGTCP_F_RST, msk->snd_nxt);
+		migtcp_child_give_up(sk);
 		return false;
 	}
 	msk->snd_una = msk->snd_nxt;
@@ -936,13 +974,16 @@ int migtcp_sock_rcv(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/* A new connection for listener @lsk, answering the SYN in @skb. */
+/*
+ * A new connection for listener @lsk, answering the SYN in @skb, whose
+ * options are @opts.
+ */
 static struct sock *migtcp_child_alloc(struct sock *lsk,
-				       const struct sk_buff *skb)
+				       const struct sk_buff *skb,
+				       const struct migtcp_syn_opts *opts)
 {
 	const struct migtcphdr *mh = migtcp_hdr(skb);
 	struct migtcp_sock *l = migtcp_sk(lsk), *c;
-	struct migtcp_syn_opts opts;
 	struct sock *child;
 
 	child = sk_alloc(sock_net(lsk), lsk->sk_family, GFP_ATOMIC,
@@ -981,9 +1022,9 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 		sk_free(child);
 		return NULL;
 	}
-	migtcp_parse_syn_opts(skb, &opts);
 	c->rcv_wscale = migtcp_our_wscale();
-	migtcp_apply_syn_opts(c, &opts);
+	migtcp_apply_syn_opts(c, opts);
+	migtcp_kx_accept(child, opts);
 	c->irs = ntohl(mh->seq);
 	c->rcv_nxt = c->irs + 1;
 	c->copied_seq = c->rcv_nxt;
@@ -1026,9 +1067,22 @@ static bool migtcp_child_queue(struct sock *lsk, struct sock *child)
 void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 {
 	struct net *net = sock_net(lsk);
+	struct migtcp_syn_opts opts;
 	struct sock *child;
 
-	child = migtcp_child_alloc(lsk, skb);
+	/*
+	 * A SYN without a usable key exchange opens a connection that could
+	 * never be authenticated: it is refused as if nobody listened, so
+	 * that the caller fails at once instead of retrying for minutes.
+	 */
+	migtcp_parse_syn_opts(skb, &opts);
+	if (!opts.kx_half) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_KX_ERRORS);
+		migtcp_send_reset(net, skb);
+		return;
+	}
+
+	child = migtcp_child_alloc(lsk, skb, &opts);
 	if (!child) {
 		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
 		return;

@@ -48,9 +48,14 @@ static int __init migtcp_init(void)
 	if (err)
 		return err;
 
-	err = migtcp_mem_init();
+	/* Before any packet or socket can start a key exchange. */
+	err = migtcp_kx_register();
 	if (err)
 		return err;
+
+	err = migtcp_mem_init();
+	if (err)
+		goto err_kx;
 
 	err = proto_register(&migtcp_prot, 1);
 	if (err)
@@ -93,6 +98,8 @@ err_proto:
 	proto_unregister(&migtcp_prot);
 err_mem:
 	migtcp_mem_exit();
+err_kx:
+	migtcp_kx_unregister();
 	return err;
 }
 
@@ -105,6 +112,7 @@ static void __exit migtcp_exit(void)
 	migtcp_pernet_unregister();
 	proto_unregister(&migtcp_prot);
 	migtcp_mem_exit();
+	migtcp_kx_unregister();
 	pr_info("unloaded\n");
 }
 

@@ -12,6 +12,7 @@
 #include <linux/percpu_counter.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
+#include <crypto/sha2.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/snmp.h>
@@ -30,6 +31,11 @@ struct migtcp_mib {
 struct migtcp_node {
 	u32 id;				/* 0 until set */
 	__be32 addr4;			/* underlay IPv4 address, 0 if unset */
+	/*
+	 * key_lock: the packet path reads the key (kx.c) while the
+	 * configuration may change it, and must never see half of each.
+	 */
+	spinlock_t key_lock;
 	bool key_set;
 	u8 key[MIGTCP_KEY_LEN];		/* cluster key, never read back */
 };
@@ -118,6 +124,18 @@ struct migtcp_cong_ops {
 	void (*init)(struct sock *sk);
 	void (*cong_avoid)(struct sock *sk, u32 acked);
 	u32 (*ssthresh)(struct sock *sk);
+};
+
+/*
+ * The key exchange of a connection (docs/protocol.md, "Key exchange"):
+ * the halves live until the handshake completes, then only the key.
+ */
+struct migtcp_kx {
+	u8 half[MIGTCP_KX_HALF_LEN];	/* ours, on each SYN we send */
+	u8 peer_half[MIGTCP_KX_HALF_LEN]; /* the SYN's, until its ACK */
+	u8 peer_flags;			/* MIGTCP_KX_F_* of the peer */
+	bool done;			/* conn_key is computed */
+	u8 conn_key[SHA256_DIGEST_SIZE];
 };
 
 /* Where a passively opened connection waits, under its listener's accept_lock. */
@@ -212,6 +230,8 @@ struct migtcp_sock {
 	/* For MIGTCP_INFO. */
 	u64 bytes_sent, bytes_acked, bytes_received;
 	u32 total_retrans;
+
+	struct migtcp_kx kx;
 
 	/* A listener's queues of passively opened connections. */
 	spinlock_t accept_lock;
@@ -345,10 +365,17 @@ u32 migtcp_free_window(struct sock *sk);
 u32 migtcp_offered_window(const struct migtcp_sock *msk);
 
 /*
+ * The most option bytes a segment of ours carries: a SYN's full set
+ * (docs/protocol.md, "A SYN's options").
+ */
+#define MIGTCP_MAX_OPTLEN	56
+
+/*
  * Room in front of a queued segment for the link, IP and migtcp headers
  * with options, so that a clone of it needs no new head to be sent.
  */
-#define MIGTCP_MAX_HEADER	(MAX_HEADER + sizeof(struct iphdr) + 64)
+#define MIGTCP_MAX_HEADER	(MAX_HEADER + sizeof(struct iphdr) + \
+				 sizeof(struct migtcphdr) + MIGTCP_MAX_OPTLEN)
 
 /* stream.c */
 int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
@@ -375,6 +402,9 @@ struct migtcp_syn_opts {
 	u16 mss;
 	bool wscale_ok;
 	u8 wscale;
+	/* A usable KX option: the peer's half, in the skb; else NULL. */
+	const u8 *kx_half;
+	u8 kx_flags;
 };
 
 /* input.c */
@@ -462,6 +492,16 @@ void migtcp_mem_exit(void);
 /* receive.c */
 int migtcp_receive_register(void);
 void migtcp_receive_unregister(void);
+
+/* kx.c */
+int migtcp_kx_register(void);
+void migtcp_kx_unregister(void);
+void migtcp_kx_connect(struct sock *sk);
+void migtcp_kx_accept(struct sock *child, const struct migtcp_syn_opts *opts);
+void migtcp_kx_write_opt(const struct sock *sk, u8 *opt);
+int migtcp_kx_complete(struct sock *sk, const u8 *peer_half, u8 peer_flags);
+void migtcp_kx_forget(struct sock *sk);
+u64 migtcp_kx_fingerprint(const struct sock *sk);
 
 /* proc.c */
 int migtcp_proc_init_net(struct net *net);

@@ -41,12 +41,16 @@ int migtcp_node_set_id(struct migtcp_net *mn, u32 id,
 void migtcp_node_set_key(struct migtcp_net *mn, const u8 *key)
 {
 	lockdep_assert_held(&mn->config_lock);
+	spin_lock_bh(&mn->node.key_lock);
 	memcpy(mn->node.key, key, MIGTCP_KEY_LEN);
-	mn->node.key_set = true;
+	WRITE_ONCE(mn->node.key_set, true);
+	spin_unlock_bh(&mn->node.key_lock);
 }
 
 void migtcp_node_forget_key(struct migtcp_net *mn)
 {
+	spin_lock_bh(&mn->node.key_lock);
 	memzero_explicit(mn->node.key, MIGTCP_KEY_LEN);
-	mn->node.key_set = false;
+	WRITE_ONCE(mn->node.key_set, false);
+	spin_unlock_bh(&mn->node.key_lock);
 }

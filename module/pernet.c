@@ -21,6 +21,7 @@ static int __net_init migtcp_net_init(struct net *net)
 	if (!mn->mib)
 		return -ENOMEM;
 	mutex_init(&mn->config_lock);
+	spin_lock_init(&mn->node.key_lock);
 	migtcp_ports_init(mn);
 	spin_lock_init(&mn->sockets_lock);
 	INIT_HLIST_HEAD(&mn->sockets);

@@ -31,6 +31,7 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_DELAYED_ACKS]	= "DelayedAcks",
 	[MIGTCP_STAT_IN_BAD_FLAGS]	= "InBadFlags",
 	[MIGTCP_STAT_IN_WINDOW_DROPS]	= "InWindowDrops",
+	[MIGTCP_STAT_IN_KX_ERRORS]	= "InKxErrors",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

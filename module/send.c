@@ -277,18 +277,27 @@ static struct migtcphdr *migtcp_push_header(struct sock *sk,
 }
 
 /*
- * Sends a segment without data on @sk's connection: a SYN (with our MSS),
- * SYN-ACK, ACK or RST, with sequence number @seq.
+ * The options of a SYN or SYN-ACK: MSS, NOP, window scale, then the key
+ * exchange, which thus starts on a 4-byte boundary and keeps its half
+ * aligned (docs/protocol.md, "Key exchange").
+ */
+#define MIGTCP_SYN_OPT_KX	8
+#define MIGTCP_SYN_OPTLEN	(MIGTCP_SYN_OPT_KX + MIGTCP_OPTLEN_KX)
+
+/*
+ * Sends a segment without data on @sk's connection: a SYN or SYN-ACK
+ * (with the options above), ACK or RST, with sequence number @seq.
  */
 int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 {
 	const struct migtcp_sock *msk = migtcp_sk(sk);
-	/* A SYN offers our MSS and window scale: MSS, NOP, WSCALE. */
-	unsigned int optlen = flags & MIGTCP_F_SYN ? 8 : 0;
+	unsigned int optlen = flags & MIGTCP_F_SYN ? MIGTCP_SYN_OPTLEN : 0;
 	struct migtcphdr *mh;
 	struct sk_buff *skb;
 	u8 *opt;
 
+	BUILD_BUG_ON(MIGTCP_SYN_OPTLEN % 4 || MIGTCP_SYN_OPT_KX % 4 ||
+		     MIGTCP_SYN_OPTLEN > MIGTCP_MAX_OPTLEN);
 	skb = alloc_skb(MIGTCP_MAX_HEADER, GFP_ATOMIC);
 	if (!skb)
 		return -ENOBUFS;
@@ -303,6 +312,7 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 		opt[5] = MIGTCP_OPT_WSCALE;
 		opt[6] = MIGTCP_OPTLEN_WSCALE;
 		opt[7] = msk->rcv_wscale;
+		migtcp_kx_write_opt(sk, opt + MIGTCP_SYN_OPT_KX);
 	}
 	if (flags & MIGTCP_F_RST)
 		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_OUT_RSTS);

@@ -42,6 +42,7 @@ static void migtcp_destruct(struct sock *sk)
 {
 	migtcp_purge_queues(sk);
 	sk_dst_reset(sk);
+	migtcp_kx_forget(sk);
 	sk_mem_reclaim_final(sk);
 	sk_sockets_allocated_dec(sk);
 	/* As inet_sock_destruct(): all memory given back, to the byte. */
@@ -218,6 +219,7 @@ static int migtcp_start_connect(struct sock *sk, u32 node, u16 port)
 	msk->rcv_wscale = migtcp_our_wscale();
 	msk->rto = MIGTCP_RTO_INIT;
 	msk->retransmits = 0;
+	migtcp_kx_connect(sk);
 	migtcp_set_state(sk, TCP_SYN_SENT);
 	migtcp_send_ctl(sk, MIGTCP_F_SYN, msk->iss);
 	migtcp_arm_retransmit(sk);

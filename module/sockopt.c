@@ -140,6 +140,7 @@ static void migtcp_get_info(struct sock *sk, struct migtcp_info *info)
 	info->bytes_sent = msk->bytes_sent;
 	info->bytes_acked = msk->bytes_acked;
 	info->bytes_received = msk->bytes_received;
+	info->kx_fingerprint = migtcp_kx_fingerprint(sk);
 }
 
 static int migtcp_get_int(struct sock *sk, int optname, int *val)

@@ -45,7 +45,8 @@
 		{ MIGTCP_STAT_RCVBUF_DROPS,	"RcvbufDrops" },	\
 		{ MIGTCP_STAT_OFO_PRUNED,	"OfoPruned" },		\
 		{ MIGTCP_STAT_IN_BAD_FLAGS,	"InBadFlags" },		\
-		{ MIGTCP_STAT_IN_WINDOW_DROPS,	"InWindowDrops" })
+		{ MIGTCP_STAT_IN_WINDOW_DROPS,	"InWindowDrops" },	\
+		{ MIGTCP_STAT_IN_KX_ERRORS,	"InKxErrors" })
 
 TRACE_EVENT(migtcp_set_state,
 

@@ -368,6 +368,23 @@ static inline long node_stat(CLUSTER *self, unsigned int node,
 	return value;
 }
 
+/*
+ * A raw socket of migtcp's protocol in node @node: it sees every segment
+ * that reaches the node's IP layer, and sends segments built by hand.
+ */
+static inline int raw_on(struct __test_metadata *_metadata, CLUSTER *self,
+			 unsigned int node)
+{
+	int fd;
+
+	if (setns(self->ns[node], CLONE_NEWNET))
+		return -1;
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, migtcp_proto());
+	if (fd < 0)
+		TH_LOG("raw socket: %s", strerror(errno));
+	return fd;
+}
+
 /* Prints both nodes' sockets and counters, to diagnose a failure. */
 static inline void dump_nodes(CLUSTER *self)
 {

@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,34 @@ static inline uint16_t inet_csum(const uint8_t *p, int len)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return ~sum & 0xffff;
+}
+
+#define MIGTCP_TEST_SEG_MAX	1024	/* the longest segment built by hand */
+
+/*
+ * Fills in the checksum of @seg, a migtcp segment of @len bytes (at most
+ * MIGTCP_TEST_SEG_MAX) built by hand, for the pseudo-header of @saddr to
+ * @daddr (network byte order) and protocol @proto.
+ */
+static inline void migtcp_test_set_csum(uint8_t *seg, int len,
+					uint32_t saddr, uint32_t daddr,
+					int proto)
+{
+	uint8_t buf[12 + MIGTCP_TEST_SEG_MAX];
+	const size_t check = offsetof(struct migtcphdr, check);
+	uint16_t sum;
+
+	memcpy(buf, &saddr, 4);
+	memcpy(buf + 4, &daddr, 4);
+	buf[8] = 0;
+	buf[9] = proto;
+	buf[10] = len >> 8;
+	buf[11] = len & 0xff;
+	memcpy(buf + 12, seg, len);
+	memset(buf + 12 + check, 0, 2);
+	sum = inet_csum(buf, 12 + len);
+	seg[check] = sum >> 8;
+	seg[check + 1] = sum & 0xff;
 }
 
 #endif /* MIGTCP_TEST_H */

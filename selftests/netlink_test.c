@@ -918,7 +918,7 @@ static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"InAddrErrors", "InNoSocket", "InWrongNode", "OutSegs", "OutRsts",
 	"OutNoRoute", "ListenDrops", "InBacklogDrops", "RetransSegs",
 	"RcvbufDrops", "OfoPruned", "ChallengeAcks", "DelayedAcks",
-	"InBadFlags", "InWindowDrops",
+	"InBadFlags", "InWindowDrops", "InKxErrors",
 };
 
 static int module_param_write(const char *name, long value)

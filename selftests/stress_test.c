@@ -491,20 +491,8 @@ struct segment {
 /* The checksum over the pseudo-header and @seg, for node 1 -> node 2. */
 static void seg_set_check(struct segment *seg)
 {
-	__u8 buf[12 + SEG_MAX];
-	__u16 check;
-
-	inet_pton(AF_INET, NODE1_ADDR, buf);
-	inet_pton(AF_INET, NODE2_ADDR, buf + 4);
-	buf[8] = 0;
-	buf[9] = migtcp_proto();
-	buf[10] = seg->len >> 8;
-	buf[11] = seg->len & 0xff;
-	memcpy(buf + 12, seg->buf, seg->len);
-	memset(buf + 12 + offsetof(struct migtcphdr, check), 0, 2);
-	check = inet_csum(buf, 12 + seg->len);
-	seg->buf[offsetof(struct migtcphdr, check)] = check >> 8;
-	seg->buf[offsetof(struct migtcphdr, check) + 1] = check & 0xff;
+	migtcp_test_set_csum(seg->buf, seg->len, inet_addr(NODE1_ADDR),
+			     inet_addr(NODE2_ADDR), migtcp_proto());
 }
 
 /*
@@ -636,20 +624,6 @@ struct inject_case {
 	/* How much the counter rises: 0 for once per copy, -1 for never. */
 	int rise;
 };
-
-/* Opens a raw socket of migtcp's protocol in node @node. */
-static int raw_on(struct __test_metadata *_metadata, CLUSTER *self,
-		  unsigned int node)
-{
-	int fd;
-
-	if (setns(self->ns[node], CLONE_NEWNET))
-		return -1;
-	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, migtcp_proto());
-	if (fd < 0)
-		TH_LOG("raw socket: %s", strerror(errno));
-	return fd;
-}
 
 /* A segment a raw socket received, decoded; false if none came in @ms. */
 struct seen {

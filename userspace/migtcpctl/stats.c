@@ -32,6 +32,7 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_DELAYED_ACKS]	= "DelayedAcks",
 	[MIGTCP_STAT_IN_BAD_FLAGS]	= "InBadFlags",
 	[MIGTCP_STAT_IN_WINDOW_DROPS]	= "InWindowDrops",
+	[MIGTCP_STAT_IN_KX_ERRORS]	= "InKxErrors",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

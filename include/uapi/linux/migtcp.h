@@ -73,6 +73,7 @@ struct migtcp_info {
 	__u64	bytes_sent;	/* payload sent, retransmissions included */
 	__u64	bytes_acked;	/* payload the peer acknowledged */
 	__u64	bytes_received;	/* payload received in order */
+	__u64	kx_fingerprint;	/* of the connection key; 0 until known */
 };
 
 /*
@@ -127,6 +128,11 @@ struct migtcphdr {
 #define MIGTCP_OPTLEN_MSS	4
 #define MIGTCP_OPT_WSCALE	3
 #define MIGTCP_OPTLEN_WSCALE	3
+#define MIGTCP_OPT_KX		224	/* key exchange, on every SYN */
+#define MIGTCP_OPTLEN_KX	36
+#define MIGTCP_KX_SUITE_HMAC_SHA256	1	/* the only suite defined */
+#define MIGTCP_KX_F_KEY		0x01	/* the sender has a cluster key */
+#define MIGTCP_KX_HALF_LEN	32	/* the secret half each side sends */
 
 /*
  * Counters of a node (network namespace), as listed by
@@ -154,6 +160,7 @@ enum migtcp_stat {
 	MIGTCP_STAT_DELAYED_ACKS,	/* DelayedAcks: ACKs the delay timer sent */
 	MIGTCP_STAT_IN_BAD_FLAGS,	/* InBadFlags: reserved or impossible flags */
 	MIGTCP_STAT_IN_WINDOW_DROPS,	/* InWindowDrops: outside the window */
+	MIGTCP_STAT_IN_KX_ERRORS,	/* InKxErrors: SYN, SYN-ACK without KX */
 	__MIGTCP_STAT_MAX
 };
 
