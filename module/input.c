@@ -843,6 +843,8 @@ static bool migtcp_rcv_data(struct sock *sk, struct sk_buff *skb,
 		return false;
 	}
 
+	/* The route was the receive path's (RCU-protected); no use later. */
+	skb_dst_drop(skb);
 	__skb_pull(skb, mh->doff * 4);
 	*MIGTCP_SKB_CB(skb) = cb;
 	if (migtcp_after(cb.seq, msk->rcv_nxt)) {
@@ -859,6 +861,25 @@ static bool migtcp_rcv_data(struct sock *sk, struct sk_buff *skb,
 	migtcp_ack_data(sk, now || !kept ||
 			(sk->sk_shutdown & RCV_SHUTDOWN));
 	return kept;
+}
+
+/*
+ * Answers to segments without data outside the window go at most once
+ * per 500 ms (Linux's tcp_oow_rate_limited()): two ends that each find
+ * the other's ACKs unacceptable must not answer each other forever.  A
+ * segment with data is always answered: it is no part of such a loop.
+ */
+static bool migtcp_oow_limited(struct sock *sk, bool has_data)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if (has_data)
+		return false;
+	if (msk->oow_ack_stamp &&
+	    time_before(jiffies, msk->oow_ack_stamp + HZ / 2))
+		return true;
+	msk->oow_ack_stamp = jiffies ?: 1;
+	return false;
 }
 
 /*
@@ -912,7 +933,8 @@ static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	 */
 	if (!acceptable) {
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_WINDOW_DROPS);
-		migtcp_send_ack(sk);
+		if (!migtcp_oow_limited(sk, len || (flags & MIGTCP_F_FIN)))
+			migtcp_send_ack(sk);
 		return false;
 	}
 	if (!(flags & MIGTCP_F_ACK))

@@ -189,6 +189,7 @@ struct migtcp_sock {
 	bool fin_queued;		/* our FIN is in the write queue */
 	unsigned long retrans_stamp;	/* when the oldest unacked data went */
 	unsigned long challenge_stamp;	/* when a challenge ACK last went */
+	unsigned long oow_ack_stamp;	/* an ACK to an out-of-window one */
 
 	/* Congestion control: RFC 5681 slow start, avoidance, halving. */
 	u32 cwnd;			/* segments */
