@@ -846,9 +846,14 @@ TEST_F(cluster, challenge_ack_node_budget)
 /* A SYN from node 1's port @sport to node 2's FLOOD_PORT, no options. */
 static void syn_build(struct segment *seg, __u16 sport)
 {
+	/* A usable key exchange option, or the listener refuses the SYN. */
+	const __u8 kx[MIGTCP_OPTLEN_KX] = {
+		MIGTCP_OPT_KX, MIGTCP_OPTLEN_KX, MIGTCP_KX_SUITE_HMAC_SHA256, 0,
+		[4] = sport & 0xff, sport >> 8,
+	};
 	struct migtcphdr h = {
 		.version = MIGTCP_WIRE_VERSION,
-		.doff = MIGTCP_HDR_MIN_DOFF,
+		.doff = (sizeof(struct migtcphdr) + sizeof(kx)) / 4,
 		.flags = htons(MIGTCP_F_SYN),
 		.src_node = htonl(NODE1),
 		.dst_node = htonl(NODE2),
@@ -860,7 +865,8 @@ static void syn_build(struct segment *seg, __u16 sport)
 
 	memset(seg, 0, sizeof(*seg));
 	memcpy(seg->buf, &h, sizeof(h));
-	seg->len = sizeof(h);
+	memcpy(seg->buf + sizeof(h), kx, sizeof(kx));
+	seg->len = sizeof(h) + sizeof(kx);
 	seg_set_check(seg);
 }
 
