@@ -431,6 +431,14 @@ static bool migtcp_rcv_syn_recv(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
+/* RFC 6298 2.3: RTO = SRTT + 4 RTTVAR (rttvar is kept scaled by 4). */
+static void migtcp_rto_from_srtt(struct migtcp_sock *msk)
+{
+	msk->rto = clamp((unsigned long)(msk->srtt >> 3) + max(msk->rttvar, 1U),
+			 (unsigned long)MIGTCP_RTO_MIN,
+			 (unsigned long)MIGTCP_RTO_MAX);
+}
+
 /* RFC 6298 2.2-2.3, with srtt scaled by 8 and rttvar by 4 as Linux does. */
 static void migtcp_rtt_sample(struct sock *sk, long m)
 {
@@ -446,9 +454,7 @@ static void migtcp_rtt_sample(struct sock *sk, long m)
 		msk->srtt += delta;
 		msk->rttvar += abs(delta) - (msk->rttvar >> 2);
 	}
-	msk->rto = clamp((unsigned long)(msk->srtt >> 3) + max(msk->rttvar, 1U),
-			 (unsigned long)MIGTCP_RTO_MIN,
-			 (unsigned long)MIGTCP_RTO_MAX);
+	migtcp_rto_from_srtt(msk);
 }
 
 /* Frees the data @ack acknowledges; the retransmission timer restarts. */
@@ -491,6 +497,15 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 	/* After a timeout snd_nxt went back; what is acknowledged is sent. */
 	if (migtcp_after(ack, msk->snd_nxt))
 		msk->snd_nxt = ack;
+	/*
+	 * New data acknowledged: the backoff ends, as in BSD, and the RTO
+	 * is the estimate's again.  Waiting for a clean RTT sample instead
+	 * (RFC 6298 5.7) can take forever when every window loses a segment
+	 * (Karn voids each sample), and each timeout doubles the RTO again
+	 * until one stall outlasts any reader.
+	 */
+	if (msk->retransmits && msk->srtt)
+		migtcp_rto_from_srtt(msk);
 	msk->retransmits = 0;
 	msk->dup_acks = 0;
 	migtcp_stop_retransmit(sk);
@@ -535,9 +550,11 @@ static void migtcp_retransmit_head(struct sock *sk)
 
 	if (!skb)
 		return;
-	msk->rtt_start = 0;	/* Karn */
 	if (skb->len > msk->mss)
 		migtcp_split(sk, skb, msk->mss);
+	/* Karn: the sample is void only if the timed bytes go again. */
+	if (!migtcp_before(MIGTCP_SKB_CB(skb)->end_seq, msk->rtt_seq))
+		msk->rtt_start = 0;
 	migtcp_transmit(sk, skb);
 }
 
