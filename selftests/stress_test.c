@@ -173,10 +173,13 @@ static void conn_end_read(struct conn_end *e)
 		e->err = errno;
 }
 
-/* The number of sockets of the current node in @state with remote @remote. */
-static int count_in_state(const char *remote, const char *state)
+/*
+ * The number of sockets of the current node in @state whose local (if
+ * @local) or remote endpoint is @end ("node:port").
+ */
+static int count_by_end(bool local, const char *end, const char *state)
 {
-	char line[256], r[32], s[32];
+	char line[256], l[32], r[32], s[32];
 	int n = 0;
 	FILE *f;
 
@@ -184,29 +187,21 @@ static int count_in_state(const char *remote, const char *state)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %*s %31s %31s", r, s) == 2 &&
-		    !strcmp(r, remote) && !strcmp(s, state))
+		if (sscanf(line, "%*s %31s %31s %31s", l, r, s) == 3 &&
+		    !strcmp(local ? l : r, end) && !strcmp(s, state))
 			n++;
 	fclose(f);
 	return n;
 }
 
-/* The number of sockets of the current node in @state with local @local. */
+static int count_in_state(const char *remote, const char *state)
+{
+	return count_by_end(false, remote, state);
+}
+
 static int count_in_state_local(const char *local, const char *state)
 {
-	char line[256], l[32], s[32];
-	int n = 0;
-	FILE *f;
-
-	f = fopen("/proc/net/migtcp", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %31s %*s %31s", l, s) == 2 &&
-		    !strcmp(l, local) && !strcmp(s, state))
-			n++;
-	fclose(f);
-	return n;
+	return count_by_end(true, local, state);
 }
 
 /* The client ends by their local port, to pair them with accepted ends. */
