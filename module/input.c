@@ -287,6 +287,16 @@ static bool migtcp_challenge_budget(struct net *net)
 }
 
 /*
+ * Whether an answer to an invalid segment went less than 500 ms ago, at
+ * @stamp (0: never): Linux's tcp_invalid_ratelimit, per connection, for
+ * challenge ACKs and for answers to out-of-window segments alike.
+ */
+static bool migtcp_invalid_ratelimited(unsigned long stamp)
+{
+	return stamp && time_before(jiffies, stamp + HZ / 2);
+}
+
+/*
  * RFC 5961: answer a suspicious RST or SYN with an ACK, not a reset; at
  * most one per 500 ms per connection (Linux's tcp_invalid_ratelimit) and
  * the node's budget per second, so that a flood of forged segments draws
@@ -296,8 +306,7 @@ static void migtcp_challenge_ack(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 
-	if (msk->challenge_stamp &&
-	    time_before(jiffies, msk->challenge_stamp + HZ / 2))
+	if (migtcp_invalid_ratelimited(msk->challenge_stamp))
 		return;
 	if (!migtcp_challenge_budget(sock_net(sk)))
 		return;
@@ -892,8 +901,7 @@ static bool migtcp_oow_limited(struct sock *sk, bool has_data)
 
 	if (has_data)
 		return false;
-	if (msk->oow_ack_stamp &&
-	    time_before(jiffies, msk->oow_ack_stamp + HZ / 2))
+	if (migtcp_invalid_ratelimited(msk->oow_ack_stamp))
 		return true;
 	msk->oow_ack_stamp = jiffies ?: 1;
 	return false;
