@@ -385,6 +385,37 @@ static inline int raw_on(struct __test_metadata *_metadata, CLUSTER *self,
 	return fd;
 }
 
+/* A socket of the current node as /proc/net/migtcp lists it. */
+struct proc_sock {
+	char local[32], remote[32];	/* "node:port" */
+	char state[32];
+};
+
+/*
+ * The sockets of the current node for which @match(@arg) holds, counted;
+ * -1 if /proc/net/migtcp cannot be read.  A NULL @match counts them all.
+ */
+static inline int count_proc_sockets(bool (*match)(const struct proc_sock *,
+						   const void *),
+				     const void *arg)
+{
+	struct proc_sock ps;
+	char line[256];
+	int n = 0;
+	FILE *f;
+
+	f = fopen("/proc/net/migtcp", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %31s %31s %31s", ps.local, ps.remote,
+			   ps.state) == 3 && strchr(ps.local, ':') &&
+		    (!match || match(&ps, arg)))
+			n++;
+	fclose(f);
+	return n;
+}
+
 /* Prints both nodes' sockets and counters, to diagnose a failure. */
 static inline void dump_nodes(CLUSTER *self)
 {

@@ -173,25 +173,25 @@ static void conn_end_read(struct conn_end *e)
 		e->err = errno;
 }
 
-/*
- * The number of sockets of the current node in @state whose local (if
- * @local) or remote endpoint is @end ("node:port").
- */
+/* Which end of a socket, in which state, count_in_state*() look for. */
+struct end_state {
+	bool local;
+	const char *end, *state;
+};
+
+static bool end_in_state(const struct proc_sock *ps, const void *arg)
+{
+	const struct end_state *es = arg;
+
+	return !strcmp(es->local ? ps->local : ps->remote, es->end) &&
+	       !strcmp(ps->state, es->state);
+}
+
 static int count_by_end(bool local, const char *end, const char *state)
 {
-	char line[256], l[32], r[32], s[32];
-	int n = 0;
-	FILE *f;
+	const struct end_state es = { local, end, state };
 
-	f = fopen("/proc/net/migtcp", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %31s %31s %31s", l, r, s) == 3 &&
-		    !strcmp(local ? l : r, end) && !strcmp(s, state))
-			n++;
-	fclose(f);
-	return n;
+	return count_proc_sockets(end_in_state, &es);
 }
 
 static int count_in_state(const char *remote, const char *state)
@@ -885,20 +885,10 @@ static int mac_of(const char *dev, char *mac, size_t len)
 	return 0;
 }
 
-/* Sockets of the current node in /proc/net/migtcp (header excluded). */
+/* Sockets of the current node in /proc/net/migtcp. */
 static int count_sockets(void)
 {
-	char line[256];
-	int n = -1;
-	FILE *f;
-
-	f = fopen("/proc/net/migtcp", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n;
+	return count_proc_sockets(NULL, NULL);
 }
 
 /*

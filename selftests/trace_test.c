@@ -495,24 +495,22 @@ TEST_F(cluster, drop_names_the_counter)
 
 /* ---- migtcp_retransmit ---- */
 
+/* Whether @ps has port *@arg (a ":port" string) at either end. */
+static bool has_port(const struct proc_sock *ps, const void *arg)
+{
+	const char *p = arg;
+
+	return !strcmp(strchr(ps->local, ':'), p) ||
+	       !strcmp(strchr(ps->remote, ':') ?: "", p);
+}
+
 /* Sockets of the current node with @port at either end. */
 static int sockets_with_port(unsigned int port)
 {
-	char line[256], l[32], r[32], p[16];
-	int n = 0;
-	FILE *f;
+	char p[16];
 
-	f = fopen("/proc/net/migtcp", "re");
-	if (!f)
-		return -1;
 	snprintf(p, sizeof(p), ":%u", port);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %31s %31s", l, r) == 2 &&
-		    (!strcmp(strchr(l, ':') ?: "", p) ||
-		     !strcmp(strchr(r, ':') ?: "", p)))
-			n++;
-	fclose(f);
-	return n;
+	return count_proc_sockets(has_port, p);
 }
 
 /* Segments traced as retransmitted towards @node:@port, and their bytes. */
