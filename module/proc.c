@@ -32,6 +32,13 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_IN_BAD_FLAGS]	= "InBadFlags",
 	[MIGTCP_STAT_IN_WINDOW_DROPS]	= "InWindowDrops",
 	[MIGTCP_STAT_IN_KX_ERRORS]	= "InKxErrors",
+	[MIGTCP_STAT_IN_CTL_ERRORS]	= "InCtlErrors",
+	[MIGTCP_STAT_IN_CTL_NO_STATE]	= "InCtlNoState",
+	[MIGTCP_STAT_IN_CTL_BAD_MAC]	= "InCtlBadMac",
+	[MIGTCP_STAT_IN_CTL_STALE_EPOCH]	= "InCtlStaleEpoch",
+	[MIGTCP_STAT_IN_CTL_BAD_HOST]	= "InCtlBadHost",
+	[MIGTCP_STAT_IN_MOVED]		= "InMoved",
+	[MIGTCP_STAT_OUT_CTL]		= "OutCtl",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

@@ -46,7 +46,13 @@
 		{ MIGTCP_STAT_OFO_PRUNED,	"OfoPruned" },		\
 		{ MIGTCP_STAT_IN_BAD_FLAGS,	"InBadFlags" },		\
 		{ MIGTCP_STAT_IN_WINDOW_DROPS,	"InWindowDrops" },	\
-		{ MIGTCP_STAT_IN_KX_ERRORS,	"InKxErrors" })
+		{ MIGTCP_STAT_IN_KX_ERRORS,	"InKxErrors" },	\
+		{ MIGTCP_STAT_IN_CTL_ERRORS,	"InCtlErrors" },	\
+		{ MIGTCP_STAT_IN_CTL_NO_STATE,	"InCtlNoState" },	\
+		{ MIGTCP_STAT_IN_CTL_BAD_MAC,	"InCtlBadMac" },	\
+		{ MIGTCP_STAT_IN_CTL_STALE_EPOCH,	"InCtlStaleEpoch" },	\
+		{ MIGTCP_STAT_IN_CTL_BAD_HOST,	"InCtlBadHost" },	\
+		{ MIGTCP_STAT_IN_MOVED,	"InMoved" })
 
 TRACE_EVENT(migtcp_set_state,
 

@@ -74,7 +74,9 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'InAddrErrors', 'InNoSocket', 'InWrongNode', 'OutSegs', 'OutRsts',
          'OutNoRoute', 'ListenDrops', 'InBacklogDrops', 'RetransSegs',
          'RcvbufDrops', 'OfoPruned', 'ChallengeAcks', 'DelayedAcks',
-         'InBadFlags', 'InWindowDrops', 'InKxErrors']
+         'InBadFlags', 'InWindowDrops', 'InKxErrors', 'InCtlErrors',
+         'InCtlNoState', 'InCtlBadMac', 'InCtlStaleEpoch', 'InCtlBadHost',
+         'InMoved', 'OutCtl']
 
 
 def errname(err):

@@ -918,7 +918,9 @@ static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"InAddrErrors", "InNoSocket", "InWrongNode", "OutSegs", "OutRsts",
 	"OutNoRoute", "ListenDrops", "InBacklogDrops", "RetransSegs",
 	"RcvbufDrops", "OfoPruned", "ChallengeAcks", "DelayedAcks",
-	"InBadFlags", "InWindowDrops", "InKxErrors",
+	"InBadFlags", "InWindowDrops", "InKxErrors", "InCtlErrors",
+	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
+	"InMoved", "OutCtl",
 };
 
 static int module_param_write(const char *name, long value)

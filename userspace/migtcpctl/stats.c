@@ -33,6 +33,13 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_IN_BAD_FLAGS]	= "InBadFlags",
 	[MIGTCP_STAT_IN_WINDOW_DROPS]	= "InWindowDrops",
 	[MIGTCP_STAT_IN_KX_ERRORS]	= "InKxErrors",
+	[MIGTCP_STAT_IN_CTL_ERRORS]	= "InCtlErrors",
+	[MIGTCP_STAT_IN_CTL_NO_STATE]	= "InCtlNoState",
+	[MIGTCP_STAT_IN_CTL_BAD_MAC]	= "InCtlBadMac",
+	[MIGTCP_STAT_IN_CTL_STALE_EPOCH]	= "InCtlStaleEpoch",
+	[MIGTCP_STAT_IN_CTL_BAD_HOST]	= "InCtlBadHost",
+	[MIGTCP_STAT_IN_MOVED]		= "InMoved",
+	[MIGTCP_STAT_OUT_CTL]		= "OutCtl",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

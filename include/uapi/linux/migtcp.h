@@ -53,6 +53,35 @@
 #define MIGTCP_CONGESTION	13	/* char[]: congestion control by name */
 #define MIGTCP_USER_TIMEOUT	18	/* unsigned int: ms data may stay unacked */
 
+/*
+ * Migration (docs/migration.md).  Each needs CAP_NET_ADMIN and
+ * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in the user namespace that
+ * owns the socket's network namespace; EPERM otherwise.
+ *
+ * MIGTCP_FREEZE  set, int: the hold time in ms to ask the peer for (0: the
+ *                "migration_timeout_ms" module parameter).  Stops sending,
+ *                asks the peer to hold (HOLD) and fixes the socket's state.
+ *                EALREADY if frozen; EAGAIN while a handshake is running.
+ * MIGTCP_CHECKPOINT  get: the frozen socket's state, a struct
+ *                migtcp_ckpt_hdr and its records.  EINVAL unless frozen;
+ *                ERANGE with *optlen set to the size needed if the buffer
+ *                is too small.  After it, closing the socket sends neither
+ *                FIN nor RST: the endpoint lives on where it is restored.
+ * MIGTCP_THAW    set, no value: undoes MIGTCP_FREEZE (a dump failed, or the
+ *                process keeps running); the connection goes on.  EINVAL
+ *                unless frozen.
+ * MIGTCP_RESTORE set, the blob MIGTCP_CHECKPOINT returned: rebuilds the
+ *                socket on a fresh AF_MIGTCP socket of this node and
+ *                announces its new location.  EINVAL (with a kernel log
+ *                line saying which check failed) for any blob that is not
+ *                valid; EISCONN if the socket is bound or connected;
+ *                EADDRINUSE if the endpoint already lives on this node.
+ */
+#define MIGTCP_FREEZE		32
+#define MIGTCP_CHECKPOINT	33
+#define MIGTCP_THAW		34
+#define MIGTCP_RESTORE		35
+
 /* Longest MIGTCP_CONGESTION name, with its NUL (as TCP_CA_NAME_MAX). */
 #define MIGTCP_CA_NAME_MAX	16
 
@@ -75,6 +104,127 @@ struct migtcp_info {
 	__u64	bytes_received;	/* payload received in order */
 	__u64	kx_fingerprint;	/* of the connection key; 0 until known */
 };
+
+/*
+ * The checkpoint of a socket, as MIGTCP_CHECKPOINT returns it and
+ * MIGTCP_RESTORE takes it:
+ *
+ *   struct migtcp_ckpt_hdr
+ *   record 0: the socket                   struct migtcp_ckpt_rec + attributes
+ *   record 1..n: a listener's accept queue struct migtcp_ckpt_rec + attributes
+ *
+ * The attributes of a record are netlink attributes (struct nlattr,
+ * 4-byte aligned, enum migtcp_ckpt_attr), so any netlink library walks
+ * them.  Scalars appear at most once; data comes in chunks of at most
+ * MIGTCP_CKPT_CHUNK bytes, in stream order.  All integers are in host
+ * byte order: a checkpoint moves between nodes of one cluster, which
+ * share a byte order.  Version 1 readers reject unknown attributes.
+ */
+#define MIGTCP_CKPT_MAGIC	0x4d47434b	/* "MGCK" */
+#define MIGTCP_CKPT_VERSION	1
+#define MIGTCP_CKPT_CHUNK	32768
+#define MIGTCP_CKPT_MAX_RECS	65536		/* a listener and its queue */
+
+struct migtcp_ckpt_hdr {
+	__u32	magic;		/* MIGTCP_CKPT_MAGIC */
+	__u16	version;	/* MIGTCP_CKPT_VERSION */
+	__u16	hdr_len;	/* sizeof(struct migtcp_ckpt_hdr) */
+	__u32	total_len;	/* the whole blob, this header included */
+	__u32	nr_recs;	/* records that follow, at least 1 */
+};
+
+struct migtcp_ckpt_rec {
+	__u32	len;		/* this header and its attributes */
+	__u32	reserved;	/* zero */
+};
+
+/* What a record describes (MIGTCP_CKPT_A_KIND). */
+enum migtcp_ckpt_kind {
+	MIGTCP_CKPT_UNBOUND,	/* created, nothing more */
+	MIGTCP_CKPT_BOUND,	/* bound, neither listening nor connected */
+	MIGTCP_CKPT_LISTENER,
+	MIGTCP_CKPT_CONN,	/* a connection past its handshake */
+};
+
+enum migtcp_ckpt_attr {
+	MIGTCP_CKPT_A_UNSPEC,
+	MIGTCP_CKPT_A_PAD,
+	MIGTCP_CKPT_A_KIND,		/* u8: enum migtcp_ckpt_kind */
+	MIGTCP_CKPT_A_STATE,		/* u8: TCP_* state number */
+	MIGTCP_CKPT_A_LOCAL_NODE,	/* u32: the endpoint's identity */
+	MIGTCP_CKPT_A_LOCAL_PORT,	/* u16 */
+	MIGTCP_CKPT_A_REMOTE_NODE,	/* u32: the peer's identity */
+	MIGTCP_CKPT_A_REMOTE_PORT,	/* u16 */
+	MIGTCP_CKPT_A_PEER_ADDR_IN,	/* 4 bytes: where the peer runs now */
+	MIGTCP_CKPT_A_HOME_KEY,		/* MIGTCP_KEY_LEN bytes */
+	MIGTCP_CKPT_A_EPOCH,		/* u64: this endpoint's, of the HOLD */
+	MIGTCP_CKPT_A_PEER_EPOCH,	/* u64: the peer's, last applied */
+	MIGTCP_CKPT_A_CONN_KEY,		/* 32 bytes */
+	MIGTCP_CKPT_A_KX_PEER_FLAGS,	/* u8 */
+	MIGTCP_CKPT_A_ISS,		/* u32: sequence space, RFC 9293 names */
+	MIGTCP_CKPT_A_IRS,		/* u32 */
+	MIGTCP_CKPT_A_SND_UNA,		/* u32 */
+	MIGTCP_CKPT_A_SND_MAX,		/* u32 */
+	MIGTCP_CKPT_A_WRITE_SEQ,	/* u32: end of the queued data */
+	MIGTCP_CKPT_A_SND_WND,		/* u32: bytes */
+	MIGTCP_CKPT_A_MAX_WINDOW,	/* u32 */
+	MIGTCP_CKPT_A_SND_WL1,		/* u32 */
+	MIGTCP_CKPT_A_SND_WSCALE,	/* u8 */
+	MIGTCP_CKPT_A_RCV_WSCALE,	/* u8 */
+	MIGTCP_CKPT_A_RCV_NXT,		/* u32 */
+	MIGTCP_CKPT_A_COPIED_SEQ,	/* u32 */
+	MIGTCP_CKPT_A_RCV_WUP,		/* u32 */
+	MIGTCP_CKPT_A_RCV_WND,		/* u32 */
+	MIGTCP_CKPT_A_FIN_QUEUED,	/* u8: our FIN ends the send data */
+	MIGTCP_CKPT_A_SHUTDOWN,		/* u8: RCV_SHUTDOWN | SEND_SHUTDOWN */
+	MIGTCP_CKPT_A_MSS,		/* u16: largest payload we send */
+	MIGTCP_CKPT_A_PEER_MSS,		/* u16 */
+	MIGTCP_CKPT_A_USER_MSS,		/* u16: MIGTCP_MAXSEG, 0 if unset */
+	MIGTCP_CKPT_A_CWND,		/* u32: segments */
+	MIGTCP_CKPT_A_SSTHRESH,		/* u32 */
+	MIGTCP_CKPT_A_CONGESTION,	/* string: MIGTCP_CONGESTION name */
+	MIGTCP_CKPT_A_SRTT_US,		/* u32: smoothed RTT, 0 if none yet */
+	MIGTCP_CKPT_A_RTTVAR_US,	/* u32 */
+	MIGTCP_CKPT_A_RTO_US,		/* u32 */
+	MIGTCP_CKPT_A_RETRANS_AGE_MS,	/* u32: since the oldest unacked data
+					 * went (for MIGTCP_USER_TIMEOUT)
+					 */
+	MIGTCP_CKPT_A_IDLE_MS,		/* u32: since a segment last arrived
+					 * (for keepalive)
+					 */
+	MIGTCP_CKPT_A_NODELAY,		/* u8 */
+	MIGTCP_CKPT_A_CORK,		/* u8 */
+	MIGTCP_CKPT_A_PINGPONG,		/* u8: MIGTCP_QUICKACK 0 */
+	MIGTCP_CKPT_A_KEEPALIVE,	/* u8: SO_KEEPALIVE */
+	MIGTCP_CKPT_A_KEEPIDLE,		/* u32: seconds, 0: default */
+	MIGTCP_CKPT_A_KEEPINTVL,	/* u32 */
+	MIGTCP_CKPT_A_KEEPCNT,		/* u32 */
+	MIGTCP_CKPT_A_USER_TIMEOUT,	/* u32: ms */
+	MIGTCP_CKPT_A_SNDBUF,		/* u32: bytes, as SO_SNDBUF reads */
+	MIGTCP_CKPT_A_RCVBUF,		/* u32 */
+	MIGTCP_CKPT_A_BUF_LOCKS,	/* u8: SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK */
+	MIGTCP_CKPT_A_BACKLOG,		/* u32: a listener's backlog */
+	MIGTCP_CKPT_A_SND_DATA,		/* bytes from SND.UNA on, a chunk */
+	MIGTCP_CKPT_A_RCV_DATA,		/* bytes from COPIED_SEQ on, a chunk */
+	MIGTCP_CKPT_A_OFO,		/* nest: MIGTCP_CKPT_OFO_A_*, one chunk */
+	MIGTCP_CKPT_A_BYTES_SENT,	/* u64: MIGTCP_INFO counters */
+	MIGTCP_CKPT_A_BYTES_ACKED,	/* u64 */
+	MIGTCP_CKPT_A_BYTES_RECEIVED,	/* u64 */
+	MIGTCP_CKPT_A_TOTAL_RETRANS,	/* u32 */
+	__MIGTCP_CKPT_A_MAX
+};
+
+#define MIGTCP_CKPT_A_MAX (__MIGTCP_CKPT_A_MAX - 1)
+
+enum migtcp_ckpt_ofo_attr {
+	MIGTCP_CKPT_OFO_A_UNSPEC,
+	MIGTCP_CKPT_OFO_A_SEQ,		/* u32: first sequence number */
+	MIGTCP_CKPT_OFO_A_FIN,		/* u8: the peer's FIN follows it */
+	MIGTCP_CKPT_OFO_A_DATA,		/* the bytes */
+	__MIGTCP_CKPT_OFO_A_MAX
+};
+
+#define MIGTCP_CKPT_OFO_A_MAX (__MIGTCP_CKPT_OFO_A_MAX - 1)
 
 /*
  * struct sockaddr_mig - a cluster-wide endpoint identity.
@@ -120,6 +270,22 @@ struct migtcphdr {
 #define MIGTCP_F_ACK		0x0010
 #define MIGTCP_F_ECE		0x0040
 #define MIGTCP_F_CWR		0x0080
+#define MIGTCP_F_CTL		0x0100	/* a migration control segment */
+
+/*
+ * Migration control messages: the data of a CTL segment is one TLV
+ * (docs/protocol.md, "Migration control messages").
+ */
+enum migtcp_ctl_type {
+	MIGTCP_CTL_HOLD = 1,
+	MIGTCP_CTL_LOCATION_UPDATE = 2,
+	MIGTCP_CTL_LOCATION_ACK = 3,
+	MIGTCP_CTL_REDIRECT = 4,
+};
+
+#define MIGTCP_CTL_MAC_LEN	32
+#define MIGTCP_CTL_F_GONE	0x01	/* LOCATION-UPDATE: the socket closed */
+#define MIGTCP_CTL_ADDR_IN	4	/* address family byte: IPv4 */
 
 /* Options: TCP's kind/length encoding (docs/protocol.md). */
 #define MIGTCP_OPT_EOL		0
@@ -161,6 +327,13 @@ enum migtcp_stat {
 	MIGTCP_STAT_IN_BAD_FLAGS,	/* InBadFlags: reserved or impossible flags */
 	MIGTCP_STAT_IN_WINDOW_DROPS,	/* InWindowDrops: outside the window */
 	MIGTCP_STAT_IN_KX_ERRORS,	/* InKxErrors: SYN, SYN-ACK without KX */
+	MIGTCP_STAT_IN_CTL_ERRORS,	/* InCtlErrors: malformed control */
+	MIGTCP_STAT_IN_CTL_NO_STATE,	/* InCtlNoState: for nothing we hold */
+	MIGTCP_STAT_IN_CTL_BAD_MAC,	/* InCtlBadMac */
+	MIGTCP_STAT_IN_CTL_STALE_EPOCH,	/* InCtlStaleEpoch: replayed or old */
+	MIGTCP_STAT_IN_CTL_BAD_HOST,	/* InCtlBadHost: host not a known peer */
+	MIGTCP_STAT_IN_MOVED,		/* InMoved: for a frozen or moved socket */
+	MIGTCP_STAT_OUT_CTL,		/* OutCtl: control messages sent */
 	__MIGTCP_STAT_MAX
 };
 
@@ -226,6 +399,15 @@ enum migtcp_peer_attr {
 
 #define MIGTCP_PEER_A_MAX (__MIGTCP_PEER_A_MAX - 1)
 
+/* Where a socket is in a migration (MIGTCP_SOCK_A_MIGRATION). */
+enum migtcp_migration {
+	MIGTCP_MIG_NONE,
+	MIGTCP_MIG_FROZEN,	/* MIGTCP_FREEZE: not sending */
+	MIGTCP_MIG_DEPARTED,	/* checkpointed and closed: lives elsewhere */
+	MIGTCP_MIG_RELOCATING,	/* restored here, its peer not yet told */
+	MIGTCP_MIG_HELD,	/* its peer is migrating: waiting */
+};
+
 enum migtcp_sock_attr {
 	MIGTCP_SOCK_A_UNSPEC,
 	MIGTCP_SOCK_A_PAD,
@@ -238,6 +420,8 @@ enum migtcp_sock_attr {
 	MIGTCP_SOCK_A_TX_QUEUE,		/* u32: bytes sent, unacknowledged */
 	MIGTCP_SOCK_A_UID,		/* u32 */
 	MIGTCP_SOCK_A_INODE,		/* u64 */
+	MIGTCP_SOCK_A_MIGRATION,	/* u8: enum migtcp_migration */
+	MIGTCP_SOCK_A_EPOCH,		/* u64: migrations begun */
 	__MIGTCP_SOCK_A_MAX
 };
 
