@@ -40,8 +40,7 @@ static struct crypto_shash *migtcp_kx_tfm;
 static DEFINE_SPINLOCK(migtcp_kx_lock);	/* the key in migtcp_kx_tfm */
 
 /* @out = HMAC-SHA256(@key, @msg), with the 32-byte @key. */
-static int migtcp_hmac(const u8 *key, const u8 *msg, unsigned int len,
-		       u8 *out)
+int migtcp_hmac(const u8 *key, const u8 *msg, unsigned int len, u8 *out)
 {
 	SHASH_DESC_ON_STACK(desc, migtcp_kx_tfm);
 	int err;

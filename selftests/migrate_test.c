@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live migration of a connection without CRIU, on the two-node cluster of
+ * cluster.h: one end is frozen, checkpointed and closed on its node and
+ * restored on the other, while its peer keeps its socket.  Every byte
+ * that was queued (unread received data, unacknowledged sent data) and
+ * every byte sent afterwards arrives exactly once, in both directions.
+ *
+ *  - node 1's end moves to node 2, where its peer lives, and back;
+ *  - a frozen connection that is thawed goes on as if nothing happened;
+ *  - the peer sees no FIN or RST when the source closes after the
+ *    checkpoint, and fails with ETIMEDOUT when no restore comes;
+ *  - the counters say what happened (OutCtl, InMoved).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "migtcp_test.h"
+#include "cluster.h"
+#include "stream.h"
+
+#ifndef MIGTCP_FREEZE
+#error "the uapi header lacks the migration options"
+#endif
+
+/* Freezes @fd and takes its checkpoint; returns its length. */
+static size_t checkpoint(struct __test_metadata *_metadata, int fd,
+			 void **blob)
+{
+	socklen_t len = 0;
+	char probe;
+
+	ASSERT_EQ(0, setsockopt(fd, SOL_MIGTCP, MIGTCP_FREEZE, NULL, 0))
+		TH_LOG("freeze: %s", strerror(errno));
+	len = 1;
+	ASSERT_FAILS_WITH(ERANGE, getsockopt(fd, SOL_MIGTCP, MIGTCP_CHECKPOINT,
+					     &probe, &len));
+	ASSERT_LT(sizeof(struct migtcp_ckpt_hdr), len);
+	*blob = malloc(len);
+	ASSERT_NE(NULL, *blob);
+	ASSERT_EQ(0, getsockopt(fd, SOL_MIGTCP, MIGTCP_CHECKPOINT, *blob, &len))
+		TH_LOG("checkpoint: %s", strerror(errno));
+	return len;
+}
+
+/* Restores @blob on @node; returns the new socket. */
+static int restore(struct __test_metadata *_metadata, CLUSTER *self,
+		   unsigned int node, void *blob, size_t len)
+{
+	int fd;
+
+	ON_NODE(node);
+	fd = mig_socket(self->family, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setsockopt(fd, SOL_MIGTCP, MIGTCP_RESTORE, blob, len))
+		TH_LOG("restore on node %u: %s", node, strerror(errno));
+	ASSERT_EQ(0, set_timeouts(fd, GUARD_SEC));
+	return fd;
+}
+
+/* Moves connected @fd from @from to @to: freeze, checkpoint, close, restore. */
+static int migrate(struct __test_metadata *_metadata, CLUSTER *self, int fd,
+		   unsigned int from, unsigned int to)
+{
+	void *blob;
+	size_t len;
+	int nfd;
+
+	ON_NODE(from);
+	len = checkpoint(_metadata, fd, &blob);
+	EXPECT_EQ(0, close(fd));
+	nfd = restore(_metadata, self, to, blob, len);
+	free(blob);
+	return nfd;
+}
+
+/* @a's peer is @b's own name. */
+static void peer_is(struct __test_metadata *_metadata, int a, int b)
+{
+	struct sockaddr_mig x, y;
+	socklen_t lx = sizeof(x), ly = sizeof(y);
+
+	ASSERT_EQ(0, getpeername(a, (struct sockaddr *)&x, &lx));
+	ASSERT_EQ(0, getsockname(b, (struct sockaddr *)&y, &ly));
+	EXPECT_EQ(x.smig_node, y.smig_node);
+	EXPECT_EQ(x.smig_port, y.smig_port);
+}
+
+/*
+ * Unread data in both directions at the checkpoint; the end moves to the
+ * peer's node and back, with traffic after each move.
+ */
+TEST_F(cluster, migrate_to_peer_node_and_back)
+{
+	int cfd, afd, nfd;
+	struct sockaddr_mig before;
+	socklen_t blen = sizeof(before);
+	long outctl;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, getsockname(cfd, (struct sockaddr *)&before, &blen));
+	send_stream(_metadata, cfd, 100 * KiB, 11);
+	send_stream(_metadata, afd, 50 * KiB, 12);
+	sleep_ms(200);
+
+	outctl = node_stat(self, NODE1, "OutCtl");
+	nfd = migrate(_metadata, self, cfd, NODE1, NODE2);
+	/* The peer heard of the move: a HOLD and an update at least. */
+	EXPECT_LE(outctl + 1, node_stat(self, NODE1, "OutCtl"));
+	peer_is(_metadata, nfd, afd);
+	peer_is(_metadata, afd, nfd);
+	expect_stream(_metadata, nfd, 50 * KiB, 12);
+	expect_stream(_metadata, afd, 100 * KiB, 11);
+	{
+		struct sockaddr_mig after;
+		socklen_t alen = sizeof(after);
+
+		ASSERT_EQ(0, getsockname(nfd, (struct sockaddr *)&after, &alen));
+		EXPECT_EQ(before.smig_node, after.smig_node);
+		EXPECT_EQ(before.smig_port, after.smig_port);
+	}
+	send_stream(_metadata, nfd, 300 * KiB, 13);
+	expect_stream(_metadata, afd, 300 * KiB, 13);
+	send_stream(_metadata, afd, 70 * KiB, 14);
+	expect_stream(_metadata, nfd, 70 * KiB, 14);
+
+	/* Back home, with data in flight again. */
+	send_stream(_metadata, afd, 40 * KiB, 15);
+	sleep_ms(100);
+	cfd = migrate(_metadata, self, nfd, NODE2, NODE1);
+	expect_stream(_metadata, cfd, 40 * KiB, 15);
+	TRANSFER_SHA256(cfd, afd, 2 * MiB, 1 * MiB, 64 * KiB);
+	close(cfd);
+	close(afd);
+}
+
+/* A thaw undoes the freeze: nothing lost, nothing doubled. */
+TEST_F(cluster, thaw_continues)
+{
+	int cfd, afd;
+	void *blob;
+
+	CONNECT_PAIR(&cfd, &afd);
+	send_stream(_metadata, afd, 30 * KiB, 21);
+	checkpoint(_metadata, cfd, &blob);
+	free(blob);
+	/* Frozen: what the peer sends now waits for the thaw. */
+	send_stream(_metadata, afd, 20 * KiB, 22);
+	ASSERT_EQ(0, setsockopt(cfd, SOL_MIGTCP, MIGTCP_THAW, NULL, 0))
+		TH_LOG("thaw: %s", strerror(errno));
+	ASSERT_FAILS_WITH(EINVAL, setsockopt(cfd, SOL_MIGTCP, MIGTCP_THAW,
+					     NULL, 0));
+	expect_stream(_metadata, cfd, 30 * KiB, 21);
+	expect_stream(_metadata, cfd, 20 * KiB, 22);
+	TRANSFER(cfd, afd, 512 * KiB, 512 * KiB, 32 * KiB);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * The source closes after its checkpoint and nothing is restored: the
+ * peer hears no FIN or RST, and its read fails with ETIMEDOUT once the
+ * migration timeout has passed.
+ */
+TEST_F(cluster, restore_never_comes)
+{
+	int cfd, afd, n;
+	void *blob;
+	char c;
+	long t0;
+
+	ASSERT_EQ(0, sh("echo 1500 >/sys/module/migtcp/parameters/migration_timeout_ms"));
+	CONNECT_PAIR(&cfd, &afd);
+	checkpoint(_metadata, cfd, &blob);
+	free(blob);
+	EXPECT_EQ(0, close(cfd));
+	ASSERT_EQ(0, set_timeouts(afd, 10));
+	t0 = now_ms();
+	n = recv(afd, &c, 1, 0);
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(ETIMEDOUT, errno) TH_LOG("recv: %s", strerror(errno));
+	EXPECT_LE(1000, now_ms() - t0);
+	EXPECT_GE(5000, now_ms() - t0);
+	sh("echo 30000 >/sys/module/migtcp/parameters/migration_timeout_ms");
+	close(afd);
+}
+
+TEST_HARNESS_MAIN
