@@ -1056,14 +1056,19 @@ static int migtcp_ckpt_child(struct sock *lsk,
 static void migtcp_ckpt_unwind(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
+	bool foreign = msk->mig.foreign;
 
+	/* Its home keeps the record: the restore may be tried again. */
+	msk->mig.foreign = false;
 	if (sk->sk_state == TCP_LISTEN)
 		migtcp_listen_stop(sk);
+	msk->mig.foreign = foreign;
 	migtcp_conn_unhash(sk);
 	migtcp_purge_queues(sk);
 	sk->sk_state = TCP_CLOSE;
 	migtcp_port_unbind(sk);
 	msk->mig.foreign = false;
+	msk->mig.state = MIGTCP_MIG_NONE;
 	msk->remote_node = 0;
 	msk->remote_port = 0;
 	sk_dst_reset(sk);
