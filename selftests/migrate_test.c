@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
@@ -291,6 +292,65 @@ TEST_F(cluster, migrate_through_netem)
 	TRANSFER_SHA256(cfd, afd, 2 * MiB, 2 * MiB, 64 * KiB);
 	close(cfd);
 	close(afd);
+}
+
+/*
+ * Half-closed connections move: the end that shut down writing still
+ * reads, and the end that received the FIN still sends and sees EOF.
+ */
+TEST_F(cluster, half_closed_moves)
+{
+	int cfd, afd, nfd, nafd;
+	char c;
+
+	CONNECT_PAIR(&cfd, &afd);
+	send_stream(_metadata, cfd, 10 * KiB, 71);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	sleep_ms(100);
+	nfd = migrate(_metadata, self, cfd, NODE1, NODE2);	/* FIN_WAIT2 */
+	nafd = migrate(_metadata, self, afd, NODE2, NODE1);	/* CLOSE_WAIT */
+	expect_stream(_metadata, nafd, 10 * KiB, 71);
+	EXPECT_EQ(0, recv(nafd, &c, 1, 0)) TH_LOG("no EOF after the move");
+	send_stream(_metadata, nafd, 20 * KiB, 72);
+	expect_stream(_metadata, nfd, 20 * KiB, 72);
+	ASSERT_EQ(0, shutdown(nafd, SHUT_WR));
+	EXPECT_EQ(0, recv(nfd, &c, 1, 0)) TH_LOG("no EOF for the moved end");
+	close(nfd);
+	close(nafd);
+}
+
+/* Many connections move one after the other, each still carrying data. */
+#define MANY	1000
+TEST_F(cluster, thousand_connections_move)
+{
+	struct rlimit rl = { 4 * MANY + 64, 4 * MANY + 64 };
+	static int c[MANY], a[MANY];
+	__u8 in[8], out[8];
+	int i;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (i = 0; i < MANY; i++)
+		connect_pair(_metadata, self, (c[i] = -1, &c[i]), &a[i]);
+	for (i = 0; i < MANY; i++) {
+		memcpy(out, &i, sizeof(i));
+		memcpy(out + 4, "move", 4);
+		ASSERT_EQ(8, send(c[i], out, 8, 0));
+		c[i] = migrate(_metadata, self, c[i], NODE1, NODE2);
+	}
+	for (i = 0; i < MANY; i++) {
+		ASSERT_EQ(8, recv(a[i], in, 8, MSG_WAITALL));
+		memcpy(out, &i, sizeof(i));
+		memcpy(out + 4, "move", 4);
+		ASSERT_EQ(0, memcmp(in, out, 8)) TH_LOG("connection %d", i);
+		ASSERT_EQ(8, send(a[i], in, 8, 0));
+		ASSERT_EQ(8, recv(c[i], out, 8, MSG_WAITALL))
+			TH_LOG("connection %d: %s", i, strerror(errno));
+		ASSERT_EQ(0, memcmp(in, out, 8));
+	}
+	for (i = 0; i < MANY; i++) {
+		close(c[i]);
+		close(a[i]);
+	}
 }
 
 TEST_HARNESS_MAIN
