@@ -499,4 +499,1584 @@ TEST_F(cluster, checkpoint_buffer_too_small)
 	close(afd);
 }
 
+/*
+ * Fuzz.
+ *
+ * Every blob the fuzz test hands to MIGTCP_RESTORE breaks at least one
+ * of the rules below, which the ABI (include/uapi/linux/migtcp.h) states
+ * or which follow from it for any strict reader; blob_invalid() checks
+ * them and names the one broken.  A mutation that breaks none of them
+ * (a flipped data byte, a window changed) might be valid, so it is never
+ * sent: the random classes draw again, and the structured ones are
+ * written to break a rule by construction (blob_invalid() proves it).
+ * Every blob sent must then fail with EINVAL.
+ *
+ *  header   at least 16 bytes; magic, version 1, hdr_len 16, total_len
+ *           the length given, nr_recs from 1 to MIGTCP_CKPT_MAX_RECS;
+ *  records  exactly nr_recs records fill the rest, each at least 8 bytes
+ *           with reserved 0; record 0 of several is a listener's, the
+ *           others are connections;
+ *  attributes  fill their record (or OFO nest) exactly; no type 0 or
+ *           above the maximum (flags aside); the fixed-size types at
+ *           their size; no scalar (anything but PAD, data and OFO) twice;
+ *           no data chunk above MIGTCP_CKPT_CHUNK; an OFO chunk has its
+ *           sequence number; no data in a socket that is not a
+ *           connection;
+ *  values   kind 0..3 and present; a TCP state 1..12, LISTEN for a
+ *           listener, CLOSE for an unbound or bound socket, and for a
+ *           connection one past the handshake; window scales up to 14;
+ *           a connection's MSS and peer MSS not 0; a connection has its
+ *           identities, key and sequence numbers; in ESTABLISHED without
+ *           a FIN queued, the send data is exactly WRITE_SEQ - SND_UNA
+ *           bytes, SND_MAX lies in [SND_UNA, WRITE_SEQ] and the receive
+ *           data is exactly RCV_NXT - COPIED_SEQ bytes.
+ *
+ * An attribute whose type carries NLA_F_NESTED or NLA_F_NET_BYTEORDER
+ * (other than OFO's nest) may be read as its type or refused: such a
+ * record is judged only by the rules that hold either way.
+ */
+#define FUZZ_ITERS	100000
+#define FUZZ_SEED	0x6d6967746370ULL	/* "migtcp" */
+#define FUZZ_MAX	(192 * 1024)	/* the longest blob a mutation makes */
+#define FUZZ_REPORT	10		/* failures described in full */
+#define FUZZ_GIVE_UP	50		/* failures before the loop stops */
+
+#define MAX_WSCALE	14
+#define TCP_STATES	13		/* TCP_MAX_STATES */
+
+#define CK(x)		MIGTCP_CKPT_A_##x
+
+/* Payload size of each fixed-size attribute; 0: variable. */
+static const __u8 attr_size[__MIGTCP_CKPT_A_MAX] = {
+	[CK(KIND)] = 1, [CK(STATE)] = 1, [CK(LOCAL_NODE)] = 4,
+	[CK(LOCAL_PORT)] = 2, [CK(REMOTE_NODE)] = 4, [CK(REMOTE_PORT)] = 2,
+	[CK(PEER_ADDR_IN)] = 4, [CK(HOME_KEY)] = MIGTCP_KEY_LEN,
+	[CK(EPOCH)] = 8, [CK(PEER_EPOCH)] = 8, [CK(CONN_KEY)] = 32,
+	[CK(KX_PEER_FLAGS)] = 1, [CK(ISS)] = 4, [CK(IRS)] = 4,
+	[CK(SND_UNA)] = 4, [CK(SND_MAX)] = 4, [CK(WRITE_SEQ)] = 4,
+	[CK(SND_WND)] = 4, [CK(MAX_WINDOW)] = 4, [CK(SND_WL1)] = 4,
+	[CK(SND_WSCALE)] = 1, [CK(RCV_WSCALE)] = 1, [CK(RCV_NXT)] = 4,
+	[CK(COPIED_SEQ)] = 4, [CK(RCV_WUP)] = 4, [CK(RCV_WND)] = 4,
+	[CK(FIN_QUEUED)] = 1, [CK(SHUTDOWN)] = 1, [CK(MSS)] = 2,
+	[CK(PEER_MSS)] = 2, [CK(USER_MSS)] = 2, [CK(CWND)] = 4,
+	[CK(SSTHRESH)] = 4, [CK(SRTT_US)] = 4, [CK(RTTVAR_US)] = 4,
+	[CK(RTO_US)] = 4, [CK(RETRANS_AGE_MS)] = 4, [CK(IDLE_MS)] = 4,
+	[CK(NODELAY)] = 1, [CK(CORK)] = 1, [CK(PINGPONG)] = 1,
+	[CK(KEEPALIVE)] = 1, [CK(KEEPIDLE)] = 4, [CK(KEEPINTVL)] = 4,
+	[CK(KEEPCNT)] = 4, [CK(USER_TIMEOUT)] = 4, [CK(SNDBUF)] = 4,
+	[CK(RCVBUF)] = 4, [CK(BUF_LOCKS)] = 1, [CK(BACKLOG)] = 4,
+	[CK(BYTES_SENT)] = 8, [CK(BYTES_ACKED)] = 8,
+	[CK(BYTES_RECEIVED)] = 8, [CK(TOTAL_RETRANS)] = 4,
+};
+
+static bool is_scalar(__u16 t)
+{
+	return t != CK(PAD) && t != CK(SND_DATA) && t != CK(RCV_DATA) &&
+	       t != CK(OFO);
+}
+
+/* What a connection's record cannot do without. */
+static const __u16 conn_needs[] = {
+	CK(STATE), CK(LOCAL_NODE), CK(LOCAL_PORT), CK(REMOTE_NODE),
+	CK(REMOTE_PORT), CK(CONN_KEY), CK(SND_UNA), CK(SND_MAX),
+	CK(WRITE_SEQ), CK(RCV_NXT), CK(COPIED_SEQ),
+};
+
+/* What one record's attribute walk found (flagged attributes aside). */
+struct rec_facts {
+	unsigned int count[__MIGTCP_CKPT_A_MAX];
+	__u64 value[__MIGTCP_CKPT_A_MAX];	/* of the fixed-size ones */
+	bool flagged;
+	__u64 snd_bytes, rcv_bytes;
+};
+
+static __u64 attr_uint(const struct nlattr *attr)
+{
+	switch (mnl_attr_get_payload_len(attr)) {
+	case 1:
+		return mnl_attr_get_u8(attr);
+	case 2:
+		return mnl_attr_get_u16(attr);
+	case 4:
+		return mnl_attr_get_u32(attr);
+	case 8:
+		return mnl_attr_get_u64(attr);
+	}
+	return 0;
+}
+
+static const char *ofo_invalid(const struct nlattr *nest)
+{
+	unsigned int count[__MIGTCP_CKPT_OFO_A_MAX] = { 0 };
+	const struct nlattr *attr;
+	bool flagged = false;
+	const char *end;
+
+	mnl_attr_for_each_nested(attr, nest) {
+		__u16 t = mnl_attr_get_type(attr);
+		__u16 len = mnl_attr_get_payload_len(attr);
+
+		if (t == 0 || t > MIGTCP_CKPT_OFO_A_MAX)
+			return "an out-of-order chunk with an attribute of unknown type";
+		if (attr->nla_type & ~NLA_TYPE_MASK) {
+			flagged = true;
+			continue;
+		}
+		if ((t == MIGTCP_CKPT_OFO_A_SEQ && len != 4) ||
+		    (t == MIGTCP_CKPT_OFO_A_FIN && len != 1))
+			return "an out-of-order chunk with an attribute of the wrong length";
+		if (count[t]++)
+			return "an out-of-order chunk with an attribute twice";
+		if (t == MIGTCP_CKPT_OFO_A_DATA && len > MIGTCP_CKPT_CHUNK)
+			return "an out-of-order chunk larger than MIGTCP_CKPT_CHUNK";
+	}
+	end = (const char *)mnl_attr_get_payload(nest) +
+	      mnl_attr_get_payload_len(nest);
+	if ((const char *)attr < end)
+		return "bytes after the last attribute of an out-of-order chunk";
+	if (!flagged && !count[MIGTCP_CKPT_OFO_A_SEQ])
+		return "an out-of-order chunk without its sequence number";
+	return NULL;
+}
+
+/* Rules on the values of one record, given what its walk found. */
+static const char *rec_values_invalid(const struct rec_facts *f,
+				      unsigned int idx, unsigned int nr)
+{
+	const __u64 *v = f->value;
+	int kind = f->count[CK(KIND)] ? (int)v[CK(KIND)] : -1;
+	unsigned int i;
+
+	if (kind > MIGTCP_CKPT_CONN)
+		return "a kind out of range";
+	if (f->count[CK(STATE)]) {
+		__u64 st = v[CK(STATE)];
+
+		if (st == 0 || st >= TCP_STATES)
+			return "a state out of range";
+		if (kind == MIGTCP_CKPT_CONN &&
+		    (st == 2 || st == 3 || st == TCP_LISTEN_ || st == 12))
+			return "a connection in a state before its handshake ended";
+		if (kind == MIGTCP_CKPT_LISTENER && st != TCP_LISTEN_)
+			return "a listener not in LISTEN";
+		if ((kind == MIGTCP_CKPT_UNBOUND || kind == MIGTCP_CKPT_BOUND) &&
+		    st != TCP_CLOSE_)
+			return "an unconnected socket not in CLOSE";
+	}
+	if ((f->count[CK(SND_WSCALE)] && v[CK(SND_WSCALE)] > MAX_WSCALE) ||
+	    (f->count[CK(RCV_WSCALE)] && v[CK(RCV_WSCALE)] > MAX_WSCALE))
+		return "a window scale above 14";
+	if (kind == MIGTCP_CKPT_CONN &&
+	    ((f->count[CK(MSS)] && !v[CK(MSS)]) ||
+	     (f->count[CK(PEER_MSS)] && !v[CK(PEER_MSS)])))
+		return "a connection with an MSS of 0";
+	if (kind >= 0 && idx == 0 && nr > 1 && kind != MIGTCP_CKPT_LISTENER)
+		return "records after one that is not a listener";
+	if (kind >= 0 && idx > 0 && kind != MIGTCP_CKPT_CONN)
+		return "an accept queue entry that is not a connection";
+	if (kind >= 0 && kind != MIGTCP_CKPT_CONN &&
+	    (f->count[CK(SND_DATA)] || f->count[CK(RCV_DATA)] ||
+	     f->count[CK(OFO)]))
+		return "data in a socket that is not a connection";
+
+	/* Absence and sums: a flagged attribute might fill the gap. */
+	if (f->flagged)
+		return NULL;
+	if (kind < 0)
+		return "a record without its kind";
+	if (kind == MIGTCP_CKPT_CONN)
+		for (i = 0; i < ARRAY_SIZE(conn_needs); i++)
+			if (!f->count[conn_needs[i]])
+				return "a connection without an identity, key or sequence number";
+	if ((kind == MIGTCP_CKPT_LISTENER || kind == MIGTCP_CKPT_BOUND) &&
+	    !f->count[CK(LOCAL_PORT)])
+		return "a bound socket without its port";
+	if (kind == MIGTCP_CKPT_CONN && v[CK(STATE)] == TCP_ESTABLISHED_ &&
+	    !v[CK(FIN_QUEUED)]) {
+		__u32 una = v[CK(SND_UNA)], wseq = v[CK(WRITE_SEQ)];
+		__u32 smax = v[CK(SND_MAX)];
+		__u32 nxt = v[CK(RCV_NXT)], copied = v[CK(COPIED_SEQ)];
+
+		if ((__u32)(wseq - una) != f->snd_bytes)
+			return "send data not WRITE_SEQ - SND_UNA bytes";
+		if ((__u32)(smax - una) > (__u32)(wseq - una))
+			return "SND_MAX outside [SND_UNA, WRITE_SEQ]";
+		if ((__u32)(nxt - copied) != f->rcv_bytes)
+			return "receive data not RCV_NXT - COPIED_SEQ bytes";
+	}
+	return NULL;
+}
+
+static const char *rec_invalid(const void *p, size_t len, unsigned int idx,
+			       unsigned int nr)
+{
+	static struct rec_facts f;
+	const struct nlattr *attr;
+	const char *why;
+
+	memset(&f, 0, sizeof(f));
+	mnl_attr_for_each_payload(p, len) {
+		__u16 t = mnl_attr_get_type(attr);
+		__u16 plen = mnl_attr_get_payload_len(attr);
+
+		if (t == 0 || t > MIGTCP_CKPT_A_MAX)
+			return "an attribute of unknown type";
+		if (t == CK(OFO)) {
+			why = ofo_invalid(attr);
+			if (why)
+				return why;
+			f.count[t]++;
+			continue;
+		}
+		if (attr->nla_type & ~NLA_TYPE_MASK) {
+			f.flagged = true;
+			continue;
+		}
+		if (attr_size[t] && plen != attr_size[t])
+			return "an attribute of the wrong length";
+		if (is_scalar(t) && f.count[t])
+			return "a scalar attribute twice";
+		if ((t == CK(SND_DATA) || t == CK(RCV_DATA)) &&
+		    plen > MIGTCP_CKPT_CHUNK)
+			return "a data chunk larger than MIGTCP_CKPT_CHUNK";
+		if (t == CK(SND_DATA))
+			f.snd_bytes += plen;
+		if (t == CK(RCV_DATA))
+			f.rcv_bytes += plen;
+		if (attr_size[t])
+			f.value[t] = attr_uint(attr);
+		f.count[t]++;
+	}
+	if ((const char *)attr < (const char *)p + len)
+		return "bytes after the last attribute of a record";
+	return rec_values_invalid(&f, idx, nr);
+}
+
+/* The rule @b breaks, or NULL if none of them can be shown broken. */
+static const char *blob_invalid(const __u8 *b, size_t len)
+{
+	struct migtcp_ckpt_hdr h;
+	struct migtcp_ckpt_rec r;
+	const char *why;
+	size_t off;
+	__u32 i;
+
+	if (len < sizeof(h))
+		return "shorter than the header";
+	memcpy(&h, b, sizeof(h));
+	if (h.magic != MIGTCP_CKPT_MAGIC)
+		return "wrong magic";
+	if (h.version != MIGTCP_CKPT_VERSION)
+		return "wrong version";
+	if (h.hdr_len != sizeof(h))
+		return "hdr_len not 16";
+	if (h.total_len != len)
+		return "total_len not the length given";
+	if (h.nr_recs == 0 || h.nr_recs > MIGTCP_CKPT_MAX_RECS)
+		return "nr_recs out of range";
+	off = sizeof(h);
+	for (i = 0; i < h.nr_recs; i++) {
+		if (len - off < sizeof(r))
+			return "fewer records than nr_recs";
+		memcpy(&r, b + off, sizeof(r));
+		if (r.len < sizeof(r) || r.len > len - off)
+			return "a record length out of bounds";
+		if (r.reserved)
+			return "a record's reserved field not 0";
+		why = rec_invalid(b + off + sizeof(r), r.len - sizeof(r), i,
+				  h.nr_recs);
+		if (why)
+			return why;
+		off += r.len;
+	}
+	if (off != len)
+		return "bytes after the last record";
+	return NULL;
+}
+
+/* The fuzzer's random numbers: splitmix64, one stream per iteration. */
+static __u64 rng_state;
+
+static __u64 rnd(void)
+{
+	__u64 x = rng_state;
+
+	rng_state += 0x9e3779b97f4a7c15ULL;
+	return splitmix64(x);
+}
+
+static __u32 below(__u32 n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static void rnd_fill(__u8 *p, size_t len)
+{
+	size_t i;
+	__u64 w = 0;
+
+	for (i = 0; i < len; i++) {
+		if (!(i & 7))
+			w = rnd();
+		p[i] = w >> (8 * (i & 7));
+	}
+}
+
+/* A valid checkpoint the mutations start from. */
+struct fuzz_src {
+	const char *name;
+	struct blob b;
+	struct ckpt_model m;
+	unsigned int weight;	/* how often it is picked, in 1/100 */
+	size_t *hot;		/* offsets of header and scalar bytes */
+	size_t nhot;
+};
+
+enum fuzz_class {
+	FZ_RANDOM,		/* (a) random bytes */
+	FZ_RANDOM_ATTRS,	/* (a) a valid header, random attributes */
+	FZ_HEADER,		/* (b) a header field changed */
+	FZ_BYTES,		/* (c) bytes flipped, cut off, added */
+	FZ_STRUCT,		/* (d) one rule broken on purpose */
+	FZ_CLASSES
+};
+
+static const char * const fuzz_class_names[] = {
+	"random bytes", "random attributes", "header fields",
+	"flips, truncations, extensions", "structured",
+};
+
+/* Iterations of each class in 100. */
+static const unsigned int fuzz_class_share[FZ_CLASSES] = { 12, 13, 10, 40, 25 };
+
+struct fuzz {
+	struct fuzz_src *src;
+	unsigned int nsrc;
+	__u8 *out;
+	size_t len;
+	char desc[256];
+	const char *why;
+	/* a model being changed, and room for the payloads it points to */
+	struct ckpt_model m;
+	__u8 *arena;
+	size_t arena_used;
+	unsigned int redraws, fallbacks;
+};
+
+#define ARENA_SIZE	(96 * 1024)
+
+static void *arena_get(struct fuzz *fz, size_t len)
+{
+	void *p;
+
+	if (fz->arena_used + len > ARENA_SIZE)
+		return NULL;
+	p = fz->arena + fz->arena_used;
+	fz->arena_used += len;
+	return p;
+}
+
+static struct fuzz_src *pick_src(struct fuzz *fz)
+{
+	unsigned int r = below(100), i, acc = 0;
+
+	for (i = 0; i < fz->nsrc; i++) {
+		acc += fz->src[i].weight;
+		if (r < acc)
+			return &fz->src[i];
+	}
+	return &fz->src[0];
+}
+
+static void set_out(struct fuzz *fz, const struct blob *b)
+{
+	memcpy(fz->out, b->buf, b->len);
+	fz->len = b->len;
+}
+
+/* (a): random bytes of a random length; never the magic. */
+static void fz_random(struct fuzz *fz)
+{
+	__u32 magic;
+
+	fz->len = below(8) ? below(4097) : below(16385);
+	rnd_fill(fz->out, fz->len);
+	if (fz->len >= 4) {
+		memcpy(&magic, fz->out, 4);
+		if (magic == MIGTCP_CKPT_MAGIC)
+			fz->out[0] ^= 1;
+	}
+	snprintf(fz->desc, sizeof(fz->desc), "%zu random bytes", fz->len);
+}
+
+/* A random attribute: any type, flags now and then, random payload. */
+static void put_random_attr(struct nlmsghdr *nlh)
+{
+	__u8 payload[48];
+	__u16 type, len;
+
+	type = below(2) ? below(__MIGTCP_CKPT_A_MAX + 4) :
+			  1 + below(MIGTCP_CKPT_A_MAX);
+	if (!below(10))
+		type |= below(2) ? NLA_F_NESTED : NLA_F_NET_BYTEORDER;
+	len = type < __MIGTCP_CKPT_A_MAX && attr_size[type] && below(2) ?
+	      attr_size[type] : below(sizeof(payload));
+	rnd_fill(payload, len);
+	mnl_attr_put(nlh, type, len, payload);
+}
+
+/* (a): a valid header and records of random attributes. */
+static bool fz_random_attrs(struct fuzz *fz)
+{
+	static __u8 nlbuf[8192];
+	struct migtcp_ckpt_hdr h = {
+		.magic = MIGTCP_CKPT_MAGIC, .version = MIGTCP_CKPT_VERSION,
+		.hdr_len = sizeof(h),
+	};
+	size_t off = sizeof(h);
+	unsigned int i, j, n;
+
+	h.nr_recs = 1 + below(3);
+	for (i = 0; i < h.nr_recs; i++) {
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(nlbuf);
+		struct migtcp_ckpt_rec r = { 0 };
+		size_t plen;
+
+		n = below(32);
+		for (j = 0; j < n; j++)
+			put_random_attr(nlh);
+		plen = nlh->nlmsg_len - MNL_NLMSG_HDRLEN;
+		r.len = sizeof(r) + plen;
+		memcpy(fz->out + off, &r, sizeof(r));
+		memcpy(fz->out + off + sizeof(r), mnl_nlmsg_get_payload(nlh),
+		       plen);
+		off += r.len;
+	}
+	h.total_len = off;
+	memcpy(fz->out, &h, sizeof(h));
+	fz->len = off;
+	snprintf(fz->desc, sizeof(fz->desc),
+		 "%u records of random attributes, %zu bytes", h.nr_recs, off);
+	return true;
+}
+
+/* A value for a 32-bit field that is not @avoid. */
+static __u32 other_u32(__u32 avoid)
+{
+	static const __u32 edges[] = { 0, 1, 0x7fffffff, 0x80000000, 0xffffffff };
+	__u32 v;
+
+	switch (below(4)) {
+	case 0:
+		v = edges[below(ARRAY_SIZE(edges))];
+		break;
+	case 1:
+		v = avoid + (below(2) ? 1 : -1);
+		break;
+	case 2:
+		v = avoid ^ (1U << below(32));
+		break;
+	default:
+		v = rnd();
+		break;
+	}
+	return v == avoid ? avoid + 1 : v;
+}
+
+static __u16 other_u16(__u16 avoid)
+{
+	__u16 v = below(2) ? (__u16)other_u32(avoid) : avoid ^ (1U << below(16));
+
+	return v == avoid ? avoid + 1 : v;
+}
+
+/* (b): one field of a valid blob's header changed. */
+static void fz_header(struct fuzz *fz, struct fuzz_src *s)
+{
+	struct migtcp_ckpt_hdr h;
+	const char *field;
+	__u64 was, now;
+
+	set_out(fz, &s->b);
+	memcpy(&h, fz->out, sizeof(h));
+	switch (below(5)) {
+	case 0:
+		field = "magic";
+		was = h.magic;
+		h.magic = other_u32(h.magic);
+		now = h.magic;
+		break;
+	case 1:
+		field = "version";
+		was = h.version;
+		h.version = other_u16(h.version);
+		now = h.version;
+		break;
+	case 2:
+		field = "hdr_len";
+		was = h.hdr_len;
+		h.hdr_len = other_u16(h.hdr_len);
+		now = h.hdr_len;
+		break;
+	case 3:
+		field = "total_len";
+		was = h.total_len;
+		h.total_len = other_u32(h.total_len);
+		now = h.total_len;
+		break;
+	default:
+		field = "nr_recs";
+		was = h.nr_recs;
+		h.nr_recs = below(2) ? other_u32(h.nr_recs) :
+			    below(2) ? h.nr_recs + 1 : h.nr_recs - 1;
+		if (h.nr_recs == was)
+			h.nr_recs++;
+		now = h.nr_recs;
+		break;
+	}
+	memcpy(fz->out, &h, sizeof(h));
+	snprintf(fz->desc, sizeof(fz->desc), "%s: %s %#llx -> %#llx", s->name,
+		 field, (unsigned long long)was, (unsigned long long)now);
+}
+
+/* Offsets of record @i of the blob in fz->out: its header, its end. */
+static bool rec_bounds(const __u8 *b, size_t len, unsigned int i,
+		       size_t *start, size_t *end)
+{
+	size_t off = sizeof(struct migtcp_ckpt_hdr);
+	struct migtcp_ckpt_rec r;
+	unsigned int k;
+
+	for (k = 0;; k++) {
+		if (off + sizeof(r) > len)
+			return false;
+		memcpy(&r, b + off, sizeof(r));
+		if (r.len < sizeof(r) || r.len > len - off)
+			return false;
+		if (k == i) {
+			*start = off;
+			*end = off + r.len;
+			return true;
+		}
+		off += r.len;
+	}
+}
+
+static void hdr_add(__u8 *b, size_t field, __s64 delta)
+{
+	__u32 v;
+
+	memcpy(&v, b + field, 4);
+	v += delta;
+	memcpy(b + field, &v, 4);
+}
+
+#define TOTAL_LEN_OFF	offsetof(struct migtcp_ckpt_hdr, total_len)
+#define NR_RECS_OFF	offsetof(struct migtcp_ckpt_hdr, nr_recs)
+
+/*
+ * (c): bytes flipped (anywhere, or in the header and scalar bytes),
+ * the blob cut or extended, with or without the header and the last
+ * record's length made to agree.
+ */
+static void fz_bytes_once(struct fuzz *fz, struct fuzz_src *s)
+{
+	static const char * const fixes[] = {
+		"", ", total_len fixed", ", total_len and the record fixed",
+	};
+	size_t start, end, pos, cut, k, i;
+	unsigned int fix, rec;
+	int n;
+
+	set_out(fz, &s->b);
+	switch (below(3)) {
+	case 0:
+		k = 1 + below(4);
+		n = snprintf(fz->desc, sizeof(fz->desc), "%s: flip", s->name);
+		for (i = 0; i < k; i++) {
+			__u8 x = 1 + below(255);
+
+			pos = below(2) ? below(fz->len) : s->hot[below(s->nhot)];
+			fz->out[pos] ^= x;
+			n += snprintf(fz->desc + n, sizeof(fz->desc) - n,
+				      " [%zu]^=%#x", pos, x);
+		}
+		return;
+	case 1:
+		cut = below(fz->len);
+		fix = below(3);
+		fz->len = cut;
+		if (fix >= 1 && cut >= sizeof(struct migtcp_ckpt_hdr))
+			hdr_add(fz->out, TOTAL_LEN_OFF, (__s64)cut - s->b.len);
+		/* The record the cut falls in ends there, and is the last. */
+		for (rec = 0; fix == 2 && rec < s->m.nr; rec++) {
+			if (!rec_bounds(s->b.buf, s->b.len, rec, &start, &end) ||
+			    cut < start + sizeof(struct migtcp_ckpt_rec) ||
+			    cut >= end)
+				continue;
+			hdr_add(fz->out, start, (__s64)cut - end);
+			hdr_add(fz->out, NR_RECS_OFF, (__s64)rec + 1 - s->m.nr);
+		}
+		snprintf(fz->desc, sizeof(fz->desc), "%s: cut to %zu of %zu bytes%s",
+			 s->name, cut, s->b.len, fixes[fix]);
+		return;
+	default:
+		if (below(2)) {
+			k = 1 + below(64);
+			rnd_fill(fz->out + fz->len, k);
+		} else {
+			static __u8 nlbuf[256];
+			struct nlmsghdr *nlh = mnl_nlmsg_put_header(nlbuf);
+
+			put_random_attr(nlh);
+			k = nlh->nlmsg_len - MNL_NLMSG_HDRLEN;
+			memcpy(fz->out + fz->len, mnl_nlmsg_get_payload(nlh), k);
+		}
+		fz->len += k;
+		fix = below(3);
+		if (fix >= 1)
+			hdr_add(fz->out, TOTAL_LEN_OFF, k);
+		if (fix == 2 &&
+		    rec_bounds(s->b.buf, s->b.len, s->m.nr - 1, &start, &end))
+			hdr_add(fz->out, start, k);
+		snprintf(fz->desc, sizeof(fz->desc), "%s: %zu bytes added%s",
+			 s->name, k, fixes[fix]);
+		return;
+	}
+}
+
+/* A structured mutation: false if it does not apply to the source. */
+typedef bool (*mutator)(struct fuzz *fz, struct fuzz_src *s);
+
+static void model_copy(struct ckpt_model *to, const struct ckpt_model *from)
+{
+	unsigned int i;
+
+	to->nr = from->nr;
+	for (i = 0; i < from->nr; i++) {
+		to->rec[i].n = from->rec[i].n;
+		memcpy(to->rec[i].a, from->rec[i].a,
+		       from->rec[i].n * sizeof(from->rec[i].a[0]));
+	}
+}
+
+static int rec_kind(struct ckpt_rec *rec)
+{
+	return model_uint(rec, CK(KIND), 0xff);
+}
+
+/* A random record of the working model, of kind @kind (-1: any). */
+static struct ckpt_rec *pick_rec(struct fuzz *fz, int kind,
+				 unsigned int *idx)
+{
+	unsigned int i, n = 0, pick;
+
+	*idx = 0;
+	for (i = 0; i < fz->m.nr; i++)
+		n += kind < 0 || rec_kind(&fz->m.rec[i]) == kind;
+	if (!n)
+		return NULL;
+	pick = below(n);
+	for (i = 0; i < fz->m.nr; i++) {
+		if (kind >= 0 && rec_kind(&fz->m.rec[i]) != kind)
+			continue;
+		if (!pick--) {
+			*idx = i;
+			return &fz->m.rec[i];
+		}
+	}
+	return NULL;
+}
+
+static bool insert_attr(struct ckpt_rec *rec, unsigned int at, __u16 type,
+			__u16 len, const void *data)
+{
+	if (rec->n == MODEL_ATTRS || at > rec->n)
+		return false;
+	memmove(&rec->a[at + 1], &rec->a[at],
+		(rec->n - at) * sizeof(rec->a[0]));
+	rec->a[at] = (struct ckpt_attr){ type, len, data };
+	rec->n++;
+	return true;
+}
+
+static void remove_attr(struct ckpt_rec *rec, unsigned int at)
+{
+	memmove(&rec->a[at], &rec->a[at + 1],
+		(rec->n - at - 1) * sizeof(rec->a[0]));
+	rec->n--;
+}
+
+/* Sets attribute @type of @rec (added if missing) to @v, at its size. */
+static bool set_uint(struct fuzz *fz, struct ckpt_rec *rec, __u16 type,
+		     __u64 v)
+{
+	struct ckpt_attr *a = model_find(rec, type);
+	__u8 size = attr_size[type];
+	__u8 *p = arena_get(fz, 8);
+	__u8 v8 = v;
+	__u16 v16 = v;
+	__u32 v32 = v;
+
+	if (!p)
+		return false;
+	if (size == 1)
+		memcpy(p, &v8, 1);
+	else if (size == 2)
+		memcpy(p, &v16, 2);
+	else if (size == 4)
+		memcpy(p, &v32, 4);
+	else
+		memcpy(p, &v, 8);
+	if (!a)
+		return insert_attr(rec, below(rec->n + 1), type, size, p);
+	a->type = type;
+	a->len = size;
+	a->data = p;
+	return true;
+}
+
+#define DESC(fmt, ...) \
+	snprintf(fz->desc, sizeof(fz->desc), "%s rec %u: " fmt, s->name, \
+		 idx, ##__VA_ARGS__)
+
+/* A fixed-size attribute at another length. */
+static bool mut_wrong_len(struct fuzz *fz, struct fuzz_src *s)
+{
+	static const int deltas[] = { -8, -4, -2, -1, 1, 2, 3, 4, 8 };
+	unsigned int idx, i, tries;
+	struct ckpt_rec *rec = pick_rec(fz, -1, &idx);
+	struct ckpt_attr *a;
+	__u8 *p;
+	int len;
+
+	for (tries = 0; rec && tries < 16; tries++) {
+		i = below(rec->n);
+		a = &rec->a[i];
+		if (a->type >= __MIGTCP_CKPT_A_MAX || !attr_size[a->type])
+			continue;
+		len = below(4) ? a->len + deltas[below(ARRAY_SIZE(deltas))] :
+				 (int)below(41);
+		if (len < 0)
+			len = 0;
+		if (len == a->len)
+			len++;
+		p = arena_get(fz, len);
+		if (!p)
+			return false;
+		rnd_fill(p, len);
+		memcpy(p, a->data, len < a->len ? len : a->len);
+		DESC("attribute %u: %u bytes -> %d", a->type, a->len, len);
+		a->data = p;
+		a->len = len;
+		return true;
+	}
+	return false;
+}
+
+/* A scalar attribute twice (same value or another). */
+static bool mut_dup_scalar(struct fuzz *fz, struct fuzz_src *s)
+{
+	unsigned int idx, i, tries;
+	struct ckpt_rec *rec = pick_rec(fz, -1, &idx);
+	struct ckpt_attr a;
+	__u8 *p;
+
+	for (tries = 0; rec && tries < 16; tries++) {
+		i = below(rec->n);
+		a = rec->a[i];
+		if (a.type >= __MIGTCP_CKPT_A_MAX || !is_scalar(a.type))
+			continue;
+		if (below(2)) {
+			p = arena_get(fz, a.len);
+			if (!p)
+				return false;
+			rnd_fill(p, a.len);
+			a.data = p;
+		}
+		DESC("attribute %u twice", a.type);
+		return insert_attr(rec, below(rec->n + 1), a.type, a.len,
+				   a.data);
+	}
+	return false;
+}
+
+/* An attribute of a type version 1 does not have. */
+static bool mut_unknown_type(struct fuzz *fz, struct fuzz_src *s)
+{
+	unsigned int idx;
+	struct ckpt_rec *rec = pick_rec(fz, -1, &idx);
+	__u16 type, len = below(17);
+	__u8 *p = arena_get(fz, 16);
+
+	if (!rec || !p)
+		return false;
+	switch (below(4)) {
+	case 0:
+		type = 0;
+		break;
+	case 1:
+		type = __MIGTCP_CKPT_A_MAX;
+		break;
+	case 2:
+		type = __MIGTCP_CKPT_A_MAX + below(200);
+		break;
+	default:
+		type = __MIGTCP_CKPT_A_MAX + below(NLA_TYPE_MASK -
+						   MIGTCP_CKPT_A_MAX);
+		break;
+	}
+	rnd_fill(p, len);
+	DESC("attribute of type %u", type);
+	return insert_attr(rec, below(rec->n + 1), type, len, p);
+}
+
+/* An out-of-order chunk that is not one. */
+static bool mut_bad_ofo(struct fuzz *fz, struct fuzz_src *s)
+{
+	static __u8 nlbuf[2 * MIGTCP_CKPT_CHUNK];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nlbuf);
+	unsigned int idx, how = below(5);
+	struct ckpt_rec *rec = pick_rec(fz, MIGTCP_CKPT_CONN, &idx);
+	size_t dlen = below(2) ? 1 + below(100) : 1 + below(MIGTCP_CKPT_CHUNK);
+	static const char * const hows[] = {
+		"an unknown attribute", "no sequence number",
+		"a 2-byte sequence number", "a chunk too large",
+		"a stray byte at its end",
+	};
+	__u8 *data, *p;
+	size_t plen;
+
+	if (!rec)
+		return false;
+	if (how == 3)
+		dlen = MIGTCP_CKPT_CHUNK + 1 + below(1000);
+	data = arena_get(fz, dlen);
+	if (!data)
+		return false;
+	rnd_fill(data, dlen);
+	if (how == 2)
+		mnl_attr_put_u16(nlh, MIGTCP_CKPT_OFO_A_SEQ, 1);
+	else if (how != 1)
+		mnl_attr_put_u32(nlh, MIGTCP_CKPT_OFO_A_SEQ,
+				 model_uint(rec, CK(RCV_NXT), 0) + 1000);
+	mnl_attr_put(nlh, MIGTCP_CKPT_OFO_A_DATA, dlen, data);
+	if (how == 0)
+		mnl_attr_put_u32(nlh, __MIGTCP_CKPT_OFO_A_MAX + below(100), 0);
+	plen = nlh->nlmsg_len - MNL_NLMSG_HDRLEN;
+	p = arena_get(fz, plen + 4);
+	if (!p)
+		return false;
+	memcpy(p, mnl_nlmsg_get_payload(nlh), plen);
+	if (how == 4) {
+		/* An attribute header claiming 2 bytes: not an attribute. */
+		const struct nlattr stray = { .nla_len = 2, .nla_type = 1 };
+
+		memcpy(p + plen, &stray, sizeof(stray));
+		plen += sizeof(stray);
+	}
+	DESC("an out-of-order chunk with %s", hows[how]);
+	return insert_attr(rec, below(rec->n + 1), CK(OFO) | NLA_F_NESTED,
+			   plen, p);
+}
+
+/* A state out of range, or one that does not go with the kind. */
+static bool mut_bad_state(struct fuzz *fz, struct fuzz_src *s)
+{
+	static const __u8 conn_bad[] = { 0, 2, 3, TCP_LISTEN_, 12, 13, 99, 255 };
+	static const __u8 listener_bad[] = { 0, 1, 2, TCP_CLOSE_, 99 };
+	static const __u8 unconn_bad[] = { 0, 1, 4, TCP_LISTEN_, 99 };
+	unsigned int idx;
+	struct ckpt_rec *rec = pick_rec(fz, -1, &idx);
+	__u8 st;
+
+	if (!rec)
+		return false;
+	switch (rec_kind(rec)) {
+	case MIGTCP_CKPT_CONN:
+		st = conn_bad[below(ARRAY_SIZE(conn_bad))];
+		break;
+	case MIGTCP_CKPT_LISTENER:
+		st = listener_bad[below(ARRAY_SIZE(listener_bad))];
+		break;
+	default:
+		st = unconn_bad[below(ARRAY_SIZE(unconn_bad))];
+		break;
+	}
+	DESC("state %u for kind %d", st, rec_kind(rec));
+	return set_uint(fz, rec, CK(STATE), st);
+}
+
+static bool mut_bad_wscale(struct fuzz *fz, struct fuzz_src *s)
+{
+	unsigned int idx;
+	struct ckpt_rec *rec = pick_rec(fz, MIGTCP_CKPT_CONN, &idx);
+	__u16 type = below(2) ? CK(SND_WSCALE) : CK(RCV_WSCALE);
+	__u8 ws = below(2) ? 15 : 15 + below(241);
+
+	if (!rec)
+		return false;
+	DESC("%s window scale %u", type == CK(SND_WSCALE) ? "send" : "receive",
+	     ws);
+	return set_uint(fz, rec, type, ws);
+}
+
+static bool mut_mss_zero(struct fuzz *fz, struct fuzz_src *s)
+{
+	unsigned int idx;
+	struct ckpt_rec *rec = pick_rec(fz, MIGTCP_CKPT_CONN, &idx);
+	__u16 type = below(2) ? CK(MSS) : CK(PEER_MSS);
+
+	if (!rec)
+		return false;
+	DESC("%s 0", type == CK(MSS) ? "MSS" : "peer MSS");
+	return set_uint(fz, rec, type, 0);
+}
+
+/* A kind out of range, missing, or out of place in a listener's blob. */
+static bool mut_bad_kind(struct fuzz *fz, struct fuzz_src *s)
+{
+	unsigned int idx;
+	struct ckpt_rec *rec = pick_rec(fz, -1, &idx);
+	struct ckpt_attr *a;
+	__u8 kind;
+
+	if (!rec)
+		return false;
+	switch (below(3)) {
+	case 0:
+		kind = below(2) ? 7 : 4 + below(252);
+		DESC("kind %u", kind);
+		return set_uint(fz, rec, CK(KIND), kind);
+	case 1:
+		a = model_find(rec, CK(KIND));
+		if (!a)
+			return false;
+		DESC("no kind");
+		remove_attr(rec, a - rec->a);
+		return true;
+	default:
+		if (fz->m.nr < 2)
+			return false;
+		kind = idx ? below(3) : MIGTCP_CKPT_CONN;
+		DESC("kind %u in a listener's blob", kind);
+		return set_uint(fz, rec, CK(KIND), kind);
+	}
+}
+
+/* The record of a connection in ESTABLISHED without a FIN queued. */
+static struct ckpt_rec *pick_plain_conn(struct fuzz *fz, unsigned int *idx)
+{
+	struct ckpt_rec *rec = pick_rec(fz, MIGTCP_CKPT_CONN, idx);
+
+	if (!rec || model_uint(rec, CK(STATE), 0) != TCP_ESTABLISHED_ ||
+	    model_uint(rec, CK(FIN_QUEUED), 0))
+		return NULL;
+	return rec;
+}
+
+/* SND_UNA after WRITE_SEQ, COPIED_SEQ after RCV_NXT, SND_MAX outside. */
+static bool mut_seq_order(struct fuzz *fz, struct fuzz_src *s)
+{
+	unsigned int idx;
+	struct ckpt_rec *rec = pick_plain_conn(fz, &idx);
+	__u32 d = 1 + below(0x7fffffff), v;
+
+	if (!rec)
+		return false;
+	switch (below(4)) {
+	case 0:
+		v = model_uint(rec, CK(WRITE_SEQ), 0) + d;
+		DESC("SND_UNA %u after WRITE_SEQ", d);
+		return set_uint(fz, rec, CK(SND_UNA), v);
+	case 1:
+		v = model_uint(rec, CK(RCV_NXT), 0) + d;
+		DESC("COPIED_SEQ %u after RCV_NXT", d);
+		return set_uint(fz, rec, CK(COPIED_SEQ), v);
+	case 2:
+		d = 1 + below(100000);
+		v = model_uint(rec, CK(WRITE_SEQ), 0) + d;
+		DESC("SND_MAX %u after WRITE_SEQ", d);
+		return set_uint(fz, rec, CK(SND_MAX), v);
+	default:
+		d = 1 + below(100000);
+		v = model_uint(rec, CK(SND_UNA), 0) - d;
+		DESC("SND_MAX %u before SND_UNA", d);
+		return set_uint(fz, rec, CK(SND_MAX), v);
+	}
+}
+
+/* The data chunks and the sequence numbers disagree. */
+static bool mut_data_len(struct fuzz *fz, struct fuzz_src *s)
+{
+	unsigned int idx, i, last = MODEL_ATTRS;
+	struct ckpt_rec *rec = pick_plain_conn(fz, &idx);
+	bool snd = below(2);
+	__u16 data_type = snd ? CK(SND_DATA) : CK(RCV_DATA);
+	__u16 end_type = snd ? CK(WRITE_SEQ) : CK(RCV_NXT);
+	const char *dir = snd ? "send" : "receive";
+	struct ckpt_attr *a;
+	__s32 d;
+	__u8 *p;
+
+	if (!rec)
+		return false;
+	for (i = 0; i < rec->n; i++)
+		if (rec->a[i].type == data_type)
+			last = i;
+	switch (below(4)) {
+	case 0:
+		if (last == MODEL_ATTRS)
+			return false;
+		a = &rec->a[last];
+		DESC("last %s chunk one byte short", dir);
+		a->len--;
+		if (!a->len)
+			remove_attr(rec, last);
+		return true;
+	case 1:
+		if (last == MODEL_ATTRS || rec->a[last].len >= MIGTCP_CKPT_CHUNK)
+			return false;
+		a = &rec->a[last];
+		p = arena_get(fz, a->len + 1);
+		if (!p)
+			return false;
+		memcpy(p, a->data, a->len);
+		p[a->len] = rnd();
+		DESC("last %s chunk one byte long", dir);
+		a->data = p;
+		a->len++;
+		return true;
+	case 2:
+		d = 1 + below(1000);
+		p = arena_get(fz, d);
+		if (!p)
+			return false;
+		rnd_fill(p, d);
+		DESC("an extra %s chunk of %d bytes", dir, d);
+		return insert_attr(rec, last == MODEL_ATTRS ? rec->n : last + 1,
+				   data_type, d, p);
+	default:
+		d = 1 + below(1000);
+		if (below(2))
+			d = -d;
+		DESC("%s end moved by %d", dir, d);
+		return set_uint(fz, rec, end_type,
+				(__u32)model_uint(rec, end_type, 0) + d);
+	}
+}
+
+/*
+ * All of a direction's data in one chunk larger than MIGTCP_CKPT_CHUNK,
+ * the sequence numbers made to agree with it.
+ */
+static bool mut_big_chunk(struct fuzz *fz, struct fuzz_src *s)
+{
+	unsigned int idx, i;
+	struct ckpt_rec *rec = pick_plain_conn(fz, &idx);
+	bool snd = below(2);
+	__u16 data_type = snd ? CK(SND_DATA) : CK(RCV_DATA);
+	size_t len = MIGTCP_CKPT_CHUNK + 1 + below(2000), off = 0;
+	__u32 start;
+	__u8 *p;
+
+	if (!rec)
+		return false;
+	p = arena_get(fz, len);
+	if (!p)
+		return false;
+	for (i = 0; i < rec->n;) {
+		if (rec->a[i].type != data_type) {
+			i++;
+			continue;
+		}
+		if (off + rec->a[i].len <= len) {
+			memcpy(p + off, rec->a[i].data, rec->a[i].len);
+			off += rec->a[i].len;
+		}
+		remove_attr(rec, i);
+	}
+	rnd_fill(p + off, len - off);
+	if (!insert_attr(rec, rec->n, data_type, len, p))
+		return false;
+	DESC("%s data as one chunk of %zu bytes", snd ? "send" : "receive",
+	     len);
+	if (snd) {
+		start = model_uint(rec, CK(SND_UNA), 0);
+		return set_uint(fz, rec, CK(WRITE_SEQ), start + len) &&
+		       set_uint(fz, rec, CK(SND_MAX), start);
+	}
+	start = model_uint(rec, CK(COPIED_SEQ), 0);
+	return set_uint(fz, rec, CK(RCV_NXT), start + len);
+}
+
+/* A connection without one of the attributes it needs. */
+static bool mut_missing(struct fuzz *fz, struct fuzz_src *s)
+{
+	unsigned int idx;
+	struct ckpt_rec *rec = pick_rec(fz, MIGTCP_CKPT_CONN, &idx);
+	__u16 type = conn_needs[below(ARRAY_SIZE(conn_needs))];
+	struct ckpt_attr *a;
+
+	if (!rec) {
+		rec = pick_rec(fz, -1, &idx);
+		type = rec_kind(rec) == MIGTCP_CKPT_UNBOUND ? CK(KIND) :
+		       CK(LOCAL_PORT);
+	}
+	a = model_find(rec, type);
+	if (!a)
+		return false;
+	DESC("without attribute %u", type);
+	remove_attr(rec, a - rec->a);
+	return true;
+}
+
+/* Data in a listener, an unbound or a bound socket. */
+static bool mut_data_unconnected(struct fuzz *fz, struct fuzz_src *s)
+{
+	unsigned int idx;
+	struct ckpt_rec *rec = pick_rec(fz, -1, &idx);
+	__u16 len = 1 + below(500);
+	__u8 *p = arena_get(fz, len);
+
+	if (!rec || !p || rec_kind(rec) == MIGTCP_CKPT_CONN)
+		return false;
+	rnd_fill(p, len);
+	DESC("%u bytes of data in kind %d", len, rec_kind(rec));
+	return insert_attr(rec, below(rec->n + 1),
+			   below(2) ? CK(SND_DATA) : CK(RCV_DATA), len, p);
+}
+
+static const struct {
+	const char *name;
+	mutator fn;
+} mutators[] = {
+	{ "attribute length", mut_wrong_len },
+	{ "duplicate scalar", mut_dup_scalar },
+	{ "unknown type", mut_unknown_type },
+	{ "bad out-of-order chunk", mut_bad_ofo },
+	{ "bad state", mut_bad_state },
+	{ "window scale", mut_bad_wscale },
+	{ "MSS 0", mut_mss_zero },
+	{ "bad kind", mut_bad_kind },
+	{ "sequence order", mut_seq_order },
+	{ "data length", mut_data_len },
+	{ "chunk too large", mut_big_chunk },
+	{ "missing attribute", mut_missing },
+	{ "data where none can be", mut_data_unconnected },
+};
+
+/*
+ * Record lengths off by one: alone (the records no longer fill the
+ * blob), or with the blob's length and the record's last byte made to
+ * agree.  Works on the bytes of a valid blob.
+ */
+static bool mut_rec_len(struct fuzz *fz, struct fuzz_src *s)
+{
+	unsigned int idx = below(s->m.nr), how = below(4);
+	size_t start, end;
+
+	set_out(fz, &s->b);
+	if (!rec_bounds(fz->out, fz->len, idx, &start, &end))
+		return false;
+	switch (how) {
+	case 0:
+		hdr_add(fz->out, start, 1);
+		DESC("record length + 1");
+		break;
+	case 1:
+		hdr_add(fz->out, start, -1);
+		DESC("record length - 1");
+		break;
+	case 2:
+		/* One zero byte more at the record's end. */
+		memmove(fz->out + end + 1, fz->out + end, fz->len - end);
+		fz->out[end] = 0;
+		fz->len++;
+		hdr_add(fz->out, start, 1);
+		hdr_add(fz->out, TOTAL_LEN_OFF, 1);
+		DESC("record length + 1 with a zero byte");
+		break;
+	default:
+		/* The record's last byte gone. */
+		memmove(fz->out + end - 1, fz->out + end, fz->len - end);
+		fz->len--;
+		hdr_add(fz->out, start, -1);
+		hdr_add(fz->out, TOTAL_LEN_OFF, -1);
+		DESC("record length - 1 without its last byte");
+		break;
+	}
+	return true;
+}
+
+/* A record's reserved field set. */
+static bool mut_reserved(struct fuzz *fz, struct fuzz_src *s)
+{
+	unsigned int idx = below(s->m.nr);
+	size_t start, end;
+	__u32 v = other_u32(0);
+
+	set_out(fz, &s->b);
+	if (!rec_bounds(fz->out, fz->len, idx, &start, &end))
+		return false;
+	memcpy(fz->out + start + offsetof(struct migtcp_ckpt_rec, reserved),
+	       &v, 4);
+	DESC("reserved %#x", v);
+	return true;
+}
+
+/*
+ * (d): one of the mutations above, each of which breaks one rule by
+ * construction; false if blob_invalid() does not agree (a test bug).
+ */
+static bool fz_struct(struct fuzz *fz)
+{
+	unsigned int n = ARRAY_SIZE(mutators) + 2, tries;
+	struct fuzz_src *s;
+	unsigned int pick;
+
+	for (tries = 0; tries < 1000; tries++) {
+		s = pick_src(fz);
+		pick = below(n);
+		fz->arena_used = 0;
+		if (pick == n - 2) {
+			if (!mut_rec_len(fz, s))
+				continue;
+		} else if (pick == n - 1) {
+			if (!mut_reserved(fz, s))
+				continue;
+		} else {
+			model_copy(&fz->m, &s->m);
+			if (!mutators[pick].fn(fz, s))
+				continue;
+			fz->len = model_emit(&fz->m, fz->out, FUZZ_MAX);
+			if (!fz->len)
+				continue;
+		}
+		/* Record length - 1 may leave a valid unpadded record. */
+		if (pick == n - 2 && !blob_invalid(fz->out, fz->len))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/* One blob of class @cls in fz->out; false if none could be made. */
+static bool fuzz_make(struct fuzz *fz, enum fuzz_class cls)
+{
+	unsigned int tries;
+
+	fz->desc[0] = 0;
+	switch (cls) {
+	case FZ_RANDOM:
+		fz_random(fz);
+		return true;
+	case FZ_RANDOM_ATTRS:
+		for (tries = 0; tries < 100; tries++) {
+			fz_random_attrs(fz);
+			if (blob_invalid(fz->out, fz->len))
+				return true;
+			fz->redraws++;
+		}
+		break;
+	case FZ_HEADER:
+		fz_header(fz, pick_src(fz));
+		return true;
+	case FZ_BYTES:
+		for (tries = 0; tries < 100; tries++) {
+			fz_bytes_once(fz, pick_src(fz));
+			if (blob_invalid(fz->out, fz->len))
+				return true;
+			fz->redraws++;
+		}
+		/* Nothing provably invalid came out: change the header. */
+		fz->fallbacks++;
+		fz_header(fz, pick_src(fz));
+		return true;
+	case FZ_STRUCT:
+		return fz_struct(fz);
+	default:
+		break;
+	}
+	return false;
+}
+
+/* Offsets of a blob's header bytes and of its fixed-size values. */
+static void find_hot(struct fuzz_src *s)
+{
+	size_t start, end, i;
+	unsigned int r, a;
+
+	s->hot = calloc(s->b.len, sizeof(*s->hot));
+	s->nhot = 0;
+	for (i = 0; i < sizeof(struct migtcp_ckpt_hdr); i++)
+		s->hot[s->nhot++] = i;
+	for (r = 0; r < s->m.nr; r++) {
+		if (!rec_bounds(s->b.buf, s->b.len, r, &start, &end))
+			continue;
+		for (i = 0; i < sizeof(struct migtcp_ckpt_rec); i++)
+			s->hot[s->nhot++] = start + i;
+		for (a = 0; a < s->m.rec[r].n; a++) {
+			const struct ckpt_attr *at = &s->m.rec[r].a[a];
+			size_t off = at->data - s->b.buf;
+			size_t n = MNL_ATTR_HDRLEN;
+
+			if (at->type < __MIGTCP_CKPT_A_MAX && attr_size[at->type])
+				n += at->len;
+			for (i = 0; i < n; i++)
+				s->hot[s->nhot++] = off - MNL_ATTR_HDRLEN + i;
+		}
+	}
+}
+
+/*
+ * Takes the checkpoint of @fd (frozen for it, thawed after) as a fuzz
+ * source; checks that it is valid by every rule and that libmnl puts it
+ * together again byte for byte.
+ */
+static void add_src(struct __test_metadata *_metadata, struct fuzz *fz,
+		    const char *name, int fd, unsigned int weight)
+{
+	struct fuzz_src *s = &fz->src[fz->nsrc++];
+	static __u8 again[FUZZ_MAX];
+	const char *why;
+	size_t len;
+
+	s->name = name;
+	s->weight = weight;
+	freeze_checkpoint(_metadata, fd, 0, &s->b);
+	ASSERT_EQ(0, thaw(fd)) TH_LOG("thaw %s: %s", name, strerror(errno));
+	ASSERT_GE((size_t)FUZZ_MAX / 2, s->b.len);
+	ASSERT_EQ(0, model_parse(s->b.buf, s->b.len, &s->m))
+		TH_LOG("the checkpoint of the %s is not a header and records of attributes",
+		       name);
+	why = blob_invalid(s->b.buf, s->b.len);
+	EXPECT_EQ(NULL, why)
+		TH_LOG("the kernel's checkpoint of the %s breaks a rule: %s",
+		       name, why);
+	len = model_emit(&s->m, again, sizeof(again));
+	EXPECT_TRUE(len == s->b.len && !memcmp(again, s->b.buf, len))
+		TH_LOG("the %s's checkpoint, taken apart and put together with libmnl, differs",
+		       name);
+	find_hot(s);
+	fprintf(stderr, "# source %s: %zu bytes, %u records\n", name, s->b.len,
+		s->m.nr);
+}
+
+#define FZ_CONN_IN	3000	/* node 2 -> node 1, unread */
+#define FZ_CONN_OUT	5000	/* node 1 -> node 2, unacknowledged */
+#define FZ_BIG		40000	/* each way on the big connection */
+#define FZ_QUEUED	3	/* connections in the listener's queue */
+#define FZ_QUEUED_DATA	200
+#define FZ_LPORT	7300
+#define FZ_BPORT	7301
+
+/* SIOCOUTQ of @fd reaching @n within @ms. */
+static bool wait_outq(int fd, int n, int ms)
+{
+	long end = now_ms() + ms;
+	int v;
+
+	for (;;) {
+		if (!ioctl(fd, SIOCOUTQ, &v) && v == n)
+			return true;
+		if (now_ms() >= end)
+			return false;
+		sleep_ms(5);
+	}
+}
+
+static __u64 env_u64(const char *name, __u64 dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoull(v, NULL, 0) : dflt;
+}
+
+/*
+ * 100 000 blobs (MIGTCP_FUZZ_ITERS), made from the checkpoints of a
+ * connection with unread and unacknowledged data, one with 40 000 bytes
+ * each way (several chunks), a listener with three connections queued,
+ * an unbound and a bound socket, by a seeded random generator
+ * (MIGTCP_FUZZ_SEED; printed).  Each is given to MIGTCP_RESTORE on a
+ * fresh socket of node 3, where none of those endpoints lives, and must
+ * fail with EINVAL.  Afterwards node 3's counters and socket count and
+ * node 1's socket count are as before, the kernel log has no new
+ * warning, every source socket carries its data on byte for byte, and
+ * the unbound socket's checkpoint, put together by the test, restores.
+ */
+TEST_F_TIMEOUT(cluster, restore_fuzz, 900)
+{
+	int c1, a1, c2, a2, lq, u, b, q[FZ_QUEUED], r;
+	unsigned int done[FZ_CLASSES] = { 0 }, failed = 0;
+	__u64 seed = env_u64("MIGTCP_FUZZ_SEED", FUZZ_SEED);
+	__u64 iters = env_u64("MIGTCP_FUZZ_ITERS", FUZZ_ITERS);
+	struct fuzz_src srcs[5];
+	struct stats before, after;
+	struct sockaddr_mig uname, rname;
+	int socks3, socks1, bad_log;
+	static struct fuzz fz;
+	int sndbuf = 1 << 20;
+	long start, ms;
+	__u64 i;
+
+	fprintf(stderr, "# fuzz seed %#llx (MIGTCP_FUZZ_SEED), %llu blobs (MIGTCP_FUZZ_ITERS)\n",
+		(unsigned long long)seed, (unsigned long long)iters);
+	add_nodes(_metadata, self, NODE3);
+
+	/* The sources, all on node 1. */
+	CONNECT_PAIR(&c1, &a1);
+	CONNECT_PAIR(&c2, &a2);
+	ASSERT_EQ(0, setsockopt(c2, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+				sizeof(sndbuf)));
+	send_at(_metadata, a1, 101, 0, FZ_CONN_IN);
+	send_at(_metadata, a2, 103, 0, FZ_BIG);
+	ASSERT_TRUE(wait_inq(c1, FZ_CONN_IN, WAIT_MS));
+	ASSERT_TRUE(wait_inq(c2, FZ_BIG, WAIT_MS));
+	lq = listener(_metadata, self->family, FZ_LPORT, 8);
+	ASSERT_LE(0, lq);
+	ON_NODE(NODE2);
+	for (i = 0; i < FZ_QUEUED; i++) {
+		q[i] = mig_socket(self->family, 0);
+		ASSERT_LE(0, q[i]);
+		ASSERT_EQ(0, connect_to(q[i], self->family, NODE1, FZ_LPORT));
+		send_at(_metadata, q[i], 110 + i, 0, FZ_QUEUED_DATA);
+		ASSERT_TRUE(wait_outq(q[i], 0, WAIT_MS));
+	}
+	ON_NODE(NODE1);
+	u = mig_socket(self->family, 0);
+	ASSERT_LE(0, u);
+	uname = name_of(u, false);
+	b = mig_socket(self->family, 0);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, bind_to(b, self->family, 0, FZ_BPORT));
+	/* Node 2's ACKs lost: what node 1 sends now stays unacknowledged. */
+	add_netem(_metadata, self, NODE2, "loss 100%");
+	send_at(_metadata, c1, 102, 0, FZ_CONN_OUT);
+	send_at(_metadata, c2, 104, 0, FZ_BIG);
+	ASSERT_TRUE(wait_inq(a1, FZ_CONN_OUT, WAIT_MS));
+
+	memset(&fz, 0, sizeof(fz));
+	fz.src = srcs;
+	add_src(_metadata, &fz, "connection", c1, 35);
+	add_src(_metadata, &fz, "big connection", c2, 5);
+	add_src(_metadata, &fz, "listener", lq, 30);
+	add_src(_metadata, &fz, "unbound socket", u, 15);
+	add_src(_metadata, &fz, "bound socket", b, 15);
+	ON_NODE(NODE2);
+	ASSERT_EQ(0, sh("tc qdisc del dev mig2 root"));
+	fz.out = malloc(FUZZ_MAX + 4096);
+	fz.arena = malloc(ARENA_SIZE);
+	ASSERT_NE(NULL, fz.out);
+	ASSERT_NE(NULL, fz.arena);
+
+	bad_log = dmesg_bad_lines();
+	socks1 = sockets_on(self, NODE1);
+	socks3 = sockets_on(self, NODE3);
+	ASSERT_LT(0, read_stats(self, NODE3, &before));
+	GO(NODE3);
+	start = now_ms();
+	for (i = 0; i < iters && failed < FUZZ_GIVE_UP; i++) {
+		enum fuzz_class cls;
+		unsigned int c = (i * 7919) % 100, acc = 0;
+		int ret, err;
+
+		for (cls = 0; cls < FZ_CLASSES - 1; cls++) {
+			acc += fuzz_class_share[cls];
+			if (c < acc)
+				break;
+		}
+		rng_state = splitmix64(seed ^ (i * 0x100000001b3ULL));
+		if (!fuzz_make(&fz, cls)) {
+			TH_LOG("iteration %llu: no %s mutation could be made",
+			       (unsigned long long)i, fuzz_class_names[cls]);
+			failed++;
+			continue;
+		}
+		fz.why = blob_invalid(fz.out, fz.len);
+		if (!fz.why) {
+			TH_LOG("iteration %llu (%s): the test made a blob it cannot prove invalid: %s",
+			       (unsigned long long)i, fuzz_class_names[cls],
+			       fz.desc);
+			failed++;
+			continue;
+		}
+		r = socket(self->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ASSERT_LE(0, r) TH_LOG("socket: %s", strerror(errno));
+		ret = restore(r, fz.out, fz.len);
+		err = errno;
+		close(r);
+		done[cls]++;
+		if (ret == -1 && err == EINVAL)
+			continue;
+		if (++failed <= FUZZ_REPORT)
+			TH_LOG("iteration %llu (%s): %s, expected EINVAL: %s (%zu bytes; it breaks: %s)",
+			       (unsigned long long)i, fuzz_class_names[cls],
+			       ret ? errname(err) : "restored", fz.desc,
+			       fz.len, fz.why);
+	}
+	ms = now_ms() - start;
+	fprintf(stderr, "# %llu blobs in %ld ms (%.1f us each); redrawn %u, header fallbacks %u\n",
+		(unsigned long long)i, ms, i ? 1000.0 * ms / i : 0.0,
+		fz.redraws, fz.fallbacks);
+	for (i = 0; i < FZ_CLASSES; i++)
+		fprintf(stderr, "#   %-32s %u\n", fuzz_class_names[i], done[i]);
+	EXPECT_EQ(0U, failed) TH_LOG("%u blobs not refused with EINVAL", failed);
+
+	/* Nothing changed. */
+	ASSERT_LT(0, read_stats(self, NODE3, &after));
+	EXPECT_TRUE(same_stats(_metadata, NODE3, &before, &after));
+	EXPECT_EQ(socks3, sockets_on(self, NODE3));
+	EXPECT_EQ(socks1, sockets_on(self, NODE1));
+	EXPECT_EQ(bad_log, dmesg_bad_lines())
+		TH_LOG("the kernel warned during the fuzz");
+
+	/* The sources carry on, each byte exactly once. */
+	EXPECT_TRUE(recv_at(_metadata, c1, 101, 0, FZ_CONN_IN));
+	EXPECT_TRUE(recv_at(_metadata, a1, 102, 0, FZ_CONN_OUT));
+	EXPECT_TRUE(recv_at(_metadata, c2, 103, 0, FZ_BIG));
+	EXPECT_TRUE(recv_at(_metadata, a2, 104, 0, FZ_BIG));
+	exchange(_metadata, c1, a1, 120, 10000);
+	exchange(_metadata, c2, a2, 122, 10000);
+	ON_NODE(NODE1);
+	for (i = 0; i < FZ_QUEUED; i++) {
+		int afd = accept_waiting(_metadata, lq);
+
+		ASSERT_LE(0, afd);
+		ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+		EXPECT_TRUE(recv_at(_metadata, afd, 110 + i, 0, FZ_QUEUED_DATA));
+		exchange(_metadata, afd, q[i], 130 + 2 * i, 1000);
+		close(afd);
+	}
+	EXPECT_EQ(FZ_BPORT, local_port(b));
+
+	/* The test's own assembly of a valid checkpoint is accepted. */
+	fz.len = model_emit(&srcs[3].m, fz.out, FUZZ_MAX);
+	GO(NODE3);
+	r = socket(self->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, r);
+	EXPECT_EQ(0, restore(r, fz.out, fz.len))
+		TH_LOG("the unbound socket's checkpoint, as libmnl puts it together: %s",
+		       strerror(errno));
+	rname = name_of(r, false);
+	EXPECT_TRUE(addr_eq(&uname, &rname));
+	close(r);
+
+	for (i = 0; i < 5; i++) {
+		blob_free(&srcs[i].b);
+		free(srcs[i].hot);
+	}
+	for (i = 0; i < FZ_QUEUED; i++)
+		close(q[i]);
+	free(fz.out);
+	free(fz.arena);
+	close(b);
+	close(u);
+	close(lq);
+	close(c1);
+	close(a1);
+	close(c2);
+	close(a2);
+}
+
 TEST_HARNESS_MAIN
