@@ -525,7 +525,7 @@ TEST_F(cluster, checkpoint_buffer_too_small)
  *  values   kind 0..3 and present; a TCP state 1..12, LISTEN for a
  *           listener, CLOSE for an unbound or bound socket, and for a
  *           connection one past the handshake; window scales up to 14;
- *           a connection's MSS and peer MSS not 0; a connection has its
+ *           a connection's MSS not 0; a connection has its
  *           identities, key and sequence numbers; in ESTABLISHED without
  *           a FIN queued, the send data is exactly WRITE_SEQ - SND_UNA
  *           bytes, SND_MAX lies in [SND_UNA, WRITE_SEQ] and the receive
@@ -540,6 +540,9 @@ TEST_F(cluster, checkpoint_buffer_too_small)
 #define FUZZ_MAX	(192 * 1024)	/* the longest blob a mutation makes */
 #define FUZZ_REPORT	10		/* failures described in full */
 #define FUZZ_GIVE_UP	50		/* failures before the loop stops */
+#define FUZZ_PER_RULE	5		/* failures of one rule before its
+					 * blobs are no longer sent
+					 */
 
 #define MAX_WSCALE	14
 #define TCP_STATES	13		/* TCP_MAX_STATES */
@@ -567,6 +570,7 @@ static const __u8 attr_size[__MIGTCP_CKPT_A_MAX] = {
 	[CK(RCVBUF)] = 4, [CK(BUF_LOCKS)] = 1, [CK(BACKLOG)] = 4,
 	[CK(BYTES_SENT)] = 8, [CK(BYTES_ACKED)] = 8,
 	[CK(BYTES_RECEIVED)] = 8, [CK(TOTAL_RETRANS)] = 4,
+	[CK(HOST_ADDR_IN)] = 4,
 };
 
 static bool is_scalar(__u16 t)
@@ -666,9 +670,8 @@ static const char *rec_values_invalid(const struct rec_facts *f,
 	if ((f->count[CK(SND_WSCALE)] && v[CK(SND_WSCALE)] > MAX_WSCALE) ||
 	    (f->count[CK(RCV_WSCALE)] && v[CK(RCV_WSCALE)] > MAX_WSCALE))
 		return "a window scale above 14";
-	if (kind == MIGTCP_CKPT_CONN &&
-	    ((f->count[CK(MSS)] && !v[CK(MSS)]) ||
-	     (f->count[CK(PEER_MSS)] && !v[CK(PEER_MSS)])))
+	/* (A peer MSS of 0 says that the peer announced none.) */
+	if (kind == MIGTCP_CKPT_CONN && f->count[CK(MSS)] && !v[CK(MSS)])
 		return "a connection with an MSS of 0";
 	if (kind >= 0 && idx == 0 && nr > 1 && kind != MIGTCP_CKPT_LISTENER)
 		return "records after one that is not a listener";
@@ -1425,12 +1428,11 @@ static bool mut_mss_zero(struct fuzz *fz, struct fuzz_src *s)
 {
 	unsigned int idx;
 	struct ckpt_rec *rec = pick_rec(fz, MIGTCP_CKPT_CONN, &idx);
-	__u16 type = below(2) ? CK(MSS) : CK(PEER_MSS);
 
 	if (!rec)
 		return false;
-	DESC("%s 0", type == CK(MSS) ? "MSS" : "peer MSS");
-	return set_uint(fz, rec, type, 0);
+	DESC("MSS 0");
+	return set_uint(fz, rec, CK(MSS), 0);
 }
 
 /* A kind out of range, missing, or out of place in a listener's blob. */
@@ -1886,6 +1888,36 @@ static bool wait_outq(int fd, int n, int ms)
 	}
 }
 
+/* Blobs not refused, by the rule they break. */
+static struct {
+	const char *why;
+	unsigned int n;
+} failures[32];
+
+static unsigned int failures_of(const char *why)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(failures) && failures[i].why; i++)
+		if (failures[i].why == why)
+			return failures[i].n;
+	return 0;
+}
+
+static void count_failure(const char *why)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(failures); i++) {
+		if (!failures[i].why)
+			failures[i].why = why;
+		if (failures[i].why == why) {
+			failures[i].n++;
+			return;
+		}
+	}
+}
+
 static __u64 env_u64(const char *name, __u64 dflt)
 {
 	const char *v = getenv(name);
@@ -1908,7 +1940,7 @@ static __u64 env_u64(const char *name, __u64 dflt)
 TEST_F_TIMEOUT(cluster, restore_fuzz, 900)
 {
 	int c1, a1, c2, a2, lq, u, b, q[FZ_QUEUED], r;
-	unsigned int done[FZ_CLASSES] = { 0 }, failed = 0;
+	unsigned int done[FZ_CLASSES] = { 0 }, failed = 0, skipped = 0;
 	__u64 seed = env_u64("MIGTCP_FUZZ_SEED", FUZZ_SEED);
 	__u64 iters = env_u64("MIGTCP_FUZZ_ITERS", FUZZ_ITERS);
 	struct fuzz_src srcs[5];
@@ -2001,6 +2033,15 @@ TEST_F_TIMEOUT(cluster, restore_fuzz, 900)
 			failed++;
 			continue;
 		}
+		/*
+		 * A rule the kernel let pass FUZZ_PER_RULE times has failed
+		 * the test already; more blobs breaking only it would just
+		 * restore more sockets and hide what else fails.
+		 */
+		if (failures_of(fz.why) >= FUZZ_PER_RULE) {
+			skipped++;
+			continue;
+		}
 		r = socket(self->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		ASSERT_LE(0, r) TH_LOG("socket: %s", strerror(errno));
 		ret = restore(r, fz.out, fz.len);
@@ -2009,6 +2050,7 @@ TEST_F_TIMEOUT(cluster, restore_fuzz, 900)
 		done[cls]++;
 		if (ret == -1 && err == EINVAL)
 			continue;
+		count_failure(fz.why);
 		if (++failed <= FUZZ_REPORT)
 			TH_LOG("iteration %llu (%s): %s, expected EINVAL: %s (%zu bytes; it breaks: %s)",
 			       (unsigned long long)i, fuzz_class_names[cls],
@@ -2021,7 +2063,11 @@ TEST_F_TIMEOUT(cluster, restore_fuzz, 900)
 		fz.redraws, fz.fallbacks);
 	for (i = 0; i < FZ_CLASSES; i++)
 		fprintf(stderr, "#   %-32s %u\n", fuzz_class_names[i], done[i]);
-	EXPECT_EQ(0U, failed) TH_LOG("%u blobs not refused with EINVAL", failed);
+	EXPECT_EQ(0U, failed) TH_LOG("%u blobs not refused with EINVAL; %u more not sent, as they break only rules that failed %u times",
+				     failed, skipped, FUZZ_PER_RULE);
+	for (i = 0; i < ARRAY_SIZE(failures) && failures[i].why; i++)
+		TH_LOG("  %u accepted although they break: %s",
+		       failures[i].n, failures[i].why);
 
 	/* Nothing changed. */
 	ASSERT_LT(0, read_stats(self, NODE3, &after));
