@@ -2125,4 +2125,504 @@ TEST_F_TIMEOUT(cluster, restore_fuzz, 900)
 	close(a2);
 }
 
+/*
+ * What a user relies on.
+ */
+
+/* Waits up to @ms for @fd's MIGTCP_INFO state to be @state. */
+static bool wait_state(int fd, int state, int ms)
+{
+	long end = now_ms() + ms;
+
+	while (info_of(fd).state != state) {
+		if (now_ms() >= end)
+			return false;
+		sleep_ms(5);
+	}
+	return true;
+}
+
+/*
+ * Freeze, checkpoint, thaw: the connection goes on.  Unread data on both
+ * sides stays readable, what the peer sends while its partner is frozen
+ * arrives after the thaw, and a transfer afterwards is exact.
+ */
+TEST_F_TIMEOUT(cluster, thaw_after_checkpoint, 120)
+{
+	struct blob b;
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	send_at(_metadata, afd, 200, 0, 3000);
+	send_at(_metadata, cfd, 201, 0, 2000);
+	ASSERT_TRUE(wait_inq(cfd, 3000, WAIT_MS));
+	ASSERT_TRUE(wait_inq(afd, 2000, WAIT_MS));
+	freeze_checkpoint(_metadata, cfd, 0, &b);
+	/* Sent while node 1 is frozen: held, then sent again. */
+	send_at(_metadata, afd, 200, 3000, 4000);
+	sleep_ms(300);
+	ASSERT_EQ(0, thaw(cfd));
+	EXPECT_EQ(TCP_ESTABLISHED_, info_of(cfd).state);
+	EXPECT_TRUE(recv_at(_metadata, cfd, 200, 0, 7000));
+	EXPECT_TRUE(recv_at(_metadata, afd, 201, 0, 2000));
+	TRANSFER_SHA256(cfd, afd, 1 * MiB, 1 * MiB, 64 * KiB);
+	blob_free(&b);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * Node 1's end moves to node 3 while node 2 keeps its end: the bytes it
+ * had received and not read, the bytes it had sent that node 2 received
+ * but never acknowledged (node 2's ACKs were lost), and the bytes node 2
+ * sent while it was in transit all arrive exactly once; the restored
+ * socket has the same names and connection key; later traffic is exact.
+ */
+TEST_F_TIMEOUT(cluster, migrate_keeps_every_byte, 120)
+{
+	struct sockaddr_mig name, peer, now;
+	struct blob b;
+	int cfd, afd;
+	__u64 fp;
+
+	add_nodes(_metadata, self, NODE3);
+	CONNECT_PAIR(&cfd, &afd);
+	name = name_of(cfd, false);
+	peer = name_of(cfd, true);
+	fp = info_of(cfd).kx_fingerprint;
+	send_at(_metadata, afd, 210, 0, 3000);
+	ASSERT_TRUE(wait_inq(cfd, 3000, WAIT_MS));
+	add_netem(_metadata, self, NODE2, "loss 100%");
+	send_at(_metadata, cfd, 211, 0, 5000);
+	ASSERT_TRUE(wait_inq(afd, 5000, WAIT_MS));
+	freeze_checkpoint(_metadata, cfd, 0, &b);
+	EXPECT_EQ(0, close(cfd));
+	ON_NODE(NODE2);
+	ASSERT_EQ(0, sh("tc qdisc del dev mig2 root"));
+	send_at(_metadata, afd, 210, 3000, 4000);
+	sleep_ms(200);
+
+	cfd = restore_on(_metadata, self, NODE3, &b);
+	ASSERT_LE(0, cfd);
+	now = name_of(cfd, false);
+	EXPECT_TRUE(addr_eq(&name, &now)) TH_LOG("getsockname changed");
+	now = name_of(cfd, true);
+	EXPECT_TRUE(addr_eq(&peer, &now)) TH_LOG("getpeername changed");
+	EXPECT_EQ(fp, info_of(cfd).kx_fingerprint);
+	EXPECT_EQ(TCP_ESTABLISHED_, info_of(cfd).state);
+	EXPECT_EQ(1, sockets_with_local(self, NODE3, NODE1,
+					ntohs(name.smig_port)));
+
+	EXPECT_TRUE(recv_at(_metadata, cfd, 210, 0, 7000));
+	EXPECT_TRUE(recv_at(_metadata, afd, 211, 0, 5000));
+	/* The stream goes on where it was: no byte came twice. */
+	send_at(_metadata, cfd, 211, 5000, 3000);
+	EXPECT_TRUE(recv_at(_metadata, afd, 211, 5000, 3000));
+	send_at(_metadata, afd, 210, 7000, 3000);
+	EXPECT_TRUE(recv_at(_metadata, cfd, 210, 7000, 3000));
+	TRANSFER_SHA256(cfd, afd, 512 * KiB, 512 * KiB, 64 * KiB);
+	blob_free(&b);
+	close(cfd);
+	close(afd);
+}
+
+/* Node 1's end moves to node 3 and back; data both ways at each stop. */
+TEST_F_TIMEOUT(cluster, migrate_there_and_back, 120)
+{
+	static const unsigned int hops[] = { NODE3, NODE1, NODE3, NODE1 };
+	struct sockaddr_mig name, now;
+	unsigned int i;
+	int cfd, afd;
+
+	add_nodes(_metadata, self, NODE3);
+	CONNECT_PAIR(&cfd, &afd);
+	name = name_of(cfd, false);
+	for (i = 0; i < ARRAY_SIZE(hops); i++) {
+		TH_LOG("to node %u", hops[i]);
+		send_at(_metadata, afd, 220, i * 2000, 2000);
+		ASSERT_TRUE(wait_inq(cfd, 2000, WAIT_MS));
+		MIGRATE(&cfd, hops[i]);
+		now = name_of(cfd, false);
+		EXPECT_TRUE(addr_eq(&name, &now));
+		EXPECT_TRUE(recv_at(_metadata, cfd, 220, i * 2000, 2000));
+		send_at(_metadata, cfd, 221, i * 1000, 1000);
+		EXPECT_TRUE(recv_at(_metadata, afd, 221, i * 1000, 1000));
+	}
+	TRANSFER_SHA256(cfd, afd, 256 * KiB, 256 * KiB, 64 * KiB);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * Both ends of a connection migrate at the same time: node 1's to node 3,
+ * node 2's to node 4, both frozen, checkpointed and closed before either
+ * is restored.  Each end's unread data, and everything afterwards,
+ * arrives exactly once.
+ */
+TEST_F_TIMEOUT(cluster, both_ends_migrate_at_once, 120)
+{
+	struct blob bc, ba;
+	int cfd, afd;
+
+	add_nodes(_metadata, self, NODE4);
+	CONNECT_PAIR(&cfd, &afd);
+	send_at(_metadata, afd, 230, 0, 3000);
+	send_at(_metadata, cfd, 231, 0, 3000);
+	ASSERT_TRUE(wait_inq(cfd, 3000, WAIT_MS));
+	ASSERT_TRUE(wait_inq(afd, 3000, WAIT_MS));
+	freeze_checkpoint(_metadata, cfd, 0, &bc);
+	freeze_checkpoint(_metadata, afd, 0, &ba);
+	close(cfd);
+	close(afd);
+	cfd = restore_on(_metadata, self, NODE3, &bc);
+	afd = restore_on(_metadata, self, NODE4, &ba);
+	ASSERT_LE(0, cfd);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(cfd, XFER_GUARD_SEC));
+	ASSERT_EQ(0, set_timeouts(afd, XFER_GUARD_SEC));
+	EXPECT_TRUE(recv_at(_metadata, cfd, 230, 0, 3000));
+	EXPECT_TRUE(recv_at(_metadata, afd, 231, 0, 3000));
+	send_at(_metadata, cfd, 231, 3000, 2000);
+	EXPECT_TRUE(recv_at(_metadata, afd, 231, 3000, 2000))
+		TH_LOG("node 3 -> node 4 after both moved");
+	send_at(_metadata, afd, 230, 3000, 2000);
+	EXPECT_TRUE(recv_at(_metadata, cfd, 230, 3000, 2000))
+		TH_LOG("node 4 -> node 3 after both moved");
+	TRANSFER_SHA256(cfd, afd, 256 * KiB, 256 * KiB, 64 * KiB);
+	blob_free(&bc);
+	blob_free(&ba);
+	close(cfd);
+	close(afd);
+}
+
+#define Q_PORT		7400
+#define Q_CONNS		3
+
+/*
+ * A listener of node 1 with three connections in its accept queue (each
+ * with 1000 bytes its client sent) moves to node 3; the clients send 500
+ * bytes more meanwhile.  accept() on the restored listener returns the
+ * three, in queue order, with the listener's name, each with its 1500
+ * bytes; they talk to their clients both ways; there is no fourth.
+ */
+TEST_F_TIMEOUT(cluster, listener_moves_with_its_queue, 120)
+{
+	struct sockaddr_mig lname, now, cname;
+	int lfd, q[Q_CONNS], afd, i;
+	const struct migtcp_ckpt_hdr *h;
+	struct blob b;
+
+	add_nodes(_metadata, self, NODE3);
+	lfd = listener(_metadata, self->family, Q_PORT, 8);
+	ASSERT_LE(0, lfd);
+	lname = name_of(lfd, false);
+	ON_NODE(NODE2);
+	for (i = 0; i < Q_CONNS; i++) {
+		q[i] = mig_socket(self->family, 0);
+		ASSERT_LE(0, q[i]);
+		ASSERT_EQ(0, connect_to(q[i], self->family, NODE1, Q_PORT));
+		send_at(_metadata, q[i], 240 + i, 0, 1000);
+		ASSERT_TRUE(wait_outq(q[i], 0, WAIT_MS));
+	}
+	freeze_checkpoint(_metadata, lfd, 0, &b);
+	h = (const void *)b.buf;
+	EXPECT_EQ(1U + Q_CONNS, h->nr_recs);
+	close(lfd);
+	for (i = 0; i < Q_CONNS; i++)
+		send_at(_metadata, q[i], 240 + i, 1000, 500);
+	sleep_ms(100);
+
+	lfd = restore_on(_metadata, self, NODE3, &b);
+	ASSERT_LE(0, lfd);
+	EXPECT_EQ(TCP_LISTEN_, info_of(lfd).state);
+	now = name_of(lfd, false);
+	EXPECT_TRUE(addr_eq(&lname, &now));
+	for (i = 0; i < Q_CONNS; i++) {
+		afd = accept_waiting(_metadata, lfd);
+		ASSERT_LE(0, afd);
+		ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+		now = name_of(afd, false);
+		EXPECT_TRUE(addr_eq(&lname, &now));
+		now = name_of(afd, true);
+		cname = name_of(q[i], false);
+		EXPECT_TRUE(addr_eq(&cname, &now))
+			TH_LOG("accept() %d returned port %u, queued %d was port %u",
+			       i, ntohs(now.smig_port), i,
+			       ntohs(cname.smig_port));
+		EXPECT_TRUE(recv_at(_metadata, afd, 240 + i, 0, 1500));
+		exchange(_metadata, afd, q[i], 250 + 2 * i, 2000);
+		close(afd);
+	}
+	ASSERT_EQ(0, fcntl(lfd, F_SETFL, O_NONBLOCK));
+	ASSERT_FAILS_WITH(EAGAIN, accept(lfd, NULL, NULL));
+	blob_free(&b);
+	for (i = 0; i < Q_CONNS; i++)
+		close(q[i]);
+	close(lfd);
+}
+
+/*
+ * Node 1 sent its data and shut down its sending side, and node 2 has
+ * the FIN; node 1's end (FIN_WAIT2, with bytes from node 2 unread) moves
+ * to node 3.  Node 2 reads the data and EOF; node 3 reads what node 2
+ * sent before and after, then node 2's EOF; it cannot send.
+ */
+TEST_F_TIMEOUT(cluster, half_closed_here_migrates, 120)
+{
+	int cfd, afd;
+
+	add_nodes(_metadata, self, NODE3);
+	CONNECT_PAIR(&cfd, &afd);
+	send_at(_metadata, cfd, 260, 0, 2000);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	ASSERT_TRUE(wait_state(cfd, TCP_FIN_WAIT2_, WAIT_MS));
+	send_at(_metadata, afd, 261, 0, 1500);
+	ASSERT_TRUE(wait_inq(cfd, 1500, WAIT_MS));
+	MIGRATE(&cfd, NODE3);
+	EXPECT_EQ(TCP_FIN_WAIT2_, info_of(cfd).state);
+	EXPECT_TRUE(recv_at(_metadata, afd, 260, 0, 2000));
+	expect_eof(_metadata, afd);
+	EXPECT_TRUE(recv_at(_metadata, cfd, 261, 0, 1500));
+	send_at(_metadata, afd, 261, 1500, 2500);
+	ASSERT_EQ(0, shutdown(afd, SHUT_WR));
+	EXPECT_TRUE(recv_at(_metadata, cfd, 261, 1500, 2500));
+	expect_eof(_metadata, cfd);
+	ASSERT_FAILS_WITH(EPIPE, send(cfd, "x", 1, MSG_NOSIGNAL));
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * Node 2 sent its data and shut down; node 1's end (CLOSE_WAIT, the data
+ * and the FIN unread) moves to node 3, which reads the data, then EOF,
+ * and can still send: node 2 reads that and EOF after node 3's shutdown.
+ */
+TEST_F_TIMEOUT(cluster, half_closed_by_peer_migrates, 120)
+{
+	int cfd, afd;
+
+	add_nodes(_metadata, self, NODE3);
+	CONNECT_PAIR(&cfd, &afd);
+	send_at(_metadata, afd, 270, 0, 1500);
+	ASSERT_EQ(0, shutdown(afd, SHUT_WR));
+	ASSERT_TRUE(wait_state(cfd, TCP_CLOSE_WAIT_, WAIT_MS));
+	MIGRATE(&cfd, NODE3);
+	EXPECT_EQ(TCP_CLOSE_WAIT_, info_of(cfd).state);
+	EXPECT_TRUE(recv_at(_metadata, cfd, 270, 0, 1500));
+	expect_eof(_metadata, cfd);
+	send_at(_metadata, cfd, 271, 0, 2500);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	EXPECT_TRUE(recv_at(_metadata, afd, 271, 0, 2500));
+	expect_eof(_metadata, afd);
+	close(cfd);
+	close(afd);
+}
+
+#define B_PORT		7410
+#define B_LPORT		7411
+
+/*
+ * An unbound and a bound socket of node 1 move to node 3 and are what
+ * they were: the same getsockname(); the bound one connects from its
+ * identity (node 2 sees node 1's port as the peer), the unbound one
+ * binds where it now is.  The home keeps the bound port while it lives.
+ */
+TEST_F_TIMEOUT(cluster, unbound_and_bound_migrate, 120)
+{
+	struct sockaddr_mig un, bn, now;
+	int u, b, l2, afd, other;
+
+	add_nodes(_metadata, self, NODE3);
+	ON_NODE(NODE1);
+	u = mig_socket(self->family, 0);
+	b = mig_socket(self->family, 0);
+	ASSERT_LE(0, u);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, bind_to(b, self->family, 0, B_PORT));
+	un = name_of(u, false);
+	bn = name_of(b, false);
+	EXPECT_EQ(NODE1, bn.smig_node);
+	MIGRATE(&u, NODE3);
+	MIGRATE(&b, NODE3);
+	now = name_of(u, false);
+	EXPECT_TRUE(addr_eq(&un, &now)) TH_LOG("the unbound socket's name changed");
+	now = name_of(b, false);
+	EXPECT_TRUE(addr_eq(&bn, &now)) TH_LOG("the bound socket's name changed");
+
+	/* Node 1, its home, does not give the port to anyone else. */
+	ON_NODE(NODE1);
+	other = mig_socket(self->family, 0);
+	ASSERT_LE(0, other);
+	errno = 0;
+	EXPECT_EQ(-1, bind_to(other, self->family, 0, B_PORT))
+		TH_LOG("node 1 gave port %d, which its endpoint on node 3 still has, to another socket",
+		       B_PORT);
+	EXPECT_EQ(EADDRINUSE, errno);
+	close(other);
+
+	ON_NODE(NODE2);
+	l2 = listener(_metadata, self->family, B_LPORT, 8);
+	ASSERT_LE(0, l2);
+	ASSERT_EQ(0, connect_to(b, self->family, NODE2, B_LPORT))
+		TH_LOG("connect from the restored bound socket: %s",
+		       strerror(errno));
+	afd = accept_waiting(_metadata, l2);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	now = name_of(afd, true);
+	EXPECT_TRUE(addr_eq(&bn, &now)) TH_LOG("node 2 sees port %u of node %u",
+					       ntohs(now.smig_port),
+					       now.smig_node);
+	exchange(_metadata, b, afd, 280, 2000);
+	close(afd);
+
+	ASSERT_EQ(0, bind_to(u, self->family, 0, B_PORT + 2))
+		TH_LOG("bind of the restored unbound socket: %s",
+		       strerror(errno));
+	now = name_of(u, false);
+	EXPECT_EQ(NODE3, now.smig_node);
+	EXPECT_EQ(htons(B_PORT + 2), now.smig_port);
+	close(l2);
+	close(u);
+	close(b);
+}
+
+/* Packets the netem qdisc on @dev of @node dropped, or -1. */
+static long dropped_on(CLUSTER *self, unsigned int node, const char *dev)
+{
+	char cmd[64], line[256];
+	long dropped = -1;
+	FILE *f;
+
+	if (setns(node_ns(self, node), CLONE_NEWNET))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "tc -s qdisc show dev %s", dev);
+	f = popen(cmd, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "(dropped ");
+
+		if (!p)
+			continue;
+		dropped = strtol(p + strlen("(dropped "), NULL, 10);
+		fprintf(stderr, "# netem on node %u %s:%s", node, dev, line);
+	}
+	pclose(f);
+	return dropped;
+}
+
+/*
+ * A migration in the middle of two streams, through netem on every path
+ * (5% loss, reordering, delay): node 2 writes 2 MiB and reads 1 MiB
+ * without pause; node 1's end takes the first quarter of each, moves to
+ * node 3 and does the rest there.  Every byte arrives exactly once, in
+ * order, followed by EOF, and the loss was real.
+ */
+TEST_F_TIMEOUT(cluster, migrate_through_loss_and_reordering, 300)
+{
+	static const char netem[] = "loss 5% reorder 25% 50% delay 10ms 5ms";
+	struct stream w = { .len = 2 * MiB, .seed = 290 };
+	struct stream r = { .reader = true, .len = 1 * MiB, .seed = 291,
+			    .until_eof = true };
+	struct stream w3 = { .len = 1 * MiB, .seed = 291 };
+	struct stream r3 = { .reader = true, .len = 2 * MiB, .seed = 290,
+			     .until_eof = true };
+	long dropped;
+	pthread_t tw, tr, tw3, tr3;
+	int cfd, afd;
+
+	add_nodes(_metadata, self, NODE3);
+	CONNECT_PAIR(&cfd, &afd);
+	add_netem(_metadata, self, NODE1, netem);
+	add_netem(_metadata, self, NODE2, netem);
+	ON_NODE(NODE2);
+	ASSERT_EQ(0, sh("tc qdisc add dev mig3 root netem %s", netem));
+	GO(NODE3);
+	ASSERT_EQ(0, sh("tc qdisc add dev eth3 root netem %s", netem));
+	ASSERT_EQ(0, set_timeouts(afd, XFER_GUARD_SEC));
+	ASSERT_EQ(0, set_timeouts(cfd, XFER_GUARD_SEC));
+
+	w.fd = r.fd = afd;
+	w.max_chunk = r.max_chunk = w3.max_chunk = r3.max_chunk = 64 * KiB;
+	ASSERT_EQ(0, pthread_create(&tw, NULL, writer_main, &w));
+	ASSERT_EQ(0, pthread_create(&tr, NULL, reader_main, &r));
+	send_at(_metadata, cfd, 291, 0, 256 * KiB);
+	EXPECT_TRUE(recv_at(_metadata, cfd, 290, 0, 512 * KiB));
+	MIGRATE(&cfd, NODE3);
+	ASSERT_EQ(0, set_timeouts(cfd, XFER_GUARD_SEC));
+	w3.fd = r3.fd = cfd;
+	w3.done = 256 * KiB;	/* both go on where node 1 stopped */
+	r3.done = 512 * KiB;
+	ASSERT_EQ(0, pthread_create(&tw3, NULL, writer_main, &w3));
+	ASSERT_EQ(0, pthread_create(&tr3, NULL, reader_main, &r3));
+	pthread_join(tw, NULL);
+	pthread_join(tr, NULL);
+	pthread_join(tw3, NULL);
+	pthread_join(tr3, NULL);
+	if (!check_delivered(_metadata, "2->1->3", &w, &r3) |
+	    !check_delivered(_metadata, "1->3->2", &w3, &r))
+		dump_nodes(self);
+	dropped = dropped_on(self, NODE1, "mig1") + dropped_on(self, NODE2, "mig2") +
+		  dropped_on(self, NODE2, "mig3") + dropped_on(self, NODE3, "eth3");
+	EXPECT_LT(0, dropped) TH_LOG("netem dropped nothing");
+	close(cfd);
+	close(afd);
+}
+
+#define TIMEOUT_PARAM	"/sys/module/migtcp/parameters/migration_timeout_ms"
+
+static int write_param(const char *path, long v)
+{
+	FILE *f = fopen(path, "we");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", v) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+/*
+ * Checkpointed and closed, never restored: the peer's blocked recv()
+ * fails with ETIMEDOUT once the hold time is over, not before: the
+ * module's migration_timeout_ms (2000 here) when the freeze asks for
+ * the default, the time the freeze asks for when that is shorter.
+ */
+TEST_F_TIMEOUT(cluster, restore_never_comes, 60)
+{
+	static const int holds[] = { 0, 1000 };
+	long saved = migtcp_module_param("migration_timeout_ms");
+	unsigned int i;
+
+	ASSERT_LE(0, saved) TH_LOG("no parameter migration_timeout_ms");
+	ASSERT_EQ(0, write_param(TIMEOUT_PARAM, 2000));
+	for (i = 0; i < ARRAY_SIZE(holds); i++) {
+		const long want = holds[i] ?: 2000;
+		struct blob b;
+		int cfd, afd;
+		long start, ms;
+		char c;
+
+		CONNECT_PAIR(&cfd, &afd);
+		EXPECT_EQ(0, set_timeouts(afd, 10));
+		start = now_ms();
+		EXPECT_EQ(0, freeze(cfd, holds[i]));
+		EXPECT_EQ(0, checkpoint(cfd, &b));
+		close(cfd);
+		errno = 0;
+		EXPECT_EQ(-1, recv(afd, &c, 1, 0));
+		ms = now_ms() - start;
+		EXPECT_EQ(ETIMEDOUT, errno) TH_LOG("recv failed with %s",
+						   errname(errno));
+		TH_LOG("hold %d ms: recv failed after %ld ms", holds[i], ms);
+		EXPECT_LE(want - 50, ms);
+		EXPECT_GE(want + 1500, ms);
+		EXPECT_EQ(TCP_CLOSE_, info_of(afd).state);
+		blob_free(&b);
+		close(afd);
+	}
+	EXPECT_EQ(0, write_param(TIMEOUT_PARAM, saved));
+}
+
 TEST_HARNESS_MAIN
