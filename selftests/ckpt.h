@@ -209,7 +209,7 @@ static inline int sockets_on(CLUSTER *self, unsigned int node)
 	return count_proc_sockets(NULL, NULL);
 }
 
-static bool local_is(const struct proc_sock *ps, const void *arg)
+static inline bool local_is(const struct proc_sock *ps, const void *arg)
 {
 	return !strcmp(ps->local, arg);
 }
