@@ -203,6 +203,12 @@ TEST_F(cluster, migration_needs_privilege)
 			ASSERT_EQ(0, thaw(cfd));
 		}
 
+		/*
+		 * The thaw's LOCATION-UPDATE is acknowledged once data flows
+		 * again: node 2 is quiet from here on.
+		 */
+		exchange(_metadata, cfd, afd, 20 + 2 * i, 1000);
+
 		/* Restores on node 2, where neither endpoint lives. */
 		ON_NODE(NODE2);
 		r = mig_socket(self->family, 0);
@@ -225,7 +231,7 @@ TEST_F(cluster, migration_needs_privilege)
 			EXPECT_EQ(out_segs, stat_of(self, NODE2, "OutSegs"));
 		}
 		close(r);
-		exchange(_metadata, cfd, afd, 20 + 2 * i, 1000);
+		exchange(_metadata, cfd, afd, 40 + 2 * i, 1000);
 	}
 	blob_free(&cb);
 	blob_free(&ub);
