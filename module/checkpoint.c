@@ -22,18 +22,24 @@
 /* Bytes queued one way in a connection's checkpoint, at most. */
 #define MIGTCP_CKPT_MAX_QUEUE	(64U << 20)
 
-/* A blob being written, or measured when buf is NULL. */
+/*
+ * A blob being written, or measured when buf is NULL.  Measuring stops
+ * counting past the largest blob, so the length never wraps; writing
+ * never goes past cap (the measured length).
+ */
 struct migtcp_ckpt_out {
 	u8 *buf;
-	u32 len;
+	size_t len, cap;
+	__be32 host;		/* this node's address, read once */
 };
 
 static void *migtcp_ckpt_reserve(struct migtcp_ckpt_out *o, int type, int len)
 {
 	struct nlattr *nla;
 
-	if (!o->buf) {
-		o->len += nla_total_size(len);
+	if (!o->buf || o->len + nla_total_size(len) > o->cap) {
+		o->len = min_t(size_t, o->len + nla_total_size(len),
+			       MIGTCP_CKPT_MAX_LEN + 1);
 		return NULL;
 	}
 	nla = (struct nlattr *)(o->buf + o->len);
@@ -72,17 +78,17 @@ static void migtcp_ckpt_put_skb(struct migtcp_ckpt_out *o, int type,
 	}
 }
 
-static u32 migtcp_ckpt_nest_start(struct migtcp_ckpt_out *o, int type)
+static size_t migtcp_ckpt_nest_start(struct migtcp_ckpt_out *o, int type)
 {
-	u32 start = o->len;
+	size_t start = o->len;
 
-	migtcp_ckpt_reserve(o, type, 0);
+	migtcp_ckpt_reserve(o, type | NLA_F_NESTED, 0);
 	return start;
 }
 
-static void migtcp_ckpt_nest_end(struct migtcp_ckpt_out *o, u32 start)
+static void migtcp_ckpt_nest_end(struct migtcp_ckpt_out *o, size_t start)
 {
-	if (o->buf)
+	if (o->buf && o->len <= o->cap)
 		((struct nlattr *)(o->buf + start))->nla_len = o->len - start;
 }
 
@@ -113,9 +119,9 @@ static u8 migtcp_ckpt_kind(const struct sock *sk)
 static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	u32 data_end = msk->write_seq - msk->fin_queued;
+	u32 data_end = msk->write_seq - msk->fin_queued, next;
 	const struct sk_buff *skb;
-	u32 start;
+	size_t start;
 
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_STATE, (u8)sk->sk_state);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_REMOTE_NODE, msk->remote_node);
@@ -160,6 +166,13 @@ static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_BYTES_RECEIVED, msk->bytes_received);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_TOTAL_RETRANS, msk->total_retrans);
 
+	/* What restore would refuse is not written (E2BIG). */
+	if ((migtcp_before(msk->snd_una, data_end) &&
+	     data_end - msk->snd_una > MIGTCP_CKPT_MAX_QUEUE) ||
+	    msk->rcv_nxt - msk->copied_seq > MIGTCP_CKPT_MAX_QUEUE + 1) {
+		o->len = MIGTCP_CKPT_MAX_LEN + 1;
+		return;
+	}
 	/* Send data: from SND.UNA to the FIN, all of it unacknowledged. */
 	skb_queue_walk(&sk->sk_write_queue, skb) {
 		const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
@@ -181,12 +194,18 @@ static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 			migtcp_ckpt_put_skb(o, MIGTCP_CKPT_A_RCV_DATA, skb, off,
 					    skb->len - off);
 	}
-	/* Out of order: a nest per chunk, each with its sequence number. */
+	/*
+	 * Out of order: a nest per chunk, each with its sequence number.
+	 * The queue may hold overlapping segments: each byte goes once.  A
+	 * FIN alone is left out (never acknowledged, the peer sends it
+	 * again).
+	 */
+	next = msk->rcv_nxt;
 	skb_queue_walk(&msk->ofo_queue, skb) {
 		const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
-		u32 off = 0;
+		u32 off = migtcp_before(cb->seq, next) ? next - cb->seq : 0;
 
-		do {
+		while (off < skb->len) {
 			u32 n = min_t(u32, skb->len - off, MIGTCP_CKPT_CHUNK);
 			bool fin = cb->fin && off + n == skb->len;
 
@@ -194,12 +213,15 @@ static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 			MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_OFO_A_SEQ, cb->seq + off);
 			if (fin)
 				MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_OFO_A_FIN, (u8)1);
-			if (n)
-				migtcp_ckpt_put_skb(o, MIGTCP_CKPT_OFO_A_DATA,
-						    skb, off, n);
+			migtcp_ckpt_put_skb(o, MIGTCP_CKPT_OFO_A_DATA, skb,
+					    off, n);
 			migtcp_ckpt_nest_end(o, start);
 			off += n;
-		} while (off < skb->len);
+		}
+		if (migtcp_after(cb->seq + skb->len, next))
+			next = cb->seq + skb->len;
+		if (cb->fin)
+			break;	/* nothing counts after the FIN */
 	}
 }
 
@@ -207,18 +229,16 @@ static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 static void migtcp_ckpt_record(struct migtcp_ckpt_out *o, struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
 	u8 kind = migtcp_ckpt_kind(sk);
-	u32 start = o->len;
-	__be32 host = READ_ONCE(mn->node.addr4);
+	size_t start = o->len;
 
 	o->len += sizeof(struct migtcp_ckpt_rec);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_KIND, kind);
 	migtcp_ckpt_put(o, MIGTCP_CKPT_A_HOME_KEY, msk->mig.home_key,
 			sizeof(msk->mig.home_key));
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_EPOCH, msk->mig.epoch);
-	if (host)
-		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_HOST_ADDR_IN, host);
+	if (o->host)
+		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_HOST_ADDR_IN, o->host);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_NODELAY, (u8)msk->nodelay);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_CORK, (u8)msk->cork);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_PINGPONG, (u8)msk->pingpong);
@@ -246,7 +266,7 @@ static void migtcp_ckpt_record(struct migtcp_ckpt_out *o, struct sock *sk)
 				(u32)READ_ONCE(sk->sk_max_ack_backlog));
 	if (kind == MIGTCP_CKPT_CONN)
 		migtcp_ckpt_conn(o, sk);
-	if (o->buf) {
+	if (o->buf && o->len <= o->cap) {
 		struct migtcp_ckpt_rec *rec = (void *)(o->buf + start);
 
 		rec->len = o->len - start;
@@ -254,38 +274,16 @@ static void migtcp_ckpt_record(struct migtcp_ckpt_out *o, struct sock *sk)
 	}
 }
 
-/*
- * The connections waiting in listener @lsk's accept queue go with its
- * checkpoint: each is frozen (its peer told to hold) and referenced in
- * @children, at most @max of them.  Returns how many.
- */
-static unsigned int migtcp_ckpt_children(struct sock *lsk,
-					 struct sock **children,
-					 unsigned int max)
-{
-	struct migtcp_sock *l = migtcp_sk(lsk), *c;
-	unsigned int n = 0;
-
-	spin_lock_bh(&l->accept_lock);
-	list_for_each_entry(c, &l->accept_queue, queue_node) {
-		if (n == max)
-			break;
-		sock_hold(&c->sk);
-		children[n++] = &c->sk;
-	}
-	spin_unlock_bh(&l->accept_lock);
-	return n;
-}
-
 /* MIGTCP_CHECKPOINT: the blob of frozen @sk, to user memory. */
 int migtcp_checkpoint(struct sock *sk, char __user *optval,
 		      int __user *optlen)
 {
-	struct migtcp_ckpt_out o = {};
+	struct migtcp_ckpt_out o = {
+		.host = READ_ONCE(migtcp_pernet(sock_net(sk))->node.addr4),
+	};
 	struct sock **children = NULL;
 	struct migtcp_ckpt_hdr *hdr;
-	unsigned int n = 0, i;
-	int len, err = 0;
+	int len, err = 0, n = 0, i;
 
 	if (get_user(len, optlen))
 		return -EFAULT;
@@ -298,25 +296,29 @@ int migtcp_checkpoint(struct sock *sk, char __user *optval,
 		goto out;
 	}
 	if (sk->sk_state == TCP_LISTEN) {
-		children = kvcalloc(MIGTCP_CKPT_MAX_RECS - 1, sizeof(*children),
-				    GFP_KERNEL);
-		if (!children) {
-			err = -ENOMEM;
+		n = migtcp_listen_children(sk, &children,
+					   MIGTCP_CKPT_MAX_RECS - 1);
+		if (n < 0) {
+			err = n;
+			n = 0;
 			goto out;
 		}
-		n = migtcp_ckpt_children(sk, children,
-					 MIGTCP_CKPT_MAX_RECS - 1);
-		/* Only frozen ones go: one still relocating stays behind. */
+		/*
+		 * Connections go frozen; one that is over (reset before it
+		 * was accepted) or still relocating stays behind.
+		 */
 		for (i = 0; i < n; ) {
 			struct sock *child = children[i];
-			u8 mig;
+			bool frozen;
 
 			lock_sock_nested(child, SINGLE_DEPTH_NESTING);
-			if (migtcp_sk(child)->mig.state == MIGTCP_MIG_NONE)
+			if (migtcp_sk(child)->mig.state == MIGTCP_MIG_NONE &&
+			    migtcp_ckpt_kind(child) == MIGTCP_CKPT_CONN)
 				migtcp_freeze(child, migtcp_sk(sk)->mig.hold_ms);
-			mig = migtcp_sk(child)->mig.state;
+			frozen = migtcp_sk(child)->mig.state == MIGTCP_MIG_FROZEN &&
+				 migtcp_ckpt_kind(child) == MIGTCP_CKPT_CONN;
 			release_sock(child);
-			if (mig == MIGTCP_MIG_FROZEN) {
+			if (frozen) {
 				i++;
 				continue;
 			}
@@ -325,53 +327,59 @@ int migtcp_checkpoint(struct sock *sk, char __user *optval,
 		}
 	}
 
-	/* Measure, then write. */
+	/* Measure, then write, each socket locked (its timers run). */
 	o.len = sizeof(*hdr);
 	migtcp_ckpt_record(&o, sk);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
 		migtcp_ckpt_record(&o, children[i]);
+		release_sock(children[i]);
+	}
 	if (o.len > MIGTCP_CKPT_MAX_LEN) {
 		err = -E2BIG;
 		goto out;
 	}
-	if ((u32)len < o.len) {
+	if ((size_t)len < o.len) {
 		err = put_user(o.len, optlen) ? -EFAULT : -ERANGE;
 		goto out;
 	}
-	o.buf = kvzalloc(o.len, GFP_KERNEL);
+	o.cap = o.len;
+	o.buf = kvzalloc(o.cap, GFP_KERNEL_ACCOUNT);
 	if (!o.buf) {
 		err = -ENOMEM;
 		goto out;
 	}
-	len = o.len;
 	hdr = (void *)o.buf;
 	hdr->magic = MIGTCP_CKPT_MAGIC;
 	hdr->version = MIGTCP_CKPT_VERSION;
 	hdr->hdr_len = sizeof(*hdr);
-	hdr->total_len = len;
+	hdr->total_len = o.cap;
 	hdr->nr_recs = n + 1;
 	o.len = sizeof(*hdr);
 	migtcp_ckpt_record(&o, sk);
 	for (i = 0; i < n; i++) {
 		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
 		migtcp_ckpt_record(&o, children[i]);
-		migtcp_sk(children[i])->mig.exported = true;
 		release_sock(children[i]);
 	}
-	if (WARN_ON_ONCE(o.len != len)) {
-		err = -EIO;
+	/* A child changed between the passes (its connection ended). */
+	if (o.len != o.cap) {
+		err = -EAGAIN;
 		goto out;
 	}
-	if (copy_to_user(optval, o.buf, len) || put_user(len, optlen)) {
+	if (copy_to_user(optval, o.buf, o.cap) || put_user(o.cap, optlen)) {
 		err = -EFAULT;
 		goto out;
 	}
 	migtcp_sk(sk)->mig.exported = true;
+	for (i = 0; i < n; i++) {
+		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
+		migtcp_sk(children[i])->mig.exported = true;
+		release_sock(children[i]);
+	}
 out:
 	release_sock(sk);
-	for (i = 0; i < n; i++)
-		sock_put(children[i]);
-	kvfree(children);
+	migtcp_put_children(children, n);
 	kvfree(o.buf);
 	return err;
 }
@@ -541,21 +549,23 @@ static int migtcp_ckpt_check_conn(const struct migtcp_ckpt_rec_view *v)
 	u32 copied = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_COPIED_SEQ);
 	u32 rcv_end = rcv_nxt - migtcp_peer_fin(state);
 	u32 data_end = write_seq - fin, snd_bytes, next, seq;
-	bool fin_acked, fin_seen = false;
+	bool fin_acked, fin_wait2, fin_seen = false;
 	unsigned int i;
 	int rem;
 
 	for (i = 0; i < ARRAY_SIZE(migtcp_ckpt_conn_attrs); i++)
 		if (!v->tb[migtcp_ckpt_conn_attrs[i]])
 			return migtcp_ckpt_bad("a connection's field is missing");
-	if (state == TCP_SYN_SENT || state == TCP_SYN_RECV ||
-	    state == TCP_TIME_WAIT)
-		return migtcp_ckpt_bad("state is not a connection's");
+	if (!((1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+			      TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+			      TCPF_CLOSING | TCPF_LAST_ACK)))
+		return migtcp_ckpt_bad("state is not a synchronized connection's");
 	if (fin != migtcp_own_fin(state))
 		return migtcp_ckpt_bad("FIN does not match the state");
 	fin_acked = fin && una == write_seq;
-	if (state == TCP_FIN_WAIT2 && !fin_acked)
-		return migtcp_ckpt_bad("FIN_WAIT2 with the FIN unacknowledged");
+	fin_wait2 = state == TCP_FIN_WAIT2;
+	if (fin_acked != fin_wait2)
+		return migtcp_ckpt_bad("the FIN's acknowledgment does not match the state");
 	if (!fin_acked && migtcp_after(una, data_end))
 		return migtcp_ckpt_bad("SND.UNA is beyond the data");
 	snd_bytes = fin_acked ? 0 : data_end - una;
@@ -678,7 +688,7 @@ static int migtcp_ckpt_parse_rec(const u8 *rec, u32 len, bool child,
 }
 
 /* Checks the whole blob: header, record boundaries, every record. */
-static int migtcp_ckpt_check(const u8 *buf, u32 len)
+static int migtcp_ckpt_check(const u8 *buf, u32 len, u32 somaxconn)
 {
 	const struct migtcp_ckpt_hdr *hdr = (const void *)buf;
 	struct migtcp_ckpt_rec_view *v;
@@ -720,6 +730,10 @@ static int migtcp_ckpt_check(const u8 *buf, u32 len)
 			    nla_get_u8(v->tb[MIGTCP_CKPT_A_KIND]) !=
 			    MIGTCP_CKPT_LISTENER) {
 				err = migtcp_ckpt_bad("queued connections without a listener");
+				break;
+			}
+			if (hdr->nr_recs - 1 > somaxconn) {
+				err = migtcp_ckpt_bad("more queued connections than allowed");
 				break;
 			}
 			if (v->tb[MIGTCP_CKPT_A_LOCAL_NODE]) {
@@ -843,6 +857,21 @@ static int migtcp_ckpt_queue_fin(struct sock *sk)
 	return 0;
 }
 
+/*
+ * A buffer size from a checkpoint: what SO_SNDBUF/SO_RCVBUF could have
+ * set (twice the sysctl maximum) or autotuning reached, unless the
+ * caller may force sizes (CAP_NET_ADMIN of the host, as SO_SNDBUFFORCE).
+ */
+static u32 migtcp_ckpt_buf(const struct migtcp_ckpt_rec_view *v, int type,
+			   u32 sysctl_max, u32 tuned_max)
+{
+	u32 val = migtcp_ckpt_u32(v, type);
+
+	if (capable(CAP_NET_ADMIN))
+		return val;
+	return min(val, max(sysctl_max * 2, tuned_max));
+}
+
 /* Sets the socket-wide fields every kind of record has. */
 static int migtcp_ckpt_apply_common(struct sock *sk,
 				    const struct migtcp_ckpt_rec_view *v)
@@ -872,9 +901,15 @@ static int migtcp_ckpt_apply_common(struct sock *sk,
 	if (v->tb[MIGTCP_CKPT_A_USER_MSS])
 		msk->user_mss = nla_get_u16(v->tb[MIGTCP_CKPT_A_USER_MSS]);
 	if (v->tb[MIGTCP_CKPT_A_SNDBUF])
-		WRITE_ONCE(sk->sk_sndbuf, migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SNDBUF));
+		WRITE_ONCE(sk->sk_sndbuf,
+			   migtcp_ckpt_buf(v, MIGTCP_CKPT_A_SNDBUF,
+					   READ_ONCE(sysctl_wmem_max),
+					   READ_ONCE(migtcp_wmem[2])));
 	if (v->tb[MIGTCP_CKPT_A_RCVBUF])
-		WRITE_ONCE(sk->sk_rcvbuf, migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RCVBUF));
+		WRITE_ONCE(sk->sk_rcvbuf,
+			   migtcp_ckpt_buf(v, MIGTCP_CKPT_A_RCVBUF,
+					   READ_ONCE(sysctl_rmem_max),
+					   READ_ONCE(migtcp_rmem[2])));
 	sk->sk_userlocks |= migtcp_ckpt_u8(v, MIGTCP_CKPT_A_BUF_LOCKS);
 	sk->sk_shutdown = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_SHUTDOWN);
 	return 0;
@@ -967,10 +1002,10 @@ static int migtcp_ckpt_evict(struct sock *sk, u32 lnode, u16 lport,
 	int err = 0;
 
 	old = rnode ? migtcp_conn_lookup(mn, lnode, lport, rnode, rport) :
-		      migtcp_listener_lookup(mn, lnode, lport);
+		      migtcp_departed_lookup(mn, lnode, lport);
 	if (!old)
 		return 0;
-	lock_sock(old);
+	lock_sock_nested(old, SINGLE_DEPTH_NESTING);
 	if (migtcp_sk(old)->mig.state == MIGTCP_MIG_DEPARTED)
 		migtcp_done(old, 0);
 	else
@@ -988,9 +1023,13 @@ static int migtcp_ckpt_identity(struct sock *sk, u32 node, u16 port,
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	int err;
 
-	/* At home: a connection shares its port with its listener. */
+	/*
+	 * At home: a connection shares its port with its listener, and a
+	 * listener with its connections (migtcp_port_listen() then refuses
+	 * a second listener).
+	 */
 	if (node == READ_ONCE(mn->node.id)) {
-		if (!listener && migtcp_sk(sk)->remote_port) {
+		if (listener || migtcp_sk(sk)->remote_port) {
 			migtcp_port_hold(sk, port);
 			return 0;
 		}
@@ -999,7 +1038,8 @@ static int migtcp_ckpt_identity(struct sock *sk, u32 node, u16 port,
 	msk->mig.foreign = true;
 	WRITE_ONCE(msk->local_node, node);
 	WRITE_ONCE(msk->local_port, port);
-	if (listener) {
+	/* Found by its identity: a listener, or a bound socket. */
+	if (!msk->remote_port) {
 		err = migtcp_conn_hash(sk);
 		if (err) {
 			msk->mig.foreign = false;
@@ -1011,7 +1051,11 @@ static int migtcp_ckpt_identity(struct sock *sk, u32 node, u16 port,
 	return 0;
 }
 
-/* A connection of restored listener @lsk, from record @v. */
+/*
+ * A connection of restored listener @lsk (locked), from record @v, put in
+ * its accept queue.  It is findable only once complete, and sends nothing
+ * until migtcp_ckpt_announce() announces it with its listener.
+ */
 static int migtcp_ckpt_child(struct sock *lsk,
 			     const struct migtcp_ckpt_rec_view *v)
 {
@@ -1031,23 +1075,25 @@ static int migtcp_ckpt_child(struct sock *lsk,
 	sock_init_data(NULL, child);
 	migtcp_init_sock(child);
 	c = migtcp_sk(child);
-	c->local_node = l->local_node;
-	c->local_port = l->local_port;
-	c->mig.foreign = l->mig.foreign;
 	err = migtcp_ckpt_apply_common(child, v);
 	if (!err)
 		err = migtcp_ckpt_apply_conn(child, v);
-	if (!err)
-		err = migtcp_conn_hash(child);
 	if (err) {
 		migtcp_purge_queues(child);
 		child->sk_state = TCP_CLOSE;
-		c->local_port = 0;
 		sk_free(child);
 		return err;
 	}
-	if (!c->mig.foreign)
+	/* Everything a queued connection has, before it can be found. */
+	c->mig.state = MIGTCP_MIG_RELOCATING;
+	c->mig.quiet = true;
+	c->mig.foreign = l->mig.foreign;
+	if (c->mig.foreign) {
+		c->local_node = l->local_node;
+		c->local_port = l->local_port;
+	} else {
 		migtcp_port_inherit(child, lsk);
+	}
 	sock_hold(lsk);
 	c->parent = lsk;
 	migtcp_net_link_sock(child);
@@ -1056,42 +1102,82 @@ static int migtcp_ckpt_child(struct sock *lsk,
 	c->queue = MIGTCP_QUEUE_ACCEPT;
 	l->queued++;
 	spin_unlock_bh(&l->accept_lock);
-	lock_sock_nested(child, SINGLE_DEPTH_NESTING);
-	migtcp_mig_restored(child);
-	release_sock(child);
-	return 0;
+	/* On failure the listener's unwinding drops it with the others. */
+	return migtcp_conn_hash(child);
 }
 
-/* Undoes a restore that failed half-way: @sk is fresh again. */
+/* Tells the peers of a restored listener's connections where they are. */
+static void migtcp_ckpt_announce(struct sock *lsk)
+{
+	struct sock **children;
+	int n, i;
+
+	n = migtcp_listen_children(lsk, &children, INT_MAX);
+	for (i = 0; i < n; i++) {
+		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
+		migtcp_sk(children[i])->mig.quiet = false;
+		if (children[i]->sk_state != TCP_CLOSE)
+			migtcp_mig_restored(children[i]);
+		release_sock(children[i]);
+	}
+	if (n >= 0)
+		migtcp_put_children(children, n);
+}
+
+/*
+ * Undoes a restore that failed half-way: @sk is fresh again, and nobody
+ * heard of it or of its queued connections (no RST, no GONE: the peers
+ * and the home still wait for the endpoint, whose restore may be tried
+ * again).
+ */
 static void migtcp_ckpt_unwind(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	bool foreign = msk->mig.foreign;
 
-	/* Its home keeps the record: the restore may be tried again. */
-	msk->mig.foreign = false;
+	msk->mig.quiet = true;
 	if (sk->sk_state == TCP_LISTEN)
-		migtcp_listen_stop(sk);
-	msk->mig.foreign = foreign;
+		migtcp_listen_discard(sk, true);
 	migtcp_conn_unhash(sk);
 	migtcp_purge_queues(sk);
 	sk->sk_state = TCP_CLOSE;
 	migtcp_port_unbind(sk);
+	sock_reset_flag(sk, SOCK_DONE);
+	sk->sk_shutdown = 0;
+	msk->mig.quiet = false;
 	msk->mig.foreign = false;
 	msk->mig.state = MIGTCP_MIG_NONE;
 	msk->remote_node = 0;
 	msk->remote_port = 0;
+	msk->kx.done = false;
+	memzero_explicit(msk->kx.conn_key, sizeof(msk->kx.conn_key));
 	sk_dst_reset(sk);
 }
 
+/* Whether @sk is as socket() made it: nothing bound, queued or failed. */
+static bool migtcp_ckpt_fresh(struct sock *sk)
+{
+	return sk->sk_state == TCP_CLOSE && !migtcp_sk(sk)->local_port &&
+	       sk->sk_socket->state == SS_UNCONNECTED &&
+	       migtcp_sk(sk)->mig.state == MIGTCP_MIG_NONE &&
+	       skb_queue_empty(&sk->sk_receive_queue) &&
+	       skb_queue_empty(&sk->sk_write_queue) &&
+	       skb_queue_empty(&migtcp_sk(sk)->ofo_queue) && !sk->sk_err;
+}
+
+/*
+ * Rebuilds @sk from the checked blob @buf.  What may fail comes first
+ * (options, the connection's queues and route), then what changes the
+ * node's tables: the record of the endpoint here ends, the identity is
+ * taken, the socket becomes findable; last, everybody is told.
+ */
 static int migtcp_ckpt_build(struct sock *sk, const u8 *buf)
 {
 	const struct migtcp_ckpt_hdr *hdr = (const void *)buf;
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct migtcp_ckpt_rec_view *v;
 	u32 off = sizeof(*hdr), rlen, i;
-	u32 lnode, rnode = 0;
-	u16 lport, rport = 0;
+	u32 lnode = 0, rnode = 0;
+	u16 lport = 0, rport = 0;
 	u8 kind;
 	int err;
 
@@ -1106,33 +1192,29 @@ static int migtcp_ckpt_build(struct sock *sk, const u8 *buf)
 	if (kind != MIGTCP_CKPT_UNBOUND) {
 		lnode = nla_get_u32(v->tb[MIGTCP_CKPT_A_LOCAL_NODE]);
 		lport = nla_get_u16(v->tb[MIGTCP_CKPT_A_LOCAL_PORT]);
-		if (kind == MIGTCP_CKPT_CONN) {
-			rnode = nla_get_u32(v->tb[MIGTCP_CKPT_A_REMOTE_NODE]);
-			rport = nla_get_u16(v->tb[MIGTCP_CKPT_A_REMOTE_PORT]);
-		}
-		if (kind != MIGTCP_CKPT_BOUND) {
-			err = migtcp_ckpt_evict(sk, lnode, lport, rnode, rport);
-			if (err)
-				goto out;
-		}
+	}
+	if (kind == MIGTCP_CKPT_CONN) {
+		rnode = nla_get_u32(v->tb[MIGTCP_CKPT_A_REMOTE_NODE]);
+		rport = nla_get_u16(v->tb[MIGTCP_CKPT_A_REMOTE_PORT]);
 	}
 
 	lock_sock(sk);
-	if (sk->sk_state != TCP_CLOSE || msk->local_port ||
-	    sk->sk_socket->state != SS_UNCONNECTED) {
+	if (!migtcp_ckpt_fresh(sk)) {
 		err = -EISCONN;
 		goto unlock;
 	}
 	err = migtcp_ckpt_apply_common(sk, v);
+	if (!err && kind == MIGTCP_CKPT_CONN)
+		err = migtcp_ckpt_apply_conn(sk, v);
+	if (!err && kind != MIGTCP_CKPT_UNBOUND)
+		err = migtcp_ckpt_evict(sk, lnode, lport, rnode, rport);
 	if (err || kind == MIGTCP_CKPT_UNBOUND)
-		goto unlock;
+		goto done;
 	msk->remote_port = rport;	/* what the identity is for */
 	err = migtcp_ckpt_identity(sk, lnode, lport,
 				   kind == MIGTCP_CKPT_LISTENER);
-	if (err)
-		goto unlock;
-	if (kind == MIGTCP_CKPT_BOUND)
-		goto unlock;
+	if (err || kind == MIGTCP_CKPT_BOUND)
+		goto done;
 	if (kind == MIGTCP_CKPT_LISTENER) {
 		WRITE_ONCE(sk->sk_max_ack_backlog,
 			   migtcp_ckpt_u32(v, MIGTCP_CKPT_A_BACKLOG));
@@ -1149,16 +1231,17 @@ static int migtcp_ckpt_build(struct sock *sk, const u8 *buf)
 			off += rlen;
 		}
 	} else {
-		err = migtcp_ckpt_apply_conn(sk, v);
-		if (!err)
-			err = migtcp_conn_hash(sk);
+		err = migtcp_conn_hash(sk);
 		if (!err)
 			sk->sk_socket->state = SS_CONNECTED;
 	}
+done:
 	if (err) {
 		migtcp_ckpt_unwind(sk);
 		goto unlock;
 	}
+	if (kind == MIGTCP_CKPT_LISTENER)
+		migtcp_ckpt_announce(sk);
 	migtcp_mig_restored(sk);
 	if (msk->mig.state == MIGTCP_MIG_NONE && kind == MIGTCP_CKPT_CONN)
 		migtcp_push(sk);
@@ -1178,14 +1261,15 @@ int migtcp_restore(struct sock *sk, sockptr_t optval, unsigned int optlen)
 	if (optlen < sizeof(struct migtcp_ckpt_hdr) ||
 	    optlen > MIGTCP_CKPT_MAX_LEN)
 		return migtcp_ckpt_bad("the blob's size is out of range");
-	buf = kvmalloc(optlen, GFP_KERNEL | __GFP_NOWARN);
+	buf = kvmalloc(optlen, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!buf)
 		return -ENOMEM;
 	if (copy_from_sockptr(buf, optval, optlen)) {
 		err = -EFAULT;
 		goto out;
 	}
-	err = migtcp_ckpt_check(buf, optlen);
+	err = migtcp_ckpt_check(buf, optlen,
+				READ_ONCE(sock_net(sk)->core.sysctl_somaxconn));
 	if (!err)
 		err = migtcp_ckpt_build(sk, buf);
 out:

@@ -114,7 +114,7 @@ struct sock *migtcp_listener_lookup(struct migtcp_net *mn, u32 lnode,
 		return found;
 	}
 
-	spin_lock(&mn->ports_lock);
+	spin_lock_bh(&mn->ports_lock);
 	hlist_for_each_entry(msk, &mn->port_hash[hash_32(lport, MIGTCP_PORT_HASH_BITS)],
 			     port_node) {
 		if (msk->local_port == lport &&
@@ -124,7 +124,40 @@ struct sock *migtcp_listener_lookup(struct migtcp_net *mn, u32 lnode,
 			break;
 		}
 	}
-	spin_unlock(&mn->ports_lock);
+	spin_unlock_bh(&mn->ports_lock);
+	return found;
+}
+
+/*
+ * The record a socket without a peer (a listener, or a bound socket) left
+ * as (@lnode, @lport) when it migrated away, with a reference, or NULL.
+ */
+struct sock *migtcp_departed_lookup(struct migtcp_net *mn, u32 lnode,
+				    u16 lport)
+{
+	struct migtcp_sock *msk;
+	struct sock *found = NULL;
+
+	if (lnode != READ_ONCE(mn->node.id)) {
+		found = migtcp_conn_lookup(mn, lnode, lport, 0, 0);
+		if (found && READ_ONCE(migtcp_sk(found)->mig.state) !=
+			     MIGTCP_MIG_DEPARTED) {
+			sock_put(found);
+			found = NULL;
+		}
+		return found;
+	}
+	spin_lock_bh(&mn->ports_lock);
+	hlist_for_each_entry(msk, &mn->port_hash[hash_32(lport, MIGTCP_PORT_HASH_BITS)],
+			     port_node) {
+		if (msk->local_port == lport && !msk->remote_port &&
+		    READ_ONCE(msk->mig.state) == MIGTCP_MIG_DEPARTED) {
+			found = &msk->sk;
+			sock_hold(found);
+			break;
+		}
+	}
+	spin_unlock_bh(&mn->ports_lock);
 	return found;
 }
 

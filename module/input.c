@@ -233,6 +233,41 @@ struct sock *migtcp_accept_dequeue(struct sock *lsk)
 }
 
 /*
+ * References to the connections waiting in listener @lsk's accept queue,
+ * at most @max, in a new array at *@out; returns how many, or -ENOMEM.
+ * The caller owns the listener's lock, so none is accepted meanwhile.
+ */
+int migtcp_listen_children(struct sock *lsk, struct sock ***out, int max)
+{
+	struct migtcp_sock *l = migtcp_sk(lsk), *c;
+	struct sock **children;
+	int n = 0;
+
+	children = kvcalloc(max_t(int, min_t(int, READ_ONCE(l->queued), max), 1),
+			    sizeof(*children), GFP_KERNEL);
+	if (!children)
+		return -ENOMEM;
+	spin_lock_bh(&l->accept_lock);
+	max = min_t(int, max, l->queued);
+	list_for_each_entry(c, &l->accept_queue, queue_node) {
+		if (n == max)
+			break;
+		sock_hold(&c->sk);
+		children[n++] = &c->sk;
+	}
+	spin_unlock_bh(&l->accept_lock);
+	*out = children;
+	return n;
+}
+
+void migtcp_put_children(struct sock **children, int n)
+{
+	while (n--)
+		sock_put(children[n]);
+	kvfree(children);
+}
+
+/*
  * Takes every connection off listener @lsk's queues into @children (the
  * queues' references with them), and with @close ends its listening.
  */
@@ -287,6 +322,16 @@ void migtcp_listen_depart(struct sock *lsk)
 /* Stops listening: every queued connection is reset and dropped. */
 void migtcp_listen_stop(struct sock *lsk)
 {
+	migtcp_listen_discard(lsk, false);
+}
+
+/*
+ * Stops listening and drops every queued connection; with @quiet without
+ * a word to anyone (the listener's restore failed: the peers still wait
+ * for it), else with a reset to each peer.
+ */
+void migtcp_listen_discard(struct sock *lsk, bool quiet)
+{
 	struct migtcp_sock *c, *tmp;
 	LIST_HEAD(children);
 
@@ -299,7 +344,7 @@ void migtcp_listen_stop(struct sock *lsk)
 		list_del_init(&c->queue_node);
 		sock_hold(child);
 		lock_sock(child);
-		migtcp_child_discard(child, true);
+		migtcp_child_discard(child, !quiet);
 		release_sock(child);
 		sock_put(child);
 	}
@@ -1153,7 +1198,9 @@ static bool migtcp_child_queue(struct sock *lsk, struct sock *child)
 	bool queued = false;
 
 	spin_lock_bh(&l->accept_lock);
+	/* A frozen or departed listener takes nobody: its queue is moving. */
 	if (lsk->sk_state == TCP_LISTEN &&
+	    READ_ONCE(l->mig.state) == MIGTCP_MIG_NONE &&
 	    l->queued < max_t(u32, READ_ONCE(lsk->sk_max_ack_backlog), 1)) {
 		list_add_tail(&c->queue_node, &l->syn_queue);
 		c->queue = MIGTCP_QUEUE_SYN;

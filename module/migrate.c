@@ -326,6 +326,8 @@ bool migtcp_mig_blocks_send(const struct sock *sk)
 	return mig->state != MIGTCP_MIG_NONE || mig->held;
 }
 
+static DEFINE_RATELIMIT_STATE(migtcp_redirect_rs, HZ, 1000);
+
 /*
  * Answers @syn, for departed listener @lsk, with a REDIRECT to the node
  * the listener moved to, once its registrar knows (docs/protocol.md).
@@ -346,7 +348,11 @@ static void migtcp_send_redirect(struct sock *lsk, const struct sk_buff *syn)
 	u8 key[MIGTCP_KEY_LEN];
 	bool keyed;
 
-	if (!host)
+	/*
+	 * Each costs two HMACs and answers an address nobody checked: a
+	 * host sends at most a thousand a second, as Linux limits ICMP.
+	 */
+	if (!host || !__ratelimit(&migtcp_redirect_rs))
 		return;
 	memcpy(r.host_addr, &host, sizeof(host));
 	migtcp_ctl_ids_of(migtcp_hdr(syn), &ids, true);
@@ -412,8 +418,10 @@ int migtcp_freeze(struct sock *sk, unsigned int hold_ms)
 
 	if (mig->state == MIGTCP_MIG_FROZEN)
 		return -EALREADY;
-	if (mig->state != MIGTCP_MIG_NONE || sk->sk_state == TCP_SYN_SENT ||
-	    sk->sk_state == TCP_SYN_RECV)
+	/* Still telling the peer about the last move: soon. */
+	if (mig->state != MIGTCP_MIG_NONE)
+		return -EBUSY;
+	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV)
 		return -EAGAIN;
 
 	mig->epoch++;
@@ -455,7 +463,7 @@ void migtcp_mig_restored(struct sock *sk)
 		mig->state = MIGTCP_MIG_RELOCATING;
 		bits |= MIGTCP_PEND_PEER;
 	}
-	if (sk->sk_state != TCP_CLOSE && msk->local_port) {
+	if (msk->local_port) {
 		if (home && home != self)
 			bits |= MIGTCP_PEND_HOME;
 		if (mig->prev_addr && mig->prev_addr != home &&
@@ -470,6 +478,22 @@ void migtcp_mig_restored(struct sock *sk)
 	}
 }
 
+/* A listener's checkpoint froze its queued connections: they go on too. */
+static void migtcp_thaw_children(struct sock *lsk)
+{
+	struct sock **children;
+	int n, i;
+
+	n = migtcp_listen_children(lsk, &children, INT_MAX);
+	for (i = 0; i < n; i++) {
+		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
+		migtcp_thaw(children[i]);
+		release_sock(children[i]);
+	}
+	if (n >= 0)
+		migtcp_put_children(children, n);
+}
+
 /* MIGTCP_THAW: the checkpoint is void; the connection goes on here. */
 int migtcp_thaw(struct sock *sk)
 {
@@ -482,6 +506,8 @@ int migtcp_thaw(struct sock *sk)
 	migtcp_mig_restored(sk);
 	if (mig->state == MIGTCP_MIG_NONE)
 		migtcp_mig_resume(sk);
+	if (sk->sk_state == TCP_LISTEN)
+		migtcp_thaw_children(sk);
 	return 0;
 }
 
@@ -496,15 +522,25 @@ bool migtcp_mig_release(struct sock *sk)
 
 	if (mig->state != MIGTCP_MIG_FROZEN)
 		return false;
-	if (!mig->exported ||
-	    (!migtcp_has_peer(sk) && sk->sk_state != TCP_LISTEN)) {
+	/* Only an endpoint, with an identity, lives on elsewhere. */
+	if (!mig->exported || !migtcp_sk(sk)->local_port ||
+	    (!migtcp_has_peer(sk) && sk->sk_state != TCP_LISTEN &&
+	     sk->sk_state != TCP_CLOSE)) {
 		migtcp_thaw(sk);
 		return false;
 	}
 	mig->state = MIGTCP_MIG_DEPARTED;
 	mig->host_node = 0;
 	mig->host_addr = 0;
-	mig->deadline = jiffies + migtcp_mig_timeout();
+	/* A record obeys no hold: it ends on its own deadline. */
+	mig->held = false;
+	/*
+	 * The home keeps its record, and the port, for as long as the
+	 * endpoint lives; elsewhere a record passes messages on for a while.
+	 */
+	mig->deadline = migtcp_sk(sk)->local_node ==
+			READ_ONCE(migtcp_pernet(sock_net(sk))->node.id) ?
+			0 : jiffies + migtcp_mig_timeout();
 	migtcp_purge_queues(sk);
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	migtcp_mig_arm(sk);
@@ -519,7 +555,7 @@ void migtcp_mig_done(struct sock *sk)
 
 	/* A socket that lived away from home frees its identity there. */
 	if (mig->foreign && mig->state != MIGTCP_MIG_DEPARTED &&
-	    msk->local_port)
+	    !mig->quiet && msk->local_port)
 		migtcp_send_update_reg(sk, migtcp_home_addr(sk),
 				       MIGTCP_CTL_F_GONE);
 	mig->pending = 0;
@@ -539,7 +575,8 @@ static void migtcp_mig_tick(struct sock *sk)
 	struct migtcp_mig *mig = &msk->mig;
 	unsigned long now = jiffies;
 
-	if (sk->sk_state == TCP_CLOSE)
+	/* A bound socket's record is closed, and still has a deadline. */
+	if (sk->sk_state == TCP_CLOSE && mig->state != MIGTCP_MIG_DEPARTED)
 		return;
 	if (mig->held && time_after_eq(now, mig->held_until)) {
 		/* The peer never came back. */
@@ -579,6 +616,8 @@ static void migtcp_mig_timer(struct timer_list *t)
 	bh_lock_sock(sk);
 	if (sock_owned_by_user(sk))
 		sk_reset_timer(sk, &msk->mig.timer, jiffies + HZ / 20);
+	else if (sock_flag(sk, SOCK_DEAD) && !check_net(sock_net(sk)))
+		migtcp_done(sk, 0);	/* its node is going away */
 	else
 		migtcp_mig_tick(sk);
 	bh_unlock_sock(sk);
@@ -648,7 +687,7 @@ void migtcp_ctl_rcv(struct net *net, struct sk_buff *skb)
 		    u->family != MIGTCP_CTL_ADDR_IN)
 			goto bad;
 		if (!u->peer_node && !u->peer_port)
-			sk = migtcp_listener_lookup(mn, ntohl(mh->src_node),
+			sk = migtcp_departed_lookup(mn, ntohl(mh->src_node),
 						    ntohs(mh->src_port));
 		else
 			sk = migtcp_conn_lookup(mn, ntohl(mh->src_node),
@@ -660,9 +699,12 @@ void migtcp_ctl_rcv(struct net *net, struct sk_buff *skb)
 		a = (const void *)tlv;
 		if (tlv[0] != MIGTCP_CTL_LOCATION_ACK)
 			goto bad;
+		/* Sockets without a peer are in the connection table
+		 * when their identity is another node's.
+		 */
 		if (!a->peer_node && !a->peer_port)
-			sk = migtcp_listener_lookup(mn, ntohl(mh->dst_node),
-						    ntohs(mh->dst_port));
+			sk = migtcp_conn_lookup(mn, ntohl(mh->dst_node),
+						ntohs(mh->dst_port), 0, 0);
 		else
 			sk = migtcp_conn_lookup(mn, ntohl(mh->dst_node),
 						ntohs(mh->dst_port),
@@ -816,7 +858,9 @@ static void migtcp_update_rcv(struct sock *sk, struct sk_buff *skb)
 		return;		/* a duplicate: our ACK was lost */
 	mig->peer_epoch = epoch;
 	mig->peer_host = host;
-	mig->held = false;
+	/* An older update ends no newer hold. */
+	if (epoch >= mig->held_epoch)
+		mig->held = false;
 	if (addr != msk->path_daddr)
 		migtcp_switch_path(sk, addr);
 	migtcp_mig_arm(sk);
@@ -895,12 +939,9 @@ static void migtcp_registrar_rcv(struct sock *sk, struct sk_buff *skb)
 	mig->epoch = epoch;
 	mig->host_node = host;
 	mig->host_addr = addr;
-	/*
-	 * The home keeps its record, and the port, while the endpoint lives;
-	 * another host keeps it to pass messages on for a while.
-	 */
-	mig->deadline = msk->local_node == READ_ONCE(migtcp_pernet(net)->node.id) ?
-			0 : jiffies + migtcp_mig_timeout();
+	/* Away from home, the record passes messages on a while longer. */
+	if (mig->deadline)
+		mig->deadline = jiffies + migtcp_mig_timeout();
 	migtcp_mig_arm(sk);
 }
 

@@ -148,6 +148,9 @@ struct migtcp_mig {
 	bool foreign;			/* an identity of another node: not in
 					 * this node's port table
 					 */
+	bool quiet;			/* ends without telling anyone (a
+					 * restore that failed half-way)
+					 */
 	bool held;			/* the peer asked us to hold */
 	u8 pending;			/* MIGTCP_PEND_* messages not acked yet */
 	u8 tries;			/* times they were sent again */
@@ -430,6 +433,8 @@ struct sock *migtcp_conn_lookup(struct migtcp_net *mn, u32 lnode, u16 lport,
 				u32 rnode, u16 rport);
 struct sock *migtcp_listener_lookup(struct migtcp_net *mn, u32 lnode,
 				    u16 lport);
+struct sock *migtcp_departed_lookup(struct migtcp_net *mn, u32 lnode,
+				    u16 lport);
 u32 migtcp_isn(const struct migtcp_sock *msk);
 int migtcp_resolve_path(struct sock *sk, u32 node);
 
@@ -454,7 +459,10 @@ void migtcp_retransmit(struct sock *sk);
 void migtcp_abort(struct sock *sk, bool send_rst);
 void migtcp_child_give_up(struct sock *child);
 void migtcp_listen_stop(struct sock *lsk);
+void migtcp_listen_discard(struct sock *lsk, bool quiet);
 void migtcp_listen_depart(struct sock *lsk);
+int migtcp_listen_children(struct sock *lsk, struct sock ***out, int max);
+void migtcp_put_children(struct sock **children, int n);
 struct sock *migtcp_accept_dequeue(struct sock *lsk);
 
 /* timers.c */

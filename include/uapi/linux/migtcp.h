@@ -61,7 +61,8 @@
  * MIGTCP_FREEZE  set, int: the hold time in ms to ask the peer for (0: the
  *                "migration_timeout_ms" module parameter).  Stops sending,
  *                asks the peer to hold (HOLD) and fixes the socket's state.
- *                EALREADY if frozen; EAGAIN while a handshake is running.
+ *                EALREADY if frozen; EAGAIN while a handshake is running;
+ *                EBUSY while the peer is still being told of the last move.
  * MIGTCP_CHECKPOINT  get: the frozen socket's state, a struct
  *                migtcp_ckpt_hdr and its records.  EINVAL unless frozen;
  *                ERANGE with *optlen set to the size needed if the buffer
