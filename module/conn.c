@@ -22,23 +22,29 @@ void migtcp_conn_init(struct migtcp_net *mn)
 		INIT_HLIST_HEAD(&mn->conn_hash[i]);
 }
 
-static struct hlist_head *migtcp_conn_bucket(struct migtcp_net *mn, u16 lport,
-					     u32 rnode, u16 rport)
+/*
+ * The whole 4-tuple is the key: after a migration a node hosts endpoints
+ * whose identity names another node.  A listener that migrated here is
+ * hashed with a remote identity of zeros.
+ */
+static struct hlist_head *migtcp_conn_bucket(struct migtcp_net *mn, u32 lnode,
+					     u16 lport, u32 rnode, u16 rport)
 {
-	u32 hash = jhash_3words(lport, rnode, rport, 0);
+	u32 hash = jhash_3words(lnode, (u32)lport << 16 | rport, rnode, 0);
 
 	return &mn->conn_hash[hash_32(hash, MIGTCP_CONN_HASH_BITS)];
 }
 
 static struct migtcp_sock *__migtcp_conn_find(struct migtcp_net *mn,
-					      u16 lport, u32 rnode, u16 rport)
+					      u32 lnode, u16 lport,
+					      u32 rnode, u16 rport)
 {
 	struct migtcp_sock *msk;
 
-	hlist_for_each_entry(msk, migtcp_conn_bucket(mn, lport, rnode, rport),
-			     conn_node)
+	hlist_for_each_entry(msk, migtcp_conn_bucket(mn, lnode, lport, rnode,
+						     rport), conn_node)
 		if (msk->local_port == lport && msk->remote_node == rnode &&
-		    msk->remote_port == rport)
+		    msk->remote_port == rport && msk->local_node == lnode)
 			return msk;
 	return NULL;
 }
@@ -51,12 +57,13 @@ int migtcp_conn_hash(struct sock *sk)
 	int err = 0;
 
 	spin_lock_bh(&mn->conn_lock);
-	if (__migtcp_conn_find(mn, msk->local_port, msk->remote_node,
-			       msk->remote_port))
+	if (__migtcp_conn_find(mn, msk->local_node, msk->local_port,
+			       msk->remote_node, msk->remote_port))
 		err = -EADDRNOTAVAIL;
 	else
 		hlist_add_head(&msk->conn_node,
-			       migtcp_conn_bucket(mn, msk->local_port,
+			       migtcp_conn_bucket(mn, msk->local_node,
+						  msk->local_port,
 						  msk->remote_node,
 						  msk->remote_port));
 	spin_unlock_bh(&mn->conn_lock);
@@ -74,24 +81,38 @@ void migtcp_conn_unhash(struct sock *sk)
 }
 
 /* The connection a segment belongs to, with a reference, or NULL. */
-struct sock *migtcp_conn_lookup(struct migtcp_net *mn, u16 lport,
+struct sock *migtcp_conn_lookup(struct migtcp_net *mn, u32 lnode, u16 lport,
 				u32 rnode, u16 rport)
 {
 	struct migtcp_sock *msk;
 
-	spin_lock(&mn->conn_lock);
-	msk = __migtcp_conn_find(mn, lport, rnode, rport);
+	spin_lock_bh(&mn->conn_lock);
+	msk = __migtcp_conn_find(mn, lnode, lport, rnode, rport);
 	if (msk)
 		sock_hold(&msk->sk);
-	spin_unlock(&mn->conn_lock);
+	spin_unlock_bh(&mn->conn_lock);
 	return msk ? &msk->sk : NULL;
 }
 
-/* The socket listening on @lport, with a reference, or NULL. */
-struct sock *migtcp_listener_lookup(struct migtcp_net *mn, u16 lport)
+/*
+ * The socket listening as (@lnode, @lport), with a reference, or NULL:
+ * in the port table for this node's identities, in the connection table
+ * for one that migrated here.
+ */
+struct sock *migtcp_listener_lookup(struct migtcp_net *mn, u32 lnode,
+				    u16 lport)
 {
 	struct migtcp_sock *msk;
 	struct sock *found = NULL;
+
+	if (lnode != READ_ONCE(mn->node.id)) {
+		found = migtcp_conn_lookup(mn, lnode, lport, 0, 0);
+		if (found && inet_sk_state_load(found) != TCP_LISTEN) {
+			sock_put(found);
+			found = NULL;
+		}
+		return found;
+	}
 
 	spin_lock(&mn->ports_lock);
 	hlist_for_each_entry(msk, &mn->port_hash[hash_32(lport, MIGTCP_PORT_HASH_BITS)],

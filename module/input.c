@@ -110,6 +110,7 @@ void migtcp_done(struct sock *sk, int err)
 		return;
 	/* First, while the socket still has its endpoints (tracepoint). */
 	migtcp_set_state(sk, TCP_CLOSE);
+	migtcp_mig_done(sk);
 	migtcp_stop_retransmit(sk);
 	migtcp_keepalive_stop(sk);
 	migtcp_delack_stop(sk);
@@ -231,12 +232,52 @@ struct sock *migtcp_accept_dequeue(struct sock *lsk)
 	return &c->sk;
 }
 
+/*
+ * A listener that was checkpointed closes: the connections that went
+ * with its checkpoint leave records, as it does; the others (handshakes
+ * in progress, or finished after the checkpoint) are reset.  The
+ * listener keeps its state, so that SYNs for it are still recognised.
+ */
+void migtcp_listen_depart(struct sock *lsk)
+{
+	struct migtcp_sock *l = migtcp_sk(lsk), *c, *tmp;
+	LIST_HEAD(children);
+
+	spin_lock_bh(&l->accept_lock);
+	list_splice_init(&l->syn_queue, &children);
+	list_splice_tail_init(&l->accept_queue, &children);
+	list_for_each_entry(c, &children, queue_node)
+		c->queue = MIGTCP_QUEUE_NONE;
+	l->queued = 0;
+	spin_unlock_bh(&l->accept_lock);
+
+	list_for_each_entry_safe(c, tmp, &children, queue_node) {
+		struct sock *child = &c->sk;
+
+		list_del_init(&c->queue_node);
+		sock_hold(child);
+		lock_sock(child);
+		if (migtcp_mig_release(child)) {
+			/* The queue's reference is the record's now. */
+			sock_put(lsk);
+			c->parent = NULL;
+			sock_set_flag(child, SOCK_DEAD);
+			migtcp_net_orphan(child);
+		} else {
+			migtcp_child_discard(child, true);
+		}
+		release_sock(child);
+		sock_put(child);
+	}
+}
+
 /* Stops listening: every queued connection is reset and dropped. */
 void migtcp_listen_stop(struct sock *lsk)
 {
 	struct migtcp_sock *l = migtcp_sk(lsk), *c, *tmp;
 	LIST_HEAD(children);
 
+	migtcp_mig_done(lsk);
 	spin_lock_bh(&l->accept_lock);
 	migtcp_set_state(lsk, TCP_CLOSE);
 	list_splice_init(&l->syn_queue, &children);
@@ -994,6 +1035,14 @@ int migtcp_sock_rcv(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	bool kept = false;
 
+	if (ntohs(migtcp_hdr(skb)->flags) & MIGTCP_F_CTL) {
+		migtcp_ctl_process(sk, skb);
+		consume_skb(skb);
+		return 0;
+	}
+	if (migtcp_mig_drops_input(sk, skb))
+		return 0;
+
 	/* The peer is alive: keepalive starts over. */
 	msk->rcv_tstamp = jiffies;
 	msk->probes_out = 0;
@@ -1083,7 +1132,10 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 
 	sock_hold(lsk);
 	c->parent = lsk;
-	migtcp_port_inherit(child, lsk);
+	/* A listener that migrated here passes on its identity only. */
+	c->mig.foreign = l->mig.foreign;
+	if (!c->mig.foreign)
+		migtcp_port_inherit(child, lsk);
 	migtcp_net_link_sock(child);
 	return child;
 }

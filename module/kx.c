@@ -40,8 +40,7 @@ static struct crypto_shash *migtcp_kx_tfm;
 static DEFINE_SPINLOCK(migtcp_kx_lock);	/* the key in migtcp_kx_tfm */
 
 /* @out = HMAC-SHA256(@key, @msg), with the 32-byte @key. */
-static int migtcp_hmac(const u8 *key, const u8 *msg, unsigned int len,
-		       u8 *out)
+int migtcp_hmac(const u8 *key, const u8 *msg, unsigned int len, u8 *out)
 {
 	SHASH_DESC_ON_STACK(desc, migtcp_kx_tfm);
 	int err;
@@ -120,6 +119,24 @@ static bool migtcp_kx_node_key(struct migtcp_net *mn, u8 *key)
 		memset(key, 0, MIGTCP_KEY_LEN);
 	spin_unlock_bh(&mn->node.key_lock);
 	return key_set;
+}
+
+/*
+ * The key of the REDIRECTs a registrar sends: HMAC-SHA256(cluster key,
+ * "migtcp v1 redirect") into @key.  False, and no key, without a cluster
+ * key: REDIRECTs then carry no MAC.
+ */
+bool migtcp_kx_redirect_key(struct net *net, u8 *key)
+{
+	static const char label[] = "migtcp v1 redirect";
+	u8 node_key[MIGTCP_KEY_LEN];
+	bool set;
+
+	set = migtcp_kx_node_key(migtcp_pernet(net), node_key);
+	if (set && migtcp_hmac(node_key, label, sizeof(label) - 1, key))
+		set = false;
+	memzero_explicit(node_key, sizeof(node_key));
+	return set;
 }
 
 /*

@@ -103,7 +103,7 @@ struct migtcp_peer {
 /* The flags a version 1 segment may carry; the others are reserved. */
 #define MIGTCP_F_KNOWN	(MIGTCP_F_FIN | MIGTCP_F_SYN | MIGTCP_F_RST | \
 			 MIGTCP_F_PSH | MIGTCP_F_ACK | MIGTCP_F_ECE | \
-			 MIGTCP_F_CWR)
+			 MIGTCP_F_CWR | MIGTCP_F_CTL)
 
 /* Per-segment data of queued segments. */
 struct migtcp_skb_cb {
@@ -136,6 +136,36 @@ struct migtcp_kx {
 	u8 peer_flags;			/* MIGTCP_KX_F_* of the peer */
 	bool done;			/* conn_key is computed */
 	u8 conn_key[SHA256_DIGEST_SIZE];
+};
+
+/*
+ * A socket's part in migrations (migrate.c, docs/migration.md).  Changed
+ * under the socket lock.
+ */
+struct migtcp_mig {
+	u8 state;			/* enum migtcp_migration */
+	bool exported;			/* MIGTCP_CHECKPOINT taken while frozen */
+	bool foreign;			/* an identity of another node: not in
+					 * this node's port table
+					 */
+	bool held;			/* the peer asked us to hold */
+	u8 pending;			/* MIGTCP_PEND_* messages not acked yet */
+	u8 tries;			/* times they were sent again */
+	u8 redirects;			/* REDIRECTs a connect() followed */
+	u32 hold_ms;			/* the hold we ask for */
+	u64 epoch;			/* ours: migrations begun */
+	u64 peer_epoch;			/* the peer's, last applied */
+	u32 peer_host;			/* where the peer's last update said */
+	u64 held_epoch;			/* the peer's HOLD we obey */
+	unsigned long held_until;	/* when that hold ends */
+	u32 host_node;			/* where a departed endpoint went, 0: unknown */
+	__be32 host_addr;
+	__be32 prev_addr;		/* a restored one's last host */
+	unsigned long deadline;		/* a departure, relocation or HOLD ends */
+	unsigned long next_ctl;		/* when pending messages go again */
+	unsigned long rto;		/* between control retransmissions */
+	struct timer_list timer;	/* control retransmission and deadlines */
+	u8 home_key[MIGTCP_KEY_LEN];	/* authenticates it to its registrar */
 };
 
 /* Where a passively opened connection waits, under its listener's accept_lock. */
@@ -233,6 +263,7 @@ struct migtcp_sock {
 	u32 total_retrans;
 
 	struct migtcp_kx kx;
+	struct migtcp_mig mig;
 
 	/* A listener's queues of passively opened connections. */
 	spinlock_t accept_lock;
@@ -340,6 +371,7 @@ int migtcp_peer_del(struct migtcp_net *mn, u32 id,
 /* port.c */
 void migtcp_ports_init(struct migtcp_net *mn);
 int migtcp_port_bind(struct sock *sk, u32 node, u16 port);
+void migtcp_port_hold(struct sock *sk, u16 port);
 void migtcp_port_inherit(struct sock *child, const struct sock *parent);
 int migtcp_port_listen(struct sock *sk);
 void migtcp_port_unbind(struct sock *sk);
@@ -350,6 +382,8 @@ int migtcp_netlink_register(void);
 void migtcp_netlink_unregister(void);
 
 /* send.c */
+int migtcp_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr,
+		   __be32 daddr);
 void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb);
 int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq);
 int migtcp_route_path(struct sock *sk);
@@ -392,9 +426,10 @@ void migtcp_purge_queues(struct sock *sk);
 void migtcp_conn_init(struct migtcp_net *mn);
 int migtcp_conn_hash(struct sock *sk);
 void migtcp_conn_unhash(struct sock *sk);
-struct sock *migtcp_conn_lookup(struct migtcp_net *mn, u16 lport,
+struct sock *migtcp_conn_lookup(struct migtcp_net *mn, u32 lnode, u16 lport,
 				u32 rnode, u16 rport);
-struct sock *migtcp_listener_lookup(struct migtcp_net *mn, u16 lport);
+struct sock *migtcp_listener_lookup(struct migtcp_net *mn, u32 lnode,
+				    u16 lport);
 u32 migtcp_isn(const struct migtcp_sock *msk);
 int migtcp_resolve_path(struct sock *sk, u32 node);
 
@@ -419,6 +454,7 @@ void migtcp_retransmit(struct sock *sk);
 void migtcp_abort(struct sock *sk, bool send_rst);
 void migtcp_child_give_up(struct sock *child);
 void migtcp_listen_stop(struct sock *lsk);
+void migtcp_listen_depart(struct sock *lsk);
 struct sock *migtcp_accept_dequeue(struct sock *lsk);
 
 /* timers.c */
@@ -491,6 +527,7 @@ int migtcp_mem_init(void);
 void migtcp_mem_exit(void);
 
 /* receive.c */
+void migtcp_deliver(struct sock *sk, struct sk_buff *skb);
 int migtcp_receive_register(void);
 void migtcp_receive_unregister(void);
 
@@ -503,6 +540,30 @@ void migtcp_kx_write_opt(const struct sock *sk, u8 *opt);
 int migtcp_kx_complete(struct sock *sk, const u8 *peer_half, u8 peer_flags);
 void migtcp_kx_forget(struct sock *sk);
 u64 migtcp_kx_fingerprint(const struct sock *sk);
+int migtcp_hmac(const u8 *key, const u8 *msg, unsigned int len, u8 *out);
+bool migtcp_kx_redirect_key(struct net *net, u8 *key);
+
+/* migrate.c */
+extern unsigned int migtcp_migration_timeout_ms;
+void migtcp_mig_init(struct sock *sk);
+void migtcp_mig_timer_init(struct sock *sk);
+void migtcp_ctl_process(struct sock *sk, struct sk_buff *skb);
+bool migtcp_mig_privileged(const struct sock *sk);
+int migtcp_freeze(struct sock *sk, unsigned int hold_ms);
+int migtcp_thaw(struct sock *sk);
+bool migtcp_mig_release(struct sock *sk);
+void migtcp_mig_restored(struct sock *sk);
+void migtcp_mig_done(struct sock *sk);
+void migtcp_mig_stop_sync(struct sock *sk);
+bool migtcp_mig_blocks_send(const struct sock *sk);
+bool migtcp_mig_drops_input(struct sock *sk, struct sk_buff *skb);
+void migtcp_ctl_rcv(struct net *net, struct sk_buff *skb);
+bool migtcp_moved_rcv(struct net *net, struct sk_buff *skb);
+
+/* checkpoint.c */
+int migtcp_checkpoint(struct sock *sk, char __user *optval,
+		      int __user *optlen);
+int migtcp_restore(struct sock *sk, sockptr_t optval, unsigned int optlen);
 
 /* proc.c */
 int migtcp_proc_init_net(struct net *net);

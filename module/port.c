@@ -97,19 +97,26 @@ int migtcp_port_bind(struct sock *sk, u32 node, u16 port)
 }
 
 /*
- * A passively opened connection holds its listener's port too, so that
- * the port stays taken while the connection lives (as TCP's bind hash).
+ * A connection holds its port while it lives, shared with its listener
+ * and the port's other connections (as TCP's bind hash): a passively
+ * opened one, or one restored at its home.
  */
-void migtcp_port_inherit(struct sock *child, const struct sock *parent)
+void migtcp_port_hold(struct sock *sk, u16 port)
 {
-	struct migtcp_net *mn = migtcp_pernet(sock_net(child));
-	struct migtcp_sock *c = migtcp_sk(child);
+	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
+	struct migtcp_sock *msk = migtcp_sk(sk);
 
 	spin_lock_bh(&mn->ports_lock);
-	hlist_add_head(&c->port_node,
-		       migtcp_port_bucket(mn, migtcp_sk(parent)->local_port));
+	WRITE_ONCE(msk->local_node, mn->node.id);
+	WRITE_ONCE(msk->local_port, port);
+	hlist_add_head(&msk->port_node, migtcp_port_bucket(mn, port));
 	mn->bound++;
 	spin_unlock_bh(&mn->ports_lock);
+}
+
+void migtcp_port_inherit(struct sock *child, const struct sock *parent)
+{
+	migtcp_port_hold(child, migtcp_sk(parent)->local_port);
 }
 
 /* Makes bound @sk listen, unless another socket listens on its port. */
@@ -138,6 +145,13 @@ void migtcp_port_unbind(struct sock *sk)
 
 	if (!msk->local_port)
 		return;
+	/* An identity of another node was never in our table. */
+	if (msk->mig.foreign) {
+		migtcp_conn_unhash(sk);	/* where its listener was */
+		WRITE_ONCE(msk->local_port, 0);
+		WRITE_ONCE(msk->local_node, 0);
+		return;
+	}
 	spin_lock_bh(&mn->ports_lock);
 	hlist_del_init(&msk->port_node);
 	mn->bound--;

@@ -80,6 +80,8 @@ static enum migtcp_stat migtcp_validate(struct sk_buff *skb)
 	 * finishes or resets is never sent by an honest one.
 	 */
 	flags = ntohs(migtcp_hdr(skb)->flags);
+	if ((flags & MIGTCP_F_CTL) && flags != MIGTCP_F_CTL)
+		return MIGTCP_STAT_IN_CTL_ERRORS;
 	if (flags & ~MIGTCP_F_KNOWN ||
 	    ((flags & MIGTCP_F_SYN) && (flags & (MIGTCP_F_FIN | MIGTCP_F_RST))))
 		return MIGTCP_STAT_IN_BAD_FLAGS;
@@ -89,7 +91,8 @@ static enum migtcp_stat migtcp_validate(struct sk_buff *skb)
 
 /*
  * Endpoints are named by node id, not by IP address: a segment is for
- * this node only if it names this node's id.
+ * this node if it names this node's id, or an endpoint that migrated
+ * here (found by the demultiplexing).  A node without an id takes nothing.
  */
 static bool migtcp_for_this_node(struct net *net, const struct sk_buff *skb)
 {
@@ -104,7 +107,7 @@ static int migtcp_backlog_limit(const struct sock *sk)
 }
 
 /* Processes @skb on @sk now, or after its owner releases the lock. */
-static void migtcp_deliver(struct sock *sk, struct sk_buff *skb)
+void migtcp_deliver(struct sock *sk, struct sk_buff *skb)
 {
 	bh_lock_sock_nested(sk);
 	if (!sock_owned_by_user(sk)) {
@@ -133,8 +136,8 @@ static bool migtcp_demux(struct net *net, struct sk_buff *skb)
 		       (MIGTCP_F_SYN | MIGTCP_F_ACK | MIGTCP_F_RST);
 	struct sock *sk;
 
-	sk = migtcp_conn_lookup(mn, ntohs(mh->dst_port), ntohl(mh->src_node),
-				ntohs(mh->src_port));
+	sk = migtcp_conn_lookup(mn, ntohl(mh->dst_node), ntohs(mh->dst_port),
+				ntohl(mh->src_node), ntohs(mh->src_port));
 	if (sk) {
 		migtcp_deliver(sk, skb);
 		sock_put(sk);
@@ -142,9 +145,14 @@ static bool migtcp_demux(struct net *net, struct sk_buff *skb)
 	}
 	if (syn_only != MIGTCP_F_SYN)
 		return false;
-	sk = migtcp_listener_lookup(mn, ntohs(mh->dst_port));
+	sk = migtcp_listener_lookup(mn, ntohl(mh->dst_node),
+				    ntohs(mh->dst_port));
 	if (!sk)
 		return false;
+	if (migtcp_mig_drops_input(sk, skb)) {
+		sock_put(sk);
+		return true;
+	}
 	migtcp_listen_rcv(sk, skb);
 	sock_put(sk);
 	consume_skb(skb);
@@ -166,14 +174,22 @@ static int migtcp_v4_rcv(struct sk_buff *skb)
 	}
 	__MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_SEGS);
 
+	if (!READ_ONCE(migtcp_pernet(net)->node.id)) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_WRONG_NODE);
+		kfree_skb_reason(skb, SKB_DROP_REASON_NOT_SPECIFIED);
+		return 0;
+	}
+	if (ntohs(migtcp_hdr(skb)->flags) & MIGTCP_F_CTL) {
+		migtcp_ctl_rcv(net, skb);
+		return 0;
+	}
+	if (migtcp_demux(net, skb))
+		return 0;
 	if (!migtcp_for_this_node(net, skb)) {
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_WRONG_NODE);
 		kfree_skb_reason(skb, SKB_DROP_REASON_NOT_SPECIFIED);
 		return 0;
 	}
-
-	if (migtcp_demux(net, skb))
-		return 0;
 
 	migtcp_drop(net, skb, MIGTCP_STAT_IN_NO_SOCKET);
 	migtcp_send_reset(net, skb);

@@ -94,8 +94,8 @@ static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
  * Routes @skb from @saddr (0: the route's choice) to @daddr and sends it;
  * for segments of no connection.  Consumes @skb.
  */
-static int migtcp_xmit_v4(struct net *net, struct sk_buff *skb,
-			  __be32 saddr, __be32 daddr)
+int migtcp_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr,
+		   __be32 daddr)
 {
 	struct flowi4 fl4 = {
 		.daddr		= daddr,
@@ -176,7 +176,13 @@ static int migtcp_sk_xmit(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct net *net = sock_net(sk);
 	struct dst_entry *dst;
+	u8 mig = msk->mig.state;
 
+	/* Frozen, or a record of a departed endpoint: silent. */
+	if (mig == MIGTCP_MIG_FROZEN || mig == MIGTCP_MIG_DEPARTED) {
+		kfree_skb(skb);
+		return -EAGAIN;
+	}
 	dst = __sk_dst_check(sk, 0);
 	if (!dst) {
 		if (migtcp_route_path(sk)) {
@@ -483,7 +489,8 @@ void migtcp_push(struct sock *sk)
 
 	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				     TCPF_FIN_WAIT1 | TCPF_CLOSING |
-				     TCPF_LAST_ACK)))
+				     TCPF_LAST_ACK)) ||
+	    migtcp_mig_blocks_send(sk))
 		return;
 	skb_queue_walk(&sk->sk_write_queue, skb) {
 		const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);

@@ -69,6 +69,7 @@ void migtcp_init_sock(struct sock *sk)
 	msk->cwnd = MIGTCP_INIT_CWND;
 	msk->ssthresh = U32_MAX;
 	migtcp_cong_init(sk, NULL);
+	migtcp_mig_init(sk);
 	__skb_queue_head_init(&msk->ofo_queue);
 	spin_lock_init(&msk->accept_lock);
 	INIT_LIST_HEAD(&msk->syn_queue);
@@ -126,10 +127,16 @@ static int migtcp_release(struct socket *sock)
 	 */
 	sock_hold(sk);
 	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN)
+	if (migtcp_mig_release(sk)) {
+		/* It lives on elsewhere; a record of it stays here. */
+		if (sk->sk_state == TCP_LISTEN)
+			migtcp_listen_depart(sk);
+		orphan = true;
+	} else if (sk->sk_state == TCP_LISTEN) {
 		migtcp_listen_stop(sk);
-	else
+	} else {
 		orphan = migtcp_close_gracefully(sk);
+	}
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	if (!orphan)
 		migtcp_port_unbind(sk);
@@ -219,6 +226,7 @@ static int migtcp_start_connect(struct sock *sk, u32 node, u16 port)
 	msk->rcv_wscale = migtcp_our_wscale();
 	msk->rto = MIGTCP_RTO_INIT;
 	msk->retransmits = 0;
+	msk->mig.redirects = 0;
 	migtcp_kx_connect(sk);
 	migtcp_set_state(sk, TCP_SYN_SENT);
 	migtcp_send_ctl(sk, MIGTCP_F_SYN, msk->iss);

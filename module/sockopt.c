@@ -98,6 +98,30 @@ static int migtcp_set_congestion(struct sock *sk, sockptr_t optval,
 	return err;
 }
 
+/* The migration options (migrate.c, checkpoint.c): privileged. */
+static int migtcp_set_migration(struct sock *sk, int optname,
+				sockptr_t optval, unsigned int optlen)
+{
+	unsigned int hold_ms = 0;
+	int err;
+
+	if (!migtcp_mig_privileged(sk))
+		return -EPERM;
+	if (optname == MIGTCP_RESTORE)
+		return migtcp_restore(sk, optval, optlen);
+	if (optname == MIGTCP_FREEZE && optlen) {
+		if (optlen < sizeof(int))
+			return -EINVAL;
+		if (copy_from_sockptr(&hold_ms, optval, sizeof(hold_ms)))
+			return -EFAULT;
+	}
+	lock_sock(sk);
+	err = optname == MIGTCP_FREEZE ? migtcp_freeze(sk, hold_ms) :
+					 migtcp_thaw(sk);
+	release_sock(sk);
+	return err;
+}
+
 int migtcp_setsockopt(struct socket *sock, int level, int optname,
 		      sockptr_t optval, unsigned int optlen)
 {
@@ -110,6 +134,9 @@ int migtcp_setsockopt(struct socket *sock, int level, int optname,
 		return -ENOPROTOOPT;
 	if (optname == MIGTCP_CONGESTION)
 		return migtcp_set_congestion(sk, optval, optlen);
+	if (optname == MIGTCP_FREEZE || optname == MIGTCP_THAW ||
+	    optname == MIGTCP_RESTORE)
+		return migtcp_set_migration(sk, optname, optval, optlen);
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
@@ -199,6 +226,9 @@ int migtcp_getsockopt(struct socket *sock, int level, int optname,
 	if (len < 0)
 		return -EINVAL;
 
+	if (optname == MIGTCP_CHECKPOINT)
+		return migtcp_mig_privileged(sk) ?
+		       migtcp_checkpoint(sk, optval, optlen) : -EPERM;
 	if (optname == MIGTCP_CONGESTION) {
 		char name[MIGTCP_CA_NAME_MAX] = {};
 

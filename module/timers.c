@@ -60,7 +60,8 @@ void migtcp_retransmit(struct sock *sk)
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
-	if (!skb)
+	/* A migration holds the connection: its own timer decides. */
+	if (!skb || migtcp_mig_blocks_send(sk))
 		return;
 	/* Window probes count from the first probe. */
 	if (!msk->retransmits && msk->snd_una == msk->snd_nxt)
@@ -181,7 +182,7 @@ static void migtcp_keepalive_timer(struct timer_list *t)
 		migtcp_done(sk, 0);
 		goto out;
 	}
-	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
+	if (!sock_flag(sk, SOCK_KEEPOPEN) || migtcp_mig_blocks_send(sk) ||
 	    !((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				     TCPF_FIN_WAIT2)))
 		goto out;
@@ -308,6 +309,7 @@ void migtcp_init_timers(struct sock *sk)
 	timer_setup(&sk->sk_timer, migtcp_timer, 0);
 	timer_setup(&msk->keepalive_timer, migtcp_keepalive_timer, 0);
 	timer_setup(&msk->delack_timer, migtcp_delack_timer, 0);
+	migtcp_mig_timer_init(sk);
 }
 
 /*
@@ -348,6 +350,7 @@ void migtcp_stop_timers_sync(struct sock *sk)
 	sk_stop_timer_sync(sk, &sk->sk_timer);
 	sk_stop_timer_sync(sk, &migtcp_sk(sk)->keepalive_timer);
 	sk_stop_timer_sync(sk, &migtcp_sk(sk)->delack_timer);
+	migtcp_mig_stop_sync(sk);
 }
 
 /* TIME_WAIT, or an orphan's FIN_WAIT2, ends after timewait_secs. */

@@ -211,6 +211,7 @@ enum migtcp_ckpt_attr {
 	MIGTCP_CKPT_A_BYTES_ACKED,	/* u64 */
 	MIGTCP_CKPT_A_BYTES_RECEIVED,	/* u64 */
 	MIGTCP_CKPT_A_TOTAL_RETRANS,	/* u32 */
+	MIGTCP_CKPT_A_HOST_ADDR_IN,	/* 4 bytes: the node it was taken on */
 	__MIGTCP_CKPT_A_MAX
 };
 
@@ -286,6 +287,54 @@ enum migtcp_ctl_type {
 #define MIGTCP_CTL_MAC_LEN	32
 #define MIGTCP_CTL_F_GONE	0x01	/* LOCATION-UPDATE: the socket closed */
 #define MIGTCP_CTL_ADDR_IN	4	/* address family byte: IPv4 */
+
+struct migtcp_ctl_hold {
+	__u8	type;		/* MIGTCP_CTL_HOLD */
+	__u8	flags;
+	__be16	len;		/* 48 */
+	__be64	epoch;
+	__be32	hold_ms;
+	__u8	mac[MIGTCP_CTL_MAC_LEN];
+} __attribute__((packed));
+
+struct migtcp_ctl_update {
+	__u8	type;		/* MIGTCP_CTL_LOCATION_UPDATE */
+	__u8	flags;		/* MIGTCP_CTL_F_GONE */
+	__be16	len;		/* 72 */
+	__be64	epoch;
+	__be32	host_node;
+	__be32	peer_node;
+	__be16	peer_port;
+	__u8	family;		/* MIGTCP_CTL_ADDR_IN */
+	__u8	reserved;
+	__u8	host_addr[16];
+	__u8	mac[MIGTCP_CTL_MAC_LEN];
+} __attribute__((packed));
+
+struct migtcp_ctl_ack {
+	__u8	type;		/* MIGTCP_CTL_LOCATION_ACK */
+	__u8	flags;
+	__be16	len;		/* 52 */
+	__be64	epoch;
+	__be32	peer_node;
+	__u8	acked_type;
+	__u8	reserved;
+	__be16	peer_port;
+	__u8	mac[MIGTCP_CTL_MAC_LEN];
+} __attribute__((packed));
+
+struct migtcp_ctl_redirect {
+	__u8	type;		/* MIGTCP_CTL_REDIRECT */
+	__u8	flags;
+	__be16	len;		/* 72 */
+	__be32	echoed_seq;
+	__be64	epoch;
+	__be32	host_node;
+	__u8	family;
+	__u8	reserved[3];
+	__u8	host_addr[16];
+	__u8	mac[MIGTCP_CTL_MAC_LEN];
+} __attribute__((packed));
 
 /* Options: TCP's kind/length encoding (docs/protocol.md). */
 #define MIGTCP_OPT_EOL		0

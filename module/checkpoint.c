@@ -1,0 +1,1184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The checkpoint of a socket: MIGTCP_CHECKPOINT writes a frozen socket's
+ * whole state as a versioned blob of netlink attributes (the layout is in
+ * the uapi header), MIGTCP_RESTORE validates one field by field and
+ * rebuilds the socket from it.  Nothing in a blob is trusted: every
+ * length, range and relation between fields is checked before anything
+ * changes, and a blob that fails is refused with EINVAL and one log line
+ * that says why.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/sockptr.h>
+#include <net/netlink.h>
+#include <net/tcp_states.h>
+
+#include "migtcp.h"
+
+/* The largest blob taken: queues of a few hundred MiB at most. */
+#define MIGTCP_CKPT_MAX_LEN	(256U << 20)
+/* Bytes queued one way in a connection's checkpoint, at most. */
+#define MIGTCP_CKPT_MAX_QUEUE	(64U << 20)
+
+/* A blob being written, or measured when buf is NULL. */
+struct migtcp_ckpt_out {
+	u8 *buf;
+	u32 len;
+};
+
+static void *migtcp_ckpt_reserve(struct migtcp_ckpt_out *o, int type, int len)
+{
+	struct nlattr *nla;
+
+	if (!o->buf) {
+		o->len += nla_total_size(len);
+		return NULL;
+	}
+	nla = (struct nlattr *)(o->buf + o->len);
+	nla->nla_type = type;
+	nla->nla_len = nla_attr_size(len);
+	memset((u8 *)nla_data(nla) + len, 0, nla_padlen(len));
+	o->len += nla_total_size(len);
+	return nla_data(nla);
+}
+
+static void migtcp_ckpt_put(struct migtcp_ckpt_out *o, int type,
+			    const void *data, int len)
+{
+	void *p = migtcp_ckpt_reserve(o, type, len);
+
+	if (p)
+		memcpy(p, data, len);
+}
+
+#define MIGTCP_CKPT_PUT(o, type, val) \
+	do { typeof(val) __v = (val); \
+	     migtcp_ckpt_put(o, type, &__v, sizeof(__v)); } while (0)
+
+/* Puts @len bytes of @skb from @off as chunks of attribute @type. */
+static void migtcp_ckpt_put_skb(struct migtcp_ckpt_out *o, int type,
+				const struct sk_buff *skb, u32 off, u32 len)
+{
+	while (len) {
+		u32 n = min_t(u32, len, MIGTCP_CKPT_CHUNK);
+		void *p = migtcp_ckpt_reserve(o, type, n);
+
+		if (p)
+			WARN_ON_ONCE(skb_copy_bits(skb, off, p, n));
+		off += n;
+		len -= n;
+	}
+}
+
+static u32 migtcp_ckpt_nest_start(struct migtcp_ckpt_out *o, int type)
+{
+	u32 start = o->len;
+
+	migtcp_ckpt_reserve(o, type, 0);
+	return start;
+}
+
+static void migtcp_ckpt_nest_end(struct migtcp_ckpt_out *o, u32 start)
+{
+	if (o->buf)
+		((struct nlattr *)(o->buf + start))->nla_len = o->len - start;
+}
+
+/* Peer's FIN received: the states after it (RFC 9293 3.3.2). */
+static bool migtcp_peer_fin(int state)
+{
+	return (1 << state) & (TCPF_CLOSE_WAIT | TCPF_CLOSING | TCPF_LAST_ACK);
+}
+
+/* Our FIN queued: the states after a shutdown for writing. */
+static bool migtcp_own_fin(int state)
+{
+	return (1 << state) & (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+			       TCPF_CLOSING | TCPF_LAST_ACK);
+}
+
+static u8 migtcp_ckpt_kind(const struct sock *sk)
+{
+	if (sk->sk_state == TCP_LISTEN)
+		return MIGTCP_CKPT_LISTENER;
+	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT) ||
+	    migtcp_own_fin(sk->sk_state))
+		return MIGTCP_CKPT_CONN;
+	return migtcp_sk(sk)->local_port ? MIGTCP_CKPT_BOUND :
+					   MIGTCP_CKPT_UNBOUND;
+}
+
+static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	u32 data_end = msk->write_seq - msk->fin_queued;
+	const struct sk_buff *skb;
+	u32 start;
+
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_STATE, (u8)sk->sk_state);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_REMOTE_NODE, msk->remote_node);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_REMOTE_PORT, msk->remote_port);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_PEER_ADDR_IN, msk->path_daddr);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_PEER_EPOCH, msk->mig.peer_epoch);
+	migtcp_ckpt_put(o, MIGTCP_CKPT_A_CONN_KEY, msk->kx.conn_key,
+			sizeof(msk->kx.conn_key));
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_KX_PEER_FLAGS, msk->kx.peer_flags);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_ISS, msk->iss);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_IRS, msk->irs);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SND_UNA, msk->snd_una);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SND_MAX, msk->snd_max);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_WRITE_SEQ, msk->write_seq);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SND_WND, msk->snd_wnd);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_MAX_WINDOW, msk->max_window);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SND_WL1, msk->snd_wl1);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SND_WSCALE, msk->snd_wscale);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RCV_WSCALE, msk->rcv_wscale);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RCV_NXT, msk->rcv_nxt);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_COPIED_SEQ, msk->copied_seq);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RCV_WUP, msk->rcv_wup);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RCV_WND, msk->rcv_wnd);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_FIN_QUEUED, (u8)msk->fin_queued);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_MSS, msk->mss);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_PEER_MSS, msk->peer_mss);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_CWND, msk->cwnd);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SSTHRESH, msk->ssthresh);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SRTT_US,
+			jiffies_to_usecs(msk->srtt) / 8);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RTTVAR_US,
+			jiffies_to_usecs(msk->rttvar) / 4);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RTO_US, jiffies_to_usecs(msk->rto));
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RETRANS_AGE_MS,
+			(u32)min_t(unsigned long, jiffies_to_msecs(jiffies -
+					msk->retrans_stamp), U32_MAX));
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_IDLE_MS,
+			(u32)min_t(unsigned long, jiffies_to_msecs(jiffies -
+					msk->rcv_tstamp), U32_MAX));
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_BYTES_SENT, msk->bytes_sent);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_BYTES_ACKED, msk->bytes_acked);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_BYTES_RECEIVED, msk->bytes_received);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_TOTAL_RETRANS, msk->total_retrans);
+
+	/* Send data: from SND.UNA to the FIN, all of it unacknowledged. */
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+		u32 off = migtcp_before(cb->seq, msk->snd_una) ?
+			  msk->snd_una - cb->seq : 0;
+		u32 end = min_t(u32, skb->len, data_end - cb->seq);
+
+		if (off < end)
+			migtcp_ckpt_put_skb(o, MIGTCP_CKPT_A_SND_DATA, skb, off,
+					    end - off);
+	}
+	/* Receive data: what the user has not read. */
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		u32 off = msk->copied_seq - MIGTCP_SKB_CB(skb)->seq;
+
+		if (migtcp_before(msk->copied_seq, MIGTCP_SKB_CB(skb)->seq))
+			off = 0;
+		if (off < skb->len)
+			migtcp_ckpt_put_skb(o, MIGTCP_CKPT_A_RCV_DATA, skb, off,
+					    skb->len - off);
+	}
+	/* Out of order: a nest per chunk, each with its sequence number. */
+	skb_queue_walk(&msk->ofo_queue, skb) {
+		const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+		u32 off = 0;
+
+		do {
+			u32 n = min_t(u32, skb->len - off, MIGTCP_CKPT_CHUNK);
+			bool fin = cb->fin && off + n == skb->len;
+
+			start = migtcp_ckpt_nest_start(o, MIGTCP_CKPT_A_OFO);
+			MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_OFO_A_SEQ, cb->seq + off);
+			if (fin)
+				MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_OFO_A_FIN, (u8)1);
+			if (n)
+				migtcp_ckpt_put_skb(o, MIGTCP_CKPT_OFO_A_DATA,
+						    skb, off, n);
+			migtcp_ckpt_nest_end(o, start);
+			off += n;
+		} while (off < skb->len);
+	}
+}
+
+/* Writes the record of @sk (locked, frozen). */
+static void migtcp_ckpt_record(struct migtcp_ckpt_out *o, struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
+	u8 kind = migtcp_ckpt_kind(sk);
+	u32 start = o->len;
+	__be32 host = READ_ONCE(mn->node.addr4);
+
+	o->len += sizeof(struct migtcp_ckpt_rec);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_KIND, kind);
+	migtcp_ckpt_put(o, MIGTCP_CKPT_A_HOME_KEY, msk->mig.home_key,
+			sizeof(msk->mig.home_key));
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_EPOCH, msk->mig.epoch);
+	if (host)
+		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_HOST_ADDR_IN, host);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_NODELAY, (u8)msk->nodelay);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_CORK, (u8)msk->cork);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_PINGPONG, (u8)msk->pingpong);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_KEEPALIVE,
+			(u8)sock_flag(sk, SOCK_KEEPOPEN));
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_KEEPIDLE, (u32)msk->keepidle);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_KEEPINTVL, (u32)msk->keepintvl);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_KEEPCNT, (u32)msk->keepcnt);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_USER_TIMEOUT, msk->user_timeout);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_USER_MSS, msk->user_mss);
+	migtcp_ckpt_put(o, MIGTCP_CKPT_A_CONGESTION, msk->cong->name,
+			strlen(msk->cong->name) + 1);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SNDBUF, (u32)sk->sk_sndbuf);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RCVBUF, (u32)sk->sk_rcvbuf);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_BUF_LOCKS,
+			(u8)(sk->sk_userlocks &
+			     (SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK)));
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SHUTDOWN, (u8)sk->sk_shutdown);
+	if (kind != MIGTCP_CKPT_UNBOUND) {
+		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_LOCAL_NODE, msk->local_node);
+		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_LOCAL_PORT, msk->local_port);
+	}
+	if (kind == MIGTCP_CKPT_LISTENER)
+		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_BACKLOG,
+				(u32)READ_ONCE(sk->sk_max_ack_backlog));
+	if (kind == MIGTCP_CKPT_CONN)
+		migtcp_ckpt_conn(o, sk);
+	if (o->buf) {
+		struct migtcp_ckpt_rec *rec = (void *)(o->buf + start);
+
+		rec->len = o->len - start;
+		rec->reserved = 0;
+	}
+}
+
+/*
+ * The connections waiting in listener @lsk's accept queue go with its
+ * checkpoint: each is frozen (its peer told to hold) and referenced in
+ * @children, at most @max of them.  Returns how many.
+ */
+static unsigned int migtcp_ckpt_children(struct sock *lsk,
+					 struct sock **children,
+					 unsigned int max)
+{
+	struct migtcp_sock *l = migtcp_sk(lsk), *c;
+	unsigned int n = 0;
+
+	spin_lock_bh(&l->accept_lock);
+	list_for_each_entry(c, &l->accept_queue, queue_node) {
+		if (n == max)
+			break;
+		sock_hold(&c->sk);
+		children[n++] = &c->sk;
+	}
+	spin_unlock_bh(&l->accept_lock);
+	return n;
+}
+
+/* MIGTCP_CHECKPOINT: the blob of frozen @sk, to user memory. */
+int migtcp_checkpoint(struct sock *sk, char __user *optval,
+		      int __user *optlen)
+{
+	struct migtcp_ckpt_out o = {};
+	struct sock **children = NULL;
+	struct migtcp_ckpt_hdr *hdr;
+	unsigned int n = 0, i;
+	int len, err = 0;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (migtcp_sk(sk)->mig.state != MIGTCP_MIG_FROZEN) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (sk->sk_state == TCP_LISTEN) {
+		children = kvcalloc(MIGTCP_CKPT_MAX_RECS - 1, sizeof(*children),
+				    GFP_KERNEL);
+		if (!children) {
+			err = -ENOMEM;
+			goto out;
+		}
+		n = migtcp_ckpt_children(sk, children,
+					 MIGTCP_CKPT_MAX_RECS - 1);
+		for (i = 0; i < n; i++) {
+			lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
+			if (migtcp_sk(children[i])->mig.state ==
+			    MIGTCP_MIG_NONE)
+				migtcp_freeze(children[i], migtcp_sk(sk)->mig.hold_ms);
+			release_sock(children[i]);
+		}
+	}
+
+	/* Measure, then write. */
+	o.len = sizeof(*hdr);
+	migtcp_ckpt_record(&o, sk);
+	for (i = 0; i < n; i++)
+		migtcp_ckpt_record(&o, children[i]);
+	if (o.len > MIGTCP_CKPT_MAX_LEN) {
+		err = -E2BIG;
+		goto out;
+	}
+	if ((u32)len < o.len) {
+		err = put_user(o.len, optlen) ? -EFAULT : -ERANGE;
+		goto out;
+	}
+	o.buf = kvzalloc(o.len, GFP_KERNEL);
+	if (!o.buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	len = o.len;
+	hdr = (void *)o.buf;
+	hdr->magic = MIGTCP_CKPT_MAGIC;
+	hdr->version = MIGTCP_CKPT_VERSION;
+	hdr->hdr_len = sizeof(*hdr);
+	hdr->total_len = len;
+	hdr->nr_recs = n + 1;
+	o.len = sizeof(*hdr);
+	migtcp_ckpt_record(&o, sk);
+	for (i = 0; i < n; i++) {
+		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
+		migtcp_ckpt_record(&o, children[i]);
+		migtcp_sk(children[i])->mig.exported = true;
+		release_sock(children[i]);
+	}
+	if (WARN_ON_ONCE(o.len != len)) {
+		err = -EIO;
+		goto out;
+	}
+	if (copy_to_user(optval, o.buf, len) || put_user(len, optlen)) {
+		err = -EFAULT;
+		goto out;
+	}
+	migtcp_sk(sk)->mig.exported = true;
+out:
+	release_sock(sk);
+	for (i = 0; i < n; i++)
+		sock_put(children[i]);
+	kvfree(children);
+	kvfree(o.buf);
+	return err;
+}
+
+/* Restore. */
+
+static const struct nla_policy migtcp_ckpt_ofo_policy[MIGTCP_CKPT_OFO_A_MAX + 1] = {
+	[MIGTCP_CKPT_OFO_A_SEQ]		= { .type = NLA_U32 },
+	[MIGTCP_CKPT_OFO_A_FIN]		= NLA_POLICY_MAX(NLA_U8, 1),
+	[MIGTCP_CKPT_OFO_A_DATA]	= { .type = NLA_BINARY,
+					    .len = MIGTCP_CKPT_CHUNK },
+};
+
+#define MIGTCP_U8_FLAG		NLA_POLICY_MAX(NLA_U8, 1)
+
+/*
+ * Ranges beyond what a policy's 16-bit bounds hold (the policy API takes
+ * them writable, though it never writes).
+ */
+static struct netlink_range_validation migtcp_ckpt_wnd_range = {
+	.max = 65535U << MIGTCP_MAX_WSCALE,
+};
+
+static struct netlink_range_validation migtcp_ckpt_rtt_range = {
+	.max = 120 * USEC_PER_SEC,
+};
+
+static struct netlink_range_validation migtcp_ckpt_rto_range = {
+	.min = 200 * USEC_PER_MSEC,
+	.max = 120 * USEC_PER_SEC,
+};
+
+static struct netlink_range_validation migtcp_ckpt_cwnd_range = {
+	.min = 1,
+	.max = MIGTCP_MAX_CWND,
+};
+
+static struct netlink_range_validation migtcp_ckpt_int_range = {
+	.max = INT_MAX,
+};
+
+static struct netlink_range_validation migtcp_ckpt_buf_range = {
+	.min = SOCK_MIN_SNDBUF,
+	.max = INT_MAX / 2,
+};
+
+static const struct nla_policy migtcp_ckpt_policy[MIGTCP_CKPT_A_MAX + 1] = {
+	[MIGTCP_CKPT_A_PAD]		= { .type = NLA_REJECT },
+	[MIGTCP_CKPT_A_KIND]		= NLA_POLICY_MAX(NLA_U8, MIGTCP_CKPT_CONN),
+	[MIGTCP_CKPT_A_STATE]		= NLA_POLICY_RANGE(NLA_U8, TCP_ESTABLISHED,
+							   TCP_CLOSING),
+	[MIGTCP_CKPT_A_LOCAL_NODE]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[MIGTCP_CKPT_A_LOCAL_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[MIGTCP_CKPT_A_REMOTE_NODE]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[MIGTCP_CKPT_A_REMOTE_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[MIGTCP_CKPT_A_PEER_ADDR_IN]	= NLA_POLICY_EXACT_LEN(4),
+	[MIGTCP_CKPT_A_HOME_KEY]	= NLA_POLICY_EXACT_LEN(MIGTCP_KEY_LEN),
+	[MIGTCP_CKPT_A_EPOCH]		= { .type = NLA_U64 },
+	[MIGTCP_CKPT_A_PEER_EPOCH]	= { .type = NLA_U64 },
+	[MIGTCP_CKPT_A_CONN_KEY]	= NLA_POLICY_EXACT_LEN(SHA256_DIGEST_SIZE),
+	[MIGTCP_CKPT_A_KX_PEER_FLAGS]	= NLA_POLICY_MAX(NLA_U8, MIGTCP_KX_F_KEY),
+	[MIGTCP_CKPT_A_ISS]		= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_IRS]		= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_SND_UNA]		= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_SND_MAX]		= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_WRITE_SEQ]	= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_SND_WND]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_wnd_range),
+	[MIGTCP_CKPT_A_MAX_WINDOW]	= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_wnd_range),
+	[MIGTCP_CKPT_A_SND_WL1]		= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_SND_WSCALE]	= NLA_POLICY_MAX(NLA_U8, MIGTCP_MAX_WSCALE),
+	[MIGTCP_CKPT_A_RCV_WSCALE]	= NLA_POLICY_MAX(NLA_U8, MIGTCP_MAX_WSCALE),
+	[MIGTCP_CKPT_A_RCV_NXT]		= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_COPIED_SEQ]	= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_RCV_WUP]		= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_RCV_WND]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_wnd_range),
+	[MIGTCP_CKPT_A_FIN_QUEUED]	= MIGTCP_U8_FLAG,
+	[MIGTCP_CKPT_A_SHUTDOWN]	= NLA_POLICY_MAX(NLA_U8, SHUTDOWN_MASK),
+	[MIGTCP_CKPT_A_MSS]		= NLA_POLICY_MIN(NLA_U16, MIGTCP_MIN_SND_MSS),
+	[MIGTCP_CKPT_A_PEER_MSS]	= { .type = NLA_U16 },
+	[MIGTCP_CKPT_A_USER_MSS]	= { .type = NLA_U16 },
+	[MIGTCP_CKPT_A_CWND]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_cwnd_range),
+	[MIGTCP_CKPT_A_SSTHRESH]	= NLA_POLICY_MIN(NLA_U32, 2),
+	[MIGTCP_CKPT_A_CONGESTION]	= { .type = NLA_NUL_STRING,
+					    .len = MIGTCP_CA_NAME_MAX - 1 },
+	[MIGTCP_CKPT_A_SRTT_US]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_rtt_range),
+	[MIGTCP_CKPT_A_RTTVAR_US]	= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_rtt_range),
+	[MIGTCP_CKPT_A_RTO_US]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_rto_range),
+	[MIGTCP_CKPT_A_RETRANS_AGE_MS]	= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_IDLE_MS]		= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_NODELAY]		= MIGTCP_U8_FLAG,
+	[MIGTCP_CKPT_A_CORK]		= MIGTCP_U8_FLAG,
+	[MIGTCP_CKPT_A_PINGPONG]	= MIGTCP_U8_FLAG,
+	[MIGTCP_CKPT_A_KEEPALIVE]	= MIGTCP_U8_FLAG,
+	[MIGTCP_CKPT_A_KEEPIDLE]	= NLA_POLICY_MAX(NLA_U32, 32767),
+	[MIGTCP_CKPT_A_KEEPINTVL]	= NLA_POLICY_MAX(NLA_U32, 32767),
+	[MIGTCP_CKPT_A_KEEPCNT]		= NLA_POLICY_MAX(NLA_U32, 127),
+	[MIGTCP_CKPT_A_USER_TIMEOUT]	= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_int_range),
+	[MIGTCP_CKPT_A_SNDBUF]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_buf_range),
+	[MIGTCP_CKPT_A_RCVBUF]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_buf_range),
+	[MIGTCP_CKPT_A_BUF_LOCKS]	= NLA_POLICY_MAX(NLA_U8, SOCK_SNDBUF_LOCK |
+							 SOCK_RCVBUF_LOCK),
+	[MIGTCP_CKPT_A_BACKLOG]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_int_range),
+	[MIGTCP_CKPT_A_SND_DATA]	= { .type = NLA_BINARY,
+					    .len = MIGTCP_CKPT_CHUNK },
+	[MIGTCP_CKPT_A_RCV_DATA]	= { .type = NLA_BINARY,
+					    .len = MIGTCP_CKPT_CHUNK },
+	[MIGTCP_CKPT_A_OFO]		= NLA_POLICY_NESTED(migtcp_ckpt_ofo_policy),
+	[MIGTCP_CKPT_A_BYTES_SENT]	= { .type = NLA_U64 },
+	[MIGTCP_CKPT_A_BYTES_ACKED]	= { .type = NLA_U64 },
+	[MIGTCP_CKPT_A_BYTES_RECEIVED]	= { .type = NLA_U64 },
+	[MIGTCP_CKPT_A_TOTAL_RETRANS]	= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_HOST_ADDR_IN]	= NLA_POLICY_EXACT_LEN(4),
+};
+
+/* One record, parsed: its scalars, and where its data is. */
+struct migtcp_ckpt_rec_view {
+	const struct nlattr *tb[MIGTCP_CKPT_A_MAX + 1];
+	const struct nlattr *attrs;	/* all of them, for the data */
+	int attrs_len;
+	u32 snd_bytes, rcv_bytes, ofo_count;
+};
+
+static int migtcp_ckpt_bad(const char *why)
+{
+	pr_info_ratelimited("restore refused: %s\n", why);
+	return -EINVAL;
+}
+
+static u32 migtcp_ckpt_u32(const struct migtcp_ckpt_rec_view *v, int type)
+{
+	return v->tb[type] ? nla_get_u32(v->tb[type]) : 0;
+}
+
+static u8 migtcp_ckpt_u8(const struct migtcp_ckpt_rec_view *v, int type)
+{
+	return v->tb[type] ? nla_get_u8(v->tb[type]) : 0;
+}
+
+/* Attributes a connection's record must have. */
+static const u8 migtcp_ckpt_conn_attrs[] = {
+	MIGTCP_CKPT_A_STATE, MIGTCP_CKPT_A_LOCAL_NODE, MIGTCP_CKPT_A_LOCAL_PORT,
+	MIGTCP_CKPT_A_REMOTE_NODE, MIGTCP_CKPT_A_REMOTE_PORT,
+	MIGTCP_CKPT_A_PEER_ADDR_IN, MIGTCP_CKPT_A_CONN_KEY,
+	MIGTCP_CKPT_A_ISS, MIGTCP_CKPT_A_IRS, MIGTCP_CKPT_A_SND_UNA,
+	MIGTCP_CKPT_A_SND_MAX, MIGTCP_CKPT_A_WRITE_SEQ, MIGTCP_CKPT_A_SND_WND,
+	MIGTCP_CKPT_A_MAX_WINDOW, MIGTCP_CKPT_A_SND_WL1,
+	MIGTCP_CKPT_A_SND_WSCALE, MIGTCP_CKPT_A_RCV_WSCALE,
+	MIGTCP_CKPT_A_RCV_NXT, MIGTCP_CKPT_A_COPIED_SEQ, MIGTCP_CKPT_A_RCV_WUP,
+	MIGTCP_CKPT_A_RCV_WND, MIGTCP_CKPT_A_FIN_QUEUED, MIGTCP_CKPT_A_MSS,
+	MIGTCP_CKPT_A_CWND, MIGTCP_CKPT_A_SSTHRESH, MIGTCP_CKPT_A_RTO_US,
+};
+
+/*
+ * Checks one record's sequence space against its data: whatever a
+ * connection in its state could hold, and nothing else.
+ */
+static int migtcp_ckpt_check_conn(const struct migtcp_ckpt_rec_view *v)
+{
+	const struct nlattr *nla;
+	struct nlattr *ofo[MIGTCP_CKPT_OFO_A_MAX + 1];
+	u8 state = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_STATE);
+	bool fin = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_FIN_QUEUED);
+	u32 una = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_UNA);
+	u32 snd_max = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_MAX);
+	u32 write_seq = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_WRITE_SEQ);
+	u32 rcv_nxt = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RCV_NXT);
+	u32 copied = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_COPIED_SEQ);
+	u32 rcv_end = rcv_nxt - migtcp_peer_fin(state);
+	u32 data_end = write_seq - fin, snd_bytes, next, seq;
+	bool fin_acked, fin_seen = false;
+	unsigned int i;
+	int rem;
+
+	for (i = 0; i < ARRAY_SIZE(migtcp_ckpt_conn_attrs); i++)
+		if (!v->tb[migtcp_ckpt_conn_attrs[i]])
+			return migtcp_ckpt_bad("a connection's field is missing");
+	if (state == TCP_SYN_SENT || state == TCP_SYN_RECV ||
+	    state == TCP_TIME_WAIT)
+		return migtcp_ckpt_bad("state is not a connection's");
+	if (fin != migtcp_own_fin(state))
+		return migtcp_ckpt_bad("FIN does not match the state");
+	fin_acked = fin && una == write_seq;
+	if (state == TCP_FIN_WAIT2 && !fin_acked)
+		return migtcp_ckpt_bad("FIN_WAIT2 with the FIN unacknowledged");
+	if (!fin_acked && migtcp_after(una, data_end))
+		return migtcp_ckpt_bad("SND.UNA is beyond the data");
+	snd_bytes = fin_acked ? 0 : data_end - una;
+	if (snd_bytes > MIGTCP_CKPT_MAX_QUEUE)
+		return migtcp_ckpt_bad("too much data to send");
+	if (snd_bytes != v->snd_bytes)
+		return migtcp_ckpt_bad("send data does not span SND.UNA to the end");
+	if (migtcp_before(snd_max, una) || migtcp_after(snd_max, write_seq))
+		return migtcp_ckpt_bad("SND.MAX is outside the sequence space");
+	if (migtcp_after(copied, rcv_end))
+		return migtcp_ckpt_bad("the read pointer is beyond RCV.NXT");
+	if (rcv_end - copied > MIGTCP_CKPT_MAX_QUEUE ||
+	    rcv_end - copied != v->rcv_bytes)
+		return migtcp_ckpt_bad("receive data does not span the unread bytes");
+	if (migtcp_after(migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RCV_WUP), rcv_nxt))
+		return migtcp_ckpt_bad("RCV.WUP is beyond RCV.NXT");
+	if (migtcp_after(migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_WL1), rcv_nxt))
+		return migtcp_ckpt_bad("SND.WL1 is beyond RCV.NXT");
+	if (migtcp_ckpt_u32(v, MIGTCP_CKPT_A_MAX_WINDOW) <
+	    migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_WND))
+		return migtcp_ckpt_bad("the largest window is below the window");
+
+	/*
+	 * Out-of-order chunks: beyond a gap after RCV.NXT, in order, apart
+	 * (or adjoining: one segment may come in several chunks), inside
+	 * what a window can reach, nothing after a FIN.
+	 */
+	next = rcv_nxt;
+	nla_for_each_attr(nla, v->attrs, v->attrs_len, rem) {
+		u32 len;
+
+		if (nla_type(nla) != MIGTCP_CKPT_A_OFO)
+			continue;
+		if (nla_parse_nested(ofo, MIGTCP_CKPT_OFO_A_MAX, nla,
+				     migtcp_ckpt_ofo_policy, NULL))
+			return migtcp_ckpt_bad("an out-of-order chunk is malformed");
+		if (!ofo[MIGTCP_CKPT_OFO_A_SEQ] || !ofo[MIGTCP_CKPT_OFO_A_DATA])
+			return migtcp_ckpt_bad("an out-of-order chunk lacks a field");
+		if (migtcp_peer_fin(state) || fin_seen)
+			return migtcp_ckpt_bad("out-of-order data after a FIN");
+		seq = nla_get_u32(ofo[MIGTCP_CKPT_OFO_A_SEQ]);
+		len = nla_len(ofo[MIGTCP_CKPT_OFO_A_DATA]);
+		if (!len || (next == rcv_nxt ? !migtcp_after(seq, next) :
+			     migtcp_before(seq, next)) ||
+		    seq + len - rcv_nxt > MIGTCP_CKPT_MAX_QUEUE)
+			return migtcp_ckpt_bad("out-of-order chunks overlap or are misplaced");
+		next = seq + len;
+		fin_seen = ofo[MIGTCP_CKPT_OFO_A_FIN] &&
+			   nla_get_u8(ofo[MIGTCP_CKPT_OFO_A_FIN]);
+	}
+	return 0;
+}
+
+/*
+ * Parses and checks record @rec of @len bytes into @v.  @listener is the
+ * record's place: 0 for the socket itself, else a listener's child.
+ */
+static int migtcp_ckpt_parse_rec(const u8 *rec, u32 len, bool child,
+				 struct migtcp_ckpt_rec_view *v)
+{
+	const struct migtcp_ckpt_rec *hdr = (const void *)rec;
+	const struct nlattr *nla;
+	int rem, type;
+	u8 kind;
+
+	memset(v, 0, sizeof(*v));
+	if (hdr->reserved)
+		return migtcp_ckpt_bad("a record's reserved field is not zero");
+	v->attrs = (const void *)(rec + sizeof(*hdr));
+	v->attrs_len = len - sizeof(*hdr);
+	if (nla_validate(v->attrs, v->attrs_len, MIGTCP_CKPT_A_MAX,
+			 migtcp_ckpt_policy, NULL))
+		return migtcp_ckpt_bad("an attribute is malformed, unknown or out of range");
+	nla_for_each_attr(nla, v->attrs, v->attrs_len, rem) {
+		type = nla_type(nla);
+		switch (type) {
+		case MIGTCP_CKPT_A_SND_DATA:
+		case MIGTCP_CKPT_A_RCV_DATA:
+			if (!nla_len(nla))
+				return migtcp_ckpt_bad("an empty data chunk");
+			if (type == MIGTCP_CKPT_A_SND_DATA)
+				v->snd_bytes += nla_len(nla);
+			else
+				v->rcv_bytes += nla_len(nla);
+			if (v->snd_bytes > MIGTCP_CKPT_MAX_QUEUE ||
+			    v->rcv_bytes > MIGTCP_CKPT_MAX_QUEUE)
+				return migtcp_ckpt_bad("too much data");
+			break;
+		case MIGTCP_CKPT_A_OFO:
+			v->ofo_count++;
+			break;
+		default:
+			if (v->tb[type])
+				return migtcp_ckpt_bad("an attribute is repeated");
+			v->tb[type] = nla;
+			break;
+		}
+	}
+	if (!v->tb[MIGTCP_CKPT_A_KIND] || !v->tb[MIGTCP_CKPT_A_HOME_KEY] ||
+	    !v->tb[MIGTCP_CKPT_A_EPOCH])
+		return migtcp_ckpt_bad("kind, home key or epoch is missing");
+	kind = nla_get_u8(v->tb[MIGTCP_CKPT_A_KIND]);
+	if (child && kind != MIGTCP_CKPT_CONN)
+		return migtcp_ckpt_bad("a listener's queue holds something else than a connection");
+	if (kind != MIGTCP_CKPT_CONN &&
+	    (v->snd_bytes || v->rcv_bytes || v->ofo_count ||
+	     v->tb[MIGTCP_CKPT_A_STATE] || v->tb[MIGTCP_CKPT_A_REMOTE_NODE]))
+		return migtcp_ckpt_bad("connection state in a socket that has none");
+	if (kind == MIGTCP_CKPT_UNBOUND)
+		return v->tb[MIGTCP_CKPT_A_LOCAL_NODE] ||
+		       v->tb[MIGTCP_CKPT_A_LOCAL_PORT] ?
+		       migtcp_ckpt_bad("an unbound socket with an identity") : 0;
+	if (!v->tb[MIGTCP_CKPT_A_LOCAL_NODE] || !v->tb[MIGTCP_CKPT_A_LOCAL_PORT])
+		return migtcp_ckpt_bad("the identity is missing");
+	if (kind == MIGTCP_CKPT_LISTENER && !v->tb[MIGTCP_CKPT_A_BACKLOG])
+		return migtcp_ckpt_bad("a listener without its backlog");
+	if (kind == MIGTCP_CKPT_CONN)
+		return migtcp_ckpt_check_conn(v);
+	return 0;
+}
+
+/* Checks the whole blob: header, record boundaries, every record. */
+static int migtcp_ckpt_check(const u8 *buf, u32 len)
+{
+	const struct migtcp_ckpt_hdr *hdr = (const void *)buf;
+	struct migtcp_ckpt_rec_view *v;
+	u32 off, i, rlen, lnode = 0;
+	u16 lport = 0;
+	int err = 0;
+
+	if (len < sizeof(*hdr))
+		return migtcp_ckpt_bad("shorter than its header");
+	if (hdr->magic != MIGTCP_CKPT_MAGIC)
+		return migtcp_ckpt_bad("not a migtcp checkpoint (magic)");
+	if (hdr->version != MIGTCP_CKPT_VERSION)
+		return migtcp_ckpt_bad("unknown checkpoint version");
+	if (hdr->hdr_len != sizeof(*hdr) || hdr->total_len != len)
+		return migtcp_ckpt_bad("header or total length is wrong");
+	if (!hdr->nr_recs || hdr->nr_recs > MIGTCP_CKPT_MAX_RECS)
+		return migtcp_ckpt_bad("record count out of range");
+
+	v = kmalloc(sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return -ENOMEM;
+	off = sizeof(*hdr);
+	for (i = 0; i < hdr->nr_recs; i++) {
+		if (len - off < sizeof(struct migtcp_ckpt_rec)) {
+			err = migtcp_ckpt_bad("a record is cut short");
+			break;
+		}
+		rlen = ((const struct migtcp_ckpt_rec *)(buf + off))->len;
+		if (rlen < sizeof(struct migtcp_ckpt_rec) || rlen > len - off ||
+		    rlen % NLA_ALIGNTO) {
+			err = migtcp_ckpt_bad("a record's length is wrong");
+			break;
+		}
+		err = migtcp_ckpt_parse_rec(buf + off, rlen, i > 0, v);
+		if (err)
+			break;
+		if (!i) {
+			if (hdr->nr_recs > 1 &&
+			    nla_get_u8(v->tb[MIGTCP_CKPT_A_KIND]) !=
+			    MIGTCP_CKPT_LISTENER) {
+				err = migtcp_ckpt_bad("queued connections without a listener");
+				break;
+			}
+			if (v->tb[MIGTCP_CKPT_A_LOCAL_NODE]) {
+				lnode = nla_get_u32(v->tb[MIGTCP_CKPT_A_LOCAL_NODE]);
+				lport = nla_get_u16(v->tb[MIGTCP_CKPT_A_LOCAL_PORT]);
+			}
+		} else if (nla_get_u32(v->tb[MIGTCP_CKPT_A_LOCAL_NODE]) != lnode ||
+			   nla_get_u16(v->tb[MIGTCP_CKPT_A_LOCAL_PORT]) != lport) {
+			err = migtcp_ckpt_bad("a queued connection is not the listener's");
+			break;
+		}
+		off += rlen;
+	}
+	if (!err && off != len)
+		err = migtcp_ckpt_bad("bytes after the last record");
+	kfree(v);
+	return err;
+}
+
+/* A write- or receive-queue skb holding @len bytes of @data, in pages. */
+static struct sk_buff *migtcp_ckpt_skb(struct sock *sk, const u8 *data,
+				       u32 len)
+{
+	struct sk_buff *skb = migtcp_alloc_seg(sk, GFP_KERNEL);
+	u32 off = 0;
+	int i = 0;
+
+	if (!skb)
+		return NULL;
+	while (off < len) {
+		u32 n = min_t(u32, len - off, PAGE_SIZE);
+		struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+
+		if (!page) {
+			kfree_skb(skb);
+			return NULL;
+		}
+		memcpy(page_address(page), data + off, n);
+		skb_fill_page_desc(skb, i++, page, 0, n);
+		skb->len += n;
+		skb->data_len += n;
+		skb->truesize += PAGE_SIZE;
+		off += n;
+	}
+	return skb;
+}
+
+/* Queues the data chunks of attribute @type, from @seq on. */
+static int migtcp_ckpt_fill(struct sock *sk, const struct migtcp_ckpt_rec_view *v,
+			    int type, u32 seq)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	const struct nlattr *nla;
+	struct nlattr *ofo[MIGTCP_CKPT_OFO_A_MAX + 1];
+	const struct nlattr *data;
+	struct sk_buff *skb;
+	int rem;
+
+	nla_for_each_attr(nla, v->attrs, v->attrs_len, rem) {
+		bool fin = false;
+
+		if (nla_type(nla) != type)
+			continue;
+		data = nla;
+		if (type == MIGTCP_CKPT_A_OFO) {
+			if (nla_parse_nested(ofo, MIGTCP_CKPT_OFO_A_MAX, nla,
+					     migtcp_ckpt_ofo_policy, NULL))
+				return -EINVAL;
+			data = ofo[MIGTCP_CKPT_OFO_A_DATA];
+			seq = nla_get_u32(ofo[MIGTCP_CKPT_OFO_A_SEQ]);
+			fin = ofo[MIGTCP_CKPT_OFO_A_FIN] &&
+			      nla_get_u8(ofo[MIGTCP_CKPT_OFO_A_FIN]);
+		}
+		skb = migtcp_ckpt_skb(sk, nla_data(data), nla_len(data));
+		if (!skb)
+			return -ENOMEM;
+		MIGTCP_SKB_CB(skb)->seq = seq;
+		MIGTCP_SKB_CB(skb)->end_seq = seq + skb->len + fin;
+		MIGTCP_SKB_CB(skb)->fin = fin;
+		seq += skb->len;
+		if (type == MIGTCP_CKPT_A_SND_DATA) {
+			if (!sk_wmem_schedule(sk, skb->truesize)) {
+				kfree_skb(skb);
+				return -ENOMEM;
+			}
+			__skb_queue_tail(&sk->sk_write_queue, skb);
+			sk_wmem_queued_add(sk, skb->truesize);
+			sk_mem_charge(sk, skb->truesize);
+			continue;
+		}
+		if (!sk_rmem_schedule(sk, skb, skb->truesize)) {
+			kfree_skb(skb);
+			return -ENOMEM;
+		}
+		skb_set_owner_r(skb, sk);
+		__skb_queue_tail(type == MIGTCP_CKPT_A_OFO ? &msk->ofo_queue :
+				 &sk->sk_receive_queue, skb);
+	}
+	return 0;
+}
+
+/* Our FIN, after the data, unless the peer acknowledged it. */
+static int migtcp_ckpt_queue_fin(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+
+	if (msk->snd_una == msk->write_seq)
+		return 0;
+	if (!skb) {
+		skb = migtcp_alloc_seg(sk, GFP_KERNEL);
+		if (!skb)
+			return -ENOMEM;
+		MIGTCP_SKB_CB(skb)->seq = msk->write_seq - 1;
+		MIGTCP_SKB_CB(skb)->end_seq = msk->write_seq - 1;
+		migtcp_wmem_charge_forced(sk, skb->truesize);
+		__skb_queue_tail(&sk->sk_write_queue, skb);
+	}
+	MIGTCP_SKB_CB(skb)->end_seq++;
+	MIGTCP_SKB_CB(skb)->fin = true;
+	return 0;
+}
+
+/* Sets the socket-wide fields every kind of record has. */
+static int migtcp_ckpt_apply_common(struct sock *sk,
+				    const struct migtcp_ckpt_rec_view *v)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	int err;
+
+	if (v->tb[MIGTCP_CKPT_A_CONGESTION]) {
+		err = migtcp_cong_set(sk, nla_data(v->tb[MIGTCP_CKPT_A_CONGESTION]));
+		if (err)
+			return migtcp_ckpt_bad("unknown congestion control");
+	}
+	nla_memcpy(msk->mig.home_key, v->tb[MIGTCP_CKPT_A_HOME_KEY],
+		   sizeof(msk->mig.home_key));
+	msk->mig.epoch = nla_get_u64(v->tb[MIGTCP_CKPT_A_EPOCH]);
+	if (v->tb[MIGTCP_CKPT_A_HOST_ADDR_IN])
+		msk->mig.prev_addr = nla_get_in_addr(v->tb[MIGTCP_CKPT_A_HOST_ADDR_IN]);
+	msk->nodelay = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_NODELAY);
+	msk->cork = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_CORK);
+	msk->pingpong = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_PINGPONG);
+	if (migtcp_ckpt_u8(v, MIGTCP_CKPT_A_KEEPALIVE))
+		sock_set_flag(sk, SOCK_KEEPOPEN);
+	msk->keepidle = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_KEEPIDLE);
+	msk->keepintvl = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_KEEPINTVL);
+	msk->keepcnt = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_KEEPCNT);
+	msk->user_timeout = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_USER_TIMEOUT);
+	if (v->tb[MIGTCP_CKPT_A_USER_MSS])
+		msk->user_mss = nla_get_u16(v->tb[MIGTCP_CKPT_A_USER_MSS]);
+	if (v->tb[MIGTCP_CKPT_A_SNDBUF])
+		WRITE_ONCE(sk->sk_sndbuf, migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SNDBUF));
+	if (v->tb[MIGTCP_CKPT_A_RCVBUF])
+		WRITE_ONCE(sk->sk_rcvbuf, migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RCVBUF));
+	sk->sk_userlocks |= migtcp_ckpt_u8(v, MIGTCP_CKPT_A_BUF_LOCKS);
+	sk->sk_shutdown = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_SHUTDOWN);
+	return 0;
+}
+
+/* Rebuilds a connection on @sk (fresh, locked) from record @v. */
+static int migtcp_ckpt_apply_conn(struct sock *sk,
+				  const struct migtcp_ckpt_rec_view *v)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	u8 state = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_STATE);
+	u32 age;
+	int err;
+
+	msk->remote_node = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_REMOTE_NODE);
+	msk->remote_port = nla_get_u16(v->tb[MIGTCP_CKPT_A_REMOTE_PORT]);
+	msk->path_daddr = nla_get_in_addr(v->tb[MIGTCP_CKPT_A_PEER_ADDR_IN]);
+	msk->path_saddr = 0;
+	if (v->tb[MIGTCP_CKPT_A_PEER_EPOCH])
+		msk->mig.peer_epoch = nla_get_u64(v->tb[MIGTCP_CKPT_A_PEER_EPOCH]);
+	nla_memcpy(msk->kx.conn_key, v->tb[MIGTCP_CKPT_A_CONN_KEY],
+		   sizeof(msk->kx.conn_key));
+	msk->kx.peer_flags = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_KX_PEER_FLAGS);
+	msk->kx.done = true;
+	msk->iss = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_ISS);
+	msk->irs = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_IRS);
+	msk->snd_una = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_UNA);
+	msk->snd_nxt = msk->snd_una;
+	msk->snd_max = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_MAX);
+	msk->write_seq = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_WRITE_SEQ);
+	msk->snd_wnd = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_WND);
+	msk->max_window = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_MAX_WINDOW);
+	msk->snd_wl1 = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_WL1);
+	msk->snd_wscale = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_SND_WSCALE);
+	msk->rcv_wscale = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_RCV_WSCALE);
+	msk->rcv_nxt = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RCV_NXT);
+	msk->copied_seq = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_COPIED_SEQ);
+	msk->rcv_wup = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RCV_WUP);
+	msk->rcv_wnd = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RCV_WND);
+	msk->fin_queued = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_FIN_QUEUED);
+	if (v->tb[MIGTCP_CKPT_A_PEER_MSS])
+		msk->peer_mss = nla_get_u16(v->tb[MIGTCP_CKPT_A_PEER_MSS]);
+	msk->cwnd = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_CWND);
+	msk->ssthresh = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SSTHRESH);
+	msk->srtt = usecs_to_jiffies(migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SRTT_US)) << 3;
+	msk->rttvar = usecs_to_jiffies(migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RTTVAR_US)) << 2;
+	msk->rto = usecs_to_jiffies(migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RTO_US));
+	age = min_t(u32, migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RETRANS_AGE_MS),
+		    MSEC_PER_SEC * 3600);
+	msk->retrans_stamp = jiffies - msecs_to_jiffies(age);
+	age = min_t(u32, migtcp_ckpt_u32(v, MIGTCP_CKPT_A_IDLE_MS),
+		    MSEC_PER_SEC * 3600);
+	msk->rcv_tstamp = jiffies - msecs_to_jiffies(age);
+	if (v->tb[MIGTCP_CKPT_A_BYTES_SENT])
+		msk->bytes_sent = nla_get_u64(v->tb[MIGTCP_CKPT_A_BYTES_SENT]);
+	if (v->tb[MIGTCP_CKPT_A_BYTES_ACKED])
+		msk->bytes_acked = nla_get_u64(v->tb[MIGTCP_CKPT_A_BYTES_ACKED]);
+	if (v->tb[MIGTCP_CKPT_A_BYTES_RECEIVED])
+		msk->bytes_received = nla_get_u64(v->tb[MIGTCP_CKPT_A_BYTES_RECEIVED]);
+	msk->total_retrans = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_TOTAL_RETRANS);
+	msk->quickacks = MIGTCP_MAX_QUICKACKS;
+
+	if (migtcp_route_path(sk))
+		return -EHOSTUNREACH;
+	err = migtcp_ckpt_fill(sk, v, MIGTCP_CKPT_A_SND_DATA, msk->snd_una);
+	if (!err && msk->fin_queued)
+		err = migtcp_ckpt_queue_fin(sk);
+	if (!err)
+		err = migtcp_ckpt_fill(sk, v, MIGTCP_CKPT_A_RCV_DATA,
+				       msk->copied_seq);
+	if (!err)
+		err = migtcp_ckpt_fill(sk, v, MIGTCP_CKPT_A_OFO, 0);
+	if (err)
+		return err;
+	if (migtcp_peer_fin(state))
+		sock_set_flag(sk, SOCK_DONE);
+	sk->sk_state = state;
+	return 0;
+}
+
+/*
+ * Ends the record a departed endpoint left on this node, so that the
+ * endpoint may come back; EADDRINUSE if the endpoint lives here.
+ */
+static int migtcp_ckpt_evict(struct sock *sk, u32 lnode, u16 lport,
+			     u32 rnode, u16 rport)
+{
+	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
+	struct sock *old;
+	int err = 0;
+
+	old = rnode ? migtcp_conn_lookup(mn, lnode, lport, rnode, rport) :
+		      migtcp_listener_lookup(mn, lnode, lport);
+	if (!old)
+		return 0;
+	lock_sock(old);
+	if (migtcp_sk(old)->mig.state == MIGTCP_MIG_DEPARTED)
+		migtcp_done(old, 0);
+	else
+		err = -EADDRINUSE;
+	release_sock(old);
+	sock_put(old);
+	return err;
+}
+
+/* Gives @sk the identity (@node, @port), in the tables where it belongs. */
+static int migtcp_ckpt_identity(struct sock *sk, u32 node, u16 port,
+				bool listener)
+{
+	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	int err;
+
+	/* At home: a connection shares its port with its listener. */
+	if (node == READ_ONCE(mn->node.id)) {
+		if (!listener && migtcp_sk(sk)->remote_port) {
+			migtcp_port_hold(sk, port);
+			return 0;
+		}
+		return migtcp_port_bind(sk, node, port);
+	}
+	msk->mig.foreign = true;
+	WRITE_ONCE(msk->local_node, node);
+	WRITE_ONCE(msk->local_port, port);
+	if (listener) {
+		err = migtcp_conn_hash(sk);
+		if (err) {
+			msk->mig.foreign = false;
+			msk->local_node = 0;
+			msk->local_port = 0;
+			return -EADDRINUSE;
+		}
+	}
+	return 0;
+}
+
+/* A connection of restored listener @lsk, from record @v. */
+static int migtcp_ckpt_child(struct sock *lsk,
+			     const struct migtcp_ckpt_rec_view *v)
+{
+	struct migtcp_sock *l = migtcp_sk(lsk), *c;
+	struct sock *child;
+	int err;
+
+	err = migtcp_ckpt_evict(lsk, l->local_node, l->local_port,
+				migtcp_ckpt_u32(v, MIGTCP_CKPT_A_REMOTE_NODE),
+				nla_get_u16(v->tb[MIGTCP_CKPT_A_REMOTE_PORT]));
+	if (err)
+		return err;
+	child = sk_alloc(sock_net(lsk), lsk->sk_family, GFP_KERNEL,
+			 &migtcp_prot, 0);
+	if (!child)
+		return -ENOMEM;
+	sock_init_data(NULL, child);
+	migtcp_init_sock(child);
+	c = migtcp_sk(child);
+	c->local_node = l->local_node;
+	c->local_port = l->local_port;
+	c->mig.foreign = l->mig.foreign;
+	err = migtcp_ckpt_apply_common(child, v);
+	if (!err)
+		err = migtcp_ckpt_apply_conn(child, v);
+	if (!err)
+		err = migtcp_conn_hash(child);
+	if (err) {
+		migtcp_purge_queues(child);
+		child->sk_state = TCP_CLOSE;
+		c->local_port = 0;
+		sk_free(child);
+		return err;
+	}
+	if (!c->mig.foreign)
+		migtcp_port_inherit(child, lsk);
+	sock_hold(lsk);
+	c->parent = lsk;
+	migtcp_net_link_sock(child);
+	spin_lock_bh(&l->accept_lock);
+	list_add_tail(&c->queue_node, &l->accept_queue);
+	c->queue = MIGTCP_QUEUE_ACCEPT;
+	l->queued++;
+	spin_unlock_bh(&l->accept_lock);
+	lock_sock_nested(child, SINGLE_DEPTH_NESTING);
+	migtcp_mig_restored(child);
+	release_sock(child);
+	return 0;
+}
+
+/* Undoes a restore that failed half-way: @sk is fresh again. */
+static void migtcp_ckpt_unwind(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	bool foreign = msk->mig.foreign;
+
+	/* Its home keeps the record: the restore may be tried again. */
+	msk->mig.foreign = false;
+	if (sk->sk_state == TCP_LISTEN)
+		migtcp_listen_stop(sk);
+	msk->mig.foreign = foreign;
+	migtcp_conn_unhash(sk);
+	migtcp_purge_queues(sk);
+	sk->sk_state = TCP_CLOSE;
+	migtcp_port_unbind(sk);
+	msk->mig.foreign = false;
+	msk->mig.state = MIGTCP_MIG_NONE;
+	msk->remote_node = 0;
+	msk->remote_port = 0;
+	sk_dst_reset(sk);
+}
+
+static int migtcp_ckpt_build(struct sock *sk, const u8 *buf)
+{
+	const struct migtcp_ckpt_hdr *hdr = (const void *)buf;
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_ckpt_rec_view *v;
+	u32 off = sizeof(*hdr), rlen, i;
+	u32 lnode, rnode = 0;
+	u16 lport, rport = 0;
+	u8 kind;
+	int err;
+
+	v = kmalloc(sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return -ENOMEM;
+	rlen = ((const struct migtcp_ckpt_rec *)(buf + off))->len;
+	err = migtcp_ckpt_parse_rec(buf + off, rlen, false, v);
+	if (err)
+		goto out;
+	kind = nla_get_u8(v->tb[MIGTCP_CKPT_A_KIND]);
+	if (kind != MIGTCP_CKPT_UNBOUND) {
+		lnode = nla_get_u32(v->tb[MIGTCP_CKPT_A_LOCAL_NODE]);
+		lport = nla_get_u16(v->tb[MIGTCP_CKPT_A_LOCAL_PORT]);
+		if (kind == MIGTCP_CKPT_CONN) {
+			rnode = nla_get_u32(v->tb[MIGTCP_CKPT_A_REMOTE_NODE]);
+			rport = nla_get_u16(v->tb[MIGTCP_CKPT_A_REMOTE_PORT]);
+		}
+		if (kind != MIGTCP_CKPT_BOUND) {
+			err = migtcp_ckpt_evict(sk, lnode, lport, rnode, rport);
+			if (err)
+				goto out;
+		}
+	}
+
+	lock_sock(sk);
+	if (sk->sk_state != TCP_CLOSE || msk->local_port ||
+	    sk->sk_socket->state != SS_UNCONNECTED) {
+		err = -EISCONN;
+		goto unlock;
+	}
+	err = migtcp_ckpt_apply_common(sk, v);
+	if (err || kind == MIGTCP_CKPT_UNBOUND)
+		goto unlock;
+	msk->remote_port = rport;	/* what the identity is for */
+	err = migtcp_ckpt_identity(sk, lnode, lport,
+				   kind == MIGTCP_CKPT_LISTENER);
+	if (err)
+		goto unlock;
+	if (kind == MIGTCP_CKPT_BOUND)
+		goto unlock;
+	if (kind == MIGTCP_CKPT_LISTENER) {
+		WRITE_ONCE(sk->sk_max_ack_backlog,
+			   migtcp_ckpt_u32(v, MIGTCP_CKPT_A_BACKLOG));
+		if (msk->mig.foreign)
+			migtcp_set_state(sk, TCP_LISTEN);
+		else
+			err = migtcp_port_listen(sk);
+		off += rlen;
+		for (i = 1; !err && i < hdr->nr_recs; i++) {
+			rlen = ((const struct migtcp_ckpt_rec *)(buf + off))->len;
+			err = migtcp_ckpt_parse_rec(buf + off, rlen, true, v);
+			if (!err)
+				err = migtcp_ckpt_child(sk, v);
+			off += rlen;
+		}
+	} else {
+		err = migtcp_ckpt_apply_conn(sk, v);
+		if (!err)
+			err = migtcp_conn_hash(sk);
+		if (!err)
+			sk->sk_socket->state = SS_CONNECTED;
+	}
+	if (err) {
+		migtcp_ckpt_unwind(sk);
+		goto unlock;
+	}
+	migtcp_mig_restored(sk);
+	if (msk->mig.state == MIGTCP_MIG_NONE && kind == MIGTCP_CKPT_CONN)
+		migtcp_push(sk);
+unlock:
+	release_sock(sk);
+out:
+	kfree(v);
+	return err;
+}
+
+/* MIGTCP_RESTORE: rebuilds fresh @sk from the blob at @optval. */
+int migtcp_restore(struct sock *sk, sockptr_t optval, unsigned int optlen)
+{
+	u8 *buf;
+	int err;
+
+	if (optlen < sizeof(struct migtcp_ckpt_hdr) ||
+	    optlen > MIGTCP_CKPT_MAX_LEN)
+		return migtcp_ckpt_bad("the blob's size is out of range");
+	buf = kvmalloc(optlen, GFP_KERNEL | __GFP_NOWARN);
+	if (!buf)
+		return -ENOMEM;
+	if (copy_from_sockptr(buf, optval, optlen)) {
+		err = -EFAULT;
+		goto out;
+	}
+	err = migtcp_ckpt_check(buf, optlen);
+	if (!err)
+		err = migtcp_ckpt_build(sk, buf);
+out:
+	kvfree(buf);
+	return err;
+}

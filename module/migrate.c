@@ -1,0 +1,1002 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live migration of a socket (docs/migration.md) and its control messages
+ * (docs/protocol.md, "Migration control messages").
+ *
+ * A frozen socket sends nothing and drops what arrives; it asked its peer
+ * to HOLD: keep its state, send nothing, give up only when the hold ends.
+ * Its checkpoint (checkpoint.c) is restored on another node, which sends
+ * a LOCATION-UPDATE to the peer: the peer takes the new address, answers
+ * with a LOCATION-ACK and sends again all that was unacknowledged.  The
+ * socket closed on the old node stays as a record of the departed
+ * endpoint, answering nothing, until the migration timeout; at the
+ * endpoint's home it is the registrar's record and lives as long as the
+ * endpoint does.  Records that learn where the endpoint went pass control
+ * messages on to it, so that both ends of a connection may move at once.
+ *
+ * Every control message carries a MAC (HMAC-SHA256) with the connection's
+ * key from the handshake, or with the socket's home key towards its
+ * registrar, and an epoch that only grows: forged and replayed messages
+ * change nothing.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <crypto/algapi.h>
+#include <linux/capability.h>
+#include <linux/random.h>
+#include <net/ip.h>
+#include <net/tcp_states.h>
+#include <asm/unaligned.h>
+
+#include "migtcp.h"
+
+unsigned int migtcp_migration_timeout_ms = 30000;
+module_param_named(migration_timeout_ms, migtcp_migration_timeout_ms, uint,
+		   0644);
+MODULE_PARM_DESC(migration_timeout_ms,
+		 "longest hold of a migrating connection, in ms (default 30000)");
+
+/* Messages a socket sent and waits to see acknowledged (mig.pending). */
+enum {
+	MIGTCP_PEND_HOLD = BIT(0),	/* HOLD to the peer */
+	MIGTCP_PEND_PEER = BIT(1),	/* LOCATION-UPDATE to the peer */
+	MIGTCP_PEND_HOME = BIT(2),	/* LOCATION-UPDATE to the registrar */
+	MIGTCP_PEND_PREV = BIT(3),	/* ... to the record on the last host */
+};
+
+#define MIGTCP_CTL_LABEL	"migtcp v1 ctl"
+#define MIGTCP_CTL_LABEL_LEN	(sizeof(MIGTCP_CTL_LABEL) - 1)
+#define MIGTCP_CTL_MAX_LEN	sizeof(struct migtcp_ctl_update)
+
+/* Header bytes 4..15, which the MAC covers: the two identities. */
+struct migtcp_ctl_ids {
+	__be32 src_node;
+	__be32 dst_node;
+	__be16 src_port;
+	__be16 dst_port;
+};
+
+static unsigned long migtcp_mig_timeout(void)
+{
+	return msecs_to_jiffies(max(READ_ONCE(migtcp_migration_timeout_ms),
+				    1U));
+}
+
+void migtcp_mig_init(struct sock *sk)
+{
+	struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+
+	get_random_bytes(mig->home_key, sizeof(mig->home_key));
+}
+
+/*
+ * Importing state creates endpoints that speak for others, and freezing
+ * one stops a connection: both need CAP_NET_ADMIN and
+ * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) where the node's network
+ * namespace belongs.
+ */
+bool migtcp_mig_privileged(const struct sock *sk)
+{
+	struct user_namespace *ns = sock_net(sk)->user_ns;
+
+	return ns_capable(ns, CAP_NET_ADMIN) &&
+	       checkpoint_restore_ns_capable(ns);
+}
+
+/* The states in which a connection has a peer to hold or to tell. */
+static bool migtcp_has_peer(const struct sock *sk)
+{
+	return (1 << sk->sk_state) &
+	       (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+		TCPF_CLOSE_WAIT | TCPF_CLOSING | TCPF_LAST_ACK);
+}
+
+static int migtcp_ctl_mac(const u8 *key, const struct migtcp_ctl_ids *ids,
+			  const u8 *tlv, unsigned int len, u8 *mac)
+{
+	u8 msg[MIGTCP_CTL_LABEL_LEN + sizeof(*ids) + MIGTCP_CTL_MAX_LEN];
+	u8 *p = msg;
+	int err;
+
+	memcpy(p, MIGTCP_CTL_LABEL, MIGTCP_CTL_LABEL_LEN);
+	p += MIGTCP_CTL_LABEL_LEN;
+	memcpy(p, ids, sizeof(*ids));
+	p += sizeof(*ids);
+	memcpy(p, tlv, len - MIGTCP_CTL_MAC_LEN);
+	memset(p + len - MIGTCP_CTL_MAC_LEN, 0, MIGTCP_CTL_MAC_LEN);
+	err = migtcp_hmac(key, msg, p + len - msg, mac);
+	memzero_explicit(msg, sizeof(msg));
+	return err;
+}
+
+/*
+ * Sends control TLV @tlv of @len bytes between @ids to @daddr; with @key,
+ * its MAC is computed first, else (a message passed on) it is as received.
+ */
+static void migtcp_ctl_xmit(struct net *net, const struct migtcp_ctl_ids *ids,
+			    const void *tlv, unsigned int len, const u8 *key,
+			    __be32 daddr)
+{
+	struct migtcphdr *mh;
+	struct sk_buff *skb;
+	u8 *body;
+
+	if (!daddr)
+		return;
+	skb = alloc_skb(MIGTCP_MAX_HEADER + len, GFP_ATOMIC);
+	if (!skb)
+		return;
+	skb_reserve(skb, MIGTCP_MAX_HEADER);
+	body = skb_put_data(skb, tlv, len);
+	if (key && migtcp_ctl_mac(key, ids, body, len,
+				  body + len - MIGTCP_CTL_MAC_LEN)) {
+		kfree_skb(skb);
+		return;
+	}
+	mh = skb_push(skb, sizeof(*mh));
+	memset(mh, 0, sizeof(*mh));
+	mh->version	= MIGTCP_WIRE_VERSION;
+	mh->doff	= MIGTCP_HDR_MIN_DOFF;
+	mh->flags	= htons(MIGTCP_F_CTL);
+	mh->src_node	= ids->src_node;
+	mh->dst_node	= ids->dst_node;
+	mh->src_port	= ids->src_port;
+	mh->dst_port	= ids->dst_port;
+	__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_CTL);
+	migtcp_xmit_v4(net, skb, 0, daddr);
+}
+
+static void migtcp_ctl_ids_of(const struct migtcphdr *mh,
+			      struct migtcp_ctl_ids *ids, bool swap)
+{
+	ids->src_node = swap ? mh->dst_node : mh->src_node;
+	ids->dst_node = swap ? mh->src_node : mh->dst_node;
+	ids->src_port = swap ? mh->dst_port : mh->src_port;
+	ids->dst_port = swap ? mh->src_port : mh->dst_port;
+}
+
+/* The identities of @sk's connection, ours first. */
+static void migtcp_conn_ids(const struct migtcp_sock *msk,
+			    struct migtcp_ctl_ids *ids)
+{
+	ids->src_node = htonl(msk->local_node);
+	ids->dst_node = htonl(msk->remote_node);
+	ids->src_port = htons(msk->local_port);
+	ids->dst_port = htons(msk->remote_port);
+}
+
+/* The address at which this node's endpoints are reached. */
+static __be32 migtcp_host_addr(const struct sock *sk)
+{
+	return READ_ONCE(migtcp_pernet(sock_net(sk))->node.addr4) ?:
+	       migtcp_sk(sk)->route_saddr;
+}
+
+/* The underlay address of node @id: this node's own, or the peer table's. */
+static __be32 migtcp_node_addr(struct net *net, u32 id)
+{
+	struct migtcp_net *mn = migtcp_pernet(net);
+	const struct migtcp_peer *peer;
+	__be32 addr = 0;
+
+	if (id == READ_ONCE(mn->node.id))
+		return READ_ONCE(mn->node.addr4);
+	rcu_read_lock();
+	peer = migtcp_peer_lookup(mn, id);
+	if (peer)
+		addr = peer->addr4;
+	rcu_read_unlock();
+	return addr;
+}
+
+static void migtcp_send_hold(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_ctl_hold hold = {
+		.type		= MIGTCP_CTL_HOLD,
+		.len		= htons(sizeof(hold)),
+		.epoch		= cpu_to_be64(msk->mig.epoch),
+		.hold_ms	= htonl(msk->mig.hold_ms),
+	};
+	struct migtcp_ctl_ids ids;
+
+	migtcp_conn_ids(msk, &ids);
+	migtcp_ctl_xmit(sock_net(sk), &ids, &hold, sizeof(hold),
+			msk->kx.conn_key, msk->path_daddr);
+}
+
+static void migtcp_fill_update(struct sock *sk, struct migtcp_ctl_update *u,
+			       u8 flags)
+{
+	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	__be32 host = migtcp_host_addr(sk);
+
+	memset(u, 0, sizeof(*u));
+	u->type		= MIGTCP_CTL_LOCATION_UPDATE;
+	u->flags	= flags;
+	u->len		= htons(sizeof(*u));
+	u->epoch	= cpu_to_be64(msk->mig.epoch);
+	u->host_node	= htonl(READ_ONCE(mn->node.id));
+	u->peer_node	= htonl(msk->remote_node);
+	u->peer_port	= htons(msk->remote_port);
+	u->family	= MIGTCP_CTL_ADDR_IN;
+	memcpy(u->host_addr, &host, sizeof(host));
+}
+
+/*
+ * To the peer, at the address we know, and at its home when that differs:
+ * if the peer moved meanwhile, its registrar passes the update on.
+ */
+static void migtcp_send_update_peer(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_ctl_update u;
+	struct migtcp_ctl_ids ids;
+	__be32 home;
+
+	migtcp_fill_update(sk, &u, 0);
+	migtcp_conn_ids(msk, &ids);
+	migtcp_ctl_xmit(sock_net(sk), &ids, &u, sizeof(u), msk->kx.conn_key,
+			msk->path_daddr);
+	home = migtcp_node_addr(sock_net(sk), msk->remote_node);
+	if (home && home != msk->path_daddr)
+		migtcp_ctl_xmit(sock_net(sk), &ids, &u, sizeof(u),
+				msk->kx.conn_key, home);
+}
+
+/* To the registrar of the endpoint's home, or to the record at @daddr. */
+static void migtcp_send_update_reg(struct sock *sk, __be32 daddr, u8 flags)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_ctl_update u;
+	struct migtcp_ctl_ids ids = {
+		.src_node = htonl(msk->local_node),
+		.dst_node = htonl(msk->local_node),
+		.src_port = htons(msk->local_port),
+	};
+
+	migtcp_fill_update(sk, &u, flags);
+	migtcp_ctl_xmit(sock_net(sk), &ids, &u, sizeof(u), msk->mig.home_key,
+			daddr);
+}
+
+static __be32 migtcp_home_addr(struct sock *sk)
+{
+	return migtcp_node_addr(sock_net(sk), migtcp_sk(sk)->local_node);
+}
+
+/* Sends again every message still waiting for its acknowledgment. */
+static void migtcp_send_pending(struct sock *sk)
+{
+	struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+
+	if (mig->pending & MIGTCP_PEND_HOLD)
+		migtcp_send_hold(sk);
+	if (mig->pending & MIGTCP_PEND_PEER)
+		migtcp_send_update_peer(sk);
+	if (mig->pending & MIGTCP_PEND_HOME)
+		migtcp_send_update_reg(sk, migtcp_home_addr(sk), 0);
+	if (mig->pending & MIGTCP_PEND_PREV)
+		migtcp_send_update_reg(sk, mig->prev_addr, 0);
+}
+
+/* Arms the migration timer for the earliest thing it has to do. */
+static unsigned long migtcp_earlier(unsigned long when, unsigned long t)
+{
+	return !when || time_before(t, when) ? t : when;
+}
+
+static void migtcp_mig_arm(struct sock *sk)
+{
+	struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+	unsigned long when = 0;
+
+	if (mig->held)
+		when = migtcp_earlier(when, mig->held_until);
+	if (mig->pending)
+		when = migtcp_earlier(when, mig->next_ctl);
+	if (mig->deadline)
+		when = migtcp_earlier(when, mig->deadline);
+	if (when)
+		sk_reset_timer(sk, &mig->timer, when);
+	else
+		sk_stop_timer(sk, &mig->timer);
+}
+
+/* Starts sending @bits now and again on a backoff from the RTO. */
+static void migtcp_mig_start(struct sock *sk, u8 bits)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_mig *mig = &msk->mig;
+
+	mig->pending |= bits;
+	mig->rto = clamp(msk->rto, (unsigned long)MIGTCP_RTO_MIN,
+			 (unsigned long)MIGTCP_RTO_MAX);
+	mig->next_ctl = jiffies + mig->rto;
+	migtcp_send_pending(sk);
+	migtcp_mig_arm(sk);
+}
+
+/* Whether the connection must not send now (the migration decides). */
+bool migtcp_mig_blocks_send(const struct sock *sk)
+{
+	const struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+
+	return mig->state != MIGTCP_MIG_NONE || mig->held;
+}
+
+/*
+ * Answers @syn, for departed listener @lsk, with a REDIRECT to the node
+ * the listener moved to, once its registrar knows (docs/protocol.md).
+ */
+static void migtcp_send_redirect(struct sock *lsk, const struct sk_buff *syn)
+{
+	const struct migtcp_mig *mig = &migtcp_sk(lsk)->mig;
+	__be32 host = READ_ONCE(mig->host_addr);
+	struct migtcp_ctl_redirect r = {
+		.type		= MIGTCP_CTL_REDIRECT,
+		.len		= htons(sizeof(r)),
+		.echoed_seq	= migtcp_hdr(syn)->seq,
+		.epoch		= cpu_to_be64(READ_ONCE(mig->epoch)),
+		.host_node	= htonl(READ_ONCE(mig->host_node)),
+		.family		= MIGTCP_CTL_ADDR_IN,
+	};
+	struct migtcp_ctl_ids ids;
+	u8 key[MIGTCP_KEY_LEN];
+	bool keyed;
+
+	if (!host)
+		return;
+	memcpy(r.host_addr, &host, sizeof(host));
+	migtcp_ctl_ids_of(migtcp_hdr(syn), &ids, true);
+	keyed = migtcp_kx_redirect_key(sock_net(lsk), key);
+	migtcp_ctl_xmit(sock_net(lsk), &ids, &r, sizeof(r), keyed ? key : NULL,
+			ip_hdr(syn)->saddr);
+	memzero_explicit(key, sizeof(key));
+}
+
+/*
+ * A frozen socket, and the record a departed one leaves, take nothing:
+ * what arrives is dropped unacknowledged, so the peer sends it again to
+ * wherever the endpoint resumes.  Consumes @skb when it returns true.
+ */
+bool migtcp_mig_drops_input(struct sock *sk, struct sk_buff *skb)
+{
+	u8 state = READ_ONCE(migtcp_sk(sk)->mig.state);
+
+	if (state != MIGTCP_MIG_FROZEN && state != MIGTCP_MIG_DEPARTED)
+		return false;
+	/* A SYN for a listener that moved: tell the caller where it is. */
+	if (state == MIGTCP_MIG_DEPARTED && sk->sk_state == TCP_LISTEN)
+		migtcp_send_redirect(sk, skb);
+	migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_MOVED);
+	kfree_skb_reason(skb, SKB_DROP_REASON_NOT_SPECIFIED);
+	return true;
+}
+
+/* Sends whatever waited for the migration to end. */
+static void migtcp_mig_resume(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if (!migtcp_has_peer(sk) || migtcp_mig_blocks_send(sk))
+		return;
+	if (!skb_queue_empty(&sk->sk_write_queue)) {
+		msk->snd_nxt = msk->snd_una;
+		msk->retransmits = 0;
+		msk->dup_acks = 0;
+		msk->in_recovery = false;
+		msk->rtt_start = 0;
+		msk->retrans_stamp = jiffies;
+		migtcp_push(sk);
+		if (!timer_pending(&sk->sk_timer))
+			migtcp_arm_retransmit(sk);
+	}
+	if (sock_flag(sk, SOCK_KEEPOPEN))
+		migtcp_keepalive_reset(sk);
+	if (msk->rcv_nxt != msk->rcv_wup || msk->delack_armed)
+		migtcp_send_ack(sk);
+}
+
+/*
+ * MIGTCP_FREEZE: the socket stops sending, asks its peer to hold for
+ * @hold_ms (0: the migration timeout), and its state stays as it is until
+ * a checkpoint, a thaw, or its close.
+ */
+int migtcp_freeze(struct sock *sk, unsigned int hold_ms)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_mig *mig = &msk->mig;
+	unsigned int limit = READ_ONCE(migtcp_migration_timeout_ms);
+
+	if (mig->state == MIGTCP_MIG_FROZEN)
+		return -EALREADY;
+	if (mig->state != MIGTCP_MIG_NONE || sk->sk_state == TCP_SYN_SENT ||
+	    sk->sk_state == TCP_SYN_RECV)
+		return -EAGAIN;
+
+	mig->epoch++;
+	mig->state = MIGTCP_MIG_FROZEN;
+	mig->exported = false;
+	mig->hold_ms = hold_ms && hold_ms < limit ? hold_ms : limit;
+	/* What we received is acknowledged before we go quiet. */
+	if (migtcp_has_peer(sk) && msk->delack_armed)
+		migtcp_send_ack(sk);
+	migtcp_stop_retransmit(sk);
+	migtcp_keepalive_stop(sk);
+	migtcp_delack_stop(sk);
+	if (migtcp_has_peer(sk)) {
+		mig->deadline = jiffies + msecs_to_jiffies(mig->hold_ms);
+		migtcp_mig_start(sk, MIGTCP_PEND_HOLD);
+	}
+	return 0;
+}
+
+/*
+ * The endpoint runs here now (thawed, or restored): tell the peer, the
+ * registrar and the record on the last host, and send nothing more until
+ * the peer has acknowledged.
+ */
+void migtcp_mig_restored(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_mig *mig = &msk->mig;
+	__be32 home = migtcp_home_addr(sk), self = migtcp_host_addr(sk);
+	u8 bits = 0;
+
+	mig->state = MIGTCP_MIG_NONE;
+	mig->pending = 0;
+	mig->deadline = 0;
+	if (migtcp_has_peer(sk)) {
+		mig->state = MIGTCP_MIG_RELOCATING;
+		bits |= MIGTCP_PEND_PEER;
+	}
+	if (sk->sk_state != TCP_CLOSE && msk->local_port) {
+		if (home && home != self)
+			bits |= MIGTCP_PEND_HOME;
+		if (mig->prev_addr && mig->prev_addr != home &&
+		    mig->prev_addr != self)
+			bits |= MIGTCP_PEND_PREV;
+	}
+	if (bits) {
+		mig->deadline = jiffies + migtcp_mig_timeout();
+		migtcp_mig_start(sk, bits);
+	} else {
+		migtcp_mig_arm(sk);
+	}
+}
+
+/* MIGTCP_THAW: the checkpoint is void; the connection goes on here. */
+int migtcp_thaw(struct sock *sk)
+{
+	struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+
+	if (mig->state != MIGTCP_MIG_FROZEN)
+		return -EINVAL;
+	mig->exported = false;
+	mig->prev_addr = 0;
+	migtcp_mig_restored(sk);
+	if (mig->state == MIGTCP_MIG_NONE)
+		migtcp_mig_resume(sk);
+	return 0;
+}
+
+/*
+ * The user closes @sk (locked).  A socket that was checkpointed lives on
+ * elsewhere: it leaves a record here and sends neither FIN nor RST.
+ * Returns true if @sk became such a record (an orphan).
+ */
+bool migtcp_mig_release(struct sock *sk)
+{
+	struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+
+	if (mig->state != MIGTCP_MIG_FROZEN)
+		return false;
+	if (!mig->exported ||
+	    (!migtcp_has_peer(sk) && sk->sk_state != TCP_LISTEN)) {
+		migtcp_thaw(sk);
+		return false;
+	}
+	mig->state = MIGTCP_MIG_DEPARTED;
+	mig->host_node = 0;
+	mig->host_addr = 0;
+	mig->deadline = jiffies + migtcp_mig_timeout();
+	migtcp_purge_queues(sk);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	migtcp_mig_arm(sk);
+	return true;
+}
+
+/* The connection of @sk is over: nothing more to send or wait for. */
+void migtcp_mig_done(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_mig *mig = &msk->mig;
+
+	/* A socket that lived away from home frees its identity there. */
+	if (mig->foreign && mig->state != MIGTCP_MIG_DEPARTED &&
+	    msk->local_port)
+		migtcp_send_update_reg(sk, migtcp_home_addr(sk),
+				       MIGTCP_CTL_F_GONE);
+	mig->pending = 0;
+	mig->held = false;
+	mig->deadline = 0;
+	sk_stop_timer(sk, &mig->timer);
+}
+
+void migtcp_mig_stop_sync(struct sock *sk)
+{
+	sk_stop_timer_sync(sk, &migtcp_sk(sk)->mig.timer);
+}
+
+static void migtcp_mig_tick(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_mig *mig = &msk->mig;
+	unsigned long now = jiffies;
+
+	if (sk->sk_state == TCP_CLOSE)
+		return;
+	if (mig->held && time_after_eq(now, mig->held_until)) {
+		/* The peer never came back. */
+		mig->held = false;
+		migtcp_done(sk, ETIMEDOUT);
+		return;
+	}
+	if (mig->deadline && time_after_eq(now, mig->deadline)) {
+		mig->deadline = 0;
+		switch (mig->state) {
+		case MIGTCP_MIG_DEPARTED:
+			migtcp_done(sk, 0);
+			return;
+		case MIGTCP_MIG_RELOCATING:
+			migtcp_done(sk, ETIMEDOUT);
+			return;
+		default:
+			/* A frozen socket stops asking; its user decides. */
+			mig->pending = 0;
+			break;
+		}
+	}
+	if (mig->pending && time_after_eq(now, mig->next_ctl)) {
+		mig->tries++;
+		mig->rto = min(mig->rto * 2, (unsigned long)MIGTCP_RTO_MAX);
+		mig->next_ctl = now + mig->rto;
+		migtcp_send_pending(sk);
+	}
+	migtcp_mig_arm(sk);
+}
+
+static void migtcp_mig_timer(struct timer_list *t)
+{
+	struct migtcp_sock *msk = from_timer(msk, t, mig.timer);
+	struct sock *sk = &msk->sk;
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk))
+		sk_reset_timer(sk, &msk->mig.timer, jiffies + HZ / 20);
+	else
+		migtcp_mig_tick(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+void migtcp_mig_timer_init(struct sock *sk)
+{
+	timer_setup(&migtcp_sk(sk)->mig.timer, migtcp_mig_timer, 0);
+}
+
+/* Control messages received. */
+
+static unsigned int migtcp_ctl_len(u8 type)
+{
+	switch (type) {
+	case MIGTCP_CTL_HOLD:
+		return sizeof(struct migtcp_ctl_hold);
+	case MIGTCP_CTL_LOCATION_UPDATE:
+		return sizeof(struct migtcp_ctl_update);
+	case MIGTCP_CTL_LOCATION_ACK:
+		return sizeof(struct migtcp_ctl_ack);
+	case MIGTCP_CTL_REDIRECT:
+		return sizeof(struct migtcp_ctl_redirect);
+	}
+	return 0;
+}
+
+static const u8 *migtcp_ctl_tlv(const struct sk_buff *skb)
+{
+	return (const u8 *)migtcp_hdr(skb) + migtcp_hdr(skb)->doff * 4;
+}
+
+static void migtcp_ctl_drop(struct net *net, struct sk_buff *skb,
+			    enum migtcp_stat why)
+{
+	migtcp_drop(net, skb, why);
+	kfree_skb_reason(skb, SKB_DROP_REASON_NOT_SPECIFIED);
+}
+
+/*
+ * A control segment, intact and with the CTL flag alone: checks its TLV
+ * and hands it to the socket it is for (processed in migtcp_sock_rcv()).
+ */
+void migtcp_ctl_rcv(struct net *net, struct sk_buff *skb)
+{
+	struct migtcp_net *mn = migtcp_pernet(net);
+	const struct migtcphdr *mh = migtcp_hdr(skb);
+	unsigned int hdrlen = mh->doff * 4, len = skb->len - hdrlen;
+	const struct migtcp_ctl_update *u;
+	const struct migtcp_ctl_ack *a;
+	const u8 *tlv;
+	struct sock *sk;
+
+	if (mh->doff != MIGTCP_HDR_MIN_DOFF || len < 4 ||
+	    len > MIGTCP_CTL_MAX_LEN || !pskb_may_pull(skb, hdrlen + len))
+		goto bad;
+	mh = migtcp_hdr(skb);
+	tlv = migtcp_ctl_tlv(skb);
+	if (migtcp_ctl_len(tlv[0]) != len || get_unaligned_be16(tlv + 2) != len)
+		goto bad;
+
+	if (!mh->dst_port) {
+		/* To the registrar, about the endpoint that sent it. */
+		u = (const void *)tlv;
+		if (tlv[0] != MIGTCP_CTL_LOCATION_UPDATE || !mh->src_port ||
+		    u->family != MIGTCP_CTL_ADDR_IN)
+			goto bad;
+		if (!u->peer_node && !u->peer_port)
+			sk = migtcp_listener_lookup(mn, ntohl(mh->src_node),
+						    ntohs(mh->src_port));
+		else
+			sk = migtcp_conn_lookup(mn, ntohl(mh->src_node),
+						ntohs(mh->src_port),
+						ntohl(u->peer_node),
+						ntohs(u->peer_port));
+	} else if (!mh->src_port) {
+		/* From a registrar: the acknowledgment of an update. */
+		a = (const void *)tlv;
+		if (tlv[0] != MIGTCP_CTL_LOCATION_ACK)
+			goto bad;
+		if (!a->peer_node && !a->peer_port)
+			sk = migtcp_listener_lookup(mn, ntohl(mh->dst_node),
+						    ntohs(mh->dst_port));
+		else
+			sk = migtcp_conn_lookup(mn, ntohl(mh->dst_node),
+						ntohs(mh->dst_port),
+						ntohl(a->peer_node),
+						ntohs(a->peer_port));
+	} else {
+		if (tlv[0] == MIGTCP_CTL_LOCATION_UPDATE) {
+			u = (const void *)tlv;
+			if (u->family != MIGTCP_CTL_ADDR_IN ||
+			    u->peer_node != mh->dst_node ||
+			    u->peer_port != mh->dst_port)
+				goto bad;
+		}
+		sk = migtcp_conn_lookup(mn, ntohl(mh->dst_node),
+					ntohs(mh->dst_port),
+					ntohl(mh->src_node),
+					ntohs(mh->src_port));
+	}
+	if (!sk) {
+		migtcp_ctl_drop(net, skb, MIGTCP_STAT_IN_CTL_NO_STATE);
+		return;
+	}
+	migtcp_deliver(sk, skb);
+	sock_put(sk);
+	return;
+bad:
+	migtcp_ctl_drop(net, skb, MIGTCP_STAT_IN_CTL_ERRORS);
+}
+
+static bool migtcp_ctl_mac_ok(const struct sk_buff *skb, const u8 *key)
+{
+	const u8 *tlv = migtcp_ctl_tlv(skb);
+	unsigned int len = get_unaligned_be16(tlv + 2);
+	struct migtcp_ctl_ids ids;
+	u8 mac[MIGTCP_CTL_MAC_LEN];
+	bool ok;
+
+	migtcp_ctl_ids_of(migtcp_hdr(skb), &ids, false);
+	if (migtcp_ctl_mac(key, &ids, tlv, len, mac))
+		return false;
+	ok = !crypto_memneq(mac, tlv + len - MIGTCP_CTL_MAC_LEN, sizeof(mac));
+	memzero_explicit(mac, sizeof(mac));
+	return ok;
+}
+
+/* Answers the HOLD or LOCATION-UPDATE in @skb, to @daddr. */
+static void migtcp_send_loc_ack(struct net *net, const struct sk_buff *skb,
+				const u8 *key, __be32 daddr)
+{
+	const u8 *tlv = migtcp_ctl_tlv(skb);
+	const struct migtcp_ctl_update *u = (const void *)tlv;
+	struct migtcp_ctl_ack ack = {
+		.type		= MIGTCP_CTL_LOCATION_ACK,
+		.len		= htons(sizeof(ack)),
+		.epoch		= u->epoch,	/* where the HOLD's is too */
+		.acked_type	= tlv[0],
+	};
+	struct migtcp_ctl_ids ids;
+
+	migtcp_ctl_ids_of(migtcp_hdr(skb), &ids, true);
+	/* A registrar names which of the endpoint's sockets it answers. */
+	if (!migtcp_hdr(skb)->dst_port) {
+		ack.peer_node = u->peer_node;
+		ack.peer_port = u->peer_port;
+	}
+	migtcp_ctl_xmit(net, &ids, &ack, sizeof(ack), key, daddr);
+}
+
+/* Whether node @host is reached at @addr: this node, or a known peer. */
+static bool migtcp_host_ok(struct net *net, u32 host, __be32 addr)
+{
+	return host && addr && migtcp_node_addr(net, host) == addr;
+}
+
+static void migtcp_hold_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	const struct migtcp_ctl_hold *h = (const void *)migtcp_ctl_tlv(skb);
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_mig *mig = &msk->mig;
+	u64 epoch = be64_to_cpu(h->epoch);
+	unsigned long limit = migtcp_mig_timeout(), hold;
+
+	if (epoch <= mig->peer_epoch ||
+	    (mig->held && epoch < mig->held_epoch)) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_STALE_EPOCH);
+		return;
+	}
+	if (!migtcp_has_peer(sk)) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_NO_STATE);
+		return;
+	}
+	/* A repeated HOLD is acknowledged again; it extends nothing. */
+	if (!mig->held || epoch != mig->held_epoch) {
+		hold = msecs_to_jiffies(ntohl(h->hold_ms));
+		mig->held = true;
+		mig->held_epoch = epoch;
+		mig->held_until = jiffies + (hold && hold < limit ? hold : limit);
+		migtcp_stop_retransmit(sk);
+		migtcp_keepalive_stop(sk);
+		migtcp_mig_arm(sk);
+	}
+	migtcp_send_loc_ack(sock_net(sk), skb, msk->kx.conn_key,
+			    ip_hdr(skb)->saddr);
+}
+
+/*
+ * The peer runs at a new address: send everything there, from SND.UNA,
+ * with RTT and congestion state started afresh as for a new path.
+ */
+static void migtcp_switch_path(struct sock *sk, __be32 addr)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	msk->path_daddr = addr;
+	msk->path_saddr = 0;
+	sk_dst_reset(sk);
+	migtcp_route_path(sk);
+	msk->srtt = 0;
+	msk->rttvar = 0;
+	msk->rto = MIGTCP_RTO_INIT;
+	msk->cwnd = MIGTCP_INIT_CWND;
+	msk->cwnd_cnt = 0;
+}
+
+static void migtcp_update_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	const struct migtcp_ctl_update *u = (const void *)migtcp_ctl_tlv(skb);
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_mig *mig = &msk->mig;
+	u64 epoch = be64_to_cpu(u->epoch);
+	u32 host = ntohl(u->host_node);
+	__be32 addr;
+
+	memcpy(&addr, u->host_addr, sizeof(addr));
+	if (epoch < mig->peer_epoch ||
+	    (epoch == mig->peer_epoch &&
+	     (!epoch || host != mig->peer_host || addr != msk->path_daddr))) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_STALE_EPOCH);
+		return;
+	}
+	if (!migtcp_host_ok(sock_net(sk), host, addr)) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_BAD_HOST);
+		return;
+	}
+	if (!migtcp_has_peer(sk)) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_NO_STATE);
+		return;
+	}
+	migtcp_send_loc_ack(sock_net(sk), skb, msk->kx.conn_key, addr);
+	if (epoch == mig->peer_epoch)
+		return;		/* a duplicate: our ACK was lost */
+	mig->peer_epoch = epoch;
+	mig->peer_host = host;
+	mig->held = false;
+	if (addr != msk->path_daddr)
+		migtcp_switch_path(sk, addr);
+	migtcp_mig_arm(sk);
+	migtcp_mig_resume(sk);
+}
+
+static void migtcp_ack_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	const struct migtcp_ctl_ack *a = (const void *)migtcp_ctl_tlv(skb);
+	struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+	u8 bit = 0;
+
+	if (be64_to_cpu(a->epoch) == mig->epoch) {
+		if (!migtcp_hdr(skb)->src_port)
+			bit = ip_hdr(skb)->saddr == mig->prev_addr ?
+			      MIGTCP_PEND_PREV : MIGTCP_PEND_HOME;
+		else if (a->acked_type == MIGTCP_CTL_HOLD)
+			bit = MIGTCP_PEND_HOLD;
+		else if (a->acked_type == MIGTCP_CTL_LOCATION_UPDATE)
+			bit = MIGTCP_PEND_PEER;
+	}
+	if (!(mig->pending & bit)) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_NO_STATE);
+		return;
+	}
+	mig->pending &= ~bit;
+	/* The peer knows: data may flow.  The deadline stays while updates
+	 * to registrars are still unacknowledged, to end their resending.
+	 */
+	if (bit == MIGTCP_PEND_PEER && mig->state == MIGTCP_MIG_RELOCATING)
+		mig->state = MIGTCP_MIG_NONE;
+	if (!mig->pending && mig->state != MIGTCP_MIG_DEPARTED)
+		mig->deadline = 0;
+	migtcp_mig_arm(sk);
+	migtcp_mig_resume(sk);
+}
+
+/*
+ * A LOCATION-UPDATE from the endpoint of record @sk, for the registrar
+ * (at its home) or for the record on a host it left: where it runs now.
+ */
+static void migtcp_registrar_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	const struct migtcp_ctl_update *u = (const void *)migtcp_ctl_tlv(skb);
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_mig *mig = &msk->mig;
+	struct net *net = sock_net(sk);
+	u64 epoch = be64_to_cpu(u->epoch);
+	u32 host = ntohl(u->host_node);
+	__be32 addr;
+
+	if (mig->state != MIGTCP_MIG_DEPARTED) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_NO_STATE);
+		return;
+	}
+	if (!migtcp_ctl_mac_ok(skb, mig->home_key)) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_BAD_MAC);
+		return;
+	}
+	memcpy(&addr, u->host_addr, sizeof(addr));
+	if (epoch < mig->epoch ||
+	    (epoch == mig->epoch && mig->host_node &&
+	     (host != mig->host_node || addr != mig->host_addr))) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_STALE_EPOCH);
+		return;
+	}
+	if (!migtcp_host_ok(net, host, addr)) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_BAD_HOST);
+		return;
+	}
+	migtcp_send_loc_ack(net, skb, mig->home_key, addr);
+	if (u->flags & MIGTCP_CTL_F_GONE) {
+		migtcp_done(sk, 0);
+		return;
+	}
+	mig->epoch = epoch;
+	mig->host_node = host;
+	mig->host_addr = addr;
+	/*
+	 * The home keeps its record, and the port, while the endpoint lives;
+	 * another host keeps it to pass messages on for a while.
+	 */
+	mig->deadline = msk->local_node == READ_ONCE(migtcp_pernet(net)->node.id) ?
+			0 : jiffies + migtcp_mig_timeout();
+	migtcp_mig_arm(sk);
+}
+
+/* A record that knows where its endpoint went passes the message on. */
+static void migtcp_forward(struct sock *sk, struct sk_buff *skb)
+{
+	struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+	const u8 *tlv = migtcp_ctl_tlv(skb);
+	struct migtcp_ctl_ids ids;
+
+	if (!mig->host_addr) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_MOVED);
+		return;
+	}
+	migtcp_ctl_ids_of(migtcp_hdr(skb), &ids, false);
+	migtcp_ctl_xmit(sock_net(sk), &ids, tlv, get_unaligned_be16(tlv + 2),
+			NULL, mig->host_addr);
+}
+
+/*
+ * A REDIRECT answers our SYN: the listener runs elsewhere.  Only in
+ * SYN-SENT, only for our ISS (which off-path attackers cannot know), only
+ * to a known node, at most three times; the same SYN goes there.
+ */
+static void migtcp_redirect_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	const struct migtcp_ctl_redirect *r = (const void *)migtcp_ctl_tlv(skb);
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	u8 key[MIGTCP_KEY_LEN];
+	__be32 addr;
+	bool keyed;
+
+	if (sk->sk_state != TCP_SYN_SENT || ntohl(r->echoed_seq) != msk->iss) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_NO_STATE);
+		return;
+	}
+	keyed = migtcp_kx_redirect_key(net, key);
+	if (keyed && !migtcp_ctl_mac_ok(skb, key)) {
+		memzero_explicit(key, sizeof(key));
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_BAD_MAC);
+		return;
+	}
+	memzero_explicit(key, sizeof(key));
+	memcpy(&addr, r->host_addr, sizeof(addr));
+	if (r->family != MIGTCP_CTL_ADDR_IN ||
+	    !migtcp_host_ok(net, ntohl(r->host_node), addr)) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_BAD_HOST);
+		return;
+	}
+	if (++msk->mig.redirects > 3) {
+		migtcp_done(sk, ECONNREFUSED);
+		return;
+	}
+	msk->path_daddr = addr;
+	msk->path_saddr = 0;
+	sk_dst_reset(sk);
+	if (!migtcp_route_path(sk))
+		migtcp_send_ctl(sk, MIGTCP_F_SYN, msk->iss);
+}
+
+/* A control segment for @sk (locked); the caller frees @skb. */
+void migtcp_ctl_process(struct sock *sk, struct sk_buff *skb)
+{
+	const struct migtcphdr *mh = migtcp_hdr(skb);
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	const u8 *tlv = migtcp_ctl_tlv(skb);
+
+	if (!mh->dst_port) {
+		migtcp_registrar_rcv(sk, skb);
+		return;
+	}
+	if (tlv[0] == MIGTCP_CTL_REDIRECT) {
+		migtcp_redirect_rcv(sk, skb);
+		return;
+	}
+	if (!migtcp_ctl_mac_ok(skb, mh->src_port ? msk->kx.conn_key :
+					       msk->mig.home_key)) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_BAD_MAC);
+		return;
+	}
+	/* A departed record still takes the acknowledgment of its HOLD. */
+	if (msk->mig.state == MIGTCP_MIG_DEPARTED && mh->src_port &&
+	    tlv[0] != MIGTCP_CTL_LOCATION_ACK) {
+		migtcp_forward(sk, skb);
+		return;
+	}
+	switch (tlv[0]) {
+	case MIGTCP_CTL_HOLD:
+		migtcp_hold_rcv(sk, skb);
+		break;
+	case MIGTCP_CTL_LOCATION_UPDATE:
+		migtcp_update_rcv(sk, skb);
+		break;
+	case MIGTCP_CTL_LOCATION_ACK:
+		migtcp_ack_rcv(sk, skb);
+		break;
+	default:
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_NO_STATE);
+		break;
+	}
+}

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live migration of a connection without CRIU, on the two-node cluster of
+ * cluster.h: one end is frozen, checkpointed and closed on its node and
+ * restored on the other, while its peer keeps its socket.  Every byte
+ * that was queued (unread received data, unacknowledged sent data) and
+ * every byte sent afterwards arrives exactly once, in both directions.
+ *
+ *  - node 1's end moves to node 2, where its peer lives, and back;
+ *  - a frozen connection that is thawed goes on as if nothing happened;
+ *  - the peer sees no FIN or RST when the source closes after the
+ *    checkpoint, and fails with ETIMEDOUT when no restore comes;
+ *  - the counters say what happened (OutCtl, InMoved).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "migtcp_test.h"
+#include "cluster.h"
+#include "stream.h"
+
+#ifndef MIGTCP_FREEZE
+#error "the uapi header lacks the migration options"
+#endif
+
+/* Freezes @fd and takes its checkpoint; returns its length. */
+static size_t checkpoint(struct __test_metadata *_metadata, int fd,
+			 void **blob)
+{
+	socklen_t len = 0;
+	char probe;
+
+	ASSERT_EQ(0, setsockopt(fd, SOL_MIGTCP, MIGTCP_FREEZE, NULL, 0))
+		TH_LOG("freeze: %s", strerror(errno));
+	len = 1;
+	ASSERT_FAILS_WITH(ERANGE, getsockopt(fd, SOL_MIGTCP, MIGTCP_CHECKPOINT,
+					     &probe, &len));
+	ASSERT_LT(sizeof(struct migtcp_ckpt_hdr), len);
+	*blob = malloc(len);
+	ASSERT_NE(NULL, *blob);
+	ASSERT_EQ(0, getsockopt(fd, SOL_MIGTCP, MIGTCP_CHECKPOINT, *blob, &len))
+		TH_LOG("checkpoint: %s", strerror(errno));
+	return len;
+}
+
+/* Restores @blob on @node; returns the new socket. */
+static int restore(struct __test_metadata *_metadata, CLUSTER *self,
+		   unsigned int node, void *blob, size_t len)
+{
+	int fd;
+
+	ON_NODE(node);
+	fd = mig_socket(self->family, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setsockopt(fd, SOL_MIGTCP, MIGTCP_RESTORE, blob, len))
+		TH_LOG("restore on node %u: %s", node, strerror(errno));
+	ASSERT_EQ(0, set_timeouts(fd, GUARD_SEC));
+	return fd;
+}
+
+/* Moves connected @fd from @from to @to: freeze, checkpoint, close, restore. */
+static int migrate(struct __test_metadata *_metadata, CLUSTER *self, int fd,
+		   unsigned int from, unsigned int to)
+{
+	void *blob;
+	size_t len;
+	int nfd;
+
+	ON_NODE(from);
+	len = checkpoint(_metadata, fd, &blob);
+	EXPECT_EQ(0, close(fd));
+	nfd = restore(_metadata, self, to, blob, len);
+	free(blob);
+	return nfd;
+}
+
+/* @a's peer is @b's own name. */
+static void peer_is(struct __test_metadata *_metadata, int a, int b)
+{
+	struct sockaddr_mig x, y;
+	socklen_t lx = sizeof(x), ly = sizeof(y);
+
+	ASSERT_EQ(0, getpeername(a, (struct sockaddr *)&x, &lx));
+	ASSERT_EQ(0, getsockname(b, (struct sockaddr *)&y, &ly));
+	EXPECT_EQ(x.smig_node, y.smig_node);
+	EXPECT_EQ(x.smig_port, y.smig_port);
+}
+
+/*
+ * Unread data in both directions at the checkpoint; the end moves to the
+ * peer's node and back, with traffic after each move.
+ */
+TEST_F(cluster, migrate_to_peer_node_and_back)
+{
+	int cfd, afd, nfd;
+	struct sockaddr_mig before;
+	socklen_t blen = sizeof(before);
+	long outctl;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, getsockname(cfd, (struct sockaddr *)&before, &blen));
+	send_stream(_metadata, cfd, 100 * KiB, 11);
+	send_stream(_metadata, afd, 50 * KiB, 12);
+	sleep_ms(200);
+
+	outctl = node_stat(self, NODE1, "OutCtl");
+	nfd = migrate(_metadata, self, cfd, NODE1, NODE2);
+	/* The peer heard of the move: a HOLD and an update at least. */
+	EXPECT_LE(outctl + 1, node_stat(self, NODE1, "OutCtl"));
+	peer_is(_metadata, nfd, afd);
+	peer_is(_metadata, afd, nfd);
+	expect_stream(_metadata, nfd, 50 * KiB, 12);
+	expect_stream(_metadata, afd, 100 * KiB, 11);
+	{
+		struct sockaddr_mig after;
+		socklen_t alen = sizeof(after);
+
+		ASSERT_EQ(0, getsockname(nfd, (struct sockaddr *)&after, &alen));
+		EXPECT_EQ(before.smig_node, after.smig_node);
+		EXPECT_EQ(before.smig_port, after.smig_port);
+	}
+	send_stream(_metadata, nfd, 300 * KiB, 13);
+	expect_stream(_metadata, afd, 300 * KiB, 13);
+	send_stream(_metadata, afd, 70 * KiB, 14);
+	expect_stream(_metadata, nfd, 70 * KiB, 14);
+
+	/* Back home, with data in flight again. */
+	send_stream(_metadata, afd, 40 * KiB, 15);
+	sleep_ms(100);
+	cfd = migrate(_metadata, self, nfd, NODE2, NODE1);
+	expect_stream(_metadata, cfd, 40 * KiB, 15);
+	TRANSFER_SHA256(cfd, afd, 2 * MiB, 1 * MiB, 64 * KiB);
+	close(cfd);
+	close(afd);
+}
+
+/* A thaw undoes the freeze: nothing lost, nothing doubled. */
+TEST_F(cluster, thaw_continues)
+{
+	int cfd, afd;
+	void *blob;
+
+	CONNECT_PAIR(&cfd, &afd);
+	send_stream(_metadata, afd, 30 * KiB, 21);
+	checkpoint(_metadata, cfd, &blob);
+	free(blob);
+	/* Frozen: what the peer sends now waits for the thaw. */
+	send_stream(_metadata, afd, 20 * KiB, 22);
+	ASSERT_EQ(0, setsockopt(cfd, SOL_MIGTCP, MIGTCP_THAW, NULL, 0))
+		TH_LOG("thaw: %s", strerror(errno));
+	ASSERT_FAILS_WITH(EINVAL, setsockopt(cfd, SOL_MIGTCP, MIGTCP_THAW,
+					     NULL, 0));
+	expect_stream(_metadata, cfd, 30 * KiB, 21);
+	expect_stream(_metadata, cfd, 20 * KiB, 22);
+	TRANSFER(cfd, afd, 512 * KiB, 512 * KiB, 32 * KiB);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * The source closes after its checkpoint and nothing is restored: the
+ * peer hears no FIN or RST, and its read fails with ETIMEDOUT once the
+ * migration timeout has passed.
+ */
+TEST_F(cluster, restore_never_comes)
+{
+	int cfd, afd, n;
+	void *blob;
+	char c;
+	long t0;
+
+	ASSERT_EQ(0, sh("echo 1500 >/sys/module/migtcp/parameters/migration_timeout_ms"));
+	CONNECT_PAIR(&cfd, &afd);
+	checkpoint(_metadata, cfd, &blob);
+	free(blob);
+	EXPECT_EQ(0, close(cfd));
+	ASSERT_EQ(0, set_timeouts(afd, 10));
+	t0 = now_ms();
+	n = recv(afd, &c, 1, 0);
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(ETIMEDOUT, errno) TH_LOG("recv: %s", strerror(errno));
+	EXPECT_LE(1000, now_ms() - t0);
+	EXPECT_GE(5000, now_ms() - t0);
+	sh("echo 30000 >/sys/module/migtcp/parameters/migration_timeout_ms");
+	close(afd);
+}
+
+/*
+ * A listener with two connections waiting moves from node 2 to node 1:
+ * accept() there returns both, their data intact; a new connect() to the
+ * listener's identity reaches node 2, is redirected, and is accepted on
+ * node 1.
+ */
+TEST_F(cluster, listener_with_queue_moves)
+{
+	int lfd, c[3], a[3], nl, i;
+	long moved;
+
+	ON_NODE(NODE2);
+	lfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, bind_to(lfd, self->family, 0, PORT + 1));
+	ASSERT_EQ(0, listen(lfd, 8));
+	ON_NODE(NODE1);
+	for (i = 0; i < 2; i++) {
+		c[i] = mig_socket(self->family, 0);
+		ASSERT_LE(0, c[i]);
+		ASSERT_EQ(0, connect_to(c[i], self->family, NODE2, PORT + 1));
+		send_stream(_metadata, c[i], 20 * KiB, 30 + i);
+	}
+	sleep_ms(200);
+
+	ON_NODE(NODE2);
+	nl = migrate(_metadata, self, lfd, NODE2, NODE1);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(POLLIN, poll_one(nl, POLLIN, WAIT_MS));
+		a[i] = accept(nl, NULL, NULL);
+		ASSERT_LE(0, a[i]) TH_LOG("accept: %s", strerror(errno));
+		ASSERT_EQ(0, set_timeouts(a[i], GUARD_SEC));
+		peer_is(_metadata, a[i], c[i]);
+		expect_stream(_metadata, a[i], 20 * KiB, 30 + i);
+		send_stream(_metadata, a[i], 10 * KiB, 40 + i);
+		expect_stream(_metadata, c[i], 10 * KiB, 40 + i);
+	}
+
+	/* A new caller is sent on by the listener's home. */
+	moved = node_stat(self, NODE2, "InMoved");
+	c[2] = mig_socket(self->family, 0);
+	ASSERT_LE(0, c[2]);
+	ASSERT_EQ(0, set_timeouts(c[2], GUARD_SEC));
+	ASSERT_EQ(0, connect_to(c[2], self->family, NODE2, PORT + 1))
+		TH_LOG("connect after the move: %s", strerror(errno));
+	EXPECT_LT(moved, node_stat(self, NODE2, "InMoved"));
+	ASSERT_EQ(POLLIN, poll_one(nl, POLLIN, WAIT_MS));
+	a[2] = accept(nl, NULL, NULL);
+	ASSERT_LE(0, a[2]);
+	peer_is(_metadata, c[2], a[2]);
+	TRANSFER(c[2], a[2], 256 * KiB, 256 * KiB, 16 * KiB);
+	for (i = 0; i < 3; i++) {
+		close(c[i]);
+		close(a[i]);
+	}
+	close(nl);
+}
+
+/* Both ends are checkpointed at once and restored on each other's node. */
+TEST_F(cluster, both_ends_swap_nodes)
+{
+	int cfd, afd, nc, na;
+	void *bc, *ba;
+	size_t lc, la;
+
+	CONNECT_PAIR(&cfd, &afd);
+	send_stream(_metadata, cfd, 64 * KiB, 51);
+	send_stream(_metadata, afd, 48 * KiB, 52);
+	sleep_ms(100);
+	ON_NODE(NODE1);
+	lc = checkpoint(_metadata, cfd, &bc);
+	ON_NODE(NODE2);
+	la = checkpoint(_metadata, afd, &ba);
+	close(afd);
+	ON_NODE(NODE1);
+	close(cfd);
+	nc = restore(_metadata, self, NODE2, bc, lc);
+	na = restore(_metadata, self, NODE1, ba, la);
+	free(bc);
+	free(ba);
+	expect_stream(_metadata, na, 64 * KiB, 51);
+	expect_stream(_metadata, nc, 48 * KiB, 52);
+	TRANSFER_SHA256(nc, na, 1 * MiB, 1 * MiB, 32 * KiB);
+	close(nc);
+	close(na);
+}
+
+/* Through loss, reordering and duplication, while data flows. */
+TEST_F(cluster, migrate_through_netem)
+{
+	int cfd, afd, nfd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	add_netem(_metadata, self, NODE1, "loss 5% reorder 25% 50% duplicate 1% delay 5ms");
+	add_netem(_metadata, self, NODE2, "loss 5% reorder 25% 50% duplicate 1% delay 5ms");
+	send_stream(_metadata, cfd, 256 * KiB, 61);
+	send_stream(_metadata, afd, 128 * KiB, 62);
+	nfd = migrate(_metadata, self, cfd, NODE1, NODE2);
+	expect_stream(_metadata, nfd, 128 * KiB, 62);
+	expect_stream(_metadata, afd, 256 * KiB, 61);
+	cfd = migrate(_metadata, self, nfd, NODE2, NODE1);
+	TRANSFER_SHA256(cfd, afd, 2 * MiB, 2 * MiB, 64 * KiB);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * Half-closed connections move: the end that shut down writing still
+ * reads, and the end that received the FIN still sends and sees EOF.
+ */
+TEST_F(cluster, half_closed_moves)
+{
+	int cfd, afd, nfd, nafd;
+	char c;
+
+	CONNECT_PAIR(&cfd, &afd);
+	send_stream(_metadata, cfd, 10 * KiB, 71);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	sleep_ms(100);
+	nfd = migrate(_metadata, self, cfd, NODE1, NODE2);	/* FIN_WAIT2 */
+	nafd = migrate(_metadata, self, afd, NODE2, NODE1);	/* CLOSE_WAIT */
+	expect_stream(_metadata, nafd, 10 * KiB, 71);
+	EXPECT_EQ(0, recv(nafd, &c, 1, 0)) TH_LOG("no EOF after the move");
+	send_stream(_metadata, nafd, 20 * KiB, 72);
+	expect_stream(_metadata, nfd, 20 * KiB, 72);
+	ASSERT_EQ(0, shutdown(nafd, SHUT_WR));
+	EXPECT_EQ(0, recv(nfd, &c, 1, 0)) TH_LOG("no EOF for the moved end");
+	close(nfd);
+	close(nafd);
+}
+
+/* Many connections move one after the other, each still carrying data. */
+#define MANY	1000
+TEST_F(cluster, thousand_connections_move)
+{
+	struct rlimit rl = { 4 * MANY + 64, 4 * MANY + 64 };
+	static int c[MANY], a[MANY];
+	__u8 in[8], out[8];
+	int i;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (i = 0; i < MANY; i++)
+		connect_pair(_metadata, self, (c[i] = -1, &c[i]), &a[i]);
+	for (i = 0; i < MANY; i++) {
+		memcpy(out, &i, sizeof(i));
+		memcpy(out + 4, "move", 4);
+		ASSERT_EQ(8, send(c[i], out, 8, 0));
+		c[i] = migrate(_metadata, self, c[i], NODE1, NODE2);
+	}
+	for (i = 0; i < MANY; i++) {
+		ASSERT_EQ(8, recv(a[i], in, 8, MSG_WAITALL));
+		memcpy(out, &i, sizeof(i));
+		memcpy(out + 4, "move", 4);
+		ASSERT_EQ(0, memcmp(in, out, 8)) TH_LOG("connection %d", i);
+		ASSERT_EQ(8, send(a[i], in, 8, 0));
+		ASSERT_EQ(8, recv(c[i], out, 8, MSG_WAITALL))
+			TH_LOG("connection %d: %s", i, strerror(errno));
+		ASSERT_EQ(0, memcmp(in, out, 8));
+	}
+	for (i = 0; i < MANY; i++) {
+		close(c[i]);
+		close(a[i]);
+	}
+}
+
+TEST_HARNESS_MAIN
