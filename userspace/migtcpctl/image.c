@@ -104,6 +104,7 @@ static const struct field fields[MIGTCP_CKPT_A_MAX + 1] = {
 	F(BYTES_ACKED, "bytes_acked", U64, FMT_NUM),
 	F(BYTES_RECEIVED, "bytes_received", U64, FMT_NUM),
 	F(TOTAL_RETRANS, "total_retrans", U32, FMT_NUM),
+	[MIGTCP_CKPT_A_HOST_ADDR_IN] = { "host_addr", MNL_TYPE_BINARY, 4, FMT_ADDR },
 };
 
 #undef F
@@ -113,7 +114,8 @@ static const struct {
 	const char *label;
 	uint8_t attrs[16];	/* 0-terminated */
 } text_lines[] = {
-	{ "identity", { MIGTCP_CKPT_A_PEER_ADDR_IN, MIGTCP_CKPT_A_EPOCH,
+	{ "identity", { MIGTCP_CKPT_A_HOST_ADDR_IN, MIGTCP_CKPT_A_PEER_ADDR_IN,
+			MIGTCP_CKPT_A_EPOCH,
 			MIGTCP_CKPT_A_PEER_EPOCH, MIGTCP_CKPT_A_CONN_KEY,
 			MIGTCP_CKPT_A_HOME_KEY, MIGTCP_CKPT_A_KX_PEER_FLAGS } },
 	{ "send", { MIGTCP_CKPT_A_ISS, MIGTCP_CKPT_A_SND_UNA,
@@ -268,7 +270,9 @@ static int rec_attr_cb(const struct nlattr *a, void *data)
 	r->end = (const char *)a - r->base + MNL_ALIGN(a->nla_len);
 	if (type == MIGTCP_CKPT_A_PAD)
 		return MNL_CB_OK;
-	if (type == MIGTCP_CKPT_A_UNSPEC || type > MIGTCP_CKPT_A_MAX)
+	/* A type this table lacks is as unknown as one beyond it. */
+	if (type == MIGTCP_CKPT_A_UNSPEC || type > MIGTCP_CKPT_A_MAX ||
+	    !fields[type].name)
 		return rec_fail(r, "unknown attribute type %u (format version %d knows 2..%d)",
 				type, MIGTCP_CKPT_VERSION, MIGTCP_CKPT_A_MAX);
 	f = &fields[type];
