@@ -14,7 +14,7 @@
  *     before it lets go of them (ptrace detach);
  *   - it lets go of processes that run on without a signal.
  *
- * So the watcher, a child process that keeps duplicates of the frozen
+ * So the watcher, a process that keeps duplicates of the frozen
  * sockets and pidfds of the processes holding them, polls these
  * processes until each is either gone (migrated: close the duplicates;
  * the checkpointed sockets close without FIN or RST) or no longer
@@ -34,6 +34,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "plugin.h"
@@ -302,7 +303,7 @@ watcher_main(const struct mig_frozen *socks, int nr, struct holder *h, int nh)
 int mig_watch_start(const struct mig_frozen *socks, int nr)
 {
 	struct holder h[MAX_HOLDERS];
-	int nh, i;
+	int nh, i, status = 0;
 	long pid;
 
 	if (nr > MAX_HOLDERS) {
@@ -321,20 +322,33 @@ int mig_watch_start(const struct mig_frozen *socks, int nr)
 		return 0;
 	}
 	/*
-	 * A plain clone without an exit signal: criu gets no SIGCHLD for a
-	 * child it did not make, and whoever inherits the watcher when criu
-	 * exits reaps it (the kernel gives it SIGCHLD then).
+	 * The watcher must not be criu's child: criu waits for the dumped
+	 * tasks with __WALL and calls any other child a BUG.  So an
+	 * intermediate child, cloned without an exit signal (criu gets no
+	 * SIGCHLD for it) and reaped here at once, forks the watcher and
+	 * exits; whoever inherits the watcher (init or a subreaper) reaps it.
 	 */
 	pid = syscall(SYS_clone, 0UL, NULL, NULL, NULL, NULL);
-	if (pid == 0)
-		watcher_main(socks, nr, h, nh);
+	if (pid == 0) {
+		pid_t w = fork();
+
+		if (w == 0)
+			watcher_main(socks, nr, h, nh);
+		_exit(w < 0 ? 1 : 0);
+	}
 	for (i = 0; i < nh; i++)
 		close(h[i].pidfd);
 	if (pid < 0) {
 		mig_log(MIG_LOG_ERROR, "watcher: clone: %s", strerror(errno));
 		return -1;
 	}
-	mig_log(MIG_LOG_INFO, "watcher %ld watches %d process(es) holding %d frozen socket(s)",
-		pid, nh, nr);
+	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		mig_log(MIG_LOG_ERROR, "watcher: cannot fork it");
+		return -1;
+	}
+	mig_log(MIG_LOG_INFO, "watcher started: it watches %d process(es) holding %d frozen socket(s)",
+		nh, nr);
 	return 0;
 }
