@@ -128,15 +128,18 @@ start_pair() {
 	local name=$1 port=$2
 	shift 2
 	rm -f "$tmp/$name".*
-	# setsid: a session of its own, so CRIU needs no --shell-job.
-	at n1 setsid "$echo_bin" server "$port" "$BYTES" "$RATE" \
-		"$tmp/$name.pid" "$@" </dev/null >"$tmp/$name.server" 2>&1 &
+	# setsid: a session of its own, so CRIU needs no --shell-job.  Not
+	# through at(): a shell function in the background is a subshell,
+	# which would outlive the server and write to its output file.
+	nsenter --net="/run/netns/$ns-n1" setsid "$echo_bin" server "$port" \
+		"$BYTES" "$RATE" "$tmp/$name.pid" "$@" \
+		</dev/null >"$tmp/$name.server" 2>&1 &
 	srv_job=$!
 	wait_for "$tmp/$name.server" '^listening$' 10 || return 1
 	srv_pid=$(cat "$tmp/$name.pid")
 	pids+=("$srv_pid")
-	at n3 "$echo_bin" client 1 "$port" "$BYTES" "$RATE" \
-		</dev/null >"$tmp/$name.client" 2>&1 &
+	nsenter --net="/run/netns/$ns-n3" "$echo_bin" client 1 "$port" \
+		"$BYTES" "$RATE" </dev/null >"$tmp/$name.client" 2>&1 &
 	cli_pid=$!
 	pids+=("$cli_pid")
 	wait_for "$tmp/$name.client" '^connected ' 10 || return 1
@@ -197,14 +200,25 @@ EOF
 	fi
 }
 
-# Sockets of NODE with local port PORT, as "state local remote".
+# Sockets of NODE with local port PORT, as "state local remote migration".
 sockets_on() {
 	at "$1" "$ctl" -j sockets | "$python" -c '
 import json, sys
 for s in json.load(sys.stdin):
     if s["local_port"] == int(sys.argv[1]):
         print(s["state"], "%d:%d" % (s["local_node"], s["local_port"]),
-              "%d:%d" % (s["remote_node"], s["remote_port"]))' "$2"
+              "%d:%d" % (s["remote_node"], s["remote_port"]), s["migration"])' "$2"
+}
+
+# wait_sockets NODE PORT WANT [SECS]: until sockets_on says WANT.
+wait_sockets() {
+	local i
+	for ((i = 0; i < ${4:-10} * 10; i++)); do
+		[ "$(sockets_on "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+	done
+	diag "node $1's sockets on port $2: $(sockets_on "$1" "$2")" "expected: $3"
+	return 1
 }
 
 ns_inode() {
@@ -266,12 +280,10 @@ test_migrate() {
 		diag "the restored server is not in node 2's namespace"
 		return 1
 	fi
-	if [ "$(sockets_on n2 $port)" != "ESTABLISHED 1:$port 3:$cport" ]; then
-		diag "node 2's sockets on port $port: $(sockets_on n2 $port)"
-		return 1
-	fi
-	if [ -n "$(sockets_on n1 $port)" ]; then
-		diag "node 1 still has: $(sockets_on n1 $port)"
+	# Relocated once node 3 acknowledged; node 1 keeps only a record.
+	wait_sockets n2 $port "ESTABLISHED 1:$port 3:$cport -" || return 1
+	if sockets_on n1 $port | grep -qv ' departed$'; then
+		diag "node 1 still has a live socket: $(sockets_on n1 $port)"
 		return 1
 	fi
 	finish_pair mig $port || return 1
@@ -327,12 +339,13 @@ test_image_text() {
 	id=${id%.img}
 	"$ctl" image show "$tmp/mig" >"$tmp/image.txt" 2>"$tmp/err" ||
 		{ diag "image show: $(cat "$tmp/err")"; return 1; }
-	if ! head -n 3 "$tmp/image.txt" | sed 's/, [0-9]* bytes$//' | diff -u - <(cat <<EOF
+	cat >"$tmp/image.want" <<EOF
 $img: file id $id, checkpoint format 1, 1 record
   file: family $family nonblock rcvtimeo_us 7000000 sndtimeo_us 7000000 rcvlowat 1 priority 0 mark 0 linger off reuseaddr 0
   record 0: connection 1:$port -> 3:$cport ESTABLISHED
 EOF
-	) >"$tmp/diff"; then
+	head -n 3 "$tmp/image.txt" | sed '1s/, [0-9]* bytes$//' >"$tmp/image.got"
+	if ! diff -u "$tmp/image.want" "$tmp/image.got" >"$tmp/diff"; then
 		diag "$(cat "$tmp/diff")"
 		return 1
 	fi
@@ -395,6 +408,7 @@ test_failed_dump() {
 		show_log dump.log
 		return 1
 	fi
+	wait_sockets n1 $port "ESTABLISHED 1:$port 3:$cport -" || return 1
 	finish_pair fail $port
 }
 
@@ -424,6 +438,7 @@ EOF
 	fi
 	wait_for "$dir/dump.log" 'watcher: the dumped process runs on .*: thawing 1 socket' 10 ||
 		return 1
+	wait_sockets n1 $port "ESTABLISHED 1:$port 3:$cport -" || return 1
 	finish_pair post $port
 }
 
@@ -447,6 +462,7 @@ test_leave_running() {
 		 [('connection', 1, $port, $cport)]" "$tmp/leave.json" || return 1
 	wait_for "$dir/dump.log" 'watcher: the dumped process runs on .*: thawing 1 socket' 10 ||
 		return 1
+	wait_sockets n1 $port "ESTABLISHED 1:$port 3:$cport -" || return 1
 	finish_pair leave $port
 }
 

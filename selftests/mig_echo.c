@@ -126,7 +126,22 @@ struct xfer {
 	uint64_t tokens;		/* bytes the pace allows now */
 	uint64_t next_progress;
 	bool shut, eof;
+	/* The endpoints, taken before our FIN: a closed socket has no peer. */
+	char local[32], remote[32];
 };
+
+static void endpoint(int fd, bool peer, char *buf, size_t len)
+{
+	struct sockaddr_mig a;
+	socklen_t alen = sizeof(a);
+	int ret = peer ? getpeername(fd, (struct sockaddr *)&a, &alen) :
+			 getsockname(fd, (struct sockaddr *)&a, &alen);
+
+	if (ret)
+		die("%s: %s", peer ? "getpeername" : "getsockname",
+		    strerror(errno));
+	snprintf(buf, len, "%u:%u", a.smig_node, ntohs(a.smig_port));
+}
 
 static void xfer_recv(struct xfer *x)
 {
@@ -203,6 +218,8 @@ static void xfer_send(struct xfer *x)
 	x->tokens -= n;
 	x->last_progress_ms = now_ms();
 	if (x->sent == x->total) {
+		endpoint(x->fd, false, x->local, sizeof(x->local));
+		endpoint(x->fd, true, x->remote, sizeof(x->remote));
 		if (shutdown(x->fd, SHUT_WR))
 			die("shutdown: %s", strerror(errno));
 		x->shut = true;
@@ -235,19 +252,6 @@ static void xfer_run(struct xfer *x)
 	}
 }
 
-static void endpoint(int fd, bool peer, char *buf, size_t len)
-{
-	struct sockaddr_mig a;
-	socklen_t alen = sizeof(a);
-	int ret = peer ? getpeername(fd, (struct sockaddr *)&a, &alen) :
-			 getsockname(fd, (struct sockaddr *)&a, &alen);
-
-	if (ret)
-		die("%s: %s", peer ? "getpeername" : "getsockname",
-		    strerror(errno));
-	snprintf(buf, len, "%u:%u", a.smig_node, ntohs(a.smig_port));
-}
-
 static void say_connected(int fd)
 {
 	char local[32], remote[32];
@@ -269,14 +273,11 @@ static uint64_t timeo_us(int fd, int opt)
 
 static void report(const struct xfer *x)
 {
-	char local[32], remote[32];
 	int flags = fcntl(x->fd, F_GETFL);
 
-	endpoint(x->fd, false, local, sizeof(local));
-	endpoint(x->fd, true, remote, sizeof(remote));
 	say("done sent %llu received %llu local %s remote %s nonblock %d rcvtimeo_us %llu sndtimeo_us %llu",
 	    (unsigned long long)x->sent, (unsigned long long)x->received,
-	    local, remote, flags >= 0 && (flags & O_NONBLOCK) ? 1 : 0,
+	    x->local, x->remote, flags >= 0 && (flags & O_NONBLOCK) ? 1 : 0,
 	    (unsigned long long)timeo_us(x->fd, SO_RCVTIMEO),
 	    (unsigned long long)timeo_us(x->fd, SO_SNDTIMEO));
 }
