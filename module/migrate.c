@@ -420,13 +420,16 @@ int migtcp_freeze(struct sock *sk, unsigned int hold_ms)
 	mig->state = MIGTCP_MIG_FROZEN;
 	mig->exported = false;
 	mig->hold_ms = hold_ms && hold_ms < limit ? hold_ms : limit;
-	/* What we received is acknowledged before we go quiet. */
-	if (migtcp_has_peer(sk) && msk->delack_armed)
-		migtcp_send_ack(sk);
-	migtcp_stop_retransmit(sk);
-	migtcp_keepalive_stop(sk);
-	migtcp_delack_stop(sk);
+	/*
+	 * What we received is acknowledged before we go quiet.  Without a
+	 * peer, the socket's timer (TIME_WAIT's) runs on: it sends nothing.
+	 */
 	if (migtcp_has_peer(sk)) {
+		if (msk->delack_armed)
+			migtcp_send_ack(sk);
+		migtcp_stop_retransmit(sk);
+		migtcp_keepalive_stop(sk);
+		migtcp_delack_stop(sk);
 		mig->deadline = jiffies + msecs_to_jiffies(mig->hold_ms);
 		migtcp_mig_start(sk, MIGTCP_PEND_HOLD);
 	}
