@@ -96,13 +96,20 @@ static int socket_freeze(int fd, int id)
 		if (!setsockopt(fd, SOL_MIGTCP, MIGTCP_FREEZE, &hold_ms,
 				sizeof(hold_ms)))
 			return 0;
-		/* EAGAIN: a handshake is running; it ends in the kernel. */
-		if (errno != EAGAIN || waited >= FREEZE_WAIT_MS)
+		/*
+		 * EAGAIN: a handshake is running; EBUSY: the peer has not yet
+		 * acknowledged the socket's last move.  Both end by themselves.
+		 */
+		if ((errno != EAGAIN && errno != EBUSY) ||
+		    waited >= FREEZE_WAIT_MS)
 			break;
 		sleep_ms(10);
 	}
 	if (errno == EAGAIN)
 		mig_log(MIG_LOG_ERROR, "socket %#x: its handshake did not finish within %d ms, cannot freeze it",
+			id, FREEZE_WAIT_MS);
+	else if (errno == EBUSY)
+		mig_log(MIG_LOG_ERROR, "socket %#x: its peer did not acknowledge its last move within %d ms, cannot freeze it",
 			id, FREEZE_WAIT_MS);
 	else if (errno == EALREADY)
 		mig_log(MIG_LOG_ERROR, "socket %#x is frozen already (another dump of it running?)",
