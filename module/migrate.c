@@ -462,6 +462,11 @@ void migtcp_mig_restored(struct sock *sk)
 	if (migtcp_has_peer(sk)) {
 		mig->state = MIGTCP_MIG_RELOCATING;
 		bits |= MIGTCP_PEND_PEER;
+		/*
+		 * An ACK ahead of the update: the peer learns what we have
+		 * and sends again only what we lack once it switches.
+		 */
+		migtcp_send_ack(sk);
 	}
 	if (msk->local_port) {
 		if (home && home != self)
@@ -853,9 +858,11 @@ static void migtcp_update_rcv(struct sock *sk, struct sk_buff *skb)
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_NO_STATE);
 		return;
 	}
-	migtcp_send_loc_ack(sock_net(sk), skb, msk->kx.conn_key, addr);
-	if (epoch == mig->peer_epoch)
-		return;		/* a duplicate: our ACK was lost */
+	if (epoch == mig->peer_epoch) {
+		/* A duplicate: our acknowledgment was lost. */
+		migtcp_send_loc_ack(sock_net(sk), skb, msk->kx.conn_key, addr);
+		return;
+	}
 	mig->peer_epoch = epoch;
 	mig->peer_host = host;
 	/* An older update ends no newer hold. */
@@ -863,6 +870,13 @@ static void migtcp_update_rcv(struct sock *sk, struct sk_buff *skb)
 		mig->held = false;
 	if (addr != msk->path_daddr)
 		migtcp_switch_path(sk, addr);
+	/*
+	 * An ACK first: the moved end learns what we have before our
+	 * LOCATION-ACK lets it send, and sends again only what we lack.
+	 */
+	if (migtcp_has_peer(sk))
+		migtcp_send_ack(sk);
+	migtcp_send_loc_ack(sock_net(sk), skb, msk->kx.conn_key, addr);
 	migtcp_mig_arm(sk);
 	migtcp_mig_resume(sk);
 }
