@@ -7,6 +7,7 @@
 #   make check    build, boot Debian's kernel in QEMU, run the selftests
 #   make lint     checkpatch --strict and sparse over the module
 #   make bench    benchmarks against kernel TCP in the VM (figures only)
+#   make demo     a server process migrates 1 -> 2 -> 1 under a live stream
 #   make clean    remove build/ outputs (keeps the downloaded kernel)
 
 TOP	:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -23,7 +24,7 @@ KBUILD	:= $(MAKE) -C $(KDIR) M=$(KOUT) W=1 CONFIG_DEBUG_INFO_BTF_MODULES=
 
 export TOP BUILD KSRC
 
-.PHONY: all module userspace selftests bench deps check lint clean
+.PHONY: all module userspace selftests bench demo deps check lint clean
 
 all: module userspace selftests
 
@@ -74,6 +75,14 @@ bench:
 	+$(MAKE) -C $(TOP)/bench
 	@$(TOP)/tools/vm run -t 1200 -o $(BUILD)/bench/run -- \
 		env MIGTCP_BENCH_OUT=$(BUILD)/bench/run/out bench/transport.sh
+
+# A three-node cluster in the VM; results in build/demo/out/ (timeline.json,
+# demo.png).  DEMO_ARGS go to tools/demo (-m criu|self, -r, -l, -g).
+demo:
+	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
+	+$(MAKE) all
+	+$(MAKE) -C $(TOP)/bench
+	@$(TOP)/tools/demo $(DEMO_ARGS)
 
 TRACE_H	   := $(TOP)/module/trace.h
 LINT_FILES := $(filter-out $(TRACE_H),$(wildcard $(TOP)/module/*.[ch])) \
