@@ -306,12 +306,22 @@ int migtcp_checkpoint(struct sock *sk, char __user *optval,
 		}
 		n = migtcp_ckpt_children(sk, children,
 					 MIGTCP_CKPT_MAX_RECS - 1);
-		for (i = 0; i < n; i++) {
-			lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
-			if (migtcp_sk(children[i])->mig.state ==
-			    MIGTCP_MIG_NONE)
-				migtcp_freeze(children[i], migtcp_sk(sk)->mig.hold_ms);
-			release_sock(children[i]);
+		/* Only frozen ones go: one still relocating stays behind. */
+		for (i = 0; i < n; ) {
+			struct sock *child = children[i];
+			u8 mig;
+
+			lock_sock_nested(child, SINGLE_DEPTH_NESTING);
+			if (migtcp_sk(child)->mig.state == MIGTCP_MIG_NONE)
+				migtcp_freeze(child, migtcp_sk(sk)->mig.hold_ms);
+			mig = migtcp_sk(child)->mig.state;
+			release_sock(child);
+			if (mig == MIGTCP_MIG_FROZEN) {
+				i++;
+				continue;
+			}
+			sock_put(child);
+			children[i] = children[--n];
 		}
 	}
 
@@ -1056,14 +1066,19 @@ static int migtcp_ckpt_child(struct sock *lsk,
 static void migtcp_ckpt_unwind(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
+	bool foreign = msk->mig.foreign;
 
+	/* Its home keeps the record: the restore may be tried again. */
+	msk->mig.foreign = false;
 	if (sk->sk_state == TCP_LISTEN)
 		migtcp_listen_stop(sk);
+	msk->mig.foreign = foreign;
 	migtcp_conn_unhash(sk);
 	migtcp_purge_queues(sk);
 	sk->sk_state = TCP_CLOSE;
 	migtcp_port_unbind(sk);
 	msk->mig.foreign = false;
+	msk->mig.state = MIGTCP_MIG_NONE;
 	msk->remote_node = 0;
 	msk->remote_port = 0;
 	sk_dst_reset(sk);

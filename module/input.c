@@ -277,6 +277,7 @@ void migtcp_listen_stop(struct sock *lsk)
 	struct migtcp_sock *l = migtcp_sk(lsk), *c, *tmp;
 	LIST_HEAD(children);
 
+	migtcp_mig_done(lsk);
 	spin_lock_bh(&l->accept_lock);
 	migtcp_set_state(lsk, TCP_CLOSE);
 	list_splice_init(&l->syn_queue, &children);
@@ -1131,7 +1132,10 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 
 	sock_hold(lsk);
 	c->parent = lsk;
-	migtcp_port_inherit(child, lsk);
+	/* A listener that migrated here passes on its identity only. */
+	c->mig.foreign = l->mig.foreign;
+	if (!c->mig.foreign)
+		migtcp_port_inherit(child, lsk);
 	migtcp_net_link_sock(child);
 	return child;
 }

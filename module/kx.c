@@ -122,6 +122,24 @@ static bool migtcp_kx_node_key(struct migtcp_net *mn, u8 *key)
 }
 
 /*
+ * The key of the REDIRECTs a registrar sends: HMAC-SHA256(cluster key,
+ * "migtcp v1 redirect") into @key.  False, and no key, without a cluster
+ * key: REDIRECTs then carry no MAC.
+ */
+bool migtcp_kx_redirect_key(struct net *net, u8 *key)
+{
+	static const char label[] = "migtcp v1 redirect";
+	u8 node_key[MIGTCP_KEY_LEN];
+	bool set;
+
+	set = migtcp_kx_node_key(migtcp_pernet(net), node_key);
+	if (set && migtcp_hmac(node_key, label, sizeof(label) - 1, key))
+		set = false;
+	memzero_explicit(node_key, sizeof(node_key));
+	return set;
+}
+
+/*
  * The handshake of @sk completed with a peer that sent @peer_half and
  * @peer_flags: computes conn_key and forgets the halves.  The peer's K
  * flag never chooses the key (an attacker on the path could clear it);

@@ -146,6 +146,15 @@ static void migtcp_ctl_xmit(struct net *net, const struct migtcp_ctl_ids *ids,
 	migtcp_xmit_v4(net, skb, 0, daddr);
 }
 
+static void migtcp_ctl_ids_of(const struct migtcphdr *mh,
+			      struct migtcp_ctl_ids *ids, bool swap)
+{
+	ids->src_node = swap ? mh->dst_node : mh->src_node;
+	ids->dst_node = swap ? mh->src_node : mh->dst_node;
+	ids->src_port = swap ? mh->dst_port : mh->src_port;
+	ids->dst_port = swap ? mh->src_port : mh->dst_port;
+}
+
 /* The identities of @sk's connection, ours first. */
 static void migtcp_conn_ids(const struct migtcp_sock *msk,
 			    struct migtcp_ctl_ids *ids)
@@ -318,6 +327,36 @@ bool migtcp_mig_blocks_send(const struct sock *sk)
 }
 
 /*
+ * Answers @syn, for departed listener @lsk, with a REDIRECT to the node
+ * the listener moved to, once its registrar knows (docs/protocol.md).
+ */
+static void migtcp_send_redirect(struct sock *lsk, const struct sk_buff *syn)
+{
+	const struct migtcp_mig *mig = &migtcp_sk(lsk)->mig;
+	__be32 host = READ_ONCE(mig->host_addr);
+	struct migtcp_ctl_redirect r = {
+		.type		= MIGTCP_CTL_REDIRECT,
+		.len		= htons(sizeof(r)),
+		.echoed_seq	= migtcp_hdr(syn)->seq,
+		.epoch		= cpu_to_be64(READ_ONCE(mig->epoch)),
+		.host_node	= htonl(READ_ONCE(mig->host_node)),
+		.family		= MIGTCP_CTL_ADDR_IN,
+	};
+	struct migtcp_ctl_ids ids;
+	u8 key[MIGTCP_KEY_LEN];
+	bool keyed;
+
+	if (!host)
+		return;
+	memcpy(r.host_addr, &host, sizeof(host));
+	migtcp_ctl_ids_of(migtcp_hdr(syn), &ids, true);
+	keyed = migtcp_kx_redirect_key(sock_net(lsk), key);
+	migtcp_ctl_xmit(sock_net(lsk), &ids, &r, sizeof(r), keyed ? key : NULL,
+			ip_hdr(syn)->saddr);
+	memzero_explicit(key, sizeof(key));
+}
+
+/*
  * A frozen socket, and the record a departed one leaves, take nothing:
  * what arrives is dropped unacknowledged, so the peer sends it again to
  * wherever the endpoint resumes.  Consumes @skb when it returns true.
@@ -328,6 +367,9 @@ bool migtcp_mig_drops_input(struct sock *sk, struct sk_buff *skb)
 
 	if (state != MIGTCP_MIG_FROZEN && state != MIGTCP_MIG_DEPARTED)
 		return false;
+	/* A SYN for a listener that moved: tell the caller where it is. */
+	if (state == MIGTCP_MIG_DEPARTED && sk->sk_state == TCP_LISTEN)
+		migtcp_send_redirect(sk, skb);
 	migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_MOVED);
 	kfree_skb_reason(skb, SKB_DROP_REASON_NOT_SPECIFIED);
 	return true;
@@ -378,13 +420,16 @@ int migtcp_freeze(struct sock *sk, unsigned int hold_ms)
 	mig->state = MIGTCP_MIG_FROZEN;
 	mig->exported = false;
 	mig->hold_ms = hold_ms && hold_ms < limit ? hold_ms : limit;
-	/* What we received is acknowledged before we go quiet. */
-	if (migtcp_has_peer(sk) && msk->delack_armed)
-		migtcp_send_ack(sk);
-	migtcp_stop_retransmit(sk);
-	migtcp_keepalive_stop(sk);
-	migtcp_delack_stop(sk);
+	/*
+	 * What we received is acknowledged before we go quiet.  Without a
+	 * peer, the socket's timer (TIME_WAIT's) runs on: it sends nothing.
+	 */
 	if (migtcp_has_peer(sk)) {
+		if (msk->delack_armed)
+			migtcp_send_ack(sk);
+		migtcp_stop_retransmit(sk);
+		migtcp_keepalive_stop(sk);
+		migtcp_delack_stop(sk);
 		mig->deadline = jiffies + msecs_to_jiffies(mig->hold_ms);
 		migtcp_mig_start(sk, MIGTCP_PEND_HOLD);
 	}
@@ -602,19 +647,27 @@ void migtcp_ctl_rcv(struct net *net, struct sk_buff *skb)
 		if (tlv[0] != MIGTCP_CTL_LOCATION_UPDATE || !mh->src_port ||
 		    u->family != MIGTCP_CTL_ADDR_IN)
 			goto bad;
-		sk = migtcp_conn_lookup(mn, ntohl(mh->src_node),
-					ntohs(mh->src_port),
-					ntohl(u->peer_node),
-					ntohs(u->peer_port));
+		if (!u->peer_node && !u->peer_port)
+			sk = migtcp_listener_lookup(mn, ntohl(mh->src_node),
+						    ntohs(mh->src_port));
+		else
+			sk = migtcp_conn_lookup(mn, ntohl(mh->src_node),
+						ntohs(mh->src_port),
+						ntohl(u->peer_node),
+						ntohs(u->peer_port));
 	} else if (!mh->src_port) {
 		/* From a registrar: the acknowledgment of an update. */
 		a = (const void *)tlv;
 		if (tlv[0] != MIGTCP_CTL_LOCATION_ACK)
 			goto bad;
-		sk = migtcp_conn_lookup(mn, ntohl(mh->dst_node),
-					ntohs(mh->dst_port),
-					ntohl(a->peer_node),
-					ntohs(a->peer_port));
+		if (!a->peer_node && !a->peer_port)
+			sk = migtcp_listener_lookup(mn, ntohl(mh->dst_node),
+						    ntohs(mh->dst_port));
+		else
+			sk = migtcp_conn_lookup(mn, ntohl(mh->dst_node),
+						ntohs(mh->dst_port),
+						ntohl(a->peer_node),
+						ntohs(a->peer_port));
 	} else {
 		if (tlv[0] == MIGTCP_CTL_LOCATION_UPDATE) {
 			u = (const void *)tlv;
@@ -637,15 +690,6 @@ void migtcp_ctl_rcv(struct net *net, struct sk_buff *skb)
 	return;
 bad:
 	migtcp_ctl_drop(net, skb, MIGTCP_STAT_IN_CTL_ERRORS);
-}
-
-static void migtcp_ctl_ids_of(const struct migtcphdr *mh,
-			      struct migtcp_ctl_ids *ids, bool swap)
-{
-	ids->src_node = swap ? mh->dst_node : mh->src_node;
-	ids->dst_node = swap ? mh->src_node : mh->dst_node;
-	ids->src_port = swap ? mh->dst_port : mh->src_port;
-	ids->dst_port = swap ? mh->src_port : mh->dst_port;
 }
 
 static bool migtcp_ctl_mac_ok(const struct sk_buff *skb, const u8 *key)
@@ -876,6 +920,48 @@ static void migtcp_forward(struct sock *sk, struct sk_buff *skb)
 			NULL, mig->host_addr);
 }
 
+/*
+ * A REDIRECT answers our SYN: the listener runs elsewhere.  Only in
+ * SYN-SENT, only for our ISS (which off-path attackers cannot know), only
+ * to a known node, at most three times; the same SYN goes there.
+ */
+static void migtcp_redirect_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	const struct migtcp_ctl_redirect *r = (const void *)migtcp_ctl_tlv(skb);
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	u8 key[MIGTCP_KEY_LEN];
+	__be32 addr;
+	bool keyed;
+
+	if (sk->sk_state != TCP_SYN_SENT || ntohl(r->echoed_seq) != msk->iss) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_NO_STATE);
+		return;
+	}
+	keyed = migtcp_kx_redirect_key(net, key);
+	if (keyed && !migtcp_ctl_mac_ok(skb, key)) {
+		memzero_explicit(key, sizeof(key));
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_BAD_MAC);
+		return;
+	}
+	memzero_explicit(key, sizeof(key));
+	memcpy(&addr, r->host_addr, sizeof(addr));
+	if (r->family != MIGTCP_CTL_ADDR_IN ||
+	    !migtcp_host_ok(net, ntohl(r->host_node), addr)) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_BAD_HOST);
+		return;
+	}
+	if (++msk->mig.redirects > 3) {
+		migtcp_done(sk, ECONNREFUSED);
+		return;
+	}
+	msk->path_daddr = addr;
+	msk->path_saddr = 0;
+	sk_dst_reset(sk);
+	if (!migtcp_route_path(sk))
+		migtcp_send_ctl(sk, MIGTCP_F_SYN, msk->iss);
+}
+
 /* A control segment for @sk (locked); the caller frees @skb. */
 void migtcp_ctl_process(struct sock *sk, struct sk_buff *skb)
 {
@@ -885,6 +971,10 @@ void migtcp_ctl_process(struct sock *sk, struct sk_buff *skb)
 
 	if (!mh->dst_port) {
 		migtcp_registrar_rcv(sk, skb);
+		return;
+	}
+	if (tlv[0] == MIGTCP_CTL_REDIRECT) {
+		migtcp_redirect_rcv(sk, skb);
 		return;
 	}
 	if (!migtcp_ctl_mac_ok(skb, mh->src_port ? msk->kx.conn_key :

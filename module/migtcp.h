@@ -151,6 +151,7 @@ struct migtcp_mig {
 	bool held;			/* the peer asked us to hold */
 	u8 pending;			/* MIGTCP_PEND_* messages not acked yet */
 	u8 tries;			/* times they were sent again */
+	u8 redirects;			/* REDIRECTs a connect() followed */
 	u32 hold_ms;			/* the hold we ask for */
 	u64 epoch;			/* ours: migrations begun */
 	u64 peer_epoch;			/* the peer's, last applied */
@@ -540,6 +541,7 @@ int migtcp_kx_complete(struct sock *sk, const u8 *peer_half, u8 peer_flags);
 void migtcp_kx_forget(struct sock *sk);
 u64 migtcp_kx_fingerprint(const struct sock *sk);
 int migtcp_hmac(const u8 *key, const u8 *msg, unsigned int len, u8 *out);
+bool migtcp_kx_redirect_key(struct net *net, u8 *key);
 
 /* migrate.c */
 extern unsigned int migtcp_migration_timeout_ms;

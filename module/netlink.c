@@ -402,7 +402,10 @@ static int migtcp_nl_put_sock(struct sk_buff *skb, struct sock *sk,
 {
 	const struct migtcp_sock *msk = migtcp_sk(sk);
 	struct nlattr *nest = nla_nest_start(skb, MIGTCP_A_SOCK);
+	u8 mig = READ_ONCE(msk->mig.state);
 
+	if (mig == MIGTCP_MIG_NONE && READ_ONCE(msk->mig.held))
+		mig = MIGTCP_MIG_HELD;
 	if (!nest)
 		return -EMSGSIZE;
 	if (nla_put_u8(skb, MIGTCP_SOCK_A_STATE, inet_sk_state_load(sk)) ||
@@ -415,7 +418,10 @@ static int migtcp_nl_put_sock(struct sk_buff *skb, struct sock *sk,
 	    nla_put_u32(skb, MIGTCP_SOCK_A_UID,
 			from_kuid_munged(user_ns, sock_i_uid(sk))) ||
 	    nla_put_u64_64bit(skb, MIGTCP_SOCK_A_INODE, sock_i_ino(sk),
-			      MIGTCP_SOCK_A_PAD)) {
+			      MIGTCP_SOCK_A_PAD) ||
+	    nla_put_u8(skb, MIGTCP_SOCK_A_MIGRATION, mig) ||
+	    nla_put_u64_64bit(skb, MIGTCP_SOCK_A_EPOCH,
+			      READ_ONCE(msk->mig.epoch), MIGTCP_SOCK_A_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}

@@ -147,6 +147,7 @@ void migtcp_port_unbind(struct sock *sk)
 		return;
 	/* An identity of another node was never in our table. */
 	if (msk->mig.foreign) {
+		migtcp_conn_unhash(sk);	/* where its listener was */
 		WRITE_ONCE(msk->local_port, 0);
 		WRITE_ONCE(msk->local_node, 0);
 		return;

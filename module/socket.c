@@ -226,6 +226,7 @@ static int migtcp_start_connect(struct sock *sk, u32 node, u16 port)
 	msk->rcv_wscale = migtcp_our_wscale();
 	msk->rto = MIGTCP_RTO_INIT;
 	msk->retransmits = 0;
+	msk->mig.redirects = 0;
 	migtcp_kx_connect(sk);
 	migtcp_set_state(sk, TCP_SYN_SENT);
 	migtcp_send_ctl(sk, MIGTCP_F_SYN, msk->iss);

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
@@ -185,6 +186,171 @@ TEST_F(cluster, restore_never_comes)
 	EXPECT_GE(5000, now_ms() - t0);
 	sh("echo 30000 >/sys/module/migtcp/parameters/migration_timeout_ms");
 	close(afd);
+}
+
+/*
+ * A listener with two connections waiting moves from node 2 to node 1:
+ * accept() there returns both, their data intact; a new connect() to the
+ * listener's identity reaches node 2, is redirected, and is accepted on
+ * node 1.
+ */
+TEST_F(cluster, listener_with_queue_moves)
+{
+	int lfd, c[3], a[3], nl, i;
+	long moved;
+
+	ON_NODE(NODE2);
+	lfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, bind_to(lfd, self->family, 0, PORT + 1));
+	ASSERT_EQ(0, listen(lfd, 8));
+	ON_NODE(NODE1);
+	for (i = 0; i < 2; i++) {
+		c[i] = mig_socket(self->family, 0);
+		ASSERT_LE(0, c[i]);
+		ASSERT_EQ(0, connect_to(c[i], self->family, NODE2, PORT + 1));
+		send_stream(_metadata, c[i], 20 * KiB, 30 + i);
+	}
+	sleep_ms(200);
+
+	ON_NODE(NODE2);
+	nl = migrate(_metadata, self, lfd, NODE2, NODE1);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(POLLIN, poll_one(nl, POLLIN, WAIT_MS));
+		a[i] = accept(nl, NULL, NULL);
+		ASSERT_LE(0, a[i]) TH_LOG("accept: %s", strerror(errno));
+		ASSERT_EQ(0, set_timeouts(a[i], GUARD_SEC));
+		peer_is(_metadata, a[i], c[i]);
+		expect_stream(_metadata, a[i], 20 * KiB, 30 + i);
+		send_stream(_metadata, a[i], 10 * KiB, 40 + i);
+		expect_stream(_metadata, c[i], 10 * KiB, 40 + i);
+	}
+
+	/* A new caller is sent on by the listener's home. */
+	moved = node_stat(self, NODE2, "InMoved");
+	c[2] = mig_socket(self->family, 0);
+	ASSERT_LE(0, c[2]);
+	ASSERT_EQ(0, set_timeouts(c[2], GUARD_SEC));
+	ASSERT_EQ(0, connect_to(c[2], self->family, NODE2, PORT + 1))
+		TH_LOG("connect after the move: %s", strerror(errno));
+	EXPECT_LT(moved, node_stat(self, NODE2, "InMoved"));
+	ASSERT_EQ(POLLIN, poll_one(nl, POLLIN, WAIT_MS));
+	a[2] = accept(nl, NULL, NULL);
+	ASSERT_LE(0, a[2]);
+	peer_is(_metadata, c[2], a[2]);
+	TRANSFER(c[2], a[2], 256 * KiB, 256 * KiB, 16 * KiB);
+	for (i = 0; i < 3; i++) {
+		close(c[i]);
+		close(a[i]);
+	}
+	close(nl);
+}
+
+/* Both ends are checkpointed at once and restored on each other's node. */
+TEST_F(cluster, both_ends_swap_nodes)
+{
+	int cfd, afd, nc, na;
+	void *bc, *ba;
+	size_t lc, la;
+
+	CONNECT_PAIR(&cfd, &afd);
+	send_stream(_metadata, cfd, 64 * KiB, 51);
+	send_stream(_metadata, afd, 48 * KiB, 52);
+	sleep_ms(100);
+	ON_NODE(NODE1);
+	lc = checkpoint(_metadata, cfd, &bc);
+	ON_NODE(NODE2);
+	la = checkpoint(_metadata, afd, &ba);
+	close(afd);
+	ON_NODE(NODE1);
+	close(cfd);
+	nc = restore(_metadata, self, NODE2, bc, lc);
+	na = restore(_metadata, self, NODE1, ba, la);
+	free(bc);
+	free(ba);
+	expect_stream(_metadata, na, 64 * KiB, 51);
+	expect_stream(_metadata, nc, 48 * KiB, 52);
+	TRANSFER_SHA256(nc, na, 1 * MiB, 1 * MiB, 32 * KiB);
+	close(nc);
+	close(na);
+}
+
+/* Through loss, reordering and duplication, while data flows. */
+TEST_F(cluster, migrate_through_netem)
+{
+	int cfd, afd, nfd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	add_netem(_metadata, self, NODE1, "loss 5% reorder 25% 50% duplicate 1% delay 5ms");
+	add_netem(_metadata, self, NODE2, "loss 5% reorder 25% 50% duplicate 1% delay 5ms");
+	send_stream(_metadata, cfd, 256 * KiB, 61);
+	send_stream(_metadata, afd, 128 * KiB, 62);
+	nfd = migrate(_metadata, self, cfd, NODE1, NODE2);
+	expect_stream(_metadata, nfd, 128 * KiB, 62);
+	expect_stream(_metadata, afd, 256 * KiB, 61);
+	cfd = migrate(_metadata, self, nfd, NODE2, NODE1);
+	TRANSFER_SHA256(cfd, afd, 2 * MiB, 2 * MiB, 64 * KiB);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * Half-closed connections move: the end that shut down writing still
+ * reads, and the end that received the FIN still sends and sees EOF.
+ */
+TEST_F(cluster, half_closed_moves)
+{
+	int cfd, afd, nfd, nafd;
+	char c;
+
+	CONNECT_PAIR(&cfd, &afd);
+	send_stream(_metadata, cfd, 10 * KiB, 71);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	sleep_ms(100);
+	nfd = migrate(_metadata, self, cfd, NODE1, NODE2);	/* FIN_WAIT2 */
+	nafd = migrate(_metadata, self, afd, NODE2, NODE1);	/* CLOSE_WAIT */
+	expect_stream(_metadata, nafd, 10 * KiB, 71);
+	EXPECT_EQ(0, recv(nafd, &c, 1, 0)) TH_LOG("no EOF after the move");
+	send_stream(_metadata, nafd, 20 * KiB, 72);
+	expect_stream(_metadata, nfd, 20 * KiB, 72);
+	ASSERT_EQ(0, shutdown(nafd, SHUT_WR));
+	EXPECT_EQ(0, recv(nfd, &c, 1, 0)) TH_LOG("no EOF for the moved end");
+	close(nfd);
+	close(nafd);
+}
+
+/* Many connections move one after the other, each still carrying data. */
+#define MANY	1000
+TEST_F(cluster, thousand_connections_move)
+{
+	struct rlimit rl = { 4 * MANY + 64, 4 * MANY + 64 };
+	static int c[MANY], a[MANY];
+	__u8 in[8], out[8];
+	int i;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (i = 0; i < MANY; i++)
+		connect_pair(_metadata, self, (c[i] = -1, &c[i]), &a[i]);
+	for (i = 0; i < MANY; i++) {
+		memcpy(out, &i, sizeof(i));
+		memcpy(out + 4, "move", 4);
+		ASSERT_EQ(8, send(c[i], out, 8, 0));
+		c[i] = migrate(_metadata, self, c[i], NODE1, NODE2);
+	}
+	for (i = 0; i < MANY; i++) {
+		ASSERT_EQ(8, recv(a[i], in, 8, MSG_WAITALL));
+		memcpy(out, &i, sizeof(i));
+		memcpy(out + 4, "move", 4);
+		ASSERT_EQ(0, memcmp(in, out, 8)) TH_LOG("connection %d", i);
+		ASSERT_EQ(8, send(a[i], in, 8, 0));
+		ASSERT_EQ(8, recv(c[i], out, 8, MSG_WAITALL))
+			TH_LOG("connection %d: %s", i, strerror(errno));
+		ASSERT_EQ(0, memcmp(in, out, 8));
+	}
+	for (i = 0; i < MANY; i++) {
+		close(c[i]);
+		close(a[i]);
+	}
 }
 
 TEST_HARNESS_MAIN

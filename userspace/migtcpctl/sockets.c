@@ -15,7 +15,8 @@ struct sock_info {
 	uint32_t local_node, remote_node;
 	uint16_t local_port, remote_port;
 	uint32_t rx_queue, tx_queue, uid;
-	uint64_t inode;
+	uint64_t inode, epoch;
+	uint8_t migration;
 };
 
 struct sock_dump {
@@ -23,7 +24,7 @@ struct sock_dump {
 	struct json_object *array;	/* JSON output */
 };
 
-#define SOCK_COLS 7
+#define SOCK_COLS 8
 
 /* Linux TCP state numbers, named as /proc/net/migtcp names them. */
 static const char *const sock_state_names[] = {
@@ -39,6 +40,20 @@ static const char *sock_state_name(uint8_t state)
 	    sock_state_names[state])
 		return sock_state_names[state];
 	return "UNKNOWN";
+}
+
+/* enum migtcp_migration, in words; "-" when no migration is under way. */
+static const char *const sock_mig_names[] = {
+	[MIGTCP_MIG_NONE] = "-",		[MIGTCP_MIG_FROZEN] = "frozen",
+	[MIGTCP_MIG_DEPARTED] = "departed",	[MIGTCP_MIG_RELOCATING] = "relocating",
+	[MIGTCP_MIG_HELD] = "held",
+};
+
+static const char *sock_mig_name(uint8_t mig)
+{
+	if (mig < sizeof(sock_mig_names) / sizeof(sock_mig_names[0]))
+		return sock_mig_names[mig];
+	return "unknown";
 }
 
 static bool sock_parse(const struct nlmsghdr *nlh, struct sock_info *si)
@@ -60,6 +75,8 @@ static bool sock_parse(const struct nlmsghdr *nlh, struct sock_info *si)
 	nl_attr_u32(stb[MIGTCP_SOCK_A_TX_QUEUE], &si->tx_queue);
 	nl_attr_u32(stb[MIGTCP_SOCK_A_UID], &si->uid);
 	nl_attr_u64(stb[MIGTCP_SOCK_A_INODE], &si->inode);
+	nl_attr_u8(stb[MIGTCP_SOCK_A_MIGRATION], &si->migration);
+	nl_attr_u64(stb[MIGTCP_SOCK_A_EPOCH], &si->epoch);
 	return true;
 }
 
@@ -84,6 +101,9 @@ static struct json_object *sock_to_json(const struct sock_info *si)
 	json_object_object_add(obj, "uid", json_object_new_int64(si->uid));
 	json_object_object_add(obj, "inode",
 			       json_object_new_uint64(si->inode));
+	json_object_object_add(obj, "migration",
+			       json_object_new_string(sock_mig_name(si->migration)));
+	json_object_object_add(obj, "epoch", json_object_new_uint64(si->epoch));
 	return obj;
 }
 
@@ -103,7 +123,8 @@ static bool sock_add_row(struct table *t, const struct sock_info *si)
 {
 	char rxq[16], txq[16], local[32], remote[32], uid[16], inode[24];
 	const char *cells[SOCK_COLS] = {
-		sock_state_name(si->state), rxq, txq, local, remote, uid, inode
+		sock_state_name(si->state), rxq, txq, local, remote, uid, inode,
+		sock_mig_name(si->migration)
 	};
 
 	snprintf(rxq, sizeof(rxq), "%u", si->rx_queue);
@@ -133,10 +154,11 @@ static int sock_dump_cb(const struct nlmsghdr *nlh, void *data)
 static bool sock_dump_init(struct sock_dump *dump)
 {
 	static const char *const headers[SOCK_COLS] = {
-		"State", "Recv-Q", "Send-Q", "Local", "Peer", "UID", "Inode"
+		"State", "Recv-Q", "Send-Q", "Local", "Peer", "UID", "Inode",
+		"Migration"
 	};
 	static const bool right[SOCK_COLS] = {
-		false, true, true, false, false, true, true
+		false, true, true, false, false, true, true, false
 	};
 
 	memset(dump, 0, sizeof(*dump));
