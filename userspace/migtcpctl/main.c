@@ -2,7 +2,7 @@
 /*
  * migtcpctl: the control tool of migtcp.  This file parses the global
  * options, prints the help and hands the command line to the object
- * it names (node, peer, sockets, stats, monitor, load).
+ * it names (node, peer, sockets, stats, monitor, load, image).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -28,6 +28,7 @@ static const struct object objects[] = {
 	{ "stats",	"stat",		cmd_stats },
 	{ "monitor",	NULL,		cmd_monitor },
 	{ "load",	NULL,		cmd_load },
+	{ "image",	NULL,		cmd_image },
 };
 
 static void print_help(void)
@@ -56,6 +57,8 @@ static void print_help(void)
 	       "                                     happen (stop after N)\n"
 	       "  load FILE [id N]                   configure this node and its peers from\n"
 	       "                                     a cluster file\n"
+	       "  image show DIR                     decode the socket images of a CRIU\n"
+	       "                                     image directory (migtcp-criu dump)\n"
 	       "\n"
 	       "A key file holds the %d-byte cluster key as %d hex digits.  Changes need\n"
 	       "CAP_NET_ADMIN.  Exit status: 0 success, 1 failure, 2 usage error.\n"
@@ -113,7 +116,7 @@ int main(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (optind == argc)
-		return usage_err("no object given (node, peer, sockets, stats, monitor or load)");
+		return usage_err("no object given (node, peer, sockets, stats, monitor, load or image)");
 	name = argv[optind];
 	if (!strcmp(name, "help")) {
 		print_help();
@@ -125,6 +128,6 @@ int main(int argc, char **argv)
 			return objects[i].run(argc - optind - 1,
 					      argv + optind + 1);
 	}
-	return usage_err("unknown object '%s' (expected node, peer, sockets, stats, monitor or load)",
+	return usage_err("unknown object '%s' (expected node, peer, sockets, stats, monitor, load or image)",
 			 name);
 }

@@ -34,7 +34,7 @@ static const char *const sock_state_names[] = {
 	[10] = "LISTEN",     [11] = "CLOSING",
 };
 
-static const char *sock_state_name(uint8_t state)
+const char *sock_state_name(uint8_t state)
 {
 	if (state < sizeof(sock_state_names) / sizeof(sock_state_names[0]) &&
 	    sock_state_names[state])

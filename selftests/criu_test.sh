@@ -1,0 +1,480 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Live migration with CRIU, as a user does it: a 3-node cluster in
+# network namespaces (veth to a bridge, 192.0.2.0/24, one cluster file),
+# a server (mig_echo) on node 1 streaming a verifiable pattern both ways
+# with a client on node 3, dumped with migtcp-criu on node 1 and restored
+# on node 2 in the middle of the transfer: every byte arrives once and
+# intact both ways, the endpoint keeps its identity (1:PORT) on node 2,
+# node 1 no longer has it, and the restored socket has its O_NONBLOCK
+# and timeouts back.  Also: "migtcpctl image show" decodes the images
+# (text and JSON, exact values) and names what is wrong in damaged ones;
+# a dump that fails after the plugin froze the socket (a socket CRIU
+# cannot dump; a failing post-dump action script) and a dump with
+# --leave-running leave the connection working on node 1.
+#
+# Environment: MIGTCP_CTL (migtcpctl), MIGTCP_TEST_BIN (mig_echo),
+# MIGTCP_CRIU (migtcp-criu).  Runs as root with the module loaded (with
+# migration support).  Prints TAP 13.  CRIU runs inside a node's
+# namespace with nsenter --net, never ip netns exec, whose private mount
+# namespace CRIU would have to dump.
+#
+# The tests are functions run from a table, which shellcheck cannot follow:
+# shellcheck disable=SC2317
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=selftests/lib.sh
+. "$here/lib.sh"
+top=$(cd "$here/.." && pwd)
+
+ctl=${MIGTCP_CTL:-$top/build/userspace/migtcpctl}
+echo_bin=${MIGTCP_TEST_BIN:-$top/build/selftests}/mig_echo
+wrapper=${MIGTCP_CRIU:-$top/build/userspace/migtcp-criu}
+python=python3
+[ -x /usr/bin/python3 ] && python=/usr/bin/python3
+
+[ -x "$ctl" ] || skip_all "migtcpctl not found at $ctl"
+[ -x "$echo_bin" ] || skip_all "mig_echo not found at $echo_bin"
+[ -x "$wrapper" ] || skip_all "migtcp-criu not found at $wrapper"
+[ "$(id -u)" -eq 0 ] || skip_all "must run as root"
+[ -e /sys/module/migtcp ] || skip_all "the migtcp module is not loaded"
+command -v criu >/dev/null || skip_all "criu is not installed"
+
+# What CRIU needs to dump sockets and lock the network (brief, section 4).
+modprobe -a unix_diag inet_diag tcp_diag udp_diag netlink_diag \
+	packet_diag nf_tables 2>/dev/null
+ip link set lo up
+
+tmp=$(mktemp -d /tmp/migtcp_criu_test.XXXXXX) || exit 1
+ns=mcr$$
+sw=$ns-sw
+key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+family=$(cat /sys/module/migtcp/parameters/family)
+
+# Size and pace of each transfer: long enough that a dump and a restore
+# under TCG happen in its middle.
+BYTES=$((3 * 1024 * 1024))
+RATE=$((192 * 1024))
+
+# The processes a test started, killed (by pid) if it fails.
+pids=()
+
+cleanup() {
+	local p n
+	for p in "${pids[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	for n in $(ip netns list | awk -v p="$ns-" 'index($1, p) == 1 {print $1}'); do
+		ip netns del "$n"
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# at NODE CMD...: CMD in the network namespace of NODE, nothing else new.
+at() {
+	local node=$1
+	shift
+	nsenter --net="/run/netns/$ns-$node" "$@"
+}
+
+new_node() {
+	ip netns add "$ns-$1" && at "$1" ip link set lo up
+}
+
+attach() {
+	ip link add eth0 netns "$ns-$1" type veth peer name "$1" netns "$sw" &&
+		ip -n "$sw" link set "$1" master br0 up &&
+		at "$1" ip addr add "$2/24" dev eth0 &&
+		at "$1" ip link set eth0 up
+}
+
+# wait_for FILE REGEX [SECS]: until a line of FILE matches (default 60 s).
+wait_for() {
+	local i
+	for ((i = 0; i < ${3:-60} * 10; i++)); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	diag "no line matching '$2' in $1 after ${3:-60} s:" "$(tail -n 5 "$1" 2>/dev/null)"
+	return 1
+}
+
+# wait_received FILE BYTES [SECS]: until mig_echo's output in FILE says
+# it received at least BYTES (default 30 s).
+wait_received() {
+	local i
+	for ((i = 0; i < ${3:-30} * 10; i++)); do
+		awk -v min="$2" '$1 == "progress" && $5 >= min { found = 1 }
+				 END { exit !found }' "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	diag "$1 does not say $2 bytes were received after ${3:-30} s:" \
+	     "$(tail -n 3 "$1" 2>/dev/null)"
+	return 1
+}
+
+# The state of a transfer: NAME's server and client.
+srv_pid=
+srv_job=
+cli_pid=
+cport=
+
+# start_pair NAME PORT [--unknown-socket]: a server on node 1 on PORT and
+# a client on node 3, streaming; returns once 512 KiB went each way.
+start_pair() {
+	local name=$1 port=$2
+	shift 2
+	rm -f "$tmp/$name".*
+	# setsid: a session of its own, so CRIU needs no --shell-job.  Not
+	# through at(): a shell function in the background is a subshell,
+	# which would outlive the server and write to its output file.
+	nsenter --net="/run/netns/$ns-n1" setsid "$echo_bin" server "$port" \
+		"$BYTES" "$RATE" "$tmp/$name.pid" "$@" \
+		</dev/null >"$tmp/$name.server" 2>&1 &
+	srv_job=$!
+	wait_for "$tmp/$name.server" '^listening$' 10 || return 1
+	srv_pid=$(cat "$tmp/$name.pid")
+	pids+=("$srv_pid")
+	nsenter --net="/run/netns/$ns-n3" "$echo_bin" client 1 "$port" \
+		"$BYTES" "$RATE" </dev/null >"$tmp/$name.client" 2>&1 &
+	cli_pid=$!
+	pids+=("$cli_pid")
+	wait_for "$tmp/$name.client" '^connected ' 10 || return 1
+	cport=$(sed -n 's/^connected local 3:\([0-9]*\) remote 1:'"$port"'$/\1/p' \
+		"$tmp/$name.client")
+	[ -n "$cport" ] || { diag "client: $(cat "$tmp/$name.client")"; return 1; }
+	wait_received "$tmp/$name.server" $((512 * 1024)) &&
+		wait_received "$tmp/$name.client" $((512 * 1024))
+}
+
+# finish_pair NAME PORT: both ends report the whole transfer, verified
+# byte for byte by mig_echo, with the endpoints and socket options.
+finish_pair() {
+	local name=$1 port=$2 want_srv want_cli
+	want_srv="done sent $BYTES received $BYTES local 1:$port remote 3:$cport nonblock 1 rcvtimeo_us 7000000 sndtimeo_us 7000000"
+	want_cli="done sent $BYTES received $BYTES local 3:$cport remote 1:$port nonblock 1 rcvtimeo_us 0 sndtimeo_us 10000000"
+	if ! wait "$cli_pid"; then
+		diag "client failed: $(tail -n 3 "$tmp/$name.client")"
+		return 1
+	fi
+	wait_for "$tmp/$name.server" '^(done|mig_echo)' 60 || return 1
+	if [ "$(tail -n 1 "$tmp/$name.server")" != "$want_srv" ]; then
+		diag "server said: $(tail -n 1 "$tmp/$name.server")" "expected:   $want_srv"
+		return 1
+	fi
+	if [ "$(tail -n 1 "$tmp/$name.client")" != "$want_cli" ]; then
+		diag "client said: $(tail -n 1 "$tmp/$name.client")" "expected:   $want_cli"
+		return 1
+	fi
+}
+
+# criu_run NODE LOG CMD ARGS...: migtcp-criu CMD in NODE with images in
+# $dir, debug log to $dir/LOG; returns criu's exit status.
+criu_run() {
+	local node=$1 log=$2 action=$3
+	shift 3
+	at "$node" "$wrapper" "$action" -D "$dir" -o "$log" -v4 "$@" \
+		</dev/null >"$dir/$log.out" 2>&1
+}
+
+show_log() {
+	diag "$1:" "$(grep -E 'Error|migtcp-criu' "$dir/$1" | tail -n 15)"
+}
+
+# pycheck EXPR FILE: python3 evaluates EXPR with j = the JSON in FILE.
+pycheck() {
+	if ! "$python" - "$1" "$2" <<'EOF'
+import json
+import sys
+with open(sys.argv[2]) as f:
+    j = json.load(f)
+if not eval('(' + sys.argv[1] + ')', {'j': j}):
+    print('# %s is false for %s' % (sys.argv[1], json.dumps(j)))
+    sys.exit(1)
+EOF
+	then
+		return 1
+	fi
+}
+
+# Sockets of NODE with local port PORT, as "state local remote migration".
+sockets_on() {
+	at "$1" "$ctl" -j sockets | "$python" -c '
+import json, sys
+for s in json.load(sys.stdin):
+    if s["local_port"] == int(sys.argv[1]):
+        print(s["state"], "%d:%d" % (s["local_node"], s["local_port"]),
+              "%d:%d" % (s["remote_node"], s["remote_port"]), s["migration"])' "$2"
+}
+
+# wait_sockets NODE PORT WANT [SECS]: until sockets_on says WANT.
+wait_sockets() {
+	local i
+	for ((i = 0; i < ${4:-10} * 10; i++)); do
+		[ "$(sockets_on "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+	done
+	diag "node $1's sockets on port $2: $(sockets_on "$1" "$2")" "expected: $3"
+	return 1
+}
+
+ns_inode() {
+	stat -L -c %i "$1"
+}
+
+test_cluster() {
+	local i
+	ip netns add "$sw" &&
+		ip -n "$sw" link add br0 type bridge &&
+		ip -n "$sw" link set br0 up || return 1
+	for i in 1 2 3; do
+		new_node "n$i" && attach "n$i" "192.0.2.$i" || return 1
+	done
+	echo "$key" >"$tmp/cluster.key"
+	cat >"$tmp/cluster.json" <<EOF
+{"key-file": "cluster.key", "nodes": [{"id": 1, "addr": "192.0.2.1"},
+  {"id": 2, "addr": "192.0.2.2"}, {"id": 3, "addr": "192.0.2.3"}]}
+EOF
+	for i in 1 2 3; do
+		at "n$i" "$ctl" load "$tmp/cluster.json" >"$tmp/out" 2>&1 ||
+			{ diag "load on n$i: $(cat "$tmp/out")"; return 1; }
+	done
+}
+
+# The migration itself; the images stay in $tmp/mig for the image tests.
+test_migrate() {
+	local port=7100 rc restored
+	dir=$tmp/mig
+	mkdir -p "$dir"
+	start_pair mig $port || return 1
+	criu_run n1 dump.log dump -t "$srv_pid"
+	rc=$?
+	if [ $rc != 0 ]; then
+		diag "dump failed with status $rc"
+		show_log dump.log
+		return 1
+	fi
+	# CRIU killed it; reap it so that its pid is free for the restore.
+	wait "$srv_job"
+	if [ -e "/proc/$srv_pid" ]; then
+		diag "the server still runs on node 1 after the dump"
+		return 1
+	fi
+	criu_run n2 restore.log restore -d --pidfile "$dir/restored.pid"
+	rc=$?
+	if [ $rc != 0 ]; then
+		diag "restore failed with status $rc"
+		show_log restore.log
+		return 1
+	fi
+	restored=$(cat "$dir/restored.pid")
+	if [ "$restored" != "$srv_pid" ]; then
+		diag "restored as pid $restored, not $srv_pid"
+		return 1
+	fi
+	# The process and its endpoint live on node 2 now, node 1 has none.
+	if [ "$(readlink "/proc/$restored/ns/net")" != "net:[$(ns_inode "/run/netns/$ns-n2")]" ]; then
+		diag "the restored server is not in node 2's namespace"
+		return 1
+	fi
+	# Relocated once node 3 acknowledged; node 1 keeps only a record.
+	wait_sockets n2 $port "ESTABLISHED 1:$port 3:$cport -" || return 1
+	if sockets_on n1 $port | grep -qv ' departed$'; then
+		diag "node 1 still has a live socket: $(sockets_on n1 $port)"
+		return 1
+	fi
+	finish_pair mig $port || return 1
+	# The watcher saw the dumped process die and left the socket alone.
+	wait_for "$dir/dump.log" 'watcher: the dumped process is gone' 10
+}
+
+# The image of the migration, decoded: exact identities and state.
+test_image_json() {
+	local port=7100 img
+	img=$(cd "$tmp/mig" && ls migtcp-sk-*.img)
+	if [ "$(wc -w <<<"$img")" != 1 ]; then
+		diag "images: $img"
+		return 1
+	fi
+	if [ "$(stat -c %a "$tmp/mig/$img")" != 600 ]; then
+		diag "$img has mode $(stat -c %a "$tmp/mig/$img"), not 600"
+		return 1
+	fi
+	"$ctl" -j image show "$tmp/mig" >"$tmp/image.json" 2>"$tmp/err" ||
+		{ diag "image show: $(cat "$tmp/err")"; return 1; }
+	pycheck "len(j) == 1 and j[0]['file'] == '$img' and
+		 '%s' % j[0]['id'] == '$img'[len('migtcp-sk-'):-len('.img')] and
+		 j[0]['file_opts']['family'] == $family and
+		 j[0]['file_opts']['nonblock'] and
+		 j[0]['file_opts']['rcvtimeo_us'] == 7000000 and
+		 j[0]['file_opts']['sndtimeo_us'] == 7000000 and
+		 j[0]['file_opts']['linger_s'] is None and
+		 j[0]['checkpoint']['version'] == 1 and
+		 len(j[0]['checkpoint']['records']) == 1" "$tmp/image.json" || return 1
+	pycheck "[(r['kind'], r['state'], r['local_node'], r['local_port'],
+		   r['remote_node'], r['remote_port'], r['peer_addr'],
+		   r['conn_key_present'])
+		  for r in j[0]['checkpoint']['records']] ==
+		 [('connection', 'ESTABLISHED', 1, $port, 3, $cport, '192.0.2.3', True)]" \
+		"$tmp/image.json" || return 1
+	# The queues hold exactly the bytes between the sequence numbers.
+	pycheck "all(r['snd_data_bytes'] == (r['write_seq'] - r['snd_una']) % 2**32 and
+		     r['rcv_data_bytes'] == (r['rcv_nxt'] - r['copied_seq']) % 2**32 and
+		     r['epoch'] >= 1 and r['congestion'] != ''
+		     for r in j[0]['checkpoint']['records'])" "$tmp/image.json" || return 1
+	# The key never appears in the output.
+	if grep -qi "$key" "$tmp/image.json"; then
+		diag "image show prints the cluster key"
+		return 1
+	fi
+}
+
+test_image_text() {
+	local port=7100 img id
+	img=$(cd "$tmp/mig" && ls migtcp-sk-*.img)
+	id=${img#migtcp-sk-}
+	id=${id%.img}
+	"$ctl" image show "$tmp/mig" >"$tmp/image.txt" 2>"$tmp/err" ||
+		{ diag "image show: $(cat "$tmp/err")"; return 1; }
+	cat >"$tmp/image.want" <<EOF
+$img: file id $id, checkpoint format 1, 1 record
+  file: family $family nonblock rcvtimeo_us 7000000 sndtimeo_us 7000000 rcvlowat 1 priority 0 mark 0 linger off reuseaddr 0
+  record 0: connection 1:$port -> 3:$cport ESTABLISHED
+EOF
+	head -n 3 "$tmp/image.txt" | sed '1s/, [0-9]* bytes$//' >"$tmp/image.got"
+	if ! diff -u "$tmp/image.want" "$tmp/image.got" >"$tmp/diff"; then
+		diag "$(cat "$tmp/diff")"
+		return 1
+	fi
+}
+
+# expect_bad_image WHAT MESSAGE: image show of $tmp/bad fails saying MESSAGE.
+expect_bad_image() {
+	if "$ctl" image show "$tmp/bad" >"$tmp/out" 2>"$tmp/err"; then
+		diag "image show accepted an image with $1"
+		return 1
+	fi
+	if ! grep -qF -- "$2" "$tmp/err"; then
+		diag "image with $1: $(cat "$tmp/err")" "expected: $2"
+		return 1
+	fi
+}
+
+test_image_damaged() {
+	local img f len
+	img=$(cd "$tmp/mig" && ls migtcp-sk-*.img)
+	mkdir -p "$tmp/bad"
+	f=$tmp/bad/$img
+	len=$(stat -c %s "$tmp/mig/$img")
+
+	cp "$tmp/mig/$img" "$f" && printf 'XXXX' | dd of="$f" conv=notrunc status=none
+	expect_bad_image "a wrong magic" "not a migtcp socket image" || return 1
+
+	cp "$tmp/mig/$img" "$f" && printf '\x09\x00' | dd of="$f" bs=1 seek=4 conv=notrunc status=none
+	expect_bad_image "version 9" "image format version 9; this program reads version 1" || return 1
+
+	cp "$tmp/mig/$img" "$f" && truncate -s $((len - 1)) "$f"
+	expect_bad_image "a byte missing" "but the file has $((len - 1))" || return 1
+
+	# The checkpoint's own header: its magic, after ours and the attributes.
+	cp "$tmp/mig/$img" "$f" || return 1
+	local ckpt_off
+	ckpt_off=$((16 + $(od -An -tu4 -j8 -N4 "$f")))
+	printf 'XXXX' | dd of="$f" bs=1 seek="$ckpt_off" conv=notrunc status=none
+	expect_bad_image "a wrong checkpoint magic" "the checkpoint's magic is 0x58585858, not 0x4d47434b" || return 1
+
+	rm -f "$f"
+	expect_bad_image "no image at all" "no migtcp socket images (migtcp-sk-*.img) in $tmp/bad"
+}
+
+# A dump that fails after the plugin froze the connection (CRIU cannot
+# dump the AF_ALG socket at a higher descriptor): CRIU resumes the
+# server, the plugin thaws its socket at fini, the transfer completes.
+test_failed_dump() {
+	local port=7200 rc
+	dir=$tmp/fail
+	mkdir -p "$dir"
+	start_pair fail $port --unknown-socket || return 1
+	criu_run n1 dump.log dump -t "$srv_pid"
+	rc=$?
+	if [ $rc = 0 ]; then
+		diag "the dump succeeded despite the AF_ALG socket"
+		return 1
+	fi
+	if ! grep -q 'migtcp-criu: the dump failed: thawing 1 socket(s)' "$dir/dump.log"; then
+		show_log dump.log
+		return 1
+	fi
+	wait_sockets n1 $port "ESTABLISHED 1:$port 3:$cport -" || return 1
+	finish_pair fail $port
+}
+
+# A dump that succeeds, then a post-dump action script that fails: CRIU
+# lets the server run on; the watcher thaws the socket.
+test_failed_post_dump() {
+	local port=7300 rc
+	dir=$tmp/post
+	mkdir -p "$dir"
+	cat >"$tmp/fail-post-dump.sh" <<'EOF'
+#!/bin/sh
+[ "$CRTOOLS_SCRIPT_ACTION" = post-dump ] && exit 3
+exit 0
+EOF
+	chmod +x "$tmp/fail-post-dump.sh"
+	start_pair post $port || return 1
+	criu_run n1 dump.log dump -t "$srv_pid" --action-script "$tmp/fail-post-dump.sh"
+	rc=$?
+	if [ $rc = 0 ]; then
+		diag "criu dump succeeded although its post-dump script failed"
+		return 1
+	fi
+	if ! ls "$dir"/migtcp-sk-*.img >/dev/null 2>&1; then
+		diag "no image: the plugin did not run before the post-dump script"
+		show_log dump.log
+		return 1
+	fi
+	wait_for "$dir/dump.log" 'watcher: the dumped process runs on .*: thawing 1 socket' 10 ||
+		return 1
+	wait_sockets n1 $port "ESTABLISHED 1:$port 3:$cport -" || return 1
+	finish_pair post $port
+}
+
+# --leave-running: a checkpoint, and the server goes on on node 1.
+test_leave_running() {
+	local port=7400 rc
+	dir=$tmp/leave
+	mkdir -p "$dir"
+	start_pair leave $port || return 1
+	criu_run n1 dump.log dump -t "$srv_pid" --leave-running
+	rc=$?
+	if [ $rc != 0 ]; then
+		diag "dump --leave-running failed with status $rc"
+		show_log dump.log
+		return 1
+	fi
+	"$ctl" -j image show "$dir" >"$tmp/leave.json" 2>"$tmp/err" ||
+		{ diag "image show: $(cat "$tmp/err")"; return 1; }
+	pycheck "[(r['kind'], r['local_node'], r['local_port'], r['remote_port'])
+		  for i in j for r in i['checkpoint']['records']] ==
+		 [('connection', 1, $port, $cport)]" "$tmp/leave.json" || return 1
+	wait_for "$dir/dump.log" 'watcher: the dumped process runs on .*: thawing 1 socket' 10 ||
+		return 1
+	wait_sockets n1 $port "ESTABLISHED 1:$port 3:$cport -" || return 1
+	finish_pair leave $port
+}
+
+tests=(
+	"test_cluster|a 3-node cluster from one cluster file"
+	"test_migrate|dump on node 1, restore on node 2 mid-transfer: every byte once, both ways"
+	"test_image_json|image show -j: identities, state, options, queues of the dumped socket"
+	"test_image_text|image show: text"
+	"test_image_damaged|image show names what is wrong in damaged images"
+	"test_failed_dump|a dump failing after the plugin ran leaves the connection working"
+	"test_failed_post_dump|a failing post-dump script leaves the connection working"
+	"test_leave_running|dump --leave-running leaves the connection working"
+)
+
+run_tests "${tests[@]}"

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helper of criu_test.sh: the two ends of an AF_MIGTCP connection that
+ * stream a verifiable byte pattern both ways at a paced rate, so that a
+ * process can be checkpointed and restored in the middle of the
+ * transfer.
+ *
+ *   mig_echo server PORT BYTES RATE PIDFILE [--unknown-socket]
+ *   mig_echo client NODE PORT BYTES RATE
+ *
+ * The server listens on PORT of its node, writes its pid to PIDFILE,
+ * accepts one connection and closes the listener.  Each end sends BYTES
+ * bytes of its own pattern (byte i of a direction is byte i % 8 of
+ * splitmix64(i / 8 + seed): any byte lost, duplicated, reordered or
+ * corrupted changes it) at RATE bytes per second, checks every byte it
+ * receives against the other end's pattern, shuts down its sending side
+ * and waits for the peer's end of stream.  The server's socket is
+ * non-blocking with SO_RCVTIMEO and SO_SNDTIMEO of 7 s, so that a
+ * restore must put flags and options back.  --unknown-socket also holds
+ * an AF_ALG socket (a family CRIU cannot dump) at a descriptor above
+ * the connection's, so that a dump fails after the plugin has frozen
+ * the connection.
+ *
+ * The pace is a token bucket that holds at most two chunks: after a
+ * pause (a frozen connection) the transfer resumes at RATE, not in one
+ * burst, so a migrated transfer still runs for a predictable time.
+ *
+ * Output, one line each, flushed: "listening" (server), "connected
+ * local N:P remote N:P", "progress sent S received R" every 256 KiB
+ * received, and at the end
+ * "done sent BYTES received BYTES local N:P remote N:P nonblock F
+ * rcvtimeo_us T sndtimeo_us T"; exit 0.  On any error a line that says
+ * what went wrong (a mismatch names the offset and both bytes) and exit
+ * 1; a transfer without progress for 60 s is an error too.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "migtcp.h"
+
+#define SEED_SERVER	0x5e
+#define SEED_CLIENT	0xc1
+#define CHUNK		65536
+#define PROGRESS_EVERY	(256 * 1024)
+#define STALL_MS	60000
+#define SOCK_TIMEO_S	7
+#define UNKNOWN_FD_MIN	100
+
+static const char *role = "mig_echo";
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s: ", role);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	exit(1);
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static uint8_t pattern(uint64_t off, uint64_t seed)
+{
+	uint64_t z = (off >> 3) + seed * 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return z >> ((off & 7) * 8);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static unsigned long parse_num(const char *s, const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end)
+		die("%s '%s' is not a number", what, s);
+	return v;
+}
+
+struct xfer {
+	int fd;
+	uint64_t total, rate;
+	uint64_t sent, received;
+	uint64_t send_seed, recv_seed;
+	long last_progress_ms, last_refill_ms;
+	uint64_t tokens;		/* bytes the pace allows now */
+	uint64_t next_progress;
+	bool shut, eof;
+	/* The endpoints, taken before our FIN: a closed socket has no peer. */
+	char local[32], remote[32];
+};
+
+static void endpoint(int fd, bool peer, char *buf, size_t len)
+{
+	struct sockaddr_mig a;
+	socklen_t alen = sizeof(a);
+	int ret = peer ? getpeername(fd, (struct sockaddr *)&a, &alen) :
+			 getsockname(fd, (struct sockaddr *)&a, &alen);
+
+	if (ret)
+		die("%s: %s", peer ? "getpeername" : "getsockname",
+		    strerror(errno));
+	snprintf(buf, len, "%u:%u", a.smig_node, ntohs(a.smig_port));
+}
+
+static void xfer_recv(struct xfer *x)
+{
+	uint8_t buf[CHUNK];
+	ssize_t n, i;
+
+	n = read(x->fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0)
+		die("read after %llu bytes: %s",
+		    (unsigned long long)x->received, strerror(errno));
+	if (n == 0) {
+		if (x->received != x->total)
+			die("end of stream after %llu of %llu bytes",
+			    (unsigned long long)x->received,
+			    (unsigned long long)x->total);
+		x->eof = true;
+		return;
+	}
+	if (x->received + n > x->total)
+		die("received %llu bytes, more than the %llu sent",
+		    (unsigned long long)(x->received + n),
+		    (unsigned long long)x->total);
+	for (i = 0; i < n; i++) {
+		uint8_t want = pattern(x->received + i, x->recv_seed);
+
+		if (buf[i] != want)
+			die("byte %llu received is 0x%02x, expected 0x%02x",
+			    (unsigned long long)(x->received + i), buf[i], want);
+	}
+	x->received += n;
+	x->last_progress_ms = now_ms();
+	while (x->received >= x->next_progress) {
+		say("progress sent %llu received %llu",
+		    (unsigned long long)x->sent,
+		    (unsigned long long)x->received);
+		x->next_progress += PROGRESS_EVERY;
+	}
+}
+
+/* Bytes the pace allows now: RATE a second, up to two chunks saved. */
+static uint64_t xfer_allowed(struct xfer *x)
+{
+	long now = now_ms();
+	uint64_t add = x->rate * (now - x->last_refill_ms) / 1000;
+
+	if (add) {
+		x->tokens += add;
+		x->last_refill_ms = now;
+	}
+	if (x->tokens > 2 * CHUNK)
+		x->tokens = 2 * CHUNK;
+	return x->tokens < x->total - x->sent ? x->tokens : x->total - x->sent;
+}
+
+static void xfer_send(struct xfer *x)
+{
+	uint8_t buf[CHUNK];
+	uint64_t len = xfer_allowed(x), i;
+	ssize_t n;
+
+	if (len > CHUNK)
+		len = CHUNK;
+	for (i = 0; i < len; i++)
+		buf[i] = pattern(x->sent + i, x->send_seed);
+	n = write(x->fd, buf, len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0)
+		die("write after %llu bytes: %s",
+		    (unsigned long long)x->sent, strerror(errno));
+	x->sent += n;
+	x->tokens -= n;
+	x->last_progress_ms = now_ms();
+	if (x->sent == x->total) {
+		endpoint(x->fd, false, x->local, sizeof(x->local));
+		endpoint(x->fd, true, x->remote, sizeof(x->remote));
+		if (shutdown(x->fd, SHUT_WR))
+			die("shutdown: %s", strerror(errno));
+		x->shut = true;
+	}
+}
+
+static void xfer_run(struct xfer *x)
+{
+	struct pollfd p = { .fd = x->fd };
+
+	x->last_progress_ms = x->last_refill_ms = now_ms();
+	x->tokens = CHUNK;
+	x->next_progress = PROGRESS_EVERY;
+	while (!(x->shut && x->eof)) {
+		bool want_send = !x->shut && xfer_allowed(x) > 0;
+
+		p.events = (x->eof ? 0 : POLLIN) | (want_send ? POLLOUT : 0);
+		/* Without POLLOUT, wake up for the pace and the stall check. */
+		if (poll(&p, 1, want_send ? 1000 : 10) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		if (p.revents & (POLLIN | POLLHUP | POLLERR))
+			xfer_recv(x);
+		if (p.revents & POLLOUT)
+			xfer_send(x);
+		if (now_ms() - x->last_progress_ms > STALL_MS)
+			die("no progress for %d s: sent %llu received %llu of %llu",
+			    STALL_MS / 1000, (unsigned long long)x->sent,
+			    (unsigned long long)x->received,
+			    (unsigned long long)x->total);
+	}
+}
+
+static void say_connected(int fd)
+{
+	char local[32], remote[32];
+
+	endpoint(fd, false, local, sizeof(local));
+	endpoint(fd, true, remote, sizeof(remote));
+	say("connected local %s remote %s", local, remote);
+}
+
+static uint64_t timeo_us(int fd, int opt)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &tv, &len))
+		die("getsockopt: %s", strerror(errno));
+	return (uint64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static void report(const struct xfer *x)
+{
+	int flags = fcntl(x->fd, F_GETFL);
+
+	say("done sent %llu received %llu local %s remote %s nonblock %d rcvtimeo_us %llu sndtimeo_us %llu",
+	    (unsigned long long)x->sent, (unsigned long long)x->received,
+	    x->local, x->remote, flags >= 0 && (flags & O_NONBLOCK) ? 1 : 0,
+	    (unsigned long long)timeo_us(x->fd, SO_RCVTIMEO),
+	    (unsigned long long)timeo_us(x->fd, SO_SNDTIMEO));
+}
+
+static int family_or_die(void)
+{
+	int family = migtcp_family();
+
+	if (family < 0)
+		die("cannot read the family of AF_MIGTCP: %s", strerror(-family));
+	return family;
+}
+
+static void set_nonblock(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK))
+		die("O_NONBLOCK: %s", strerror(errno));
+}
+
+/* An AF_ALG socket at a descriptor above every other one. */
+static void hold_unknown_socket(void)
+{
+	int fd = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), high;
+
+	if (fd < 0)
+		die("socket(AF_ALG): %s", strerror(errno));
+	high = fcntl(fd, F_DUPFD, UNKNOWN_FD_MIN);
+	if (high < 0)
+		die("F_DUPFD: %s", strerror(errno));
+	close(fd);
+}
+
+static int run_server(int argc, char **argv)
+{
+	struct xfer x = { .send_seed = SEED_SERVER, .recv_seed = SEED_CLIENT };
+	struct timeval tv = { .tv_sec = SOCK_TIMEO_S };
+	struct sockaddr_mig addr = { 0 };
+	int family, lfd, fd;
+	FILE *pidfile;
+
+	role = "mig_echo server";
+	if (argc != 6 && !(argc == 7 && !strcmp(argv[6], "--unknown-socket")))
+		die("usage: server PORT BYTES RATE PIDFILE [--unknown-socket]");
+	family = family_or_die();
+	addr.smig_family = family;
+	addr.smig_port = htons(parse_num(argv[2], "PORT"));
+	x.total = parse_num(argv[3], "BYTES");
+	x.rate = parse_num(argv[4], "RATE");
+
+	lfd = socket(family, SOCK_STREAM, 0);
+	if (lfd < 0)
+		die("socket(%d): %s", family, strerror(errno));
+	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 1))
+		die("bind and listen on port %s: %s", argv[2], strerror(errno));
+	pidfile = fopen(argv[5], "we");
+	if (!pidfile || fprintf(pidfile, "%d\n", getpid()) < 0 ||
+	    fclose(pidfile))
+		die("cannot write %s: %s", argv[5], strerror(errno));
+	say("listening");
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		die("accept: %s", strerror(errno));
+	close(lfd);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		die("SO_RCVTIMEO, SO_SNDTIMEO: %s", strerror(errno));
+	set_nonblock(fd);
+	if (argc == 7)
+		hold_unknown_socket();
+	say_connected(fd);
+	x.fd = fd;
+	xfer_run(&x);
+	report(&x);
+	close(fd);
+	return 0;
+}
+
+static int run_client(int argc, char **argv)
+{
+	struct xfer x = { .send_seed = SEED_CLIENT, .recv_seed = SEED_SERVER };
+	struct sockaddr_mig addr = { 0 };
+	struct timeval tv = { .tv_sec = 10 };
+	int family, fd;
+
+	role = "mig_echo client";
+	if (argc != 6)
+		die("usage: client NODE PORT BYTES RATE");
+	family = family_or_die();
+	addr.smig_family = family;
+	addr.smig_node = parse_num(argv[2], "NODE");
+	addr.smig_port = htons(parse_num(argv[3], "PORT"));
+	x.total = parse_num(argv[4], "BYTES");
+	x.rate = parse_num(argv[5], "RATE");
+
+	fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		die("socket(%d): %s", family, strerror(errno));
+	/* A bounded connect: a broken cluster fails the test, not hangs it. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		die("SO_SNDTIMEO: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
+		die("connect to %s:%s: %s", argv[2], argv[3], strerror(errno));
+	set_nonblock(fd);
+	say_connected(fd);
+	x.fd = fd;
+	xfer_run(&x);
+	report(&x);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "server"))
+		return run_server(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "client"))
+		return run_client(argc, argv);
+	fprintf(stderr, "usage: %s server PORT BYTES RATE PIDFILE [--unknown-socket]\n"
+		"       %s client NODE PORT BYTES RATE\n", argv[0], argv[0]);
+	return 2;
+}
