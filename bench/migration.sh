@@ -38,7 +38,8 @@
 #   WINDOW=2              seconds of throughput before and after each
 #   CRIU_MIGRATIONS=30    CRIU migrations of a process (0: none)
 #   RELAY_SECS=3          duration of one relay measurement
-#   RELAY_ROUNDS=3        rounds of the relay measurements
+#   RELAY_ROUNDS=5        rounds of the relay measurements (round trips
+#                         under TCG are noisy: the median needs rounds)
 #   MIGTCP_BENCH_OUT=DIR  where migration.json and the plot go (default /tmp)
 set -euo pipefail
 
@@ -51,7 +52,7 @@ migrations=${MIGRATIONS:-30}
 window=${WINDOW:-2}
 criu_migrations=${CRIU_MIGRATIONS:-30}
 relay_secs=${RELAY_SECS:-3}
-relay_rounds=${RELAY_ROUNDS:-3}
+relay_rounds=${RELAY_ROUNDS:-5}
 outdir=${MIGTCP_BENCH_OUT:-/tmp}
 net=198.51.100
 
