@@ -233,6 +233,26 @@ struct sock *migtcp_accept_dequeue(struct sock *lsk)
 }
 
 /*
+ * Takes every connection off listener @lsk's queues into @children (the
+ * queues' references with them), and with @close ends its listening.
+ */
+static void migtcp_listen_unqueue_all(struct sock *lsk,
+				      struct list_head *children, bool close)
+{
+	struct migtcp_sock *l = migtcp_sk(lsk), *c;
+
+	spin_lock_bh(&l->accept_lock);
+	if (close)
+		migtcp_set_state(lsk, TCP_CLOSE);
+	list_splice_init(&l->syn_queue, children);
+	list_splice_tail_init(&l->accept_queue, children);
+	list_for_each_entry(c, children, queue_node)
+		c->queue = MIGTCP_QUEUE_NONE;
+	l->queued = 0;
+	spin_unlock_bh(&l->accept_lock);
+}
+
+/*
  * A listener that was checkpointed closes: the connections that went
  * with its checkpoint leave records, as it does; the others (handshakes
  * in progress, or finished after the checkpoint) are reset.  The
@@ -240,17 +260,10 @@ struct sock *migtcp_accept_dequeue(struct sock *lsk)
  */
 void migtcp_listen_depart(struct sock *lsk)
 {
-	struct migtcp_sock *l = migtcp_sk(lsk), *c, *tmp;
+	struct migtcp_sock *c, *tmp;
 	LIST_HEAD(children);
 
-	spin_lock_bh(&l->accept_lock);
-	list_splice_init(&l->syn_queue, &children);
-	list_splice_tail_init(&l->accept_queue, &children);
-	list_for_each_entry(c, &children, queue_node)
-		c->queue = MIGTCP_QUEUE_NONE;
-	l->queued = 0;
-	spin_unlock_bh(&l->accept_lock);
-
+	migtcp_listen_unqueue_all(lsk, &children, false);
 	list_for_each_entry_safe(c, tmp, &children, queue_node) {
 		struct sock *child = &c->sk;
 
@@ -274,18 +287,11 @@ void migtcp_listen_depart(struct sock *lsk)
 /* Stops listening: every queued connection is reset and dropped. */
 void migtcp_listen_stop(struct sock *lsk)
 {
-	struct migtcp_sock *l = migtcp_sk(lsk), *c, *tmp;
+	struct migtcp_sock *c, *tmp;
 	LIST_HEAD(children);
 
 	migtcp_mig_done(lsk);
-	spin_lock_bh(&l->accept_lock);
-	migtcp_set_state(lsk, TCP_CLOSE);
-	list_splice_init(&l->syn_queue, &children);
-	list_splice_tail_init(&l->accept_queue, &children);
-	list_for_each_entry(c, &children, queue_node)
-		c->queue = MIGTCP_QUEUE_NONE;
-	l->queued = 0;
-	spin_unlock_bh(&l->accept_lock);
+	migtcp_listen_unqueue_all(lsk, &children, true);
 
 	list_for_each_entry_safe(c, tmp, &children, queue_node) {
 		struct sock *child = &c->sk;

@@ -89,6 +89,38 @@ static void peer_is(struct __test_metadata *_metadata, int a, int b)
 	EXPECT_EQ(x.smig_port, y.smig_port);
 }
 
+#define NODE4	4U	/* a third node, reached through node 1 */
+
+/*
+ * Adds node 4 at 192.0.2.4, joined to node 1 (192.0.2.1) by a veth pair;
+ * node 1 forwards between it and node 2.  Returns its netns fd; the
+ * caller is on node 1 afterwards.
+ */
+static int add_node4(struct __test_metadata *_metadata, CLUSTER *self)
+{
+	int ns4;
+
+	ON_NODE(NODE2);
+	EXPECT_EQ(0, sh("ip route add 192.0.2.0/24 via 198.51.100.1"));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 192.0.2.4", NODE4));
+	ON_NODE(NODE1);
+	EXPECT_EQ(0, migtcp_test_new_netns());
+	ns4 = open_own_netns();
+	EXPECT_LE(0, ns4);
+	EXPECT_EQ(0, sh("ip link add mig4 type veth peer name mig14 netns /proc/%d/fd/%d",
+			getpid(), self->ns[NODE1]));
+	EXPECT_EQ(0, sh("ip link set lo up && ip addr add 192.0.2.4/24 dev mig4 && "
+			"ip link set mig4 up && ip route add 198.51.100.0/24 via 192.0.2.1"));
+	EXPECT_EQ(0, migtcp_test_ctl("node set id %u addr 192.0.2.4", NODE4));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 198.51.100.1", NODE1));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 198.51.100.2", NODE2));
+	ON_NODE(NODE1);
+	EXPECT_EQ(0, sh("ip addr add 192.0.2.1/24 dev mig14 && ip link set mig14 up && "
+			"sysctl -qw net.ipv4.ip_forward=1"));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 192.0.2.4", NODE4));
+	return ns4;
+}
+
 /*
  * Unread data in both directions at the checkpoint; the end moves to the
  * peer's node and back, with traffic after each move.
@@ -135,6 +167,36 @@ TEST_F(cluster, migrate_to_peer_node_and_back)
 	TRANSFER_SHA256(cfd, afd, 2 * MiB, 1 * MiB, 64 * KiB);
 	close(cfd);
 	close(afd);
+}
+
+/*
+ * A -> B -> C -> A: node 1's end visits node 4, then its peer's node 2,
+ * then comes home, carrying traffic both ways at every stop.
+ */
+TEST_F(cluster, repeated_migration_round_trip)
+{
+	static const unsigned int path[] = { NODE1, NODE4, NODE2, NODE1 };
+	int cfd, afd, ns4, i;
+
+	ns4 = add_node4(_metadata, self);
+	ASSERT_LE(0, ns4);
+	self->ns[0] = ns4;	/* ON_NODE(0) means node 4 here */
+	CONNECT_PAIR(&cfd, &afd);
+	for (i = 1; i < 4; i++) {
+		unsigned int to = path[i] == NODE4 ? 0 : path[i];
+		unsigned int from = path[i - 1] == NODE4 ? 0 : path[i - 1];
+
+		send_stream(_metadata, cfd, 64 * KiB, 80 + i);
+		send_stream(_metadata, afd, 32 * KiB, 90 + i);
+		cfd = migrate(_metadata, self, cfd, from, to);
+		expect_stream(_metadata, cfd, 32 * KiB, 90 + i);
+		expect_stream(_metadata, afd, 64 * KiB, 80 + i);
+	}
+	TRANSFER_SHA256(cfd, afd, 1 * MiB, 1 * MiB, 64 * KiB);
+	close(cfd);
+	close(afd);
+	self->ns[0] = -1;
+	close(ns4);
 }
 
 /* A thaw undoes the freeze: nothing lost, nothing doubled. */

@@ -753,8 +753,8 @@ static int dump(struct nl *nl, uint8_t cmd, struct msgs *msgs,
 struct sock_state {
 	struct reply r;		/* nest: MIGTCP_A_SOCK */
 	long state, local_node, local_port, remote_node, remote_port;
-	long rx_queue, tx_queue, uid;
-	uint64_t inode;
+	long rx_queue, tx_queue, uid, migration;
+	uint64_t inode, epoch;
 };
 
 #define SOCK_ATTRS	(BIT(MIGTCP_SOCK_A_STATE) |			\
@@ -764,7 +764,8 @@ struct sock_state {
 			 BIT(MIGTCP_SOCK_A_REMOTE_PORT) |		\
 			 BIT(MIGTCP_SOCK_A_RX_QUEUE) |			\
 			 BIT(MIGTCP_SOCK_A_TX_QUEUE) |			\
-			 BIT(MIGTCP_SOCK_A_UID) | BIT(MIGTCP_SOCK_A_INODE))
+			 BIT(MIGTCP_SOCK_A_UID) | BIT(MIGTCP_SOCK_A_INODE) |	\
+			 BIT(MIGTCP_SOCK_A_MIGRATION) | BIT(MIGTCP_SOCK_A_EPOCH))
 
 static bool sock_attr(const struct nlattr *a, void *data)
 {
@@ -797,6 +798,12 @@ static bool sock_attr(const struct nlattr *a, void *data)
 		return attr_len_is(a, 4);
 	case MIGTCP_SOCK_A_INODE:
 		st->inode = mnl_attr_get_u64(a);
+		return attr_len_is(a, 8);
+	case MIGTCP_SOCK_A_MIGRATION:
+		st->migration = mnl_attr_get_u8(a);
+		return attr_len_is(a, 1);
+	case MIGTCP_SOCK_A_EPOCH:
+		st->epoch = mnl_attr_get_u64(a);
 		return attr_len_is(a, 8);
 	}
 	return false;
@@ -2574,6 +2581,8 @@ TEST_F(genl, peer_tables_isolated)
 	ASSERT_EQ(0, (st).rx_queue);					\
 	ASSERT_EQ(0, (st).tx_queue);					\
 	ASSERT_EQ(0, (st).uid);						\
+	ASSERT_EQ(MIGTCP_MIG_NONE, (st).migration);			\
+	ASSERT_EQ((uint64_t)0, (st).epoch);				\
 } while (0)
 
 #define TCP_CLOSE_STATE	7

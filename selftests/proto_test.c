@@ -68,6 +68,9 @@ enum {
 	ST_CHALLENGEACKS,
 	ST_DELAYEDACKS,
 	ST_BADFLAGS,
+	ST_WINDOWDROPS,
+	ST_KXERRORS,
+	ST_CTLERRORS,
 	ST_NR,
 };
 
@@ -76,7 +79,7 @@ static const char * const stat_names[ST_NR] = {
 	"InAddrErrors", "InNoSocket", "InWrongNode", "OutSegs", "OutRsts",
 	"OutNoRoute", "ListenDrops", "InBacklogDrops", "RetransSegs",
 	"RcvbufDrops", "OfoPruned", "ChallengeAcks", "DelayedAcks",
-	"InBadFlags",
+	"InBadFlags", "InWindowDrops", "InKxErrors", "InCtlErrors",
 };
 
 struct mig_stats {
@@ -1059,14 +1062,14 @@ TEST_F(netns, reset_not_answered)
 }
 
 /*
- * Reserved flag bits (0x0100 and up, 0x0020), or a SYN that also carries
+ * Reserved flag bits (0x0200 and up, 0x0020), or a SYN that also carries
  * FIN or RST: dropped before any endpoint sees them, counted in
  * InBadFlags, never answered.
  */
 TEST_F(netns, bad_flags_dropped)
 {
 	static const uint16_t flags[] = {
-		0x0020, 0x0100, 0x0200, 0x8000 | MIGTCP_F_ACK,
+		0x0020, 0x0400, 0x0200, 0x8000 | MIGTCP_F_ACK,
 		MIGTCP_F_SYN | MIGTCP_F_FIN, MIGTCP_F_SYN | MIGTCP_F_RST,
 		MIGTCP_F_SYN | MIGTCP_F_ACK | MIGTCP_F_FIN,
 	};
@@ -1081,6 +1084,36 @@ TEST_F(netns, bad_flags_dropped)
 	}
 	EXPECT_EQ(0, recv_reset(self->cap, &reply, 300));
 	want.v[ST_BADFLAGS] = ARRAY_SIZE(flags);
+	check_stats(_metadata, &want);
+}
+
+/*
+ * CTL (0x0100) with any other flag, or with data that is not exactly one
+ * control TLV of a known type and length: dropped as InCtlErrors (CTL
+ * with another flag before it is counted as intact), never answered.
+ */
+TEST_F(netns, bad_control_segments_dropped)
+{
+	static const uint16_t flags[] = {
+		MIGTCP_F_CTL | MIGTCP_F_ACK, MIGTCP_F_CTL | MIGTCP_F_SYN,
+		MIGTCP_F_CTL | MIGTCP_F_RST, MIGTCP_F_CTL | MIGTCP_F_FIN,
+	};
+	struct mig_stats want = { { 0 } };
+	struct segment seg, reply;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		build_valid(&seg, self->proto);
+		set_seg(&seg, self->proto, flags[i], 1, 0);
+		send_local(_metadata, self, &seg);
+	}
+	/* Intact, but its data is 1 byte, no TLV. */
+	build_valid(&seg, self->proto);
+	set_seg(&seg, self->proto, MIGTCP_F_CTL, 1, 0);
+	send_local(_metadata, self, &seg);
+	EXPECT_EQ(0, recv_reset(self->cap, &reply, 300));
+	want.v[ST_CTLERRORS] = ARRAY_SIZE(flags) + 1;
+	want.v[ST_SEGS] = 1;
 	check_stats(_metadata, &want);
 }
 
