@@ -6,7 +6,9 @@
 #   make deps     install the Debian packages the project needs
 #   make check    build, boot Debian's kernel in QEMU, run the selftests
 #   make lint     checkpatch --strict and sparse over the module
-#   make bench    benchmarks against kernel TCP in the VM (figures only)
+#   make bench    benchmarks in the VM: transport against kernel TCP,
+#                 migration against home-node relaying (figures only)
+#   make demo     a server process migrates 1 -> 2 -> 1 under a live stream
 #   make clean    remove build/ outputs (keeps the downloaded kernel)
 
 TOP	:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -23,7 +25,7 @@ KBUILD	:= $(MAKE) -C $(KDIR) M=$(KOUT) W=1 CONFIG_DEBUG_INFO_BTF_MODULES=
 
 export TOP BUILD KSRC
 
-.PHONY: all module userspace selftests bench deps check lint clean
+.PHONY: all module userspace selftests bench demo deps check lint clean
 
 all: module userspace selftests
 
@@ -67,13 +69,24 @@ check:
 	+$(MAKE) all
 	@$(TOP)/tools/check
 
-# Results stay in build/bench/run/out/transport.json.
+# One VM run: the transport benchmark, then the migration benchmark (which
+# runs even if the first failed).  Results stay in build/bench/run/out/:
+# transport.json, migration.json, migration-downtime.png.
 bench:
 	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
 	+$(MAKE) all
 	+$(MAKE) -C $(TOP)/bench
-	@$(TOP)/tools/vm run -t 1200 -o $(BUILD)/bench/run -- \
-		env MIGTCP_BENCH_OUT=$(BUILD)/bench/run/out bench/transport.sh
+	@$(TOP)/tools/vm run -t 2400 -o $(BUILD)/bench/run -- \
+		env MIGTCP_BENCH_OUT=$(BUILD)/bench/run/out bash -c \
+		'bench/transport.sh; t=$$?; bench/migration.sh; m=$$?; exit $$((t ? t : m))'
+
+# A three-node cluster in the VM; results in build/demo/out/ (timeline.json,
+# demo.png).  DEMO_ARGS go to tools/demo (-m criu|self, -r, -l, -g).
+demo:
+	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
+	+$(MAKE) all
+	+$(MAKE) -C $(TOP)/bench
+	@$(TOP)/tools/demo $(DEMO_ARGS)
 
 TRACE_H	   := $(TOP)/module/trace.h
 LINT_FILES := $(filter-out $(TRACE_H),$(wildcard $(TOP)/module/*.[ch])) \
