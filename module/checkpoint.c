@@ -274,6 +274,24 @@ static void migtcp_ckpt_record(struct migtcp_ckpt_out *o, struct sock *sk)
 	}
 }
 
+/*
+ * The records of @sk (locked) and its @n queued @children after the
+ * header, each child locked in turn (its timers run).
+ */
+static void migtcp_ckpt_records(struct migtcp_ckpt_out *o, struct sock *sk,
+				struct sock **children, int n)
+{
+	int i;
+
+	o->len = sizeof(struct migtcp_ckpt_hdr);
+	migtcp_ckpt_record(o, sk);
+	for (i = 0; i < n; i++) {
+		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
+		migtcp_ckpt_record(o, children[i]);
+		release_sock(children[i]);
+	}
+}
+
 /* MIGTCP_CHECKPOINT: the blob of frozen @sk, to user memory. */
 int migtcp_checkpoint(struct sock *sk, char __user *optval,
 		      int __user *optlen)
@@ -327,14 +345,8 @@ int migtcp_checkpoint(struct sock *sk, char __user *optval,
 		}
 	}
 
-	/* Measure, then write, each socket locked (its timers run). */
-	o.len = sizeof(*hdr);
-	migtcp_ckpt_record(&o, sk);
-	for (i = 0; i < n; i++) {
-		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
-		migtcp_ckpt_record(&o, children[i]);
-		release_sock(children[i]);
-	}
+	/* Measure, then write. */
+	migtcp_ckpt_records(&o, sk, children, n);
 	if (o.len > MIGTCP_CKPT_MAX_LEN) {
 		err = -E2BIG;
 		goto out;
@@ -355,13 +367,7 @@ int migtcp_checkpoint(struct sock *sk, char __user *optval,
 	hdr->hdr_len = sizeof(*hdr);
 	hdr->total_len = o.cap;
 	hdr->nr_recs = n + 1;
-	o.len = sizeof(*hdr);
-	migtcp_ckpt_record(&o, sk);
-	for (i = 0; i < n; i++) {
-		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
-		migtcp_ckpt_record(&o, children[i]);
-		release_sock(children[i]);
-	}
+	migtcp_ckpt_records(&o, sk, children, n);
 	/* A child changed between the passes (its connection ended). */
 	if (o.len != o.cap) {
 		err = -EAGAIN;

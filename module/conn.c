@@ -95,53 +95,20 @@ struct sock *migtcp_conn_lookup(struct migtcp_net *mn, u32 lnode, u16 lport,
 }
 
 /*
- * The socket listening as (@lnode, @lport), with a reference, or NULL:
- * in the port table for this node's identities, in the connection table
- * for one that migrated here.
+ * The socket without a peer that is (@lnode, @lport) and for which @match
+ * holds, with a reference, or NULL: in the port table for this node's
+ * identities, in the connection table for one that migrated here.
  */
-struct sock *migtcp_listener_lookup(struct migtcp_net *mn, u32 lnode,
-				    u16 lport)
+static struct sock *migtcp_endpoint_lookup(struct migtcp_net *mn, u32 lnode,
+					   u16 lport,
+					   bool (*match)(const struct sock *))
 {
 	struct migtcp_sock *msk;
 	struct sock *found = NULL;
 
 	if (lnode != READ_ONCE(mn->node.id)) {
 		found = migtcp_conn_lookup(mn, lnode, lport, 0, 0);
-		if (found && inet_sk_state_load(found) != TCP_LISTEN) {
-			sock_put(found);
-			found = NULL;
-		}
-		return found;
-	}
-
-	spin_lock_bh(&mn->ports_lock);
-	hlist_for_each_entry(msk, &mn->port_hash[hash_32(lport, MIGTCP_PORT_HASH_BITS)],
-			     port_node) {
-		if (msk->local_port == lport &&
-		    inet_sk_state_load(&msk->sk) == TCP_LISTEN) {
-			found = &msk->sk;
-			sock_hold(found);
-			break;
-		}
-	}
-	spin_unlock_bh(&mn->ports_lock);
-	return found;
-}
-
-/*
- * The record a socket without a peer (a listener, or a bound socket) left
- * as (@lnode, @lport) when it migrated away, with a reference, or NULL.
- */
-struct sock *migtcp_departed_lookup(struct migtcp_net *mn, u32 lnode,
-				    u16 lport)
-{
-	struct migtcp_sock *msk;
-	struct sock *found = NULL;
-
-	if (lnode != READ_ONCE(mn->node.id)) {
-		found = migtcp_conn_lookup(mn, lnode, lport, 0, 0);
-		if (found && READ_ONCE(migtcp_sk(found)->mig.state) !=
-			     MIGTCP_MIG_DEPARTED) {
+		if (found && !match(found)) {
 			sock_put(found);
 			found = NULL;
 		}
@@ -151,7 +118,7 @@ struct sock *migtcp_departed_lookup(struct migtcp_net *mn, u32 lnode,
 	hlist_for_each_entry(msk, &mn->port_hash[hash_32(lport, MIGTCP_PORT_HASH_BITS)],
 			     port_node) {
 		if (msk->local_port == lport && !msk->remote_port &&
-		    READ_ONCE(msk->mig.state) == MIGTCP_MIG_DEPARTED) {
+		    match(&msk->sk)) {
 			found = &msk->sk;
 			sock_hold(found);
 			break;
@@ -159,6 +126,33 @@ struct sock *migtcp_departed_lookup(struct migtcp_net *mn, u32 lnode,
 	}
 	spin_unlock_bh(&mn->ports_lock);
 	return found;
+}
+
+static bool migtcp_is_listener(const struct sock *sk)
+{
+	return inet_sk_state_load(sk) == TCP_LISTEN;
+}
+
+static bool migtcp_is_departed(const struct sock *sk)
+{
+	return READ_ONCE(migtcp_sk(sk)->mig.state) == MIGTCP_MIG_DEPARTED;
+}
+
+/* The socket listening as (@lnode, @lport), with a reference, or NULL. */
+struct sock *migtcp_listener_lookup(struct migtcp_net *mn, u32 lnode,
+				    u16 lport)
+{
+	return migtcp_endpoint_lookup(mn, lnode, lport, migtcp_is_listener);
+}
+
+/*
+ * The record a socket without a peer (a listener, or a bound socket) left
+ * as (@lnode, @lport) when it migrated away, with a reference, or NULL.
+ */
+struct sock *migtcp_departed_lookup(struct migtcp_net *mn, u32 lnode,
+				    u16 lport)
+{
+	return migtcp_endpoint_lookup(mn, lnode, lport, migtcp_is_departed);
 }
 
 /*
