@@ -202,6 +202,9 @@ static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 	 */
 	next = msk->rcv_nxt;
 	skb_queue_walk(&msk->ofo_queue, skb) {
+		/* Nothing counts after the peer's FIN (migtcp_ofo_drain()). */
+		if (migtcp_peer_fin(sk->sk_state))
+			break;
 		const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
 		u32 off = migtcp_before(cb->seq, next) ? next - cb->seq : 0;
 
@@ -588,8 +591,10 @@ static int migtcp_ckpt_check_conn(const struct migtcp_ckpt_rec_view *v)
 		return migtcp_ckpt_bad("receive data does not span the unread bytes");
 	if (migtcp_after(migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RCV_WUP), rcv_nxt))
 		return migtcp_ckpt_bad("RCV.WUP is beyond RCV.NXT");
-	if (migtcp_after(migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_WL1), rcv_nxt))
-		return migtcp_ckpt_bad("SND.WL1 is beyond RCV.NXT");
+	/* A segment beyond a gap may have set the window: in reach of one. */
+	if (migtcp_after(migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_WL1),
+			 rcv_nxt + (65535U << MIGTCP_MAX_WSCALE)))
+		return migtcp_ckpt_bad("SND.WL1 is beyond any window");
 	if (migtcp_ckpt_u32(v, MIGTCP_CKPT_A_MAX_WINDOW) <
 	    migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_WND))
 		return migtcp_ckpt_bad("the largest window is below the window");
