@@ -295,6 +295,8 @@ static void migtcp_ckpt_records(struct migtcp_ckpt_out *o, struct sock *sk,
 	}
 }
 
+static int migtcp_ckpt_check(const u8 *buf, u32 len, u32 somaxconn);
+
 /* MIGTCP_CHECKPOINT: the blob of frozen @sk, to user memory. */
 int migtcp_checkpoint(struct sock *sk, char __user *optval,
 		      int __user *optlen)
@@ -374,6 +376,15 @@ int migtcp_checkpoint(struct sock *sk, char __user *optval,
 	/* A child changed between the passes (its connection ended). */
 	if (o.len != o.cap) {
 		err = -EAGAIN;
+		goto out;
+	}
+	/*
+	 * What restore would refuse must fail here, where the socket still
+	 * lives, and not after its process is gone.  Any failure is a bug.
+	 */
+	if (migtcp_ckpt_check(o.buf, o.cap, U32_MAX)) {
+		pr_warn_once("a checkpoint failed its own validation\n");
+		err = -EIO;
 		goto out;
 	}
 	if (copy_to_user(optval, o.buf, o.cap) || put_user(o.cap, optlen)) {
