@@ -87,20 +87,10 @@ static void enter(const struct node *n)
 
 static int listen_on(int fam, uint16_t port)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len;
+	struct sockaddr_storage ss;
+	socklen_t len = sock_addr(fam, NULL, 0, port, &ss);
 	int fd, one = 1;
 
-	if (fam == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		len = sizeof(*sin);
-	} else {
-		*(struct sockaddr_mig *)&ss = mig_addr(fam, 0, port);
-		len = sizeof(struct sockaddr_mig);
-	}
 	fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
@@ -114,21 +104,10 @@ static int listen_on(int fam, uint16_t port)
 static int dial(int fam, uint32_t node, const struct in_addr *ip,
 		uint16_t port)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len;
+	struct sockaddr_storage ss;
+	socklen_t len = sock_addr(fam, ip, node, port, &ss);
 	int fd, tries;
 
-	if (fam == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		sin->sin_addr = *ip;
-		len = sizeof(*sin);
-	} else {
-		*(struct sockaddr_mig *)&ss = mig_addr(fam, node, port);
-		len = sizeof(struct sockaddr_mig);
-	}
 	for (tries = 0;; tries++) {
 		fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0 || set_guard(fd, GUARD_SEC))
@@ -201,6 +180,23 @@ static void stream_until(int fd, uint64_t *off, double until)
 	}
 }
 
+/*
+ * Counts @n bytes of stream SEED read at offset *@bytes, and keeps in
+ * *@first_bad the offset of the first wrong byte so far (-1: none yet).
+ */
+static void check_read(const uint8_t *buf, size_t n, uint64_t *bytes,
+		       int64_t *first_bad)
+{
+	long bad;
+
+	if (*first_bad < 0) {
+		bad = pattern_check(buf, n, SEED, *bytes);
+		if (bad >= 0)
+			*first_bad = *bytes + bad;
+	}
+	*bytes += n;
+}
+
 /* ------------------------------------------------------------- downtime */
 
 /* What the receiver saw: when each read returned, and the bytes so far. */
@@ -228,7 +224,6 @@ static void *receive_stream(void *arg)
 	static uint8_t buf[RECV_SIZE];
 	int lfd, fd;
 	ssize_t n;
-	long bad;
 
 	enter(r->node);
 	lfd = listen_on(family, r->port);
@@ -240,18 +235,8 @@ static void *receive_stream(void *arg)
 	if (fd < 0 || set_guard(fd, GUARD_SEC))
 		die("accept: %s", strerror(errno));
 	close(lfd);
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (r->first_bad < 0) {
-			bad = pattern_check(buf, n, SEED, r->bytes);
-			if (bad >= 0)
-				r->first_bad = r->bytes + bad;
-		}
-		r->bytes += n;
+	while ((n = recv_some(fd, buf, sizeof(buf))) > 0) {
+		check_read(buf, n, &r->bytes, &r->first_bad);
 		if (r->n == r->cap) {
 			r->cap = r->cap ? 2 * r->cap : 1 << 16;
 			r->s = realloc(r->s, r->cap * sizeof(*r->s));
@@ -500,21 +485,9 @@ static void *serve_sink(void *arg)
 	uint64_t total = 0, be;
 	int64_t bad = -1;
 	ssize_t n;
-	long b;
 
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (bad < 0) {
-			b = pattern_check(buf, n, SEED, total);
-			if (b >= 0)
-				bad = total + b;
-		}
-		total += n;
-	}
+	while ((n = recv_some(fd, buf, sizeof(buf))) > 0)
+		check_read(buf, n, &total, &bad);
 	/* A wrong byte makes the count wrong, and the client says so. */
 	be = htobe64(n == 0 && bad < 0 ? total : UINT64_MAX);
 	write_all(fd, &be, sizeof(be));
@@ -525,12 +498,8 @@ static void *serve_sink(void *arg)
 static void *serve_echo(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
-	char buf[256];
-	ssize_t n;
 
-	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0 && write_all(fd, buf, n))
-			break;
+	echo_all(fd);
 	close(fd);
 	return NULL;
 }
@@ -558,9 +527,8 @@ static void *copy_half(void *arg)
 	static __thread uint8_t buf[BUF_SIZE];
 	ssize_t n;
 
-	while ((n = recv(h->from, buf, sizeof(buf), 0)) > 0 ||
-	       (n < 0 && errno == EINTR))
-		if (n > 0 && write_all(h->to, buf, n))
+	while ((n = recv_some(h->from, buf, sizeof(buf))) > 0)
+		if (write_all(h->to, buf, n))
 			break;
 	shutdown(h->to, SHUT_WR);
 	return NULL;

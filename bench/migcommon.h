@@ -1,73 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the migration demo (migstream) and the migration benchmark
- * (migbench) share: the verifiable byte stream, clocks, blocking I/O
- * helpers, node descriptions and the socket-option migration of a
- * connection (freeze, checkpoint, restore; include/uapi/linux/migtcp.h).
+ * (migbench) share, on top of common.h: the verifiable byte stream, the
+ * socket-option migration of a connection (freeze, checkpoint, restore;
+ * include/uapi/linux/migtcp.h) and entering a node's network namespace.
  */
 #ifndef MIGTCP_BENCH_MIGCOMMON_H
 #define MIGTCP_BENCH_MIGCOMMON_H
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "migtcp.h"
-
-static const char *prog_name = "mig";
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-/* Seconds on CLOCK_MONOTONIC, which every network namespace shares. */
-static inline double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Seconds since the epoch, to line events up with shell timestamps. */
-static inline double real_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static inline void sleep_s(double secs)
-{
-	struct timespec ts;
-
-	if (secs <= 0)
-		return;
-	ts.tv_sec = (time_t)secs;
-	ts.tv_nsec = (long)((secs - (time_t)secs) * 1e9);
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
+#include "common.h"
 
 /*
  * The byte stream: byte @off of stream @seed depends on both and on
@@ -125,69 +69,6 @@ static inline long pattern_check(const uint8_t *buf, size_t len,
 		return done + i;
 	}
 	return -1;
-}
-
-/* Guard timeouts on blocking calls: a stalled run fails, it never hangs. */
-static inline int set_guard(int fd, int sec)
-{
-	struct timeval tv = { .tv_sec = sec };
-
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
-		return -1;
-	return 0;
-}
-
-static inline int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Reads exactly @len bytes; 0, or -1 with errno (EPIPE at end of file). */
-static inline int read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = recv(fd, p, len, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static inline struct sockaddr_mig mig_addr(int family, uint32_t node,
-					   uint16_t port)
-{
-	struct sockaddr_mig a = {
-		.smig_family = family,
-		.smig_port = htons(port),
-		.smig_node = node,
-	};
-	return a;
 }
 
 /*
@@ -261,32 +142,6 @@ static inline int enter_netns(const char *path)
 	}
 	close(fd);
 	return 0;
-}
-
-static inline long parse_long(const char *s, long lo, long hi,
-			      const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 0);
-	if (errno || end == s || *end || v < lo || v > hi)
-		die("bad %s '%s' (%ld..%ld)", what, s, lo, hi);
-	return v;
-}
-
-static inline double parse_double(const char *s, double lo, double hi,
-				  const char *what)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= lo && v <= hi))
-		die("bad %s '%s' (%g..%g)", what, s, lo, hi);
-	return v;
 }
 
 #endif /* MIGTCP_BENCH_MIGCOMMON_H */

@@ -43,10 +43,9 @@
 #   MIGTCP_BENCH_OUT=DIR  where migration.json and the plot go (default /tmp)
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 bin=$top/build/bench/migbench
-ctl=$top/build/userspace/migtcpctl
-ko=$top/build/kbuild/migtcp.ko
 
 migrations=${MIGRATIONS:-30}
 window=${WINDOW:-2}
@@ -56,26 +55,13 @@ relay_rounds=${RELAY_ROUNDS:-5}
 outdir=${MIGTCP_BENCH_OUT:-/tmp}
 net=198.51.100
 
-die() {
-	echo "migration.sh: $*" >&2
-	exit 1
-}
-
-step() {
-	echo "bench: $*"
-}
-
 for v in migrations relay_rounds; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "${v^^} must be a positive integer"
 done
 [[ $criu_migrations =~ ^[0-9]+$ ]] || die "CRIU_MIGRATIONS must be an integer"
 [[ $window =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "WINDOW must be seconds"
 [[ $relay_secs =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "RELAY_SECS must be seconds"
-[ "$(id -u)" = 0 ] || die "must run as root (inside the test VM: tools/vm run -- bench/migration.sh)"
-[ -x "$bin" ] || die "$bin is not built: run 'make -C bench' on the host"
-[ -x "$ctl" ] || die "$ctl is not built: run 'make userspace' on the host"
-command -v python3 >/dev/null || die "python3 is needed for the summary"
-mkdir -p "$outdir" || die "cannot create $outdir"
+check_setup "$bin" "$outdir"
 
 work=$(mktemp -d /tmp/migtcp-migbench.XXXXXX)
 pfx=mmb$$
@@ -89,11 +75,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ ! -d /sys/module/migtcp ]; then
-	[ -f "$ko" ] || die "$ko is not built: run 'make module' on the host"
-	step "loading $ko"
-	insmod "$ko" || die "cannot load $ko"
-fi
+load_module
 modprobe -q veth 2>/dev/null || true
 modprobe -q bridge 2>/dev/null || true
 
@@ -173,7 +155,7 @@ for n in 1 2 3; do
 	nsenter --net="/run/netns/$pfx-$n" "$ctl" -j stats >"$work/stats$n.json" 2>/dev/null ||
 		echo null >"$work/stats$n.json"
 done
-dmesg | grep -E 'WARNING:|BUG:|Oops|refcount_t|Call Trace:|soft lockup|blocked for more than|migtcp' >"$work/dmesg" || true
+save_kernel_log "$work/dmesg"
 if grep -q 'QEMU TCG' /proc/cpuinfo; then accel="tcg (from the CPU model)"; else accel=${MIGTCP_ACCEL:-unknown}; fi
 
 json=$outdir/migration.json

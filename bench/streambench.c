@@ -47,28 +47,16 @@
  * as a guard: a connection that stalls for GUARD_SEC fails the
  * measurement instead of hanging it.
  */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <poll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "migtcp.h"
+#include "common.h"
 
 #define BULK_BUF	(64 * 1024)
 #define MAX_STREAMS	64
@@ -103,36 +91,6 @@ static const char *transport_name(enum transport t)
 	return t == T_TCP ? "tcp" : "migtcp";
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "streambench: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-static int set_guard(int fd, int sec)
-{
-	struct timeval tv = { .tv_sec = sec };
-
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
-		return -1;
-	return 0;
-}
-
 /*
  * Lets this process hold @want file descriptors and grows its descriptor
  * table to that size now, so that the table's growth is not counted in a
@@ -159,33 +117,11 @@ static int reserve_fds(unsigned int want)
 	return 0;
 }
 
-/* Fills @ss with the address of port @port of @t; returns its length. */
-static socklen_t target_addr(const struct target *t, uint16_t port,
-			     struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (t->transport == T_TCP) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		sin->sin_addr = t->ip;
-		return sizeof(*sin);
-	} else {
-		struct sockaddr_mig *smig = (struct sockaddr_mig *)ss;
-
-		smig->smig_family = t->family;
-		smig->smig_port = htons(port);
-		smig->smig_node = t->node;
-		return sizeof(*smig);
-	}
-}
-
 /* A connected socket, or -1 with errno set. */
 static int dial(const struct target *t, uint16_t port)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = target_addr(t, port, &ss);
+	socklen_t len = sock_addr(t->family, &t->ip, t->node, port, &ss);
 	int fd, err;
 
 	fd = socket(t->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -204,59 +140,18 @@ static int dial(const struct target *t, uint16_t port)
 /* As dial(), but waits up to CONNECT_RETRY_MS for the server to listen. */
 static int dial_patiently(const struct target *t, uint16_t port)
 {
-	double give_up = now_s() + CONNECT_RETRY_MS / 1000.0;
+	double give_up = mono_s() + CONNECT_RETRY_MS / 1000.0;
 	int fd;
 
 	for (;;) {
 		fd = dial(t, port);
-		if (fd >= 0 || errno != ECONNREFUSED || now_s() > give_up)
+		if (fd >= 0 || errno != ECONNREFUSED || mono_s() > give_up)
 			return fd;
 		usleep(50 * 1000);
 	}
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Reads exactly @len bytes; 0, or -1 with errno (EPIPE at end of file). */
-static int read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = recv(fd, p, len, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* ---------------------------------------------------------------- server */
+ /* ---------------------------------------------------------------- server */
 
 struct listener {
 	int fd;
@@ -272,14 +167,8 @@ static void *serve_bulk(void *arg)
 	uint64_t total = 0, be;
 	ssize_t n;
 
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
+	while ((n = recv_some(fd, buf, sizeof(buf))) > 0)
 		total += n;
-	}
 	if (n == 0) {
 		be = htobe64(total);
 		if (write_all(fd, &be, sizeof(be)))
@@ -294,19 +183,8 @@ static void *serve_bulk(void *arg)
 static void *serve_echo(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
-	char buf[256];
-	ssize_t n;
 
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (write_all(fd, buf, n))
-			break;
-	}
-	if (n < 0)
+	if (echo_all(fd))
 		perror("streambench server: echo");
 	close(fd);
 	return NULL;
@@ -316,11 +194,9 @@ static void *serve_echo(void *arg)
 static void serve_crr(int fd)
 {
 	char buf[64];
-	ssize_t n;
 
-	do {
-		n = recv(fd, buf, sizeof(buf), 0);
-	} while (n > 0 || (n < 0 && errno == EINTR));
+	while (recv_some(fd, buf, sizeof(buf)) > 0)
+		;
 	close(fd);
 }
 
@@ -414,9 +290,8 @@ static void idle_sweep(struct idle_set *set)
 	for (i = 0; i < set->n; i++) {
 		if (!set->pfd[i].revents)
 			continue;
-		do {
-			n = recv(set->pfd[i].fd, buf, sizeof(buf), 0);
-		} while (n > 0 || (n < 0 && errno == EINTR));
+		while ((n = recv_some(set->pfd[i].fd, buf, sizeof(buf))) > 0)
+			;
 		if (n < 0 && errno == EAGAIN)
 			continue;	/* data, but no end of file yet */
 		close(set->pfd[i].fd);
@@ -447,25 +322,10 @@ static int listen_on(enum transport t, int family, uint16_t port,
 		     int backlog)
 {
 	struct sockaddr_storage ss;
-	socklen_t len;
+	/* Every IPv4 address, or this node. */
+	socklen_t len = sock_addr(family, NULL, 0, port, &ss);
 	int fd, one = 1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (t == T_TCP) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		sin->sin_addr.s_addr = htonl(INADDR_ANY);
-		len = sizeof(*sin);
-	} else {
-		struct sockaddr_mig *smig = (struct sockaddr_mig *)&ss;
-
-		smig->smig_family = family;
-		smig->smig_port = htons(port);
-		smig->smig_node = 0;	/* this node */
-		len = sizeof(*smig);
-	}
 	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("%s socket: %s", transport_name(t), strerror(errno));
@@ -581,13 +441,13 @@ static void *bulk_stream(void *arg)
 
 	memset(buf, 0xa5, sizeof(buf));
 	pthread_barrier_wait(&start_line);
-	for (double t0 = now_s(), t1; t0 < s->deadline; t0 = t1) {
+	for (double t0 = mono_s(), t1; t0 < s->deadline; t0 = t1) {
 		if (write_all(s->fd, buf, sizeof(buf))) {
 			s->err = errno;
 			s->what = "send";
 			return NULL;
 		}
-		t1 = now_s();
+		t1 = mono_s();
 		if (t1 - t0 > s->max_block)
 			s->max_block = t1 - t0;
 		__atomic_store_n(&s->sent, s->sent + sizeof(buf),
@@ -603,7 +463,7 @@ static void *bulk_stream(void *arg)
 		s->what = "waiting for the server's byte count";
 		return NULL;
 	}
-	s->done = now_s();
+	s->done = mono_s();
 	s->acked = be64toh(be);
 	return NULL;
 }
@@ -621,7 +481,7 @@ static int sample_writes(struct stream *s, int streams, double start,
 	while (n < MAX_SECONDS && n + 1 <= secs) {
 		double until = start + n + 1, left;
 
-		while ((left = until - now_s()) > 0)
+		while ((left = until - mono_s()) > 0)
 			usleep(left * 1e6 + 1);
 		total = 0;
 		for (i = 0; i < streams; i++)
@@ -654,7 +514,7 @@ static int run_bulk(const struct target *t, double secs, int streams)
 	if (r.error[0])
 		goto out;
 	pthread_barrier_init(&start_line, NULL, streams + 1);
-	start = now_s();
+	start = mono_s();
 	for (i = 0; i < streams; i++) {
 		s[i].deadline = start + secs;
 		if (pthread_create(&s[i].th, NULL, bulk_stream, &s[i]))
@@ -766,7 +626,7 @@ static int run_rr(const struct target *t, double secs)
 		json_head(t, "rr", 1, secs);
 		return json_tail(&r);
 	}
-	start = now_s();
+	start = mono_s();
 	end = start + secs;
 	for (t0 = start; t0 < end; t0 = t1) {
 		out++;
@@ -778,7 +638,7 @@ static int run_rr(const struct target *t, double secs)
 			set_error(&r, "recv", errno);
 			break;
 		}
-		t1 = now_s();
+		t1 = mono_s();
 		if (in != out) {
 			snprintf(r.error, sizeof(r.error),
 				 "echo returned byte %u for %u", in, out);
@@ -786,7 +646,7 @@ static int run_rr(const struct target *t, double secs)
 		}
 		sample_add(&lat, t1 - t0);
 	}
-	end = now_s();
+	end = mono_s();
 	close(fd);
 	json_head(t, "rr", 1, secs);
 	printf(",\"seconds\":%.4f,\"transactions\":%zu,\"tps\":%.1f",
@@ -813,9 +673,7 @@ static int crr_once(const struct target *t, struct result *r)
 		close(fd);
 		return -1;
 	}
-	do {
-		n = recv(fd, &c, 1, 0);
-	} while (n < 0 && errno == EINTR);
+	n = recv_some(fd, &c, 1);
 	if (n != 0) {
 		if (n > 0)
 			snprintf(r->error, sizeof(r->error),
@@ -844,15 +702,15 @@ static int run_crr(const struct target *t, double secs)
 		return json_tail(&r);
 	}
 	close(fd);
-	start = now_s();
+	start = mono_s();
 	end = start + secs;
 	for (t0 = start; t0 < end; t0 = t1) {
 		if (crr_once(t, &r))
 			break;
-		t1 = now_s();
+		t1 = mono_s();
 		sample_add(&lat, t1 - t0);
 	}
-	end = now_s();
+	end = mono_s();
 	json_head(t, "crr", 1, secs);
 	printf(",\"seconds\":%.4f,\"connections\":%zu,\"conn_s\":%.1f",
 	       end - start, lat.n, lat.n / (end - start));
@@ -1002,26 +860,13 @@ static void print_slab_delta(const char *what, const struct slab_snapshot *a,
 	printf("]}");
 }
 
-static void sleep_s(double secs)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)secs,
-		.tv_nsec = (long)((secs - (time_t)secs) * 1e9),
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* Reads the server's one-byte greeting; 0, or -1 with errno set. */
 static int read_greeting(int fd)
 {
 	ssize_t n;
 	char c;
 
-	do {
-		n = recv(fd, &c, 1, 0);
-	} while (n < 0 && errno == EINTR);
+	n = recv_some(fd, &c, 1);
 	if (n == 1)
 		return 0;
 	if (n == 0)
@@ -1040,9 +885,7 @@ static void idle_close(int *fd, int n, struct result *r)
 		if (shutdown(fd[i], SHUT_WR))
 			set_error(r, "shutdown", errno);
 	for (i = 0; i < n; i++) {
-		do {
-			got = recv(fd[i], &c, 1, 0);
-		} while (got < 0 && errno == EINTR);
+		got = recv_some(fd[i], &c, 1);
 		if (got < 0)
 			set_error(r, "waiting for the server's close", errno);
 		else if (got > 0 && !r->error[0])
@@ -1085,7 +928,7 @@ static int run_idle(const struct target *t, double secs, int conns)
 		set_error(&r, "reading /proc/slabinfo and /proc/meminfo", errno);
 		goto out;
 	}
-	start = now_s();
+	start = mono_s();
 	for (n = 0; n < conns; n++) {
 		fd[n] = dial(t, t->port + PORT_IDLE);
 		if (fd[n] < 0) {
@@ -1097,7 +940,7 @@ static int run_idle(const struct target *t, double secs, int conns)
 		if (read_greeting(fd[i]))
 			set_error(&r, "waiting for the server's greeting",
 				  errno);
-	opened = now_s() - start;
+	opened = mono_s() - start;
 	if (!r.error[0]) {
 		sleep_s(secs);
 		if (snapshot(&established))
@@ -1135,18 +978,6 @@ static void usage(void)
 	exit(2);
 }
 
-static long parse_num(const char *s, long lo, long hi, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 0);
-	if (errno || end == s || *end || v < lo || v > hi)
-		die("bad %s '%s' (%ld..%ld)", what, s, lo, hi);
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	const char *mode, *test = NULL, *transport = NULL, *server = NULL;
@@ -1154,6 +985,7 @@ int main(int argc, char **argv)
 	double secs = 5;
 	int streams = 1, conns = 1000, opt;
 
+	prog_name = "streambench";
 	if (argc < 2)
 		usage();
 	mode = argv[1];
@@ -1164,7 +996,7 @@ int main(int argc, char **argv)
 		case 'm': test = optarg; break;
 		case 'd': server = optarg; break;
 		case 'p':
-			t.port = parse_num(optarg, 1, 65536 - NR_PORTS, "port");
+			t.port = parse_long(optarg, 1, 65536 - NR_PORTS, "port");
 			break;
 		case 't':
 			secs = strtod(optarg, NULL);
@@ -1172,10 +1004,10 @@ int main(int argc, char **argv)
 				die("bad duration '%s'", optarg);
 			break;
 		case 'P':
-			streams = parse_num(optarg, 1, MAX_STREAMS, "streams");
+			streams = parse_long(optarg, 1, MAX_STREAMS, "streams");
 			break;
 		case 'n':
-			conns = parse_num(optarg, 1, MAX_IDLE, "connections");
+			conns = parse_long(optarg, 1, MAX_IDLE, "connections");
 			break;
 		default: usage();
 		}
@@ -1200,7 +1032,7 @@ int main(int argc, char **argv)
 		if (t.family < 0)
 			die("the migtcp module is not loaded (%s)",
 			    strerror(-t.family));
-		t.node = parse_num(server, 1, UINT32_MAX, "node id");
+		t.node = parse_long(server, 1, UINT32_MAX, "node id");
 	} else {
 		usage();
 	}

@@ -24,10 +24,9 @@
 #   MIGTCP_ACCEL=tcg|kvm  recorded in the results (guessed if unset)
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 bin=$top/build/bench/streambench
-ctl=$top/build/userspace/migtcpctl
-ko=$top/build/kbuild/migtcp.ko
 
 rounds=${ROUNDS:-3}
 secs=${SECONDS_PER_TEST:-5}
@@ -43,21 +42,12 @@ srv_node=2
 # Measurements of a round: name and parallel streams.
 tests=("bulk 1" "bulk 4" "rr 1" "crr 1")
 
-die() {
-	echo "transport.sh: $*" >&2
-	exit 1
-}
-
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 [[ $secs =~ ^[1-9][0-9]*$ ]] || die "SECONDS_PER_TEST must be a positive integer"
 if ! [[ $idle_conns =~ ^[1-9][0-9]*$ ]] || ((idle_conns > 8000)); then
 	die "IDLE_CONNS must be an integer from 1 to 8000"
 fi
-[ "$(id -u)" = 0 ] || die "must run as root (inside the test VM: tools/vm run -- bench/transport.sh)"
-[ -x "$bin" ] || die "$bin is not built: run 'make -C bench' on the host"
-[ -x "$ctl" ] || die "$ctl is not built: run 'make userspace' on the host"
-command -v python3 >/dev/null || die "python3 is needed for the summary"
-mkdir -p "$outdir" || die "cannot create $outdir"
+check_setup "$bin" "$outdir"
 
 work=$(mktemp -d /tmp/migtcp-bench.XXXXXX)
 cli=mtb-cli-$$
@@ -76,15 +66,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-step() {
-	echo "bench: $*"
-}
-
-if [ ! -d /sys/module/migtcp ]; then
-	[ -f "$ko" ] || die "$ko is not built: run 'make module' on the host"
-	step "loading $ko"
-	insmod "$ko" || die "cannot load $ko"
-fi
+load_module
 modprobe veth 2>/dev/null || true
 
 step "building two nodes: $cli (node $cli_node, $cli_ip) and $srv (node $srv_node, $srv_ip)"
@@ -201,7 +183,7 @@ for ns in "$cli" "$srv"; do
 	# shellcheck disable=SC2016 # awk program
 	ip netns exec "$ns" awk '/^Tcp:/ { if (!h) { split($0, k); h = 1 } else { for (i = 2; i <= NF; i++) if (k[i] == "RetransSegs") print $i } }' /proc/net/snmp
 done >"$work/tcp-retrans"
-dmesg | grep -E 'WARNING:|BUG:|Oops|refcount_t|Call Trace:|soft lockup|blocked for more than|migtcp' >"$work/dmesg" || true
+save_kernel_log "$work/dmesg"
 
 if [ -n "${MIGTCP_ACCEL:-}" ]; then
 	accel=$MIGTCP_ACCEL

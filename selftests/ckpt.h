@@ -121,24 +121,13 @@ static inline void add_nodes(struct __test_metadata *_metadata,
 	ON_NODE(NODE1);
 }
 
-/* Counter @name of any node (see node_stat()), or -1. */
+/* Counter @name of any node (see stat_here()), or -1. */
 static inline long stat_of(CLUSTER *self, unsigned int node,
 			   const char *name)
 {
-	char line[128], key[64];
-	long value = -1, v;
-	FILE *f;
-
 	if (setns(node_ns(self, node), CLONE_NEWNET))
 		return -1;
-	f = fopen("/proc/net/migtcp_stats", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %ld", key, &v) == 2 && !strcmp(key, name))
-			value = v;
-	fclose(f);
-	return value;
+	return stat_here(name);
 }
 
 /* Waits up to @ms for counter @name of @node to reach @want; its value. */
@@ -235,22 +224,8 @@ static inline int dmesg_bad_lines(void)
 		"general protection", "UBSAN", "KASAN", "Call Trace:",
 		"sleeping function called from invalid context",
 	};
-	char line[1024];
-	unsigned int i;
-	int n = 0;
-	FILE *f;
 
-	f = popen("dmesg", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		for (i = 0; i < ARRAY_SIZE(bad); i++)
-			if (strstr(line, bad[i])) {
-				n++;
-				break;
-			}
-	pclose(f);
-	return n;
+	return migtcp_test_dmesg_count(bad, ARRAY_SIZE(bad));
 }
 
 /* The migration options. */

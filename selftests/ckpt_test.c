@@ -2496,26 +2496,7 @@ TEST_F_TIMEOUT(cluster, unbound_and_bound_migrate, 120)
 /* Packets the netem qdisc on @dev of @node dropped, or -1. */
 static long dropped_on(CLUSTER *self, unsigned int node, const char *dev)
 {
-	char cmd[64], line[256];
-	long dropped = -1;
-	FILE *f;
-
-	if (setns(node_ns(self, node), CLONE_NEWNET))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "tc -s qdisc show dev %s", dev);
-	f = popen(cmd, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, "(dropped ");
-
-		if (!p)
-			continue;
-		dropped = strtol(p + strlen("(dropped "), NULL, 10);
-		fprintf(stderr, "# netem on node %u %s:%s", node, dev, line);
-	}
-	pclose(f);
-	return dropped;
+	return netem_dropped_dev(node_ns(self, node), node, dev);
 }
 
 /*
@@ -2642,14 +2623,7 @@ TEST_F_TIMEOUT(cluster, restore_never_comes, 60)
 #define CTL_HDR_LEN	((int)sizeof(struct migtcphdr))
 #define CTL_MAX		(CTL_HDR_LEN + 72)
 
-/* A control segment without its IP header, and its IP source. */
-struct ctl_seg {
-	__u8 buf[CTL_MAX];
-	int len;
-	__u32 saddr;
-};
-
-static const __u8 *ctl_tlv(const struct ctl_seg *c)
+static const __u8 *ctl_tlv(const struct raw_seg *c)
 {
 	return c->buf + CTL_HDR_LEN;
 }
@@ -2669,7 +2643,7 @@ static void ctl_mac(const __u8 *key, const __u8 *seg, int len, __u8 *mac)
 	HMAC(EVP_sha256(), key, MIGTCP_KEY_LEN, msg, n, mac, &out);
 }
 
-static bool ctl_mac_ok(const __u8 *key, const struct ctl_seg *c)
+static bool ctl_mac_ok(const __u8 *key, const struct raw_seg *c)
 {
 	__u8 mac[32];
 	int len = c->len - CTL_HDR_LEN;
@@ -2682,7 +2656,7 @@ static bool ctl_mac_ok(const __u8 *key, const struct ctl_seg *c)
  * A control segment from (@snode, @sport) to (@dnode, @dport) carrying
  * @tlv, its MAC taken under @key, checksummed for @saddr to @daddr.
  */
-static void build_ctl(struct ctl_seg *c, __u32 snode, __u16 sport,
+static void build_ctl(struct raw_seg *c, __u32 snode, __u16 sport,
 		      __u32 dnode, __u16 dport, const void *tlv, int len,
 		      const __u8 *key, const char *saddr, const char *daddr)
 {
@@ -2724,73 +2698,22 @@ static struct migtcp_ctl_update update_tlv(__u64 epoch, __u32 host,
 	return u;
 }
 
-/* A raw socket of @node sending from @addr. */
-static int raw_from(struct __test_metadata *_metadata, CLUSTER *self,
-		    unsigned int node, const char *addr)
-{
-	const struct sockaddr_in a = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = inet_addr(addr),
-	};
-	int fd;
-
-	if (setns(node_ns(self, node), CLONE_NEWNET))
-		return -1;
-	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, migtcp_proto());
-	if (fd >= 0 && bind(fd, (const struct sockaddr *)&a, sizeof(a))) {
-		TH_LOG("bind raw socket to %s: %s", addr, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void ctl_send(struct __test_metadata *_metadata, int fd,
-		     const struct ctl_seg *c, const char *daddr)
-{
-	const struct sockaddr_in to = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = inet_addr(daddr),
-	};
-
-	ASSERT_EQ(c->len, sendto(fd, c->buf, c->len, 0,
-				 (const struct sockaddr *)&to, sizeof(to)))
-		TH_LOG("sendto: %s", strerror(errno));
-}
-
 /*
  * Waits up to @ms on raw socket @fd for a control segment with TLV type
  * @type from (@snode, @sport); copies it without its IP header.
  */
 static bool ctl_wait(int fd, int ms, __u8 type, __u32 snode, __u16 sport,
-		     struct ctl_seg *c)
+		     struct raw_seg *c)
 {
 	long end = now_ms() + ms;
-	const struct migtcphdr *h;
-	__u8 pkt[2048];
-	ssize_t n;
-	int ihl;
+	const struct migtcphdr *h = (const void *)c->buf;
 
-	for (;;) {
-		long left = end - now_ms();
-
-		if (left <= 0 || poll_one(fd, POLLIN, left) != POLLIN)
-			return false;
-		n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT);
-		if (n < 20)
-			continue;
-		ihl = (pkt[0] & 0xf) * 4;
-		if (n - ihl <= CTL_HDR_LEN || n - ihl > CTL_MAX)
-			continue;
-		h = (const void *)(pkt + ihl);
-		if (ntohs(h->flags) != MIGTCP_F_CTL || pkt[ihl + CTL_HDR_LEN] != type ||
-		    ntohl(h->src_node) != snode || ntohs(h->src_port) != sport)
-			continue;
-		c->len = n - ihl;
-		memcpy(c->buf, pkt + ihl, c->len);
-		memcpy(&c->saddr, pkt + 12, 4);
-		return true;
-	}
+	while (raw_next_seg(fd, end, CTL_HDR_LEN + 1, CTL_MAX, c))
+		if (ntohs(h->flags) == MIGTCP_F_CTL &&
+		    c->buf[CTL_HDR_LEN] == type &&
+		    ntohl(h->src_node) == snode && ntohs(h->src_port) == sport)
+			return true;
+	return false;
 }
 
 /* The control counters a forged message may move. */
@@ -2864,7 +2787,7 @@ TEST_F(cluster, control_messages_as_specified)
 	const struct migtcp_ctl_update *u;
 	const struct migtcp_ctl_hold *h;
 	const struct migtcp_ctl_ack *a;
-	struct ctl_seg hold, upd, ack;
+	struct raw_seg hold, upd, ack;
 	struct conn_secrets cs;
 	int cfd, afd, cap2, cap1;
 	__u16 cport;
@@ -2948,7 +2871,7 @@ TEST_F(cluster, forged_mac_dropped)
 	struct ctl_stats before;
 	struct conn_secrets cs;
 	__u8 wrong[MIGTCP_KEY_LEN];
-	struct ctl_seg c;
+	struct raw_seg c;
 	int cfd, afd, tx;
 	__u16 cport;
 
@@ -2958,14 +2881,14 @@ TEST_F(cluster, forged_mac_dropped)
 	exchange(_metadata, cfd, afd, 310, 1000);
 	memcpy(wrong, cs.key, sizeof(wrong));
 	wrong[0] ^= 1;
-	tx = raw_from(_metadata, self, NODE1, NODE1_ADDR);
+	tx = raw_bound_in(_metadata, node_ns(self, NODE1), NODE1_ADDR);
 	ASSERT_LE(0, tx);
 
 	ctl_stats(self, NODE2, &before);
 	u = update_tlv(cs.epoch + 5, NODE1, NODE2, PORT, NODE1_ADDR);
 	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), wrong,
 		  NODE1_ADDR, NODE2_ADDR);
-	ctl_send(_metadata, tx, &c, NODE2_ADDR);
+	raw_send(_metadata, tx, &c, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "InCtlBadMac");
 	exchange(_metadata, cfd, afd, 312, 1000);
 
@@ -2974,7 +2897,7 @@ TEST_F(cluster, forged_mac_dropped)
 	u = update_tlv(cs.epoch + 6, NODE1, NODE2, PORT, NODE3_ADDR);
 	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), wrong,
 		  NODE1_ADDR, NODE2_ADDR);
-	ctl_send(_metadata, tx, &c, NODE2_ADDR);
+	raw_send(_metadata, tx, &c, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "InCtlBadMac");
 	exchange(_metadata, cfd, afd, 314, 1000);
 
@@ -2986,7 +2909,7 @@ TEST_F(cluster, forged_mac_dropped)
 	};
 	build_ctl(&c, NODE1, cport, NODE2, PORT, &h, sizeof(h), wrong,
 		  NODE1_ADDR, NODE2_ADDR);
-	ctl_send(_metadata, tx, &c, NODE2_ADDR);
+	raw_send(_metadata, tx, &c, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "InCtlBadMac");
 	exchange(_metadata, cfd, afd, 316, 1000);
 
@@ -2995,7 +2918,7 @@ TEST_F(cluster, forged_mac_dropped)
 	u = update_tlv(cs.epoch, NODE1, NODE2, PORT, NODE1_ADDR);
 	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), cs.key,
 		  NODE1_ADDR, NODE2_ADDR);
-	ctl_send(_metadata, tx, &c, NODE2_ADDR);
+	raw_send(_metadata, tx, &c, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "OutCtl");
 	exchange(_metadata, cfd, afd, 318, 1000);
 	close(tx);
@@ -3012,7 +2935,7 @@ TEST_F(cluster, forged_mac_dropped)
 TEST_F_TIMEOUT(cluster, replayed_update_dropped, 120)
 {
 	struct ctl_stats before;
-	struct ctl_seg old;
+	struct raw_seg old;
 	int cfd, afd, cap, tx;
 	__u16 cport;
 
@@ -3029,10 +2952,10 @@ TEST_F_TIMEOUT(cluster, replayed_update_dropped, 120)
 	MIGRATE(&cfd, NODE1);
 	exchange(_metadata, cfd, afd, 322, 1000);
 
-	tx = raw_from(_metadata, self, NODE3, NODE3_ADDR);
+	tx = raw_bound_in(_metadata, node_ns(self, NODE3), NODE3_ADDR);
 	ASSERT_LE(0, tx);
 	ctl_stats(self, NODE2, &before);
-	ctl_send(_metadata, tx, &old, NODE2_ADDR);
+	raw_send(_metadata, tx, &old, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "InCtlStaleEpoch");
 	exchange(_metadata, cfd, afd, 324, 1000);
 	EXPECT_EQ(1, sockets_with_local(self, NODE1, NODE1, cport));
@@ -3055,7 +2978,7 @@ TEST_F_TIMEOUT(cluster, update_from_unknown_host_dropped, 120)
 	struct migtcp_ctl_update u;
 	struct ctl_stats before;
 	struct conn_secrets cs;
-	struct ctl_seg c;
+	struct raw_seg c;
 	int cfd, afd, tx;
 	__u16 cport;
 
@@ -3066,14 +2989,14 @@ TEST_F_TIMEOUT(cluster, update_from_unknown_host_dropped, 120)
 	exchange(_metadata, cfd, afd, 330, 1000);
 	ON_NODE(NODE1);
 	ASSERT_EQ(0, sh("ip addr add 198.51.100.5/24 dev mig1"));
-	tx = raw_from(_metadata, self, NODE1, "198.51.100.5");
+	tx = raw_bound_in(_metadata, node_ns(self, NODE1), "198.51.100.5");
 	ASSERT_LE(0, tx);
 
 	ctl_stats(self, NODE2, &before);
 	u = update_tlv(cs.epoch + 10, 5, NODE2, PORT, "198.51.100.5");
 	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), cs.key,
 		  "198.51.100.5", NODE2_ADDR);
-	ctl_send(_metadata, tx, &c, NODE2_ADDR);
+	raw_send(_metadata, tx, &c, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "InCtlBadHost");
 	exchange(_metadata, cfd, afd, 332, 1000);
 

@@ -311,18 +311,19 @@ static inline void add_netem(struct __test_metadata *_metadata,
 }
 
 /*
- * Packets the netem qdisc on @node's side dropped, or -1; prints its
- * counters.  Proves that a loss test really lost packets.
+ * Packets the netem qdisc on device @dev of @node (network namespace @ns)
+ * dropped, or -1; prints its counters.
  */
-static inline long netem_dropped(CLUSTER *self, unsigned int node)
+static inline long netem_dropped_dev(int ns, unsigned int node,
+				     const char *dev)
 {
 	char cmd[64], line[256];
 	long dropped = -1;
 	FILE *f;
 
-	if (setns(self->ns[node], CLONE_NEWNET))
+	if (setns(ns, CLONE_NEWNET))
 		return -1;
-	snprintf(cmd, sizeof(cmd), "tc -s qdisc show dev mig%u", node);
+	snprintf(cmd, sizeof(cmd), "tc -s qdisc show dev %s", dev);
 	f = popen(cmd, "re");
 	if (!f)
 		return -1;
@@ -332,10 +333,22 @@ static inline long netem_dropped(CLUSTER *self, unsigned int node)
 		if (!p)
 			continue;
 		dropped = strtol(p + strlen("(dropped "), NULL, 10);
-		fprintf(stderr, "# netem on node %u:%s", node, line);
+		fprintf(stderr, "# netem on node %u %s:%s", node, dev, line);
 	}
 	pclose(f);
 	return dropped;
+}
+
+/*
+ * Packets the netem qdisc on @node's side dropped, or -1; prints its
+ * counters.  Proves that a loss test really lost packets.
+ */
+static inline long netem_dropped(CLUSTER *self, unsigned int node)
+{
+	char dev[16];
+
+	snprintf(dev, sizeof(dev), "mig%u", node);
+	return netem_dropped_dev(self->ns[node], node, dev);
 }
 
 static inline void expect_netem_dropped(struct __test_metadata *_metadata,
@@ -346,18 +359,15 @@ static inline void expect_netem_dropped(struct __test_metadata *_metadata,
 }
 
 /*
- * Counter @name of @node's /proc/net/migtcp_stats ("Name value" lines),
- * or -1 if the node has no such counter.
+ * Counter @name of the current node's /proc/net/migtcp_stats ("Name
+ * value" lines), or -1 if the node has no such counter.
  */
-static inline long node_stat(CLUSTER *self, unsigned int node,
-			     const char *name)
+static inline long stat_here(const char *name)
 {
 	char line[128], key[64];
 	long value = -1, v;
 	FILE *f;
 
-	if (setns(self->ns[node], CLONE_NEWNET))
-		return -1;
 	f = fopen("/proc/net/migtcp_stats", "re");
 	if (!f)
 		return -1;
@@ -368,21 +378,106 @@ static inline long node_stat(CLUSTER *self, unsigned int node,
 	return value;
 }
 
+/* Counter @name of @node (see stat_here()), or -1. */
+static inline long node_stat(CLUSTER *self, unsigned int node,
+			     const char *name)
+{
+	if (setns(self->ns[node], CLONE_NEWNET))
+		return -1;
+	return stat_here(name);
+}
+
 /*
- * A raw socket of migtcp's protocol in node @node: it sees every segment
- * that reaches the node's IP layer, and sends segments built by hand.
+ * A raw socket of migtcp's protocol in the node of network namespace
+ * @ns: it sees every segment that reaches the node's IP layer, and sends
+ * segments built by hand.
  */
-static inline int raw_on(struct __test_metadata *_metadata, CLUSTER *self,
-			 unsigned int node)
+static inline int raw_in(struct __test_metadata *_metadata, int ns)
 {
 	int fd;
 
-	if (setns(self->ns[node], CLONE_NEWNET))
+	if (setns(ns, CLONE_NEWNET))
 		return -1;
 	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, migtcp_proto());
 	if (fd < 0)
 		TH_LOG("raw socket: %s", strerror(errno));
 	return fd;
+}
+
+/* A raw socket of node @node (see raw_in()). */
+static inline int raw_on(struct __test_metadata *_metadata, CLUSTER *self,
+			 unsigned int node)
+{
+	return raw_in(_metadata, self->ns[node]);
+}
+
+/* raw_in(), bound to @addr (the source it sends from). */
+static inline int raw_bound_in(struct __test_metadata *_metadata, int ns,
+			       const char *addr)
+{
+	const struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = inet_addr(addr),
+	};
+	int fd = raw_in(_metadata, ns);
+
+	if (fd >= 0 && bind(fd, (const struct sockaddr *)&a, sizeof(a))) {
+		TH_LOG("bind raw socket to %s: %s", addr, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A segment without its IP header, as built by hand or as received. */
+struct raw_seg {
+	__u8 buf[MIGTCP_TEST_SEG_MAX];
+	int len;
+	__u32 saddr;		/* IP source, network byte order */
+};
+
+/* Sends @s from raw socket @fd to @daddr. */
+static inline void raw_send(struct __test_metadata *_metadata, int fd,
+			    const struct raw_seg *s, const char *daddr)
+{
+	const struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = inet_addr(daddr),
+	};
+
+	ASSERT_EQ(s->len, sendto(fd, s->buf, s->len, 0,
+				 (const struct sockaddr *)&to, sizeof(to)))
+		TH_LOG("sendto: %s", strerror(errno));
+}
+
+/*
+ * Waits until now_ms() reaches @end for the next segment on raw socket
+ * @fd of @min to @max bytes without its IP header, and copies it into @s
+ * without that header; false if none came in time.
+ */
+static inline bool raw_next_seg(int fd, long end, int min, int max,
+			    struct raw_seg *s)
+{
+	__u8 pkt[2048];
+	ssize_t n;
+	int ihl;
+
+	for (;;) {
+		long left = end - now_ms();
+
+		if (left <= 0 || poll_one(fd, POLLIN, left) != POLLIN)
+			return false;
+		n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT);
+		if (n < 20)
+			continue;
+		ihl = (pkt[0] & 0xf) * 4;
+		if (n - ihl < min || n - ihl > max)
+			continue;
+		s->len = n - ihl;
+		memcpy(s->buf, pkt + ihl, s->len);
+		memcpy(&s->saddr, pkt + 12, 4);
+		return true;
+	}
 }
 
 /* A socket of the current node as /proc/net/migtcp lists it. */

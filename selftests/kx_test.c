@@ -61,19 +61,12 @@ static const char * const kx_variant_names[] = {
 	"no KX option", "KX suite 2", "KX length 35", "a good KX option",
 };
 
-/* A segment without its IP header, as built or as received. */
-struct seg {
-	__u8 buf[MIGTCP_TEST_SEG_MAX];
-	int len;
-	__u32 saddr;		/* IP source, network byte order */
-};
-
-static const struct migtcphdr *hdr(const struct seg *s)
+static const struct migtcphdr *hdr(const struct raw_seg *s)
 {
 	return (const struct migtcphdr *)s->buf;
 }
 
-static __u16 seg_flags(const struct seg *s)
+static __u16 seg_flags(const struct raw_seg *s)
 {
 	return ntohs(hdr(s)->flags);
 }
@@ -82,7 +75,7 @@ static __u16 seg_flags(const struct seg *s)
  * The KX option of @s (its kind byte), found by walking the options area
  * as the protocol says; NULL if there is none.
  */
-static const __u8 *find_kx(const struct seg *s)
+static const __u8 *find_kx(const struct raw_seg *s)
 {
 	const __u8 *opt = s->buf + sizeof(struct migtcphdr);
 	const __u8 *end = s->buf + hdr(s)->doff * 4;
@@ -107,7 +100,7 @@ static const __u8 *find_kx(const struct seg *s)
  * secret half @half and flags @kx_flags, checksummed for @saddr to
  * @daddr.
  */
-static void build(struct seg *s, const char *saddr, const char *daddr,
+static void build(struct raw_seg *s, const char *saddr, const char *daddr,
 		  __u32 snode, __u16 sport, __u32 dnode, __u16 dport,
 		  __u16 flags, __u32 seq, __u32 ack, enum kx_variant variant,
 		  const __u8 *half, __u8 kx_flags)
@@ -148,70 +141,22 @@ static void build(struct seg *s, const char *saddr, const char *daddr,
 			     inet_addr(daddr), migtcp_proto());
 }
 
-/* Sends @s from raw socket @fd to @daddr. */
-static void raw_send(struct __test_metadata *_metadata, int fd,
-		     const struct seg *s, const char *daddr)
-{
-	const struct sockaddr_in to = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = inet_addr(daddr),
-	};
-
-	ASSERT_EQ(s->len, sendto(fd, s->buf, s->len, 0,
-				 (const struct sockaddr *)&to, sizeof(to)))
-		TH_LOG("sendto: %s", strerror(errno));
-}
-
 /*
  * Waits up to @ms for a segment on raw socket @fd to (@dnode, @dport)
  * whose flags are exactly @flags; copies it without its IP header.
  */
 static bool raw_wait(int fd, int ms, __u16 flags, __u32 dnode, __u16 dport,
-		     struct seg *s)
+		     struct raw_seg *s)
 {
 	long end = now_ms() + ms;
-	__u8 pkt[2048];
-	ssize_t n;
-	int ihl;
 
-	for (;;) {
-		long left = end - now_ms();
-
-		if (left <= 0 || poll_one(fd, POLLIN, left) != POLLIN)
-			return false;
-		n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT);
-		if (n < 20)
-			continue;
-		ihl = (pkt[0] & 0xf) * 4;
-		if (n - ihl < (ssize_t)sizeof(struct migtcphdr) ||
-		    n - ihl > MIGTCP_TEST_SEG_MAX)
-			continue;
-		s->len = n - ihl;
-		memcpy(s->buf, pkt + ihl, s->len);
-		memcpy(&s->saddr, pkt + 12, 4);
+	while (raw_next_seg(fd, end, sizeof(struct migtcphdr),
+			MIGTCP_TEST_SEG_MAX, s))
 		if (seg_flags(s) == flags && ntohl(hdr(s)->dst_node) == dnode &&
 		    ntohs(hdr(s)->dst_port) == dport &&
 		    hdr(s)->doff * 4 <= s->len)
 			return true;
-	}
-}
-
-/* A raw socket of node @node bound to @addr (the source it sends from). */
-static int raw_bound(struct __test_metadata *_metadata, CLUSTER *self,
-		     unsigned int node, const char *addr)
-{
-	const struct sockaddr_in a = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = inet_addr(addr),
-	};
-	int fd = raw_on(_metadata, self, node);
-
-	if (fd >= 0 && bind(fd, (const struct sockaddr *)&a, sizeof(a))) {
-		TH_LOG("bind raw socket to %s: %s", addr, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return false;
 }
 
 /* MIGTCP_INFO's kx_fingerprint of @fd; fails the test if unreadable. */
@@ -312,17 +257,7 @@ static __u64 expected_fingerprint(const __u8 *key, __u32 n1, __u16 p1,
 /* The lines of the kernel log containing @text. */
 static int dmesg_count(const char *text)
 {
-	char line[1024];
-	int n = 0;
-	FILE *f;
-
-	f = popen("dmesg", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		n += !!strstr(line, text);
-	pclose(f);
-	return n;
+	return migtcp_test_dmesg_count(&text, 1);
 }
 
 /* Writes a cluster key file of 32 bytes all @byte; returns its name. */
@@ -508,14 +443,14 @@ TEST_F(cluster, syn_without_kx_refused)
 	__u8 half[HALF_LEN];
 	int lfd, tx, cap, i;
 	long kx, nosock, drops;
-	struct seg s, r;
+	struct raw_seg s, r;
 
 	memset(half, 0x3c, sizeof(half));
 	ON_NODE(NODE2);
 	lfd = listener(_metadata, self->family, KX_PORT, 8);
 	ASSERT_LE(0, lfd);
 	ASSERT_EQ(0, fcntl(lfd, F_SETFL, O_NONBLOCK));
-	tx = raw_bound(_metadata, self, NODE2, NODE2_ADDR);
+	tx = raw_bound_in(_metadata, self->ns[NODE2], NODE2_ADDR);
 	ASSERT_LE(0, tx);
 	cap = raw_on(_metadata, self, NODE2);
 	ASSERT_LE(0, cap);
@@ -570,7 +505,7 @@ TEST_F(cluster, syn_with_kx_accepted)
 	const __u32 iss = 0xfffffff0U;
 	int lfd, tx, cap, afd;
 	const __u8 *kx;
-	struct seg s, r;
+	struct raw_seg s, r;
 	__u32 liss;
 	__u64 want;
 	int i;
@@ -580,7 +515,7 @@ TEST_F(cluster, syn_with_kx_accepted)
 	ON_NODE(NODE2);
 	lfd = listener(_metadata, self->family, KX_PORT, 8);
 	ASSERT_LE(0, lfd);
-	tx = raw_bound(_metadata, self, NODE2, NODE2_ADDR);
+	tx = raw_bound_in(_metadata, self->ns[NODE2], NODE2_ADDR);
 	ASSERT_LE(0, tx);
 	cap = raw_on(_metadata, self, NODE2);
 	ASSERT_LE(0, cap);
@@ -639,7 +574,7 @@ TEST_F(cluster, syn_with_kx_accepted)
  * sent) and the SYN it sent.
  */
 static int connect_raw_node3(struct __test_metadata *_metadata,
-			     CLUSTER *self, int srv, struct seg *syn)
+			     CLUSTER *self, int srv, struct raw_seg *syn)
 {
 	int cfd;
 
@@ -664,7 +599,7 @@ static int raw_node3(struct __test_metadata *_metadata, CLUSTER *self)
 	ON_NODE(NODE2);
 	if (sh("ip addr add %s/24 dev mig2", NODE3_ADDR))
 		return -1;
-	return raw_bound(_metadata, self, NODE2, NODE3_ADDR);
+	return raw_bound_in(_metadata, self->ns[NODE2], NODE3_ADDR);
 }
 
 /*
@@ -676,7 +611,7 @@ TEST_F(cluster, synack_without_kx_refused)
 {
 	static const enum kx_variant bad[] = { KX_NONE, KX_SUITE2, KX_LEN35 };
 	__u8 half[HALF_LEN];
-	struct seg syn, s, r;
+	struct raw_seg syn, s, r;
 	int srv, cfd, i;
 	long kx;
 
@@ -723,7 +658,7 @@ TEST_F(cluster, unacceptable_synack_ignored)
 {
 	const struct linger abort_linger = { .l_onoff = 1, .l_linger = 0 };
 	__u8 half[HALF_LEN], key[MIGTCP_KEY_LEN], chalf[HALF_LEN];
-	struct seg syn, s, r;
+	struct raw_seg syn, s, r;
 	int srv, cfd, i;
 	__u32 iss, cport;
 	const __u8 *kx;
@@ -787,7 +722,7 @@ TEST_F(cluster, unacceptable_synack_ignored)
  */
 TEST_F_TIMEOUT(cluster, syn_retransmission_same_half, 30)
 {
-	struct seg syn1, syn2, other;
+	struct raw_seg syn1, syn2, other;
 	const __u8 *kx1, *kx2, *kxo;
 	int srv, cfd, cfd2;
 

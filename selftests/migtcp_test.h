@@ -109,6 +109,31 @@ static inline uint16_t inet_csum(const uint8_t *p, int len)
 	return ~sum & 0xffff;
 }
 
+/*
+ * The lines of the kernel log that contain any of the @n strings @texts;
+ * -1 if dmesg cannot be run.
+ */
+static inline int migtcp_test_dmesg_count(const char * const *texts,
+					  size_t n)
+{
+	char line[1024];
+	int count = 0;
+	size_t i;
+	FILE *f;
+
+	f = popen("dmesg", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		for (i = 0; i < n; i++)
+			if (strstr(line, texts[i])) {
+				count++;
+				break;
+			}
+	pclose(f);
+	return count;
+}
+
 #define MIGTCP_TEST_SEG_MAX	1024	/* the longest segment built by hand */
 
 /*
