@@ -12,7 +12,10 @@
 # (text and JSON, exact values) and names what is wrong in damaged ones;
 # a dump that fails after the plugin froze the socket (a socket CRIU
 # cannot dump; a failing post-dump action script) and a dump with
-# --leave-running leave the connection working on node 1.
+# --leave-running leave the connection working on node 1.  And what a
+# migrated process may hold or do: an epoll set watching its socket;
+# both ends of a connection migrated at once; one process migrated
+# 1 -> 2 -> 3 -> 1.
 #
 # Environment: MIGTCP_CTL (migtcpctl), MIGTCP_TEST_BIN (mig_echo),
 # MIGTCP_CRIU (migtcp-criu).  Runs as root with the module loaded (with
@@ -116,13 +119,15 @@ wait_received() {
 	return 1
 }
 
-# The state of a transfer: NAME's server and client.
+# The state of a transfer: NAME's server and client (the client's job is
+# empty once it is no child of ours: restored elsewhere).
 srv_pid=
 srv_job=
 cli_pid=
+cli_job=
 cport=
 
-# start_pair NAME PORT [--unknown-socket]: a server on node 1 on PORT and
+# start_pair NAME PORT [SERVER OPTION...]: a server on node 1 on PORT and
 # a client on node 3, streaming; returns once 512 KiB went each way.
 start_pair() {
 	local name=$1 port=$2
@@ -138,16 +143,27 @@ start_pair() {
 	wait_for "$tmp/$name.server" '^listening$' 10 || return 1
 	srv_pid=$(cat "$tmp/$name.pid")
 	pids+=("$srv_pid")
-	nsenter --net="/run/netns/$ns-n3" "$echo_bin" client 1 "$port" \
-		"$BYTES" "$RATE" </dev/null >"$tmp/$name.client" 2>&1 &
-	cli_pid=$!
-	pids+=("$cli_pid")
+	# The client can be dumped too: a session of its own, its pid in a file.
+	nsenter --net="/run/netns/$ns-n3" setsid "$echo_bin" client 1 "$port" \
+		"$BYTES" "$RATE" "$tmp/$name.cpid" \
+		</dev/null >"$tmp/$name.client" 2>&1 &
+	cli_job=$!
+	pids+=("$cli_job")
 	wait_for "$tmp/$name.client" '^connected ' 10 || return 1
+	cli_pid=$(cat "$tmp/$name.cpid")
 	cport=$(sed -n 's/^connected local 3:\([0-9]*\) remote 1:'"$port"'$/\1/p' \
 		"$tmp/$name.client")
 	[ -n "$cport" ] || { diag "client: $(cat "$tmp/$name.client")"; return 1; }
 	wait_received "$tmp/$name.server" $((512 * 1024)) &&
 		wait_received "$tmp/$name.client" $((512 * 1024))
+}
+
+# expect_last FILE WANT: the last line of FILE (a helper's output) is WANT.
+expect_last() {
+	if [ "$(tail -n 1 "$1")" != "$2" ]; then
+		diag "$(basename "$1") said: $(tail -n 1 "$1")" "expected: $2"
+		return 1
+	fi
 }
 
 # finish_pair NAME PORT: both ends report the whole transfer, verified
@@ -156,19 +172,14 @@ finish_pair() {
 	local name=$1 port=$2 want_srv want_cli
 	want_srv="done sent $BYTES received $BYTES local 1:$port remote 3:$cport nonblock 1 rcvtimeo_us 7000000 sndtimeo_us 7000000"
 	want_cli="done sent $BYTES received $BYTES local 3:$cport remote 1:$port nonblock 1 rcvtimeo_us 0 sndtimeo_us 10000000"
-	if ! wait "$cli_pid"; then
+	if [ -n "$cli_job" ] && ! wait "$cli_job"; then
 		diag "client failed: $(tail -n 3 "$tmp/$name.client")"
 		return 1
 	fi
-	wait_for "$tmp/$name.server" '^(done|mig_echo)' 60 || return 1
-	if [ "$(tail -n 1 "$tmp/$name.server")" != "$want_srv" ]; then
-		diag "server said: $(tail -n 1 "$tmp/$name.server")" "expected:   $want_srv"
-		return 1
-	fi
-	if [ "$(tail -n 1 "$tmp/$name.client")" != "$want_cli" ]; then
-		diag "client said: $(tail -n 1 "$tmp/$name.client")" "expected:   $want_cli"
-		return 1
-	fi
+	wait_for "$tmp/$name.client" '^(done|mig_echo)' 60 &&
+		wait_for "$tmp/$name.server" '^(done|mig_echo)' 60 &&
+		expect_last "$tmp/$name.server" "$want_srv" &&
+		expect_last "$tmp/$name.client" "$want_cli"
 }
 
 # criu_run NODE LOG CMD ARGS...: migtcp-criu CMD in NODE with images in
@@ -466,6 +477,163 @@ test_leave_running() {
 	finish_pair leave $port
 }
 
+# in_node PID NODE: the process PID lives in NODE's network namespace.
+in_node() {
+	local got want
+	got=$(readlink "/proc/$1/ns/net")
+	want="net:[$(ns_inode "/run/netns/$ns-$2")]"
+	if [ "$got" != "$want" ]; then
+		diag "process $1 is in $got, not in node $2's namespace $want"
+		return 1
+	fi
+}
+
+# wait_gone PID [JOB]: until the dumped process PID is no more (CRIU
+# killed it); JOB, if given, is its job in this shell, to reap.
+wait_gone() {
+	local i
+	[ -n "${2:-}" ] && wait "$2"
+	for ((i = 0; i < 100; i++)); do
+		[ -e "/proc/$1" ] || return 0
+		sleep 0.1
+	done
+	diag "process $1 still exists 10 s after its dump: $(grep State "/proc/$1/status")"
+	return 1
+}
+
+# dump_proc NODE PID [ARGS...]: migtcp-criu dump of PID on NODE into $dir.
+dump_proc() {
+	local node=$1 pid=$2 rc
+	shift 2
+	mkdir -p "$dir"
+	criu_run "$node" dump.log dump -t "$pid" "$@"
+	rc=$?
+	if [ $rc != 0 ]; then
+		diag "dump of $pid on $node failed with status $rc"
+		show_log dump.log
+		return 1
+	fi
+}
+
+# restore_proc NODE PID: migtcp-criu restore of $dir on NODE, which must
+# give back process PID, in NODE's namespace.
+restore_proc() {
+	local node=$1 pid=$2 rc restored
+	criu_run "$node" restore.log restore -d --pidfile "$dir/restored.pid"
+	rc=$?
+	if [ $rc != 0 ]; then
+		diag "restore of $pid on $node failed with status $rc"
+		show_log restore.log
+		return 1
+	fi
+	restored=$(cat "$dir/restored.pid")
+	if [ "$restored" != "$pid" ]; then
+		diag "restored as pid $restored, not $pid"
+		return 1
+	fi
+	in_node "$pid" "$node"
+}
+
+# migrate_proc FROM TO PID [JOB]: PID dumped on node FROM (JOB: its job
+# here, to reap), restored on node TO, images in $dir.
+migrate_proc() {
+	dump_proc "$1" "$3" && wait_gone "$3" "${4:-}" && restore_proc "$2" "$3"
+}
+
+# epoll_set PID EPFD FD DATA: the epoll descriptor EPFD of process PID
+# watches exactly its descriptor FD, the file FD is now, with data word
+# DATA (hex), as /proc/PID/fdinfo/EPFD shows.
+epoll_set() {
+	local pid=$1 epfd=$2 fd=$3 data=$4 ino got
+	ino=$(stat -L -c %i "/proc/$pid/fd/$fd") || return 1
+	got=$(awk '$1 == "tfd:" { sub("ino:", "", $8); print $2, $6, $8 }' \
+		"/proc/$pid/fdinfo/$epfd")
+	if [ "$got" != "$fd $data $(printf %x "$ino")" ]; then
+		diag "epoll $epfd of $pid watches (fd data ino): $got" \
+		     "expected: $fd $data $(printf %x "$ino")"
+		return 1
+	fi
+}
+
+# The migrated server drives its connection through an epoll set: after
+# the restore the same epoll descriptor watches the restored socket
+# (fdinfo: descriptor, data word, the new socket's inode) and reports its
+# readiness, or the transfer, which waits on nothing else, would stall.
+test_epoll() {
+	local port=7500 line epfd fd data
+	dir=$tmp/epoll
+	start_pair epoll $port --epoll || return 1
+	line=$(grep '^epoll fd ' "$tmp/epoll.server")
+	read -r _ _ epfd _ _ fd _ data <<<"$line"
+	if [ -z "$data" ]; then
+		diag "server: $(head -n 5 "$tmp/epoll.server")"
+		return 1
+	fi
+	epoll_set "$srv_pid" "$epfd" "$fd" "$data" || return 1
+	migrate_proc n1 n2 "$srv_pid" "$srv_job" || return 1
+	epoll_set "$srv_pid" "$epfd" "$fd" "$data" || return 1
+	wait_sockets n2 $port "ESTABLISHED 1:$port 3:$cport -" || return 1
+	finish_pair epoll $port
+}
+
+# Both ends migrate at once: the server (node 1) and the client (node 3)
+# dumped by two concurrent criu runs, then restored at once, the server
+# on node 2 and the client on node 1; the transfer completes with every
+# byte once both ways.
+test_both_ends() {
+	local port=7800 rc1 rc2 job1 job2
+	start_pair both $port || return 1
+	# Killed by CRIU while this shell waits for the dumps: not its jobs
+	# any more, or it reports their death.
+	disown "$srv_job" "$cli_job"
+	mkdir -p "$tmp/both/srv" "$tmp/both/cli"
+	dir=$tmp/both/srv dump_proc n1 "$srv_pid" &
+	job1=$!
+	dir=$tmp/both/cli dump_proc n3 "$cli_pid" &
+	job2=$!
+	wait $job1
+	rc1=$?
+	wait $job2
+	rc2=$?
+	[ $rc1 = 0 ] && [ $rc2 = 0 ] || return 1
+	cli_job=
+	wait_gone "$srv_pid" && wait_gone "$cli_pid" || return 1
+	dir=$tmp/both/srv restore_proc n2 "$srv_pid" &
+	job1=$!
+	dir=$tmp/both/cli restore_proc n1 "$cli_pid" &
+	job2=$!
+	wait $job1
+	rc1=$?
+	wait $job2
+	rc2=$?
+	[ $rc1 = 0 ] && [ $rc2 = 0 ] || return 1
+	wait_sockets n2 $port "ESTABLISHED 1:$port 3:$cport -" &&
+		wait_sockets n1 "$cport" "ESTABLISHED 3:$cport 1:$port -" &&
+		finish_pair both $port
+}
+
+# The same server migrated three times while it streams, node 1 -> 2 ->
+# 3 -> 1: onto its client's node, then back home; on each node it has its
+# identity and carries on before it moves again; every byte arrives once.
+test_hops() {
+	local port=7900 BYTES=$((6 * 1024 * 1024)) hop from to got
+	start_pair hops $port || return 1
+	for hop in "1 n1 n2" "2 n2 n3" "3 n3 n1"; do
+		read -r hop from to <<<"$hop"
+		got=$(awk '$1 == "progress" { r = $5 } END { print r + 0 }' "$tmp/hops.server")
+		if [ "$got" -gt $((BYTES - 1024 * 1024)) ]; then
+			diag "the transfer is nearly over before hop $hop ($got bytes received)"
+			return 1
+		fi
+		dir=$tmp/hops/$hop
+		migrate_proc "$from" "$to" "$srv_pid" "$srv_job" || return 1
+		srv_job=
+		wait_sockets "$to" $port "ESTABLISHED 1:$port 3:$cport -" &&
+			wait_received "$tmp/hops.server" $((got + 256 * 1024)) || return 1
+	done
+	finish_pair hops $port
+}
+
 tests=(
 	"test_cluster|a 3-node cluster from one cluster file"
 	"test_migrate|dump on node 1, restore on node 2 mid-transfer: every byte once, both ways"
@@ -475,6 +643,9 @@ tests=(
 	"test_failed_dump|a dump failing after the plugin ran leaves the connection working"
 	"test_failed_post_dump|a failing post-dump script leaves the connection working"
 	"test_leave_running|dump --leave-running leaves the connection working"
+	"test_epoll|an epoll set migrates with its sockets: same epoll fd, readiness, every byte"
+	"test_both_ends|both ends dumped and restored at once (1 -> 2, 3 -> 1): every byte once, both ways"
+	"test_hops|one server migrated 1 -> 2 -> 3 -> 1 mid-transfer: every byte once, both ways"
 )
 
 run_tests "${tests[@]}"
