@@ -6,7 +6,7 @@
  * transfer.
  *
  *   mig_echo server PORT BYTES RATE PIDFILE [--unknown-socket] [--epoll]
- *   mig_echo client NODE PORT BYTES RATE [PIDFILE]
+ *   mig_echo client NODE PORT BYTES RATE [PIDFILE] [--pause-every N]
  *
  * The server listens on PORT of its node, writes its pid to PIDFILE,
  * accepts one connection and closes the listener.  Each end sends BYTES
@@ -25,7 +25,10 @@
  * (EPOLL_CTL_MOD: ENOENT if the socket left the set) and whose every
  * event must carry the data word it was registered with; it prints
  * "epoll fd E socket fd S data D" (D in hex) after "connected".  The
- * client writes its pid to PIDFILE if one is given.
+ * client writes its pid to PIDFILE if one is given.  With --pause-every
+ * N it stops sending after every N bytes, says "paused sent S", and
+ * goes on (receiving meanwhile) once it got one SIGUSR1 more than the
+ * times it paused before: a test decides when data flows from it.
  *
  * The pace is a token bucket that holds at most two chunks: after a
  * pause (a frozen connection) the transfer resumes at RATE, not in one
@@ -43,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -68,6 +72,8 @@
 #define EPOLL_DATA	0x6d6967746370ee01ULL
 
 static const char *role = "mig_echo";
+/* SIGUSR1s received: each lets a paused client send N bytes more. */
+static volatile sig_atomic_t releases;
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
@@ -135,6 +141,8 @@ struct xfer {
 	uint64_t send_seed, recv_seed;
 	long last_progress_ms, last_refill_ms;
 	uint64_t tokens;		/* bytes the pace allows now */
+	uint64_t pause_every;		/* 0, or --pause-every N */
+	uint64_t paused_at;		/* the pause said last */
 	uint64_t next_progress;
 	bool shut, eof;
 	/* The endpoints, taken before our FIN: a closed socket has no peer. */
@@ -194,11 +202,23 @@ static void xfer_recv(struct xfer *x)
 	}
 }
 
+/* Where the stream stops for now: its end, or the next pause. */
+static uint64_t xfer_limit(const struct xfer *x)
+{
+	uint64_t limit;
+
+	if (!x->pause_every)
+		return x->total;
+	limit = (releases + 1) * x->pause_every;
+	return limit < x->total ? limit : x->total;
+}
+
 /* Bytes the pace allows now: RATE a second, up to two chunks saved. */
 static uint64_t xfer_allowed(struct xfer *x)
 {
 	long now = now_ms();
 	uint64_t add = x->rate * (now - x->last_refill_ms) / 1000;
+	uint64_t limit = xfer_limit(x);
 
 	if (add) {
 		x->tokens += add;
@@ -206,7 +226,21 @@ static uint64_t xfer_allowed(struct xfer *x)
 	}
 	if (x->tokens > 2 * CHUNK)
 		x->tokens = 2 * CHUNK;
-	return x->tokens < x->total - x->sent ? x->tokens : x->total - x->sent;
+	if (x->sent >= limit)
+		return 0;
+	return x->tokens < limit - x->sent ? x->tokens : limit - x->sent;
+}
+
+/* A paused client says so once; waiting for a signal is no stall. */
+static void xfer_check_pause(struct xfer *x)
+{
+	if (!x->pause_every || x->sent == x->total || x->sent < xfer_limit(x))
+		return;
+	x->last_progress_ms = now_ms();
+	if (x->paused_at != x->sent) {
+		x->paused_at = x->sent;
+		say("paused sent %llu", (unsigned long long)x->sent);
+	}
 }
 
 static void xfer_send(struct xfer *x)
@@ -303,6 +337,7 @@ static void xfer_run(struct xfer *x)
 			xfer_recv(x);
 		if (revents & POLLOUT)
 			xfer_send(x);
+		xfer_check_pause(x);
 		if (now_ms() - x->last_progress_ms > STALL_MS)
 			die("no progress for %d s: sent %llu received %llu of %llu",
 			    STALL_MS / 1000, (unsigned long long)x->sent,
@@ -385,6 +420,12 @@ static void hold_unknown_socket(void)
 	close(fd);
 }
 
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+	releases++;
+}
+
 static void write_pidfile(const char *path)
 {
 	FILE *pidfile = fopen(path, "we");
@@ -453,19 +494,32 @@ static int run_client(int argc, char **argv)
 			  .epfd = -1 };
 	struct sockaddr_mig addr = { 0 };
 	struct timeval tv = { .tv_sec = 10 };
-	int family, fd;
+	int family, fd, i = 6;
 
 	role = "mig_echo client";
-	if (argc != 6 && argc != 7)
-		die("usage: client NODE PORT BYTES RATE [PIDFILE]");
+	if (argc < 6)
+		die("usage: client NODE PORT BYTES RATE [PIDFILE] [--pause-every N]");
 	family = family_or_die();
 	addr.smig_family = family;
 	addr.smig_node = parse_num(argv[2], "NODE");
 	addr.smig_port = htons(parse_num(argv[3], "PORT"));
 	x.total = parse_num(argv[4], "BYTES");
 	x.rate = parse_num(argv[5], "RATE");
-	if (argc == 7)
-		write_pidfile(argv[6]);
+	if (i < argc && strncmp(argv[i], "--", 2))
+		write_pidfile(argv[i++]);
+	if (i + 1 < argc && !strcmp(argv[i], "--pause-every")) {
+		struct sigaction sa = { .sa_handler = on_sigusr1 };
+
+		x.pause_every = parse_num(argv[i + 1], "N");
+		if (!x.pause_every)
+			die("--pause-every 0");
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGUSR1, &sa, NULL))
+			die("sigaction: %s", strerror(errno));
+		i += 2;
+	}
+	if (i != argc)
+		die("unknown argument %s", argv[i]);
 
 	fd = socket(family, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -491,6 +545,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "client"))
 		return run_client(argc, argv);
 	fprintf(stderr, "usage: %s server PORT BYTES RATE PIDFILE [--unknown-socket] [--epoll]\n"
-		"       %s client NODE PORT BYTES RATE [PIDFILE]\n", argv[0], argv[0]);
+		"       %s client NODE PORT BYTES RATE [PIDFILE] [--pause-every N]\n",
+		argv[0], argv[0]);
 	return 2;
 }
