@@ -5,8 +5,8 @@
  * process can be checkpointed and restored in the middle of the
  * transfer.
  *
- *   mig_echo server PORT BYTES RATE PIDFILE [--unknown-socket]
- *   mig_echo client NODE PORT BYTES RATE
+ *   mig_echo server PORT BYTES RATE PIDFILE [--unknown-socket] [--epoll]
+ *   mig_echo client NODE PORT BYTES RATE [PIDFILE] [--pause-every N]
  *
  * The server listens on PORT of its node, writes its pid to PIDFILE,
  * accepts one connection and closes the listener.  Each end sends BYTES
@@ -19,7 +19,16 @@
  * restore must put flags and options back.  --unknown-socket also holds
  * an AF_ALG socket (a family CRIU cannot dump) at a descriptor above
  * the connection's, so that a dump fails after the plugin has frozen
- * the connection.
+ * the connection.  --epoll drives the connection through an epoll set
+ * instead of poll(): one epoll descriptor, made before the transfer and
+ * used to its end, whose interest in EPOLLOUT follows the pace
+ * (EPOLL_CTL_MOD: ENOENT if the socket left the set) and whose every
+ * event must carry the data word it was registered with; it prints
+ * "epoll fd E socket fd S data D" (D in hex) after "connected".  The
+ * client writes its pid to PIDFILE if one is given.  With --pause-every
+ * N it stops sending after every N bytes, says "paused sent S", and
+ * goes on (receiving meanwhile) once it got one SIGUSR1 more than the
+ * times it paused before: a test decides when data flows from it.
  *
  * The pace is a token bucket that holds at most two chunks: after a
  * pause (a frozen connection) the transfer resumes at RATE, not in one
@@ -37,12 +46,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -57,8 +68,12 @@
 #define STALL_MS	60000
 #define SOCK_TIMEO_S	7
 #define UNKNOWN_FD_MIN	100
+/* The data word of the socket in the epoll set: what every event returns. */
+#define EPOLL_DATA	0x6d6967746370ee01ULL
 
 static const char *role = "mig_echo";
+/* SIGUSR1s received: each lets a paused client send N bytes more. */
+static volatile sig_atomic_t releases;
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
@@ -119,11 +134,15 @@ static unsigned long parse_num(const char *s, const char *what)
 
 struct xfer {
 	int fd;
+	int epfd;		/* -1: poll() */
+	uint32_t ep_events;	/* the interest registered in EPFD */
 	uint64_t total, rate;
 	uint64_t sent, received;
 	uint64_t send_seed, recv_seed;
 	long last_progress_ms, last_refill_ms;
 	uint64_t tokens;		/* bytes the pace allows now */
+	uint64_t pause_every;		/* 0, or --pause-every N */
+	uint64_t paused_at;		/* the pause said last */
 	uint64_t next_progress;
 	bool shut, eof;
 	/* The endpoints, taken before our FIN: a closed socket has no peer. */
@@ -183,11 +202,23 @@ static void xfer_recv(struct xfer *x)
 	}
 }
 
+/* Where the stream stops for now: its end, or the next pause. */
+static uint64_t xfer_limit(const struct xfer *x)
+{
+	uint64_t limit;
+
+	if (!x->pause_every)
+		return x->total;
+	limit = (releases + 1) * x->pause_every;
+	return limit < x->total ? limit : x->total;
+}
+
 /* Bytes the pace allows now: RATE a second, up to two chunks saved. */
 static uint64_t xfer_allowed(struct xfer *x)
 {
 	long now = now_ms();
 	uint64_t add = x->rate * (now - x->last_refill_ms) / 1000;
+	uint64_t limit = xfer_limit(x);
 
 	if (add) {
 		x->tokens += add;
@@ -195,7 +226,21 @@ static uint64_t xfer_allowed(struct xfer *x)
 	}
 	if (x->tokens > 2 * CHUNK)
 		x->tokens = 2 * CHUNK;
-	return x->tokens < x->total - x->sent ? x->tokens : x->total - x->sent;
+	if (x->sent >= limit)
+		return 0;
+	return x->tokens < limit - x->sent ? x->tokens : limit - x->sent;
+}
+
+/* A paused client says so once; waiting for a signal is no stall. */
+static void xfer_check_pause(struct xfer *x)
+{
+	if (!x->pause_every || x->sent == x->total || x->sent < xfer_limit(x))
+		return;
+	x->last_progress_ms = now_ms();
+	if (x->paused_at != x->sent) {
+		x->paused_at = x->sent;
+		say("paused sent %llu", (unsigned long long)x->sent);
+	}
 }
 
 static void xfer_send(struct xfer *x)
@@ -226,9 +271,54 @@ static void xfer_send(struct xfer *x)
 	}
 }
 
+/* Waits up to TIMEOUT ms for EVENTS on the socket; returns what came. */
+static uint32_t xfer_poll(struct xfer *x, uint32_t events, int timeout)
+{
+	struct pollfd p = { .fd = x->fd, .events = events };
+
+	if (poll(&p, 1, timeout) < 0 && errno != EINTR)
+		die("poll: %s", strerror(errno));
+	return p.revents;
+}
+
+/*
+ * The same through the epoll set: the interest changes with EVENTS, and
+ * every event is the socket's (its data word).
+ */
+static uint32_t xfer_epoll(struct xfer *x, uint32_t events, int timeout)
+{
+	/* One set of event bits for both. */
+	_Static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT &&
+		       EPOLLHUP == POLLHUP && EPOLLERR == POLLERR,
+		       "epoll and poll event bits differ");
+	struct epoll_event ev[4];
+	uint32_t got = 0;
+	int n, i;
+
+	if (events != x->ep_events) {
+		ev[0] = (struct epoll_event){ .events = events,
+					      .data.u64 = EPOLL_DATA };
+		if (epoll_ctl(x->epfd, EPOLL_CTL_MOD, x->fd, &ev[0]))
+			die("epoll_ctl(MOD) after %llu bytes sent: %s",
+			    (unsigned long long)x->sent, strerror(errno));
+		x->ep_events = events;
+	}
+	n = epoll_wait(x->epfd, ev, 4, timeout);
+	if (n < 0 && errno != EINTR)
+		die("epoll_wait: %s", strerror(errno));
+	for (i = 0; i < n; i++) {
+		if (ev[i].data.u64 != EPOLL_DATA)
+			die("epoll_wait returned data 0x%llx, not 0x%llx",
+			    (unsigned long long)ev[i].data.u64, EPOLL_DATA);
+		got |= ev[i].events;
+	}
+	return got;
+}
+
 static void xfer_run(struct xfer *x)
 {
-	struct pollfd p = { .fd = x->fd };
+	uint32_t events, revents;
+	int timeout;
 
 	x->last_progress_ms = x->last_refill_ms = now_ms();
 	x->tokens = CHUNK;
@@ -236,20 +326,38 @@ static void xfer_run(struct xfer *x)
 	while (!(x->shut && x->eof)) {
 		bool want_send = !x->shut && xfer_allowed(x) > 0;
 
-		p.events = (x->eof ? 0 : POLLIN) | (want_send ? POLLOUT : 0);
+		events = (x->eof ? 0 : POLLIN) | (want_send ? POLLOUT : 0);
 		/* Without POLLOUT, wake up for the pace and the stall check. */
-		if (poll(&p, 1, want_send ? 1000 : 10) < 0 && errno != EINTR)
-			die("poll: %s", strerror(errno));
-		if (p.revents & (POLLIN | POLLHUP | POLLERR))
+		timeout = want_send ? 1000 : 10;
+		if (x->epfd >= 0)
+			revents = xfer_epoll(x, events, timeout);
+		else
+			revents = xfer_poll(x, events, timeout);
+		if (revents & (POLLIN | POLLHUP | POLLERR))
 			xfer_recv(x);
-		if (p.revents & POLLOUT)
+		if (revents & POLLOUT)
 			xfer_send(x);
+		xfer_check_pause(x);
 		if (now_ms() - x->last_progress_ms > STALL_MS)
 			die("no progress for %d s: sent %llu received %llu of %llu",
 			    STALL_MS / 1000, (unsigned long long)x->sent,
 			    (unsigned long long)x->received,
 			    (unsigned long long)x->total);
 	}
+}
+
+/* The epoll set of --epoll, with the socket in it. */
+static void xfer_epoll_setup(struct xfer *x)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT,
+				  .data.u64 = EPOLL_DATA };
+
+	x->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (x->epfd < 0 || epoll_ctl(x->epfd, EPOLL_CTL_ADD, x->fd, &ev))
+		die("epoll: %s", strerror(errno));
+	x->ep_events = ev.events;
+	say("epoll fd %d socket fd %d data %llx", x->epfd, x->fd,
+	    (unsigned long long)EPOLL_DATA);
 }
 
 static void say_connected(int fd)
@@ -312,17 +420,41 @@ static void hold_unknown_socket(void)
 	close(fd);
 }
 
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+	releases++;
+}
+
+static void write_pidfile(const char *path)
+{
+	FILE *pidfile = fopen(path, "we");
+
+	if (!pidfile || fprintf(pidfile, "%d\n", getpid()) < 0 ||
+	    fclose(pidfile))
+		die("cannot write %s: %s", path, strerror(errno));
+}
+
 static int run_server(int argc, char **argv)
 {
-	struct xfer x = { .send_seed = SEED_SERVER, .recv_seed = SEED_CLIENT };
+	struct xfer x = { .send_seed = SEED_SERVER, .recv_seed = SEED_CLIENT,
+			  .epfd = -1 };
 	struct timeval tv = { .tv_sec = SOCK_TIMEO_S };
 	struct sockaddr_mig addr = { 0 };
-	int family, lfd, fd;
-	FILE *pidfile;
+	bool unknown_socket = false, use_epoll = false;
+	int family, lfd, fd, i;
 
 	role = "mig_echo server";
-	if (argc != 6 && !(argc == 7 && !strcmp(argv[6], "--unknown-socket")))
-		die("usage: server PORT BYTES RATE PIDFILE [--unknown-socket]");
+	if (argc < 6)
+		die("usage: server PORT BYTES RATE PIDFILE [--unknown-socket] [--epoll]");
+	for (i = 6; i < argc; i++) {
+		if (!strcmp(argv[i], "--unknown-socket"))
+			unknown_socket = true;
+		else if (!strcmp(argv[i], "--epoll"))
+			use_epoll = true;
+		else
+			die("unknown option %s", argv[i]);
+	}
 	family = family_or_die();
 	addr.smig_family = family;
 	addr.smig_port = htons(parse_num(argv[2], "PORT"));
@@ -334,10 +466,7 @@ static int run_server(int argc, char **argv)
 		die("socket(%d): %s", family, strerror(errno));
 	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 1))
 		die("bind and listen on port %s: %s", argv[2], strerror(errno));
-	pidfile = fopen(argv[5], "we");
-	if (!pidfile || fprintf(pidfile, "%d\n", getpid()) < 0 ||
-	    fclose(pidfile))
-		die("cannot write %s: %s", argv[5], strerror(errno));
+	write_pidfile(argv[5]);
 	say("listening");
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
@@ -347,10 +476,12 @@ static int run_server(int argc, char **argv)
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
 		die("SO_RCVTIMEO, SO_SNDTIMEO: %s", strerror(errno));
 	set_nonblock(fd);
-	if (argc == 7)
+	if (unknown_socket)
 		hold_unknown_socket();
 	say_connected(fd);
 	x.fd = fd;
+	if (use_epoll)
+		xfer_epoll_setup(&x);
 	xfer_run(&x);
 	report(&x);
 	close(fd);
@@ -359,20 +490,36 @@ static int run_server(int argc, char **argv)
 
 static int run_client(int argc, char **argv)
 {
-	struct xfer x = { .send_seed = SEED_CLIENT, .recv_seed = SEED_SERVER };
+	struct xfer x = { .send_seed = SEED_CLIENT, .recv_seed = SEED_SERVER,
+			  .epfd = -1 };
 	struct sockaddr_mig addr = { 0 };
 	struct timeval tv = { .tv_sec = 10 };
-	int family, fd;
+	int family, fd, i = 6;
 
 	role = "mig_echo client";
-	if (argc != 6)
-		die("usage: client NODE PORT BYTES RATE");
+	if (argc < 6)
+		die("usage: client NODE PORT BYTES RATE [PIDFILE] [--pause-every N]");
 	family = family_or_die();
 	addr.smig_family = family;
 	addr.smig_node = parse_num(argv[2], "NODE");
 	addr.smig_port = htons(parse_num(argv[3], "PORT"));
 	x.total = parse_num(argv[4], "BYTES");
 	x.rate = parse_num(argv[5], "RATE");
+	if (i < argc && strncmp(argv[i], "--", 2))
+		write_pidfile(argv[i++]);
+	if (i + 1 < argc && !strcmp(argv[i], "--pause-every")) {
+		struct sigaction sa = { .sa_handler = on_sigusr1 };
+
+		x.pause_every = parse_num(argv[i + 1], "N");
+		if (!x.pause_every)
+			die("--pause-every 0");
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGUSR1, &sa, NULL))
+			die("sigaction: %s", strerror(errno));
+		i += 2;
+	}
+	if (i != argc)
+		die("unknown argument %s", argv[i]);
 
 	fd = socket(family, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -397,7 +544,8 @@ int main(int argc, char **argv)
 		return run_server(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "client"))
 		return run_client(argc, argv);
-	fprintf(stderr, "usage: %s server PORT BYTES RATE PIDFILE [--unknown-socket]\n"
-		"       %s client NODE PORT BYTES RATE\n", argv[0], argv[0]);
+	fprintf(stderr, "usage: %s server PORT BYTES RATE PIDFILE [--unknown-socket] [--epoll]\n"
+		"       %s client NODE PORT BYTES RATE [PIDFILE] [--pause-every N]\n",
+		argv[0], argv[0]);
 	return 2;
 }
