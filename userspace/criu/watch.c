@@ -42,7 +42,7 @@
 /* Exported by the criu binary: the descriptor its log goes to. */
 extern int log_get_fd(void) __attribute__((weak));
 
-#define MAX_HOLDERS	64
+#define MAX_HOLDERS	64	/* processes; sockets are not limited */
 #define POLL_MS		20
 /* Polls in a row that must see a holder running before the thaw. */
 #define RUNNING_CONFIRM	3
@@ -262,9 +262,13 @@ static void close_all_but(int *keep, int nkeep)
 static void __attribute__((noreturn))
 watcher_main(const struct mig_frozen *socks, int nr, struct holder *h, int nh)
 {
-	int keep[2 * MAX_HOLDERS + 1], nkeep = 0, log_fd = -1, i, fd;
+	int *keep, nkeep = 0, log_fd = -1, i, fd;
 	struct stat st;
 	sigset_t all;
+
+	keep = malloc((nr + nh + 1) * sizeof(*keep));
+	if (!keep)
+		_exit(1);
 
 	setsid();
 	prctl(PR_SET_NAME, "migtcp-criu-w");
@@ -288,6 +292,7 @@ watcher_main(const struct mig_frozen *socks, int nr, struct holder *h, int nh)
 	for (i = 0; i < nh; i++)
 		keep[nkeep++] = h[i].pidfd;
 	close_all_but(keep, nkeep);
+	free(keep);
 	/* Standard streams on /dev/null: a pipe of criu's caller stays free. */
 	fd = open("/dev/null", O_RDWR);
 	for (i = 0; fd >= 0 && i < 3; i++)
@@ -306,11 +311,6 @@ int mig_watch_start(const struct mig_frozen *socks, int nr)
 	int nh, i, status = 0;
 	long pid;
 
-	if (nr > MAX_HOLDERS) {
-		mig_log(MIG_LOG_ERROR, "watcher: %d sockets, more than the %d it watches",
-			nr, MAX_HOLDERS);
-		return -1;
-	}
 	nh = find_holders(socks, nr, h);
 	if (nh < 0) {
 		mig_log(MIG_LOG_ERROR, "watcher: cannot read /proc: %s",
