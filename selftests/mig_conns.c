@@ -59,6 +59,7 @@
 #include <linux/sockios.h>
 
 #include "migtcp.h"
+#include "mig_prog.h"
 
 #define SEED_SERVER	0x5e000000ULL
 #define SEED_CLIENT	0xc1000000ULL
@@ -74,47 +75,9 @@ struct conn {
 	char local[32], remote[32];
 };
 
-static const char *role = "mig_conns";
 static bool is_server;
 static volatile sig_atomic_t signals;	/* SIGUSR1s received */
 static int signals_used;			/* ... and waited for */
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s: ", role);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	exit(1);
-}
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static uint8_t pattern(uint64_t off, uint64_t seed)
-{
-	uint64_t z = (off >> 3) + seed * 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return z >> ((off & 7) * 8);
-}
 
 static uint64_t send_seed(const struct conn *c)
 {
@@ -126,31 +89,11 @@ static uint64_t recv_seed(const struct conn *c)
 	return (is_server ? SEED_CLIENT : SEED_SERVER) + c->cport;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);	/* EINTR: the callers look again */
-}
-
-static unsigned long parse_num(const char *s, const char *what)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end)
-		die("%s '%s' is not a number", what, s);
-	return v;
 }
 
 static void on_sigusr1(int sig)
@@ -174,22 +117,6 @@ static void wait_next_signal(void)
 			    2 * STALL_MS / 1000);
 		sleep_ms(10);
 	}
-}
-
-static void endpoint(int fd, bool peer, char *buf, size_t len,
-		     unsigned int *port)
-{
-	struct sockaddr_mig a;
-	socklen_t alen = sizeof(a);
-	int ret = peer ? getpeername(fd, (struct sockaddr *)&a, &alen) :
-			 getsockname(fd, (struct sockaddr *)&a, &alen);
-
-	if (ret)
-		die("%s: %s", peer ? "getpeername" : "getsockname",
-		    strerror(errno));
-	snprintf(buf, len, "%u:%u", a.smig_node, ntohs(a.smig_port));
-	if (port)
-		*port = ntohs(a.smig_port);
 }
 
 /* Endpoints and seeds of a new connection; non-blocking from now on. */
@@ -461,6 +388,7 @@ int main(int argc, char **argv)
 	struct conn *c;
 	uint64_t k;
 
+	role = "mig_conns";
 	if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client"))) {
 		fprintf(stderr, "usage: %s server PORT N K PIDFILE [--steps] [--late-accept]\n"
 			"       %s client NODE PORT N K [--steps]\n",

@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "migtcp.h"
+#include "mig_prog.h"
 
 #define SEED_SERVER	0x5e
 #define SEED_CLIENT	0xc1
@@ -71,66 +72,8 @@
 /* The data word of the socket in the epoll set: what every event returns. */
 #define EPOLL_DATA	0x6d6967746370ee01ULL
 
-static const char *role = "mig_echo";
 /* SIGUSR1s received: each lets a paused client send N bytes more. */
 static volatile sig_atomic_t releases;
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s: ", role);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	exit(1);
-}
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static uint8_t pattern(uint64_t off, uint64_t seed)
-{
-	uint64_t z = (off >> 3) + seed * 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return z >> ((off & 7) * 8);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
-static unsigned long parse_num(const char *s, const char *what)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end)
-		die("%s '%s' is not a number", what, s);
-	return v;
-}
 
 struct xfer {
 	int fd;
@@ -148,19 +91,6 @@ struct xfer {
 	/* The endpoints, taken before our FIN: a closed socket has no peer. */
 	char local[32], remote[32];
 };
-
-static void endpoint(int fd, bool peer, char *buf, size_t len)
-{
-	struct sockaddr_mig a;
-	socklen_t alen = sizeof(a);
-	int ret = peer ? getpeername(fd, (struct sockaddr *)&a, &alen) :
-			 getsockname(fd, (struct sockaddr *)&a, &alen);
-
-	if (ret)
-		die("%s: %s", peer ? "getpeername" : "getsockname",
-		    strerror(errno));
-	snprintf(buf, len, "%u:%u", a.smig_node, ntohs(a.smig_port));
-}
 
 static void xfer_recv(struct xfer *x)
 {
@@ -263,8 +193,8 @@ static void xfer_send(struct xfer *x)
 	x->tokens -= n;
 	x->last_progress_ms = now_ms();
 	if (x->sent == x->total) {
-		endpoint(x->fd, false, x->local, sizeof(x->local));
-		endpoint(x->fd, true, x->remote, sizeof(x->remote));
+		endpoint(x->fd, false, x->local, sizeof(x->local), NULL);
+		endpoint(x->fd, true, x->remote, sizeof(x->remote), NULL);
 		if (shutdown(x->fd, SHUT_WR))
 			die("shutdown: %s", strerror(errno));
 		x->shut = true;
@@ -364,8 +294,8 @@ static void say_connected(int fd)
 {
 	char local[32], remote[32];
 
-	endpoint(fd, false, local, sizeof(local));
-	endpoint(fd, true, remote, sizeof(remote));
+	endpoint(fd, false, local, sizeof(local), NULL);
+	endpoint(fd, true, remote, sizeof(remote), NULL);
 	say("connected local %s remote %s", local, remote);
 }
 
@@ -540,6 +470,7 @@ static int run_client(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	role = "mig_echo";
 	if (argc >= 2 && !strcmp(argv[1], "server"))
 		return run_server(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "client"))
