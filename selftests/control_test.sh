@@ -103,18 +103,6 @@ EOF
 	fi
 }
 
-new_node() {
-	ip netns add "$ns-$1" && at "$1" ip link set lo up
-}
-
-# attach NODE ADDR: a veth from NODE to the bridge, with ADDR/24.
-attach() {
-	ip link add eth0 netns "$ns-$1" type veth peer name "$1" netns "$sw" &&
-		ip -n "$sw" link set "$1" master br0 up &&
-		at "$1" ip addr add "$2/24" dev eth0 &&
-		at "$1" ip link set eth0 up
-}
-
 write_cluster() {
 	cat >"$tmp/cluster.json" <<EOF
 {

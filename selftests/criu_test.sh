@@ -87,17 +87,6 @@ at() {
 	nsenter --net="/run/netns/$ns-$node" "$@"
 }
 
-new_node() {
-	ip netns add "$ns-$1" && at "$1" ip link set lo up
-}
-
-attach() {
-	ip link add eth0 netns "$ns-$1" type veth peer name "$1" netns "$sw" &&
-		ip -n "$sw" link set "$1" master br0 up &&
-		at "$1" ip addr add "$2/24" dev eth0 &&
-		at "$1" ip link set eth0 up
-}
-
 # wait_for FILE REGEX [SECS]: until a line of FILE matches (default 60 s).
 wait_for() {
 	local i

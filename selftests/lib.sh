@@ -72,3 +72,20 @@ wait_unused() {
 	done
 	return 1
 }
+
+# Nodes on a bridge, for scripts that define $ns (the namespaces' prefix),
+# $sw (the namespace holding bridge br0) and at NODE CMD... (runs CMD in
+# node NODE's namespace).
+# shellcheck disable=SC2154
+new_node() {
+	ip netns add "$ns-$1" && at "$1" ip link set lo up
+}
+
+# attach NODE ADDR: a veth from NODE to the bridge, with ADDR/24.
+# shellcheck disable=SC2154
+attach() {
+	ip link add eth0 netns "$ns-$1" type veth peer name "$1" netns "$sw" &&
+		ip -n "$sw" link set "$1" master br0 up &&
+		at "$1" ip addr add "$2/24" dev eth0 &&
+		at "$1" ip link set eth0 up
+}
