@@ -38,10 +38,7 @@ key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 
 cleanup() {
 	stop_holder
-	local n
-	for n in $(ip netns list | awk -v p="$ns-" 'index($1, p) == 1 {print $1}'); do
-		ip netns del "$n"
-	done
+	del_nodes
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -69,13 +69,11 @@ RATE=$((192 * 1024))
 pids=()
 
 cleanup() {
-	local p n
+	local p
 	for p in "${pids[@]}"; do
 		kill -9 "$p" 2>/dev/null
 	done
-	for n in $(ip netns list | awk -v p="$ns-" 'index($1, p) == 1 {print $1}'); do
-		ip netns del "$n"
-	done
+	del_nodes
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

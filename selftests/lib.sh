@@ -89,3 +89,11 @@ attach() {
 		at "$1" ip addr add "$2/24" dev eth0 &&
 		at "$1" ip link set eth0 up
 }
+
+# Deletes every namespace of the nodes ("$ns-" and anything after).
+del_nodes() {
+	local n
+	for n in $(ip netns list | awk -v p="$ns-" 'index($1, p) == 1 {print $1}'); do
+		ip netns del "$n"
+	done
+}
