@@ -241,16 +241,19 @@ int migtcp_listen_children(struct sock *lsk, struct sock ***out, int max)
 {
 	struct migtcp_sock *l = migtcp_sk(lsk), *c;
 	struct sock **children;
-	int n = 0;
+	int n = 0, room;
 
-	children = kvcalloc(max_t(int, min_t(int, READ_ONCE(l->queued), max), 1),
-			    sizeof(*children), GFP_KERNEL);
+	/*
+	 * The array is sized now; connections that complete their handshake
+	 * after this (a listener not frozen still takes them) are left out.
+	 */
+	room = max_t(int, min_t(int, READ_ONCE(l->queued), max), 1);
+	children = kvcalloc(room, sizeof(*children), GFP_KERNEL);
 	if (!children)
 		return -ENOMEM;
 	spin_lock_bh(&l->accept_lock);
-	max = min_t(int, max, l->queued);
 	list_for_each_entry(c, &l->accept_queue, queue_node) {
-		if (n == max)
+		if (n == room)
 			break;
 		sock_hold(&c->sk);
 		children[n++] = &c->sk;
