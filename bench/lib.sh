@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# What the benchmark scripts (transport.sh, migration.sh) share: paths,
-# messages and the checks and steps before a run.  Source it; it sets
-# top, ctl and ko and defines functions only.
+# What the benchmark scripts (suite.sh, transport.sh, migration.sh) share:
+# paths, messages, the progress count, and the checks and steps before a
+# run.  Source it; it sets top, ctl and ko and defines functions only.
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ctl=$top/build/userspace/migtcpctl
@@ -42,4 +42,67 @@ load_module() {
 # The kernel log lines worth keeping beside the figures, into FILE.
 save_kernel_log() {
 	dmesg | grep -E 'WARNING:|BUG:|Oops|refcount_t|Call Trace:|soft lockup|blocked for more than|migtcp' >"$1" || true
+}
+
+# The number of progress steps of each script, from the same knobs the
+# scripts read: suite.sh adds them up for its "[n/N]" count.
+# transport_steps ROUNDS TESTS: two memory runs, then every test over
+# both transports in every round.
+transport_steps() {
+	echo $((2 + $1 * $2 * 2))
+}
+
+# migration_steps CRIU_MIGRATIONS: downtime, CRIU (if it is to run and
+# can: the migtcp-criu wrapper and criu exist), relay.
+migration_steps() {
+	local n=2
+	if [ "$1" -gt 0 ] && [ -n "$(criu_wrapper)" ] && command -v criu >/dev/null; then
+		n=3
+	fi
+	echo "$n"
+}
+
+# The migtcp-criu wrapper, built or installed; empty if neither.
+criu_wrapper() {
+	if [ -x "$top/build/userspace/migtcp-criu" ]; then
+		echo "$top/build/userspace/migtcp-criu"
+	else
+		command -v migtcp-criu || true
+	fi
+}
+
+# progress TOTAL MSG: one line to stderr, "bench: [n/N] MSG", as a step
+# starts.  Under suite.sh the count runs across all scripts: it lives in
+# the file MIGTCP_BENCH_PROGRESS ("done total"); a script run alone
+# counts its own steps against TOTAL.
+progress_done=0
+progress() {
+	local total=$1 n
+	shift
+	if [ -n "${MIGTCP_BENCH_PROGRESS:-}" ] && [ -f "$MIGTCP_BENCH_PROGRESS" ]; then
+		read -r n total <"$MIGTCP_BENCH_PROGRESS"
+		n=$((n + 1))
+		echo "$n $total" >"$MIGTCP_BENCH_PROGRESS"
+	else
+		progress_done=$((progress_done + 1))
+		n=$progress_done
+	fi
+	echo "bench: [$n/$total] $*" >&2
+}
+
+# The accelerator the VM runs on: MIGTCP_ACCEL if set, else told by the
+# guest: QEMU's TCG names itself in the CPU model, and the kernel logs
+# the KVM signature it found.  "tcg", "kvm", "none" or "unknown".
+guess_accel() {
+	if [ -n "${MIGTCP_ACCEL:-}" ]; then
+		echo "$MIGTCP_ACCEL"
+	elif grep -q 'QEMU TCG' /proc/cpuinfo; then
+		echo tcg
+	elif dmesg 2>/dev/null | grep -q 'Hypervisor detected: KVM'; then
+		echo kvm
+	elif ! grep -qw hypervisor /proc/cpuinfo; then
+		echo none
+	else
+		echo unknown
+	fi
 }

@@ -4,9 +4,15 @@
 # Transport benchmark: AF_MIGTCP against kernel TCP over the same path, in
 # the same VM run.  Two network namespaces (two nodes) joined by a veth
 # pair: node 1 (client) at 198.51.100.1, node 2 (server) at 198.51.100.2.
-# Each round runs every measurement of build/bench/streambench over TCP
-# and over migtcp, one after the other, the order alternating from round
-# to round; the table gives the median of the rounds and the ratio.
+# Each round runs every measurement over TCP and over migtcp, one after
+# the other, the order alternating from round to round: those of
+# build/bench/streambench (bulk 1 and 4 streams, request/response,
+# connection rate), iperf3 with 1 and 4 streams (-J) and sockperf
+# ping-pong (round-trip times from its --full-log).  iperf3 and sockperf
+# are the unmodified Debian programs: over migtcp they run under
+# build/userspace/migtcp-run, the preload library's wrapper, and are the
+# same commands without it over TCP.  The table gives the median of the
+# rounds and the ratio.
 # Before the rounds, on a machine with no connection yet, the kernel
 # memory of IDLE_CONNS idle established connections is measured once per
 # transport (streambench -m idle): first, so that no TIME_WAIT socket
@@ -22,11 +28,14 @@
 #   IDLE_CONNS=1000       idle connections for the memory measurement
 #   MIGTCP_BENCH_OUT=DIR  where transport.json goes (default /tmp)
 #   MIGTCP_ACCEL=tcg|kvm  recorded in the results (guessed if unset)
+#   MIGTCP_RUN=PATH       the preload wrapper (default
+#                         build/userspace/migtcp-run)
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 bin=$top/build/bench/streambench
+wrap=${MIGTCP_RUN:-$top/build/userspace/migtcp-run}
 
 rounds=${ROUNDS:-3}
 secs=${SECONDS_PER_TEST:-5}
@@ -35,12 +44,15 @@ idle_conns=${IDLE_CONNS:-1000}
 idle_settle=1
 outdir=${MIGTCP_BENCH_OUT:-/tmp}
 port=5201
+iperf_port=5301
+sockperf_port=11111
 cli_ip=198.51.100.1
 srv_ip=198.51.100.2
 cli_node=1
 srv_node=2
 # Measurements of a round: name and parallel streams.
-tests=("bulk 1" "bulk 4" "rr 1" "crr 1")
+tests=("bulk 1" "bulk 4" "rr 1" "crr 1" "iperf3 1" "iperf3 4" "sockperf 1")
+nsteps=$(transport_steps "$rounds" "${#tests[@]}")
 
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 [[ $secs =~ ^[1-9][0-9]*$ ]] || die "SECONDS_PER_TEST must be a positive integer"
@@ -48,17 +60,21 @@ if ! [[ $idle_conns =~ ^[1-9][0-9]*$ ]] || ((idle_conns > 8000)); then
 	die "IDLE_CONNS must be an integer from 1 to 8000"
 fi
 check_setup "$bin" "$outdir"
+for app in iperf3 sockperf; do
+	command -v "$app" >/dev/null || die "$app is not installed (make deps)"
+done
 
 work=$(mktemp -d /tmp/migtcp-bench.XXXXXX)
 cli=mtb-cli-$$
 srv=mtb-srv-$$
 server_pid=
+app_servers=()
 
 cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
+	for pid in $server_pid "${app_servers[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	ip netns del "$cli" 2>/dev/null || true
 	ip netns del "$srv" 2>/dev/null || true
 	rm -rf "$work"
@@ -101,16 +117,92 @@ for _ in $(seq 100); do
 done
 grep -q '^ready$' "$work/server.log" || die "the server did not start: $(cat "$work/server.log")"
 
+# listening TRANSPORT PORT: whether a listener of TRANSPORT is on PORT of
+# the server node.
+listening() {
+	if [ "$1" = tcp ]; then
+		ip netns exec "$srv" ss -Hltn "sport = :$2" | grep -q .
+	else
+		# "LISTEN  0  0  2:5301  *:*  0  1234": the local endpoint ends in :PORT.
+		ip netns exec "$srv" "$ctl" sockets |
+			awk -v p=":$2" '$1 == "LISTEN" && substr($4, length($4) - length(p) + 1) == p { f = 1 } END { exit !f }'
+	fi
+}
+
+# over TRANSPORT CMD...: sets cmd to CMD as it runs over TRANSPORT:
+# through the preload wrapper (with its decisions on stderr) for migtcp,
+# unchanged for TCP.
+over() {
+	local transport=$1
+	shift
+	cmd=("$@")
+	if [ "$transport" = migtcp ]; then
+		cmd=("$wrap" -d "$@")
+	fi
+}
+
+# Servers of the unmodified programs, one per program and transport (the
+# same port in each transport's own port space): NAME-TRANSPORT is in
+# up[] once it listens, else why[] says why not.
+declare -A up=() why=()
+start_app_server() {
+	local name=$1 transport=$2 appport=$3 pid
+	shift 3
+	local log=$work/$name-$transport-server.log
+	if [ "$transport" = migtcp ] && [ ! -x "$wrap" ]; then
+		why[$name-$transport]="$wrap is not built (the preload library: make userspace)"
+		step "no $name server over $transport: ${why[$name-$transport]}"
+		return 0
+	fi
+	over "$transport" "$@"
+	ip netns exec "$srv" "${cmd[@]}" >"$log" 2>&1 &
+	pid=$!
+	app_servers+=("$pid")
+	for _ in $(seq 300); do
+		if listening "$transport" "$appport"; then
+			up[$name-$transport]=1
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	why[$name-$transport]="the $name server over $transport did not start: $(tail -n 3 "$log" | tr '\n' ' ')"
+	step "${why[$name-$transport]}"
+}
+step "starting iperf3 and sockperf servers on node $srv_node, over TCP and migtcp"
+for transport in tcp migtcp; do
+	start_app_server iperf3 "$transport" "$iperf_port" iperf3 -s -p "$iperf_port" --forceflush
+	start_app_server sockperf "$transport" "$sockperf_port" \
+		sockperf server --tcp -i 0.0.0.0 -p "$sockperf_port"
+done
+
 # One line of JSON per measurement: {"round":R,"result":{...}}.
 raw=$work/raw.jsonl
 : >"$raw"
 failures=0
 guard=$((secs * 4 + 60))
 
-# measure ROUND TRANSPORT TEST STREAMS
-# Round 0 is the memory measurement: TEST is idle, STREAMS unused.
-measure() {
-	local round=$1 transport=$2 test=$3 streams=$4 dest line rc=0
+# The label of a step: "iperf3 -P 4 over migtcp, round 2/3".
+label() {
+	local round=$1 transport=$2 test=$3 streams=$4 what
+	case $test in
+	idle) what="kernel memory of $idle_conns idle connections" ;;
+	bulk) what="streambench bulk x$streams" ;;
+	rr) what="streambench request/response" ;;
+	crr) what="streambench connection rate" ;;
+	iperf3) what="iperf3 -P $streams" ;;
+	sockperf) what="sockperf ping-pong" ;;
+	esac
+	if [ "$round" = 0 ]; then
+		echo "$what over $transport"
+	else
+		echo "$what over $transport, round $round/$rounds"
+	fi
+}
+
+# streambench_client TRANSPORT TEST STREAMS: its JSON line.
+streambench_client() {
+	local transport=$1 test=$2 streams=$3 dest line rc=0
 	local args=(-t "$secs" -P "$streams") limit=$guard
 	if [ "$transport" = tcp ]; then dest=$srv_ip; else dest=$srv_node; fi
 	if [ "$test" = idle ]; then
@@ -121,38 +213,56 @@ measure() {
 		-x "$transport" -m "$test" -d "$dest" -p "$port" "${args[@]}" \
 		2>"$work/client.err") || rc=$?
 	if [ -z "$line" ] || [ "${line:0:1}" != "{" ]; then
-		local why="client exited with status $rc"
-		[ "$rc" = 124 ] && why="client did not finish within ${limit}s (stalled)"
-		[ -s "$work/client.err" ] && why+=": $(tr '\n' ' ' <"$work/client.err")"
+		local reason="client exited with status $rc"
+		[ "$rc" = 124 ] && reason="client did not finish within ${limit}s (stalled)"
+		[ -s "$work/client.err" ] && reason+=": $(tr '\n' ' ' <"$work/client.err")"
 		line=$(python3 -c 'import json,sys; print(json.dumps({"test":sys.argv[1],"transport":sys.argv[2],"streams":int(sys.argv[3]),"error":sys.argv[4]}))' \
-			"$test" "$transport" "$streams" "$why")
+			"$test" "$transport" "$streams" "$reason")
+	fi
+	echo "$line"
+}
+
+# app_client ROUND TRANSPORT TEST STREAMS: iperf3 or sockperf from the
+# client node, its result as a JSON line (parse.py).
+app_client() {
+	local round=$1 transport=$2 test=$3 streams=$4 rc=0
+	local out=$work/app.out err=$work/app.err
+	if [ -z "${up[$test-$transport]:-}" ]; then
+		python3 -c 'import json,sys; print(json.dumps({"test":sys.argv[1],"transport":sys.argv[2],"streams":int(sys.argv[3]),"error":sys.argv[4]}))' \
+			"$test" "$transport" "$streams" "${why[$test-$transport]:-no server}"
+		return 0
+	fi
+	rm -f "$out" "$err" "$work/sockperf.log"
+	if [ "$test" = iperf3 ]; then
+		over "$transport" iperf3 -c "$srv_ip" -p "$iperf_port" -t "$secs" -P "$streams" -J
+		timeout -k 5 "$guard" ip netns exec "$cli" "${cmd[@]}" >"$out" 2>"$err" || rc=$?
+		python3 "$top/bench/parse.py" iperf3 "$out" "$err" "$transport" "$streams" "$rc"
+	else
+		# --full-rtt: round-trip times, not half of them; --no-rdtsc:
+		# the monotonic clock, not a TSC calibrated under emulation.
+		over "$transport" sockperf ping-pong --tcp -i "$srv_ip" -p "$sockperf_port" \
+			-t "$secs" --full-rtt --no-rdtsc --full-log "$work/sockperf.log"
+		timeout -k 5 "$guard" ip netns exec "$cli" "${cmd[@]}" >"$out" 2>"$err" || rc=$?
+		python3 "$top/bench/parse.py" sockperf "$out" "$work/sockperf.log" "$err" \
+			"$transport" "$rc" "$work/rtt-$transport-$round.txt"
+	fi
+}
+
+# measure ROUND TRANSPORT TEST STREAMS
+# Round 0 is the memory measurement: TEST is idle, STREAMS unused.
+measure() {
+	local round=$1 transport=$2 test=$3 streams=$4 line
+	progress "$nsteps" "$(label "$@")"
+	case $test in
+	iperf3 | sockperf) line=$(app_client "$@") || true ;;
+	*) line=$(streambench_client "$transport" "$test" "$streams") || true ;;
+	esac
+	if [ "${line:0:1}" != "{" ]; then
+		line=$(python3 -c 'import json,sys; print(json.dumps({"test":sys.argv[1],"transport":sys.argv[2],"streams":int(sys.argv[3]),"error":sys.argv[4]}))' \
+			"$test" "$transport" "$streams" "no result: ${line:-nothing printed}")
 	fi
 	echo "{\"round\":$round,\"result\":$line}" >>"$raw"
-	python3 - "$line" "$round" "$rounds" <<'EOF'
-import json, sys
-r = json.loads(sys.argv[1])
-name = "%s x%d" % (r["test"], r.get("streams", 1)) if r["test"] == "bulk" else r["test"]
-if sys.argv[2] == "0":
-    head = "bench: memory    %-7s %-6s " % (name, r["transport"])
-else:
-    head = "bench: round %s/%s %-7s %-6s " % (sys.argv[2], sys.argv[3], name, r["transport"])
-if "error" in r:
-    print(head + "ERROR: " + r["error"])
-elif r["test"] == "idle":
-    e, c = r["established"], r["closed"]
-    print(head + "%8.0f B/conn slabinfo, %.0f B/conn meminfo Slab (%d conns opened in %.1f s); "
-          "after close %.0f B/conn" % (e["slabinfo_bytes_per_conn"], e["meminfo_slab_bytes_per_conn"],
-                                       r["connections"], r["open_seconds"],
-                                       c["slabinfo_bytes_per_conn"]))
-    print("bench:   " + ", ".join("%s %+.0f" % (x["name"], x["bytes_per_conn"])
-                                  for x in e["caches"][:8]))
-elif r["test"] == "bulk":
-    print(head + "%10.1f Mbit/s   longest write %.0f ms" % (r["mbit_s"], r["max_write_block_ms"]))
-elif r["test"] == "rr":
-    print(head + "%10.1f trans/s  p50 %.1f us  p99 %.1f us" % (r["tps"], r["p50_us"], r["p99_us"]))
-else:
-    print(head + "%10.1f conn/s   p50 %.1f us" % (r["conn_s"], r["p50_us"]))
-EOF
+	python3 "$top/bench/parse.py" show "$line" "$round" "$rounds"
 	case $line in *'"error"'*) failures=$((failures + 1)) ;; esac
 	return 0
 }
@@ -185,20 +295,12 @@ for ns in "$cli" "$srv"; do
 done >"$work/tcp-retrans"
 save_kernel_log "$work/dmesg"
 
-if [ -n "${MIGTCP_ACCEL:-}" ]; then
-	accel=$MIGTCP_ACCEL
-elif grep -q 'QEMU TCG' /proc/cpuinfo; then
-	accel="tcg (from the CPU model)"
-elif grep -qw hypervisor /proc/cpuinfo; then
-	accel="virtualised, accelerator unknown"
-else
-	accel=unknown
-fi
+accel=$(guess_accel)
 
 json=$outdir/transport.json
 RAW=$raw WORK=$work JSON=$json ROUNDS=$rounds SECS=$secs ACCEL=$accel IDLE_SETTLE=$idle_settle \
-ELAPSED=$elapsed PORTS="$ports_lo-$ports_hi" python3 - <<'EOF'
-import json, os, platform, statistics, time
+ELAPSED=$elapsed PORTS="$ports_lo-$ports_hi" WRAP=$wrap python3 - <<'EOF'
+import glob, json, math, os, platform, statistics, subprocess, time
 
 env = os.environ
 runs = [json.loads(l) for l in open(env["RAW"]) if l.strip()]
@@ -209,6 +311,14 @@ def read(path, default=""):
             return f.read()
     except OSError:
         return default
+
+def version(argv):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = (out.stdout + out.stderr).strip().splitlines()
+    return lines[0].replace("sockperf: ", "").strip() if lines else None
 
 def load_json(path):
     try:
@@ -233,6 +343,11 @@ metrics = [
     ("request/response p99 RTT", "rr", 1, "p99_us", "us", False),
     ("connection rate", "crr", 1, "conn_s", "conn/s", True),
     ("connection p50 time", "crr", 1, "p50_us", "us", False),
+    ("iperf3 throughput, 1 stream", "iperf3", 1, "mbit_s", "Mbit/s", True),
+    ("iperf3 throughput, 4 streams", "iperf3", 4, "mbit_s", "Mbit/s", True),
+    ("sockperf ping-pong rate", "sockperf", 1, "tps", "trans/s", True),
+    ("sockperf p50 RTT", "sockperf", 1, "p50_us", "us", False),
+    ("sockperf p99 RTT", "sockperf", 1, "p99_us", "us", False),
     ("idle conn mem, slabinfo", "idle", 1, "established.slabinfo_bytes_per_conn",
      "B/conn", False),
     ("idle conn mem, meminfo Slab", "idle", 1, "established.meminfo_slab_bytes_per_conn",
@@ -272,17 +387,38 @@ summary = []
 for label, test, streams, field, unit, higher in metrics:
     tcp = values(test, streams, field, "tcp")
     mig = values(test, streams, field, "migtcp")
-    row = {"metric": label, "unit": unit, "higher_is_better": higher,
+    row = {"metric": label, "test": test, "streams": streams, "field": field,
+           "unit": unit, "higher_is_better": higher,
            "tcp": tcp, "migtcp": mig,
            "tcp_median": statistics.median(tcp) if tcp else None,
            "migtcp_median": statistics.median(mig) if mig else None,
-           "ratio": None}
+           "migtcp_over_tcp": None, "ratio": None}
     t, m = row["tcp_median"], row["migtcp_median"]
     if t and m:
+        row["migtcp_over_tcp"] = m / t
         row["ratio"] = m / t if higher else t / m
     summary.append(row)
 
 errors = [r for r in runs if "error" in r["result"]]
+
+# sockperf's round-trip times of every round, per transport: a CDF of
+# 1000 quantiles and the far tail.
+def cdf(transport):
+    v = []
+    for path in sorted(glob.glob("%s/rtt-%s-*.txt" % (env["WORK"], transport))):
+        v += [float(x) for x in read(path).split()]
+    if not v:
+        return None
+    v.sort()
+    n = len(v)
+    fracs = [i / 1000 for i in range(1001)] + [0.9995, 0.9999]
+    pts = sorted({(v[min(n - 1, max(0, math.ceil(f * n) - 1))], f) for f in fracs},
+                 key=lambda p: p[1])
+    return {"samples": n, "min_us": v[0], "max_us": v[-1],
+            "points": [[round(x, 3), f] for x, f in pts]}
+latency_cdf = {"what": "sockperf ping-pong round-trip times (--full-rtt, --full-log) of all "
+                       "rounds pooled: [microseconds, fraction of samples at or below]",
+               "tcp": cdf("tcp"), "migtcp": cdf("migtcp")}
 doc = {
     "benchmark": "transport",
     "description": "AF_MIGTCP vs kernel TCP (AF_INET) between two network "
@@ -302,7 +438,11 @@ doc = {
     "path": {"client": {"node": 1, "ip": "198.51.100.1"},
              "server": {"node": 2, "ip": "198.51.100.2"}, "link": "veth, MTU 1500"},
     "migtcp_params": params,
+    "programs": {"iperf3": version(["iperf3", "--version"]),
+                 "sockperf": version(["sockperf", "--version"]),
+                 "migtcp-run": env["WRAP"]},
     "summary": summary,
+    "latency_cdf": latency_cdf,
     "idle_memory": {
         "what": "kernel memory of idle established connections from node 1 to node 2, "
                 "measured once per transport before the rounds: /proc/slabinfo "
