@@ -69,16 +69,28 @@ check:
 	+$(MAKE) all
 	@$(TOP)/tools/check
 
-# One VM run: the transport benchmark, then the migration benchmark (which
-# runs even if the first failed).  Results stay in build/bench/run/out/:
-# transport.json, migration.json, migration-downtime.png.
+# One VM run of the whole benchmark suite (bench/suite.sh): transport.sh
+# (streambench, iperf3, sockperf: kernel TCP against AF_MIGTCP, iperf3 and
+# sockperf under migtcp-run), then migration.sh, then results.json and the
+# charts.  The run directory is build/bench/run/ (console.log; out/ with
+# every script's JSON); results.json and the PNGs are copied to build/bench/.
+# The scripts' knobs pass through: make bench ROUNDS=1 SECONDS_PER_TEST=2.
 bench:
 	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
 	+$(MAKE) all
 	+$(MAKE) -C $(TOP)/bench
-	@$(TOP)/tools/vm run -t 2400 -o $(BUILD)/bench/run -- \
-		env MIGTCP_BENCH_OUT=$(BUILD)/bench/run/out bash -c \
-		'bench/transport.sh; t=$$?; bench/migration.sh; m=$$?; exit $$((t ? t : m))'
+	@results="results.json throughput.png latency-cdf.png migration-downtime.png"; \
+	cd $(BUILD)/bench && rm -f $$results && cd $(TOP) || exit 1; \
+	status=0; $(TOP)/tools/vm run -t 2400 -o $(BUILD)/bench/run -- \
+		env MIGTCP_BENCH_OUT=$(BUILD)/bench/run/out \
+		$(foreach k,ROUNDS SECONDS_PER_TEST IDLE_CONNS MIGRATIONS WINDOW \
+			CRIU_MIGRATIONS RELAY_SECS RELAY_ROUNDS,$(if $($(k)),$(k)=$($(k)))) \
+		bench/suite.sh || status=$$?; \
+	for f in $$results; do \
+		[ ! -f $(BUILD)/bench/run/out/$$f ] || cp $(BUILD)/bench/run/out/$$f $(BUILD)/bench/; \
+	done; \
+	echo "bench: results in $(BUILD)/bench/: $$(cd $(BUILD)/bench && ls $$results 2>/dev/null | tr '\n' ' ')"; \
+	exit $$status
 
 # A three-node cluster in the VM; results in build/demo/out/ (timeline.json,
 # demo.png).  DEMO_ARGS go to tools/demo (-m criu|self, -r, -l, -g).

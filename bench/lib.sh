@@ -44,6 +44,10 @@ save_kernel_log() {
 	dmesg | grep -E 'WARNING:|BUG:|Oops|refcount_t|Call Trace:|soft lockup|blocked for more than|migtcp' >"$1" || true
 }
 
+# The measurements of a round of transport.sh: name and parallel streams.
+# shellcheck disable=SC2034 # used by the scripts that source this
+transport_tests=("bulk 1" "bulk 4" "rr 1" "crr 1" "iperf3 1" "iperf3 4" "sockperf 1")
+
 # The number of progress steps of each script, from the same knobs the
 # scripts read: suite.sh adds them up for its "[n/N]" count.
 # transport_steps ROUNDS TESTS: two memory runs, then every test over

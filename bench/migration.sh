@@ -102,6 +102,7 @@ nodes=(-a "/run/netns/$pfx-1,1" -b "/run/netns/$pfx-2,2" -r "/run/netns/$pfx-3,3
 
 failures=0
 start=$(date +%s)
+nsteps=$(migration_steps "$criu_migrations")
 
 # run NAME TIMEOUT CMD...: its JSON line goes to $work/NAME.json.
 run() {
@@ -115,6 +116,7 @@ run() {
 	[ -s "$work/$name.json" ] || echo null >"$work/$name.json"
 }
 
+progress "$nsteps" "migration downtime: $migrations migrations of a live stream"
 step "downtime: $migrations migrations of a live stream, ${window}s windows (~$(python3 -c "print(round($migrations * ($window + 0.3) + $window))")s)"
 run downtime $((migrations * 10 + 120)) "$bin" downtime "${nodes[@]}" \
 	-n "$migrations" -w "$window"
@@ -122,9 +124,9 @@ run downtime $((migrations * 10 + 120)) "$bin" downtime "${nodes[@]}" \
 criu_status="not measured"
 echo null >"$work/criu.json"
 if [ "$criu_migrations" -gt 0 ]; then
-	wrapper=$top/build/userspace/migtcp-criu
-	[ -x "$wrapper" ] || wrapper=$(command -v migtcp-criu || true)
+	wrapper=$(criu_wrapper)
 	if [ -n "$wrapper" ] && command -v criu >/dev/null; then
+		progress "$nsteps" "migration with CRIU: $criu_migrations migrations of a process"
 		step "CRIU: $criu_migrations migrations of a process (tools/demo -m criu)"
 		rc=0
 		MIGTCP_DEMO_OUT=$work/criu timeout -k 5 $((criu_migrations * 30 + 120)) \
@@ -146,6 +148,7 @@ if [ "$criu_migrations" -gt 0 ]; then
 	fi
 fi
 
+progress "$nsteps" "migrated connection against a relay through the home node, $relay_rounds rounds"
 step "relay: direct vs through the home node, $relay_rounds rounds of ${relay_secs}s bulk and request/response"
 run relay $(((relay_secs * 2 + 10) * 4 * relay_rounds + 120)) "$bin" relay "${nodes[@]}" \
 	-A "$net.11" -R "$net.13" -t "$relay_secs" -k "$relay_rounds"
@@ -156,7 +159,7 @@ for n in 1 2 3; do
 		echo null >"$work/stats$n.json"
 done
 save_kernel_log "$work/dmesg"
-if grep -q 'QEMU TCG' /proc/cpuinfo; then accel="tcg (from the CPU model)"; else accel=${MIGTCP_ACCEL:-unknown}; fi
+accel=$(guess_accel)
 
 json=$outdir/migration.json
 WORK=$work JSON=$json ACCEL=$accel ELAPSED=$elapsed CRIU_STATUS=$criu_status \

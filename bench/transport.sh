@@ -51,7 +51,7 @@ srv_ip=198.51.100.2
 cli_node=1
 srv_node=2
 # Measurements of a round: name and parallel streams.
-tests=("bulk 1" "bulk 4" "rr 1" "crr 1" "iperf3 1" "iperf3 4" "sockperf 1")
+tests=("${transport_tests[@]}")
 nsteps=$(transport_steps "$rounds" "${#tests[@]}")
 
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
