@@ -163,6 +163,7 @@ accel=$(guess_accel)
 
 json=$outdir/migration.json
 WORK=$work JSON=$json ACCEL=$accel ELAPSED=$elapsed CRIU_STATUS=$criu_status \
+KNOBS="$migrations $window $criu_migrations $relay_secs $relay_rounds" \
 OUTDIR=$outdir python3 - <<'EOF'
 import json, os, platform, statistics, time, math
 
@@ -249,6 +250,9 @@ doc = {
     "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     "kernel": platform.release(), "cpu_model": cpu, "cpus": os.cpu_count(),
     "accel": env["ACCEL"], "elapsed_seconds": int(env["ELAPSED"]),
+    "settings": dict(zip(("migrations", "window_seconds", "criu_migrations", "relay_seconds",
+                          "relay_rounds"), (float(x) if "." in x else int(x)
+                                            for x in env["KNOBS"].split()))),
     "definitions": {
         "peer_downtime_ms": "the peer application's longest pause between two reads from the "
                             "freeze until it read the first byte written after the restore "

@@ -240,8 +240,10 @@ app_client() {
 	else
 		# --full-rtt: round-trip times, not half of them; --no-rdtsc:
 		# the monotonic clock, not a TSC calibrated under emulation.
+		# One second more than the others: sockperf counts nothing in
+		# its first 400 ms of warm-up nor at the very end.
 		over "$transport" sockperf ping-pong --tcp -i "$srv_ip" -p "$sockperf_port" \
-			-t "$secs" --full-rtt --no-rdtsc --full-log "$work/sockperf.log"
+			-t "$((secs + 1))" --full-rtt --no-rdtsc --full-log "$work/sockperf.log"
 		timeout -k 5 "$guard" ip netns exec "$cli" "${cmd[@]}" >"$out" 2>"$err" || rc=$?
 		python3 "$top/bench/parse.py" sockperf "$out" "$work/sockperf.log" "$err" \
 			"$transport" "$rc" "$work/rtt-$transport-$round.txt"
@@ -299,7 +301,7 @@ accel=$(guess_accel)
 
 json=$outdir/transport.json
 RAW=$raw WORK=$work JSON=$json ROUNDS=$rounds SECS=$secs ACCEL=$accel IDLE_SETTLE=$idle_settle \
-ELAPSED=$elapsed PORTS="$ports_lo-$ports_hi" WRAP=$wrap python3 - <<'EOF'
+ELAPSED=$elapsed PORTS="$ports_lo-$ports_hi" WRAP=$wrap IDLE_CONNS=$idle_conns python3 - <<'EOF'
 import glob, json, math, os, platform, statistics, subprocess, time
 
 env = os.environ
@@ -431,6 +433,7 @@ doc = {
     "accel": env["ACCEL"],
     "rounds": int(env["ROUNDS"]),
     "seconds_per_test": int(env["SECS"]),
+    "idle_connections": int(env["IDLE_CONNS"]),
     "elapsed_seconds": int(env["ELAPSED"]),
     "socket_options": "none on either transport (AF_MIGTCP has none yet): "
                       "Nagle on, default buffers; SO_SNDTIMEO/SO_RCVTIMEO as a stall guard only",
