@@ -189,7 +189,7 @@ static const char *decide(const struct fd_info *info,
 	if (!for_bind && (is_loopback(ip) || ip == htonl(INADDR_ANY))) {
 		if (!mig_port_taken(port))
 			return is_loopback(ip) ? "loopback" : "the local host";
-		node = cluster_self();
+		/* node 0: this node, also after the process migrated */
 	} else if (is_loopback(ip)) {
 		return "loopback";
 	} else if (ip == htonl(INADDR_ANY)) {
