@@ -34,6 +34,22 @@ static uint32_t self_id;
 static struct timespec last_read;
 static bool ever_read;
 
+static void map_lock_take(void)
+{
+	pthread_mutex_lock(&map_lock);
+}
+
+static void map_lock_give(void)
+{
+	pthread_mutex_unlock(&map_lock);
+}
+
+/* A child forked while another thread reads the map must not inherit it locked. */
+void cluster_atfork(void)
+{
+	pthread_atfork(map_lock_take, map_lock_give, map_lock_give);
+}
+
 struct self_reply {
 	uint32_t id, addr;
 };

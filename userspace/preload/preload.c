@@ -85,6 +85,7 @@ static void init_once_fn(void)
 	RESOLVE(dup2);
 	RESOLVE(dup3);
 	fd_table_atfork();
+	cluster_atfork();
 
 	af = migtcp_family();
 	if (af > 0) {
