@@ -44,7 +44,10 @@ static void map_lock_give(void)
 	pthread_mutex_unlock(&map_lock);
 }
 
-/* A child forked while another thread reads the map must not inherit it locked. */
+/*
+ * A child forked while another thread reads the map must not inherit
+ * the lock held.
+ */
 void cluster_atfork(void)
 {
 	pthread_atfork(map_lock_take, map_lock_give, map_lock_give);
