@@ -456,11 +456,39 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	return do_accept(fd, addr, len, flags, true);
 }
 
+/*
+ * Whether FD's local address is, to a TCP program, the wildcard: a
+ * socket bound to it (or never bound) and not connected.  The module
+ * names this node in either case, as its endpoints always have a node.
+ */
+static bool shows_wildcard(int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	struct fd_info info;
+	enum fd_state state = fd_get(fd, &info);
+	uint32_t ip;
+	uint16_t port;
+
+	if (state != FD_PENDING && state != FD_BOUND && state != FD_MIGTCP)
+		return false;
+	if (info.bound_len &&
+	    !(inet_to_v4((const void *)&info.bound, info.bound_len, &ip,
+			 &port) && ip == htonl(INADDR_ANY)))
+		return false;
+	/* A listener, not a connection (accepted ones were never bound). */
+	if (state == FD_MIGTCP &&
+	    (real.getpeername(fd, (void *)&peer, &len) == 0 ||
+	     errno != ENOTCONN))
+		return false;
+	return true;
+}
+
 static int get_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
-	int ret;
+	int ret, saved = errno;
 
 	preload_init();
 	if (!len) {
@@ -469,9 +497,14 @@ static int get_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 	}
 	ret = peer ? real.getpeername(fd, (void *)&ss, &sslen) :
 		     real.getsockname(fd, (void *)&ss, &sslen);
-	if (ret == 0)
-		give_addr(fd, &ss, sslen, addr, len);
-	return ret;
+	if (ret)
+		return ret;
+	if (!peer && migtcp_af && ss.ss_family == migtcp_af &&
+	    shows_wildcard(fd))
+		((struct sockaddr_mig *)&ss)->smig_node = 0;
+	give_addr(fd, &ss, sslen, addr, len);
+	errno = saved;
+	return 0;
 }
 
 EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
