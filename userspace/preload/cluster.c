@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,47 @@ uint32_t cluster_self(void)
 	id = self_id;
 	pthread_mutex_unlock(&map_lock);
 	return id;
+}
+
+struct listener_query {
+	uint16_t port;		/* host order */
+	bool found;
+};
+
+static int listener_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[MIGTCP_A_MAX + 1];
+	const struct nlattr *stb[MIGTCP_SOCK_A_MAX + 1];
+	struct listener_query *q = data;
+	uint8_t state, mig = MIGTCP_MIG_NONE;
+	uint16_t port;
+
+	nl_parse_attrs(nlh, tb, MIGTCP_A_MAX);
+	nl_parse_nest(tb[MIGTCP_A_SOCK], stb, MIGTCP_SOCK_A_MAX);
+	nl_attr_u8(stb[MIGTCP_SOCK_A_MIGRATION], &mig);
+	/* A listener that migrated away is not here any more. */
+	if (nl_attr_u8(stb[MIGTCP_SOCK_A_STATE], &state) &&
+	    state == TCP_LISTEN && mig != MIGTCP_MIG_DEPARTED &&
+	    nl_attr_u16(stb[MIGTCP_SOCK_A_LOCAL_PORT], &port) &&
+	    port == q->port)
+		q->found = true;
+	return MNL_CB_OK;
+}
+
+bool cluster_has_listener(uint16_t port)
+{
+	struct listener_query q = { ntohs(port), false };
+	struct nl_ctx nl;
+
+	if (nl_open(&nl, NULL) < 0)
+		return false;
+	if (nl_request(&nl, nl_msg_start(&nl, MIGTCP_CMD_SOCK_GET, NLM_F_DUMP),
+		       listener_cb, &q, "sockets") < 0) {
+		debug("cannot list this node's AF_MIGTCP sockets: %m");
+		q.found = false;
+	}
+	nl_close(&nl);
+	return q.found;
 }
 
 bool inet_to_v4(const struct sockaddr *addr, socklen_t len, uint32_t *ip,

@@ -143,36 +143,12 @@ static enum fd_state classify(int fd, struct fd_info *info)
 }
 
 /*
- * Whether an AF_MIGTCP socket of this node has PORT (network order)
- * bound, typically a listener of a program run under migtcp-run: a
- * throwaway socket tries to bind it.
- */
-static bool mig_port_taken(uint16_t port)
-{
-	struct sockaddr_mig mig = {
-		.smig_family = migtcp_af,
-		.smig_port = port,
-	};
-	int s, ret, err;
-
-	if (!port)
-		return false;
-	s = real.socket(migtcp_af, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return false;
-	ret = real.bind(s, (const void *)&mig, sizeof(mig));
-	err = errno;
-	real.close(s);
-	return ret < 0 && err == EADDRINUSE;
-}
-
-/*
  * Where an address of the program leads: NULL and *MIG filled for
  * AF_MIGTCP, else the reason for kernel TCP.  A wildcard is this node
  * for bind and (as Linux takes it) the local host for connect.  A
  * connect to the local host (loopback or the wildcard) stays local over
- * TCP, unless the port is an AF_MIGTCP one of this node: a server run
- * under migtcp-run listens only there, and its local clients must
+ * TCP, unless an AF_MIGTCP listener of this node has the port: a server
+ * run under migtcp-run listens only there, and its local clients must
  * reach it too.
  */
 static const char *decide(const struct fd_info *info,
@@ -188,7 +164,7 @@ static const char *decide(const struct fd_info *info,
 	if (!inet_to_v4(addr, len, &ip, &port))
 		return "not an IPv4 address";
 	if (!for_bind && (is_loopback(ip) || ip == htonl(INADDR_ANY))) {
-		if (!mig_port_taken(port))
+		if (!port || !cluster_has_listener(port))
 			return is_loopback(ip) ? "loopback" : "the local host";
 		/* node 0: this node, also after the process migrated */
 	} else if (is_loopback(ip)) {
