@@ -507,7 +507,7 @@ static void mode_fork(uint32_t seed)
 	}
 	if (waitpid(pid, &status, 0) != pid)
 		die("waitpid: %s", errname(errno));
-	printf("child status=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	printf("waited status=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	report("parent", fd);
 	close(fd);
 }

@@ -613,7 +613,7 @@ TEST_F(cluster, fork_child_uses_socket)
 			    AF_INET, ADDR1, 0, ADDR2, SPORT);
 	expect_sock(_metadata, &cli, "child", 0, self->family, AF_INET, ADDR1,
 		    cport, ADDR2, SPORT);
-	EXPECT_NUM(&cli, "child", 0, "status", 0);
+	EXPECT_NUM(&cli, "waited", 0, "status", 0);
 	expect_sock(_metadata, &cli, "parent", 0, self->family, AF_INET,
 		    ADDR1, cport, ADDR2, SPORT);
 	expect_exchanged(_metadata, &cli, 0);
@@ -813,17 +813,31 @@ static void expect_debug_line(struct __test_metadata *_metadata,
 			       (int)strlen(want) - 1, want, n);
 }
 
-/* Lines of @a from the library (prefix "migtcp-run["). */
-static int debug_lines(const struct app *a)
+/* Whether line @l (ending at @nl, or at the NUL) is a bind or connect. */
+static bool is_decision(const char *l, const char *nl)
 {
-	const char *l = a->buf;
+	const char *c = strstr(l, ": connect ");
+
+	if (!c || (nl && c > nl))
+		c = strstr(l, ": bind ");
+	return c && (!nl || c < nl);
+}
+
+/*
+ * Lines of @a from the library (prefix "migtcp-run["); with @decisions,
+ * only its bind and connect decisions.
+ */
+static int debug_lines(const struct app *a, bool decisions)
+{
+	const char *l = a->buf, *nl;
 	int n = 0;
 
 	while (l && *l) {
-		if (!strncmp(l, "migtcp-run[", strlen("migtcp-run[")))
+		nl = strchr(l, '\n');
+		if (!strncmp(l, "migtcp-run[", strlen("migtcp-run[")) &&
+		    (!decisions || is_decision(l, nl)))
 			n++;
-		l = strchr(l, '\n');
-		l = l ? l + 1 : NULL;
+		l = nl ? nl + 1 : NULL;
 	}
 	return n;
 }
@@ -843,10 +857,10 @@ TEST_F(cluster, debug_prints_decisions)
 	app_finish(&srv);
 	expect_debug_line(_metadata, &srv, app_num(&srv, "listening", 0, "fd"),
 			  "bind 0.0.0.0:" SPORT_STR " -> AF_MIGTCP node 0 (this node)");
-	EXPECT_EQ(1, debug_lines(&srv));
+	EXPECT_EQ(1, debug_lines(&srv, true));
 	expect_debug_line(_metadata, &cli, app_num(&cli, "connected", 0, "fd"),
 			  "connect " ADDR2 ":" SPORT_STR " -> AF_MIGTCP node 2");
-	EXPECT_EQ(1, debug_lines(&cli));
+	EXPECT_EQ(1, debug_lines(&cli, true));
 	expect_clean_end(_metadata, &srv, &cli);
 
 	START_SERVER(&lo_srv, NODE1, APP_PLAIN, "-b 127.0.0.1");
@@ -854,8 +868,8 @@ TEST_F(cluster, debug_prints_decisions)
 	app_finish(&lo_srv);
 	expect_debug_line(_metadata, &lo_cli, app_num(&lo_cli, "connected", 0, "fd"),
 			  "connect 127.0.0.1:" SPORT_STR " -> TCP (loopback)");
-	EXPECT_EQ(1, debug_lines(&lo_cli));
-	EXPECT_EQ(0, debug_lines(&lo_srv));
+	EXPECT_EQ(1, debug_lines(&lo_cli, true));
+	EXPECT_EQ(0, debug_lines(&lo_srv, false));
 	expect_clean_end(_metadata, &lo_srv, &lo_cli);
 
 	ON_NODE(NODE2);
@@ -867,7 +881,7 @@ TEST_F(cluster, debug_prints_decisions)
 		 " -> TCP (not a cluster node)");
 	expect_debug_line(_metadata, &out_cli,
 			  app_num(&out_cli, "connected", 0, "fd"), what);
-	EXPECT_EQ(1, debug_lines(&out_cli));
+	EXPECT_EQ(1, debug_lines(&out_cli, true));
 	expect_clean_end(_metadata, &out_srv, &out_cli);
 }
 
@@ -879,8 +893,8 @@ TEST_F(cluster, quiet_without_debug)
 	START_SERVER(&srv, NODE2, APP_PRELOAD, "");
 	RUN_CLIENT(&cli, NODE1, APP_PRELOAD, "-c " ADDR2 " -p " SPORT_STR);
 	app_finish(&srv);
-	EXPECT_EQ(0, debug_lines(&srv));
-	EXPECT_EQ(0, debug_lines(&cli));
+	EXPECT_EQ(0, debug_lines(&srv, false));
+	EXPECT_EQ(0, debug_lines(&cli, false));
 	expect_exchanged(_metadata, &cli, 0);
 	expect_clean_end(_metadata, &srv, &cli);
 }
