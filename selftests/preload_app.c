@@ -31,14 +31,16 @@
  * sendfile (sends from a file with sendfile, receives with splice through
  * a pipe), sockopt (TCP options set and read back, TCP_INFO,
  * TCP_CONGESTION, TCP_FASTOPEN), fallback (SO_RCVBUF, TCP_NODELAY and
- * IP_TOS set before connect, read back after).
+ * IP_TOS set before connect, read back after), fallback-flags (a
+ * SOCK_NONBLOCK | SOCK_CLOEXEC socket connected), dup (the exchange on a
+ * dup2 copy of the connection), refused (a connect nobody answers).
  *
  * Output lines, each "WORD key=value...":
  *   "listening S", "connected S", "inherited S", "parent S": S is
- *     "fd=F real=R domain=D local=A lport=P lfam=F llen=L peer=A pport=P
- *     pfam=F plen=L": the family the kernel says (raw getsockopt
- *     SO_DOMAIN, past any preloaded library), the one libc's getsockopt
- *     says, and the addresses getsockname and getpeername return (peer=E
+ *     "fd=F real=R domain=D protocol=P local=A lport=P lfam=F llen=L
+ *     peer=A pport=P pfam=F plen=L": the family the kernel says (raw
+ *     getsockopt SO_DOMAIN, past any preloaded library), the family and
+ *     protocol libc's getsockopt says, and the addresses getsockname and getpeername return (peer=E
  *     with the errno name when getpeername fails);
  *   "accepted from=A fport=P ffam=F flen=L nonblock=B cloexec=B" then
  *     "conn S" for each connection a server accepts;
@@ -276,6 +278,16 @@ static int libc_domain(int fd)
 	return v;
 }
 
+static int libc_protocol(int fd)
+{
+	socklen_t len = sizeof(int);
+	int v = -1;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len))
+		return -errno;
+	return v;
+}
+
 static void report(const char *what, int fd)
 {
 	struct sockaddr_storage ss;
@@ -294,8 +306,9 @@ static void report(const char *what, int fd)
 		snprintf(peer, sizeof(peer), "%s", errname(errno));
 	else
 		addr_str(&ss, len, "p", peer, sizeof(peer));
-	printf("%s fd=%d real=%d domain=%d local=%s peer=%s\n", what, fd,
-	       real_domain(fd), libc_domain(fd), local, peer);
+	printf("%s fd=%d real=%d domain=%d protocol=%d local=%s peer=%s\n",
+	       what, fd, real_domain(fd), libc_domain(fd), libc_protocol(fd),
+	       local, peer);
 }
 
 /* ADDR and PORT as a sockaddr of the program's family. */
@@ -724,6 +737,71 @@ static void mode_fallback(uint32_t seed)
 	close(fd);
 }
 
+/* dup2() and dup() of the connection; the exchange on the dup2 copy. */
+static void mode_dup(uint32_t seed)
+{
+	int fd = connected_socket(0), d;
+
+	report("connected", fd);
+	if (dup2(fd, 20) != 20)
+		die("dup2: %s", errname(errno));
+	report("dup2", 20);
+	d = dup(fd);
+	if (d < 0)
+		die("dup: %s", errname(errno));
+	report("dup", d);
+	close(d);
+	close(fd);
+	client_exchange(20, seed);
+	close(20);
+}
+
+/* connect() where nobody listens: its errno, and what the socket is. */
+static void mode_refused(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(c_addr, c_port, &ss);
+	int fd = socket(family, SOCK_STREAM, 0), ret;
+
+	if (fd < 0)
+		die("socket: %s", errname(errno));
+	errno = 0;
+	ret = connect(fd, (struct sockaddr *)&ss, len);
+	printf("connect ret=%d errno=%s\n", ret, ret ? errname(errno) : "0");
+	printf("after fd=%d real=%d\n", fd, real_domain(fd));
+	close(fd);
+}
+
+/*
+ * A SOCK_NONBLOCK | SOCK_CLOEXEC socket whose connect makes it kernel
+ * TCP: the connect as a non-blocking TCP one, the flags kept.
+ */
+static void mode_fallback_flags(uint32_t seed)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(c_addr, c_port, &ss);
+	int fd, ret, err = -1;
+	socklen_t elen = sizeof(err);
+
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket: %s", errname(errno));
+	printf("before fd=%d real=%d\n", fd, real_domain(fd));
+	errno = 0;
+	ret = connect(fd, (struct sockaddr *)&ss, len);
+	printf("connect ret=%d errno=%s\n", ret, ret ? errname(errno) : "0");
+	wait_ready(fd, POLLOUT, "connect");
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen))
+		die("getsockopt SO_ERROR: %s", errname(errno));
+	printf("so_error err=%d\n", err);
+	printf("flags nonblock=%d cloexec=%d\n",
+	       !!(fcntl(fd, F_GETFL) & O_NONBLOCK),
+	       !!(fcntl(fd, F_GETFD) & FD_CLOEXEC));
+	report("connected", fd);
+	client_exchange(fd, seed);
+	close(fd);
+}
+
 static int client(const char *mode, uint32_t seed, int n)
 {
 	if (!strcmp(mode, "plain")) {
@@ -750,6 +828,12 @@ static int client(const char *mode, uint32_t seed, int n)
 		mode_sockopt(seed);
 	} else if (!strcmp(mode, "fallback")) {
 		mode_fallback(seed);
+	} else if (!strcmp(mode, "fallback-flags")) {
+		mode_fallback_flags(seed);
+	} else if (!strcmp(mode, "dup")) {
+		mode_dup(seed);
+	} else if (!strcmp(mode, "refused")) {
+		mode_refused();
 	} else {
 		die("unknown mode %s", mode);
 	}

@@ -300,6 +300,7 @@ static long expect_sock(struct __test_metadata *_metadata,
 		TH_LOG("%s: no \"%s\" line %d", a->name, word, nth);
 	EXPECT_NUM(a, word, nth, "real", real);
 	EXPECT_NUM(a, word, nth, "domain", family);
+	EXPECT_NUM(a, word, nth, "protocol", IPPROTO_TCP);
 	EXPECT_KEY(a, word, nth, "local", local);
 	port = app_num(a, word, nth, "lport");
 	if (lport) {
@@ -687,6 +688,70 @@ TEST_F(cluster, sendfile_and_splice)
 	EXPECT_NUM(&cli, "connected", 0, "real", self->family);
 	EXPECT_NUM(&cli, "sendfile", 0, "sent", 4 + XFER);
 	EXPECT_NUM(&cli, "splice", 0, "received", XFER);
+	expect_served(_metadata, &srv, 0);
+	expect_clean_end(_metadata, &srv, &cli);
+}
+
+/*
+ * dup2() and dup() of an AF_INET6 program's connection: the copies show
+ * the same v4-mapped names, and the dup2 copy carries the exchange after
+ * the original is closed.
+ */
+TEST_F(cluster, dup_keeps_inet6_view)
+{
+	struct app srv, cli;
+	long cport;
+
+	START_SERVER(&srv, NODE2, APP_PRELOAD, "-6");
+	RUN_CLIENT(&cli, NODE1, APP_PRELOAD, "-6 -m dup -c " MAPPED2 " -p " SPORT_STR);
+	app_finish(&srv);
+	cport = expect_sock(_metadata, &cli, "connected", 0, self->family,
+			    AF_INET6, MAPPED1, 0, MAPPED2, SPORT);
+	expect_sock(_metadata, &cli, "dup2", 0, self->family, AF_INET6,
+		    MAPPED1, cport, MAPPED2, SPORT);
+	expect_sock(_metadata, &cli, "dup", 0, self->family, AF_INET6,
+		    MAPPED1, cport, MAPPED2, SPORT);
+	expect_exchanged(_metadata, &cli, 0);
+	expect_served(_metadata, &srv, 0);
+	expect_clean_end(_metadata, &srv, &cli);
+}
+
+/*
+ * A connect to a node where nobody listens on the port fails with
+ * ECONNREFUSED, as TCP's does; the socket stays AF_MIGTCP.
+ */
+TEST_F(cluster, connect_refused)
+{
+	struct app cli;
+
+	RUN_CLIENT(&cli, NODE1, APP_PRELOAD, "-m refused -c " ADDR2 " -p " SPORT_STR);
+	EXPECT_NUM(&cli, "connect", 0, "ret", -1);
+	EXPECT_KEY(&cli, "connect", 0, "errno", "ECONNREFUSED");
+	EXPECT_NUM(&cli, "after", 0, "real", self->family);
+	expect_clean_end(_metadata, NULL, &cli);
+}
+
+/*
+ * A SOCK_NONBLOCK | SOCK_CLOEXEC socket that falls back to TCP (a
+ * connect to loopback) is still non-blocking and close-on-exec, and its
+ * connect behaves as a non-blocking TCP connect.
+ */
+TEST_F(cluster, fallback_keeps_flags)
+{
+	struct app srv, cli;
+
+	START_SERVER(&srv, NODE1, APP_PLAIN, "-b 127.0.0.1");
+	RUN_CLIENT(&cli, NODE1, APP_PRELOAD, "-m fallback-flags -c 127.0.0.1 -p " SPORT_STR);
+	app_finish(&srv);
+	EXPECT_NUM(&cli, "before", 0, "real", self->family);
+	EXPECT_NUM(&cli, "connect", 0, "ret", -1);
+	EXPECT_KEY(&cli, "connect", 0, "errno", "EINPROGRESS");
+	EXPECT_NUM(&cli, "so_error", 0, "err", 0);
+	EXPECT_NUM(&cli, "flags", 0, "nonblock", 1);
+	EXPECT_NUM(&cli, "flags", 0, "cloexec", 1);
+	expect_sock(_metadata, &cli, "connected", 0, AF_INET, AF_INET,
+		    "127.0.0.1", 0, "127.0.0.1", SPORT);
+	expect_exchanged(_metadata, &cli, 0);
 	expect_served(_metadata, &srv, 0);
 	expect_clean_end(_metadata, &srv, &cli);
 }
