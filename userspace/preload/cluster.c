@@ -34,6 +34,25 @@ static uint32_t self_id;
 static struct timespec last_read;
 static bool ever_read;
 
+static void map_lock_take(void)
+{
+	pthread_mutex_lock(&map_lock);
+}
+
+static void map_lock_give(void)
+{
+	pthread_mutex_unlock(&map_lock);
+}
+
+/*
+ * A child forked while another thread reads the map must not inherit
+ * the lock held.
+ */
+void cluster_atfork(void)
+{
+	pthread_atfork(map_lock_take, map_lock_give, map_lock_give);
+}
+
 struct self_reply {
 	uint32_t id, addr;
 };
@@ -110,54 +129,43 @@ static void map_refresh(bool missing)
 		map_read();
 }
 
-static uint32_t find_node(uint32_t addr)
+/* The id of the node at ADDR, or (BY_ID) the address of node ADDR. */
+static uint32_t find(uint32_t key, bool by_id)
 {
 	size_t i;
 
-	for (i = 0; i < map_len; i++)
-		if (map[i].addr == addr)
+	for (i = 0; i < map_len; i++) {
+		if (by_id && map[i].id == key)
+			return map[i].addr;
+		if (!by_id && map[i].addr == key)
 			return map[i].id;
+	}
 	return 0;
 }
 
-static uint32_t find_addr(uint32_t node)
+static uint32_t lookup(uint32_t key, bool by_id)
 {
-	size_t i;
+	uint32_t found;
 
-	for (i = 0; i < map_len; i++)
-		if (map[i].id == node)
-			return map[i].addr;
-	return 0;
+	pthread_mutex_lock(&map_lock);
+	map_refresh(false);
+	found = find(key, by_id);
+	if (!found) {
+		map_refresh(true);
+		found = find(key, by_id);
+	}
+	pthread_mutex_unlock(&map_lock);
+	return found;
 }
 
 uint32_t cluster_node_of(uint32_t addr)
 {
-	uint32_t node;
-
-	pthread_mutex_lock(&map_lock);
-	map_refresh(false);
-	node = find_node(addr);
-	if (!node) {
-		map_refresh(true);
-		node = find_node(addr);
-	}
-	pthread_mutex_unlock(&map_lock);
-	return node;
+	return lookup(addr, false);
 }
 
 uint32_t cluster_addr_of(uint32_t node)
 {
-	uint32_t addr;
-
-	pthread_mutex_lock(&map_lock);
-	map_refresh(false);
-	addr = find_addr(node);
-	if (!addr) {
-		map_refresh(true);
-		addr = find_addr(node);
-	}
-	pthread_mutex_unlock(&map_lock);
-	return addr;
+	return lookup(node, true);
 }
 
 uint32_t cluster_self(void)
