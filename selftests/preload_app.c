@@ -33,7 +33,9 @@
  * TCP_CONGESTION, TCP_FASTOPEN), fallback (SO_RCVBUF, TCP_NODELAY and
  * IP_TOS set before connect, read back after), fallback-flags (a
  * SOCK_NONBLOCK | SOCK_CLOEXEC socket connected), dup (the exchange on a
- * dup2 copy of the connection), refused (a connect nobody answers).
+ * dup2 copy of the connection), refused (a connect nobody answers),
+ * port-clash (a loopback TCP listener and client on the port number of
+ * an AF_MIGTCP connection's local port).
  *
  * Output lines, each "WORD key=value...":
  *   "listening S", "connected S", "inherited S", "parent S": S is
@@ -802,6 +804,55 @@ static void mode_fallback_flags(uint32_t seed)
 	close(fd);
 }
 
+/*
+ * With an AF_MIGTCP connection on local port P open, a kernel TCP
+ * listener on 127.0.0.1:P (the two port spaces are separate) and a
+ * connect to it: "loop-connect", "loop" (the connecting socket) and
+ * "loop-accepted"; then the exchange on the AF_MIGTCP connection.
+ */
+static void mode_port_clash(uint32_t seed)
+{
+	int fd = connected_socket(0), l, c, a, ret;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const char *lo = family == AF_INET ? "127.0.0.1" : "::1";
+	int port;
+
+	report("connected", fd);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		die("getsockname: %s", errname(errno));
+	port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+				       ((struct sockaddr_in6 *)&ss)->sin6_port);
+	l = socket(family, SOCK_STREAM, 0);
+	if (l < 0)
+		die("socket: %s", errname(errno));
+	len = make_addr(lo, port, &ss);
+	if (bind(l, (struct sockaddr *)&ss, len) || listen(l, 1))
+		die("bind/listen %s port %d: %s", lo, port, errname(errno));
+	report("tcp-listening", l);
+	c = socket(family, SOCK_STREAM, 0);
+	if (c < 0)
+		die("socket: %s", errname(errno));
+	errno = 0;
+	ret = connect(c, (struct sockaddr *)&ss, len);
+	printf("loop-connect ret=%d errno=%s\n", ret, ret ? errname(errno) : "0");
+	report("loop", c);
+	a = -1;
+	if (!ret) {
+		struct pollfd pfd = { .fd = l, .events = POLLIN };
+
+		if (poll(&pfd, 1, 2000) == 1)
+			a = accept(l, NULL, NULL);
+	}
+	printf("loop-accepted ok=%d\n", a >= 0);
+	if (a >= 0)
+		close(a);
+	close(c);
+	close(l);
+	client_exchange(fd, seed);
+	close(fd);
+}
+
 static int client(const char *mode, uint32_t seed, int n)
 {
 	if (!strcmp(mode, "plain")) {
@@ -834,6 +885,8 @@ static int client(const char *mode, uint32_t seed, int n)
 		mode_dup(seed);
 	} else if (!strcmp(mode, "refused")) {
 		mode_refused();
+	} else if (!strcmp(mode, "port-clash")) {
+		mode_port_clash(seed);
 	} else {
 		die("unknown mode %s", mode);
 	}

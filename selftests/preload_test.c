@@ -497,6 +497,33 @@ TEST_F(cluster, loopback_stays_tcp)
 }
 
 /*
+ * AF_MIGTCP and TCP ports are separate spaces: with an AF_MIGTCP
+ * connection on local port P open, a program binds a TCP listener to
+ * 127.0.0.1:P and connects to it over loopback; that connect is kernel
+ * TCP and reaches the listener (nothing of AF_MIGTCP listens on P).
+ */
+TEST_F(cluster, loopback_port_of_a_migtcp_connection)
+{
+	struct app srv, cli;
+	long cport;
+
+	START_SERVER(&srv, NODE2, APP_PRELOAD, "");
+	RUN_CLIENT(&cli, NODE1, APP_PRELOAD, "-m port-clash -c " ADDR2 " -p " SPORT_STR);
+	app_finish(&srv);
+	cport = expect_sock(_metadata, &cli, "connected", 0, self->family,
+			    AF_INET, ADDR1, 0, ADDR2, SPORT);
+	expect_sock(_metadata, &cli, "tcp-listening", 0, AF_INET, AF_INET,
+		    "127.0.0.1", cport, NULL, 0);
+	EXPECT_NUM(&cli, "loop-connect", 0, "ret", 0);
+	expect_sock(_metadata, &cli, "loop", 0, AF_INET, AF_INET, "127.0.0.1",
+		    0, "127.0.0.1", cport);
+	EXPECT_NUM(&cli, "loop-accepted", 0, "ok", 1);
+	expect_exchanged(_metadata, &cli, 0);
+	expect_served(_metadata, &srv, 0);
+	expect_clean_end(_metadata, &srv, &cli);
+}
+
+/*
  * A destination that is no cluster node (a second address of node 2,
  * in no peer table, served by a plain TCP program) stays kernel TCP.
  */
