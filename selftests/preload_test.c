@@ -13,10 +13,13 @@
  *    sockets) and the right ports; the data arrives intact both ways;
  *  - a listener bound to the node's own address, an IPv6 listener that
  *    takes an IPv4 client, a client of its own node's address;
- *  - loopback and a destination outside the cluster stay kernel TCP;
+ *  - loopback and a destination outside the cluster stay kernel TCP,
+ *    but for a loopback connect to a listener run under migtcp-run; the
+ *    AF_MIGTCP and TCP port spaces stay apart;
  *  - accept4 flags, a non-blocking connect, O_NONBLOCK set with fcntl,
  *    epoll readiness, fork, exec, concurrent threads, sendfile and
- *    splice;
+ *    splice, dup and dup2, a refused connect, the flags of a socket that
+ *    falls back to TCP;
  *  - the TCP options the library maps, TCP_INFO, TCP_CONGESTION, an
  *    unsupported option (ENOPROTOOPT), options set before a connect
  *    that falls back to TCP, and MIGTCP_RUN_DEBUG's decision lines.
@@ -491,6 +494,27 @@ TEST_F(cluster, loopback_stays_tcp)
 			    "127.0.0.1", 0, "127.0.0.1", SPORT);
 	expect_sock(_metadata, &srv, "conn", 0, AF_INET, AF_INET, "127.0.0.1",
 		    SPORT, "127.0.0.1", cport);
+	expect_exchanged(_metadata, &cli, 0);
+	expect_served(_metadata, &srv, 0);
+	expect_clean_end(_metadata, &srv, &cli);
+}
+
+/*
+ * A client of this host (127.0.0.1) reaches a wildcard listener run
+ * under migtcp-run, which only listens over AF_MIGTCP: the connect goes
+ * AF_MIGTCP, every byte both ways.
+ */
+TEST_F(cluster, loopback_reaches_migtcp_listener)
+{
+	struct app srv, cli;
+
+	START_SERVER(&srv, NODE1, APP_PRELOAD, "");
+	RUN_CLIENT(&cli, NODE1, APP_PRELOAD, "-c 127.0.0.1 -p " SPORT_STR);
+	app_finish(&srv);
+	EXPECT_NUM(&cli, "connected", 0, "real", self->family);
+	EXPECT_NUM(&cli, "connected", 0, "pport", SPORT);
+	EXPECT_NUM(&srv, "conn", 0, "real", self->family);
+	EXPECT_NUM(&srv, "conn", 0, "pport", app_num(&cli, "connected", 0, "lport"));
 	expect_exchanged(_metadata, &cli, 0);
 	expect_served(_metadata, &srv, 0);
 	expect_clean_end(_metadata, &srv, &cli);
