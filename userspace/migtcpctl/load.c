@@ -310,7 +310,7 @@ int cmd_load(int argc, char **argv)
 		return ret;
 	if (cluster_read(argv[0], &cl) < 0)
 		return EXIT_FAIL;
-	if (nl_open(&nl) < 0) {
+	if (nl_open(&nl, progname) < 0) {
 		cluster_free(&cl);
 		return EXIT_FAIL;
 	}

@@ -165,7 +165,7 @@ int cmd_monitor(int argc, char **argv)
 	ret = monitor_parse(argc, argv, &mon);
 	if (ret)
 		return ret;
-	if (nl_open(&nl) < 0)
+	if (nl_open(&nl, progname) < 0)
 		return EXIT_FAIL;
 	if (!nl.mcgrp_config) {
 		err_msg("monitor: the kernel has no multicast group '%s'",

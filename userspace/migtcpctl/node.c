@@ -119,7 +119,7 @@ static int node_show(int argc, char **argv)
 	if (argc > 0)
 		return usage_err("node show takes no arguments, got '%s'",
 				 argv[0]);
-	if (nl_open(&nl) < 0)
+	if (nl_open(&nl, progname) < 0)
 		return EXIT_FAIL;
 	ret = node_get(&nl, &info);
 	nl_close(&nl);
@@ -207,7 +207,7 @@ static int node_set_cmd(int argc, char **argv)
 		}
 		cfg.set_key = true;
 	}
-	if (nl_open(&nl) < 0) {
+	if (nl_open(&nl, progname) < 0) {
 		ret = EXIT_FAIL;
 	} else {
 		ret = node_set(&nl, &cfg) < 0 ? EXIT_FAIL : EXIT_OK;

@@ -13,26 +13,6 @@
 #include "parse.h"
 #include "peer.h"
 
-struct peer_list {
-	struct peer *peers;
-	size_t n, cap;
-};
-
-bool peer_parse(const struct nlmsghdr *nlh, struct peer *peer)
-{
-	const struct nlattr *tb[MIGTCP_A_MAX + 1];
-	const struct nlattr *ptb[MIGTCP_PEER_A_MAX + 1];
-
-	memset(peer, 0, sizeof(*peer));
-	nl_parse_attrs(nlh, tb, MIGTCP_A_MAX);
-	if (!tb[MIGTCP_A_PEER])
-		return false;
-	nl_parse_nest(tb[MIGTCP_A_PEER], ptb, MIGTCP_PEER_A_MAX);
-	peer->addr_set = nl_attr_in_addr(ptb[MIGTCP_PEER_A_ADDR_IN],
-					 &peer->addr);
-	return nl_attr_u32(ptb[MIGTCP_PEER_A_ID], &peer->id) && peer->id;
-}
-
 struct json_object *peer_to_json(const struct peer *peer)
 {
 	struct json_object *obj = json_object_new_object();
@@ -41,47 +21,6 @@ struct json_object *peer_to_json(const struct peer *peer)
 	json_object_object_add(obj, "addr",
 			       json_ipv4(peer->addr_set, peer->addr));
 	return obj;
-}
-
-static int peer_dump_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct peer_list *list = data;
-	if (list->n == list->cap) {
-		size_t cap = list->cap ? 2 * list->cap : 64;
-		struct peer *grown = reallocarray(list->peers, cap,
-						  sizeof(*grown));
-
-		if (!grown)
-			return MNL_CB_ERROR;	/* errno is ENOMEM */
-		list->peers = grown;
-		list->cap = cap;
-	}
-	if (peer_parse(nlh, &list->peers[list->n]))
-		list->n++;
-	return MNL_CB_OK;
-}
-
-static int peer_cmp(const void *a, const void *b)
-{
-	const struct peer *pa = a, *pb = b;
-
-	return (pa->id > pb->id) - (pa->id < pb->id);
-}
-
-int peer_dump(struct nl_ctx *nl, struct peer **peers, size_t *npeers)
-{
-	struct nlmsghdr *nlh = nl_msg_start(nl, MIGTCP_CMD_PEER_GET,
-					    NLM_F_DUMP);
-	struct peer_list list = { 0 };
-
-	if (nl_request(nl, nlh, peer_dump_cb, &list, "peer list") < 0) {
-		free(list.peers);
-		return -1;
-	}
-	qsort(list.peers, list.n, sizeof(*list.peers), peer_cmp);
-	*peers = list.peers;
-	*npeers = list.n;
-	return 0;
 }
 
 int peer_change(struct nl_ctx *nl, uint8_t cmd, const struct peer *peer,
@@ -148,7 +87,7 @@ static int peer_list(int argc, char **argv)
 	if (argc > 0)
 		return usage_err("peer list takes no arguments, got '%s'",
 				 argv[0]);
-	if (nl_open(&nl) < 0)
+	if (nl_open(&nl, progname) < 0)
 		return EXIT_FAIL;
 	ret = peer_dump(&nl, &peers, &n);
 	nl_close(&nl);
@@ -202,7 +141,7 @@ static int peer_change_cmd(int argc, char **argv, uint8_t cmd,
 			      &peer);
 	if (ret)
 		return ret;
-	if (nl_open(&nl) < 0)
+	if (nl_open(&nl, progname) < 0)
 		return EXIT_FAIL;
 	snprintf(what, sizeof(what), "peer %s %u", name, peer.id);
 	ret = peer_change(&nl, cmd, &peer, what);

@@ -12,19 +12,7 @@
 
 #include <json-c/json.h>
 
-#include "nl.h"
-
-struct peer {
-	uint32_t id;
-	bool addr_set;
-	uint32_t addr;		/* network order */
-};
-
-/* Reads the MIGTCP_A_PEER nest of NLH; false if it has no valid id. */
-bool peer_parse(const struct nlmsghdr *nlh, struct peer *peer);
-
-/* The whole table, sorted by id; free *PEERS.  -1 after printing. */
-int peer_dump(struct nl_ctx *nl, struct peer **peers, size_t *npeers);
+#include "peers.h"
 
 /*
  * PEER_NEW, PEER_SET (with the address) or PEER_DEL (without) of one

@@ -178,7 +178,7 @@ int cmd_sockets(int argc, char **argv)
 
 	if (argc > 0)
 		return usage_err("sockets takes no arguments, got '%s'", argv[0]);
-	if (nl_open(&nl) < 0)
+	if (nl_open(&nl, progname) < 0)
 		return EXIT_FAIL;
 	if (!sock_dump_init(&dump)) {
 		nl_close(&nl);

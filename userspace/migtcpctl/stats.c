@@ -99,7 +99,7 @@ int cmd_stats(int argc, char **argv)
 
 	if (argc > 0)
 		return usage_err("stats takes no arguments, got '%s'", argv[0]);
-	if (nl_open(&nl) < 0)
+	if (nl_open(&nl, progname) < 0)
 		return EXIT_FAIL;
 	if (json_output)
 		out.obj = json_object_new_object();

@@ -13,8 +13,10 @@
 #include <linux/migtcp.h>
 #include <linux/netlink.h>
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "nl.h"
-#include "output.h"
 
 /* State of one exchange, shared by the data and control callbacks. */
 struct nl_exchange {
@@ -24,6 +26,23 @@ struct nl_exchange {
 	bool dump_intr;		/* the dumped table changed meanwhile */
 	char extack[256];	/* NLMSGERR_ATTR_MSG, or "" */
 };
+
+/* "PROG: MESSAGE" on stderr, unless the context is quiet (no PROG). */
+static void __attribute__((format(printf, 2, 3)))
+nl_err(const struct nl_ctx *nl, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (!nl->prog)
+		return;
+	fprintf(stderr, "%s: ", nl->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	errno = saved;
+}
 
 uint8_t nl_genl_cmd(const struct nlmsghdr *nlh)
 {
@@ -193,13 +212,13 @@ static mnl_cb_t nl_ctl_cbs[NLMSG_MIN_TYPE] = {
 };
 
 /* Prints the failure of WHAT, unless WHAT is NULL; errno is ERROR. */
-static void nl_report(const struct nl_exchange *ex, const char *what,
-		      int error)
+static void nl_report(const struct nl_ctx *nl, const struct nl_exchange *ex,
+		      const char *what, int error)
 {
 	if (what && ex->extack[0])
-		err_msg("%s: %s", what, ex->extack);
+		nl_err(nl, "%s: %s", what, ex->extack);
 	else if (what)
-		err_msg("%s: %s", what, strerror(error));
+		nl_err(nl, "%s: %s", what, strerror(error));
 	errno = error;
 }
 
@@ -211,7 +230,7 @@ int nl_request(struct nl_ctx *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 	int ret;
 
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0) {
-		nl_report(&ex, what, errno);
+		nl_report(nl, &ex, what, errno);
 		return -1;
 	}
 	do {
@@ -219,21 +238,21 @@ int nl_request(struct nl_ctx *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 						  NL_BUF_SIZE);
 
 		if (len < 0) {
-			nl_report(&ex, what, errno);
+			nl_report(nl, &ex, what, errno);
 			return -1;
 		}
 		ret = mnl_cb_run2(nl->buf, len, seq, nl->portid, nl_data_cb,
 				  &ex, nl_ctl_cbs, NLMSG_MIN_TYPE);
 	} while (ret > MNL_CB_STOP);
 	if (ret < 0) {
-		nl_report(&ex, what, ex.error ? ex.error : errno);
+		nl_report(nl, &ex, what, ex.error ? ex.error : errno);
 		return -1;
 	}
 	if (ex.dump_intr) {
 		/* A partial or inconsistent list is worse than none. */
 		if (what)
-			err_msg("%s: the table changed while it was read; try again",
-				what);
+			nl_err(nl, "%s: the table changed while it was read; try again",
+			       what);
 		errno = EAGAIN;
 		return -1;
 	}
@@ -306,10 +325,10 @@ static int nl_resolve_family(struct nl_ctx *nl)
 	if (nl_request(nl, nlh, nl_family_cb, nl, NULL) == 0)
 		return 0;
 	if (errno == ENOENT)
-		err_msg("the migtcp module is not loaded");
+		nl_err(nl, "the migtcp module is not loaded");
 	else
-		err_msg("cannot resolve generic netlink family %s: %s",
-			MIGTCP_GENL_NAME, strerror(errno));
+		nl_err(nl, "cannot resolve generic netlink family %s: %s",
+		       MIGTCP_GENL_NAME, strerror(errno));
 	return -1;
 }
 
@@ -331,18 +350,19 @@ static int nl_setup_socket(struct nl_ctx *nl)
 	return 0;
 }
 
-int nl_open(struct nl_ctx *nl)
+int nl_open(struct nl_ctx *nl, const char *prog)
 {
 	memset(nl, 0, sizeof(*nl));
+	nl->prog = prog;
 	nl->seq = (uint32_t)time(NULL);
 	nl->buf = malloc(NL_BUF_SIZE);
 	if (!nl->buf) {
-		err_msg("out of memory");
+		nl_err(nl, "out of memory");
 		return -1;
 	}
 	if (nl_setup_socket(nl) < 0) {
-		err_msg("cannot open a generic netlink socket: %s",
-			strerror(errno));
+		nl_err(nl, "cannot open a generic netlink socket: %s",
+		       strerror(errno));
 		nl_close(nl);
 		return -1;
 	}

@@ -4,8 +4,8 @@
  * the family id and multicast group resolved through the controller,
  * and request/reply exchanges that report the kernel's extack message.
  */
-#ifndef MIGTCPCTL_NL_H
-#define MIGTCPCTL_NL_H
+#ifndef MIGTCP_NL_H
+#define MIGTCP_NL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,13 +27,16 @@ struct nl_ctx {
 	uint16_t family;	/* generic netlink id of "migtcp" */
 	uint32_t mcgrp_config;	/* id of multicast group "config", 0 if none */
 	char *buf;		/* NL_BUF_SIZE bytes */
+	const char *prog;	/* prefix of error messages; NULL: quiet */
 };
 
 /*
- * Opens the socket and resolves the family.  Prints the error (the
- * module not being loaded included) and returns -1 on failure.
+ * Opens the socket and resolves the family.  Returns -1 with errno set
+ * on failure (ENOENT: the module is not loaded).  Errors of this and of
+ * every later request are printed as "PROG: MESSAGE" on stderr, unless
+ * PROG is NULL.
  */
-int nl_open(struct nl_ctx *nl);
+int nl_open(struct nl_ctx *nl, const char *prog);
 void nl_close(struct nl_ctx *nl);
 
 /*
@@ -45,7 +48,7 @@ struct nlmsghdr *nl_msg_start(struct nl_ctx *nl, uint8_t cmd, uint16_t flags);
 /*
  * Sends NLH and processes replies with CB (which may be NULL) until the
  * acknowledgement or the end of the dump.  On failure prints
- * "migtcpctl: WHAT: <extack message or strerror>" and returns -1 with
+ * "PROG: WHAT: <extack message or strerror>" and returns -1 with
  * errno set to the kernel's error.
  */
 int nl_request(struct nl_ctx *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
@@ -71,4 +74,4 @@ bool nl_attr_u32(const struct nlattr *attr, uint32_t *val);
 bool nl_attr_u64(const struct nlattr *attr, uint64_t *val);
 bool nl_attr_in_addr(const struct nlattr *attr, uint32_t *addr_be);
 
-#endif /* MIGTCPCTL_NL_H */
+#endif /* MIGTCP_NL_H */

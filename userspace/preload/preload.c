@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libmigtcp-preload: runs an unmodified TCP program over AF_MIGTCP, as
+ * smc_run does for AF_SMC.  socket() for an IPv4 or IPv6 stream socket
+ * creates an AF_MIGTCP socket; the transport is decided when the
+ * program binds, connects or listens: a cluster node (or a wildcard
+ * listener) keeps AF_MIGTCP, anything else -- loopback, an address
+ * outside the cluster, a native IPv6 address -- gets kernel TCP, swapped
+ * in under the same descriptor number with its flags and options.
+ * Addresses are translated both ways through the cluster map: an
+ * underlay address of a node is that node's id.
+ *
+ * Only calls that carry addresses, options or descriptors are wrapped;
+ * read, write, send, recv, poll, epoll, fcntl, sendfile and splice go
+ * straight to the kernel.  MIGTCP_RUN_DEBUG=1 prints every decision.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/migtcp.h>
+
+#include "migtcp.h"
+#include "preload.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+struct real_calls real;
+int migtcp_af;
+bool debug_on;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+void debug(const char *fmt, ...)
+{
+	int saved = errno;
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (!debug_on)
+		return;
+	n = snprintf(line, sizeof(line), "migtcp-run[%d]: ", (int)getpid());
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	strcat(line, "\n");
+	/* One write per line, so lines of threads and children don't mix. */
+	if (write(STDERR_FILENO, line, strlen(line)) < 0)
+		(void)0;
+	errno = saved;
+}
+
+#define RESOLVE(name) (real.name = dlsym(RTLD_NEXT, #name))
+
+static void init_once_fn(void)
+{
+	const char *env = getenv("MIGTCP_RUN_DEBUG");
+	int af;
+
+	debug_on = env && *env && strcmp(env, "0") != 0;
+	RESOLVE(socket);
+	RESOLVE(bind);
+	RESOLVE(connect);
+	RESOLVE(listen);
+	RESOLVE(accept);
+	RESOLVE(accept4);
+	RESOLVE(getsockname);
+	RESOLVE(getpeername);
+	RESOLVE(setsockopt);
+	RESOLVE(getsockopt);
+	RESOLVE(sendto);
+	RESOLVE(sendmsg);
+	RESOLVE(recvfrom);
+	RESOLVE(recvmsg);
+	RESOLVE(close);
+	RESOLVE(dup);
+	RESOLVE(dup2);
+	RESOLVE(dup3);
+	fd_table_atfork();
+
+	af = migtcp_family();
+	if (af > 0) {
+		migtcp_af = af;
+		debug("AF_MIGTCP is family %d", af);
+	} else {
+		debug("the migtcp module is not loaded: everything stays TCP");
+	}
+}
+
+void preload_init(void)
+{
+	pthread_once(&init_once, init_once_fn);
+}
+
+__attribute__((constructor)) static void preload_ctor(void)
+{
+	preload_init();
+}
+
+static bool is_loopback(uint32_t ip)
+{
+	return (ntohl(ip) >> 24) == 127;
+}
+
+/*
+ * What FD is, checked with the kernel: an entry can be stale when the
+ * program closed the descriptor in a way the library does not see
+ * (fclose, close_range), and a socket inherited across exec or copied
+ * with fcntl(F_DUPFD) has none.  Such an AF_MIGTCP socket is taken as
+ * a decided AF_INET one.
+ */
+static enum fd_state classify(int fd, struct fd_info *info)
+{
+	enum fd_state state = fd_get(fd, info);
+	socklen_t len = sizeof(int);
+	int domain;
+
+	if (!migtcp_af || state == FD_TCP)
+		return state;
+	if (real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+	    domain != migtcp_af) {
+		if (state != FD_NONE)
+			fd_forget(fd);
+		info->state = FD_NONE;
+		return FD_NONE;
+	}
+	if (state == FD_NONE) {
+		fd_set_state(fd, FD_MIGTCP, AF_INET);
+		info->state = FD_MIGTCP;
+		info->family = AF_INET;
+		state = FD_MIGTCP;
+	}
+	return state;
+}
+
+/*
+ * Where an address of the program leads: NULL and *MIG filled for
+ * AF_MIGTCP, else the reason for kernel TCP.  A wildcard is this node
+ * for bind and (as Linux takes it) the local host for connect.
+ */
+static const char *decide(const struct fd_info *info,
+			  const struct sockaddr *addr, socklen_t len,
+			  bool for_bind, struct sockaddr_mig *mig)
+{
+	uint32_t ip, node = 0;
+	uint16_t port;
+
+	if (!addr || len < sizeof(sa_family_t) ||
+	    addr->sa_family != info->family)
+		return "not the socket's address family";
+	if (!inet_to_v4(addr, len, &ip, &port))
+		return "not an IPv4 address";
+	if (is_loopback(ip))
+		return "loopback";
+	if (ip == htonl(INADDR_ANY)) {
+		if (!for_bind)
+			return "the local host";
+	} else {
+		node = cluster_node_of(ip);
+		if (!node)
+			return "not a cluster node";
+	}
+	memset(mig, 0, sizeof(*mig));
+	mig->smig_family = migtcp_af;
+	mig->smig_port = port;
+	mig->smig_node = node;
+	return NULL;
+}
+
+/*
+ * Replaces the AF_MIGTCP socket FD by a kernel TCP socket under the same
+ * number: the same family as the program asked for, the same O_NONBLOCK
+ * and FD_CLOEXEC, the options set so far and the bind() address.
+ */
+static int swap_to_tcp(int fd, const struct fd_info *info)
+{
+	int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
+	int s, err;
+
+	if (fl < 0 || fdfl < 0)
+		return -1;
+	s = real.socket(info->family, SOCK_STREAM | SOCK_CLOEXEC,
+			IPPROTO_TCP);
+	if (s < 0)
+		return -1;
+	if ((fl & O_NONBLOCK) && fcntl(s, F_SETFL, fl & O_NONBLOCK) < 0)
+		goto fail;
+	fd_replay_opts(fd, s);
+	if (info->state == FD_BOUND &&
+	    real.bind(s, (const void *)&info->bound, info->bound_len) < 0)
+		goto fail;
+	if (real.dup3(s, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+		goto fail;
+	real.close(s);
+	fd_set_state(fd, FD_TCP, 0);
+	return 0;
+fail:
+	err = errno;
+	real.close(s);
+	errno = err;
+	return -1;
+}
+
+static void debug_decision(int fd, const char *what,
+			   const struct sockaddr *addr, socklen_t len,
+			   const char *reason, const struct sockaddr_mig *mig)
+{
+	char buf[INET6_ADDRSTRLEN + 16];
+
+	if (!debug_on)
+		return;
+	if (addr && len >= sizeof(sa_family_t))
+		addr_str(addr, len, buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "(no address)");
+	if (reason)
+		debug("fd %d: %s %s -> TCP (%s)", fd, what, buf, reason);
+	else if (mig->smig_node)
+		debug("fd %d: %s %s -> AF_MIGTCP node %u", fd, what, buf,
+		      mig->smig_node);
+	else
+		debug("fd %d: %s %s -> AF_MIGTCP node 0 (this node)", fd, what,
+		      buf);
+}
+
+EXPORT int socket(int domain, int type, int protocol)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd;
+
+	preload_init();
+	if (migtcp_af && (domain == AF_INET || domain == AF_INET6) &&
+	    base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP) &&
+	    cluster_self()) {
+		fd = real.socket(migtcp_af, type, 0);
+		if (fd >= 0) {
+			fd_forget(fd);
+			fd_set_state(fd, FD_PENDING, domain);
+			debug("fd %d: socket(%s) -> AF_MIGTCP", fd,
+			      domain == AF_INET ? "AF_INET" : "AF_INET6");
+			return fd;
+		}
+		debug("socket(AF_MIGTCP): %m: kernel TCP instead");
+	}
+	fd = real.socket(domain, type, protocol);
+	if (fd >= 0)
+		fd_forget(fd);
+	return fd;
+}
+
+/* Translates ADDR for a decided AF_MIGTCP socket, where it can be. */
+static const struct sockaddr *mig_addr_of(const struct fd_info *info,
+					  const struct sockaddr *addr,
+					  socklen_t *len, bool for_bind,
+					  struct sockaddr_mig *mig)
+{
+	if (decide(info, addr, *len, for_bind, mig))
+		return addr;
+	*len = sizeof(*mig);
+	return (const void *)mig;
+}
+
+EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_mig mig;
+	struct fd_info info;
+	const char *reason;
+	enum fd_state state;
+
+	preload_init();
+	state = classify(fd, &info);
+	if (state == FD_MIGTCP || state == FD_BOUND) {
+		addr = mig_addr_of(&info, addr, &len, true, &mig);
+		return real.bind(fd, addr, len);
+	}
+	if (state != FD_PENDING)
+		return real.bind(fd, addr, len);
+
+	reason = decide(&info, addr, len, true, &mig);
+	debug_decision(fd, "bind", addr, len, reason, &mig);
+	if (reason) {
+		if (swap_to_tcp(fd, &info) < 0)
+			return -1;
+		return real.bind(fd, addr, len);
+	}
+	if (real.bind(fd, (const void *)&mig, sizeof(mig)) < 0)
+		return -1;
+	fd_set_bound(fd, addr, len);
+	fd_set_state(fd, FD_BOUND, 0);
+	return 0;
+}
+
+/* A connect that has started leaves the socket AF_MIGTCP for good. */
+static bool connect_started(int ret)
+{
+	return ret == 0 || errno == EINPROGRESS || errno == EINTR ||
+	       errno == EALREADY || errno == EISCONN;
+}
+
+EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_mig mig;
+	struct fd_info info;
+	const char *reason;
+	enum fd_state state;
+	int ret;
+
+	preload_init();
+	state = classify(fd, &info);
+	if (state == FD_MIGTCP) {
+		/* Again, as non-blocking programs do to learn the outcome. */
+		addr = mig_addr_of(&info, addr, &len, false, &mig);
+		return real.connect(fd, addr, len);
+	}
+	if (state != FD_PENDING && state != FD_BOUND)
+		return real.connect(fd, addr, len);
+	if (addr && len >= sizeof(sa_family_t) &&
+	    addr->sa_family == AF_UNSPEC)
+		return real.connect(fd, addr, len);
+
+	reason = decide(&info, addr, len, false, &mig);
+	debug_decision(fd, "connect", addr, len, reason, &mig);
+	if (reason) {
+		if (swap_to_tcp(fd, &info) < 0)
+			return -1;
+		return real.connect(fd, addr, len);
+	}
+	ret = real.connect(fd, (const void *)&mig, sizeof(mig));
+	if (connect_started(ret)) {
+		int err = errno;
+
+		fd_set_state(fd, FD_MIGTCP, 0);
+		errno = err;
+	}
+	return ret;
+}
+
+EXPORT int listen(int fd, int backlog)
+{
+	struct fd_info info;
+	enum fd_state state;
+
+	preload_init();
+	state = classify(fd, &info);
+	if (state == FD_PENDING || state == FD_BOUND) {
+		int ret = real.listen(fd, backlog);
+
+		if (ret == 0) {
+			fd_set_state(fd, FD_MIGTCP, 0);
+			debug("fd %d: listen -> AF_MIGTCP", fd);
+		}
+		return ret;
+	}
+	return real.listen(fd, backlog);
+}
+
+/* The family the program sees for FD's addresses. */
+static int program_family(int fd)
+{
+	struct fd_info info;
+
+	fd_get(fd, &info);
+	return info.family ?: AF_INET;
+}
+
+/*
+ * Hands the address the kernel wrote to SS to the program: translated
+ * if it is an AF_MIGTCP one, else copied, truncated to *LEN as the
+ * kernel would.
+ */
+static void give_addr(int fd, const struct sockaddr_storage *ss,
+		      socklen_t sslen, struct sockaddr *addr, socklen_t *len)
+{
+	if (!addr || !len)
+		return;
+	if (migtcp_af && sslen >= sizeof(struct sockaddr_mig) &&
+	    ss->ss_family == migtcp_af) {
+		mig_to_inet(ss, program_family(fd), addr, len);
+		return;
+	}
+	memcpy(addr, ss, *len < sslen ? *len : sslen);
+	*len = sslen;
+}
+
+static int do_accept(int fd, struct sockaddr *addr, socklen_t *len,
+		     int flags, bool four)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	int nfd;
+
+	preload_init();
+	if (addr && !len) {
+		errno = EFAULT;
+		return -1;
+	}
+	nfd = four ? real.accept4(fd, (void *)&ss, &sslen, flags) :
+		     real.accept(fd, (void *)&ss, &sslen);
+	if (nfd < 0)
+		return nfd;
+	fd_forget(nfd);
+	/* The connection shows the listener's family to the program. */
+	if (migtcp_af && ss.ss_family == migtcp_af)
+		fd_set_state(nfd, FD_MIGTCP, program_family(fd));
+	give_addr(nfd, &ss, sslen, addr, len);
+	return nfd;
+}
+
+EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return do_accept(fd, addr, len, 0, false);
+}
+
+EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return do_accept(fd, addr, len, flags, true);
+}
+
+static int get_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	int ret;
+
+	preload_init();
+	if (!len) {
+		errno = EFAULT;
+		return -1;
+	}
+	ret = peer ? real.getpeername(fd, (void *)&ss, &sslen) :
+		     real.getsockname(fd, (void *)&ss, &sslen);
+	if (ret == 0)
+		give_addr(fd, &ss, sslen, addr, len);
+	return ret;
+}
+
+EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return get_name(fd, addr, len, false);
+}
+
+EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return get_name(fd, addr, len, true);
+}
+
+EXPORT int setsockopt(int fd, int level, int name, const void *val,
+		      socklen_t len)
+{
+	struct fd_info info;
+	enum fd_state state;
+
+	preload_init();
+	state = classify(fd, &info);
+	if (state == FD_NONE || state == FD_TCP)
+		return real.setsockopt(fd, level, name, val, len);
+	if (!val && len) {
+		errno = EFAULT;
+		return -1;
+	}
+	return mig_setsockopt(fd, state, level, name, val, len);
+}
+
+EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct fd_info info;
+	enum fd_state state;
+
+	preload_init();
+	state = classify(fd, &info);
+	if (state == FD_NONE || state == FD_TCP)
+		return real.getsockopt(fd, level, name, val, len);
+	if (!val || !len) {
+		errno = EFAULT;
+		return -1;
+	}
+	return mig_getsockopt(fd, &info, level, name, val, len);
+}
+
+/*
+ * MSG_FASTOPEN connects and sends in one call.  AF_MIGTCP has no fast
+ * open: the socket connects (for a non-blocking one, EINPROGRESS as a
+ * TCP socket without a cookie would say) and then sends.
+ */
+static ssize_t fastopen(int fd, const struct msghdr *msg, int flags)
+{
+	struct fd_info info;
+	enum fd_state state = classify(fd, &info);
+	int ret;
+
+	if (state != FD_PENDING && state != FD_BOUND)
+		return real.sendmsg(fd, msg, flags);
+	ret = connect(fd, msg->msg_name, msg->msg_namelen);
+	if (fd_get(fd, &info) == FD_TCP)
+		return real.sendmsg(fd, msg, flags);
+	if (ret < 0)
+		return -1;
+	return real.sendmsg(fd, &(struct msghdr){
+		.msg_iov = msg->msg_iov, .msg_iovlen = msg->msg_iovlen,
+		.msg_control = msg->msg_control,
+		.msg_controllen = msg->msg_controllen,
+	}, flags & ~MSG_FASTOPEN);
+}
+
+EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+		      const struct sockaddr *addr, socklen_t len)
+{
+	struct iovec iov = { (void *)buf, n };
+
+	preload_init();
+	if (!(flags & MSG_FASTOPEN) || !addr)
+		return real.sendto(fd, buf, n, flags, addr, len);
+	return fastopen(fd, &(struct msghdr){
+		.msg_name = (void *)addr, .msg_namelen = len,
+		.msg_iov = &iov, .msg_iovlen = 1,
+	}, flags);
+}
+
+EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	preload_init();
+	if (!(flags & MSG_FASTOPEN) || !msg || !msg->msg_name)
+		return real.sendmsg(fd, msg, flags);
+	return fastopen(fd, msg, flags);
+}
+
+EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+			struct sockaddr *addr, socklen_t *len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	ssize_t ret;
+
+	preload_init();
+	if (!addr || !len)
+		return real.recvfrom(fd, buf, n, flags, addr, len);
+	ret = real.recvfrom(fd, buf, n, flags, (void *)&ss, &sslen);
+	if (ret >= 0)
+		give_addr(fd, &ss, sslen, addr, len);
+	return ret;
+}
+
+EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct sockaddr_storage ss;
+	void *name;
+	socklen_t namelen;
+	ssize_t ret;
+
+	preload_init();
+	if (!msg || !msg->msg_name)
+		return real.recvmsg(fd, msg, flags);
+	name = msg->msg_name;
+	namelen = msg->msg_namelen;
+	msg->msg_name = &ss;
+	msg->msg_namelen = sizeof(ss);
+	ret = real.recvmsg(fd, msg, flags);
+	msg->msg_name = name;
+	if (ret >= 0) {
+		socklen_t got = msg->msg_namelen;
+
+		msg->msg_namelen = namelen;
+		give_addr(fd, &ss, got, name, &msg->msg_namelen);
+	} else {
+		msg->msg_namelen = namelen;
+	}
+	return ret;
+}
+
+EXPORT int close(int fd)
+{
+	preload_init();
+	fd_forget(fd);
+	return real.close(fd);
+}
+
+EXPORT int dup(int fd)
+{
+	int nfd;
+
+	preload_init();
+	nfd = real.dup(fd);
+	if (nfd >= 0)
+		fd_copy(fd, nfd);
+	return nfd;
+}
+
+EXPORT int dup2(int fd, int nfd)
+{
+	int ret;
+
+	preload_init();
+	ret = real.dup2(fd, nfd);
+	if (ret >= 0)
+		fd_copy(fd, nfd);
+	return ret;
+}
+
+EXPORT int dup3(int fd, int nfd, int flags)
+{
+	int ret;
+
+	preload_init();
+	ret = real.dup3(fd, nfd, flags);
+	if (ret >= 0)
+		fd_copy(fd, nfd);
+	return ret;
+}
