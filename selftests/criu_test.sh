@@ -825,22 +825,25 @@ iperf_pid=
 iperf_port=
 iperf_dir=()
 
-# iperf_check FILE SECS DIR [DUMP_AT RESTORED_AT]: the iperf3 client's
-# JSON output in FILE (-J --get-server-output) reports a test of SECS
-# seconds (± 1) without error, with data both counted by the sender and
-# by the receiver, the receiver having read at least 90 % of what the
-# sender wrote (what it has not read when the test ends is in flight or
-# buffered, not lost); DIR is -R when the server sent.  With DUMP_AT and
-# RESTORED_AT (seconds since the client started, when the dump began and
-# the restore ended): the receiver read data in the intervals before the
-# dump and after the restore.  Prints a summary line.
+# iperf_check FILE SECS DIR [IMAGES]: the iperf3 client's JSON output in
+# FILE (-J --get-server-output) reports a test of SECS seconds without
+# error; DIR is -R when the server sent.  The client measured SECS (± 1)
+# seconds; the server no more (a restored server measures less: CRIU
+# restores it in a time namespace whose CLOCK_MONOTONIC goes on from the
+# dump, so the time it was frozen does not count).  The receiver read at
+# least 90 % of what the sender wrote (the rest was in flight or buffered
+# when the test ended, not lost), and the server's own report agrees with
+# the client's summary.  With IMAGES (image show -j of the server's
+# dump), the data connection's counters at the dump prove that data went
+# through on node 1 before it and on node 2 after it: the receiver read
+# more than had arrived at the dump (or, with -R, more than the server
+# had written at the dump).  Prints a summary.
 iperf_check() {
 	"$python" - "$@" <<'EOF'
 import json
 import sys
 
 path, secs, direction = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-mig = [float(a) for a in sys.argv[4:6]]
 bad = []
 try:
     with open(path) as f:
@@ -854,51 +857,50 @@ srv = j.get('server_output_json', {})
 if 'error' in srv:
     bad.append('the server reports an error: %s' % srv['error'])
 end = j.get('end', {})
-sent = end.get('sum_sent', {})
-rcvd = end.get('sum_received', {})
-for what, s in (('sent', sent), ('received', rcvd)):
-    if abs(s.get('seconds', 0) - secs) > 1:
-        bad.append('%s over %s s, not %g' % (what, s.get('seconds'), secs))
+srv_end = srv.get('end', {})
+sent, rcvd = end.get('sum_sent', {}), end.get('sum_received', {})
 nsent, nrcvd = sent.get('bytes', 0), rcvd.get('bytes', 0)
 if not 0 < 0.9 * nsent <= nrcvd <= nsent:
     bad.append('%d bytes sent, %d received' % (nsent, nrcvd))
-# The receiver's own report: the server's (sent to the client at the end
-# of the test) when the client sends, the client's when the server does.
+# Each side's own report: the client's, and the server's, which it
+# sent to the client at the end of the test.
 if direction == '-R':
-    recv = j
-    srv_end = srv.get('end', {}).get('sum_sent', {}).get('bytes')
-    if srv_end != nsent:
-        bad.append("the server says it sent %s bytes, the client's summary %d"
-                   % (srv_end, nsent))
+    cli, srv_sum, srv_what = rcvd, srv_end.get('sum_sent', {}), 'sent'
 else:
-    recv = srv
-    srv_end = srv.get('end', {}).get('sum_received', {}).get('bytes')
-    if srv_end != nrcvd:
-        bad.append("the server says it received %s bytes, the client's summary %d"
-                   % (srv_end, nrcvd))
-iv = [(i['sum']['start'], i['sum']['end'], i['sum']['bytes'])
-      for i in recv.get('intervals', [])]
-if not iv:
-    bad.append('the receiver reported no intervals')
-if mig and iv:
-    # Interval times count from the test's start, a little after the
-    # client's: an interval ending 2 s before the dump (as the client saw
-    # it) ran on node 1, one starting after the restore on node 2.
-    before = sum(b for s, e, b in iv if e <= mig[0] - 2)
-    after = sum(b for s, e, b in iv if s >= mig[1])
-    if mig[1] > secs - 2:
-        bad.append('the restore ended %.1f s into a %g s test, too late'
-                   % (mig[1], secs))
-    elif not before or not after:
-        bad.append('the receiver read %d bytes before the dump, %d after the restore'
-                   % (before, after))
-print('# iperf3 %s: %.1f s, sent %d bytes, received %d (%.0f Mbit/s)%s'
-      % ('-R' if direction == '-R' else '(client sends)', rcvd.get('seconds', 0), nsent, nrcvd,
-         rcvd.get('bits_per_second', 0) / 1e6,
-         '; dump at %.1f s, restored at %.1f s' % tuple(mig) if mig else ''))
-if mig:
-    print('# receiver MB/s per interval: %s'
-          % ' '.join('%.1f' % (b / 1e6 / (e - s)) for s, e, b in iv))
+    cli, srv_sum, srv_what = sent, srv_end.get('sum_received', {}), 'received'
+if srv_sum.get('bytes') != (nsent if direction == '-R' else nrcvd):
+    bad.append("the server says it %s %s bytes; the client's summary: sent %d, received %d"
+               % (srv_what, srv_sum.get('bytes'), nsent, nrcvd))
+if abs(cli.get('seconds', 0) - secs) > 1:
+    bad.append('the client measured %s s, not %g' % (cli.get('seconds'), secs))
+if not 0 < srv_sum.get('seconds', 0) <= secs + 1:
+    bad.append('the server measured %s s for a test of %g' % (srv_sum.get('seconds'), secs))
+summary = ('# iperf3 %s: client %.1f s, server %.1f s; sent %d bytes, received %d (%.0f Mbit/s)'
+           % ('-R' if direction == '-R' else '(the client sends)',
+              cli.get('seconds', 0), srv_sum.get('seconds', 0), nsent, nrcvd,
+              rcvd.get('bits_per_second', 0) / 1e6))
+if len(sys.argv) > 4:
+    with open(sys.argv[4]) as f:
+        recs = [r for i in json.load(f) for r in i['checkpoint']['records']
+                if r['kind'] == 'connection']
+    # The data connection carried the most; the control one a few bytes.
+    data = max(recs, key=lambda r: r['bytes_received'] + r['bytes_acked'])
+    if direction == '-R':
+        done, written = data['bytes_acked'], data['bytes_acked'] + data['snd_data_bytes']
+        ok = done > 0 and nrcvd > written
+        summary += ('; at the dump %d bytes acknowledged, %d written'
+                    % (done, written))
+    else:
+        done = data['bytes_received']
+        ok = done > 0 and nrcvd > done
+        summary += '; at the dump %d bytes arrived' % done
+    if not ok:
+        bad.append('no data both before the dump and after the restore')
+print(summary)
+recv = j if direction == '-R' else srv
+print('# receiver MB/s per interval: %s' % ' '.join(
+    '%.1f' % (i['sum']['bytes'] / 1e6 / i['sum']['seconds'])
+    for i in recv.get('intervals', []) if i['sum']['seconds'] > 0))
 for b in bad:
     print('# ' + b)
 sys.exit(1 if bad else 0)
@@ -937,12 +939,6 @@ if len(tests) != int(sys.argv[2]) or errors:
 EOF
 }
 
-# criu_secs LOG: how long the criu run that wrote $dir/LOG took, in
-# seconds (the time stamp of its last line).
-criu_secs() {
-	sed -n 's/^(\([0-9.]*\)).*/\1/p' "$dir/$1" | tail -n 1
-}
-
 # now_since T: seconds since T (date +%s.%N), with one decimal.
 now_since() {
 	awk -v t="$1" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - t }'
@@ -952,24 +948,25 @@ now_since() {
 # node 1, its client (under migtcp-run too) on node 3 running a test of
 # IPERF_SECS seconds, to 192.0.2.1, which the preload library makes node
 # 1 (-R: the server sends).  A few seconds in, the server is dumped on
-# node 1 and restored on node 2: its listener and both connections
-# (control and data) live on node 2 with their identity 1:PORT, node 1
-# keeps only records, and the client's test ends well, data having
-# flowed both before the dump and after the restore.
+# node 1 (its listener, control and data connections in the images) and
+# restored on node 2: they live on node 2 with their identity 1:PORT,
+# node 1 keeps only records, and the client's test ends well, data
+# having gone through both before the dump and after the restore.
 #
 # iperf3 3.12 as it is: not --one-off (test_iperf_next runs a second
 # test), its JSON written into a log file, not to a terminal, in a
 # session of its own (setsid: no --shell-job), its pid in a pid file.
-# CRIU dumps all it holds: besides the sockets, its log file, /dev/urandom
-# and the deleted temporary file under /tmp it mmaps as its buffer for
-# each stream (a "ghost file": CRIU saves its contents, 128 KiB, within
-# the default --ghost-limit of 1 MiB), and the preload library, a file
-# mapping of build/userspace/libmigtcp-preload.so, at the same path on
-# node 2 (one file system).  Its timers are its own (select() timeouts on
-# CLOCK_MONOTONIC, which keeps running in the same VM); its server-side
-# timer ends a test only 40 s after its duration.
+# CRIU dumps all it holds without any option: besides the sockets, its
+# log file, /dev/urandom and the deleted temporary file under /tmp it
+# mmaps as the buffer of each stream (a "ghost file": CRIU saves its
+# 128 KiB, within the default --ghost-limit of 1 MiB), and the preload
+# library, a file mapping of build/userspace/libmigtcp-preload.so, at the
+# same path on node 2 (one file system).  Its timers are its own:
+# select() timeouts on CLOCK_MONOTONIC, which CRIU restores in a time
+# namespace going on from the dump; the server's own timer would end a
+# test only 40 s after its duration.
 test_iperf() {
-	local port=$1 name=iperf$1 t0 t_dump t_restored rc
+	local port=$1 name=iperf$1 t0 t_dump t_dumped t_restored rc
 	iperf_pid=
 	iperf_port=$port
 	iperf_dir=("${@:2}")
@@ -983,22 +980,34 @@ test_iperf() {
 	# Its listener: AF_MIGTCP, 1:PORT.
 	wait_count n1 "$port" "1 LISTEN -" || return 1
 	srv_pid=$(cat "$tmp/$name.pid")
-	t0=$(date +%s.%N)
 	nsenter --net="/run/netns/$ns-n3" "$run_bin" "$iperf" -c 192.0.2.1 -p "$port" \
 		-t $IPERF_SECS -J --get-server-output "${iperf_dir[@]}" \
 		</dev/null >"$tmp/$name.client.json" 2>"$tmp/$name.client" &
 	cli_job=$!
 	pids+=("$cli_job")
-	# Its control and data connections, AF_MIGTCP from node 3.
+	# Its control and data connections, AF_MIGTCP from node 3: the test
+	# starts.  Two seconds of data on node 1, then the dump.
 	wait_count n1 "$port" "2 ESTABLISHED -
 1 LISTEN -" 20 || return 1
-	# Some seconds of data on node 1 first.
-	sleep 4
+	t0=$(date +%s.%N)
+	sleep 2
 	t_dump=$(now_since "$t0")
-	migrate_proc n1 n2 "$srv_pid" "$srv_job" || return 1
+	dump_proc n1 "$srv_pid" || return 1
+	t_dumped=$(now_since "$t0")
+	wait_gone "$srv_pid" "$srv_job" || return 1
 	srv_job=
+	restore_proc n2 "$srv_pid" || return 1
 	iperf_pid=$srv_pid
 	t_restored=$(now_since "$t0")
+	diag "dump from $t_dump s to $t_dumped s into the test, restored at $t_restored s"
+	"$ctl" -j image show "$dir" >"$tmp/$name.images.json" 2>"$tmp/err" ||
+		{ diag "image show: $(cat "$tmp/err")"; return 1; }
+	pycheck "sorted((r['kind'], r.get('state'), r['local_node'], r['local_port'],
+			 r.get('remote_node'))
+			for i in j for r in i['checkpoint']['records']) ==
+		 [('connection', 'ESTABLISHED', 1, $port, 3)] * 2 +
+		 [('listener', None, 1, $port, None)]" "$tmp/$name.images.json" ||
+		return 1
 	# Relocated once node 3 acknowledged, identities unchanged; node 1
 	# has only the records of the departed endpoints.
 	wait_count n2 "$port" "2 ESTABLISHED -
@@ -1016,13 +1025,9 @@ test_iperf() {
 	cli_job=
 	if [ $rc != 0 ]; then
 		diag "the iperf3 client failed with status $rc: $(tail -n 3 "$tmp/$name.client")"
-		iperf_check "$tmp/$name.client.json" $IPERF_SECS "${iperf_dir[@]:--}" \
-			"$t_dump" "$t_restored"
-		return 1
 	fi
-	diag "criu dump took $(criu_secs dump.log) s, criu restore $(criu_secs restore.log) s"
 	iperf_check "$tmp/$name.client.json" $IPERF_SECS "${iperf_dir[@]:--}" \
-		"$t_dump" "$t_restored"
+		"$tmp/$name.images.json" && [ $rc = 0 ]
 }
 
 # wait_exit PID: until process PID (no child of ours) has exited.
