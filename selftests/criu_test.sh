@@ -830,7 +830,7 @@ iperf_dir=()
 # error; DIR is -R when the server sent.  The client measured SECS (± 1)
 # seconds; the server no more (a restored server measures less: CRIU
 # restores it in a time namespace whose CLOCK_MONOTONIC goes on from the
-# dump, so the time it was frozen does not count).  The receiver read at
+# dump, so the time between dump and restore does not count).  The receiver read at
 # least 90 % of what the sender wrote (the rest was in flight or buffered
 # when the test ended, not lost), and the server's own report agrees with
 # the client's summary.  With IMAGES (image show -j of the server's
