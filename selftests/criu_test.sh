@@ -1063,6 +1063,15 @@ test_iperf_next() {
 		diag "no new listener 2:$port on node 2: $(sockets_on n2 "$port" | tr '\n' ,)"
 		return 1
 	fi
+	# The old listener's home, node 1, has no record of it left.
+	for ((i = 0; i < 100; i++)); do
+		sockets_on n1 "$port" | grep -q '^LISTEN ' || break
+		sleep 0.1
+	done
+	if sockets_on n1 "$port" | grep -q '^LISTEN '; then
+		diag "node 1 keeps a listener: $(sockets_on n1 "$port" | tr '\n' ,)"
+		return 1
+	fi
 	if ! at n3 "$run_bin" "$iperf" -c 192.0.2.2 -p "$port" -t 3 -J \
 		--get-server-output "${iperf_dir[@]}" </dev/null \
 		>"$tmp/$name.client2.json" 2>"$tmp/$name.client2"; then
