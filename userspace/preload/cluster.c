@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,25 @@ static size_t map_len;
 static uint32_t self_id;
 static struct timespec last_read;
 static bool ever_read;
+
+static void map_lock_take(void)
+{
+	pthread_mutex_lock(&map_lock);
+}
+
+static void map_lock_give(void)
+{
+	pthread_mutex_unlock(&map_lock);
+}
+
+/*
+ * A child forked while another thread reads the map must not inherit
+ * the lock held.
+ */
+void cluster_atfork(void)
+{
+	pthread_atfork(map_lock_take, map_lock_give, map_lock_give);
+}
 
 struct self_reply {
 	uint32_t id, addr;
@@ -110,54 +130,43 @@ static void map_refresh(bool missing)
 		map_read();
 }
 
-static uint32_t find_node(uint32_t addr)
+/* The id of the node at ADDR, or (BY_ID) the address of node ADDR. */
+static uint32_t find(uint32_t key, bool by_id)
 {
 	size_t i;
 
-	for (i = 0; i < map_len; i++)
-		if (map[i].addr == addr)
+	for (i = 0; i < map_len; i++) {
+		if (by_id && map[i].id == key)
+			return map[i].addr;
+		if (!by_id && map[i].addr == key)
 			return map[i].id;
+	}
 	return 0;
 }
 
-static uint32_t find_addr(uint32_t node)
+static uint32_t lookup(uint32_t key, bool by_id)
 {
-	size_t i;
+	uint32_t found;
 
-	for (i = 0; i < map_len; i++)
-		if (map[i].id == node)
-			return map[i].addr;
-	return 0;
+	pthread_mutex_lock(&map_lock);
+	map_refresh(false);
+	found = find(key, by_id);
+	if (!found) {
+		map_refresh(true);
+		found = find(key, by_id);
+	}
+	pthread_mutex_unlock(&map_lock);
+	return found;
 }
 
 uint32_t cluster_node_of(uint32_t addr)
 {
-	uint32_t node;
-
-	pthread_mutex_lock(&map_lock);
-	map_refresh(false);
-	node = find_node(addr);
-	if (!node) {
-		map_refresh(true);
-		node = find_node(addr);
-	}
-	pthread_mutex_unlock(&map_lock);
-	return node;
+	return lookup(addr, false);
 }
 
 uint32_t cluster_addr_of(uint32_t node)
 {
-	uint32_t addr;
-
-	pthread_mutex_lock(&map_lock);
-	map_refresh(false);
-	addr = find_addr(node);
-	if (!addr) {
-		map_refresh(true);
-		addr = find_addr(node);
-	}
-	pthread_mutex_unlock(&map_lock);
-	return addr;
+	return lookup(node, true);
 }
 
 uint32_t cluster_self(void)
@@ -170,6 +179,47 @@ uint32_t cluster_self(void)
 	id = self_id;
 	pthread_mutex_unlock(&map_lock);
 	return id;
+}
+
+struct listener_query {
+	uint16_t port;		/* host order */
+	bool found;
+};
+
+static int listener_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[MIGTCP_A_MAX + 1];
+	const struct nlattr *stb[MIGTCP_SOCK_A_MAX + 1];
+	struct listener_query *q = data;
+	uint8_t state, mig = MIGTCP_MIG_NONE;
+	uint16_t port;
+
+	nl_parse_attrs(nlh, tb, MIGTCP_A_MAX);
+	nl_parse_nest(tb[MIGTCP_A_SOCK], stb, MIGTCP_SOCK_A_MAX);
+	nl_attr_u8(stb[MIGTCP_SOCK_A_MIGRATION], &mig);
+	/* A listener that migrated away is not here any more. */
+	if (nl_attr_u8(stb[MIGTCP_SOCK_A_STATE], &state) &&
+	    state == TCP_LISTEN && mig != MIGTCP_MIG_DEPARTED &&
+	    nl_attr_u16(stb[MIGTCP_SOCK_A_LOCAL_PORT], &port) &&
+	    port == q->port)
+		q->found = true;
+	return MNL_CB_OK;
+}
+
+bool cluster_has_listener(uint16_t port)
+{
+	struct listener_query q = { ntohs(port), false };
+	struct nl_ctx nl;
+
+	if (nl_open(&nl, NULL) < 0)
+		return false;
+	if (nl_request(&nl, nl_msg_start(&nl, MIGTCP_CMD_SOCK_GET, NLM_F_DUMP),
+		       listener_cb, &q, "sockets") < 0) {
+		debug("cannot list this node's AF_MIGTCP sockets: %m");
+		q.found = false;
+	}
+	nl_close(&nl);
+	return q.found;
 }
 
 bool inet_to_v4(const struct sockaddr *addr, socklen_t len, uint32_t *ip,

@@ -85,6 +85,7 @@ static void init_once_fn(void)
 	RESOLVE(dup2);
 	RESOLVE(dup3);
 	fd_table_atfork();
+	cluster_atfork();
 
 	af = migtcp_family();
 	if (af > 0) {
@@ -144,7 +145,11 @@ static enum fd_state classify(int fd, struct fd_info *info)
 /*
  * Where an address of the program leads: NULL and *MIG filled for
  * AF_MIGTCP, else the reason for kernel TCP.  A wildcard is this node
- * for bind and (as Linux takes it) the local host for connect.
+ * for bind and (as Linux takes it) the local host for connect.  A
+ * connect to the local host (loopback or the wildcard) stays local over
+ * TCP, unless an AF_MIGTCP listener of this node has the port: a server
+ * run under migtcp-run listens only there, and its local clients must
+ * reach it too.
  */
 static const char *decide(const struct fd_info *info,
 			  const struct sockaddr *addr, socklen_t len,
@@ -158,11 +163,14 @@ static const char *decide(const struct fd_info *info,
 		return "not the socket's address family";
 	if (!inet_to_v4(addr, len, &ip, &port))
 		return "not an IPv4 address";
-	if (is_loopback(ip))
+	if (!for_bind && (is_loopback(ip) || ip == htonl(INADDR_ANY))) {
+		if (!port || !cluster_has_listener(port))
+			return is_loopback(ip) ? "loopback" : "the local host";
+		/* node 0: this node, also after the process migrated */
+	} else if (is_loopback(ip)) {
 		return "loopback";
-	if (ip == htonl(INADDR_ANY)) {
-		if (!for_bind)
-			return "the local host";
+	} else if (ip == htonl(INADDR_ANY)) {
+		/* bind: this node */
 	} else {
 		node = cluster_node_of(ip);
 		if (!node)
@@ -424,11 +432,39 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	return do_accept(fd, addr, len, flags, true);
 }
 
+/*
+ * Whether FD's local address is, to a TCP program, the wildcard: a
+ * socket bound to it (or never bound) and not connected.  The module
+ * names this node in either case, as its endpoints always have a node.
+ */
+static bool shows_wildcard(int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	struct fd_info info;
+	enum fd_state state = fd_get(fd, &info);
+	uint32_t ip;
+	uint16_t port;
+
+	if (state != FD_PENDING && state != FD_BOUND && state != FD_MIGTCP)
+		return false;
+	if (info.bound_len &&
+	    !(inet_to_v4((const void *)&info.bound, info.bound_len, &ip,
+			 &port) && ip == htonl(INADDR_ANY)))
+		return false;
+	/* A listener, not a connection (accepted ones were never bound). */
+	if (state == FD_MIGTCP &&
+	    (real.getpeername(fd, (void *)&peer, &len) == 0 ||
+	     errno != ENOTCONN))
+		return false;
+	return true;
+}
+
 static int get_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
-	int ret;
+	int ret, saved = errno;
 
 	preload_init();
 	if (!len) {
@@ -437,9 +473,14 @@ static int get_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 	}
 	ret = peer ? real.getpeername(fd, (void *)&ss, &sslen) :
 		     real.getsockname(fd, (void *)&ss, &sslen);
-	if (ret == 0)
-		give_addr(fd, &ss, sslen, addr, len);
-	return ret;
+	if (ret)
+		return ret;
+	if (!peer && migtcp_af && ss.ss_family == migtcp_af &&
+	    shows_wildcard(fd))
+		((struct sockaddr_mig *)&ss)->smig_node = 0;
+	give_addr(fd, &ss, sslen, addr, len);
+	errno = saved;
+	return 0;
 }
 
 EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)

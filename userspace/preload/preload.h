@@ -104,6 +104,9 @@ void fd_table_atfork(void);
 uint32_t cluster_node_of(uint32_t addr);	/* 0: not a cluster node */
 uint32_t cluster_addr_of(uint32_t node);	/* 0: unknown */
 uint32_t cluster_self(void);			/* this node's id, or 0 */
+void cluster_atfork(void);
+/* Whether this node has an AF_MIGTCP listener on PORT (network order). */
+bool cluster_has_listener(uint16_t port);
 
 /*
  * Address translation.  to_mig turns an AF_INET/AF_INET6 address into

@@ -1,0 +1,447 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Unmodified programs over AF_MIGTCP with migtcp-run: a 2-node cluster in
+# network namespaces (veth to a bridge, 192.0.2.0/24, one cluster file),
+# Debian's iperf3 and sockperf run as they are, server on node 1 and
+# client on node 2, both under migtcp-run.
+#  - iperf3 plain, -P 4, -R and --bidir: the JSON of both ends (python3)
+#    has no error, bytes sent and received, the right number of streams,
+#    the nodes' addresses as the ends of each stream, and the congestion
+#    control AF_MIGTCP uses;
+#  - during a run, "migtcpctl -j sockets" on both nodes lists the control
+#    connection and the data streams, and "ss" in both namespaces shows no
+#    TCP socket on the port;
+#  - sockperf ping-pong and throughput against a sockperf server: messages
+#    and observations counted, none dropped, duplicated or out of order,
+#    and the connection is AF_MIGTCP;
+#  - iperf3 over loopback under migtcp-run stays kernel TCP (ss shows it,
+#    migtcpctl does not).
+#
+# Environment: MIGTCP_CTL (migtcpctl; migtcp-run is looked for next to it
+# unless MIGTCP_RUN names it).  Runs as root with the module loaded.
+# Prints TAP 13.  Programs run inside a node with nsenter --net.
+#
+# The tests are functions run from a table, which shellcheck cannot follow:
+# shellcheck disable=SC2317
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=selftests/lib.sh
+. "$here/lib.sh"
+top=$(cd "$here/.." && pwd)
+
+ctl=${MIGTCP_CTL:-$top/build/userspace/migtcpctl}
+run=${MIGTCP_RUN:-$(dirname "$ctl")/migtcp-run}
+python=python3
+[ -x /usr/bin/python3 ] && python=/usr/bin/python3
+
+[ -x "$ctl" ] || skip_all "migtcpctl not found at $ctl"
+[ -x "$run" ] || skip_all "migtcp-run not found at $run"
+[ "$(id -u)" -eq 0 ] || skip_all "must run as root"
+[ -e /sys/module/migtcp ] || skip_all "the migtcp module is not loaded"
+command -v iperf3 >/dev/null || skip_all "iperf3 is not installed"
+command -v sockperf >/dev/null || skip_all "sockperf is not installed"
+command -v ss >/dev/null || skip_all "ss is not installed"
+
+tmp=$(mktemp -d /tmp/migtcp_apps_test.XXXXXX) || exit 1
+ns=map$$
+sw=$ns-sw
+key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+readonly ADDR1=192.0.2.1 ADDR2=192.0.2.2
+# iperf3's runs: long enough to see traffic, short under TCG.
+readonly SECS=2
+
+# The processes a test started, killed (by pid) if it fails.
+pids=()
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	del_nodes
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# at NODE CMD...: CMD in the network namespace of NODE.
+at() {
+	local node=$1
+	shift
+	nsenter --net="/run/netns/$ns-$node" "$@"
+}
+
+# pycheck EXPR FILE: python3 evaluates EXPR with j = the JSON in FILE.
+pycheck() {
+	if ! "$python" - "$1" "$2" <<'EOF'
+import json
+import sys
+try:
+    with open(sys.argv[2]) as f:
+        j = json.load(f)
+except (OSError, ValueError) as e:
+    print('# %s: %s' % (sys.argv[2], e))
+    sys.exit(1)
+if not eval('(' + sys.argv[1] + ')', {'j': j}):
+    print('# %s is false in %s' % (sys.argv[1], sys.argv[2]))
+    sys.exit(1)
+EOF
+	then
+		return 1
+	fi
+}
+
+# wait_listen NODE PORT KIND: until NODE has a listener on PORT, KIND
+# mig (in migtcpctl sockets) or tcp (in ss); 10 s at most.
+wait_listen() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		case $3 in
+		mig) [ "$(socks "$1" "LISTEN" "local_port == $2")" -ge 1 ] && return 0 ;;
+		tcp) at "$1" ss -Htln "sport = :$2" | grep -q . && return 0 ;;
+		esac
+		sleep 0.1
+	done
+	diag "no $3 listener on port $2 of $1"
+	return 1
+}
+
+# socks NODE STATE COND: how many of NODE's AF_MIGTCP sockets are in
+# STATE and satisfy the python COND over s's fields (local_port, ...).
+socks() {
+	at "$1" "$ctl" -j sockets | "$python" -c '
+import json, sys
+n = 0
+for s in json.load(sys.stdin):
+    if s["state"] == sys.argv[1] and eval(sys.argv[2], {}, s):
+        n += 1
+print(n)' "$2" "$3"
+}
+
+# no_tcp NODE PORT: ss shows no TCP socket (any state) on PORT in NODE.
+no_tcp() {
+	local out
+	out=$(at "$1" ss -Htan "( sport = :$2 or dport = :$2 )")
+	if [ -n "$out" ]; then
+		diag "TCP sockets on port $2 in $1:" "$out"
+		return 1
+	fi
+}
+
+test_cluster() {
+	local i
+	ip netns add "$sw" &&
+		ip -n "$sw" link add br0 type bridge &&
+		ip -n "$sw" link set br0 up || return 1
+	for i in 1 2; do
+		new_node "n$i" && attach "n$i" "192.0.2.$i" || return 1
+	done
+	echo "$key" >"$tmp/cluster.key"
+	cat >"$tmp/cluster.json" <<EOF
+{"key-file": "cluster.key", "nodes": [{"id": 1, "addr": "$ADDR1"},
+  {"id": 2, "addr": "$ADDR2"}]}
+EOF
+	for i in 1 2; do
+		at "n$i" "$ctl" load "$tmp/cluster.json" >"$tmp/out" 2>&1 ||
+			{ diag "load on n$i: $(cat "$tmp/out")"; return 1; }
+	done
+}
+
+# iperf_server NAME PORT [ARGS...]: a one-off iperf3 server on node 1
+# under migtcp-run, JSON to $tmp/NAME.server.json; waits for its
+# AF_MIGTCP listener.
+iperf_server() {
+	local name=$1 port=$2
+	shift 2
+	at n1 "$run" iperf3 -s -1 -J -p "$port" "$@" \
+		>"$tmp/$name.server.json" 2>"$tmp/$name.server.err" &
+	srv_pid=$!
+	pids+=("$srv_pid")
+	wait_listen n1 "$port" mig
+}
+
+# iperf_client NAME PORT ARGS...: iperf3 on node 2 under migtcp-run
+# against node 1; JSON to $tmp/NAME.client.json; its exit status.
+iperf_client() {
+	local name=$1 port=$2
+	shift 2
+	at n2 "$run" iperf3 -c "$ADDR1" -p "$port" -J "$@" \
+		>"$tmp/$name.client.json" 2>"$tmp/$name.client.err"
+}
+
+# iperf_wait NAME: the server's exit status (0 expected); its stderr.
+iperf_wait() {
+	if ! wait "$srv_pid"; then
+		diag "iperf3 server $1 failed:" "$(cat "$tmp/$1.server.err")" \
+		     "$(head -c 2000 "$tmp/$1.server.json")"
+		return 1
+	fi
+}
+
+# iperf_check NAME STREAMS PORT [reverse|bidir]: both ends' JSON say the
+# test ran: no error and STREAMS streams whose ends are the nodes'
+# addresses, the server's on PORT; the client (which learns the server's
+# figures) counts bytes sent and received, the server those it received
+# (sent with -R, both with --bidir); CUBIC, AF_MIGTCP's default, is the
+# congestion control the client reports.
+iperf_check() {
+	local name=$1 streams=$2 port=$3 dir=${4:-} f end
+	for end in client server; do
+		f=$tmp/$name.$end.json
+		pycheck '"error" not in j' "$f" || return 1
+		pycheck "len(j['start']['connected']) == $streams" "$f" || return 1
+		pycheck "len(j['end']['streams']) == $streams" "$f" || return 1
+	done
+	f=$tmp/$name.client.json
+	pycheck "j['end']['sum_sent']['bytes'] > 0" "$f" || return 1
+	pycheck "j['end']['sum_received']['bytes'] > 0" "$f" || return 1
+	if [ "$dir" = bidir ]; then
+		pycheck "j['end']['sum_sent_bidir_reverse']['bytes'] > 0" "$f" || return 1
+		pycheck "j['end']['sum_received_bidir_reverse']['bytes'] > 0" "$f" || return 1
+	fi
+	pycheck "all(c['local_host'] == '$ADDR2' and c['remote_host'] == '$ADDR1'
+		  and c['remote_port'] == $port for c in j['start']['connected'])" "$f" || return 1
+	pycheck "j['end']['sender_tcp_congestion'] == 'cubic'" "$f" || return 1
+	f=$tmp/$name.server.json
+	case $dir in
+	reverse) pycheck "j['end']['sum_sent']['bytes'] > 0" "$f" || return 1 ;;
+	bidir)	pycheck "j['end']['sum_received']['bytes'] > 0" "$f" || return 1
+		pycheck "j['end']['sum_sent_bidir_reverse']['bytes'] > 0" "$f" || return 1 ;;
+	*)	pycheck "j['end']['sum_received']['bytes'] > 0" "$f" || return 1 ;;
+	esac
+	pycheck "all(c['local_host'] == '$ADDR1' and c['remote_host'] == '$ADDR2'
+		  and c['local_port'] == $port for c in j['start']['connected'])" "$f" || return 1
+}
+
+# iperf_run NAME PORT STREAMS [reverse|bidir] CLIENT_ARGS...: one
+# whole run.
+iperf_run() {
+	local name=$1 port=$2 streams=$3 dir=
+	shift 3
+	case ${1:-} in
+	reverse|bidir) dir=$1; shift ;;
+	esac
+	iperf_server "$name" "$port" || return 1
+	if ! iperf_client "$name" "$port" -t "$SECS" "$@"; then
+		diag "iperf3 client $name failed:" "$(cat "$tmp/$name.client.err")" \
+		     "$(head -c 2000 "$tmp/$name.client.json")"
+		return 1
+	fi
+	iperf_wait "$name" || return 1
+	iperf_check "$name" "$streams" "$port" "$dir"
+}
+
+test_iperf_plain() {
+	iperf_run plain 5201 1
+}
+
+test_iperf_parallel() {
+	iperf_run parallel 5202 4 -P 4
+}
+
+test_iperf_reverse() {
+	iperf_run reverse 5203 1 reverse -R || return 1
+	# In reverse, the server sends: its sum_sent is what the client got.
+	pycheck "j['end']['streams'][0]['sender']['sender'] is False" \
+		"$tmp/reverse.client.json"
+}
+
+test_iperf_bidir() {
+	iperf_run bidir 5204 2 bidir --bidir
+}
+
+# While a 4-stream run lasts: on both nodes, migtcpctl lists the control
+# connection and the 4 data streams as ESTABLISHED AF_MIGTCP connections
+# between 1:PORT and node 2, and ss shows no TCP socket on PORT.
+test_iperf_sockets() {
+	local port=5205 name=live i n1 n2 cli
+	iperf_server "$name" "$port" || return 1
+	at n2 "$run" iperf3 -c "$ADDR1" -p "$port" -J -t 5 -P 4 \
+		>"$tmp/$name.client.json" 2>"$tmp/$name.client.err" &
+	cli=$!
+	pids+=("$cli")
+	for ((i = 0; i < 100; i++)); do
+		n1=$(socks n1 ESTABLISHED "local_port == $port and local_node == 1 and remote_node == 2")
+		n2=$(socks n2 ESTABLISHED "remote_port == $port and remote_node == 1 and local_node == 2")
+		[ "$n1" = 5 ] && [ "$n2" = 5 ] && break
+		sleep 0.1
+	done
+	if [ "$n1" != 5 ] || [ "$n2" != 5 ]; then
+		diag "AF_MIGTCP connections on port $port: node 1 $n1, node 2 $n2, expected 5 and 5" \
+		     "$(at n1 "$ctl" sockets)" "$(at n2 "$ctl" sockets)"
+		return 1
+	fi
+	no_tcp n1 "$port" || return 1
+	no_tcp n2 "$port" || return 1
+	if ! wait "$cli"; then
+		diag "iperf3 client failed: $(cat "$tmp/$name.client.err")"
+		return 1
+	fi
+	iperf_wait "$name" && iperf_check "$name" 4 "$port"
+}
+
+# sockperf_server PORT: sockperf server on node 1's address under
+# migtcp-run; waits for its AF_MIGTCP listener.
+sockperf_server() {
+	at n1 "$run" sockperf server --tcp -i "$ADDR1" -p "$1" \
+		>"$tmp/sockperf.server" 2>&1 &
+	sp_pid=$!
+	pids+=("$sp_pid")
+	wait_listen n1 "$1" mig
+}
+
+sockperf_stop() {
+	kill "$sp_pid" 2>/dev/null
+	wait "$sp_pid" 2>/dev/null
+	if grep -qi error "$tmp/sockperf.server"; then
+		diag "sockperf server:" "$(cat "$tmp/sockperf.server")"
+		return 1
+	fi
+}
+
+# sp_value FILE REGEX: the first number after REGEX in FILE (colour codes
+# stripped), or nothing.
+sp_value() {
+	sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -oE -- "$2[0-9]+" | head -n 1 |
+		grep -oE '[0-9]+$'
+}
+
+# sockperf ping-pong for 4 s: observations and messages both ways, none
+# dropped, duplicated or out of order; the connection is AF_MIGTCP on
+# both nodes while it runs.
+test_sockperf_pingpong() {
+	local port=11111 f=$tmp/pingpong cli i n1=0 n2=0 v
+	sockperf_server "$port" || return 1
+	at n2 "$run" sockperf ping-pong --tcp -i "$ADDR1" -p "$port" -t 4 \
+		>"$f" 2>&1 &
+	cli=$!
+	pids+=("$cli")
+	for ((i = 0; i < 100; i++)); do
+		n1=$(socks n1 ESTABLISHED "local_port == $port and remote_node == 2")
+		n2=$(socks n2 ESTABLISHED "remote_port == $port and remote_node == 1")
+		[ "$n1" = 1 ] && [ "$n2" = 1 ] && break
+		sleep 0.1
+	done
+	if [ "$n1" != 1 ] || [ "$n2" != 1 ]; then
+		diag "AF_MIGTCP connections: node 1 $n1, node 2 $n2, expected 1 and 1"
+		return 1
+	fi
+	no_tcp n1 "$port" || return 1
+	no_tcp n2 "$port" || return 1
+	if ! wait "$cli"; then
+		diag "sockperf ping-pong failed:" "$(cat "$f")"
+		return 1
+	fi
+	sockperf_stop || return 1
+	for v in "Valid Duration\] RunTime=[0-9.]+ sec; SentMessages=" \
+		 "Valid Duration\] RunTime=[0-9.]+ sec; SentMessages=[0-9]+; ReceivedMessages=" \
+		 "Total "; do
+		if [ "$(sp_value "$f" "$v")" -gt 0 ] 2>/dev/null; then
+			continue
+		fi
+		diag "no count above 0 after '$v':" "$(cat "$f")"
+		return 1
+	done
+	for v in "dropped messages = " "duplicated messages = " "out-of-order messages = "; do
+		if [ "$(sp_value "$f" "$v")" != 0 ]; then
+			diag "'$v' is not 0:" "$(cat "$f")"
+			return 1
+		fi
+	done
+	if grep -qi error "$f"; then
+		diag "sockperf ping-pong says:" "$(cat "$f")"
+		return 1
+	fi
+}
+
+# sockperf throughput for 4 s: messages sent at a rate above 0, no error;
+# AF_MIGTCP while it runs.
+test_sockperf_throughput() {
+	local port=11112 f=$tmp/throughput cli i n2=0 v
+	sockperf_server "$port" || return 1
+	at n2 "$run" sockperf throughput --tcp -i "$ADDR1" -p "$port" -t 4 \
+		>"$f" 2>&1 &
+	cli=$!
+	pids+=("$cli")
+	for ((i = 0; i < 100; i++)); do
+		n2=$(socks n2 ESTABLISHED "remote_port == $port and remote_node == 1")
+		[ "$n2" = 1 ] && break
+		sleep 0.1
+	done
+	[ "$n2" = 1 ] || { diag "$n2 AF_MIGTCP connections on node 2, expected 1"; return 1; }
+	no_tcp n2 "$port" || return 1
+	if ! wait "$cli"; then
+		diag "sockperf throughput failed:" "$(cat "$f")"
+		return 1
+	fi
+	sockperf_stop || return 1
+	for v in "Total of " "Message Rate is "; do
+		if [ "$(sp_value "$f" "$v")" -gt 0 ] 2>/dev/null; then
+			continue
+		fi
+		diag "no count above 0 after '$v':" "$(cat "$f")"
+		return 1
+	done
+	if grep -qi error "$f"; then
+		diag "sockperf throughput says:" "$(cat "$f")"
+		return 1
+	fi
+}
+
+# iperf3 over loopback, both ends under migtcp-run on node 1: kernel TCP
+# (ss shows the connections, migtcpctl has nothing on the port), and it
+# works.
+test_iperf_loopback() {
+	local port=5206 name=loop i cli n=0 v
+	at n1 "$run" iperf3 -s -1 -J -B 127.0.0.1 -p "$port" \
+		>"$tmp/$name.server.json" 2>"$tmp/$name.server.err" &
+	srv_pid=$!
+	pids+=("$srv_pid")
+	wait_listen n1 "$port" tcp || return 1
+	at n1 "$run" iperf3 -c 127.0.0.1 -p "$port" -J -t 3 \
+		>"$tmp/$name.client.json" 2>"$tmp/$name.client.err" &
+	cli=$!
+	pids+=("$cli")
+	# The control connection and one stream, each seen from both ends.
+	for ((i = 0; i < 100; i++)); do
+		n=$(at n1 ss -Htn state established "( sport = :$port or dport = :$port )" | wc -l)
+		[ "$n" = 4 ] && break
+		sleep 0.1
+	done
+	if [ "$n" != 4 ]; then
+		diag "$n established TCP sockets on port $port, expected 4:" \
+		     "$(at n1 ss -tan)"
+		return 1
+	fi
+	v=$(at n1 "$ctl" -j sockets | "$python" -c '
+import json, sys
+print(sum(1 for s in json.load(sys.stdin) if sys.argv[1] in (s["local_port"], s["remote_port"])))' "$port")
+	if [ "$v" != 0 ]; then
+		diag "$v AF_MIGTCP sockets on port $port:" "$(at n1 "$ctl" sockets)"
+		return 1
+	fi
+	if ! wait "$cli"; then
+		diag "iperf3 client failed: $(cat "$tmp/$name.client.err")"
+		return 1
+	fi
+	iperf_wait "$name" || return 1
+	pycheck '"error" not in j' "$tmp/$name.client.json" &&
+		pycheck "j['end']['sum_received']['bytes'] > 0" "$tmp/$name.client.json" &&
+		pycheck "all(c['remote_host'] == '127.0.0.1' for c in j['start']['connected'])" \
+			"$tmp/$name.client.json"
+}
+
+tests=(
+	"test_cluster|a 2-node cluster from one cluster file"
+	"test_iperf_plain|iperf3 under migtcp-run: one stream, both ends' JSON"
+	"test_iperf_parallel|iperf3 -P 4"
+	"test_iperf_reverse|iperf3 -R"
+	"test_iperf_bidir|iperf3 --bidir"
+	"test_iperf_sockets|iperf3 -P 4 running: 5 AF_MIGTCP connections on each node, no TCP"
+	"test_sockperf_pingpong|sockperf ping-pong: messages both ways, none lost or reordered, AF_MIGTCP"
+	"test_sockperf_throughput|sockperf throughput: messages sent, AF_MIGTCP"
+	"test_iperf_loopback|iperf3 over loopback under migtcp-run stays TCP"
+)
+
+run_tests "${tests[@]}"
