@@ -155,7 +155,9 @@ static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RTTVAR_US,
 			jiffies_to_usecs(msk->rttvar) / 4);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RTO_US, jiffies_to_usecs(msk->rto));
+	/* Nothing in flight: no stamp to age (it may never have been set). */
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RETRANS_AGE_MS,
+			msk->snd_una == msk->snd_max ? 0 :
 			(u32)min_t(unsigned long, jiffies_to_msecs(jiffies -
 					msk->retrans_stamp), U32_MAX));
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_IDLE_MS,

@@ -17,10 +17,17 @@
 # connections, each with data unread and unacknowledged both ways
 # (mig_conns); a listener with connections waiting to be accepted, whose
 # identity takes new clients on its new node; both ends of a connection
-# migrated at once; one process migrated 1 -> 2 -> 3 -> 1.
+# migrated at once; one process migrated 1 -> 2 -> 3 -> 1.  And an
+# unmodified program: an iperf3 server under migtcp-run (its TCP sockets
+# made AF_MIGTCP by the preload library) migrated from node 1 to node 2
+# in the middle of a 20 s test from an iperf3 client (under migtcp-run
+# too) on node 3, each direction: the client's test ends without error,
+# the bytes flowed before and after the migration, the server's listener
+# and connections live on node 2; then the server, on node 2, serves a
+# new client test.
 #
 # Environment: MIGTCP_CTL (migtcpctl), MIGTCP_TEST_BIN (mig_echo,
-# mig_conns), MIGTCP_CRIU (migtcp-criu).  Runs as root with the module loaded (with
+# mig_conns), MIGTCP_CRIU (migtcp-criu), MIGTCP_RUN (migtcp-run).  Runs as root with the module loaded (with
 # migration support).  Prints TAP 13.  CRIU runs inside a node's
 # namespace with nsenter --net, never ip netns exec, whose private mount
 # namespace CRIU would have to dump.
@@ -38,6 +45,8 @@ ctl=${MIGTCP_CTL:-$top/build/userspace/migtcpctl}
 echo_bin=${MIGTCP_TEST_BIN:-$top/build/selftests}/mig_echo
 conns_bin=${MIGTCP_TEST_BIN:-$top/build/selftests}/mig_conns
 wrapper=${MIGTCP_CRIU:-$top/build/userspace/migtcp-criu}
+run_bin=${MIGTCP_RUN:-$top/build/userspace/migtcp-run}
+iperf=$(command -v iperf3)
 python=python3
 [ -x /usr/bin/python3 ] && python=/usr/bin/python3
 
@@ -45,6 +54,8 @@ python=python3
 [ -x "$echo_bin" ] || skip_all "mig_echo not found at $echo_bin"
 [ -x "$conns_bin" ] || skip_all "mig_conns not found at $conns_bin"
 [ -x "$wrapper" ] || skip_all "migtcp-criu not found at $wrapper"
+[ -x "$run_bin" ] || skip_all "migtcp-run not found at $run_bin"
+[ -n "$iperf" ] || skip_all "iperf3 is not installed"
 [ "$(id -u)" -eq 0 ] || skip_all "must run as root"
 [ -e /sys/module/migtcp ] || skip_all "the migtcp module is not loaded"
 command -v criu >/dev/null || skip_all "criu is not installed"
@@ -804,6 +815,278 @@ test_hops() {
 	finish_pair hops $port
 }
 
+# An iperf3 test's duration, in seconds: long enough that a dump and a
+# restore under TCG fit in its middle, with data before and after.
+IPERF_SECS=20
+
+# The iperf3 server migrated by test_iperf, its port and direction option
+# (empty or -R), for test_iperf_next.
+iperf_pid=
+iperf_port=
+iperf_dir=()
+
+# iperf_check FILE SECS DIR [IMAGES]: the iperf3 client's JSON output in
+# FILE (-J --get-server-output) reports a test of SECS seconds without
+# error; DIR is -R when the server sent.  The client measured SECS (± 1)
+# seconds; the server no more (a restored server measures less: CRIU
+# restores it in a time namespace whose CLOCK_MONOTONIC goes on from the
+# dump, so the time between dump and restore does not count).  The receiver read at
+# least 90 % of what the sender wrote (the rest was in flight or buffered
+# when the test ended, not lost), and the server's own report agrees with
+# the client's summary.  With IMAGES (image show -j of the server's
+# dump), the data connection's counters at the dump prove that data went
+# through on node 1 before it and on node 2 after it: the receiver read
+# more than had arrived at the dump (or, with -R, more than the server
+# had written at the dump).  Prints a summary.
+iperf_check() {
+	"$python" - "$@" <<'EOF'
+import json
+import sys
+
+path, secs, direction = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+bad = []
+try:
+    with open(path) as f:
+        j = json.load(f)
+except (OSError, ValueError) as e:
+    print('# %s: %s' % (path, e))
+    sys.exit(1)
+if 'error' in j:
+    bad.append('the client reports an error: %s' % j['error'])
+srv = j.get('server_output_json', {})
+if 'error' in srv:
+    bad.append('the server reports an error: %s' % srv['error'])
+end = j.get('end', {})
+srv_end = srv.get('end', {})
+sent, rcvd = end.get('sum_sent', {}), end.get('sum_received', {})
+nsent, nrcvd = sent.get('bytes', 0), rcvd.get('bytes', 0)
+if not 0 < 0.9 * nsent <= nrcvd <= nsent:
+    bad.append('%d bytes sent, %d received' % (nsent, nrcvd))
+# Each side's own report: the client's, and the server's, which it
+# sent to the client at the end of the test.
+if direction == '-R':
+    cli, srv_sum, srv_what = rcvd, srv_end.get('sum_sent', {}), 'sent'
+else:
+    cli, srv_sum, srv_what = sent, srv_end.get('sum_received', {}), 'received'
+if srv_sum.get('bytes') != (nsent if direction == '-R' else nrcvd):
+    bad.append("the server says it %s %s bytes; the client's summary: sent %d, received %d"
+               % (srv_what, srv_sum.get('bytes'), nsent, nrcvd))
+if abs(cli.get('seconds', 0) - secs) > 1:
+    bad.append('the client measured %s s, not %g' % (cli.get('seconds'), secs))
+if not 0 < srv_sum.get('seconds', 0) <= secs + 1:
+    bad.append('the server measured %s s for a test of %g' % (srv_sum.get('seconds'), secs))
+summary = ('# iperf3 %s: client %.1f s, server %.1f s; sent %d bytes, received %d (%.0f Mbit/s)'
+           % ('-R' if direction == '-R' else '(the client sends)',
+              cli.get('seconds', 0), srv_sum.get('seconds', 0), nsent, nrcvd,
+              rcvd.get('bits_per_second', 0) / 1e6))
+if len(sys.argv) > 4:
+    with open(sys.argv[4]) as f:
+        recs = [r for i in json.load(f) for r in i['checkpoint']['records']
+                if r['kind'] == 'connection']
+    # The data connection carried the most; the control one a few bytes.
+    data = max(recs, key=lambda r: r['bytes_received'] + r['bytes_acked'])
+    if direction == '-R':
+        done, written = data['bytes_acked'], data['bytes_acked'] + data['snd_data_bytes']
+        ok = done > 0 and nrcvd > written
+        summary += ('; at the dump %d bytes acknowledged, %d written'
+                    % (done, written))
+    else:
+        done = data['bytes_received']
+        ok = done > 0 and nrcvd > done
+        summary += '; at the dump %d bytes arrived' % done
+    if not ok:
+        bad.append('no data both before the dump and after the restore')
+print(summary)
+recv = j if direction == '-R' else srv
+print('# receiver MB/s per interval: %s' % ' '.join(
+    '%.1f' % (i['sum']['bytes'] / 1e6 / i['sum']['seconds'])
+    for i in recv.get('intervals', []) if i['sum']['seconds'] > 0))
+for b in bad:
+    print('# ' + b)
+sys.exit(1 if bad else 0)
+EOF
+}
+
+# iperf_log_check FILE N: the server's log file (-J --logfile: one JSON
+# object per test, one after the other) holds N tests, each ended
+# without error, and then at most the error of the SIGTERM that ended it.
+iperf_log_check() {
+	"$python" - "$@" <<'EOF'
+import json
+import sys
+
+with open(sys.argv[1]) as f:
+    text = f.read()
+objs, pos, dec = [], 0, json.JSONDecoder()
+while text[pos:].strip():
+    while text[pos].isspace():
+        pos += 1
+    try:
+        o, pos = dec.raw_decode(text, pos)
+    except ValueError as e:
+        print('# %s: %s' % (sys.argv[1], e))
+        sys.exit(1)
+    objs.append(o)
+# The last one may be the SIGTERM that ended it.
+if objs and objs[-1].get('error') == 'interrupt - the server has terminated':
+    objs.pop()
+tests = [o for o in objs if 'end' in o and 'sum_received' in o['end']]
+errors = [o['error'] for o in objs if 'error' in o]
+if len(tests) != int(sys.argv[2]) or errors:
+    print('# the server logged %d tests, not %s; errors: %s'
+          % (len(tests), sys.argv[2], errors))
+    sys.exit(1)
+EOF
+}
+
+# now_since T: seconds since T (date +%s.%N), with one decimal.
+now_since() {
+	awk -v t="$1" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - t }'
+}
+
+# test_iperf PORT [-R]: an unmodified iperf3 server under migtcp-run on
+# node 1, its client (under migtcp-run too) on node 3 running a test of
+# IPERF_SECS seconds, to 192.0.2.1, which the preload library makes node
+# 1 (-R: the server sends).  A few seconds in, the server is dumped on
+# node 1 (its listener, control and data connections in the images) and
+# restored on node 2: they live on node 2 with their identity 1:PORT,
+# node 1 keeps only records, and the client's test ends well, data
+# having gone through both before the dump and after the restore.
+#
+# iperf3 3.12 as it is: not --one-off (test_iperf_next runs a second
+# test), its JSON written into a log file, not to a terminal, in a
+# session of its own (setsid: no --shell-job), its pid in a pid file.
+# CRIU dumps all it holds without any option: besides the sockets, its
+# log file, /dev/urandom and the deleted temporary file under /tmp it
+# mmaps as the buffer of each stream (a "ghost file": CRIU saves its
+# 128 KiB, within the default --ghost-limit of 1 MiB), and the preload
+# library, a file mapping of build/userspace/libmigtcp-preload.so, at the
+# same path on node 2 (one file system).  Its timers are its own:
+# select() timeouts on CLOCK_MONOTONIC, which CRIU restores in a time
+# namespace going on from the dump; the server's own timer would end a
+# test only 40 s after its duration.
+test_iperf() {
+	local port=$1 name=iperf$1 t0 t_dump t_dumped t_restored rc
+	iperf_pid=
+	iperf_port=$port
+	iperf_dir=("${@:2}")
+	dir=$tmp/$name
+	rm -f "$tmp/$name".*
+	nsenter --net="/run/netns/$ns-n1" setsid "$run_bin" "$iperf" -s -p "$port" \
+		-J --logfile "$tmp/$name.server.json" -I "$tmp/$name.pid" \
+		</dev/null >"$tmp/$name.server" 2>&1 &
+	srv_job=$!
+	pids+=("$srv_job")
+	# Its listener: AF_MIGTCP, 1:PORT.
+	wait_count n1 "$port" "1 LISTEN -" || return 1
+	srv_pid=$(cat "$tmp/$name.pid")
+	nsenter --net="/run/netns/$ns-n3" "$run_bin" "$iperf" -c 192.0.2.1 -p "$port" \
+		-t $IPERF_SECS -J --get-server-output "${iperf_dir[@]}" \
+		</dev/null >"$tmp/$name.client.json" 2>"$tmp/$name.client" &
+	cli_job=$!
+	pids+=("$cli_job")
+	# Its control and data connections, AF_MIGTCP from node 3: the test
+	# starts.  Two seconds of data on node 1, then the dump.
+	wait_count n1 "$port" "2 ESTABLISHED -
+1 LISTEN -" 20 || return 1
+	t0=$(date +%s.%N)
+	sleep 2
+	t_dump=$(now_since "$t0")
+	dump_proc n1 "$srv_pid" || return 1
+	t_dumped=$(now_since "$t0")
+	wait_gone "$srv_pid" "$srv_job" || return 1
+	srv_job=
+	restore_proc n2 "$srv_pid" || return 1
+	iperf_pid=$srv_pid
+	t_restored=$(now_since "$t0")
+	diag "dump from $t_dump s to $t_dumped s into the test, restored at $t_restored s"
+	"$ctl" -j image show "$dir" >"$tmp/$name.images.json" 2>"$tmp/err" ||
+		{ diag "image show: $(cat "$tmp/err")"; return 1; }
+	pycheck "sorted((r['kind'], r.get('state'), r['local_node'], r['local_port'],
+			 r.get('remote_node'))
+			for i in j for r in i['checkpoint']['records']) ==
+		 [('connection', 'ESTABLISHED', 1, $port, 3)] * 2 +
+		 [('listener', None, 1, $port, None)]" "$tmp/$name.images.json" ||
+		return 1
+	# Relocated once node 3 acknowledged, identities unchanged; node 1
+	# has only the records of the departed endpoints.
+	wait_count n2 "$port" "2 ESTABLISHED -
+1 LISTEN -" || return 1
+	if ! sockets_on n2 "$port" | grep -q "^LISTEN 1:$port "; then
+		diag "node 2's listener: $(sockets_on n2 "$port")"
+		return 1
+	fi
+	if sockets_on n1 "$port" | grep -qv ' departed$'; then
+		diag "node 1 still has a live socket: $(sockets_on n1 "$port" | tr '\n' ,)"
+		return 1
+	fi
+	wait "$cli_job"
+	rc=$?
+	cli_job=
+	if [ $rc != 0 ]; then
+		diag "the iperf3 client failed with status $rc: $(tail -n 3 "$tmp/$name.client")"
+	fi
+	iperf_check "$tmp/$name.client.json" $IPERF_SECS "${iperf_dir[@]:--}" \
+		"$tmp/$name.images.json" && [ $rc = 0 ]
+}
+
+# wait_exit PID: until process PID (no child of ours) has exited.
+wait_exit() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -e "/proc/$1" ] || return 0
+		grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	diag "process $1 still runs: $(grep State "/proc/$1/status")"
+	return 1
+}
+
+# test_iperf_next: the server test_iperf migrated, now on node 2, serves
+# a second client test (same direction), then ends on SIGTERM.  iperf3
+# closes its listener after every test and opens a new one, bound to
+# [::]:PORT: the preload library binds that to this node, which is node
+# 2 now.  So the new test's server is 2:PORT, which the client reaches at
+# node 2's address; the migrated listener 1:PORT is gone with its test
+# (as it closed, its home, node 1, forgot it).
+test_iperf_next() {
+	local port=$iperf_port name=iperf$iperf_port i
+	if [ -z "$iperf_pid" ]; then
+		diag "no migrated iperf3 server"
+		return 1
+	fi
+	for ((i = 0; i < 100; i++)); do
+		sockets_on n2 "$port" | grep -q "^LISTEN 2:$port " && break
+		sleep 0.1
+	done
+	if ! sockets_on n2 "$port" | grep -q "^LISTEN 2:$port "; then
+		diag "no new listener 2:$port on node 2: $(sockets_on n2 "$port" | tr '\n' ,)"
+		return 1
+	fi
+	# The old listener's home, node 1, has no record of it left.
+	for ((i = 0; i < 100; i++)); do
+		sockets_on n1 "$port" | grep -q '^LISTEN ' || break
+		sleep 0.1
+	done
+	if sockets_on n1 "$port" | grep -q '^LISTEN '; then
+		diag "node 1 keeps a listener: $(sockets_on n1 "$port" | tr '\n' ,)"
+		return 1
+	fi
+	if ! at n3 "$run_bin" "$iperf" -c 192.0.2.2 -p "$port" -t 3 -J \
+		--get-server-output "${iperf_dir[@]}" </dev/null \
+		>"$tmp/$name.client2.json" 2>"$tmp/$name.client2"; then
+		diag "the second iperf3 client failed: $(tail -n 3 "$tmp/$name.client2")"
+		iperf_check "$tmp/$name.client2.json" 3 "${iperf_dir[@]:--}"
+		return 1
+	fi
+	iperf_check "$tmp/$name.client2.json" 3 "${iperf_dir[@]:--}" || return 1
+	# Both tests are in its log file, written on node 2.
+	kill "$iperf_pid"
+	wait_exit "$iperf_pid" || return 1
+	iperf_pid=
+	iperf_log_check "$tmp/$name.server.json" 2
+}
+
 tests=(
 	"test_cluster|a 3-node cluster from one cluster file"
 	"test_migrate|dump on node 1, restore on node 2 mid-transfer: every byte once, both ways"
@@ -818,6 +1101,10 @@ tests=(
 	"test_accept_queue|a listener's accept queue migrates: queued and redirected new connections accepted on node 2"
 	"test_both_ends|both ends dumped and restored at once (1 -> 2, 3 -> 1): every byte once, both ways"
 	"test_hops|one server migrated 1 -> 2 -> 3 -> 1 mid-transfer: every byte once, both ways"
+	"test_iperf 7950|an iperf3 server under migtcp-run migrates 1 -> 2 mid-test; its client's test ends well"
+	"test_iperf_next|the migrated iperf3 server serves a new client test on node 2"
+	"test_iperf 7960 -R|iperf3 -R (the server sends): migrates 1 -> 2 mid-test; its client's test ends well"
+	"test_iperf_next|the migrated iperf3 -R server serves a new client test on node 2"
 )
 
 run_tests "${tests[@]}"
