@@ -225,11 +225,16 @@ for s in json.load(sys.stdin):
               "%d:%d" % (s["remote_node"], s["remote_port"]), s["migration"])' "$2"
 }
 
-# wait_sockets NODE PORT WANT [SECS]: until sockets_on says WANT.
+# wait_sockets NODE PORT WANT [SECS]: until sockets_on says WANT, or
+# one of its alternatives separated by "|".
 wait_sockets() {
-	local i
+	local i cur want wants
+	IFS='|' read -r -a wants <<<"$3"
 	for ((i = 0; i < ${4:-10} * 10; i++)); do
-		[ "$(sockets_on "$1" "$2")" = "$3" ] && return 0
+		cur=$(sockets_on "$1" "$2")
+		for want in "${wants[@]}"; do
+			[ "$cur" = "$want" ] && return 0
+		done
 		sleep 0.1
 	done
 	diag "node $1's sockets on port $2: $(sockets_on "$1" "$2")" "expected: $3"
@@ -807,8 +812,10 @@ test_hops() {
 		kill -USR1 "$cli_pid"
 		migrate_proc "$from" "$to" "$srv_pid" "$srv_job" || return 1
 		srv_job=
-		# Relocated; it cannot finish while the client holds back.
-		wait_sockets "$to" $port "ESTABLISHED 1:$port 3:$cport -" || return 1
+		# Relocated; it cannot finish while the client holds back,
+		# but may have sent all it had (and its FIN) already.
+		wait_sockets "$to" $port "ESTABLISHED 1:$port 3:$cport -|FIN_WAIT1 1:$port 3:$cport -|FIN_WAIT2 1:$port 3:$cport -" ||
+			return 1
 		kill -USR1 "$cli_pid"
 		wait_received "$tmp/hops.server" $(((2 * hop + 1) * chunk)) || return 1
 	done
