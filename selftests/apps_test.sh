@@ -72,6 +72,15 @@ at() {
 	nsenter --net="/run/netns/$ns-$node" "$@"
 }
 
+# at_bg NODE CMD...: CMD in the network namespace of NODE, in the
+# background; its pid (nsenter's, which CMD replaces) in $!.  Never "at
+# ... &", whose $! would be a subshell that a kill leaves CMD behind.
+at_bg() {
+	local node=$1
+	shift
+	nsenter --net="/run/netns/$ns-$node" "$@" &
+}
+
 # pycheck EXPR FILE: python3 evaluates EXPR with j = the JSON in FILE.
 pycheck() {
 	if ! "$python" - "$1" "$2" <<'EOF'
@@ -154,8 +163,8 @@ EOF
 iperf_server() {
 	local name=$1 port=$2
 	shift 2
-	at n1 "$run" iperf3 -s -1 -J -p "$port" "$@" \
-		>"$tmp/$name.server.json" 2>"$tmp/$name.server.err" &
+	at_bg n1 "$run" iperf3 -s -1 -J -p "$port" "$@" \
+		>"$tmp/$name.server.json" 2>"$tmp/$name.server.err"
 	srv_pid=$!
 	pids+=("$srv_pid")
 	wait_listen n1 "$port" mig
@@ -257,8 +266,8 @@ test_iperf_bidir() {
 test_iperf_sockets() {
 	local port=5205 name=live i n1 n2 cli
 	iperf_server "$name" "$port" || return 1
-	at n2 "$run" iperf3 -c "$ADDR1" -p "$port" -J -t 5 -P 4 \
-		>"$tmp/$name.client.json" 2>"$tmp/$name.client.err" &
+	at_bg n2 "$run" iperf3 -c "$ADDR1" -p "$port" -J -t 5 -P 4 \
+		>"$tmp/$name.client.json" 2>"$tmp/$name.client.err"
 	cli=$!
 	pids+=("$cli")
 	for ((i = 0; i < 100; i++)); do
@@ -284,8 +293,8 @@ test_iperf_sockets() {
 # sockperf_server PORT: sockperf server on node 1's address under
 # migtcp-run; waits for its AF_MIGTCP listener.
 sockperf_server() {
-	at n1 "$run" sockperf server --tcp -i "$ADDR1" -p "$1" \
-		>"$tmp/sockperf.server" 2>&1 &
+	at_bg n1 "$run" sockperf server --tcp -i "$ADDR1" -p "$1" \
+		>"$tmp/sockperf.server" 2>&1
 	sp_pid=$!
 	pids+=("$sp_pid")
 	wait_listen n1 "$1" mig
@@ -313,8 +322,8 @@ sp_value() {
 test_sockperf_pingpong() {
 	local port=11111 f=$tmp/pingpong cli i n1=0 n2=0 v
 	sockperf_server "$port" || return 1
-	at n2 "$run" sockperf ping-pong --tcp -i "$ADDR1" -p "$port" -t 4 \
-		>"$f" 2>&1 &
+	at_bg n2 "$run" sockperf ping-pong --tcp -i "$ADDR1" -p "$port" -t 4 \
+		>"$f" 2>&1
 	cli=$!
 	pids+=("$cli")
 	for ((i = 0; i < 100; i++)); do
@@ -360,8 +369,8 @@ test_sockperf_pingpong() {
 test_sockperf_throughput() {
 	local port=11112 f=$tmp/throughput cli i n2=0 v
 	sockperf_server "$port" || return 1
-	at n2 "$run" sockperf throughput --tcp -i "$ADDR1" -p "$port" -t 4 \
-		>"$f" 2>&1 &
+	at_bg n2 "$run" sockperf throughput --tcp -i "$ADDR1" -p "$port" -t 4 \
+		>"$f" 2>&1
 	cli=$!
 	pids+=("$cli")
 	for ((i = 0; i < 100; i++)); do
@@ -394,13 +403,13 @@ test_sockperf_throughput() {
 # works.
 test_iperf_loopback() {
 	local port=5206 name=loop i cli n=0 v
-	at n1 "$run" iperf3 -s -1 -J -B 127.0.0.1 -p "$port" \
-		>"$tmp/$name.server.json" 2>"$tmp/$name.server.err" &
+	at_bg n1 "$run" iperf3 -s -1 -J -B 127.0.0.1 -p "$port" \
+		>"$tmp/$name.server.json" 2>"$tmp/$name.server.err"
 	srv_pid=$!
 	pids+=("$srv_pid")
 	wait_listen n1 "$port" tcp || return 1
-	at n1 "$run" iperf3 -c 127.0.0.1 -p "$port" -J -t 3 \
-		>"$tmp/$name.client.json" 2>"$tmp/$name.client.err" &
+	at_bg n1 "$run" iperf3 -c 127.0.0.1 -p "$port" -J -t 3 \
+		>"$tmp/$name.client.json" 2>"$tmp/$name.client.err"
 	cli=$!
 	pids+=("$cli")
 	# The control connection and one stream, each seen from both ends.
