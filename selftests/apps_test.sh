@@ -52,34 +52,12 @@ readonly ADDR1=192.0.2.1 ADDR2=192.0.2.2
 # iperf3's runs: long enough to see traffic, short under TCG.
 readonly SECS=2
 
-# The processes a test started, killed (by pid) if it fails.
-pids=()
-
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -9 "$p" 2>/dev/null
-	done
+	kill_started
 	del_nodes
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-# at NODE CMD...: CMD in the network namespace of NODE.
-at() {
-	local node=$1
-	shift
-	nsenter --net="/run/netns/$ns-$node" "$@"
-}
-
-# at_bg NODE CMD...: CMD in the network namespace of NODE, in the
-# background; its pid (nsenter's, which CMD replaces) in $!.  Never "at
-# ... &", whose $! would be a subshell that a kill leaves CMD behind.
-at_bg() {
-	local node=$1
-	shift
-	nsenter --net="/run/netns/$ns-$node" "$@" &
-}
 
 # pycheck EXPR FILE: python3 evaluates EXPR with j = the JSON in FILE.
 pycheck() {

@@ -76,25 +76,12 @@ family=$(cat /sys/module/migtcp/parameters/family)
 BYTES=$((3 * 1024 * 1024))
 RATE=$((192 * 1024))
 
-# The processes a test started, killed (by pid) if it fails.
-pids=()
-
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -9 "$p" 2>/dev/null
-	done
+	kill_started
 	del_nodes
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-# at NODE CMD...: CMD in the network namespace of NODE, nothing else new.
-at() {
-	local node=$1
-	shift
-	nsenter --net="/run/netns/$ns-$node" "$@"
-}
 
 # wait_for FILE REGEX [SECS]: until a line of FILE matches (default 60 s).
 wait_for() {

@@ -73,6 +73,37 @@ wait_unused() {
 	return 1
 }
 
+# at NODE CMD...: CMD in the network namespace of NODE ("$ns-NODE"), and
+# nothing else new (CRIU must find the process in the root mount
+# namespace, where "ip netns exec" would not leave it).  A script may
+# define its own.
+# shellcheck disable=SC2154
+at() {
+	local node=$1
+	shift
+	nsenter --net="/run/netns/$ns-$node" "$@"
+}
+
+# at_bg NODE CMD...: the same in the background, with CMD's own pid in
+# $! (nsenter's, which CMD replaces).  Never "at ... &": its $! is a
+# subshell, and killing that leaves CMD running.
+# shellcheck disable=SC2154
+at_bg() {
+	local node=$1
+	shift
+	nsenter --net="/run/netns/$ns-$node" "$@" &
+}
+
+# The processes a test started; kill_started kills them (SIGKILL), for
+# the cleanup of a test that failed half-way.
+pids=()
+kill_started() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+}
+
 # Nodes on a bridge, for scripts that define $ns (the namespaces' prefix),
 # $sw (the namespace holding bridge br0) and at NODE CMD... (runs CMD in
 # node NODE's namespace).
