@@ -1130,22 +1130,12 @@ static int migtcp_ckpt_child(struct sock *lsk,
 	return migtcp_conn_hash(child);
 }
 
-/* Tells the peers of a restored listener's connections where they are. */
-static void migtcp_ckpt_announce(struct sock *lsk)
+/* Tells the peer of a restored listener's connection where it is. */
+static void migtcp_ckpt_announce(struct sock *sk)
 {
-	struct sock **children;
-	int n, i;
-
-	n = migtcp_listen_children(lsk, &children, INT_MAX);
-	for (i = 0; i < n; i++) {
-		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
-		migtcp_sk(children[i])->mig.quiet = false;
-		if (children[i]->sk_state != TCP_CLOSE)
-			migtcp_mig_restored(children[i]);
-		release_sock(children[i]);
-	}
-	if (n >= 0)
-		migtcp_put_children(children, n);
+	migtcp_sk(sk)->mig.quiet = false;
+	if (sk->sk_state != TCP_CLOSE)
+		migtcp_mig_restored(sk);
 }
 
 /*
@@ -1265,7 +1255,7 @@ done:
 		goto unlock;
 	}
 	if (kind == MIGTCP_CKPT_LISTENER)
-		migtcp_ckpt_announce(sk);
+		migtcp_listen_each_child(sk, migtcp_ckpt_announce);
 	migtcp_mig_restored(sk);
 	if (msk->mig.state == MIGTCP_MIG_NONE && kind == MIGTCP_CKPT_CONN)
 		migtcp_push(sk);

@@ -271,6 +271,27 @@ void migtcp_put_children(struct sock **children, int n)
 }
 
 /*
+ * Calls @fn on each connection waiting in listener @lsk's accept queue,
+ * under the connection's own lock, nested in the listener's, which the
+ * caller owns.  Without memory for the list, on none.
+ */
+void migtcp_listen_each_child(struct sock *lsk, void (*fn)(struct sock *sk))
+{
+	struct sock **children;
+	int n, i;
+
+	n = migtcp_listen_children(lsk, &children, INT_MAX);
+	if (n < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
+		fn(children[i]);
+		release_sock(children[i]);
+	}
+	migtcp_put_children(children, n);
+}
+
+/*
  * Takes every connection off listener @lsk's queues into @children (the
  * queues' references with them), and with @close ends its listening.
  */

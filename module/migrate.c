@@ -483,20 +483,9 @@ void migtcp_mig_restored(struct sock *sk)
 	}
 }
 
-/* A listener's checkpoint froze its queued connections: they go on too. */
-static void migtcp_thaw_children(struct sock *lsk)
+static void migtcp_thaw_child(struct sock *sk)
 {
-	struct sock **children;
-	int n, i;
-
-	n = migtcp_listen_children(lsk, &children, INT_MAX);
-	for (i = 0; i < n; i++) {
-		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
-		migtcp_thaw(children[i]);
-		release_sock(children[i]);
-	}
-	if (n >= 0)
-		migtcp_put_children(children, n);
+	migtcp_thaw(sk);
 }
 
 /* MIGTCP_THAW: the checkpoint is void; the connection goes on here. */
@@ -511,8 +500,9 @@ int migtcp_thaw(struct sock *sk)
 	migtcp_mig_restored(sk);
 	if (mig->state == MIGTCP_MIG_NONE)
 		migtcp_mig_resume(sk);
+	/* A listener's checkpoint froze its queued connections: they go on too. */
 	if (sk->sk_state == TCP_LISTEN)
-		migtcp_thaw_children(sk);
+		migtcp_listen_each_child(sk, migtcp_thaw_child);
 	return 0;
 }
 

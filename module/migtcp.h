@@ -463,6 +463,7 @@ void migtcp_listen_discard(struct sock *lsk, bool quiet);
 void migtcp_listen_depart(struct sock *lsk);
 int migtcp_listen_children(struct sock *lsk, struct sock ***out, int max);
 void migtcp_put_children(struct sock **children, int n);
+void migtcp_listen_each_child(struct sock *lsk, void (*fn)(struct sock *sk));
 struct sock *migtcp_accept_dequeue(struct sock *lsk);
 
 /* timers.c */
