@@ -59,26 +59,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# pycheck EXPR FILE: python3 evaluates EXPR with j = the JSON in FILE.
-pycheck() {
-	if ! "$python" - "$1" "$2" <<'EOF'
-import json
-import sys
-try:
-    with open(sys.argv[2]) as f:
-        j = json.load(f)
-except (OSError, ValueError) as e:
-    print('# %s: %s' % (sys.argv[2], e))
-    sys.exit(1)
-if not eval('(' + sys.argv[1] + ')', {'j': j}):
-    print('# %s is false in %s' % (sys.argv[1], sys.argv[2]))
-    sys.exit(1)
-EOF
-	then
-		return 1
-	fi
-}
-
 # wait_listen NODE PORT KIND: until NODE has a listener on PORT, KIND
 # mig (in migtcpctl sockets) or tcp (in ss); 10 s at most.
 wait_listen() {
@@ -176,28 +156,28 @@ iperf_check() {
 	local name=$1 streams=$2 port=$3 dir=${4:-} f end
 	for end in client server; do
 		f=$tmp/$name.$end.json
-		pycheck '"error" not in j' "$f" || return 1
-		pycheck "len(j['start']['connected']) == $streams" "$f" || return 1
-		pycheck "len(j['end']['streams']) == $streams" "$f" || return 1
+		json_check '"error" not in j' "$f" || return 1
+		json_check "len(j['start']['connected']) == $streams" "$f" || return 1
+		json_check "len(j['end']['streams']) == $streams" "$f" || return 1
 	done
 	f=$tmp/$name.client.json
-	pycheck "j['end']['sum_sent']['bytes'] > 0" "$f" || return 1
-	pycheck "j['end']['sum_received']['bytes'] > 0" "$f" || return 1
+	json_check "j['end']['sum_sent']['bytes'] > 0" "$f" || return 1
+	json_check "j['end']['sum_received']['bytes'] > 0" "$f" || return 1
 	if [ "$dir" = bidir ]; then
-		pycheck "j['end']['sum_sent_bidir_reverse']['bytes'] > 0" "$f" || return 1
-		pycheck "j['end']['sum_received_bidir_reverse']['bytes'] > 0" "$f" || return 1
+		json_check "j['end']['sum_sent_bidir_reverse']['bytes'] > 0" "$f" || return 1
+		json_check "j['end']['sum_received_bidir_reverse']['bytes'] > 0" "$f" || return 1
 	fi
-	pycheck "all(c['local_host'] == '$ADDR2' and c['remote_host'] == '$ADDR1'
+	json_check "all(c['local_host'] == '$ADDR2' and c['remote_host'] == '$ADDR1'
 		  and c['remote_port'] == $port for c in j['start']['connected'])" "$f" || return 1
-	pycheck "j['end']['sender_tcp_congestion'] == 'cubic'" "$f" || return 1
+	json_check "j['end']['sender_tcp_congestion'] == 'cubic'" "$f" || return 1
 	f=$tmp/$name.server.json
 	case $dir in
-	reverse) pycheck "j['end']['sum_sent']['bytes'] > 0" "$f" || return 1 ;;
-	bidir)	pycheck "j['end']['sum_received']['bytes'] > 0" "$f" || return 1
-		pycheck "j['end']['sum_sent_bidir_reverse']['bytes'] > 0" "$f" || return 1 ;;
-	*)	pycheck "j['end']['sum_received']['bytes'] > 0" "$f" || return 1 ;;
+	reverse) json_check "j['end']['sum_sent']['bytes'] > 0" "$f" || return 1 ;;
+	bidir)	json_check "j['end']['sum_received']['bytes'] > 0" "$f" || return 1
+		json_check "j['end']['sum_sent_bidir_reverse']['bytes'] > 0" "$f" || return 1 ;;
+	*)	json_check "j['end']['sum_received']['bytes'] > 0" "$f" || return 1 ;;
 	esac
-	pycheck "all(c['local_host'] == '$ADDR1' and c['remote_host'] == '$ADDR2'
+	json_check "all(c['local_host'] == '$ADDR1' and c['remote_host'] == '$ADDR2'
 		  and c['local_port'] == $port for c in j['start']['connected'])" "$f" || return 1
 }
 
@@ -230,7 +210,7 @@ test_iperf_parallel() {
 test_iperf_reverse() {
 	iperf_run reverse 5203 1 reverse -R || return 1
 	# In reverse, the server sends: its sum_sent is what the client got.
-	pycheck "j['end']['streams'][0]['sender']['sender'] is False" \
+	json_check "j['end']['streams'][0]['sender']['sender'] is False" \
 		"$tmp/reverse.client.json"
 }
 
@@ -413,9 +393,9 @@ print(sum(1 for s in json.load(sys.stdin) if sys.argv[1] in (s["local_port"], s[
 		return 1
 	fi
 	iperf_wait "$name" || return 1
-	pycheck '"error" not in j' "$tmp/$name.client.json" &&
-		pycheck "j['end']['sum_received']['bytes'] > 0" "$tmp/$name.client.json" &&
-		pycheck "all(c['remote_host'] == '127.0.0.1' for c in j['start']['connected'])" \
+	json_check '"error" not in j' "$tmp/$name.client.json" &&
+		json_check "j['end']['sum_received']['bytes'] > 0" "$tmp/$name.client.json" &&
+		json_check "all(c['remote_host'] == '127.0.0.1' for c in j['start']['connected'])" \
 			"$tmp/$name.client.json"
 }
 

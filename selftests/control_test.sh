@@ -85,16 +85,7 @@ expect_error() {
 # pycheck EXPR: python3 evaluates EXPR with j = the JSON at $tmp/out; the
 # check passes if EXPR is true.
 pycheck() {
-	if ! "$python" - "$1" "$tmp/out" <<'EOF'
-import json
-import sys
-with open(sys.argv[2]) as f:
-    j = json.load(f)
-if not eval('(' + sys.argv[1] + ')', {'j': j}):
-    print('# %s is false for %s' % (sys.argv[1], json.dumps(j)))
-    sys.exit(1)
-EOF
-	then
+	if ! json_check "$1" "$tmp/out"; then
 		diag "output was: $(cat "$tmp/out")"
 		return 1
 	fi

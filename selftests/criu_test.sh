@@ -186,22 +186,6 @@ show_log() {
 	diag "$1:" "$(grep -E 'Error|migtcp-criu' "$dir/$1" | tail -n 15)"
 }
 
-# pycheck EXPR FILE: python3 evaluates EXPR with j = the JSON in FILE.
-pycheck() {
-	if ! "$python" - "$1" "$2" <<'EOF'
-import json
-import sys
-with open(sys.argv[2]) as f:
-    j = json.load(f)
-if not eval('(' + sys.argv[1] + ')', {'j': j}):
-    print('# %s is false for %s' % (sys.argv[1], json.dumps(j)))
-    sys.exit(1)
-EOF
-	then
-		return 1
-	fi
-}
-
 # Sockets of NODE with local port PORT, as "state local remote migration".
 sockets_on() {
 	at "$1" "$ctl" -j sockets | "$python" -c '
@@ -312,7 +296,7 @@ test_image_json() {
 	fi
 	"$ctl" -j image show "$tmp/mig" >"$tmp/image.json" 2>"$tmp/err" ||
 		{ diag "image show: $(cat "$tmp/err")"; return 1; }
-	pycheck "len(j) == 1 and j[0]['file'] == '$img' and
+	json_check "len(j) == 1 and j[0]['file'] == '$img' and
 		 '%s' % j[0]['id'] == '$img'[len('migtcp-sk-'):-len('.img')] and
 		 j[0]['file_opts']['family'] == $family and
 		 j[0]['file_opts']['nonblock'] and
@@ -321,14 +305,14 @@ test_image_json() {
 		 j[0]['file_opts']['linger_s'] is None and
 		 j[0]['checkpoint']['version'] == 1 and
 		 len(j[0]['checkpoint']['records']) == 1" "$tmp/image.json" || return 1
-	pycheck "[(r['kind'], r['state'], r['local_node'], r['local_port'],
+	json_check "[(r['kind'], r['state'], r['local_node'], r['local_port'],
 		   r['remote_node'], r['remote_port'], r['peer_addr'],
 		   r['conn_key_present'])
 		  for r in j[0]['checkpoint']['records']] ==
 		 [('connection', 'ESTABLISHED', 1, $port, 3, $cport, '192.0.2.3', True)]" \
 		"$tmp/image.json" || return 1
 	# The queues hold exactly the bytes between the sequence numbers.
-	pycheck "all(r['snd_data_bytes'] == (r['write_seq'] - r['snd_una']) % 2**32 and
+	json_check "all(r['snd_data_bytes'] == (r['write_seq'] - r['snd_una']) % 2**32 and
 		     r['rcv_data_bytes'] == (r['rcv_nxt'] - r['copied_seq']) % 2**32 and
 		     r['epoch'] >= 1 and r['congestion'] != ''
 		     for r in j[0]['checkpoint']['records'])" "$tmp/image.json" || return 1
@@ -464,7 +448,7 @@ test_leave_running() {
 	fi
 	"$ctl" -j image show "$dir" >"$tmp/leave.json" 2>"$tmp/err" ||
 		{ diag "image show: $(cat "$tmp/err")"; return 1; }
-	pycheck "[(r['kind'], r['local_node'], r['local_port'], r['remote_port'])
+	json_check "[(r['kind'], r['local_node'], r['local_port'], r['remote_port'])
 		  for i in j for r in i['checkpoint']['records']] ==
 		 [('connection', 1, $port, $cport)]" "$tmp/leave.json" || return 1
 	wait_for "$dir/dump.log" 'watcher: the dumped process runs on .*: thawing 1 socket' 10 ||
@@ -656,7 +640,7 @@ test_many_sockets() {
 	fi
 	"$ctl" -j image show "$dir" >"$tmp/many.json" 2>"$tmp/err" ||
 		{ diag "image show: $(cat "$tmp/err")"; return 1; }
-	pycheck "len(j) == $n and
+	json_check "len(j) == $n and
 		 all(len(i['checkpoint']['records']) == 1 for i in j) and
 		 len({r['remote_port'] for i in j for r in i['checkpoint']['records']}) == $n and
 		 all((r['kind'], r['state'], r['local_node'], r['local_port'],
@@ -710,7 +694,7 @@ test_accept_queue() {
 	want=$(conns_of "$tmp/queue.client" |
 	       awk -v port=$port -v bytes=$((3 * k)) '{ sub("3:", "", $1)
 		printf "(\"connection\", \"ESTABLISHED\", 1, %d, 3, %d, %d, 0), ", port, $1, bytes }')
-	pycheck "len(j) == 1 and
+	json_check "len(j) == 1 and
 		 [(r['kind'], r['local_node'], r['local_port'], r['backlog'])
 		  for r in j[0]['checkpoint']['records'][:1]] ==
 		 [('listener', 1, $port, 4)] and
@@ -996,7 +980,7 @@ test_iperf() {
 	diag "dump from $t_dump s to $t_dumped s into the test, restored at $t_restored s"
 	"$ctl" -j image show "$dir" >"$tmp/$name.images.json" 2>"$tmp/err" ||
 		{ diag "image show: $(cat "$tmp/err")"; return 1; }
-	pycheck "sorted((r['kind'], r.get('state'), r['local_node'], r['local_port'],
+	json_check "sorted((r['kind'], r.get('state'), r['local_node'], r['local_port'],
 			 r.get('remote_node'))
 			for i in j for r in i['checkpoint']['records']) ==
 		 [('connection', 'ESTABLISHED', 1, $port, 3)] * 2 +

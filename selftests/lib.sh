@@ -104,6 +104,24 @@ kill_started() {
 	done
 }
 
+# json_check EXPR FILE: python3 evaluates EXPR with j = the JSON in FILE;
+# fails, saying why, if FILE is not JSON or EXPR is false.
+json_check() {
+	"${python:-python3}" - "$1" "$2" <<'EOF'
+import json
+import sys
+try:
+    with open(sys.argv[2]) as f:
+        j = json.load(f)
+except (OSError, ValueError) as e:
+    print('# %s: %s' % (sys.argv[2], e))
+    sys.exit(1)
+if not eval('(' + sys.argv[1] + ')', {'j': j}):
+    print('# %s is false for %s' % (sys.argv[1], json.dumps(j)[:2000]))
+    sys.exit(1)
+EOF
+}
+
 # Nodes on a bridge, for scripts that define $ns (the namespaces' prefix),
 # $sw (the namespace holding bridge br0) and at NODE CMD... (runs CMD in
 # node NODE's namespace).
