@@ -497,6 +497,12 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 
 	msk->irs = ntohl(mh->seq);
 	msk->rcv_nxt = msk->irs + 1;
+	/*
+	 * The window our SYN offered starts here: the left edge it was
+	 * sent with could not know the peer's sequence numbers, and would
+	 * make the right edge (which never moves left) anything at all.
+	 */
+	msk->rcv_wup = msk->rcv_nxt;
 	msk->copied_seq = msk->rcv_nxt;
 	msk->snd_una = msk->snd_nxt;
 	msk->snd_max = msk->snd_nxt;

@@ -142,6 +142,85 @@ TEST_F_TIMEOUT(cluster, buffers_grow_with_the_connection, 120)
 	close(cfd);
 }
 
+/* @fd's MIGTCP_INFO; fails the test if unreadable. */
+static void get_info(struct __test_metadata *_metadata, int fd,
+		     struct migtcp_info *info)
+{
+	socklen_t len = sizeof(*info);
+
+	ASSERT_EQ(0, getsockopt(fd, SOL_MIGTCP, MIGTCP_INFO, info, &len));
+	ASSERT_EQ(sizeof(*info), len);
+}
+
+/*
+ * The window each end offers once the handshake is done lies within its
+ * receive buffer: half of it, as data arrives in buffers that cost up to
+ * twice its size.  Both ends of 32 connections: the connecting end knows
+ * the peer's sequence numbers only from the SYN-ACK, and a window anchored
+ * anywhere else would be whatever the random initial sequence numbers
+ * made it, in half of all connections.
+ */
+TEST_F(cluster, first_window_within_receive_buffer)
+{
+	struct migtcp_info ci, ai;
+	int i, cfd, afd;
+
+	for (i = 0; i < 32; i++) {
+		CONNECT_PAIR(&cfd, &afd);
+		get_info(_metadata, cfd, &ci);
+		get_info(_metadata, afd, &ai);
+		EXPECT_LT(0U, ci.rcv_wnd);
+		EXPECT_GE((__u32)get_sol(cfd, SO_RCVBUF) / 2, ci.rcv_wnd)
+			TH_LOG("connection %d: the connecting end offers %u bytes",
+			       i, ci.rcv_wnd);
+		EXPECT_LT(0U, ai.rcv_wnd);
+		EXPECT_GE((__u32)get_sol(afd, SO_RCVBUF) / 2, ai.rcv_wnd)
+			TH_LOG("connection %d: the accepted end offers %u bytes",
+			       i, ai.rcv_wnd);
+		close(afd);
+		close(cfd);
+	}
+}
+
+/*
+ * Segments @node dropped for a full receive buffer or socket backlog, or
+ * -1 if unreadable.
+ */
+static long node_receive_drops(CLUSTER *self, unsigned int node)
+{
+	long rcvbuf = node_stat(self, node, "RcvbufDrops");
+	long backlog = node_stat(self, node, "InBacklogDrops");
+
+	return rcvbuf < 0 || backlog < 0 ? -1 : rcvbuf + backlog;
+}
+
+/*
+ * Receivers never drop data for want of room: the window they offer is
+ * what their buffers hold.  Bulk data both ways over a clean path (to the
+ * connecting end as well as to the accepted one), in fresh connections
+ * whose buffers start small: not one segment is dropped for a full
+ * receive buffer or socket backlog on either node.
+ */
+TEST_F_TIMEOUT(cluster, receivers_drop_nothing_on_a_clean_path, 120)
+{
+	long before1 = node_receive_drops(self, NODE1);
+	long before2 = node_receive_drops(self, NODE2);
+	int k, cfd, afd;
+
+	ASSERT_LE(0, before1);
+	ASSERT_LE(0, before2);
+	for (k = 0; k < 4; k++) {
+		CONNECT_PAIR(&cfd, &afd);
+		TRANSFER(cfd, afd, 8 * MiB, 8 * MiB, 64 * KiB);
+		close(afd);
+		close(cfd);
+	}
+	EXPECT_EQ(before1, node_receive_drops(self, NODE1))
+		TH_LOG("node 1 dropped received data (RcvbufDrops, InBacklogDrops)");
+	EXPECT_EQ(before2, node_receive_drops(self, NODE2))
+		TH_LOG("node 2 dropped received data (RcvbufDrops, InBacklogDrops)");
+}
+
 /*
  * SO_SNDBUF and SO_RCVBUF fix a size: the transfer leaves it alone, and
  * a listener's sizes pass to the connections it accepts, as TCP's do.
