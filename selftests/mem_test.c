@@ -3,9 +3,10 @@
  * Socket memory of AF_MIGTCP sockets, with Linux TCP's behaviour: the
  * initial buffer sizes come from the module parameters wmem and rmem (as
  * net.ipv4.tcp_wmem and tcp_rmem), buffers the user did not size grow
- * with the connection up to their maximum, sizes the user set stay, and
- * under memory pressure (the module parameter mem, as tcp_mem) data
- * still arrives whole.  Every socket's memory is given back to the byte
+ * with the connection up to their maximum, sizes the user set stay, the
+ * window each end offers is what its receive buffer holds (so that a
+ * clean path drops nothing), and under memory pressure (the module
+ * parameter mem, as tcp_mem) data still arrives whole.  Every socket's memory is given back to the byte
  * when it is freed: the module warns otherwise, and make check fails on
  * a warning.
  */
