@@ -402,20 +402,53 @@ TEST_F_TIMEOUT(cluster, transfer_small_writes, 120)
 	close(cfd);
 }
 
+/* Most connections a loss test moves its data over, one after the other. */
+#define LOSS_ROUNDS	8
+
 /*
- * Moves @ab and @ba bytes between @a and @b, again (at most 8 times)
- * until netem has dropped something on node 1 (and node 2 if @both):
- * whether a few percent of loss hits a run of a few dozen GSO packets is
- * chance, and a run without loss would prove nothing.
+ * LOSS_ROUNDS connected pairs of node 1's client and node 2's accepted
+ * socket, made before the test adds its loss, so that no handshake
+ * depends on chance.
+ */
+static void connect_pairs(struct __test_metadata *_metadata, CLUSTER *self,
+			  int fds[LOSS_ROUNDS][2])
+{
+	int i;
+
+	for (i = 0; i < LOSS_ROUNDS; i++)
+		fds[i][0] = fds[i][1] = -1;
+	for (i = 0; i < LOSS_ROUNDS; i++)
+		CONNECT_PAIR(&fds[i][0], &fds[i][1]);
+}
+
+static void close_pairs(int fds[LOSS_ROUNDS][2])
+{
+	int i;
+
+	for (i = 0; i < LOSS_ROUNDS; i++) {
+		if (fds[i][1] >= 0)
+			close(fds[i][1]);
+		if (fds[i][0] >= 0)
+			close(fds[i][0]);
+	}
+}
+
+/*
+ * Moves @ab bytes from node 1 to node 2 and @ba back over the first of
+ * @fds, and over the next ones (each transfer ends both directions with
+ * shutdown(SHUT_WR)) until netem has dropped something on node 1 (and on
+ * node 2 if @both): whether a few percent of loss hits a run of a few
+ * dozen GSO packets is chance, and a run without loss would prove
+ * nothing.
  */
 static void transfer_until_lost(struct __test_metadata *_metadata,
-				CLUSTER *self, int a, int b, size_t ab,
-				size_t ba, bool both)
+				CLUSTER *self, int fds[LOSS_ROUNDS][2],
+				size_t ab, size_t ba, bool both)
 {
 	int round;
 
-	for (round = 0; round < 8; round++) {
-		TRANSFER(a, b, ab, ba, 16 * KiB);
+	for (round = 0; round < LOSS_ROUNDS; round++) {
+		TRANSFER(fds[round][0], fds[round][1], ab, ba, 16 * KiB);
 		if (netem_dropped(self, NODE1) > 0 &&
 		    (!both || netem_dropped(self, NODE2) > 0))
 			return;
@@ -424,30 +457,26 @@ static void transfer_until_lost(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(cluster, netem_loss_one_side, 120)
 {
-	int cfd, afd;
+	int fds[LOSS_ROUNDS][2];
 
-	CONNECT_PAIR(&cfd, &afd);
+	connect_pairs(_metadata, self, fds);
 	add_netem(_metadata, self, NODE1, "loss 5%");
-	transfer_until_lost(_metadata, self, cfd, afd, 512 * KiB, 512 * KiB,
-			    false);
+	transfer_until_lost(_metadata, self, fds, 512 * KiB, 512 * KiB, false);
 	expect_netem_dropped(_metadata, self, NODE1);
-	close(afd);
-	close(cfd);
+	close_pairs(fds);
 }
 
 TEST_F_TIMEOUT(cluster, netem_loss_both_sides, 120)
 {
-	int cfd, afd;
+	int fds[LOSS_ROUNDS][2];
 
-	CONNECT_PAIR(&cfd, &afd);
+	connect_pairs(_metadata, self, fds);
 	add_netem(_metadata, self, NODE1, "loss 5%");
 	add_netem(_metadata, self, NODE2, "loss 5%");
-	transfer_until_lost(_metadata, self, cfd, afd, 384 * KiB, 384 * KiB,
-			    true);
+	transfer_until_lost(_metadata, self, fds, 384 * KiB, 384 * KiB, true);
 	expect_netem_dropped(_metadata, self, NODE1);
 	expect_netem_dropped(_metadata, self, NODE2);
-	close(afd);
-	close(cfd);
+	close_pairs(fds);
 }
 
 TEST_F_TIMEOUT(cluster, netem_reorder, 120)
@@ -479,18 +508,17 @@ TEST_F_TIMEOUT(cluster, netem_duplicate, 120)
 /* Loss, delay, reordering and duplication on both sides at once. */
 TEST_F_TIMEOUT(cluster, netem_everything_both_sides, 120)
 {
-	int cfd, afd;
+	int fds[LOSS_ROUNDS][2];
 
-	CONNECT_PAIR(&cfd, &afd);
+	connect_pairs(_metadata, self, fds);
 	add_netem(_metadata, self, NODE1,
 		  "delay 5ms reorder 25% 50% loss 3% duplicate 5%");
 	add_netem(_metadata, self, NODE2,
 		  "delay 5ms reorder 25% 50% loss 3% duplicate 5%");
-	transfer_until_lost(_metadata, self, cfd, afd, 1 * MiB, 1 * MiB, true);
+	transfer_until_lost(_metadata, self, fds, 1 * MiB, 1 * MiB, true);
 	expect_netem_dropped(_metadata, self, NODE1);
 	expect_netem_dropped(_metadata, self, NODE2);
-	close(afd);
-	close(cfd);
+	close_pairs(fds);
 }
 
 /* Nothing to read: EAGAIN at once, with O_NONBLOCK or MSG_DONTWAIT. */
