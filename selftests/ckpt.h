@@ -385,15 +385,15 @@ static inline bool addr_eq(const struct sockaddr_mig *a,
 	return !memcmp(a, b, sizeof(*a));
 }
 
-/* MIGTCP_INFO of @fd; state 0xff if it cannot be read. */
+/* MIGTCP_INFO of @fd (get_info()); all 0 but state 0xff if unreadable. */
 static inline struct migtcp_info info_of(int fd)
 {
 	struct migtcp_info info;
-	socklen_t len = sizeof(info);
 
-	memset(&info, 0, sizeof(info));
-	if (getsockopt(fd, SOL_MIGTCP, MIGTCP_INFO, &info, &len))
+	if (get_info(fd, &info)) {
+		memset(&info, 0, sizeof(info));
 		info.state = 0xff;
+	}
 	return info;
 }
 

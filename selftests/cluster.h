@@ -359,6 +359,29 @@ static inline void expect_netem_dropped(struct __test_metadata *_metadata,
 }
 
 /*
+ * @fd's MIGTCP_INFO into @info (poisoned first, so that nothing stale
+ * passes); -1 with errno if getsockopt fails or returns another size.
+ */
+static inline int get_info(int fd, struct migtcp_info *info)
+{
+	socklen_t len = sizeof(*info);
+
+	memset(info, 0xa5, sizeof(*info));
+	if (getsockopt(fd, SOL_MIGTCP, MIGTCP_INFO, info, &len))
+		return -1;
+	if (len != sizeof(*info)) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+/* get_info(), failing the test if it fails. */
+#define GET_INFO(fd, info)						\
+	ASSERT_EQ(0, get_info(fd, info))				\
+		TH_LOG("getsockopt(MIGTCP_INFO): %s", strerror(errno))
+
+/*
  * Counter @name of the current node's /proc/net/migtcp_stats ("Name
  * value" lines), or -1 if the node has no such counter.
  */

@@ -163,12 +163,9 @@ static bool raw_wait(int fd, int ms, __u16 flags, __u32 dnode, __u16 dport,
 static __u64 fingerprint(struct __test_metadata *_metadata, int fd)
 {
 	struct migtcp_info info;
-	socklen_t len = sizeof(info);
 
-	memset(&info, 0xa5, sizeof(info));
-	EXPECT_EQ(0, getsockopt(fd, SOL_MIGTCP, MIGTCP_INFO, &info, &len))
+	EXPECT_EQ(0, get_info(fd, &info))
 		TH_LOG("MIGTCP_INFO: %s", strerror(errno));
-	EXPECT_EQ(sizeof(info), len);
 	return info.kx_fingerprint;
 }
 

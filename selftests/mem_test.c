@@ -143,16 +143,6 @@ TEST_F_TIMEOUT(cluster, buffers_grow_with_the_connection, 120)
 	close(cfd);
 }
 
-/* @fd's MIGTCP_INFO; fails the test if unreadable. */
-static void get_info(struct __test_metadata *_metadata, int fd,
-		     struct migtcp_info *info)
-{
-	socklen_t len = sizeof(*info);
-
-	ASSERT_EQ(0, getsockopt(fd, SOL_MIGTCP, MIGTCP_INFO, info, &len));
-	ASSERT_EQ(sizeof(*info), len);
-}
-
 /*
  * The window each end offers once the handshake is done lies within its
  * receive buffer: half of it, as data arrives in buffers that cost up to
@@ -168,8 +158,8 @@ TEST_F(cluster, first_window_within_receive_buffer)
 
 	for (i = 0; i < 32; i++) {
 		CONNECT_PAIR(&cfd, &afd);
-		get_info(_metadata, cfd, &ci);
-		get_info(_metadata, afd, &ai);
+		GET_INFO(cfd, &ci);
+		GET_INFO(afd, &ai);
 		EXPECT_LT(0U, ci.rcv_wnd);
 		EXPECT_GE((__u32)get_sol(cfd, SO_RCVBUF) / 2, ci.rcv_wnd)
 			TH_LOG("connection %d: the connecting end offers %u bytes",

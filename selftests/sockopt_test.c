@@ -88,24 +88,6 @@ static int get_int(struct __test_metadata *_metadata, int fd, int level,
 #define GET_MIG(fd, opt)	get_int(_metadata, fd, SOL_MIGTCP, opt)
 #define GET_SOL(fd, opt)	get_int(_metadata, fd, SOL_SOCKET, opt)
 
-static int get_info(int fd, struct migtcp_info *info)
-{
-	socklen_t len = sizeof(*info);
-
-	memset(info, 0xa5, sizeof(*info));
-	if (getsockopt(fd, SOL_MIGTCP, MIGTCP_INFO, info, &len))
-		return -1;
-	if (len != sizeof(*info)) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
-}
-
-#define GET_INFO(fd, info)						\
-	ASSERT_EQ(0, get_info(fd, info))				\
-		TH_LOG("getsockopt(MIGTCP_INFO): %s", strerror(errno))
-
 static void log_info(const char *who, const struct migtcp_info *i)
 {
 	fprintf(stderr,
