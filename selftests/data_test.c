@@ -408,15 +408,13 @@ TEST_F_TIMEOUT(cluster, transfer_small_writes, 120)
 /*
  * LOSS_ROUNDS connected pairs of node 1's client and node 2's accepted
  * socket, made before the test adds its loss, so that no handshake
- * depends on chance.
+ * depends on chance.  (A failed assertion ends the test's process.)
  */
 static void connect_pairs(struct __test_metadata *_metadata, CLUSTER *self,
 			  int fds[LOSS_ROUNDS][2])
 {
 	int i;
 
-	for (i = 0; i < LOSS_ROUNDS; i++)
-		fds[i][0] = fds[i][1] = -1;
 	for (i = 0; i < LOSS_ROUNDS; i++)
 		CONNECT_PAIR(&fds[i][0], &fds[i][1]);
 }
@@ -426,10 +424,8 @@ static void close_pairs(int fds[LOSS_ROUNDS][2])
 	int i;
 
 	for (i = 0; i < LOSS_ROUNDS; i++) {
-		if (fds[i][1] >= 0)
-			close(fds[i][1]);
-		if (fds[i][0] >= 0)
-			close(fds[i][0]);
+		close(fds[i][1]);
+		close(fds[i][0]);
 	}
 }
 
