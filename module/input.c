@@ -17,7 +17,6 @@
 #include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/tcp_states.h>
-#include <asm/unaligned.h>
 
 #include "migtcp.h"
 
@@ -328,7 +327,7 @@ void migtcp_listen_depart(struct sock *lsk)
 
 		list_del_init(&c->queue_node);
 		sock_hold(child);
-		lock_sock(child);
+		lock_sock_nested(child, SINGLE_DEPTH_NESTING);
 		if (migtcp_mig_release(child)) {
 			/* The queue's reference is the record's now. */
 			sock_put(lsk);
@@ -367,7 +366,7 @@ void migtcp_listen_discard(struct sock *lsk, bool quiet)
 
 		list_del_init(&c->queue_node);
 		sock_hold(child);
-		lock_sock(child);
+		lock_sock_nested(child, SINGLE_DEPTH_NESTING);
 		migtcp_child_discard(child, !quiet);
 		release_sock(child);
 		sock_put(child);

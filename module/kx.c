@@ -23,7 +23,6 @@
 #include <linux/net.h>
 #include <linux/random.h>
 #include <linux/string.h>
-#include <asm/unaligned.h>
 
 #include "migtcp.h"
 

@@ -26,7 +26,6 @@
 #include <linux/random.h>
 #include <net/ip.h>
 #include <net/tcp_states.h>
-#include <asm/unaligned.h>
 
 #include "migtcp.h"
 

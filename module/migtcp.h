@@ -18,6 +18,8 @@
 #include <net/snmp.h>
 #include <net/sock.h>
 
+#include "compat.h"
+
 /* Numbers in use, from the "family" and "proto" module parameters. */
 extern int migtcp_family;
 extern int migtcp_proto;

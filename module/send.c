@@ -16,7 +16,6 @@
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/tcp_states.h>
-#include <asm/unaligned.h>
 
 #include "migtcp.h"
 

@@ -343,8 +343,8 @@ static bool migtcp_accept_ready(struct sock *sk)
 	       sk->sk_state != TCP_LISTEN;
 }
 
-static int migtcp_accept(struct socket *sock, struct socket *newsock,
-			 int flags, bool kern)
+static int migtcp_do_accept(struct socket *sock, struct socket *newsock,
+			    int flags, bool kern)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	struct sock *sk = sock->sk, *child = NULL;
@@ -383,6 +383,8 @@ static int migtcp_accept(struct socket *sock, struct socket *newsock,
 	release_sock(child);
 	return 0;
 }
+
+MIGTCP_DEFINE_ACCEPT(migtcp_accept, migtcp_do_accept)
 
 static int migtcp_getname(struct socket *sock, struct sockaddr *uaddr,
 			  int peer)
@@ -484,7 +486,6 @@ static const struct proto_ops migtcp_stream_ops = {
 	.sendmsg	= migtcp_sendmsg,
 	.recvmsg	= migtcp_recvmsg,
 	.mmap		= sock_no_mmap,
-	.sendpage	= sock_no_sendpage,
 };
 
 static int migtcp_create(struct net *net, struct socket *sock, int protocol,
