@@ -4,7 +4,8 @@
 #
 #   make          module (W=1) and userspace
 #   make deps     install the Debian packages the project needs
-#   make check    build, boot Debian's kernel in QEMU, run the selftests
+#   make check    build, boot Debian's kernels (6.1, 6.12) in QEMU, run the
+#                 selftests on each; KERNELS="6.12" picks, REPEAT=N repeats
 #   make lint     checkpatch --strict and sparse over the module
 #   make bench    benchmarks in the VM: transport against kernel TCP,
 #                 migration against home-node relaying (figures only)
@@ -13,29 +14,46 @@
 
 TOP	:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD	:= $(TOP)/build
-KVER	?= $(shell $(TOP)/tools/kernel-abi)
-KDIR	?= /usr/src/linux-headers-$(KVER)
-KOUT	:= $(BUILD)/kbuild
 KSRC	:= $(BUILD)/ksrc
 KSRC_TAR := /usr/src/linux-source-6.1.tar.xz
 
-# Debian's header packages carry no vmlinux, so no BTF can be generated
-# for the module; turn it off rather than print a notice in every build.
-KBUILD	:= $(MAKE) -C $(KDIR) M=$(KOUT) W=1 CONFIG_DEBUG_INFO_BTF_MODULES=
+# The kernels to build for and test on, as tools/kernel names them: Debian
+# 12's series (6.1 and 6.12 by default), kernel roots, or build trees.
+# KDIR=DIR alone builds for that one kernel tree.
+ifdef KDIR
+KERNELS	?= $(KDIR)
+endif
+KERNELS	?= $(shell $(TOP)/tools/kernel list)
+
+# Debian's 6.1 header package carries no vmlinux, so no BTF can be
+# generated for the module; turn it off rather than print a notice in
+# every build.  One build directory per kernel release: build/kbuild/VER.
+KOUT	= $(BUILD)/kbuild/$(KVER)
+KBUILD	= $(MAKE) -C $(KDIR) M=$(KOUT) W=1 CONFIG_DEBUG_INFO_BTF_MODULES=
+
+# Runs its argument once per kernel of KERNELS with kver, kroot, kdir and
+# ko set (see tools/kernel).
+for_each_kernel = set -e; for k in $(KERNELS); do \
+	kinfo=$$($(TOP)/tools/kernel fetch "$$k"); eval "$$kinfo"; $(1); done
 
 export TOP BUILD KSRC
 
-.PHONY: all module userspace selftests bench demo deps check lint clean
+.PHONY: all module module-one userspace selftests bench demo deps check \
+	check-debug lint lint-one clean
 
 all: module userspace selftests
 
 deps:
 	@$(TOP)/tools/deps
 
+module:
+	+@$(call for_each_kernel,$(MAKE) --no-print-directory module-one KVER=$$kver KDIR=$$kdir)
+
 # Kbuild writes its objects beside the sources it compiles, so it compiles
 # a mirror of symbolic links under build/ and the source tree stays clean.
-module:
+module-one:
 	@test -d $(KDIR) || { echo "make: no kernel headers in $(KDIR): run 'make deps' or set KDIR="; exit 1; }
+	@echo "  MODULE  $(KVER)"
 	@mkdir -p $(KOUT)/module
 	@find $(KOUT)/module -xtype l -delete
 	@ln -sf $(TOP)/Kbuild $(KOUT)/Kbuild
@@ -64,10 +82,11 @@ userspace:
 selftests: userspace $(KSRC)/.extracted
 	+$(MAKE) -C $(TOP)/selftests
 
+# make check REPEAT=N runs the selftests N times in each boot.
 check:
 	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
 	+$(MAKE) all
-	@$(TOP)/tools/check
+	@MIGTCP_REPEAT=$(or $(REPEAT),1) $(TOP)/tools/check $(KERNELS)
 
 # One VM run of the whole benchmark suite (bench/suite.sh): transport.sh
 # (streambench, iperf3, sockperf: kernel TCP against AF_MIGTCP, iperf3 and
@@ -113,11 +132,14 @@ lint: module $(KSRC)/.extracted
 	cd $(BUILD) && $(CHECKPATCH) $(LINT_FILES)
 	cd $(BUILD) && $(CHECKPATCH) \
 		--ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT $(TRACE_H)
-	@echo "  SPARSE  module"
-	@+$(KBUILD) C=2 CHECK=sparse modules 2>&1 | tee $(BUILD)/sparse.log | \
-		grep -v -e '^make' -e '^  [A-Z]' || true
-	@! grep -q -e 'warning:' -e 'error:' $(BUILD)/sparse.log
+	+@$(call for_each_kernel,$(MAKE) --no-print-directory lint-one KVER=$$kver KDIR=$$kdir)
 	@echo "  LINT    clean"
 
+lint-one:
+	@echo "  SPARSE  module ($(KVER))"
+	@+$(KBUILD) C=2 CHECK=sparse modules 2>&1 | tee $(KOUT)/sparse.log | \
+		grep -v -e '^make' -e '^  [A-Z]' || true
+	@! grep -q -e 'warning:' -e 'error:' $(KOUT)/sparse.log
+
 clean:
-	rm -rf $(KOUT) $(BUILD)/userspace $(BUILD)/selftests $(BUILD)/check
+	rm -rf $(BUILD)/kbuild $(BUILD)/userspace $(BUILD)/selftests $(BUILD)/check

@@ -7,7 +7,8 @@
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ctl=$top/build/userspace/migtcpctl
-ko=$top/build/kbuild/migtcp.ko
+# The module built for the kernel this runs on (in the test VM).
+ko=$top/build/kbuild/$(uname -r)/migtcp.ko
 script=$(basename "$0")
 
 die() {
