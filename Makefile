@@ -6,6 +6,7 @@
 #   make deps     install the Debian packages the project needs
 #   make check    build, boot Debian's kernels (6.1, 6.12) in QEMU, run the
 #                 selftests on each; KERNELS="6.12" picks, REPEAT=N repeats
+#   make check-debug  the selftests on a KASAN/lockdep/kmemleak 6.12 kernel
 #   make lint     checkpatch --strict and sparse over the module
 #   make bench    benchmarks in the VM: transport against kernel TCP,
 #                 migration against home-node relaying (figures only)
@@ -87,6 +88,16 @@ check:
 	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
 	+$(MAKE) all
 	@MIGTCP_REPEAT=$(or $(REPEAT),1) $(TOP)/tools/check $(KERNELS)
+
+# The whole suite on a debug kernel (KASAN, lockdep, kmemleak, UBSAN, …)
+# built from Debian's linux-source-6.12 by tools/debug-kernel and cached
+# outside the clone (/var/cache/migtcp), so only the first run builds it.
+# Any report of those checkers fails the run.  Not part of CI: too long.
+check-debug:
+	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
+	@root=$$($(TOP)/tools/debug-kernel build | tail -n 1) && test -d "$$root" && \
+	$(MAKE) --no-print-directory check KERNELS="$$root" \
+		MIGTCP_CHECK_TIMEOUT=$${MIGTCP_CHECK_TIMEOUT:-10800}
 
 # One VM run of the whole benchmark suite (bench/suite.sh): transport.sh
 # (streambench, iperf3, sockperf: kernel TCP against AF_MIGTCP, iperf3 and

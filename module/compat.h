@@ -11,6 +11,8 @@
 #define _MIGTCP_COMPAT_H
 
 #include <linux/net.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
 
 /* get/put_unaligned_*() moved from asm/ to linux/ in 6.12. */
 #if __has_include(<linux/unaligned.h>)
@@ -45,5 +47,27 @@ static int name(struct socket *sock, struct socket *newsock,		\
 	return fn(sock, newsock, flags, kern);				\
 }
 #endif
+
+/*
+ * migtcp_sk_net_ref_to_passive() - make a user socket's hold on its
+ * namespace that of a kernel socket, which does not keep the namespace
+ * alive (see migtcp_net_orphan()).  Since 6.14, and in 6.12 by backport,
+ * a kernel socket holds a passive reference (the struct net stays, the
+ * namespace may end) that __sk_destruct() drops; before, it held none.
+ */
+static inline void migtcp_sk_net_ref_to_passive(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+
+	sk->sk_net_refcnt = 0;
+	sock_inuse_add(net, -1);
+#ifdef MIGTCP_HAVE_KERNEL_SOCK_PASSIVE_REF
+	net_passive_inc(net);
+	put_net_track(net, &sk->ns_tracker);
+	__netns_tracker_alloc(net, &sk->ns_tracker, false, GFP_ATOMIC);
+#else
+	put_net_track(net, &sk->ns_tracker);
+#endif
+}
 
 #endif /* _MIGTCP_COMPAT_H */

@@ -137,12 +137,8 @@ void migtcp_net_unlink_sock(struct sock *sk)
  */
 void migtcp_net_orphan(struct sock *sk)
 {
-	struct net *net = sock_net(sk);
-
 	if (!sk->sk_net_refcnt)
 		return;
 	/* What __sk_free() and __sk_destruct() would have undone. */
-	sk->sk_net_refcnt = 0;
-	sock_inuse_add(net, -1);
-	put_net_track(net, &sk->ns_tracker);
+	migtcp_sk_net_ref_to_passive(sk);
 }
