@@ -3,9 +3,9 @@
  * The kernel API differences between the kernels migtcp builds for (6.1
  * and 6.12 today), in one place.  Each difference is decided by a feature
  * test, never by the version number: a distribution kernel may carry a
- * backport that the version does not show.  The tests are either
- * __has_include() here or a grep of the kernel's own headers in Kbuild,
- * which passes -DMIGTCP_HAVE_<FEATURE> for what it finds.
+ * backport that the version does not show.  The tests are in Kbuild: a
+ * header's presence, or a grep of the kernel's own headers, each passing
+ * -DMIGTCP_HAVE_<FEATURE> for what it finds.
  */
 #ifndef _MIGTCP_COMPAT_H
 #define _MIGTCP_COMPAT_H
@@ -15,36 +15,36 @@
 #include <net/sock.h>
 
 /* get/put_unaligned_*() moved from asm/ to linux/ in 6.12. */
-#if __has_include(<linux/unaligned.h>)
+#ifdef MIGTCP_HAVE_LINUX_UNALIGNED_H
 #include <linux/unaligned.h>
 #else
 #include <asm/unaligned.h>
 #endif
 
 /* sk_under_memory_pressure() and its kin left net/sock.h in 6.10. */
-#if __has_include(<net/proto_memory.h>)
+#ifdef MIGTCP_HAVE_NET_PROTO_MEMORY_H
 #include <net/proto_memory.h>
 #endif
 
 /*
  * proto_ops.accept: since 6.10 its flags arrive in a struct
- * proto_accept_arg instead of as arguments.  MIGTCP_DEFINE_ACCEPT(name,
- * fn) defines the proto_ops entry "name" for this kernel, calling
- * int fn(struct socket *sock, struct socket *newsock, int flags, bool kern).
+ * proto_accept_arg instead of as arguments.  migtcp_accept() is the entry
+ * of this kernel's kind; migtcp_do_accept() (socket.c) does the work.
  */
+int migtcp_do_accept(struct socket *sock, struct socket *newsock, int flags,
+		     bool kern);
+
 #ifdef MIGTCP_HAVE_PROTO_ACCEPT_ARG
-#define MIGTCP_DEFINE_ACCEPT(name, fn)					\
-static int name(struct socket *sock, struct socket *newsock,		\
-		struct proto_accept_arg *arg)				\
-{									\
-	return fn(sock, newsock, arg->flags, arg->kern);		\
+static inline int migtcp_accept(struct socket *sock, struct socket *newsock,
+				struct proto_accept_arg *arg)
+{
+	return migtcp_do_accept(sock, newsock, arg->flags, arg->kern);
 }
 #else
-#define MIGTCP_DEFINE_ACCEPT(name, fn)					\
-static int name(struct socket *sock, struct socket *newsock,		\
-		int flags, bool kern)					\
-{									\
-	return fn(sock, newsock, flags, kern);				\
+static inline int migtcp_accept(struct socket *sock, struct socket *newsock,
+				int flags, bool kern)
+{
+	return migtcp_do_accept(sock, newsock, flags, kern);
 }
 #endif
 

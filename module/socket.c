@@ -343,8 +343,8 @@ static bool migtcp_accept_ready(struct sock *sk)
 	       sk->sk_state != TCP_LISTEN;
 }
 
-static int migtcp_do_accept(struct socket *sock, struct socket *newsock,
-			    int flags, bool kern)
+int migtcp_do_accept(struct socket *sock, struct socket *newsock, int flags,
+		     bool kern)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	struct sock *sk = sock->sk, *child = NULL;
@@ -383,8 +383,6 @@ static int migtcp_do_accept(struct socket *sock, struct socket *newsock,
 	release_sock(child);
 	return 0;
 }
-
-MIGTCP_DEFINE_ACCEPT(migtcp_accept, migtcp_do_accept)
 
 static int migtcp_getname(struct socket *sock, struct sockaddr *uaddr,
 			  int peer)
