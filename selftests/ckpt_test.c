@@ -2493,7 +2493,7 @@ TEST_F_TIMEOUT(cluster, unbound_and_bound_migrate, 120)
 	close(b);
 }
 
-/* Packets the netem qdisc on @dev of @node dropped, or -1. */
+/* Packets dropped on @dev of @node (netem_dropped_dev()), or -1. */
 static long dropped_on(CLUSTER *self, unsigned int node, const char *dev)
 {
 	return netem_dropped_dev(node_ns(self, node), node, dev);
@@ -2504,7 +2504,9 @@ static long dropped_on(CLUSTER *self, unsigned int node, const char *dev)
  * (5% loss, reordering, delay): node 2 writes 2 MiB and reads 1 MiB
  * without pause; node 1's end takes the first quarter of each, moves to
  * node 3 and does the rest there.  Every byte arrives exactly once, in
- * order, followed by EOF, and the loss was real.
+ * order, followed by EOF, and the loss was real: node 2 also drops every
+ * 8th packet of data it sends to node 1, which reads 512 KiB (8 packets
+ * at least) before it moves (add_determ_loss()).
  */
 TEST_F_TIMEOUT(cluster, migrate_through_loss_and_reordering, 300)
 {
@@ -2523,6 +2525,7 @@ TEST_F_TIMEOUT(cluster, migrate_through_loss_and_reordering, 300)
 	CONNECT_PAIR(&cfd, &afd);
 	add_netem(_metadata, self, NODE1, netem);
 	add_netem(_metadata, self, NODE2, netem);
+	add_determ_loss(_metadata, self, NODE2, 8);
 	ON_NODE(NODE2);
 	ASSERT_EQ(0, sh("tc qdisc add dev mig3 root netem %s", netem));
 	GO(NODE3);

@@ -311,37 +311,88 @@ static inline void add_netem(struct __test_metadata *_metadata,
 }
 
 /*
- * Packets the netem qdisc on device @dev of @node (network namespace @ns)
- * dropped, or -1; prints its counters.
+ * Drops every @every-th migtcp packet carrying data (IP length 256 or
+ * more) that leaves device @dev of the current node, counted from now,
+ * whatever else the device does: a tc gact action of the "random
+ * determ" kind (a counter, not chance) on the device's clsact egress
+ * hook, which runs before its root qdisc (netem).  Shorter packets (ACKs,
+ * FINs, control messages) pass a filter of higher priority first, so that
+ * every drop costs a retransmission of data.
+ *
+ * netem's "loss N%" is random: a transfer of a few dozen GSO packets (up
+ * to 64 KiB each) may well lose none of them.  A test that needs loss
+ * adds this too, so that the loss it asserts on is certain once @every
+ * packets of data have left.
+ */
+static inline int add_determ_loss_dev(const char *dev, unsigned int every)
+{
+	sh("modprobe -q sch_ingress 2>/dev/null");
+	sh("modprobe -q cls_u32 2>/dev/null");
+	sh("modprobe -q act_gact 2>/dev/null");
+	if (sh("tc qdisc add dev %s clsact", dev) ||
+	    sh("tc filter add dev %s egress protocol ip pref 1 u32 match ip protocol %d 0xff match u8 0 0xff at 2 action pass",
+	       dev, migtcp_proto()))
+		return -1;
+	return sh("tc filter add dev %s egress protocol ip pref 2 u32 match ip protocol %d 0xff action pass random determ drop %u",
+		  dev, migtcp_proto(), every);
+}
+
+/* add_determ_loss_dev() on @node's side of the veth. */
+static inline void add_determ_loss(struct __test_metadata *_metadata,
+				   CLUSTER *self, unsigned int node,
+				   unsigned int every)
+{
+	char dev[16];
+
+	snprintf(dev, sizeof(dev), "mig%u", node);
+	ON_NODE(node);
+	ASSERT_EQ(0, add_determ_loss_dev(dev, every))
+		TH_LOG("cannot drop every %uth packet of data on %s", every,
+		       dev);
+}
+
+/*
+ * Packets dropped on device @dev of @node (network namespace @ns): by its
+ * netem qdisc (random loss) and by the action of add_determ_loss_dev();
+ * -1 if neither is there.  Prints their counters.  (clsact counts the
+ * action's drops too on some kernels: only netem's qdisc line counts.)
  */
 static inline long netem_dropped_dev(int ns, unsigned int node,
 				     const char *dev)
 {
-	char cmd[64], line[256];
+	char cmd[128], line[256];
+	const char *what = NULL;	/* what the current block counts */
 	long dropped = -1;
 	FILE *f;
 
 	if (setns(ns, CLONE_NEWNET))
 		return -1;
-	snprintf(cmd, sizeof(cmd), "tc -s qdisc show dev %s", dev);
+	snprintf(cmd, sizeof(cmd),
+		 "tc -s qdisc show dev %s; tc -s filter show dev %s egress 2>/dev/null",
+		 dev, dev);
 	f = popen(cmd, "re");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		char *p = strstr(line, "(dropped ");
 
-		if (!p)
+		if (!strncmp(line, "qdisc ", 6))
+			what = strncmp(line, "qdisc netem ", 12) ? NULL : "netem";
+		else if (!strncmp(line, "filter ", 7))
+			what = "determ drop";
+		if (!p || !what)
 			continue;
-		dropped = strtol(p + strlen("(dropped "), NULL, 10);
-		fprintf(stderr, "# netem on node %u %s:%s", node, dev, line);
+		dropped = (dropped < 0 ? 0 : dropped) +
+			  strtol(p + strlen("(dropped "), NULL, 10);
+		fprintf(stderr, "# %s on node %u %s:%s", what, node, dev, line);
 	}
 	pclose(f);
 	return dropped;
 }
 
 /*
- * Packets the netem qdisc on @node's side dropped, or -1; prints its
- * counters.  Proves that a loss test really lost packets.
+ * Packets dropped on @node's side of the veth (netem_dropped_dev()), or
+ * -1; prints the counters.  Proves that a loss test really lost packets.
  */
 static inline long netem_dropped(CLUSTER *self, unsigned int node)
 {
@@ -355,7 +406,7 @@ static inline void expect_netem_dropped(struct __test_metadata *_metadata,
 					CLUSTER *self, unsigned int node)
 {
 	EXPECT_LT(0, netem_dropped(self, node))
-		TH_LOG("netem dropped nothing on node %u", node);
+		TH_LOG("nothing was dropped on node %u", node);
 }
 
 /*

@@ -402,77 +402,42 @@ TEST_F_TIMEOUT(cluster, transfer_small_writes, 120)
 	close(cfd);
 }
 
-/* Most connections a loss test moves its data over, one after the other. */
-#define LOSS_ROUNDS	8
-
 /*
- * LOSS_ROUNDS connected pairs of node 1's client and node 2's accepted
- * socket, made before the test adds its loss, so that no handshake
- * depends on chance.  (A failed assertion ends the test's process.)
+ * The loss tests connect before they add their loss, so that no
+ * handshake depends on chance (a lost SYN costs 1 s, then 2 s more...).
+ * netem's random loss may spare every one of the few dozen GSO packets
+ * a transfer of a few hundred KiB takes, so each side that must lose
+ * something also drops every @every-th packet of data it sends
+ * (add_determ_loss()); @every is at most the number of packets of data
+ * (64 KiB each at most) that side sends, so the loss is certain.
  */
-static void connect_pairs(struct __test_metadata *_metadata, CLUSTER *self,
-			  int fds[LOSS_ROUNDS][2])
-{
-	int i;
-
-	for (i = 0; i < LOSS_ROUNDS; i++)
-		CONNECT_PAIR(&fds[i][0], &fds[i][1]);
-}
-
-static void close_pairs(int fds[LOSS_ROUNDS][2])
-{
-	int i;
-
-	for (i = 0; i < LOSS_ROUNDS; i++) {
-		close(fds[i][1]);
-		close(fds[i][0]);
-	}
-}
-
-/*
- * Moves @ab bytes from node 1 to node 2 and @ba back over the first of
- * @fds, and over the next ones (each transfer ends both directions with
- * shutdown(SHUT_WR)) until netem has dropped something on node 1 (and on
- * node 2 if @both): whether a few percent of loss hits a run of a few
- * dozen GSO packets is chance, and a run without loss would prove
- * nothing.
- */
-static void transfer_until_lost(struct __test_metadata *_metadata,
-				CLUSTER *self, int fds[LOSS_ROUNDS][2],
-				size_t ab, size_t ba, bool both)
-{
-	int round;
-
-	for (round = 0; round < LOSS_ROUNDS; round++) {
-		TRANSFER(fds[round][0], fds[round][1], ab, ba, 16 * KiB);
-		if (netem_dropped(self, NODE1) > 0 &&
-		    (!both || netem_dropped(self, NODE2) > 0))
-			return;
-	}
-}
-
 TEST_F_TIMEOUT(cluster, netem_loss_one_side, 120)
 {
-	int fds[LOSS_ROUNDS][2];
+	int cfd, afd;
 
-	connect_pairs(_metadata, self, fds);
+	CONNECT_PAIR(&cfd, &afd);
 	add_netem(_metadata, self, NODE1, "loss 5%");
-	transfer_until_lost(_metadata, self, fds, 512 * KiB, 512 * KiB, false);
+	add_determ_loss(_metadata, self, NODE1, 8);
+	TRANSFER(cfd, afd, 512 * KiB, 512 * KiB, 16 * KiB);
 	expect_netem_dropped(_metadata, self, NODE1);
-	close_pairs(fds);
+	close(afd);
+	close(cfd);
 }
 
 TEST_F_TIMEOUT(cluster, netem_loss_both_sides, 120)
 {
-	int fds[LOSS_ROUNDS][2];
+	int cfd, afd;
 
-	connect_pairs(_metadata, self, fds);
+	CONNECT_PAIR(&cfd, &afd);
 	add_netem(_metadata, self, NODE1, "loss 5%");
 	add_netem(_metadata, self, NODE2, "loss 5%");
-	transfer_until_lost(_metadata, self, fds, 384 * KiB, 384 * KiB, true);
+	add_determ_loss(_metadata, self, NODE1, 6);
+	add_determ_loss(_metadata, self, NODE2, 6);
+	TRANSFER(cfd, afd, 384 * KiB, 384 * KiB, 16 * KiB);
 	expect_netem_dropped(_metadata, self, NODE1);
 	expect_netem_dropped(_metadata, self, NODE2);
-	close_pairs(fds);
+	close(afd);
+	close(cfd);
 }
 
 TEST_F_TIMEOUT(cluster, netem_reorder, 120)
@@ -501,20 +466,26 @@ TEST_F_TIMEOUT(cluster, netem_duplicate, 120)
 	close(cfd);
 }
 
-/* Loss, delay, reordering and duplication on both sides at once. */
+/*
+ * Loss, delay, reordering and duplication on both sides at once (and,
+ * as above, loss that is certain: 1 MiB takes 16 packets at least).
+ */
 TEST_F_TIMEOUT(cluster, netem_everything_both_sides, 120)
 {
-	int fds[LOSS_ROUNDS][2];
+	int cfd, afd;
 
-	connect_pairs(_metadata, self, fds);
+	CONNECT_PAIR(&cfd, &afd);
 	add_netem(_metadata, self, NODE1,
 		  "delay 5ms reorder 25% 50% loss 3% duplicate 5%");
 	add_netem(_metadata, self, NODE2,
 		  "delay 5ms reorder 25% 50% loss 3% duplicate 5%");
-	transfer_until_lost(_metadata, self, fds, 1 * MiB, 1 * MiB, true);
+	add_determ_loss(_metadata, self, NODE1, 16);
+	add_determ_loss(_metadata, self, NODE2, 16);
+	TRANSFER(cfd, afd, 1 * MiB, 1 * MiB, 16 * KiB);
 	expect_netem_dropped(_metadata, self, NODE1);
 	expect_netem_dropped(_metadata, self, NODE2);
-	close_pairs(fds);
+	close(afd);
+	close(cfd);
 }
 
 /* Nothing to read: EAGAIN at once, with O_NONBLOCK or MSG_DONTWAIT. */
@@ -530,7 +501,13 @@ TEST_F(cluster, nonblocking_read_eagain)
 	ASSERT_EQ(0, fcntl(afd, F_SETFL, O_NONBLOCK));
 	ASSERT_FAILS_WITH(EAGAIN, read(afd, buf, sizeof(buf)));
 	ASSERT_FAILS_WITH(EAGAIN, recv(afd, buf, sizeof(buf), 0));
-	EXPECT_GE(500, now_ms() - start) TH_LOG("a non-blocking read waited");
+	/*
+	 * A read that blocked would wait out the socket's GUARD_SEC timeout
+	 * and fail with EAGAIN as well: only the time tells them apart, with
+	 * a margin no busy machine stretches three system calls to.
+	 */
+	EXPECT_GT(GUARD_SEC * 1000 / 2, now_ms() - start)
+		TH_LOG("a non-blocking read waited");
 
 	ASSERT_EQ(3, send(cfd, "abc", 3, 0));
 	ASSERT_EQ(POLLIN, poll_one(afd, POLLIN, WAIT_MS));
@@ -714,8 +691,13 @@ TEST_F(cluster, so_rcvtimeo_expires)
 	start = now_ms();
 	ASSERT_FAILS_WITH(EAGAIN, read(afd, buf, sizeof(buf)));
 	took = now_ms() - start;
+	/*
+	 * At 300 ms, less a tick; well before the GUARD_SEC timeout it
+	 * replaced, with room for a slow wake-up.
+	 */
 	EXPECT_LE(280, took) TH_LOG("read gave up after %ld ms", took);
-	EXPECT_GE(1500, took) TH_LOG("read gave up after %ld ms", took);
+	EXPECT_GT(GUARD_SEC * 1000 / 2, took)
+		TH_LOG("read gave up after %ld ms", took);
 	/* The connection is fine: data still gets through. */
 	ASSERT_EQ(2, send(cfd, "ok", 2, 0));
 	ASSERT_EQ(2, read(afd, buf, sizeof(buf)));
@@ -752,8 +734,10 @@ TEST_F_TIMEOUT(cluster, so_sndtimeo_expires, 60)
 	ASSERT_EQ(-1, ret) TH_LOG("%zu bytes sent to a peer that does not read",
 				  total);
 	ASSERT_EQ(EAGAIN, err) TH_LOG("send: %s", strerror(err));
+	/* As for SO_RCVTIMEO: 300 ms, well before GUARD_SEC's 5 s. */
 	EXPECT_LE(280, took) TH_LOG("send gave up after %ld ms", took);
-	EXPECT_GE(1500, took) TH_LOG("send gave up after %ld ms", took);
+	EXPECT_GT(GUARD_SEC * 1000 / 2, took)
+		TH_LOG("send gave up after %ld ms", took);
 	fprintf(stderr, "# %zu bytes queued before the timeout\n", total);
 
 	expect_stream(_metadata, afd, total, 6);
@@ -882,7 +866,9 @@ TEST_F(cluster, shutdown_rd_reads_zero)
 	EXPECT_EQ(0, read(cfd, buf, sizeof(buf)))
 		TH_LOG("read: %s", strerror(errno));
 	EXPECT_EQ(0, recv(cfd, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_GE(1000, now_ms() - start) TH_LOG("read blocked after SHUT_RD");
+	/* A blocked read would wait out GUARD_SEC (and fail). */
+	EXPECT_GT(GUARD_SEC * 1000 / 2, now_ms() - start)
+		TH_LOG("read blocked after SHUT_RD");
 	revents = poll_one(cfd, POLLIN | POLLRDHUP, 0);
 	EXPECT_EQ(POLLIN | POLLRDHUP, revents) TH_LOG("revents %#x", revents);
 	/* Only the reading side is shut. */

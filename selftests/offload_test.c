@@ -33,8 +33,13 @@
 #define MTU		1500	/* veth's default */
 #define XFER_BYTES	(4 * MiB)
 #define XFER_CHUNK	(256 * KiB)
-/* The last ACKs and delayed ACKs leave within this once data stops. */
+/*
+ * Once data stops, the counters are read again every QUIET_MS until two
+ * reads agree (the last ACKs and delayed ACKs have left), QUIET_TRIES
+ * times at most: a loaded machine may send them late, never for long.
+ */
 #define QUIET_MS	500
+#define QUIET_TRIES	20
 
 /* What one node's capture saw of migtcp packets on its veth device. */
 struct capture {
@@ -222,15 +227,22 @@ static void transfer_captured(struct __test_metadata *_metadata,
 {
 	struct counts before, after;
 	unsigned int node;
-	int cfd, afd;
+	int cfd, afd, tries;
 
 	CONNECT_PAIR(&cfd, &afd);
 	capture_start(_metadata, self, NODE1, &cap[NODE1], check_csum);
 	capture_start(_metadata, self, NODE2, &cap[NODE2], check_csum);
 	read_counts(_metadata, self, &before);
 	TRANSFER(cfd, afd, XFER_BYTES, XFER_BYTES, XFER_CHUNK);
-	sleep_ms(QUIET_MS);
 	read_counts(_metadata, self, &after);
+	for (tries = 0; tries < QUIET_TRIES; tries++) {
+		struct counts last = after;
+
+		sleep_ms(QUIET_MS);
+		read_counts(_metadata, self, &after);
+		if (!memcmp(&last, &after, sizeof(after)))
+			break;
+	}
 	capture_stop(_metadata, NODE1, &cap[NODE1]);
 	capture_stop(_metadata, NODE2, &cap[NODE2]);
 	for (node = NODE1; node <= NODE2; node++) {

@@ -426,7 +426,8 @@ TEST_F(fresh, poll_writable_hangup)
 		       pfd.revents, POLLOUT | POLLHUP);
 	elapsed_ms = (end.tv_sec - start.tv_sec) * 1000LL +
 		     (end.tv_nsec - start.tv_nsec) / 1000000;
-	EXPECT_GT(1000, elapsed_ms) TH_LOG("poll took %lld ms", elapsed_ms);
+	/* Not the 5 s timeout: half of it is more than a busy machine takes. */
+	EXPECT_GT(2500, elapsed_ms) TH_LOG("poll took %lld ms", elapsed_ms);
 }
 
 TEST_F(fresh, poll_timeout_zero)

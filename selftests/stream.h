@@ -19,8 +19,15 @@
 #include <pthread.h>
 #include <sys/uio.h>
 
-/* Guard while streams run: loss can stall a connection for a few RTOs. */
-#define XFER_GUARD_SEC	20
+/*
+ * Guard while streams run, so that a broken module fails instead of
+ * hanging.  Loss can stall a connection for several backed-off RTOs: the
+ * k-th consecutive loss of one segment costs RTO x 2^k more, and from the
+ * 200 ms minimum 6 losses in a row already take 25 s (one loss event in
+ * a million at 10%, and the 10% tests lose dozens per run).  60 s takes 8
+ * in a row: none of the tests' loss rates makes that a real chance.
+ */
+#define XFER_GUARD_SEC	60
 
 #define KiB		1024UL
 #define MiB		(1024UL * 1024UL)

@@ -540,11 +540,12 @@ static int retransmits_to(const struct trace_lines *t, unsigned int node,
 
 /*
  * 2 MiB from node 1 to node 2 and 256 KiB back while node 1's side of the
- * veth loses 5% of what it sends: node 1 retransmits data, node 2 perhaps
- * its FIN.  Once both connections are gone (nothing can be retransmitted
- * any more), the segments of each node's migtcp_retransmit lines number
- * exactly what its RetransSegs counter gained, and node 1's are at least
- * one.
+ * veth loses 5% of what it sends, and every 16th of its packets of data
+ * (at least 32 of them: the loss is certain, add_determ_loss()): node 1
+ * retransmits data, node 2 perhaps its FIN.  Once both connections are
+ * gone (nothing can be retransmitted any more), the segments of each
+ * node's migtcp_retransmit lines number exactly what its RetransSegs
+ * counter gained, and node 1's are at least one.
  */
 TEST_F_TIMEOUT(cluster, retransmit_lines_match_retrans_segs, 120)
 {
@@ -572,6 +573,7 @@ TEST_F_TIMEOUT(cluster, retransmit_lines_match_retrans_segs, 120)
 	ASSERT_LE(0, before1);
 	ASSERT_LE(0, before2);
 	add_netem(_metadata, self, NODE1, "loss 5%");
+	add_determ_loss(_metadata, self, NODE1, 16);
 	TRANSFER(cfd, afd, 2 * MiB, 256 * KiB, 64 * KiB);
 	expect_netem_dropped(_metadata, self, NODE1);
 	close(cfd);
