@@ -34,6 +34,15 @@ fi
 # Networking tools and CRIU in the tests expect a working loopback.
 ip link set lo up
 
+# The kselftest runner writes each program's output to /dev/stdout
+# (opened as ">>/dev/stdout").  A bare devtmpfs, as the VM's, has none of
+# the links that udev makes, and that open would create a regular file
+# there, swallowing the output.
+for fd in 0:stdin 1:stdout 2:stderr; do
+	[ -L "/dev/${fd#*:}" ] || ln -sfn "/proc/self/fd/${fd%%:*}" "/dev/${fd#*:}"
+done
+[ -L /dev/fd ] || [ -d /dev/fd ] || ln -s /proc/self/fd /dev/fd
+
 # prepare_round: the module loaded, with a short TIME_WAIT so that it can
 # be unloaded soon after the tests close their connections
 # (module_test.sh, and at the end).  module_test.sh leaves the module
