@@ -63,19 +63,27 @@ module-one:
 	+$(KBUILD) modules
 
 # Test and lint tools that come with Debian's kernel source, extracted at
-# build time and never committed.
-KSRC_FILES := tools/testing/selftests/kselftest_harness.h \
-	      tools/testing/selftests/kselftest.h \
+# build time and never committed: the kselftest harness, lib.mk and the
+# kselftest runner (selftests/ is a kselftest target), and checkpatch.
+KSFT_FILES := kselftest_harness.h kselftest.h lib.mk run_kselftest.sh \
+	      kselftest/runner.sh kselftest/prefix.pl kselftest/module.sh
+KSRC_FILES := $(addprefix tools/testing/selftests/,$(KSFT_FILES)) \
 	      scripts/checkpatch.pl scripts/spelling.txt \
 	      scripts/const_structs.checkpatch
 
-$(KSRC)/.extracted: $(KSRC_TAR)
+# Extracted again when the list grew since the last extraction.
+KSRC_MISSING := $(filter-out $(wildcard $(addprefix $(KSRC)/,$(KSRC_FILES))), \
+			     $(addprefix $(KSRC)/,$(KSRC_FILES)))
+
+$(KSRC)/.extracted: $(KSRC_TAR) $(if $(KSRC_MISSING),FORCE)
 	@test -f $(KSRC_TAR) || { echo "make: $(KSRC_TAR) is missing: run 'make deps'"; exit 1; }
-	@echo "  EXTRACT kselftest harness and checkpatch from $(notdir $(KSRC_TAR))"
+	@echo "  EXTRACT kselftest harness, lib.mk, runner and checkpatch from $(notdir $(KSRC_TAR))"
 	@rm -rf $(KSRC) && mkdir -p $(KSRC)
 	@tar -xJf $(KSRC_TAR) -C $(KSRC) --strip-components=1 \
 		$(addprefix linux-source-6.1/,$(KSRC_FILES))
 	@touch $@
+
+FORCE:
 
 userspace:
 	+$(MAKE) -C $(TOP)/userspace

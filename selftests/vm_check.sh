@@ -2,8 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What "make check" runs inside the test VM: load the freshly built
-# module, run every selftest, unload the module (which also proves that
-# no socket or slab object was leaked).  Usage: vm_check.sh OUTDIR KO
+# module, run the selftests with the kselftest runner ("make -C selftests
+# run_tests": the kernel's lib.mk, the timeout of selftests/settings)
+# MIGTCP_REPEAT times (default 1), unload the module (which also proves
+# that no socket or slab object was leaked).  Usage: vm_check.sh OUTDIR KO
+#
+# OUTDIR/selftests.tap gets the TAP of every round, one kselftest TAP
+# document per round.  With MIGTCP_REPEAT above 1 each program's lines
+# name the round, so every case of every round counts and can be told
+# apart:
+#   # selftests: migtcp: data_test (round 2/5)
+#   ok 5 selftests: migtcp: data_test (round 2/5)
+# OUTDIR/selftests.times has one line per program and round: the seconds
+# it took, its name and its result.  MIGTCP_TESTS="socket_test
+# criu_test.sh" runs only those programs (selftests/Makefile).
 set -u
 
 out=$1
@@ -13,19 +25,73 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 export MIGTCP_KO=$ko
 
+repeat=${MIGTCP_REPEAT:-1}
+if ! [[ $repeat =~ ^[1-9][0-9]*$ ]]; then
+	echo "Bail out! MIGTCP_REPEAT must be a positive number, not '$repeat'"
+	exit 1
+fi
+
 # Networking tools and CRIU in the tests expect a working loopback.
 ip link set lo up
 
-if ! insmod "$ko"; then
-	echo "Bail out! cannot load $ko"
-	exit 1
-fi
-# The tests close many connections: a short TIME_WAIT lets the module be
-# unloaded soon after them (module_test.sh, and at the end).
-echo 2 >/sys/module/migtcp/parameters/timewait_secs
+# The kselftest runner writes each program's output to /dev/stdout
+# (opened as ">>/dev/stdout").  A bare devtmpfs, as the VM's, has none of
+# the links that udev makes, and that open would create a regular file
+# there, swallowing the output.
+for fd in 0:stdin 1:stdout 2:stderr; do
+	[ -L "/dev/${fd#*:}" ] || ln -sfn "/proc/self/fd/${fd%%:*}" "/dev/${fd#*:}"
+done
+[ -L /dev/fd ] || [ -d /dev/fd ] || ln -s /proc/self/fd /dev/fd
 
-make -s --no-print-directory -C selftests run_tests | tee "$out/selftests.tap"
-rc=${PIPESTATUS[0]}
+# prepare_round: the module loaded, with a short TIME_WAIT so that it can
+# be unloaded soon after the tests close their connections
+# (module_test.sh, and at the end).  module_test.sh leaves the module
+# loaded with default parameters, so every round sets this again.
+prepare_round() {
+	if [ ! -e /sys/module/migtcp ] && ! insmod "$ko"; then
+		echo "Bail out! cannot load $ko"
+		return 1
+	fi
+	echo 2 >/sys/module/migtcp/parameters/timewait_secs
+}
+
+# name_round ROUND: copies the runner's TAP from stdin to stdout, with
+# " (round ROUND/N)" after each program's name when there are several
+# rounds, and the time each program took appended to selftests.times.
+# Returns 1 if a program failed.
+name_round() {
+	local round=$1 tag='' line name start=$EPOCHSECONDS failed=0
+	local hdr='^# selftests: [^:]+: ([^ ]+)$'
+	local res='^((not )?ok [0-9]+ selftests: [^:]+: ([^ ]+))(.*)$'
+
+	[ "$repeat" -gt 1 ] && tag=" (round $round/$repeat)"
+	while IFS= read -r line; do
+		if [[ $line =~ $hdr ]]; then
+			start=$EPOCHSECONDS
+			line+=$tag
+		elif [[ $line =~ $res ]]; then
+			name=${BASH_REMATCH[3]}
+			line=${BASH_REMATCH[1]}$tag${BASH_REMATCH[4]}
+			[ -z "${BASH_REMATCH[2]}" ] || failed=1
+			printf '%6d %s%s %s\n' $((EPOCHSECONDS - start)) "$name" \
+				"$tag" "${line%% selftests:*}${BASH_REMATCH[4]}" \
+				>>"$out/selftests.times"
+		fi
+		printf '%s\n' "$line"
+	done
+	return "$failed"
+}
+
+: >"$out/selftests.tap"
+: >"$out/selftests.times"
+rc=0
+for ((round = 1; round <= repeat; round++)); do
+	prepare_round || exit 1
+	make -s --no-print-directory -C selftests run_tests |
+		name_round "$round" | tee -a "$out/selftests.tap"
+	status=("${PIPESTATUS[@]}")
+	[ "${status[0]}" = 0 ] && [ "${status[1]}" = 0 ] || rc=1
+done
 
 if ! wait_unused 120 || ! rmmod migtcp; then
 	echo "# vm_check: cannot unload migtcp at the end of the run"
