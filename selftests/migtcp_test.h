@@ -23,6 +23,18 @@
 #include "migtcp.h"
 
 /*
+ * The harness kills a test after TEST_TIMEOUT_DEFAULT (30 s) unless it
+ * names its own timeout.  That is a watchdog against hangs, not a
+ * deadline: every test here builds namespaces, veths and nodes with
+ * ip(8) and migtcpctl, and on a loaded 2-core host running the guest
+ * under TCG (several times slower again with KASAN and lockdep) a test
+ * that takes 2 s on an idle machine has been seen to pass 30 s.  Four
+ * times the harness's figure, for the tests that name none.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT	120
+
+/*
  * Checks that @expr returned -1 and set errno to @err, naming both errnos
  * when it did not.
  */
