@@ -93,6 +93,11 @@ static inline struct migtcp_net *migtcp_pernet(const struct net *net)
 	__SNMP_INC_STATS(migtcp_pernet(net)->mib, field)
 #define __MIGTCP_ADD_STATS(net, field, val) \
 	__SNMP_ADD_STATS(migtcp_pernet(net)->mib, field, val)
+/* The same from any context: send.c runs in process context too. */
+#define MIGTCP_INC_STATS(net, field) \
+	SNMP_INC_STATS(migtcp_pernet(net)->mib, field)
+#define MIGTCP_ADD_STATS(net, field, val) \
+	SNMP_ADD_STATS(migtcp_pernet(net)->mib, field, val)
 
 struct migtcp_peer {
 	struct rhash_head hash_node;

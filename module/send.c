@@ -79,8 +79,8 @@ static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
 	ip_select_ident_segs(net, skb, NULL,
 			     skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
 
-	__MIGTCP_ADD_STATS(net, MIGTCP_STAT_OUT_SEGS,
-			   skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
+	MIGTCP_ADD_STATS(net, MIGTCP_STAT_OUT_SEGS,
+			 skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
 	/*
 	 * NET_XMIT_CN: queued all the same (a qdisc signalled congestion).
 	 * net_xmit_eval() is a macro that evaluates its argument twice.
@@ -105,7 +105,7 @@ int migtcp_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr,
 
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt)) {
-		__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_NO_ROUTE);
+		MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_NO_ROUTE);
 		kfree_skb(skb);
 		return PTR_ERR(rt);
 	}
@@ -185,7 +185,7 @@ static int migtcp_sk_xmit(struct sock *sk, struct sk_buff *skb)
 	dst = __sk_dst_check(sk, 0);
 	if (!dst) {
 		if (migtcp_route_path(sk)) {
-			__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_NO_ROUTE);
+			MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_NO_ROUTE);
 			kfree_skb(skb);
 			return -EHOSTUNREACH;
 		}
@@ -320,7 +320,7 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 		migtcp_kx_write_opt(sk, opt + MIGTCP_SYN_OPT_KX);
 	}
 	if (flags & MIGTCP_F_RST)
-		__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_OUT_RSTS);
+		MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_OUT_RSTS);
 	return migtcp_sk_xmit(sk, skb);
 }
 
@@ -369,7 +369,7 @@ void migtcp_count_retransmit(struct sock *sk, u32 seq, u32 len, u32 segs)
 {
 	trace_migtcp_retransmit(sk, seq, len, segs);
 	migtcp_sk(sk)->total_retrans += segs;
-	__MIGTCP_ADD_STATS(sock_net(sk), MIGTCP_STAT_RETRANS_SEGS, segs);
+	MIGTCP_ADD_STATS(sock_net(sk), MIGTCP_STAT_RETRANS_SEGS, segs);
 }
 
 /*
@@ -562,6 +562,6 @@ void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb)
 		mh->ack_seq = htonl(ntohl(in->seq) + seg_len);
 	}
 
-	__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_RSTS);
+	MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_RSTS);
 	migtcp_xmit_v4(net, skb, ip_hdr(in_skb)->daddr, ip_hdr(in_skb)->saddr);
 }
