@@ -105,6 +105,7 @@ check-debug:
 	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
 	@root=$$($(TOP)/tools/debug-kernel build | tail -n 1) && test -d "$$root" && \
 	$(MAKE) --no-print-directory check KERNELS="$$root" \
+		MIGTCP_CHECK_CMDLINE="$$($(TOP)/tools/debug-kernel cmdline)" \
 		MIGTCP_CHECK_TIMEOUT=$${MIGTCP_CHECK_TIMEOUT:-10800}
 
 # One VM run of the whole benchmark suite (bench/suite.sh): transport.sh

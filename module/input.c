@@ -426,7 +426,7 @@ static void migtcp_challenge_ack(struct sock *sk)
 	if (!migtcp_challenge_budget(sock_net(sk)))
 		return;
 	msk->challenge_stamp = jiffies ?: 1;
-	__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_CHALLENGE_ACKS);
+	MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_CHALLENGE_ACKS);
 	migtcp_send_ack(sk);
 }
 
@@ -815,8 +815,8 @@ static void migtcp_prune_ofo(struct sock *sk)
 
 	if (skb_queue_empty(ofo))
 		return;
-	__MIGTCP_ADD_STATS(sock_net(sk), MIGTCP_STAT_OFO_PRUNED,
-			   skb_queue_len(ofo));
+	MIGTCP_ADD_STATS(sock_net(sk), MIGTCP_STAT_OFO_PRUNED,
+			 skb_queue_len(ofo));
 	__skb_queue_purge(ofo);
 }
 

@@ -141,7 +141,7 @@ static void migtcp_ctl_xmit(struct net *net, const struct migtcp_ctl_ids *ids,
 	mh->dst_node	= ids->dst_node;
 	mh->src_port	= ids->src_port;
 	mh->dst_port	= ids->dst_port;
-	__MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_CTL);
+	MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_CTL);
 	migtcp_xmit_v4(net, skb, 0, daddr);
 }
 

@@ -89,11 +89,11 @@ static inline struct migtcp_net *migtcp_pernet(const struct net *net)
 	return net_generic(net, migtcp_net_id);
 }
 
-#define __MIGTCP_INC_STATS(net, field) \
-	__SNMP_INC_STATS(migtcp_pernet(net)->mib, field)
-#define __MIGTCP_ADD_STATS(net, field, val) \
-	__SNMP_ADD_STATS(migtcp_pernet(net)->mib, field, val)
-/* The same from any context: send.c runs in process context too. */
+/*
+ * Counters are bumped from softirq and from process context alike (the
+ * socket backlog, release_cb, sendmsg), so always in the preempt-safe
+ * form; on x86 it is the same single instruction as the __ form.
+ */
 #define MIGTCP_INC_STATS(net, field) \
 	SNMP_INC_STATS(migtcp_pernet(net)->mib, field)
 #define MIGTCP_ADD_STATS(net, field, val) \
@@ -301,7 +301,7 @@ enum {
 static inline void migtcp_drop(struct net *net, const struct sk_buff *skb,
 			       enum migtcp_stat why)
 {
-	__MIGTCP_INC_STATS(net, why);
+	MIGTCP_INC_STATS(net, why);
 	trace_migtcp_drop(skb, why);
 }
 

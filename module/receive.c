@@ -172,7 +172,7 @@ static int migtcp_v4_rcv(struct sk_buff *skb)
 				 SKB_DROP_REASON_NOT_SPECIFIED);
 		return 0;
 	}
-	__MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_SEGS);
+	MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_SEGS);
 
 	if (!READ_ONCE(migtcp_pernet(net)->node.id)) {
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_WRONG_NODE);

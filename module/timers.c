@@ -243,7 +243,7 @@ static void migtcp_delack_fire(struct sock *sk)
 	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
 				     TCPF_FIN_WAIT2)))
 		return;
-	__MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_DELAYED_ACKS);
+	MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_DELAYED_ACKS);
 	migtcp_send_ack(sk);
 }
 
