@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/sizes.h>
 #include <linux/skbuff.h>
 #include <net/dropreason.h>
 #include <net/ip.h>
@@ -101,9 +102,15 @@ static bool migtcp_for_this_node(struct net *net, const struct sk_buff *skb)
 	return id && migtcp_hdr(skb)->dst_node == htonl(id);
 }
 
+/*
+ * What may wait for a socket's owner: both buffers, as TCP allows, and
+ * 64 KiB more (tcp_add_backlog()'s headroom), so that a full receive
+ * buffer does not also drop the ACKs and window updates that come with
+ * a GSO burst while the owner is busy.
+ */
 static int migtcp_backlog_limit(const struct sock *sk)
 {
-	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf);
+	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) + SZ_64K;
 }
 
 /* Processes @skb on @sk now, or after its owner releases the lock. */

@@ -39,6 +39,8 @@ FIXTURE(cluster) {
 	int family;
 	int ns[3];	/* ns[NODE1], ns[NODE2]: network namespace fds */
 	int lfd;	/* node 2's listener on PORT, once a test needs it */
+	/* The module's migration_timeout_ms before the test, put back after. */
+	int migration_timeout_ms;
 };
 
 /* The fixture's data, as the helpers below take it. */
@@ -70,6 +72,7 @@ FIXTURE_SETUP(cluster)
 	self->ns[NODE1] = -1;
 	self->ns[NODE2] = -1;
 	self->lfd = -1;
+	self->migration_timeout_ms = migtcp_module_param("migration_timeout_ms");
 	self->family = migtcp_family();
 	ASSERT_LT(0, self->family) TH_LOG("is migtcp loaded?");
 
@@ -101,6 +104,11 @@ FIXTURE_SETUP(cluster)
 
 FIXTURE_TEARDOWN(cluster)
 {
+	/* Also after a failed assertion: the next test gets the default. */
+	if (self->migration_timeout_ms > 0 &&
+	    migtcp_module_param("migration_timeout_ms") != self->migration_timeout_ms)
+		sh("echo %d >/sys/module/migtcp/parameters/migration_timeout_ms",
+		   self->migration_timeout_ms);
 	if (self->lfd >= 0)
 		close(self->lfd);
 	if (self->ns[NODE1] >= 0)
@@ -459,6 +467,23 @@ static inline long node_stat(CLUSTER *self, unsigned int node,
 	if (setns(self->ns[node], CLONE_NEWNET))
 		return -1;
 	return stat_here(name);
+}
+
+/*
+ * Waits (bounded by @ms) until counter @name of @node has grown to @want;
+ * its last value.  The caller is on @node afterwards.
+ */
+static inline long wait_node_stat(CLUSTER *self, unsigned int node,
+				  const char *name, long want, long ms)
+{
+	long end = now_ms() + ms, v;
+
+	for (;;) {
+		v = node_stat(self, node, name);
+		if (v >= want || now_ms() >= end)
+			return v;
+		sleep_ms(5);
+	}
 }
 
 /*

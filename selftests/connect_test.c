@@ -95,6 +95,34 @@ static int proc_entry(int fd, char local[32], char remote[32], char state[32])
 	return ret;
 }
 
+/*
+ * Waits up to WAIT_MS for a socket of the current node with these
+ * "node:port" endpoints in @state, as /proc/net/migtcp lists it (also
+ * one no process holds yet, waiting in a listener's queue); 0 once seen.
+ */
+static int proc_wait(const char *local, const char *remote, const char *state)
+{
+	char line[256], l[32], r[32], st[32];
+	int i;
+
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		FILE *f = fopen("/proc/net/migtcp", "re");
+		bool found = false;
+
+		if (!f)
+			return -1;
+		while (!found && fgets(line, sizeof(line), f))
+			found = sscanf(line, "%*s %31s %31s %31s", l, r, st) == 3 &&
+				!strcmp(l, local) && !strcmp(r, remote) &&
+				!strcmp(st, state);
+		fclose(f);
+		if (found)
+			return 0;
+		sleep_ms(10);
+	}
+	return -1;
+}
+
 /* Checks @fd's /proc/net/migtcp line: "node:port" endpoints and state. */
 static void expect_proc(struct __test_metadata *_metadata, int fd,
 			__u32 lnode, int lport, __u32 rnode, int rport,
@@ -661,23 +689,6 @@ TEST_F(cluster, listen_unbound_binds_ephemeral)
 	close(lfd);
 }
 
-/*
- * Waits (bounded by @ms) until counter @name of @node has grown to @want;
- * its last value.  The caller is on @node afterwards.
- */
-static long wait_node_stat(CLUSTER *self, unsigned int node,
-			   const char *name, long want, long ms)
-{
-	long end = now_ms() + ms, v;
-
-	for (;;) {
-		v = node_stat(self, node, name);
-		if (v >= want || now_ms() >= end)
-			return v;
-		sleep_ms(5);
-	}
-}
-
 /* The SYN retransmissions of @fd so far (MIGTCP_INFO), or -1. */
 static long syn_retransmissions(int fd)
 {
@@ -768,6 +779,7 @@ TEST_F(cluster, backlog_full_syn_retransmitted)
 /* listen() on a listener changes only the backlog. */
 TEST_F(cluster, listen_again_changes_backlog)
 {
+	char local[32], remote[32];
 	int lfd, c1, c2, c3;
 
 	ON_NODE(NODE2);
@@ -789,10 +801,15 @@ TEST_F(cluster, listen_again_changes_backlog)
 	expect_proc(_metadata, lfd, NODE2, PORT, 0, 0, "LISTEN");
 	ON_NODE(NODE1);
 	/* c2 gets in at its next retransmission. */
-	EXPECT_EQ(POLLOUT, poll_one(c2, POLLOUT, 2500));
+	EXPECT_EQ(POLLOUT, poll_one(c2, POLLOUT, 4500));
 	EXPECT_EQ(0, so_error(c2));
-	/* Let c2's final ACK reach the listener: two wait, the new limit. */
-	sleep_ms(100);
+	/* c2's final ACK reached the listener: two wait, the new limit. */
+	snprintf(local, sizeof(local), "%u:%d", NODE2, PORT);
+	snprintf(remote, sizeof(remote), "%u:%d", NODE1, LOCAL_PORT(c2, NODE1));
+	ON_NODE(NODE2);
+	ASSERT_EQ(0, proc_wait(local, remote, "ESTABLISHED"))
+		TH_LOG("no ESTABLISHED %s %s on node 2", local, remote);
+	ON_NODE(NODE1);
 	c3 = connect_nb(_metadata, self->family, NODE2, PORT);
 	ASSERT_LE(0, c3);
 	EXPECT_EQ(0, poll_one(c3, POLLOUT, 1300));

@@ -62,7 +62,7 @@ command -v criu >/dev/null || skip_all "criu is not installed"
 
 # What CRIU needs to dump sockets and lock the network (brief, section 4).
 modprobe -a unix_diag inet_diag tcp_diag udp_diag netlink_diag \
-	packet_diag nf_tables 2>/dev/null
+	af_packet_diag nf_tables 2>/dev/null
 ip link set lo up
 
 tmp=$(mktemp -d /tmp/migtcp_criu_test.XXXXXX) || exit 1
@@ -495,11 +495,12 @@ dump_proc() {
 	fi
 }
 
-# restore_proc NODE PID: migtcp-criu restore of $dir on NODE, which must
-# give back process PID, in NODE's namespace.
+# restore_proc NODE PID [ARGS...]: migtcp-criu restore of $dir on NODE,
+# which must give back process PID, in NODE's namespace.
 restore_proc() {
 	local node=$1 pid=$2 rc restored
-	criu_run "$node" restore.log restore -d --pidfile "$dir/restored.pid"
+	shift 2
+	criu_run "$node" restore.log restore -d --pidfile "$dir/restored.pid" "$@"
 	rc=$?
 	if [ $rc != 0 ]; then
 		diag "restore of $pid on $node failed with status $rc"
@@ -512,6 +513,16 @@ restore_proc() {
 		return 1
 	fi
 	in_node "$pid" "$node"
+}
+
+# resume PID: process PID, restored with --leave-stopped (so that a test
+# sees what the restore made before the process changes it), runs on.
+resume() {
+	if ! grep -q '^State:[[:space:]]*T' "/proc/$1/status"; then
+		diag "process $1 was not left stopped: $(grep State "/proc/$1/status")"
+		return 1
+	fi
+	kill -CONT "$1"
 }
 
 # migrate_proc FROM TO PID [JOB]: PID dumped on node FROM (JOB: its job
@@ -550,9 +561,13 @@ test_epoll() {
 		return 1
 	fi
 	epoll_set "$srv_pid" "$epfd" "$fd" "$data" || return 1
-	migrate_proc n1 n2 "$srv_pid" "$srv_job" || return 1
+	# Looked at as the restore made it, before the server runs again.
+	dump_proc n1 "$srv_pid" && wait_gone "$srv_pid" "$srv_job" &&
+		restore_proc n2 "$srv_pid" --leave-stopped || return 1
+	pids+=("$srv_pid")
 	epoll_set "$srv_pid" "$epfd" "$fd" "$data" || return 1
 	wait_sockets n2 $port "ESTABLISHED 1:$port 3:$cport -" || return 1
+	resume "$srv_pid" || return 1
 	finish_pair epoll $port
 }
 
@@ -793,9 +808,13 @@ test_hops() {
 	finish_pair hops $port
 }
 
-# An iperf3 test's duration, in seconds: long enough that a dump and a
-# restore under TCG fit in its middle, with data before and after.
-IPERF_SECS=20
+# The migrated iperf3 test: IPERF_BYTES at IPERF_RATE (iperf3's -n and
+# -b), 20 s at that pace.  The test ends once every byte went through,
+# not after a time, so it cannot end before the dump however long a dump
+# and a restore take on a loaded machine, and a good part of it is left
+# for after the restore (iperf3's pace catches up after a stall).
+IPERF_RATE=100M
+IPERF_BYTES=$((20 * 100 * 1000 * 1000 / 8))
 
 # The iperf3 server migrated by test_iperf, its port and direction option
 # (empty or -R), for test_iperf_next.
@@ -803,25 +822,26 @@ iperf_pid=
 iperf_port=
 iperf_dir=()
 
-# iperf_check FILE SECS DIR [IMAGES]: the iperf3 client's JSON output in
-# FILE (-J --get-server-output) reports a test of SECS seconds without
-# error; DIR is -R when the server sent.  The client measured SECS (± 1)
-# seconds; the server no more (a restored server measures less: CRIU
-# restores it in a time namespace whose CLOCK_MONOTONIC goes on from the
-# dump, so the time between dump and restore does not count).  The receiver read at
-# least 90 % of what the sender wrote (the rest was in flight or buffered
-# when the test ended, not lost), and the server's own report agrees with
-# the client's summary.  With IMAGES (image show -j of the server's
+# iperf_check FILE LENGTH DIR [IMAGES]: the iperf3 client's JSON output
+# in FILE (-J --get-server-output) reports a test without error; LENGTH
+# is "-t SECS" or "-n BYTES" as the client was run; DIR is -R when the
+# server sent.  A timed test: the client measured SECS (± 1) seconds, the
+# server no more; a test of BYTES: the sender sent at least BYTES, and
+# the server measured no more time than the client.  (A restored server
+# measures less: CRIU restores it in a time namespace whose
+# CLOCK_MONOTONIC goes on from the dump, so the time between dump and
+# restore does not count.)  The receiver read at least 90 % of what the
+# sender wrote (the rest was in flight or buffered when the test ended,
+# not lost), and the server's own report agrees with the client's
+# summary.  With IMAGES (image show -j of the server's
 # dump), the data connection's counters at the dump prove that data went
-# through on node 1 before it and on node 2 after it: the receiver read
-# more than had arrived at the dump (or, with -R, more than the server
-# had written at the dump).  Prints a summary.
 iperf_check() {
 	"$python" - "$@" <<'EOF'
 import json
 import sys
 
-path, secs, direction = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+path, (mode, amount), direction = sys.argv[1], sys.argv[2].split(), sys.argv[3]
+secs = float(amount) if mode == '-t' else None
 bad = []
 try:
     with open(path) as f:
@@ -838,6 +858,8 @@ end = j.get('end', {})
 srv_end = srv.get('end', {})
 sent, rcvd = end.get('sum_sent', {}), end.get('sum_received', {})
 nsent, nrcvd = sent.get('bytes', 0), rcvd.get('bytes', 0)
+if secs is None and nsent < int(amount):
+    bad.append('%d bytes sent of a test of %s' % (nsent, amount))
 if not 0 < 0.9 * nsent <= nrcvd <= nsent:
     bad.append('%d bytes sent, %d received' % (nsent, nrcvd))
 # Each side's own report: the client's, and the server's, which it
@@ -849,10 +871,11 @@ else:
 if srv_sum.get('bytes') != (nsent if direction == '-R' else nrcvd):
     bad.append("the server says it %s %s bytes; the client's summary: sent %d, received %d"
                % (srv_what, srv_sum.get('bytes'), nsent, nrcvd))
-if abs(cli.get('seconds', 0) - secs) > 1:
+if secs is not None and abs(cli.get('seconds', 0) - secs) > 1:
     bad.append('the client measured %s s, not %g' % (cli.get('seconds'), secs))
-if not 0 < srv_sum.get('seconds', 0) <= secs + 1:
-    bad.append('the server measured %s s for a test of %g' % (srv_sum.get('seconds'), secs))
+if not 0 < srv_sum.get('seconds', 0) <= (secs or cli.get('seconds', 0)) + 1:
+    bad.append('the server measured %s s; the client %s s'
+               % (srv_sum.get('seconds'), cli.get('seconds')))
 summary = ('# iperf3 %s: client %.1f s, server %.1f s; sent %d bytes, received %d (%.0f Mbit/s)'
            % ('-R' if direction == '-R' else '(the client sends)',
               cli.get('seconds', 0), srv_sum.get('seconds', 0), nsent, nrcvd,
@@ -922,14 +945,25 @@ now_since() {
 	awk -v t="$1" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - t }'
 }
 
+# node_segs NODE: the segments NODE sent and received so far (InSegs +
+# OutSegs of its /proc/net/migtcp_stats).
+# shellcheck disable=SC2016
+node_segs() {
+	at "$1" awk '$1 == "InSegs" || $1 == "OutSegs" { n += $2 } END { print n + 0 }' \
+		/proc/net/migtcp_stats
+}
+
 # test_iperf PORT [-R]: an unmodified iperf3 server under migtcp-run on
 # node 1, its client (under migtcp-run too) on node 3 running a test of
-# IPERF_SECS seconds, to 192.0.2.1, which the preload library makes node
-# 1 (-R: the server sends).  A few seconds in, the server is dumped on
-# node 1 (its listener, control and data connections in the images) and
-# restored on node 2: they live on node 2 with their identity 1:PORT,
-# node 1 keeps only records, and the client's test ends well, data
-# having gone through both before the dump and after the restore.
+# IPERF_BYTES at IPERF_RATE, to 192.0.2.1, which the preload library
+# makes node 1 (-R: the server sends).  Once data flows (node 1 counted
+# a thousand segments of the test), the server is dumped on node 1 (its
+# listener, control and data connections in the images) and restored on
+# node 2, stopped (--leave-stopped): there its endpoints have their
+# identity 1:PORT and node 1 keeps only records, looked at before the
+# server runs again and its test can end.  Then it runs on, and the
+# client's test ends well, data having gone through both before the dump
+# and after the restore.
 #
 # iperf3 3.12 as it is: not --one-off (test_iperf_next runs a second
 # test), its JSON written into a log file, not to a terminal, in a
@@ -941,10 +975,9 @@ now_since() {
 # library, a file mapping of build/userspace/libmigtcp-preload.so, at the
 # same path on node 2 (one file system).  Its timers are its own:
 # select() timeouts on CLOCK_MONOTONIC, which CRIU restores in a time
-# namespace going on from the dump; the server's own timer would end a
-# test only 40 s after its duration.
+# namespace going on from the dump.
 test_iperf() {
-	local port=$1 name=iperf$1 t0 t_dump t_dumped t_restored rc
+	local port=$1 name=iperf$1 t0 t_dump t_dumped t_restored rc segs i
 	iperf_pid=
 	iperf_port=$port
 	iperf_dir=("${@:2}")
@@ -959,22 +992,31 @@ test_iperf() {
 	wait_count n1 "$port" "1 LISTEN -" || return 1
 	srv_pid=$(cat "$tmp/$name.pid")
 	nsenter --net="/run/netns/$ns-n3" "$run_bin" "$iperf" -c 192.0.2.1 -p "$port" \
-		-t $IPERF_SECS -J --get-server-output "${iperf_dir[@]}" \
+		-n $IPERF_BYTES -b $IPERF_RATE -J --get-server-output "${iperf_dir[@]}" \
 		</dev/null >"$tmp/$name.client.json" 2>"$tmp/$name.client" &
 	cli_job=$!
 	pids+=("$cli_job")
 	# Its control and data connections, AF_MIGTCP from node 3: the test
-	# starts.  Two seconds of data on node 1, then the dump.
+	# starts.  Once node 1 has carried some of its data, the dump.
 	wait_count n1 "$port" "2 ESTABLISHED -
 1 LISTEN -" 20 || return 1
 	t0=$(date +%s.%N)
-	sleep 2
+	segs=$(node_segs n1)
+	for ((i = 0; i < 300; i++)); do
+		[ "$(node_segs n1)" -ge $((segs + 1000)) ] && break
+		sleep 0.1
+	done
+	if [ "$(node_segs n1)" -lt $((segs + 1000)) ]; then
+		diag "node 1 carried $(($(node_segs n1) - segs)) segments in 30 s of the test"
+		return 1
+	fi
 	t_dump=$(now_since "$t0")
 	dump_proc n1 "$srv_pid" || return 1
 	t_dumped=$(now_since "$t0")
 	wait_gone "$srv_pid" "$srv_job" || return 1
 	srv_job=
-	restore_proc n2 "$srv_pid" || return 1
+	restore_proc n2 "$srv_pid" --leave-stopped || return 1
+	pids+=("$srv_pid")
 	iperf_pid=$srv_pid
 	t_restored=$(now_since "$t0")
 	diag "dump from $t_dump s to $t_dumped s into the test, restored at $t_restored s"
@@ -998,13 +1040,15 @@ test_iperf() {
 		diag "node 1 still has a live socket: $(sockets_on n1 "$port" | tr '\n' ,)"
 		return 1
 	fi
+	resume "$srv_pid" || return 1
+	diag "resumed at $(now_since "$t0") s"
 	wait "$cli_job"
 	rc=$?
 	cli_job=
 	if [ $rc != 0 ]; then
 		diag "the iperf3 client failed with status $rc: $(tail -n 3 "$tmp/$name.client")"
 	fi
-	iperf_check "$tmp/$name.client.json" $IPERF_SECS "${iperf_dir[@]:--}" \
+	iperf_check "$tmp/$name.client.json" "-n $IPERF_BYTES" "${iperf_dir[@]:--}" \
 		"$tmp/$name.images.json" && [ $rc = 0 ]
 }
 
@@ -1054,10 +1098,10 @@ test_iperf_next() {
 		--get-server-output "${iperf_dir[@]}" </dev/null \
 		>"$tmp/$name.client2.json" 2>"$tmp/$name.client2"; then
 		diag "the second iperf3 client failed: $(tail -n 3 "$tmp/$name.client2")"
-		iperf_check "$tmp/$name.client2.json" 3 "${iperf_dir[@]:--}"
+		iperf_check "$tmp/$name.client2.json" "-t 3" "${iperf_dir[@]:--}"
 		return 1
 	fi
-	iperf_check "$tmp/$name.client2.json" 3 "${iperf_dir[@]:--}" || return 1
+	iperf_check "$tmp/$name.client2.json" "-t 3" "${iperf_dir[@]:--}" || return 1
 	# Both tests are in its log file, written on node 2.
 	kill "$iperf_pid"
 	wait_exit "$iperf_pid" || return 1

@@ -169,22 +169,6 @@ static __u64 fingerprint(struct __test_metadata *_metadata, int fd)
 	return info.kx_fingerprint;
 }
 
-/* Counter @name of @node, waiting up to 1 s for it to reach @want. */
-static long stat_wait(CLUSTER *self, unsigned int node, const char *name,
-		      long want)
-{
-	long v = -1;
-	int i;
-
-	for (i = 0; i < 50; i++) {
-		v = node_stat(self, node, name);
-		if (v >= want)
-			break;
-		sleep_ms(20);
-	}
-	return v;
-}
-
 static void hex(char *out, const __u8 *p, int len)
 {
 	int i;
@@ -475,7 +459,7 @@ TEST_F(cluster, syn_without_kx_refused)
 		EXPECT_EQ(0U, ntohl(hdr(&r)->seq));
 		EXPECT_EQ(iss + 1, ntohl(hdr(&r)->ack_seq));
 		EXPECT_EQ(0, ntohs(hdr(&r)->window));
-		EXPECT_EQ(kx + 1, stat_wait(self, NODE2, "InKxErrors", kx + 1));
+		EXPECT_EQ(kx + 1, wait_node_stat(self, NODE2, "InKxErrors", kx + 1, WAIT_MS));
 		EXPECT_EQ(nosock, node_stat(self, NODE2, "InNoSocket"));
 		EXPECT_EQ(drops, node_stat(self, NODE2, "ListenDrops"));
 	}
@@ -637,7 +621,7 @@ TEST_F(cluster, synack_without_kx_refused)
 		EXPECT_EQ(iss + 1, ntohl(hdr(&r)->seq));
 		EXPECT_EQ(MIGTCP_HDR_MIN_DOFF, hdr(&r)->doff);
 		EXPECT_EQ(cport, ntohs(hdr(&r)->src_port));
-		EXPECT_EQ(kx + 1, stat_wait(self, NODE1, "InKxErrors", kx + 1));
+		EXPECT_EQ(kx + 1, wait_node_stat(self, NODE1, "InKxErrors", kx + 1, WAIT_MS));
 		EXPECT_EQ(0ULL, fingerprint(_metadata, cfd));
 		close(cfd);
 	}
