@@ -43,6 +43,15 @@ for fd in 0:stdin 1:stdout 2:stderr; do
 done
 [ -L /dev/fd ] || [ -d /dev/fd ] || ln -s /proc/self/fd /dev/fd
 
+# A kernel with kmemleak (make check-debug): what it suspects from before
+# the run (the boot) is not the run's; "clear" keeps it out of the scans
+# at the end.
+kmemleak=/sys/kernel/debug/kmemleak
+if [ -w "$kmemleak" ]; then
+	echo scan >"$kmemleak"
+	echo clear >"$kmemleak"
+fi
+
 # prepare_round: the module loaded, with a short TIME_WAIT so that it can
 # be unloaded soon after the tests close their connections
 # (module_test.sh, and at the end).  module_test.sh leaves the module
@@ -102,7 +111,6 @@ fi
 # gone, and a second, as the kmemleak documentation advises, since an
 # object first seen unreferenced may be a pointer in flight; what stays
 # is kept in OUTDIR/kmemleak.log (empty: no leak), which tools/check reads.
-kmemleak=/sys/kernel/debug/kmemleak
 if [ -w "$kmemleak" ]; then
 	echo scan >"$kmemleak"
 	sleep 5
