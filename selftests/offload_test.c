@@ -41,6 +41,12 @@
 #define QUIET_MS	500
 #define QUIET_TRIES	20
 
+/*
+ * Each test's limit is a guard against a hang, not a measure: on the
+ * debug kernel (KASAN, lockdep) under TCG one test takes about 100 s.
+ */
+#define OFFLOAD_TEST_TIMEOUT	300
+
 /* What one node's capture saw of migtcp packets on its veth device. */
 struct capture {
 	int fd;
@@ -273,7 +279,7 @@ static void expect_no_csum_errors(struct __test_metadata *_metadata,
  * leaves only the pseudo-header's sum in the field), so the checksum
  * check of the software test would fail here.
  */
-TEST_F_TIMEOUT(cluster, offloads_on_gso_packets_cross_whole, 120)
+TEST_F_TIMEOUT(cluster, offloads_on_gso_packets_cross_whole, OFFLOAD_TEST_TIMEOUT)
 {
 	struct capture cap[3];
 	struct counts gain;
@@ -301,7 +307,7 @@ TEST_F_TIMEOUT(cluster, offloads_on_gso_packets_cross_whole, 120)
  * veth, one packet per segment counted, and the device still computes
  * the checksums of the segments.
  */
-TEST_F_TIMEOUT(cluster, gso_off_segments_fit_the_mtu, 120)
+TEST_F_TIMEOUT(cluster, gso_off_segments_fit_the_mtu, OFFLOAD_TEST_TIMEOUT)
 {
 	struct capture cap[3];
 	struct counts gain;
@@ -334,7 +340,7 @@ TEST_F_TIMEOUT(cluster, gso_off_segments_fit_the_mtu, 120)
  * packet).  Every packet sent carries a correct checksum, and the
  * receiving node, which verifies them, counts no error.
  */
-TEST_F_TIMEOUT(cluster, csum_off_checksums_in_software, 120)
+TEST_F_TIMEOUT(cluster, csum_off_checksums_in_software, OFFLOAD_TEST_TIMEOUT)
 {
 	struct capture cap[3];
 	struct counts gain;
