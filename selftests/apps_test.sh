@@ -9,14 +9,15 @@
 #    has no error, bytes sent and received, the right number of streams,
 #    the nodes' addresses as the ends of each stream, and the congestion
 #    control AF_MIGTCP uses;
-#  - during a run, "migtcpctl -j sockets" on both nodes lists the control
-#    connection and the data streams, and "ss" in both namespaces shows no
-#    TCP socket on the port;
+#  - a 4-stream iperf3 run and the sockperf runs: none of their
+#    connections was TCP (kernel TCP's ActiveOpens and PassiveOpens of
+#    both namespaces stay as they were) and AF_MIGTCP carried their data
+#    (its segment counters grew) -- counted after the run, so a slow
+#    machine cannot miss a connection that a look during the run would;
 #  - sockperf ping-pong and throughput against a sockperf server: messages
-#    and observations counted, none dropped, duplicated or out of order,
-#    and the connection is AF_MIGTCP;
-#  - iperf3 over loopback under migtcp-run stays kernel TCP (ss shows it,
-#    migtcpctl does not).
+#    and observations counted, none dropped, duplicated or out of order;
+#  - iperf3 over loopback under migtcp-run stays kernel TCP (exactly its
+#    two connections opened and accepted, nothing on AF_MIGTCP).
 #
 # Environment: MIGTCP_CTL (migtcpctl; migtcp-run is looked for next to it
 # unless MIGTCP_RUN names it).  Runs as root with the module loaded.
@@ -86,14 +87,51 @@ for s in json.load(sys.stdin):
 print(n)' "$2" "$3"
 }
 
-# no_tcp NODE PORT: ss shows no TCP socket (any state) on PORT in NODE.
-no_tcp() {
-	local out
-	out=$(at "$1" ss -Htan "( sport = :$2 or dport = :$2 )")
-	if [ -n "$out" ]; then
-		diag "TCP sockets on port $2 in $1:" "$out"
-		return 1
-	fi
+# tcp_opens NODE: kernel TCP's "ActiveOpens PassiveOpens" of NODE (its
+# /proc/net/snmp, per network namespace): every TCP connection a program
+# there opens, or accepts, counts, however short it lived.
+# shellcheck disable=SC2016
+tcp_opens() {
+	at "$1" awk '$1 == "Tcp:" && !names { for (i = 2; i <= NF; i++) col[$i] = i; names = 1; next }
+		     $1 == "Tcp:" { print $col["ActiveOpens"], $col["PassiveOpens"] }' /proc/net/snmp
+}
+
+# mig_segs NODE: the segments AF_MIGTCP sent and received on NODE so far.
+# shellcheck disable=SC2016
+mig_segs() {
+	at "$1" awk '$1 == "InSegs" || $1 == "OutSegs" { n += $2 } END { print n + 0 }' \
+		/proc/net/migtcp_stats
+}
+
+# counters_before / counters_after MIN_SEGS NODES...: what a program run
+# in between did: no TCP connection opened or accepted on any of NODES,
+# and AF_MIGTCP carried at least MIN_SEGS segments on each.  So its every
+# connection was AF_MIGTCP, whenever and however briefly it lived: a fact
+# that no look at the sockets while it runs can miss.
+declare -A opens_before segs_before
+counters_before() {
+	local n
+	for n in "$@"; do
+		opens_before[$n]=$(tcp_opens "$n")
+		segs_before[$n]=$(mig_segs "$n")
+	done
+}
+
+counters_after() {
+	local min=$1 n opens segs
+	shift
+	for n in "$@"; do
+		opens=$(tcp_opens "$n")
+		segs=$(mig_segs "$n")
+		if [ "$opens" != "${opens_before[$n]}" ]; then
+			diag "TCP connections opened on $n: ActiveOpens PassiveOpens went from ${opens_before[$n]} to $opens"
+			return 1
+		fi
+		if [ $((segs - segs_before[$n])) -lt "$min" ]; then
+			diag "AF_MIGTCP carried $((segs - segs_before[$n])) segments on $n, expected $min at least"
+			return 1
+		fi
+	done
 }
 
 test_cluster() {
@@ -218,34 +256,19 @@ test_iperf_bidir() {
 	iperf_run bidir 5204 2 bidir --bidir
 }
 
-# While a 4-stream run lasts: on both nodes, migtcpctl lists the control
-# connection and the 4 data streams as ESTABLISHED AF_MIGTCP connections
-# between 1:PORT and node 2, and ss shows no TCP socket on PORT.
+# A 4-stream run: its control connection and 4 data streams were all
+# AF_MIGTCP (no TCP connection on either node, AF_MIGTCP carried the
+# data), with the nodes' addresses as their ends.
 test_iperf_sockets() {
-	local port=5205 name=live i n1 n2 cli
+	local name=live port=5205
 	iperf_server "$name" "$port" || return 1
-	at_bg n2 "$run" iperf3 -c "$ADDR1" -p "$port" -J -t 5 -P 4 \
-		>"$tmp/$name.client.json" 2>"$tmp/$name.client.err"
-	cli=$!
-	pids+=("$cli")
-	for ((i = 0; i < 100; i++)); do
-		n1=$(socks n1 ESTABLISHED "local_port == $port and local_node == 1 and remote_node == 2")
-		n2=$(socks n2 ESTABLISHED "remote_port == $port and remote_node == 1 and local_node == 2")
-		[ "$n1" = 5 ] && [ "$n2" = 5 ] && break
-		sleep 0.1
-	done
-	if [ "$n1" != 5 ] || [ "$n2" != 5 ]; then
-		diag "AF_MIGTCP connections on port $port: node 1 $n1, node 2 $n2, expected 5 and 5" \
-		     "$(at n1 "$ctl" sockets)" "$(at n2 "$ctl" sockets)"
+	counters_before n1 n2
+	if ! iperf_client "$name" "$port" -t "$SECS" -P 4; then
+		diag "iperf3 client $name failed:" "$(cat "$tmp/$name.client.err")"
 		return 1
 	fi
-	no_tcp n1 "$port" || return 1
-	no_tcp n2 "$port" || return 1
-	if ! wait "$cli"; then
-		diag "iperf3 client failed: $(cat "$tmp/$name.client.err")"
-		return 1
-	fi
-	iperf_wait "$name" && iperf_check "$name" 4 "$port"
+	iperf_wait "$name" && iperf_check "$name" 4 "$port" &&
+		counters_after 100 n1 n2
 }
 
 # sockperf_server PORT: sockperf server on node 1's address under
@@ -275,31 +298,18 @@ sp_value() {
 }
 
 # sockperf ping-pong for 4 s: observations and messages both ways, none
-# dropped, duplicated or out of order; the connection is AF_MIGTCP on
-# both nodes while it runs.
+# dropped, duplicated or out of order; its connection was AF_MIGTCP (no
+# TCP connection on either node, AF_MIGTCP carried the messages).
 test_sockperf_pingpong() {
-	local port=11111 f=$tmp/pingpong cli i n1=0 n2=0 v
+	local port=11111 f=$tmp/pingpong v
 	sockperf_server "$port" || return 1
-	at_bg n2 "$run" sockperf ping-pong --tcp -i "$ADDR1" -p "$port" -t 4 \
-		>"$f" 2>&1
-	cli=$!
-	pids+=("$cli")
-	for ((i = 0; i < 100; i++)); do
-		n1=$(socks n1 ESTABLISHED "local_port == $port and remote_node == 2")
-		n2=$(socks n2 ESTABLISHED "remote_port == $port and remote_node == 1")
-		[ "$n1" = 1 ] && [ "$n2" = 1 ] && break
-		sleep 0.1
-	done
-	if [ "$n1" != 1 ] || [ "$n2" != 1 ]; then
-		diag "AF_MIGTCP connections: node 1 $n1, node 2 $n2, expected 1 and 1"
-		return 1
-	fi
-	no_tcp n1 "$port" || return 1
-	no_tcp n2 "$port" || return 1
-	if ! wait "$cli"; then
+	counters_before n1 n2
+	if ! at n2 "$run" sockperf ping-pong --tcp -i "$ADDR1" -p "$port" -t 4 \
+		>"$f" 2>&1; then
 		diag "sockperf ping-pong failed:" "$(cat "$f")"
 		return 1
 	fi
+	counters_after 100 n1 n2 || return 1
 	sockperf_stop || return 1
 	for v in "Valid Duration\] RunTime=[0-9.]+ sec; SentMessages=" \
 		 "Valid Duration\] RunTime=[0-9.]+ sec; SentMessages=[0-9]+; ReceivedMessages=" \
@@ -323,25 +333,17 @@ test_sockperf_pingpong() {
 }
 
 # sockperf throughput for 4 s: messages sent at a rate above 0, no error;
-# AF_MIGTCP while it runs.
+# its connection was AF_MIGTCP.
 test_sockperf_throughput() {
-	local port=11112 f=$tmp/throughput cli i n2=0 v
+	local port=11112 f=$tmp/throughput v
 	sockperf_server "$port" || return 1
-	at_bg n2 "$run" sockperf throughput --tcp -i "$ADDR1" -p "$port" -t 4 \
-		>"$f" 2>&1
-	cli=$!
-	pids+=("$cli")
-	for ((i = 0; i < 100; i++)); do
-		n2=$(socks n2 ESTABLISHED "remote_port == $port and remote_node == 1")
-		[ "$n2" = 1 ] && break
-		sleep 0.1
-	done
-	[ "$n2" = 1 ] || { diag "$n2 AF_MIGTCP connections on node 2, expected 1"; return 1; }
-	no_tcp n2 "$port" || return 1
-	if ! wait "$cli"; then
+	counters_before n1 n2
+	if ! at n2 "$run" sockperf throughput --tcp -i "$ADDR1" -p "$port" -t 4 \
+		>"$f" 2>&1; then
 		diag "sockperf throughput failed:" "$(cat "$f")"
 		return 1
 	fi
+	counters_after 100 n1 n2 || return 1
 	sockperf_stop || return 1
 	for v in "Total of " "Message Rate is "; do
 		if [ "$(sp_value "$f" "$v")" -gt 0 ] 2>/dev/null; then
@@ -357,39 +359,31 @@ test_sockperf_throughput() {
 }
 
 # iperf3 over loopback, both ends under migtcp-run on node 1: kernel TCP
-# (ss shows the connections, migtcpctl has nothing on the port), and it
-# works.
+# (node 1 opened and accepted exactly its control connection and its
+# stream, AF_MIGTCP carried nothing), and it works.
 test_iperf_loopback() {
-	local port=5206 name=loop i cli n=0 v
+	local port=5206 name=loop before after a0 p0 a1 p1
 	at_bg n1 "$run" iperf3 -s -1 -J -B 127.0.0.1 -p "$port" \
 		>"$tmp/$name.server.json" 2>"$tmp/$name.server.err"
 	srv_pid=$!
 	pids+=("$srv_pid")
 	wait_listen n1 "$port" tcp || return 1
-	at_bg n1 "$run" iperf3 -c 127.0.0.1 -p "$port" -J -t 3 \
-		>"$tmp/$name.client.json" 2>"$tmp/$name.client.err"
-	cli=$!
-	pids+=("$cli")
-	# The control connection and one stream, each seen from both ends.
-	for ((i = 0; i < 100; i++)); do
-		n=$(at n1 ss -Htn state established "( sport = :$port or dport = :$port )" | wc -l)
-		[ "$n" = 4 ] && break
-		sleep 0.1
-	done
-	if [ "$n" != 4 ]; then
-		diag "$n established TCP sockets on port $port, expected 4:" \
-		     "$(at n1 ss -tan)"
-		return 1
-	fi
-	v=$(at n1 "$ctl" -j sockets | "$python" -c '
-import json, sys
-print(sum(1 for s in json.load(sys.stdin) if sys.argv[1] in (s["local_port"], s["remote_port"])))' "$port")
-	if [ "$v" != 0 ]; then
-		diag "$v AF_MIGTCP sockets on port $port:" "$(at n1 "$ctl" sockets)"
-		return 1
-	fi
-	if ! wait "$cli"; then
+	before=$(tcp_opens n1)
+	counters_before n1
+	if ! at n1 "$run" iperf3 -c 127.0.0.1 -p "$port" -J -t "$SECS" \
+		>"$tmp/$name.client.json" 2>"$tmp/$name.client.err"; then
 		diag "iperf3 client failed: $(cat "$tmp/$name.client.err")"
+		return 1
+	fi
+	after=$(tcp_opens n1)
+	read -r a0 p0 <<<"$before"
+	read -r a1 p1 <<<"$after"
+	if [ $((a1 - a0)) != 2 ] || [ $((p1 - p0)) != 2 ]; then
+		diag "TCP ActiveOpens PassiveOpens on n1 went from $before to $after, expected +2 +2"
+		return 1
+	fi
+	if [ "$(mig_segs n1)" != "${segs_before[n1]}" ]; then
+		diag "AF_MIGTCP carried $(($(mig_segs n1) - segs_before[n1])) segments on n1"
 		return 1
 	fi
 	iperf_wait "$name" || return 1
@@ -405,7 +399,7 @@ tests=(
 	"test_iperf_parallel|iperf3 -P 4"
 	"test_iperf_reverse|iperf3 -R"
 	"test_iperf_bidir|iperf3 --bidir"
-	"test_iperf_sockets|iperf3 -P 4 running: 5 AF_MIGTCP connections on each node, no TCP"
+	"test_iperf_sockets|iperf3 -P 4: its 5 connections are AF_MIGTCP on both nodes, none is TCP"
 	"test_sockperf_pingpong|sockperf ping-pong: messages both ways, none lost or reordered, AF_MIGTCP"
 	"test_sockperf_throughput|sockperf throughput: messages sent, AF_MIGTCP"
 	"test_iperf_loopback|iperf3 over loopback under migtcp-run stays TCP"
