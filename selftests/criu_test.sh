@@ -182,8 +182,11 @@ criu_run() {
 		</dev/null >"$dir/$log.out" 2>&1
 }
 
+# show_log LOG: what CRIU's log LOG in $dir says went wrong, and how it
+# ended (the cause is not always a line marked Error).
 show_log() {
-	diag "$1:" "$(grep -E 'Error|migtcp-criu' "$dir/$1" | tail -n 15)"
+	diag "$1:" "$(grep -E 'Error|Warn|migtcp-criu' "$dir/$1" | tail -n 15)" \
+	     "its last lines:" "$(tail -n 12 "$dir/$1")"
 }
 
 # Sockets of NODE with local port PORT, as "state local remote migration".
