@@ -123,6 +123,7 @@ cli_opts=()
 start_pair() {
 	local name=$1 port=$2
 	shift 2
+	pair=$name
 	rm -f "$tmp/$name".*
 	# setsid: a session of its own, so CRIU needs no --shell-job.  Not
 	# through at(): a shell function in the background is a subshell,
@@ -187,6 +188,18 @@ criu_run() {
 show_log() {
 	diag "$1:" "$(grep -E 'Error|Warn|migtcp-criu' "$dir/$1" | tail -n 15)" \
 	     "its last lines:" "$(tail -n 12 "$dir/$1")"
+	show_pair
+}
+
+# show_pair: the last words of the current pair's server and client.
+pair=
+show_pair() {
+	local end
+	[ -n "$pair" ] || return 0
+	for end in server client; do
+		[ -s "$tmp/$pair.$end" ] &&
+			diag "$pair's $end said:" "$(tail -n 4 "$tmp/$pair.$end")"
+	done
 }
 
 # Sockets of NODE with local port PORT, as "state local remote migration".
@@ -539,7 +552,11 @@ migrate_proc() {
 # DATA (hex), as /proc/PID/fdinfo/EPFD shows.
 epoll_set() {
 	local pid=$1 epfd=$2 fd=$3 data=$4 ino got
-	ino=$(stat -L -c %i "/proc/$pid/fd/$fd") || return 1
+	if ! ino=$(stat -L -c %i "/proc/$pid/fd/$fd"); then
+		diag "process $pid: $(grep State "/proc/$pid/status" 2>&1)"
+		show_pair
+		return 1
+	fi
 	got=$(awk '$1 == "tfd:" { sub("ino:", "", $8); print $2, $6, $8 }' \
 		"/proc/$pid/fdinfo/$epfd")
 	if [ "$got" != "$fd $data $(printf %x "$ino")" ]; then
