@@ -1187,8 +1187,13 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 	c->keepintvl = l->keepintvl;
 	c->keepcnt = l->keepcnt;
 	c->user_timeout = l->user_timeout;
-	c->local_node = l->local_node;
-	c->local_port = l->local_port;
+	/*
+	 * The identity the SYN was for, which the listener was found by:
+	 * not the listener's own, which its close() may clear meanwhile (it
+	 * runs under the listener's lock; this does not).
+	 */
+	c->local_node = ntohl(mh->dst_node);
+	c->local_port = ntohs(mh->dst_port);
 	c->remote_node = ntohl(mh->src_node);
 	c->remote_port = ntohs(mh->src_port);
 	/* Answer along the path the SYN came. */
@@ -1214,13 +1219,16 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 	c->parent = lsk;
 	/* A listener that migrated here passes on its identity only. */
 	c->mig.foreign = l->mig.foreign;
-	if (!c->mig.foreign)
-		migtcp_port_inherit(child, lsk);
 	migtcp_net_link_sock(child);
 	return child;
 }
 
-/* Queues @child on its listener unless the listener is full or gone. */
+/*
+ * Queues @child on its listener unless the listener is full or gone.
+ * The listener's close() stops it listening under the same lock, so a
+ * child queued here is one that close() finds and drops, and one refused
+ * is dropped by its caller before it enters the port or connection table.
+ */
 static bool migtcp_child_queue(struct sock *lsk, struct sock *child)
 {
 	struct migtcp_sock *l = migtcp_sk(lsk), *c = migtcp_sk(child);
@@ -1276,6 +1284,13 @@ void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 		migtcp_child_discard(child, false);
 		goto out;
 	}
+	/*
+	 * Only a queued child takes its port and becomes findable: should
+	 * the listener close now, its close() waits for the child's lock
+	 * (held here) and then unhashes it as it drops it.
+	 */
+	if (!migtcp_sk(child)->mig.foreign)
+		migtcp_port_hold(child, migtcp_sk(child)->local_port);
 	if (migtcp_conn_hash(child)) {
 		/* The same SYN, twice at once: the other copy won. */
 		if (migtcp_child_unqueue(child))

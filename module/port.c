@@ -138,23 +138,31 @@ int migtcp_port_listen(struct sock *sk)
 	return err;
 }
 
+/*
+ * Gives @sk's port back; the socket is locked.  Whether it is in the
+ * table is what counts, not its port number: a passively opened
+ * connection has its identity before it holds the port (and never holds
+ * it if its listener closed first), and a socket left in the table when
+ * it is freed would be a use after free for the next walk of its bucket.
+ */
 void migtcp_port_unbind(struct sock *sk)
 {
 	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
 	struct migtcp_sock *msk = migtcp_sk(sk);
 
-	if (!msk->local_port)
-		return;
 	/* An identity of another node was never in our table. */
 	if (msk->mig.foreign) {
-		migtcp_conn_unhash(sk);	/* where its listener was */
+		if (msk->local_port)
+			migtcp_conn_unhash(sk);	/* where its listener was */
 		WRITE_ONCE(msk->local_port, 0);
 		WRITE_ONCE(msk->local_node, 0);
 		return;
 	}
 	spin_lock_bh(&mn->ports_lock);
-	hlist_del_init(&msk->port_node);
-	mn->bound--;
+	if (!hlist_unhashed(&msk->port_node)) {
+		hlist_del_init(&msk->port_node);
+		mn->bound--;
+	}
 	WRITE_ONCE(msk->local_port, 0);
 	WRITE_ONCE(msk->local_node, 0);
 	spin_unlock_bh(&mn->ports_lock);
