@@ -123,6 +123,9 @@ hold() {
 	# A stale hold.out would say "ready" before this helper starts.
 	rm -f "$tmp/hold" "$tmp/hold.out"
 	mkfifo "$tmp/hold" || return 1
+	# The helper opens its output only once this shell opens the fifo;
+	# the file must be there for the reads below before that.
+	: >"$tmp/hold.out"
 	at "$1" "$hold_bin" "$2" "$3" <"$tmp/hold" >"$tmp/hold.out" 2>&1 &
 	hold_pid=$!
 	exec {hold_fd}>"$tmp/hold"

@@ -544,6 +544,9 @@ test_socket_pins_module() {
 		return 1
 	fi
 	mkfifo "$tmp/hold" || return 1
+	# The helper opens its output only once this shell opens the fifo;
+	# the file must be there for the reads below before that.
+	: >"$tmp/hold.out"
 	"$hold_bin" <"$tmp/hold" >"$tmp/hold.out" 2>&1 &
 	hold_pid=$!
 	exec {hold_fd}>"$tmp/hold"
