@@ -103,9 +103,11 @@ static void migtcp_apply_syn_opts(struct migtcp_sock *msk,
  */
 void migtcp_done(struct sock *sk, int err)
 {
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	int old_state = sk->sk_state;
 	struct sk_buff *skb;
 
-	if (sk->sk_state == TCP_CLOSE && !migtcp_sk(sk)->local_port)
+	if (old_state == TCP_CLOSE && !msk->local_port)
 		return;
 	/* First, while the socket still has its endpoints (tracepoint). */
 	migtcp_set_state(sk, TCP_CLOSE);
@@ -115,6 +117,15 @@ void migtcp_done(struct sock *sk, int err)
 	migtcp_delack_stop(sk);
 	sk_dst_reset(sk);
 	migtcp_conn_unhash(sk);
+	/*
+	 * A connect() that failed leaves no peer behind (as tcp_disconnect()
+	 * clears inet_dport): the socket may connect again or listen, and a
+	 * listener is found only with no peer (migtcp_listener_lookup()).
+	 */
+	if (old_state == TCP_SYN_SENT) {
+		WRITE_ONCE(msk->remote_node, 0);
+		WRITE_ONCE(msk->remote_port, 0);
+	}
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK) || sock_flag(sk, SOCK_DEAD))
 		migtcp_port_unbind(sk);
 	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
