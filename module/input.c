@@ -728,14 +728,17 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 	u32 ack = ntohl(mh->ack_seq), seq = ntohl(mh->seq);
 	u32 wnd = (u32)ntohs(mh->window) << msk->snd_wscale;
 
-	if (migtcp_after(ack, msk->snd_max)) {
-		/* Acknowledges what we never sent (RFC 9293). */
-		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_WINDOW_DROPS);
-		migtcp_send_ack(sk);
-		return false;
-	}
-	/* RFC 5961 5.2: older than any window we could have had: forged. */
-	if (migtcp_before(ack, msk->snd_una - msk->max_window)) {
+	/*
+	 * RFC 5961 5.2: an acknowledgment is acceptable only from
+	 * SND.UNA - MAX.SND.WND to SND.MAX.  Beyond SND.MAX it acknowledges
+	 * what we never sent; before, it is older than any window we could
+	 * have had: forged, or a blind injection's guess.  Either way the
+	 * segment goes, and the answer is a challenge ACK, rate-limited as
+	 * the others (RFC 5961 10): a flood of forged segments must not
+	 * draw a flood of answers.
+	 */
+	if (migtcp_after(ack, msk->snd_max) ||
+	    migtcp_before(ack, msk->snd_una - msk->max_window)) {
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_WINDOW_DROPS);
 		migtcp_challenge_ack(sk);
 		return false;
