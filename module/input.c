@@ -103,9 +103,11 @@ static void migtcp_apply_syn_opts(struct migtcp_sock *msk,
  */
 void migtcp_done(struct sock *sk, int err)
 {
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	int old_state = sk->sk_state;
 	struct sk_buff *skb;
 
-	if (sk->sk_state == TCP_CLOSE && !migtcp_sk(sk)->local_port)
+	if (old_state == TCP_CLOSE && !msk->local_port)
 		return;
 	/* First, while the socket still has its endpoints (tracepoint). */
 	migtcp_set_state(sk, TCP_CLOSE);
@@ -115,6 +117,15 @@ void migtcp_done(struct sock *sk, int err)
 	migtcp_delack_stop(sk);
 	sk_dst_reset(sk);
 	migtcp_conn_unhash(sk);
+	/*
+	 * A connect() that failed leaves no peer behind (as tcp_disconnect()
+	 * clears inet_dport): the socket may connect again or listen, and a
+	 * listener is found only with no peer (migtcp_listener_lookup()).
+	 */
+	if (old_state == TCP_SYN_SENT) {
+		WRITE_ONCE(msk->remote_node, 0);
+		WRITE_ONCE(msk->remote_port, 0);
+	}
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK) || sock_flag(sk, SOCK_DEAD))
 		migtcp_port_unbind(sk);
 	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
@@ -717,14 +728,17 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 	u32 ack = ntohl(mh->ack_seq), seq = ntohl(mh->seq);
 	u32 wnd = (u32)ntohs(mh->window) << msk->snd_wscale;
 
-	if (migtcp_after(ack, msk->snd_max)) {
-		/* Acknowledges what we never sent (RFC 9293). */
-		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_WINDOW_DROPS);
-		migtcp_send_ack(sk);
-		return false;
-	}
-	/* RFC 5961 5.2: older than any window we could have had: forged. */
-	if (migtcp_before(ack, msk->snd_una - msk->max_window)) {
+	/*
+	 * RFC 5961 5.2: an acknowledgment is acceptable only from
+	 * SND.UNA - MAX.SND.WND to SND.MAX.  Beyond SND.MAX it acknowledges
+	 * what we never sent; before, it is older than any window we could
+	 * have had: forged, or a blind injection's guess.  Either way the
+	 * segment goes, and the answer is a challenge ACK, rate-limited as
+	 * the others (RFC 5961 10): a flood of forged segments must not
+	 * draw a flood of answers.
+	 */
+	if (migtcp_after(ack, msk->snd_max) ||
+	    migtcp_before(ack, msk->snd_una - msk->max_window)) {
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_WINDOW_DROPS);
 		migtcp_challenge_ack(sk);
 		return false;

@@ -39,6 +39,7 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_IN_CTL_BAD_HOST]	= "InCtlBadHost",
 	[MIGTCP_STAT_IN_MOVED]		= "InMoved",
 	[MIGTCP_STAT_OUT_CTL]		= "OutCtl",
+	[MIGTCP_STAT_IN_BAD_ENDPOINT]	= "InBadEndpoint",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

@@ -4,7 +4,8 @@
  * before any field is trusted: it must be unicast to this host, hold a
  * whole header, carry a correct checksum over the pseudo-header, speak
  * our wire version, give a header length that fits the segment with a
- * walkable options area, and carry only flags that make sense.
+ * walkable options area, carry only flags that make sense, and come from
+ * (and go to) an endpoint that can exist: no node 0, no port 0.
  * Each segment is counted once, as intact or under the reason it was
  * dropped.
  */
@@ -39,6 +40,20 @@ static bool migtcp_options_ok(const struct migtcphdr *mh)
 		opt += opt[1];
 	}
 	return true;
+}
+
+/*
+ * Node 0 and port 0 name no endpoint (bind() reads them as "this node"
+ * and "any port"): a segment from either could open a connection that
+ * nothing can answer, and is never answered itself, as TCP does not
+ * answer port 0.  A control segment's ports are checked with its TLV:
+ * messages to and from a registrar carry port 0 there.
+ */
+static bool migtcp_endpoints_ok(const struct migtcphdr *mh, u16 flags)
+{
+	if (!mh->src_node)
+		return false;
+	return (flags & MIGTCP_F_CTL) || (mh->src_port && mh->dst_port);
 }
 
 /*
@@ -86,6 +101,9 @@ static enum migtcp_stat migtcp_validate(struct sk_buff *skb)
 	if (flags & ~MIGTCP_F_KNOWN ||
 	    ((flags & MIGTCP_F_SYN) && (flags & (MIGTCP_F_FIN | MIGTCP_F_RST))))
 		return MIGTCP_STAT_IN_BAD_FLAGS;
+
+	if (!migtcp_endpoints_ok(migtcp_hdr(skb), flags))
+		return MIGTCP_STAT_IN_BAD_ENDPOINT;
 
 	return MIGTCP_STAT_IN_SEGS;
 }

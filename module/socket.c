@@ -256,6 +256,18 @@ static int migtcp_wait_connect(struct sock *sk, long *timeo)
 	return err;
 }
 
+/*
+ * A connect() that failed has been reported: the socket starts afresh for
+ * the next connect() or listen(), as tcp_disconnect() leaves a TCP socket.
+ * migtcp_done() shut it down both ways for the waiters of the attempt (and
+ * gave up its peer); a new connection must not inherit that.
+ */
+static void migtcp_disconnect(struct sock *sk)
+{
+	if (sk->sk_state == TCP_CLOSE)
+		WRITE_ONCE(sk->sk_shutdown, 0);
+}
+
 /* As inet_stream_connect(): the socket's state decides what connect means. */
 static int migtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 			  int addr_len, int flags)
@@ -303,6 +315,7 @@ static int migtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 		sock->state = SS_CONNECTED;
 	} else {
 		err = sock_error(sk) ?: -ECONNABORTED;
+		migtcp_disconnect(sk);
 		sock->state = SS_UNCONNECTED;
 	}
 out:

@@ -52,7 +52,8 @@
 		{ MIGTCP_STAT_IN_CTL_BAD_MAC,	"InCtlBadMac" },	\
 		{ MIGTCP_STAT_IN_CTL_STALE_EPOCH,	"InCtlStaleEpoch" },	\
 		{ MIGTCP_STAT_IN_CTL_BAD_HOST,	"InCtlBadHost" },	\
-		{ MIGTCP_STAT_IN_MOVED,	"InMoved" })
+		{ MIGTCP_STAT_IN_MOVED,	"InMoved" },		\
+		{ MIGTCP_STAT_IN_BAD_ENDPOINT,	"InBadEndpoint" })
 
 TRACE_EVENT(migtcp_set_state,
 

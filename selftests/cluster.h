@@ -41,6 +41,8 @@ FIXTURE(cluster) {
 	int lfd;	/* node 2's listener on PORT, once a test needs it */
 	/* The module's migration_timeout_ms before the test, put back after. */
 	int migration_timeout_ms;
+	/* Its challenge_ack_limit, the same. */
+	int challenge_ack_limit;
 };
 
 /* The fixture's data, as the helpers below take it. */
@@ -73,6 +75,7 @@ FIXTURE_SETUP(cluster)
 	self->ns[NODE2] = -1;
 	self->lfd = -1;
 	self->migration_timeout_ms = migtcp_module_param("migration_timeout_ms");
+	self->challenge_ack_limit = migtcp_module_param("challenge_ack_limit");
 	self->family = migtcp_family();
 	ASSERT_LT(0, self->family) TH_LOG("is migtcp loaded?");
 
@@ -109,6 +112,10 @@ FIXTURE_TEARDOWN(cluster)
 	    migtcp_module_param("migration_timeout_ms") != self->migration_timeout_ms)
 		sh("echo %d >/sys/module/migtcp/parameters/migration_timeout_ms",
 		   self->migration_timeout_ms);
+	if (self->challenge_ack_limit >= 0 &&
+	    migtcp_module_param("challenge_ack_limit") != self->challenge_ack_limit)
+		sh("echo %d >/sys/module/migtcp/parameters/challenge_ack_limit",
+		   self->challenge_ack_limit);
 	if (self->lfd >= 0)
 		close(self->lfd);
 	if (self->ns[NODE1] >= 0)

@@ -330,9 +330,25 @@ TEST_F(cluster, connect_to_this_node)
 	close(lfd);
 }
 
+/* One byte from @a to @b and one back: the connection carries data. */
+static void exchange_bytes(struct __test_metadata *_metadata, int a, int b)
+{
+	char c = 0;
+
+	ASSERT_EQ(1, send(a, "a", 1, MSG_NOSIGNAL))
+		TH_LOG("send: %s", strerror(errno));
+	ASSERT_EQ(1, recv(b, &c, 1, 0)) TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ('a', c);
+	ASSERT_EQ(1, send(b, "b", 1, MSG_NOSIGNAL))
+		TH_LOG("send: %s", strerror(errno));
+	ASSERT_EQ(1, recv(a, &c, 1, 0)) TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ('b', c);
+}
+
 /*
  * Refused: ECONNREFUSED, the socket back in CLOSE with its ephemeral port
- * released, and usable for another connect().
+ * released, and usable for another connect(), whose connection carries
+ * data both ways.
  */
 TEST_F(cluster, connect_refused_releases_ephemeral_port)
 {
@@ -357,14 +373,21 @@ TEST_F(cluster, connect_refused_releases_ephemeral_port)
 	expect_ephemeral(_metadata, LOCAL_PORT(cfd, NODE1));
 	afd = accept_waiting(_metadata, lfd);
 	ASSERT_LE(0, afd);
+	exchange_bytes(_metadata, cfd, afd);
 	close(afd);
 	close(cfd);
 	close(lfd);
 }
 
+/*
+ * Refused, a bound socket keeps its port and nothing of the peer it tried
+ * (as TCP's disconnect clears the destination), and connects again from
+ * the same port, a connection that carries data both ways.
+ */
 TEST_F(cluster, connect_refused_keeps_bound_port)
 {
-	int cfd;
+	int lfd, cfd, afd;
+	char c;
 
 	ON_NODE(NODE1);
 	cfd = mig_socket(self->family, 0);
@@ -373,8 +396,98 @@ TEST_F(cluster, connect_refused_keeps_bound_port)
 	ASSERT_FAILS_WITH(ECONNREFUSED,
 			  connect_to(cfd, self->family, NODE2, PORT));
 	EXPECT_EQ(5556, LOCAL_PORT(cfd, NODE1));
-	expect_proc_state(_metadata, cfd, "CLOSE");
+	expect_proc(_metadata, cfd, NODE1, 5556, 0, 0, "CLOSE");
+	/* Not connected (as TCP after a failed connect), not at EOF. */
+	ASSERT_FAILS_WITH(ENOTCONN, recv(cfd, &c, 1, MSG_DONTWAIT));
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT))
+		TH_LOG("connect after a refusal: %s", strerror(errno));
+	EXPECT_EQ(5556, LOCAL_PORT(cfd, NODE1));
+	EXPECT_EQ(PORT, PEER_PORT(cfd, NODE2));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	EXPECT_EQ(5556, PEER_PORT(afd, NODE1));
+	exchange_bytes(_metadata, cfd, afd);
+	close(afd);
 	close(cfd);
+	close(lfd);
+}
+
+/*
+ * Connects from node 2 to (@node, @port) and checks that listener @lfd of
+ * node 1 takes the connection: one byte each way.  Back on node 1 after.
+ */
+static void expect_listener_found(struct __test_metadata *_metadata,
+				  CLUSTER *self, int lfd, __u32 node,
+				  int port)
+{
+	int cfd, afd;
+
+	ON_NODE(NODE2);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, node, port))
+		TH_LOG("connect to the listener %u:%d: %s", node, port,
+		       strerror(errno));
+	ON_NODE(NODE1);
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	EXPECT_EQ(LOCAL_PORT(cfd, NODE2), PEER_PORT(afd, NODE2));
+	exchange_bytes(_metadata, cfd, afd);
+	close(afd);
+	close(cfd);
+}
+
+/*
+ * As with TCP, a bound socket whose connect() failed may listen instead,
+ * and the SYNs for its port find it: a listener has no peer, and the one
+ * connect() tried must not stay behind.
+ */
+TEST_F(cluster, listen_after_refused_connect)
+{
+	int sfd;
+
+	ON_NODE(NODE1);
+	sfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, bind_to(sfd, self->family, 0, 5556));
+	ASSERT_FAILS_WITH(ECONNREFUSED,
+			  connect_to(sfd, self->family, NODE2, PORT));
+	ASSERT_EQ(0, listen(sfd, 8)) TH_LOG("listen: %s", strerror(errno));
+	expect_proc(_metadata, sfd, NODE1, 5556, 0, 0, "LISTEN");
+	expect_listener_found(_metadata, self, sfd, NODE1, 5556);
+	close(sfd);
+}
+
+/*
+ * The same after a non-blocking connect() refused: once connect() has
+ * reported the outcome, listen() binds an ephemeral port (the one the
+ * connection had went back) and the listener is found there.
+ */
+TEST_F(cluster, listen_after_refused_nonblocking_connect)
+{
+	int sfd, port;
+
+	ON_NODE(NODE1);
+	sfd = connect_nb(_metadata, self->family, NODE2, PORT);
+	ASSERT_LE(0, sfd);
+	EXPECT_EQ(POLLOUT | POLLERR | POLLHUP,
+		  poll_one(sfd, POLLOUT, WAIT_MS));
+	EXPECT_EQ(ECONNREFUSED, so_error(sfd));
+	/* The error was taken: connect() says the attempt is over. */
+	ASSERT_FAILS_WITH(ECONNABORTED,
+			  connect_to(sfd, self->family, NODE2, PORT));
+	ASSERT_EQ(0, listen(sfd, 8)) TH_LOG("listen: %s", strerror(errno));
+	port = LOCAL_PORT(sfd, NODE1);
+	expect_ephemeral(_metadata, port);
+	expect_proc(_metadata, sfd, NODE1, port, 0, 0, "LISTEN");
+	ASSERT_EQ(0, fcntl(sfd, F_SETFL, 0));
+	expect_listener_found(_metadata, self, sfd, NODE1, port);
+	close(sfd);
 }
 
 /* A refusal from this node itself (loopback path). */

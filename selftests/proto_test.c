@@ -71,6 +71,13 @@ enum {
 	ST_WINDOWDROPS,
 	ST_KXERRORS,
 	ST_CTLERRORS,
+	ST_CTLNOSTATE,
+	ST_CTLBADMAC,
+	ST_CTLSTALEEPOCH,
+	ST_CTLBADHOST,
+	ST_MOVED,
+	ST_OUTCTL,
+	ST_BADENDPOINT,
 	ST_NR,
 };
 
@@ -80,6 +87,8 @@ static const char * const stat_names[ST_NR] = {
 	"OutNoRoute", "ListenDrops", "InBacklogDrops", "RetransSegs",
 	"RcvbufDrops", "OfoPruned", "ChallengeAcks", "DelayedAcks",
 	"InBadFlags", "InWindowDrops", "InKxErrors", "InCtlErrors",
+	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
+	"InMoved", "OutCtl", "InBadEndpoint",
 };
 
 struct mig_stats {
@@ -1129,6 +1138,131 @@ TEST_F(netns, no_reset_for_other_node)
 	send_local(_metadata, self, &seg);
 	EXPECT_EQ(0, recv_reset(self->cap, &reply, 300));
 	CHECK_STATS_OUT(1, 0, 1, 0, 0);
+}
+
+/* ---- endpoints that cannot exist: node 0, port 0 ---- */
+
+/* Rewrites the source node and both ports of @seg, and its checksum. */
+static void set_endpoints(struct segment *seg, int proto, uint32_t src_node,
+			  uint16_t src_port, uint16_t dst_port)
+{
+	struct migtcphdr *h = (struct migtcphdr *)seg->buf;
+
+	h->src_node = htonl(src_node);
+	h->src_port = htons(src_port);
+	h->dst_port = htons(dst_port);
+	set_check(seg, seg_csum(seg, htonl(INADDR_LOOPBACK),
+				htonl(INADDR_LOOPBACK), proto));
+}
+
+/*
+ * Node 0 is no node and port 0 no port (in bind() they mean "this node"
+ * and "pick one"): a segment from node 0, or from or to port 0, names no
+ * endpoint.  It is dropped before any endpoint sees it, counted in
+ * InBadEndpoint only (not in InSegs), and never answered, although a SYN
+ * or an ACK for a closed port would draw a reset (TCP does not answer
+ * port 0 either).  A control segment's ports are checked with its TLV
+ * (a registrar's messages have port 0), its source node here.
+ */
+TEST_F(netns, zero_endpoint_dropped_unanswered)
+{
+	static const struct {
+		uint32_t src_node;
+		uint16_t src_port, dst_port, flags;
+	} bad[] = {
+		{ 0, 40000, 1234, MIGTCP_F_SYN },
+		{ 7, 0, 1234, MIGTCP_F_SYN },
+		{ 7, 40000, 0, MIGTCP_F_SYN },
+		{ 0, 0, 0, MIGTCP_F_SYN },
+		{ 7, 0, 1234, MIGTCP_F_ACK | MIGTCP_F_PSH },
+		{ 0, 40000, 1234, MIGTCP_F_CTL },
+	};
+	struct mig_stats want = { { 0 } };
+	struct segment seg, reply;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		build_valid(&seg, self->proto);
+		set_seg(&seg, self->proto, bad[i].flags, 1000, 2000);
+		set_endpoints(&seg, self->proto, bad[i].src_node,
+			      bad[i].src_port, bad[i].dst_port);
+		send_seg(_metadata, self->tx, &seg, htonl(INADDR_LOOPBACK));
+	}
+	/* Every counter exact, OutSegs and OutRsts 0 included. */
+	want.v[ST_BADENDPOINT] = ARRAY_SIZE(bad);
+	check_stats(_metadata, &want);
+	/* Nothing but the segments sent here reached this host. */
+	EXPECT_EQ(0, recv_reset(self->cap, &reply, 0));
+}
+
+/*
+ * A SYN with everything a listener needs, a usable key exchange option
+ * included, but from node 0 or port 0, opens no connection: a child whose
+ * peer is port 0 could never be answered and would keep its listener
+ * from being checkpointed.  The same SYN from a real endpoint does.
+ */
+TEST_F(netns, zero_endpoint_syn_opens_nothing)
+{
+	static const struct {
+		uint32_t src_node;
+		uint16_t src_port;
+	} from[] = { { 0, 40000 }, { 7, 0 }, { 0, 0 } };
+	const struct sockaddr_mig addr = {
+		.smig_family = self->family,
+		.smig_port = htons(1234),
+	};
+	const int doff = (HDR_LEN + MIGTCP_OPTLEN_KX) / 4;
+	struct mig_stats want = { { 0 } };
+	struct sock_entry e[8];
+	struct segment seg;
+	unsigned int i;
+	int lfd, n;
+
+	lfd = socket(self->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, lfd) TH_LOG("socket: %s", strerror(errno));
+	ASSERT_EQ(0, bind(lfd, (const struct sockaddr *)&addr, sizeof(addr)))
+		TH_LOG("bind: %s", strerror(errno));
+	ASSERT_EQ(0, listen(lfd, 8)) TH_LOG("listen: %s", strerror(errno));
+
+	/* A SYN whose options are one KX option of suite 1. */
+	build_seg(&seg, self->proto, MIGTCP_WIRE_VERSION, doff, 0, 0,
+		  htonl(INADDR_LOOPBACK));
+	seg.buf[HDR_LEN] = MIGTCP_OPT_KX;
+	seg.buf[HDR_LEN + 1] = MIGTCP_OPTLEN_KX;
+	seg.buf[HDR_LEN + 2] = MIGTCP_KX_SUITE_HMAC_SHA256;
+	seg.buf[HDR_LEN + 3] = 0;
+	memset(seg.buf + HDR_LEN + 4, 0x5a, MIGTCP_KX_HALF_LEN);
+	set_seg(&seg, self->proto, MIGTCP_F_SYN, 0x10000000, 0);
+
+	for (i = 0; i < ARRAY_SIZE(from); i++) {
+		set_endpoints(&seg, self->proto, from[i].src_node,
+			      from[i].src_port, 1234);
+		send_seg(_metadata, self->tx, &seg, htonl(INADDR_LOOPBACK));
+	}
+	want.v[ST_BADENDPOINT] = ARRAY_SIZE(from);
+	check_stats(_metadata, &want);
+	n = read_socks(_metadata, e, ARRAY_SIZE(e));
+	ASSERT_EQ(1, n) TH_LOG("the listener has company");
+	EXPECT_STREQ("LISTEN", e[0].state);
+
+	/*
+	 * From node 7's port 40000 the same SYN opens a connection (whose
+	 * SYN-ACK, for node 7, comes back to this host and is dropped).
+	 */
+	set_endpoints(&seg, self->proto, 7, 40000, 1234);
+	send_seg(_metadata, self->tx, &seg, htonl(INADDR_LOOPBACK));
+	for (i = 0; i < 200; i++) {
+		n = read_socks(_metadata, e, ARRAY_SIZE(e));
+		if (n != 1)
+			break;
+		sleep_ms(10);
+	}
+	ASSERT_EQ(2, n);
+	i = strcmp(e[0].state, "LISTEN") ? 0 : 1;
+	EXPECT_STREQ("SYN_RECV", e[i].state);
+	EXPECT_EQ(7UL, e[i].rnode);
+	EXPECT_EQ(40000UL, e[i].rport);
+	ASSERT_EQ(0, close(lfd));
 }
 
 /* ---- /proc/net/migtcp ---- */

@@ -40,6 +40,7 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_IN_CTL_BAD_HOST]	= "InCtlBadHost",
 	[MIGTCP_STAT_IN_MOVED]		= "InMoved",
 	[MIGTCP_STAT_OUT_CTL]		= "OutCtl",
+	[MIGTCP_STAT_IN_BAD_ENDPOINT]	= "InBadEndpoint",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

@@ -384,6 +384,7 @@ enum migtcp_stat {
 	MIGTCP_STAT_IN_CTL_BAD_HOST,	/* InCtlBadHost: host not a known peer */
 	MIGTCP_STAT_IN_MOVED,		/* InMoved: for a frozen or moved socket */
 	MIGTCP_STAT_OUT_CTL,		/* OutCtl: control messages sent */
+	MIGTCP_STAT_IN_BAD_ENDPOINT,	/* InBadEndpoint: from node 0, port 0 */
 	__MIGTCP_STAT_MAX
 };
 
