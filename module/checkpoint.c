@@ -131,6 +131,14 @@ static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 	migtcp_ckpt_put(o, MIGTCP_CKPT_A_CONN_KEY, msk->kx.conn_key,
 			sizeof(msk->kx.conn_key));
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_KX_PEER_FLAGS, msk->kx.peer_flags);
+	/*
+	 * Our handshake MAC, while the listener may not have taken it: its
+	 * SYN-ACK, sent again, still asks for it after the restore.  The
+	 * halves it was computed from are gone.
+	 */
+	if (msk->kx.proof_pending)
+		migtcp_ckpt_put(o, MIGTCP_CKPT_A_HS_PROOF, msk->kx.proof,
+				sizeof(msk->kx.proof));
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_ISS, msk->iss);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_IRS, msk->irs);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SND_UNA, msk->snd_una);
@@ -514,6 +522,7 @@ static const struct nla_policy migtcp_ckpt_policy[MIGTCP_CKPT_A_MAX + 1] = {
 	[MIGTCP_CKPT_A_BYTES_RECEIVED]	= { .type = NLA_U64 },
 	[MIGTCP_CKPT_A_TOTAL_RETRANS]	= { .type = NLA_U32 },
 	[MIGTCP_CKPT_A_HOST_ADDR_IN]	= NLA_POLICY_EXACT_LEN(4),
+	[MIGTCP_CKPT_A_HS_PROOF]	= NLA_POLICY_EXACT_LEN(MIGTCP_HSMAC_LEN),
 };
 
 /* One record, parsed: its scalars, and where its data is. */
@@ -696,8 +705,12 @@ static int migtcp_ckpt_parse_rec(const u8 *rec, u32 len, bool child,
 		return migtcp_ckpt_bad("a listener's queue holds something else than a connection");
 	if (kind != MIGTCP_CKPT_CONN &&
 	    (v->snd_bytes || v->rcv_bytes || v->ofo_count ||
-	     v->tb[MIGTCP_CKPT_A_STATE] || v->tb[MIGTCP_CKPT_A_REMOTE_NODE]))
+	     v->tb[MIGTCP_CKPT_A_STATE] || v->tb[MIGTCP_CKPT_A_REMOTE_NODE] ||
+	     v->tb[MIGTCP_CKPT_A_HS_PROOF]))
 		return migtcp_ckpt_bad("connection state in a socket that has none");
+	/* Only the side that sent the SYN proves itself on its ACKs. */
+	if (child && v->tb[MIGTCP_CKPT_A_HS_PROOF])
+		return migtcp_ckpt_bad("an accepted connection with a handshake MAC to repeat");
 	if (kind == MIGTCP_CKPT_UNBOUND)
 		return v->tb[MIGTCP_CKPT_A_LOCAL_NODE] ||
 		       v->tb[MIGTCP_CKPT_A_LOCAL_PORT] ?
@@ -958,6 +971,11 @@ static int migtcp_ckpt_apply_conn(struct sock *sk,
 		   sizeof(msk->kx.conn_key));
 	msk->kx.peer_flags = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_KX_PEER_FLAGS);
 	msk->kx.done = true;
+	if (v->tb[MIGTCP_CKPT_A_HS_PROOF]) {
+		nla_memcpy(msk->kx.proof, v->tb[MIGTCP_CKPT_A_HS_PROOF],
+			   sizeof(msk->kx.proof));
+		msk->kx.proof_pending = true;
+	}
 	msk->iss = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_ISS);
 	msk->irs = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_IRS);
 	msk->snd_una = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_UNA);
@@ -1163,6 +1181,8 @@ static void migtcp_ckpt_unwind(struct sock *sk)
 	msk->remote_node = 0;
 	msk->remote_port = 0;
 	msk->kx.done = false;
+	msk->kx.proof_pending = false;
+	memzero_explicit(msk->kx.proof, sizeof(msk->kx.proof));
 	memzero_explicit(msk->kx.conn_key, sizeof(msk->kx.conn_key));
 	sk_dst_reset(sk);
 }

@@ -40,6 +40,7 @@ void migtcp_parse_syn_opts(const struct sk_buff *skb,
 	opts->wscale = 0;
 	opts->kx_half = NULL;
 	opts->kx_flags = 0;
+	opts->hsmac = migtcp_find_hsmac(skb);
 	while (opt < end && *opt != MIGTCP_OPT_EOL) {
 		if (*opt == MIGTCP_OPT_NOP) {
 			opt++;
@@ -66,6 +67,31 @@ void migtcp_parse_syn_opts(const struct sk_buff *skb,
 		}
 		opt += opt[1];
 	}
+}
+
+/*
+ * The MAC of the first handshake MAC option of the right length in the
+ * segment, or NULL (docs/protocol.md, "Handshake MAC").  The caller
+ * decides whether the segment may carry one.
+ */
+const u8 *migtcp_find_hsmac(const struct sk_buff *skb)
+{
+	const struct migtcphdr *mh = migtcp_hdr(skb);
+	const u8 *opt = (const u8 *)(mh + 1);
+	const u8 *end = (const u8 *)mh + mh->doff * 4;
+
+	while (opt < end && *opt != MIGTCP_OPT_EOL) {
+		if (*opt == MIGTCP_OPT_NOP) {
+			opt++;
+			continue;
+		}
+		/* The receive path checked the area: lengths are sound. */
+		if (opt[0] == MIGTCP_OPT_HSMAC &&
+		    opt[1] == MIGTCP_OPTLEN_HSMAC)
+			return opt + 4;
+		opt += opt[1];
+	}
+	return NULL;
 }
 
 /* The shift that lets our window cover the largest receive buffer. */
@@ -497,9 +523,34 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 		migtcp_done(sk, ECONNREFUSED);
 		return;
 	}
-	err = migtcp_kx_complete(sk, opts.kx_half, opts.kx_flags);
+	/*
+	 * The SYN-ACK comes from where our SYN went: a listener answers
+	 * along the path of the SYN, and that address is the peer's in our
+	 * table, or the host a checked REDIRECT named.  Another source is
+	 * ignored, as an unacceptable segment is, so that it cannot abort
+	 * the attempt.
+	 */
+	if (ip_hdr(skb)->saddr != msk->path_daddr) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_SYN_BAD_SOURCE);
+		return;
+	}
+	/*
+	 * The listener must prove that it holds our cluster key before the
+	 * connection exists (docs/protocol.md, "Handshake MAC"); a peer
+	 * that cannot is refused as a closed port would refuse us.
+	 */
+	err = migtcp_hs_check_synack(sk, opts.kx_half, opts.kx_flags,
+				     opts.hsmac);
+	if (!err)
+		err = migtcp_kx_complete(sk, opts.kx_half, opts.kx_flags);
 	if (err) {
-		/* The crypto layer failed: no key, so no connection either. */
+		if (err == -ENOMSG || err == -EBADMSG) {
+			migtcp_drop(sock_net(sk), skb, err == -ENOMSG ?
+				    MIGTCP_STAT_IN_HS_NO_MAC :
+				    MIGTCP_STAT_IN_HS_BAD_MAC);
+			err = -ECONNREFUSED;
+		}
+		/* Else the crypto layer failed: no key, no connection. */
 		migtcp_send_reset(sock_net(sk), skb);
 		migtcp_done(sk, -err);
 		return;
@@ -535,6 +586,7 @@ static bool migtcp_rcv_syn_recv(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	u16 flags = ntohs(mh->flags);
 	u32 seq = ntohl(mh->seq);
+	int err;
 
 	if (flags & MIGTCP_F_RST) {
 		if (seq == msk->rcv_nxt)
@@ -554,12 +606,28 @@ static bool migtcp_rcv_syn_recv(struct sock *sk, struct sk_buff *skb)
 		migtcp_send_reset(sock_net(sk), skb);
 		return false;
 	}
-	if (migtcp_kx_complete(sk, msk->kx.peer_half, msk->kx.peer_flags)) {
-		/* The crypto layer failed: no key, so no connection either. */
+	/*
+	 * The connecting side proves that it holds our cluster key before
+	 * the connection reaches accept().  An ACK without the proof is
+	 * dropped: it may be data that overtook a lost ACK, and our SYN-ACK,
+	 * sent again, draws the proof again.  A wrong proof ends the
+	 * handshake with a reset: that peer cannot prove it, ever.
+	 */
+	err = migtcp_hs_check_ack(sk, migtcp_find_hsmac(skb));
+	if (err == -ENOMSG) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_HS_NO_MAC);
+		return false;
+	}
+	if (err == -EBADMSG)
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_HS_BAD_MAC);
+	/* Else, if the crypto layer failed: no key, no connection either. */
+	if (err || migtcp_kx_complete(sk, msk->kx.peer_half,
+				      msk->kx.peer_flags)) {
 		migtcp_send_ctl(sk, MIGTCP_F_RST, msk->snd_nxt);
 		migtcp_child_give_up(sk);
 		return false;
 	}
+	memzero_explicit(msk->kx.proof, sizeof(msk->kx.proof));
 	msk->snd_una = msk->snd_nxt;
 	msk->snd_max = msk->snd_nxt;
 	msk->snd_wnd = (u32)ntohs(mh->window) << msk->snd_wscale;
@@ -1082,7 +1150,16 @@ static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 	if (flags & MIGTCP_F_SYN) {
-		migtcp_challenge_ack(sk);
+		/*
+		 * The listener sends its SYN-ACK again: it did not get our
+		 * ACK with its handshake MAC, so that ACK goes again, not
+		 * held back by the challenge ACK limits.
+		 */
+		if (msk->kx.proof_pending && (flags & MIGTCP_F_ACK) &&
+		    seq == msk->irs)
+			migtcp_send_ack(sk);
+		else
+			migtcp_challenge_ack(sk);
 		return false;
 	}
 	/*
@@ -1101,6 +1178,11 @@ static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		return false;
 	if (!migtcp_rcv_ack(sk, skb, len))
 		return false;
+	/*
+	 * An acceptable segment without SYN: the listener is past its
+	 * handshake, so it took our MAC; our ACKs need not carry it on.
+	 */
+	msk->kx.proof_pending = false;
 	if (sk->sk_state == TCP_TIME_WAIT) {
 		/* A retransmitted FIN: our last ACK was lost. */
 		if (flags & MIGTCP_F_FIN)
@@ -1210,6 +1292,10 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 	c->local_port = ntohs(mh->dst_port);
 	c->remote_node = ntohl(mh->src_node);
 	c->remote_port = ntohs(mh->src_port);
+	if (migtcp_kx_accept(child, opts)) {
+		sk_free(child);
+		return NULL;
+	}
 	/* Answer along the path the SYN came. */
 	c->path_saddr = ip_hdr(skb)->daddr;
 	c->path_daddr = ip_hdr(skb)->saddr;
@@ -1219,7 +1305,6 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 	}
 	c->rcv_wscale = migtcp_our_wscale();
 	migtcp_apply_syn_opts(c, opts);
-	migtcp_kx_accept(child, opts);
 	c->irs = ntohl(mh->seq);
 	c->rcv_nxt = c->irs + 1;
 	c->copied_seq = c->rcv_nxt;
@@ -1281,6 +1366,19 @@ void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 	migtcp_parse_syn_opts(skb, &opts);
 	if (!opts.kx_half) {
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_KX_ERRORS);
+		migtcp_send_reset(net, skb);
+		return;
+	}
+	/*
+	 * The node id a SYN claims must be the node's whose address the SYN
+	 * comes from (docs/protocol.md, "Security"): without a cluster key
+	 * it is the only proof there is, and with one it keeps key holders
+	 * from speaking for each other.  Refused as by a closed port, so
+	 * that a misconfigured node's connect() fails at once.
+	 */
+	if (!migtcp_node_has_addr(net, ntohl(migtcp_hdr(skb)->src_node),
+				  ip_hdr(skb)->saddr)) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_SYN_BAD_SOURCE);
 		migtcp_send_reset(net, skb);
 		return;
 	}

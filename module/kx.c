@@ -12,13 +12,26 @@
  * two endpoints ordered by (node id, port).  conn_key will authenticate
  * the connection's migration control messages.
  *
- * One HMAC-SHA256 transform serves every connection of every node.  The
- * exchange completes in softirq context, where nothing may be allocated,
- * so the transform is allocated at module load, and the key it holds
- * between setkey and digest is guarded by a spinlock.
+ * The same halves are the nonces of the handshake MACs (docs/protocol.md,
+ * "Handshake MAC"), which prove that each side holds the cluster key:
+ *
+ *   MAC = HMAC-SHA256(K, label || I.node || I.port || R.node || R.port ||
+ *                     I.half || R.half), the first 16 bytes
+ *
+ * with I the side that sent the SYN, R the listener's, and the label
+ * "migtcp v1 synack mac" (R's MAC, on its SYN-ACK) or "migtcp v1 ack mac"
+ * (I's, on its ACK).
+ *
+ * The exchange completes in softirq context, where nothing may be
+ * allocated.  MACs under the node's key use a transform keyed once per
+ * key (migtcp_node.tfm; a node without a key uses one keyed with zeros,
+ * made at module load): computing with it takes no lock.  MACs under
+ * per-connection keys (control messages) share one more transform whose
+ * key, between setkey and digest, is guarded by a spinlock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <crypto/algapi.h>
 #include <crypto/hash.h>
 #include <linux/net.h>
 #include <linux/random.h>
@@ -35,8 +48,56 @@
 #define MIGTCP_KX_END_LEN	(4 + 2 + MIGTCP_KX_HALF_LEN)
 #define MIGTCP_KX_MSG_LEN	(MIGTCP_KX_LABEL_LEN + 2 * MIGTCP_KX_END_LEN)
 
+#define MIGTCP_HS_SYNACK_LABEL	"migtcp v1 synack mac"
+#define MIGTCP_HS_ACK_LABEL	"migtcp v1 ack mac"
+#define MIGTCP_HS_LABEL_MAX	(sizeof(MIGTCP_HS_SYNACK_LABEL) - 1)
+/* Label, both identities, both halves. */
+#define MIGTCP_HS_MSG_MAX	(MIGTCP_HS_LABEL_MAX + 2 * (4 + 2) + \
+				 2 * MIGTCP_KX_HALF_LEN)
+
 static struct crypto_shash *migtcp_kx_tfm;
 static DEFINE_SPINLOCK(migtcp_kx_lock);	/* the key in migtcp_kx_tfm */
+static struct crypto_shash *migtcp_kx_zero_tfm;	/* keyed with zeros */
+
+/* A new hmac(sha256) transform keyed with the 32-byte @key, or ERR_PTR. */
+struct crypto_shash *migtcp_kx_keyed_tfm(const u8 *key)
+{
+	struct crypto_shash *tfm;
+	int err;
+
+	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(tfm))
+		return tfm;
+	err = crypto_shash_setkey(tfm, key, MIGTCP_KEY_LEN);
+	if (err) {
+		crypto_free_shash(tfm);
+		return ERR_PTR(err);
+	}
+	return tfm;
+}
+
+/*
+ * @out = HMAC-SHA256(the cluster key of @net's node, or 32 zero bytes
+ * without one, @msg).  Returns whether the node has a key in *@key_set.
+ */
+static int migtcp_node_hmac(struct net *net, const u8 *msg, unsigned int len,
+			    u8 *out, bool *key_set)
+{
+	struct migtcp_net *mn = migtcp_pernet(net);
+	SHASH_DESC_ON_STACK(desc, migtcp_kx_zero_tfm);
+	struct crypto_shash *tfm;
+	int err;
+
+	rcu_read_lock();
+	tfm = rcu_dereference(mn->node.tfm);
+	if (key_set)
+		*key_set = !!tfm;
+	desc->tfm = tfm ?: migtcp_kx_zero_tfm;
+	err = crypto_shash_digest(desc, msg, len, out);
+	rcu_read_unlock();
+	shash_desc_zero(desc);
+	return err;
+}
 
 /* @out = HMAC-SHA256(@key, @msg), with the 32-byte @key. */
 int migtcp_hmac(const u8 *key, const u8 *msg, unsigned int len, u8 *out)
@@ -63,21 +124,148 @@ void migtcp_kx_connect(struct sock *sk)
 	get_random_bytes(kx->half, sizeof(kx->half));
 	memzero_explicit(kx->peer_half, sizeof(kx->peer_half));
 	memzero_explicit(kx->conn_key, sizeof(kx->conn_key));
+	memzero_explicit(kx->proof, sizeof(kx->proof));
+	kx->proof_pending = false;
 	kx->peer_flags = 0;
 	kx->done = false;
 }
 
 /*
- * A listener's new connection: our half, and the SYN's, kept until the
- * ACK completes the handshake.  @opts carries a usable KX option.
+ * The handshake MAC of connection @sk with the label @label, into @mac:
+ * @we_opened says whether we sent the SYN; @peer_half is the peer's half.
  */
-void migtcp_kx_accept(struct sock *child, const struct migtcp_syn_opts *opts)
+static int migtcp_hs_mac(const struct sock *sk, bool we_opened,
+			 const char *label, const u8 *peer_half, u8 *mac)
+{
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+	const u8 *ihalf = we_opened ? msk->kx.half : peer_half;
+	const u8 *rhalf = we_opened ? peer_half : msk->kx.half;
+	u32 inode = we_opened ? msk->local_node : msk->remote_node;
+	u16 iport = we_opened ? msk->local_port : msk->remote_port;
+	u32 rnode = we_opened ? msk->remote_node : msk->local_node;
+	u16 rport = we_opened ? msk->remote_port : msk->local_port;
+	u8 msg[MIGTCP_HS_MSG_MAX], out[SHA256_DIGEST_SIZE];
+	size_t llen = strlen(label);
+	u8 *p = msg;
+	int err;
+
+	memcpy(p, label, llen);
+	p += llen;
+	put_unaligned_be32(inode, p);
+	put_unaligned_be16(iport, p + 4);
+	put_unaligned_be32(rnode, p + 6);
+	put_unaligned_be16(rport, p + 10);
+	p += 12;
+	memcpy(p, ihalf, MIGTCP_KX_HALF_LEN);
+	memcpy(p + MIGTCP_KX_HALF_LEN, rhalf, MIGTCP_KX_HALF_LEN);
+	p += 2 * MIGTCP_KX_HALF_LEN;
+
+	err = migtcp_node_hmac(sock_net(sk), msg, p - msg, out, NULL);
+	if (!err)
+		memcpy(mac, out, MIGTCP_HSMAC_LEN);
+	memzero_explicit(out, sizeof(out));
+	memzero_explicit(msg, sizeof(msg));
+	return err;
+}
+
+/*
+ * A listener's new connection: our half, and the SYN's, kept until the
+ * ACK completes the handshake, and our handshake MAC, for every SYN-ACK.
+ * @opts carries a usable KX option.
+ */
+int migtcp_kx_accept(struct sock *child, const struct migtcp_syn_opts *opts)
 {
 	struct migtcp_kx *kx = &migtcp_sk(child)->kx;
 
 	get_random_bytes(kx->half, sizeof(kx->half));
 	memcpy(kx->peer_half, opts->kx_half, sizeof(kx->peer_half));
 	kx->peer_flags = opts->kx_flags;
+	return migtcp_hs_mac(child, false, MIGTCP_HS_SYNACK_LABEL,
+			     kx->peer_half, kx->proof);
+}
+
+/*
+ * The peer of @sk failed to prove our cluster key: say why, if its K flag
+ * (@peer_flags) tells, since a key set on one node only is a common
+ * mistake.  Rate-limited: anyone may send a SYN-ACK or an ACK.
+ */
+static void migtcp_hs_warn(const struct sock *sk, u8 peer_flags)
+{
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+	bool key_set = READ_ONCE(migtcp_pernet(sock_net(sk))->node.key_set);
+	const char *why = "the peer does not hold this node's cluster key";
+
+	if (!!(peer_flags & MIGTCP_KX_F_KEY) != key_set)
+		why = key_set ? "this node has a cluster key, the peer has none" :
+				"this node has no cluster key, the peer has one";
+	net_warn_ratelimited("node %u: connection %u:%u -> %u:%u refused, its handshake MAC does not verify: %s\n",
+			     msk->local_node, msk->local_node, msk->local_port,
+			     msk->remote_node, msk->remote_port, why);
+}
+
+/*
+ * The connecting side @sk got an acceptable SYN-ACK with the peer's half
+ * @peer_half, K flag @peer_flags and handshake MAC @mac (NULL: none).  0
+ * if the MAC proves that the listener holds our cluster key; then our own
+ * MAC is ready for the ACK, and repeated until the listener answers.
+ * -ENOMSG without a MAC, -EBADMSG for a wrong one, another error if the
+ * crypto layer failed.
+ */
+int migtcp_hs_check_synack(struct sock *sk, const u8 *peer_half,
+			   u8 peer_flags, const u8 *mac)
+{
+	struct migtcp_kx *kx = &migtcp_sk(sk)->kx;
+	u8 want[MIGTCP_HSMAC_LEN];
+	int err;
+
+	if (!mac)
+		return -ENOMSG;
+	err = migtcp_hs_mac(sk, true, MIGTCP_HS_SYNACK_LABEL, peer_half, want);
+	if (!err && crypto_memneq(want, mac, MIGTCP_HSMAC_LEN)) {
+		migtcp_hs_warn(sk, peer_flags);
+		err = -EBADMSG;
+	}
+	memzero_explicit(want, sizeof(want));
+	if (err)
+		return err;
+	err = migtcp_hs_mac(sk, true, MIGTCP_HS_ACK_LABEL, peer_half,
+			    kx->proof);
+	if (!err)
+		kx->proof_pending = true;
+	return err;
+}
+
+/*
+ * A listener's child @child got the ACK of its SYN-ACK, with handshake
+ * MAC @mac (NULL: none): 0 if it proves that the connecting side holds
+ * our cluster key, else as migtcp_hs_check_synack().
+ */
+int migtcp_hs_check_ack(struct sock *child, const u8 *mac)
+{
+	struct migtcp_kx *kx = &migtcp_sk(child)->kx;
+	u8 want[MIGTCP_HSMAC_LEN];
+	int err;
+
+	if (!mac)
+		return -ENOMSG;
+	err = migtcp_hs_mac(child, false, MIGTCP_HS_ACK_LABEL, kx->peer_half,
+			    want);
+	if (!err && crypto_memneq(want, mac, MIGTCP_HSMAC_LEN)) {
+		migtcp_hs_warn(child, kx->peer_flags);
+		err = -EBADMSG;
+	}
+	memzero_explicit(want, sizeof(want));
+	return err;
+}
+
+/* Writes the handshake MAC option (MIGTCP_OPTLEN_HSMAC bytes) at @opt. */
+void migtcp_hs_write_opt(const struct sock *sk, u8 *opt)
+{
+	opt[0] = MIGTCP_OPT_HSMAC;
+	opt[1] = MIGTCP_OPTLEN_HSMAC;
+	opt[2] = 0;
+	opt[3] = 0;
+	memcpy(opt + 4, migtcp_sk(sk)->kx.proof, MIGTCP_HSMAC_LEN);
 }
 
 /* Writes the KX option (MIGTCP_OPTLEN_KX bytes) of a SYN of @sk at @opt. */
@@ -141,20 +329,17 @@ bool migtcp_kx_redirect_key(struct net *net, u8 *key)
 /*
  * The handshake of @sk completed with a peer that sent @peer_half and
  * @peer_flags: computes conn_key and forgets the halves.  The peer's K
- * flag never chooses the key (an attacker on the path could clear it);
- * it only tells that the two sides' keys differ, which leaves a
- * connection that cannot follow a migration.
+ * flag never chooses the key (an attacker on the path could clear it):
+ * the handshake MACs verified, so both sides have the same key.
  */
 int migtcp_kx_complete(struct sock *sk, const u8 *peer_half, u8 peer_flags)
 {
-	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct migtcp_kx *kx = &msk->kx;
 	u64 local = (u64)msk->local_node << 16 | msk->local_port;
 	u64 remote = (u64)msk->remote_node << 16 | msk->remote_port;
-	u8 msg[MIGTCP_KX_MSG_LEN], key[MIGTCP_KEY_LEN];
+	u8 msg[MIGTCP_KX_MSG_LEN];
 	u8 conn_key[SHA256_DIGEST_SIZE];
-	bool key_set;
 	u8 *p;
 	int err;
 
@@ -174,9 +359,7 @@ int migtcp_kx_complete(struct sock *sk, const u8 *peer_half, u8 peer_flags)
 				  kx->half);
 	}
 
-	key_set = migtcp_kx_node_key(mn, key);
-	err = migtcp_hmac(key, msg, sizeof(msg), conn_key);
-	memzero_explicit(key, sizeof(key));
+	err = migtcp_node_hmac(sock_net(sk), msg, sizeof(msg), conn_key, NULL);
 	memzero_explicit(msg, sizeof(msg));
 	memzero_explicit(kx->half, sizeof(kx->half));
 	memzero_explicit(kx->peer_half, sizeof(kx->peer_half));
@@ -188,16 +371,6 @@ int migtcp_kx_complete(struct sock *sk, const u8 *peer_half, u8 peer_flags)
 	memzero_explicit(conn_key, sizeof(conn_key));
 	kx->peer_flags = peer_flags;
 	kx->done = true;
-
-	if (!!(peer_flags & MIGTCP_KX_F_KEY) != key_set)
-		net_warn_ratelimited("node %u: connection %u:%u -> %u:%u: %s, the peer %s: the cluster keys differ, the connection cannot migrate\n",
-				     msk->local_node, msk->local_node,
-				     msk->local_port, msk->remote_node,
-				     msk->remote_port,
-				     key_set ? "this node has a cluster key" :
-					       "this node has no cluster key",
-				     peer_flags & MIGTCP_KX_F_KEY ?
-					"has one" : "has none");
 	return 0;
 }
 
@@ -232,6 +405,7 @@ u64 migtcp_kx_fingerprint(const struct sock *sk)
 
 int migtcp_kx_register(void)
 {
+	static const u8 zero_key[MIGTCP_KEY_LEN];
 	struct crypto_shash *tfm;
 
 	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
@@ -240,11 +414,21 @@ int migtcp_kx_register(void)
 		return PTR_ERR(tfm);
 	}
 	migtcp_kx_tfm = tfm;
+	tfm = migtcp_kx_keyed_tfm(zero_key);
+	if (IS_ERR(tfm)) {
+		pr_err("cannot set up hmac(sha256): %ld\n", PTR_ERR(tfm));
+		crypto_free_shash(migtcp_kx_tfm);
+		migtcp_kx_tfm = NULL;
+		return PTR_ERR(tfm);
+	}
+	migtcp_kx_zero_tfm = tfm;
 	return 0;
 }
 
 void migtcp_kx_unregister(void)
 {
+	crypto_free_shash(migtcp_kx_zero_tfm);
+	migtcp_kx_zero_tfm = NULL;
 	crypto_free_shash(migtcp_kx_tfm);
 	migtcp_kx_tfm = NULL;
 }

@@ -12,6 +12,7 @@
 #include <linux/percpu_counter.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
+#include <crypto/hash.h>
 #include <crypto/sha2.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -40,6 +41,13 @@ struct migtcp_node {
 	spinlock_t key_lock;
 	bool key_set;
 	u8 key[MIGTCP_KEY_LEN];		/* cluster key, never read back */
+	/*
+	 * hmac(sha256) keyed with @key, NULL without one: its key schedule
+	 * (the hashed pads) is computed once per key, so that the packet
+	 * path MACs without a lock.  Replaced under config_lock, read
+	 * under RCU (kx.c).
+	 */
+	struct crypto_shash __rcu *tfm;
 };
 
 #define MIGTCP_PORT_HASH_BITS	8
@@ -142,6 +150,14 @@ struct migtcp_kx {
 	u8 peer_half[MIGTCP_KX_HALF_LEN]; /* the SYN's, until its ACK */
 	u8 peer_flags;			/* MIGTCP_KX_F_* of the peer */
 	bool done;			/* conn_key is computed */
+	/*
+	 * Our handshake MAC (docs/protocol.md, "Handshake MAC"): a
+	 * listener's child puts it on every SYN-ACK; the connecting side
+	 * on its ACKs until the peer is seen to have taken it
+	 * (@proof_pending).
+	 */
+	bool proof_pending;
+	u8 proof[MIGTCP_HSMAC_LEN];
 	u8 conn_key[SHA256_DIGEST_SIZE];
 };
 
@@ -363,7 +379,8 @@ void migtcp_net_orphan(struct sock *sk);
 /* node.c */
 int migtcp_node_set_id(struct migtcp_net *mn, u32 id,
 		       struct netlink_ext_ack *extack);
-void migtcp_node_set_key(struct migtcp_net *mn, const u8 *key);
+void migtcp_node_set_key(struct migtcp_net *mn, const u8 *key,
+			 struct crypto_shash *tfm);
 void migtcp_node_forget_key(struct migtcp_net *mn);
 
 /* peer.c */
@@ -377,6 +394,7 @@ int migtcp_peer_replace(struct migtcp_net *mn, u32 id, __be32 addr4,
 			struct netlink_ext_ack *extack);
 int migtcp_peer_del(struct migtcp_net *mn, u32 id,
 		    struct netlink_ext_ack *extack);
+bool migtcp_node_has_addr(struct net *net, u32 id, __be32 addr4);
 
 /* port.c */
 void migtcp_ports_init(struct migtcp_net *mn);
@@ -410,10 +428,10 @@ u32 migtcp_free_window(struct sock *sk);
 u32 migtcp_offered_window(const struct migtcp_sock *msk);
 
 /*
- * The most option bytes a segment of ours carries: a SYN's full set
- * (docs/protocol.md, "A SYN's options").
+ * The most option bytes a segment of ours carries: a SYN-ACK's full set
+ * (docs/protocol.md, "A SYN's options", and the handshake MAC).
  */
-#define MIGTCP_MAX_OPTLEN	56
+#define MIGTCP_MAX_OPTLEN	(56 + MIGTCP_OPTLEN_HSMAC)
 
 /*
  * Room in front of a queued segment for the link, IP and migtcp headers
@@ -453,11 +471,14 @@ struct migtcp_syn_opts {
 	/* A usable KX option: the peer's half, in the skb; else NULL. */
 	const u8 *kx_half;
 	u8 kx_flags;
+	/* A handshake MAC option's MAC, in the skb; else NULL. */
+	const u8 *hsmac;
 };
 
 /* input.c */
 void migtcp_parse_syn_opts(const struct sk_buff *skb,
 			   struct migtcp_syn_opts *opts);
+const u8 *migtcp_find_hsmac(const struct sk_buff *skb);
 u8 migtcp_our_wscale(void);
 int migtcp_sock_rcv(struct sock *sk, struct sk_buff *skb);
 void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb);
@@ -550,8 +571,13 @@ void migtcp_receive_unregister(void);
 /* kx.c */
 int migtcp_kx_register(void);
 void migtcp_kx_unregister(void);
+struct crypto_shash *migtcp_kx_keyed_tfm(const u8 *key);
 void migtcp_kx_connect(struct sock *sk);
-void migtcp_kx_accept(struct sock *child, const struct migtcp_syn_opts *opts);
+int migtcp_kx_accept(struct sock *child, const struct migtcp_syn_opts *opts);
+int migtcp_hs_check_synack(struct sock *sk, const u8 *peer_half,
+			   u8 peer_flags, const u8 *mac);
+int migtcp_hs_check_ack(struct sock *child, const u8 *mac);
+void migtcp_hs_write_opt(const struct sock *sk, u8 *opt);
 void migtcp_kx_write_opt(const struct sock *sk, u8 *opt);
 int migtcp_kx_complete(struct sock *sk, const u8 *peer_half, u8 peer_flags);
 void migtcp_kx_forget(struct sock *sk);

@@ -218,6 +218,7 @@ static int migtcp_nl_node_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct migtcp_net *mn = migtcp_info_pernet(info);
 	struct migtcp_node_change change = {};
+	struct crypto_shash *tfm = NULL;
 	struct nlattr **a = info->attrs;
 	struct sk_buff *msg;
 	int err;
@@ -225,6 +226,16 @@ static int migtcp_nl_node_set(struct sk_buff *skb, struct genl_info *info)
 	err = migtcp_nl_node_validate(info, &change);
 	if (err)
 		return err;
+
+	/* The key's MAC state is built first: that may fail. */
+	if (a[MIGTCP_A_NODE_KEY]) {
+		tfm = migtcp_kx_keyed_tfm(nla_data(a[MIGTCP_A_NODE_KEY]));
+		if (IS_ERR(tfm)) {
+			NL_SET_ERR_MSG(info->extack,
+				       "cannot set up hmac(sha256) for the key");
+			return PTR_ERR(tfm);
+		}
+	}
 
 	mutex_lock(&mn->config_lock);
 	/* The only step that can still fail comes first. */
@@ -236,8 +247,8 @@ static int migtcp_nl_node_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (a[MIGTCP_A_NODE_ADDR_IN])
 		WRITE_ONCE(mn->node.addr4, change.addr4);
-	if (a[MIGTCP_A_NODE_KEY])
-		migtcp_node_set_key(mn, nla_data(a[MIGTCP_A_NODE_KEY]));
+	if (tfm)
+		migtcp_node_set_key(mn, nla_data(a[MIGTCP_A_NODE_KEY]), tfm);
 	if (change.port_min)
 		migtcp_ports_set_range(mn, change.port_min, change.port_max);
 	msg = migtcp_nl_build(mn, 0, 0, MIGTCP_CMD_NODE_SET, 0, 0);
@@ -248,6 +259,8 @@ static int migtcp_nl_node_set(struct sk_buff *skb, struct genl_info *info)
 
 unlock:
 	mutex_unlock(&mn->config_lock);
+	if (tfm)
+		crypto_free_shash(tfm);
 	return err;
 }
 

@@ -4,6 +4,7 @@
  * Callers hold config_lock.
  */
 #include <linux/netlink.h>
+#include <linux/rcupdate.h>
 #include <linux/string.h>
 
 #include "migtcp.h"
@@ -38,19 +39,42 @@ int migtcp_node_set_id(struct migtcp_net *mn, u32 id,
 	return err;
 }
 
-void migtcp_node_set_key(struct migtcp_net *mn, const u8 *key)
+/*
+ * Installs cluster @key and @tfm, an hmac(sha256) already keyed with it
+ * (migtcp_kx_keyed_tfm(): allocating may fail, so the caller does it
+ * before it changes anything).  The previous transform is freed once no
+ * reader of the packet path can still hold it.
+ */
+void migtcp_node_set_key(struct migtcp_net *mn, const u8 *key,
+			 struct crypto_shash *tfm)
 {
+	struct crypto_shash *old;
+
 	lockdep_assert_held(&mn->config_lock);
 	spin_lock_bh(&mn->node.key_lock);
 	memcpy(mn->node.key, key, MIGTCP_KEY_LEN);
 	WRITE_ONCE(mn->node.key_set, true);
+	old = rcu_replace_pointer(mn->node.tfm, tfm,
+				  lockdep_is_held(&mn->node.key_lock));
 	spin_unlock_bh(&mn->node.key_lock);
+	if (old) {
+		synchronize_rcu();
+		crypto_free_shash(old);
+	}
 }
 
 void migtcp_node_forget_key(struct migtcp_net *mn)
 {
+	struct crypto_shash *old;
+
 	spin_lock_bh(&mn->node.key_lock);
 	memzero_explicit(mn->node.key, MIGTCP_KEY_LEN);
 	WRITE_ONCE(mn->node.key_set, false);
+	old = rcu_replace_pointer(mn->node.tfm, NULL,
+				  lockdep_is_held(&mn->node.key_lock));
 	spin_unlock_bh(&mn->node.key_lock);
+	if (old) {
+		synchronize_rcu();
+		crypto_free_shash(old);
+	}
 }

@@ -9,6 +9,7 @@
 #include <linux/rculist.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <net/route.h>
 
 #include "migtcp.h"
 
@@ -146,4 +147,27 @@ int migtcp_peer_del(struct migtcp_net *mn, u32 id,
 	mn->peers_gen++;
 	kfree_rcu(peer, rcu);
 	return 0;
+}
+
+/*
+ * Whether @addr4 is an address node @id sends from: for a peer, the
+ * address of its entry; for this node, any of its local addresses (its
+ * own connections, over loopback or its underlay address).  The SYN
+ * check of a node without a cluster key (input.c): the only proof of a
+ * node id it has.  A packet from outside cannot carry a local source
+ * address: the IPv4 input path drops it as a martian.
+ */
+bool migtcp_node_has_addr(struct net *net, u32 id, __be32 addr4)
+{
+	struct migtcp_net *mn = migtcp_pernet(net);
+	const struct migtcp_peer *peer;
+	bool ok;
+
+	if (id == READ_ONCE(mn->node.id))
+		return inet_addr_type(net, addr4) == RTN_LOCAL;
+	rcu_read_lock();
+	peer = migtcp_peer_lookup(mn, id);
+	ok = peer && peer->addr4 == addr4;
+	rcu_read_unlock();
+	return ok;
 }

@@ -290,26 +290,46 @@ static struct migtcphdr *migtcp_push_header(struct sock *sk,
 #define MIGTCP_SYN_OPTLEN	(MIGTCP_SYN_OPT_KX + MIGTCP_OPTLEN_KX)
 
 /*
+ * The handshake MAC option (kx.c) follows on a SYN-ACK, and is the only
+ * option of the connecting side's ACKs until the listener took it.
+ */
+static unsigned int migtcp_ctl_optlen(const struct sock *sk, u16 flags)
+{
+	if ((flags & (MIGTCP_F_SYN | MIGTCP_F_ACK)) ==
+	    (MIGTCP_F_SYN | MIGTCP_F_ACK))
+		return MIGTCP_SYN_OPTLEN + MIGTCP_OPTLEN_HSMAC;
+	if (flags & MIGTCP_F_SYN)
+		return MIGTCP_SYN_OPTLEN;
+	if (flags == MIGTCP_F_ACK && migtcp_sk(sk)->kx.proof_pending)
+		return MIGTCP_OPTLEN_HSMAC;
+	return 0;
+}
+
+/*
  * Sends a segment without data on @sk's connection: a SYN or SYN-ACK
  * (with the options above), ACK or RST, with sequence number @seq.
  */
 int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 {
 	const struct migtcp_sock *msk = migtcp_sk(sk);
-	unsigned int optlen = flags & MIGTCP_F_SYN ? MIGTCP_SYN_OPTLEN : 0;
+	unsigned int optlen = migtcp_ctl_optlen(sk, flags);
 	struct migtcphdr *mh;
 	struct sk_buff *skb;
 	u8 *opt;
 
 	BUILD_BUG_ON(MIGTCP_SYN_OPTLEN % 4 || MIGTCP_SYN_OPT_KX % 4 ||
-		     MIGTCP_SYN_OPTLEN > MIGTCP_MAX_OPTLEN);
+		     MIGTCP_OPTLEN_HSMAC % 4 ||
+		     MIGTCP_SYN_OPTLEN + MIGTCP_OPTLEN_HSMAC >
+		     MIGTCP_MAX_OPTLEN);
 	skb = alloc_skb(MIGTCP_MAX_HEADER, GFP_ATOMIC);
 	if (!skb)
 		return -ENOBUFS;
 	skb_reserve(skb, MIGTCP_MAX_HEADER);
 	mh = migtcp_push_header(sk, skb, optlen, flags, seq);
-	if (optlen) {
-		opt = (u8 *)(mh + 1);
+	opt = (u8 *)(mh + 1);
+	if (optlen == MIGTCP_OPTLEN_HSMAC)
+		migtcp_hs_write_opt(sk, opt);
+	if (optlen > MIGTCP_OPTLEN_HSMAC) {
 		opt[0] = MIGTCP_OPT_MSS;
 		opt[1] = MIGTCP_OPTLEN_MSS;
 		put_unaligned_be16(msk->mss, opt + 2);
@@ -318,6 +338,8 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 		opt[6] = MIGTCP_OPTLEN_WSCALE;
 		opt[7] = msk->rcv_wscale;
 		migtcp_kx_write_opt(sk, opt + MIGTCP_SYN_OPT_KX);
+		if (optlen > MIGTCP_SYN_OPTLEN)
+			migtcp_hs_write_opt(sk, opt + MIGTCP_SYN_OPTLEN);
 	}
 	if (flags & MIGTCP_F_RST)
 		MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_OUT_RSTS);

@@ -53,7 +53,10 @@
 		{ MIGTCP_STAT_IN_CTL_STALE_EPOCH,	"InCtlStaleEpoch" },	\
 		{ MIGTCP_STAT_IN_CTL_BAD_HOST,	"InCtlBadHost" },	\
 		{ MIGTCP_STAT_IN_MOVED,	"InMoved" },		\
-		{ MIGTCP_STAT_IN_BAD_ENDPOINT,	"InBadEndpoint" })
+		{ MIGTCP_STAT_IN_BAD_ENDPOINT,	"InBadEndpoint" },	\
+		{ MIGTCP_STAT_IN_HS_BAD_MAC,	"InHsBadMac" },		\
+		{ MIGTCP_STAT_IN_HS_NO_MAC,	"InHsNoMac" },		\
+		{ MIGTCP_STAT_IN_SYN_BAD_SOURCE,	"InSynBadSource" })
 
 TRACE_EVENT(migtcp_set_state,
 

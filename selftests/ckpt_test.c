@@ -576,7 +576,7 @@ static const __u8 attr_size[__MIGTCP_CKPT_A_MAX] = {
 	[CK(RCVBUF)] = 4, [CK(BUF_LOCKS)] = 1, [CK(BACKLOG)] = 4,
 	[CK(BYTES_SENT)] = 8, [CK(BYTES_ACKED)] = 8,
 	[CK(BYTES_RECEIVED)] = 8, [CK(TOTAL_RETRANS)] = 4,
-	[CK(HOST_ADDR_IN)] = 4,
+	[CK(HOST_ADDR_IN)] = 4, [CK(HS_PROOF)] = MIGTCP_HSMAC_LEN,
 };
 
 static bool is_scalar(__u16 t)

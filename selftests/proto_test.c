@@ -78,6 +78,9 @@ enum {
 	ST_MOVED,
 	ST_OUTCTL,
 	ST_BADENDPOINT,
+	ST_HSBADMAC,
+	ST_HSNOMAC,
+	ST_SYNBADSOURCE,
 	ST_NR,
 };
 
@@ -88,7 +91,8 @@ static const char * const stat_names[ST_NR] = {
 	"RcvbufDrops", "OfoPruned", "ChallengeAcks", "DelayedAcks",
 	"InBadFlags", "InWindowDrops", "InKxErrors", "InCtlErrors",
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
-	"InMoved", "OutCtl", "InBadEndpoint",
+	"InMoved", "OutCtl", "InBadEndpoint", "InHsBadMac", "InHsNoMac",
+	"InSynBadSource",
 };
 
 struct mig_stats {

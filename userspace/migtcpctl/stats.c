@@ -41,6 +41,9 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_IN_MOVED]		= "InMoved",
 	[MIGTCP_STAT_OUT_CTL]		= "OutCtl",
 	[MIGTCP_STAT_IN_BAD_ENDPOINT]	= "InBadEndpoint",
+	[MIGTCP_STAT_IN_HS_BAD_MAC]	= "InHsBadMac",
+	[MIGTCP_STAT_IN_HS_NO_MAC]	= "InHsNoMac",
+	[MIGTCP_STAT_IN_SYN_BAD_SOURCE]	= "InSynBadSource",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

@@ -213,6 +213,10 @@ enum migtcp_ckpt_attr {
 	MIGTCP_CKPT_A_BYTES_RECEIVED,	/* u64 */
 	MIGTCP_CKPT_A_TOTAL_RETRANS,	/* u32 */
 	MIGTCP_CKPT_A_HOST_ADDR_IN,	/* 4 bytes: the node it was taken on */
+	MIGTCP_CKPT_A_HS_PROOF,		/* MIGTCP_HSMAC_LEN bytes: the handshake
+					 * MAC a connecting side repeats until
+					 * its peer shows it was taken
+					 */
 	__MIGTCP_CKPT_A_MAX
 };
 
@@ -349,6 +353,14 @@ struct migtcp_ctl_redirect {
 #define MIGTCP_KX_SUITE_HMAC_SHA256	1	/* the only suite defined */
 #define MIGTCP_KX_F_KEY		0x01	/* the sender has a cluster key */
 #define MIGTCP_KX_HALF_LEN	32	/* the secret half each side sends */
+/*
+ * Handshake MAC: the proof of the cluster key in the SYN-ACK (from the
+ * listener) and in the ACK that completes the handshake (from the
+ * connecting side); docs/protocol.md, "Handshake MAC".
+ */
+#define MIGTCP_OPT_HSMAC	225
+#define MIGTCP_OPTLEN_HSMAC	20
+#define MIGTCP_HSMAC_LEN	16	/* HMAC-SHA256, truncated */
 
 /*
  * Counters of a node (network namespace), as listed by
@@ -385,6 +397,11 @@ enum migtcp_stat {
 	MIGTCP_STAT_IN_MOVED,		/* InMoved: for a frozen or moved socket */
 	MIGTCP_STAT_OUT_CTL,		/* OutCtl: control messages sent */
 	MIGTCP_STAT_IN_BAD_ENDPOINT,	/* InBadEndpoint: from node 0, port 0 */
+	MIGTCP_STAT_IN_HS_BAD_MAC,	/* InHsBadMac: handshake MAC is wrong */
+	MIGTCP_STAT_IN_HS_NO_MAC,	/* InHsNoMac: handshake MAC missing */
+	MIGTCP_STAT_IN_SYN_BAD_SOURCE,	/* InSynBadSource: SYN, SYN-ACK not
+					 * from its node's address
+					 */
 	__MIGTCP_STAT_MAX
 };
 
