@@ -41,6 +41,7 @@ void migtcp_parse_syn_opts(const struct sk_buff *skb,
 	opts->kx_half = NULL;
 	opts->kx_flags = 0;
 	opts->hsmac = migtcp_find_hsmac(skb);
+	opts->host_node = 0;
 	while (opt < end && *opt != MIGTCP_OPT_EOL) {
 		if (*opt == MIGTCP_OPT_NOP) {
 			opt++;
@@ -64,6 +65,9 @@ void migtcp_parse_syn_opts(const struct sk_buff *skb,
 				opts->kx_flags = opt[3];
 				opts->kx_half = opt + 4;
 			}
+		} else if (opt[0] == MIGTCP_OPT_HOST &&
+			   opt[1] == MIGTCP_OPTLEN_HOST && !opts->host_node) {
+			opts->host_node = get_unaligned_be32(opt + 2);
 		}
 		opt += opt[1];
 	}
@@ -1347,6 +1351,20 @@ static bool migtcp_child_queue(struct sock *lsk, struct sock *child)
 	return queued;
 }
 
+/* Whether the SYN in @skb, with options @opts, comes from its node. */
+static bool migtcp_syn_source_ok(struct net *net, const struct sk_buff *skb,
+				 const struct migtcp_syn_opts *opts)
+{
+	u32 node = ntohl(migtcp_hdr(skb)->src_node);
+
+	if (opts->host_node && opts->host_node != node) {
+		if (!READ_ONCE(migtcp_pernet(net)->node.key_set))
+			return false;
+		node = opts->host_node;
+	}
+	return migtcp_node_has_addr(net, node, ip_hdr(skb)->saddr);
+}
+
 /*
  * A segment for listener @lsk that matches no connection.  Only a SYN
  * opens one; at most the backlog's worth wait, further SYNs are dropped
@@ -1370,14 +1388,16 @@ void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 		return;
 	}
 	/*
-	 * The node id a SYN claims must be the node's whose address the SYN
-	 * comes from (docs/protocol.md, "Security"): without a cluster key
-	 * it is the only proof there is, and with one it keeps key holders
-	 * from speaking for each other.  Refused as by a closed port, so
-	 * that a misconfigured node's connect() fails at once.
+	 * The SYN must come from the address of the node it claims
+	 * (docs/protocol.md, "Security"): without a cluster key that is the
+	 * only proof of a node id there is, and with one it keeps key
+	 * holders from simply claiming each other's ids.  An endpoint that
+	 * migrated away from its home names the node it runs on (the host
+	 * option) and must come from there; that claim can only be taken
+	 * from a cluster member proven by the key.  Refused as by a closed
+	 * port, so that a misconfigured node's connect() fails at once.
 	 */
-	if (!migtcp_node_has_addr(net, ntohl(migtcp_hdr(skb)->src_node),
-				  ip_hdr(skb)->saddr)) {
+	if (!migtcp_syn_source_ok(net, skb, &opts)) {
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_SYN_BAD_SOURCE);
 		migtcp_send_reset(net, skb);
 		return;

@@ -473,6 +473,8 @@ struct migtcp_syn_opts {
 	u8 kx_flags;
 	/* A handshake MAC option's MAC, in the skb; else NULL. */
 	const u8 *hsmac;
+	/* A host option's node id: where a migrated endpoint runs; else 0. */
+	u32 host_node;
 };
 
 /* input.c */

@@ -290,6 +290,24 @@ static struct migtcphdr *migtcp_push_header(struct sock *sk,
 #define MIGTCP_SYN_OPTLEN	(MIGTCP_SYN_OPT_KX + MIGTCP_OPTLEN_KX)
 
 /*
+ * The SYN of an endpoint away from its home ends with NOP, NOP and the
+ * host option: the listener checks the SYN's source against that node.
+ */
+#define MIGTCP_SYN_HOST_LEN	(2 + MIGTCP_OPTLEN_HOST)
+
+/* NOP, NOP and the host option naming this node, at @opt. */
+static void migtcp_write_host_opt(const struct sock *sk, u8 *opt)
+{
+	u32 host = READ_ONCE(migtcp_pernet(sock_net(sk))->node.id);
+
+	opt[0] = MIGTCP_OPT_NOP;
+	opt[1] = MIGTCP_OPT_NOP;
+	opt[2] = MIGTCP_OPT_HOST;
+	opt[3] = MIGTCP_OPTLEN_HOST;
+	put_unaligned_be32(host, opt + 4);
+}
+
+/*
  * The handshake MAC option (kx.c) follows on a SYN-ACK, and is the only
  * option of the connecting side's ACKs until the listener took it.
  */
@@ -299,7 +317,8 @@ static unsigned int migtcp_ctl_optlen(const struct sock *sk, u16 flags)
 	    (MIGTCP_F_SYN | MIGTCP_F_ACK))
 		return MIGTCP_SYN_OPTLEN + MIGTCP_OPTLEN_HSMAC;
 	if (flags & MIGTCP_F_SYN)
-		return MIGTCP_SYN_OPTLEN;
+		return MIGTCP_SYN_OPTLEN +
+		       (migtcp_sk(sk)->mig.foreign ? MIGTCP_SYN_HOST_LEN : 0);
 	if (flags == MIGTCP_F_ACK && migtcp_sk(sk)->kx.proof_pending)
 		return MIGTCP_OPTLEN_HSMAC;
 	return 0;
@@ -318,7 +337,7 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 	u8 *opt;
 
 	BUILD_BUG_ON(MIGTCP_SYN_OPTLEN % 4 || MIGTCP_SYN_OPT_KX % 4 ||
-		     MIGTCP_OPTLEN_HSMAC % 4 ||
+		     MIGTCP_OPTLEN_HSMAC % 4 || MIGTCP_SYN_HOST_LEN % 4 ||
 		     MIGTCP_SYN_OPTLEN + MIGTCP_OPTLEN_HSMAC >
 		     MIGTCP_MAX_OPTLEN);
 	skb = alloc_skb(MIGTCP_MAX_HEADER, GFP_ATOMIC);
@@ -327,9 +346,7 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 	skb_reserve(skb, MIGTCP_MAX_HEADER);
 	mh = migtcp_push_header(sk, skb, optlen, flags, seq);
 	opt = (u8 *)(mh + 1);
-	if (optlen == MIGTCP_OPTLEN_HSMAC)
-		migtcp_hs_write_opt(sk, opt);
-	if (optlen > MIGTCP_OPTLEN_HSMAC) {
+	if (flags & MIGTCP_F_SYN) {
 		opt[0] = MIGTCP_OPT_MSS;
 		opt[1] = MIGTCP_OPTLEN_MSS;
 		put_unaligned_be16(msk->mss, opt + 2);
@@ -338,8 +355,13 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 		opt[6] = MIGTCP_OPTLEN_WSCALE;
 		opt[7] = msk->rcv_wscale;
 		migtcp_kx_write_opt(sk, opt + MIGTCP_SYN_OPT_KX);
-		if (optlen > MIGTCP_SYN_OPTLEN)
-			migtcp_hs_write_opt(sk, opt + MIGTCP_SYN_OPTLEN);
+		opt += MIGTCP_SYN_OPTLEN;
+		if (flags & MIGTCP_F_ACK)
+			migtcp_hs_write_opt(sk, opt);
+		else if (optlen > MIGTCP_SYN_OPTLEN)
+			migtcp_write_host_opt(sk, opt);
+	} else if (optlen) {
+		migtcp_hs_write_opt(sk, opt);
 	}
 	if (flags & MIGTCP_F_RST)
 		MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_OUT_RSTS);

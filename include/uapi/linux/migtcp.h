@@ -361,6 +361,12 @@ struct migtcp_ctl_redirect {
 #define MIGTCP_OPT_HSMAC	225
 #define MIGTCP_OPTLEN_HSMAC	20
 #define MIGTCP_HSMAC_LEN	16	/* HMAC-SHA256, truncated */
+/*
+ * Host: on the SYN of an endpoint that runs away from its home, the node
+ * it runs on (docs/protocol.md, "Security").
+ */
+#define MIGTCP_OPT_HOST		226
+#define MIGTCP_OPTLEN_HOST	6
 
 /*
  * Counters of a node (network namespace), as listed by
