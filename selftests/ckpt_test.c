@@ -2427,16 +2427,40 @@ TEST_F_TIMEOUT(cluster, half_closed_by_peer_migrates, 120)
 #define B_PORT		7410
 #define B_LPORT		7411
 
+/* Gives every node up to @last the same cluster key. */
+static void same_key_everywhere(struct __test_metadata *_metadata,
+				CLUSTER *self, unsigned int last)
+{
+	char path[64];
+	unsigned int n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/ckpt_test.%d.key", getpid());
+	f = fopen(path, "we");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "%064d\n", 7);
+	fclose(f);
+	for (n = NODE1; n <= last; n++) {
+		GO(n);
+		EXPECT_EQ(0, migtcp_test_ctl("node set key-file %s", path))
+			TH_LOG("cannot set node %u's key", n);
+	}
+	unlink(path);
+}
+
 /*
  * An unbound and a bound socket of node 1 move to node 3 and are what
  * they were: the same getsockname(); the bound one connects from its
- * identity (node 2 sees node 1's port as the peer), the unbound one
- * binds where it now is.  The home keeps the bound port while it lives.
+ * identity (node 2 sees node 1's port as the peer) once the cluster has
+ * a key (without one, a SYN of node 1's identity from node 3's address
+ * proves nothing: refused, InSynBadSource), the unbound one binds where
+ * it now is.  The home keeps the bound port while it lives.
  */
 TEST_F_TIMEOUT(cluster, unbound_and_bound_migrate, 120)
 {
 	struct sockaddr_mig un, bn, now;
 	int u, b, l2, afd, other;
+	long refused;
 
 	add_nodes(_metadata, self, NODE3);
 	ON_NODE(NODE1);
@@ -2469,6 +2493,12 @@ TEST_F_TIMEOUT(cluster, unbound_and_bound_migrate, 120)
 	ON_NODE(NODE2);
 	l2 = listener(_metadata, self->family, B_LPORT, 8);
 	ASSERT_LE(0, l2);
+	refused = stat_of(self, NODE2, "InSynBadSource");
+	EXPECT_EQ(-1, connect_to(b, self->family, NODE2, B_LPORT))
+		TH_LOG("node 2 took node 1's identity from node 3 without a key");
+	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_EQ(refused + 1, stat_of(self, NODE2, "InSynBadSource"));
+	same_key_everywhere(_metadata, self, NODE3);
 	ASSERT_EQ(0, connect_to(b, self->family, NODE2, B_LPORT))
 		TH_LOG("connect from the restored bound socket: %s",
 		       strerror(errno));

@@ -5,8 +5,9 @@
  *
  *  - both ends of a connection derive the same key (MIGTCP_INFO's
  *    kx_fingerprint), each connection its own, with or without a cluster
- *    key; nodes with different keys derive different ones, and a node
- *    whose peer has a key when it has none (or the reverse) says so;
+ *    key; nodes with different keys never connect (their handshake MACs
+ *    do not verify), and a node whose peer has a key when it has none
+ *    says so;
  *  - the key is exactly HMAC-SHA256(K, "migtcp v1 conn key" || A || B),
  *    checked against Python's hmac module for a handshake whose halves
  *    the test knows, from both sides of the (node, port) order;
@@ -21,7 +22,8 @@
  * Segments are built by hand and sent from raw sockets.  A raw "node"
  * lives at an address of node 2 under a node id node 2 does not have, so
  * that node 2's module drops what is sent to it (InWrongNode) and never
- * answers for it.
+ * answers for it; a raw client is node 3 of node 2's peer table at that
+ * address, since a listener takes SYNs only from their node's address.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -37,6 +39,7 @@
 #include "kselftest_harness.h"
 #include "migtcp_test.h"
 #include "cluster.h"
+#include "hsmac.h"
 
 #define NODE1_ADDR	"198.51.100.1"
 #define NODE2_ADDR	"198.51.100.2"
@@ -48,6 +51,7 @@
 
 #define HALF_LEN	MIGTCP_KX_HALF_LEN
 #define SYN_DOFF	18		/* 28 + MSS 4 + NOP WS 4 + KX 36 */
+#define SYNACK_DOFF	23		/* SYN_DOFF + HSMAC 20 */
 
 /* The ways a KX option can be unusable, and the usable one. */
 enum kx_variant {
@@ -358,58 +362,66 @@ TEST_F(cluster, same_cluster_key)
 }
 
 /*
- * Different keys on the two nodes: the connection works, but its ends
- * derive different keys.  Neither warns: each has a key, as its peer.
+ * Node 1 connects to node 2's listener and must be refused: connect()
+ * fails with ECONNREFUSED, node 1 counts the SYN-ACK's MAC in
+ * InHsBadMac, and nothing waits on the listener.
  */
-TEST_F(cluster, different_cluster_keys)
+static void expect_refused(struct __test_metadata *_metadata, CLUSTER *self)
 {
-	int warned = dmesg_count("the cluster keys differ");
-	int cfd, afd;
-	__u64 fc, fa;
+	long bad = node_stat(self, NODE1, "InHsBadMac");
+	int lfd, cfd;
 
-	set_key(_metadata, self, NODE1, 0x11);
-	set_key(_metadata, self, NODE2, 0x22);
-	CONNECT_PAIR(&cfd, &afd);
-	ping_pong(_metadata, cfd, afd);
-	fc = fingerprint(_metadata, cfd);
-	fa = fingerprint(_metadata, afd);
-	EXPECT_NE(0ULL, fc);
-	EXPECT_NE(0ULL, fa);
-	EXPECT_NE(fc, fa);
-	EXPECT_EQ(warned, dmesg_count("the cluster keys differ"));
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, KX_PORT, 8);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, fcntl(lfd, F_SETFL, O_NONBLOCK));
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+	EXPECT_EQ(-1, connect_to(cfd, self->family, NODE2, KX_PORT))
+		TH_LOG("connect() succeeded");
+	EXPECT_EQ(ECONNREFUSED, errno) TH_LOG("connect(): %s", errname(errno));
+	EXPECT_EQ(0ULL, fingerprint(_metadata, cfd));
+	EXPECT_EQ(bad + 1, node_stat(self, NODE1, "InHsBadMac"));
+	sleep_ms(200);
+	ON_NODE(NODE2);
+	ASSERT_FAILS_WITH(EAGAIN, accept(lfd, NULL, NULL));
 	close(cfd);
-	close(afd);
+	close(lfd);
 }
 
 /*
- * A key on node 2 only: the connection works, the ends' keys differ, and
- * each node logs that its peer's K flag disagrees with its own key.
+ * Different keys on the two nodes: no connection (the listener's MAC
+ * does not verify), and no log line about a key on one side only.
+ */
+TEST_F(cluster, different_cluster_keys)
+{
+	int warned = dmesg_count("this node has no cluster key") +
+		     dmesg_count("this node has a cluster key");
+
+	set_key(_metadata, self, NODE1, 0x11);
+	set_key(_metadata, self, NODE2, 0x22);
+	expect_refused(_metadata, self);
+	EXPECT_EQ(warned, dmesg_count("this node has no cluster key") +
+			  dmesg_count("this node has a cluster key"));
+}
+
+/*
+ * A key on node 2 only: no connection, and node 1 logs that its peer's K
+ * flag disagrees with its own key.
  */
 TEST_F(cluster, cluster_key_on_one_node)
 {
 	static const char no_key[] =
 		"this node has no cluster key, the peer has one";
-	static const char has_key[] =
-		"this node has a cluster key, the peer has none";
-	int before_no = dmesg_count(no_key), before_has = dmesg_count(has_key);
-	int cfd, afd;
-	__u64 fc, fa;
+	int before_no = dmesg_count(no_key);
 
 	ASSERT_LE(0, before_no);
 	set_key(_metadata, self, NODE2, 0x77);
-	CONNECT_PAIR(&cfd, &afd);
-	ping_pong(_metadata, cfd, afd);
-	fc = fingerprint(_metadata, cfd);
-	fa = fingerprint(_metadata, afd);
-	EXPECT_NE(0ULL, fc);
-	EXPECT_NE(0ULL, fa);
-	EXPECT_NE(fc, fa);
+	expect_refused(_metadata, self);
 	EXPECT_EQ(before_no + 1, dmesg_count(no_key))
 		TH_LOG("node 1 did not warn: \"%s\"", no_key);
-	EXPECT_EQ(before_has + 1, dmesg_count(has_key))
-		TH_LOG("node 2 did not warn: \"%s\"", has_key);
-	close(cfd);
-	close(afd);
 }
 
 /*
@@ -473,10 +485,11 @@ TEST_F(cluster, syn_without_kx_refused)
 }
 
 /*
- * The same raw client with a good KX option gets a SYN-ACK with the
- * protocol's option layout and completes the handshake; the accepted
- * connection's key is the protocol's formula, with the listener's
- * endpoint (node 1 < node 2 here, so the listener is B) second.
+ * A raw client, node 3 of node 2's table at its address, with a good KX
+ * option gets a SYN-ACK with the protocol's option layout and completes
+ * the handshake with its handshake MAC; the accepted connection's key is
+ * the protocol's formula, with the listener's endpoint (node 2 < node 3
+ * here, so the listener is A) first.
  */
 TEST_F(cluster, syn_with_kx_accepted)
 {
@@ -485,6 +498,7 @@ TEST_F(cluster, syn_with_kx_accepted)
 	const __u16 sport = RAW_SRC_PORT + 10;
 	const __u32 iss = 0xfffffff0U;
 	int lfd, tx, cap, afd;
+	__u8 mac[MIGTCP_HSMAC_LEN];
 	const __u8 *kx;
 	struct raw_seg s, r;
 	__u32 liss;
@@ -496,20 +510,23 @@ TEST_F(cluster, syn_with_kx_accepted)
 	ON_NODE(NODE2);
 	lfd = listener(_metadata, self->family, KX_PORT, 8);
 	ASSERT_LE(0, lfd);
-	tx = raw_bound_in(_metadata, self->ns[NODE2], NODE2_ADDR);
+	ASSERT_EQ(0, sh("ip addr add %s/24 dev mig2", NODE3_ADDR));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %u addr %s", NODE_BLACKHOLE,
+				     NODE3_ADDR));
+	tx = raw_bound_in(_metadata, self->ns[NODE2], NODE3_ADDR);
 	ASSERT_LE(0, tx);
 	cap = raw_on(_metadata, self, NODE2);
 	ASSERT_LE(0, cap);
 
-	build(&s, NODE2_ADDR, NODE2_ADDR, NODE1, sport, NODE2, KX_PORT,
-	      MIGTCP_F_SYN, iss, 0, KX_GOOD, half, 0);
+	build(&s, NODE3_ADDR, NODE2_ADDR, NODE_BLACKHOLE, sport, NODE2,
+	      KX_PORT, MIGTCP_F_SYN, iss, 0, KX_GOOD, half, 0);
 	raw_send(_metadata, tx, &s, NODE2_ADDR);
-	ASSERT_TRUE(raw_wait(cap, WAIT_MS, MIGTCP_F_SYN | MIGTCP_F_ACK, NODE1,
-			     sport, &r)) TH_LOG("no SYN-ACK");
+	ASSERT_TRUE(raw_wait(cap, WAIT_MS, MIGTCP_F_SYN | MIGTCP_F_ACK,
+			     NODE_BLACKHOLE, sport, &r)) TH_LOG("no SYN-ACK");
 	EXPECT_EQ(iss + 1, ntohl(hdr(&r)->ack_seq));
-	/* MSS, NOP, WS, then KX on a 4-byte boundary. */
-	ASSERT_EQ(SYN_DOFF, hdr(&r)->doff);
-	ASSERT_EQ(SYN_DOFF * 4, r.len);
+	/* MSS, NOP, WS, then KX on a 4-byte boundary, then HSMAC. */
+	ASSERT_EQ(SYNACK_DOFF, hdr(&r)->doff);
+	ASSERT_EQ(SYNACK_DOFF * 4, r.len);
 	EXPECT_EQ(MIGTCP_OPT_MSS, r.buf[28]);
 	EXPECT_EQ(MIGTCP_OPT_NOP, r.buf[32]);
 	EXPECT_EQ(MIGTCP_OPT_WSCALE, r.buf[33]);
@@ -521,21 +538,26 @@ TEST_F(cluster, syn_with_kx_accepted)
 	memcpy(lhalf, kx + 4, HALF_LEN);
 	EXPECT_NE(0, memcmp(lhalf, half, HALF_LEN));
 	liss = ntohl(hdr(&r)->seq);
+	EXPECT_EQ(MIGTCP_OPT_HSMAC, r.buf[72]);
+	EXPECT_EQ(MIGTCP_OPTLEN_HSMAC, r.buf[73]);
 
-	build(&s, NODE2_ADDR, NODE2_ADDR, NODE1, sport, NODE2, KX_PORT,
-	      MIGTCP_F_ACK, iss + 1, liss + 1, KX_NONE, NULL, 0);
-	/* An ACK carries no options: only the header. */
-	s.len = sizeof(struct migtcphdr);
-	s.buf[offsetof(struct migtcphdr, doff)] = MIGTCP_HDR_MIN_DOFF;
-	migtcp_test_set_csum(s.buf, s.len, inet_addr(NODE2_ADDR),
+	/* The ACK's only option: the handshake MAC, under no key. */
+	ASSERT_EQ(0, hs_mac(NULL, HS_ACK_LABEL, NODE_BLACKHOLE, sport, NODE2,
+			    KX_PORT, half, lhalf, mac));
+	build(&s, NODE3_ADDR, NODE2_ADDR, NODE_BLACKHOLE, sport, NODE2,
+	      KX_PORT, MIGTCP_F_ACK, iss + 1, liss + 1, KX_NONE, NULL, 0);
+	s.len = sizeof(struct migtcphdr) + MIGTCP_OPTLEN_HSMAC;
+	s.buf[offsetof(struct migtcphdr, doff)] = s.len / 4;
+	hs_put_opt(s.buf + sizeof(struct migtcphdr), mac);
+	migtcp_test_set_csum(s.buf, s.len, inet_addr(NODE3_ADDR),
 			     inet_addr(NODE2_ADDR), migtcp_proto());
 	raw_send(_metadata, tx, &s, NODE2_ADDR);
 	ON_NODE(NODE2);
 	afd = accept_waiting(_metadata, lfd);
 	ASSERT_LE(0, afd);
 
-	want = expected_fingerprint(NULL, NODE1, sport, half, NODE2, KX_PORT,
-				    lhalf);
+	want = expected_fingerprint(NULL, NODE_BLACKHOLE, sport, half, NODE2,
+				    KX_PORT, lhalf);
 	ASSERT_NE(0ULL, want) TH_LOG("python3 computed no fingerprint");
 	EXPECT_EQ(want, fingerprint(_metadata, afd));
 	EXPECT_EQ(0, node_stat(self, NODE2, "InKxErrors"));
@@ -639,6 +661,7 @@ TEST_F(cluster, unacceptable_synack_ignored)
 {
 	const struct linger abort_linger = { .l_onoff = 1, .l_linger = 0 };
 	__u8 half[HALF_LEN], key[MIGTCP_KEY_LEN], chalf[HALF_LEN];
+	__u8 mac[MIGTCP_HSMAC_LEN];
 	struct raw_seg syn, s, r;
 	int srv, cfd, i;
 	__u32 iss, cport;
@@ -673,10 +696,20 @@ TEST_F(cluster, unacceptable_synack_ignored)
 	EXPECT_EQ(0, so_error(cfd));
 	EXPECT_EQ(kx_errs, node_stat(self, NODE1, "InKxErrors"));
 
-	/* Now the real answer, K flag set as node 1's key is. */
+	/*
+	 * Now the real answer, K flag set as node 1's key is, and the
+	 * handshake MAC under that key after the KX option.
+	 */
 	build(&s, NODE3_ADDR, NODE1_ADDR, NODE_BLACKHOLE, RAW_PORT, NODE1,
 	      cport, MIGTCP_F_SYN | MIGTCP_F_ACK, 0x9000, iss + 1, KX_GOOD,
 	      half, MIGTCP_KX_F_KEY);
+	ASSERT_EQ(0, hs_mac(key, HS_SYNACK_LABEL, NODE1, cport,
+			    NODE_BLACKHOLE, RAW_PORT, chalf, half, mac));
+	hs_put_opt(s.buf + s.len, mac);
+	s.len += MIGTCP_OPTLEN_HSMAC;
+	s.buf[offsetof(struct migtcphdr, doff)] = s.len / 4;
+	migtcp_test_set_csum(s.buf, s.len, inet_addr(NODE3_ADDR),
+			     inet_addr(NODE1_ADDR), migtcp_proto());
 	raw_send(_metadata, srv, &s, NODE1_ADDR);
 	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
 	EXPECT_EQ(0, so_error(cfd));

@@ -1215,12 +1215,16 @@ TEST_F(netns, zero_endpoint_syn_opens_nothing)
 		.smig_family = self->family,
 		.smig_port = htons(1234),
 	};
+	const struct sockaddr_in node7 = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = inet_addr("192.0.2.7"),
+	};
 	const int doff = (HDR_LEN + MIGTCP_OPTLEN_KX) / 4;
 	struct mig_stats want = { { 0 } };
 	struct sock_entry e[8];
 	struct segment seg;
 	unsigned int i;
-	int lfd, n;
+	int lfd, n, tx7;
 
 	lfd = socket(self->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, lfd) TH_LOG("socket: %s", strerror(errno));
@@ -1250,11 +1254,22 @@ TEST_F(netns, zero_endpoint_syn_opens_nothing)
 	EXPECT_STREQ("LISTEN", e[0].state);
 
 	/*
-	 * From node 7's port 40000 the same SYN opens a connection (whose
-	 * SYN-ACK, for node 7, comes back to this host and is dropped).
+	 * From node 7's port 40000, at node 7's address in the peer table
+	 * (a listener takes a SYN only from its node's address), the same
+	 * SYN opens a connection (whose SYN-ACK, for node 7, comes back to
+	 * this host and is dropped).
 	 */
+	ASSERT_EQ(0, system("ip addr add 192.0.2.7/32 dev lo"));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add 7 addr 192.0.2.7"));
+	tx7 = raw_socket(self->proto);
+	ASSERT_LE(0, tx7);
+	ASSERT_EQ(0, bind(tx7, (const struct sockaddr *)&node7,
+			  sizeof(node7)));
 	set_endpoints(&seg, self->proto, 7, 40000, 1234);
-	send_seg(_metadata, self->tx, &seg, htonl(INADDR_LOOPBACK));
+	set_check(&seg, seg_csum(&seg, node7.sin_addr.s_addr,
+				 htonl(INADDR_LOOPBACK), self->proto));
+	send_seg(_metadata, tx7, &seg, htonl(INADDR_LOOPBACK));
+	close(tx7);
 	for (i = 0; i < 200; i++) {
 		n = read_socks(_metadata, e, ARRAY_SIZE(e));
 		if (n != 1)
