@@ -514,6 +514,17 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	    (MIGTCP_F_SYN | MIGTCP_F_ACK))
 		return;
 
+	/*
+	 * The SYN-ACK comes from where our SYN went: a listener answers
+	 * along the path of the SYN, and that address is the peer's in our
+	 * table, or the host a checked REDIRECT named.  Another source is
+	 * ignored, as an unacceptable segment is, so that it cannot abort
+	 * the attempt.
+	 */
+	if (ip_hdr(skb)->saddr != msk->path_daddr) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_SYN_BAD_SOURCE);
+		return;
+	}
 	migtcp_parse_syn_opts(skb, &opts);
 	/*
 	 * An acceptable SYN-ACK (checked above, so that no off-path
@@ -525,17 +536,6 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_KX_ERRORS);
 		migtcp_send_reset(sock_net(sk), skb);
 		migtcp_done(sk, ECONNREFUSED);
-		return;
-	}
-	/*
-	 * The SYN-ACK comes from where our SYN went: a listener answers
-	 * along the path of the SYN, and that address is the peer's in our
-	 * table, or the host a checked REDIRECT named.  Another source is
-	 * ignored, as an unacceptable segment is, so that it cannot abort
-	 * the attempt.
-	 */
-	if (ip_hdr(skb)->saddr != msk->path_daddr) {
-		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_SYN_BAD_SOURCE);
 		return;
 	}
 	/*
