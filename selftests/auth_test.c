@@ -682,6 +682,86 @@ TEST_F_TIMEOUT(cluster, listener_takes_only_proven_acks, 60)
 	close(lfd);
 }
 
+/*
+ * Appends NOP, NOP and a host option naming @host to the options of SYN
+ * @s, checksummed again for @saddr to @daddr.
+ */
+static void add_host(struct raw_seg *s, __u32 host, const char *saddr,
+		     const char *daddr)
+{
+	struct migtcphdr *h = (struct migtcphdr *)s->buf;
+	__u32 n = htonl(host);
+	__u8 *opt = s->buf + s->len;
+
+	opt[0] = MIGTCP_OPT_NOP;
+	opt[1] = MIGTCP_OPT_NOP;
+	opt[2] = MIGTCP_OPT_HOST;
+	opt[3] = MIGTCP_OPTLEN_HOST;
+	memcpy(opt + 4, &n, 4);
+	s->len += 8;
+	h->doff = s->len / 4;
+	migtcp_test_set_csum(s->buf, s->len, inet_addr(saddr),
+			     inet_addr(daddr), migtcp_proto());
+}
+
+/*
+ * A SYN of node 1's identity from node 3's address, naming node 3 as the
+ * host it runs on (an endpoint restored away from its home): without a
+ * cluster key nothing backs the claim, so it is refused (InSynBadSource,
+ * reset); with one, the listener answers, and the MACs decide.  Without
+ * the host option, the same SYN is refused with the key too.
+ */
+TEST_F(cluster, host_claim_needs_the_key)
+{
+	__u8 half[HALF_LEN];
+	struct raw_seg s, r;
+	int lfd, tx, cap, round;
+	const __u16 sport = RAW_SRC_PORT + 20;
+	long src;
+
+	memset(half, 0x99, sizeof(half));
+	lfd = auth_listener(_metadata, self);
+	ASSERT_LE(0, lfd);
+	tx = raw_node3_on_node2(_metadata, self);
+	ASSERT_LE(0, tx);
+	cap = raw_on(_metadata, self, NODE2);
+	ASSERT_LE(0, cap);
+	for (round = 0; round < 3; round++) {
+		/* 0: no key, host option; 1: key, none; 2: key, host option */
+		if (round == 1)
+			SET_KEY(NODE2, KEY_A);
+		src = node_stat(self, NODE2, "InSynBadSource");
+		build(&s, NODE3_ADDR, NODE2_ADDR, NODE1, sport + round, NODE2,
+		      AUTH_PORT, MIGTCP_F_SYN, 0x5000, 0, half,
+		      round ? MIGTCP_KX_F_KEY : 0, NULL, NULL, 0);
+		if (round != 1)
+			add_host(&s, NODE3, NODE3_ADDR, NODE2_ADDR);
+		raw_send(_metadata, tx, &s, NODE2_ADDR);
+		if (round < 2) {
+			ASSERT_TRUE(raw_wait(cap, WAIT_MS,
+					     MIGTCP_F_RST | MIGTCP_F_ACK, NODE1,
+					     sport + round, &r))
+				TH_LOG("round %d: no reset", round);
+			EXPECT_EQ(src + 1, node_stat(self, NODE2,
+						     "InSynBadSource"));
+		} else {
+			ASSERT_TRUE(raw_wait(cap, WAIT_MS,
+					     MIGTCP_F_SYN | MIGTCP_F_ACK, NODE1,
+					     sport + round, &r))
+				TH_LOG("no SYN-ACK to a keyed host claim");
+			EXPECT_EQ(src, node_stat(self, NODE2,
+						 "InSynBadSource"));
+			EXPECT_NE(NULL, seg_mac(&r));
+		}
+	}
+	sleep_ms(200);
+	ON_NODE(NODE2);
+	ASSERT_FAILS_WITH(EAGAIN, accept(lfd, NULL, NULL));
+	close(cap);
+	close(tx);
+	close(lfd);
+}
+
 /* A raw "node 3" at NODE3_ADDR on node 2, which node 1 connects to. */
 static int raw_server(struct __test_metadata *_metadata, CLUSTER *self)
 {
