@@ -71,10 +71,14 @@ sw=$ns-sw
 key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 family=$(cat /sys/module/migtcp/parameters/family)
 
-# Size and pace of each transfer: long enough that a dump and a restore
-# under TCG happen in its middle.
+# Size and pace of each transfer.  Each end holds back its last HOLD
+# bytes until finish_pair lets them go (mig_echo --pause-every): however
+# slow the machine (a debug kernel, CRIU's start-up), a dump and a restore
+# happen in the middle of the transfer, and what is held back can only
+# arrive through the migrated connection.
 BYTES=$((3 * 1024 * 1024))
 RATE=$((192 * 1024))
+HOLD=$((512 * 1024))
 
 cleanup() {
 	kill_started
@@ -120,16 +124,20 @@ cli_opts=()
 
 # start_pair NAME PORT [SERVER OPTION...]: a server on node 1 on PORT and
 # a client on node 3, streaming; returns once 512 KiB went each way.
+# Both hold back their last HOLD bytes (the client unless cli_opts says
+# otherwise) until finish_pair.
 start_pair() {
-	local name=$1 port=$2
+	local name=$1 port=$2 hold=(--pause-every $((BYTES - HOLD))) copts
 	shift 2
 	pair=$name
+	copts=("${cli_opts[@]}")
+	[ ${#copts[@]} -gt 0 ] || copts=("${hold[@]}")
 	rm -f "$tmp/$name".*
 	# setsid: a session of its own, so CRIU needs no --shell-job.  Not
 	# through at(): a shell function in the background is a subshell,
 	# which would outlive the server and write to its output file.
 	nsenter --net="/run/netns/$ns-n1" setsid "$echo_bin" server "$port" \
-		"$BYTES" "$RATE" "$tmp/$name.pid" "$@" \
+		"$BYTES" "$RATE" "$tmp/$name.pid" "${hold[@]}" "$@" \
 		</dev/null >"$tmp/$name.server" 2>&1 &
 	srv_job=$!
 	wait_for "$tmp/$name.server" '^listening$' 10 || return 1
@@ -137,7 +145,7 @@ start_pair() {
 	pids+=("$srv_pid")
 	# The client can be dumped too: a session of its own, its pid in a file.
 	nsenter --net="/run/netns/$ns-n3" setsid "$echo_bin" client 1 "$port" \
-		"$BYTES" "$RATE" "$tmp/$name.cpid" "${cli_opts[@]}" \
+		"$BYTES" "$RATE" "$tmp/$name.cpid" "${copts[@]}" \
 		</dev/null >"$tmp/$name.client" 2>&1 &
 	cli_job=$!
 	pids+=("$cli_job")
@@ -158,12 +166,18 @@ expect_last() {
 	fi
 }
 
-# finish_pair NAME PORT: both ends report the whole transfer, verified
-# byte for byte by mig_echo, with the endpoints and socket options.
+# finish_pair NAME PORT: both ends, let go of what they held back, report
+# the whole transfer, verified byte for byte by mig_echo, with the
+# endpoints and socket options.
 finish_pair() {
 	local name=$1 port=$2 want_srv want_cli
 	want_srv="done sent $BYTES received $BYTES local 1:$port remote 3:$cport nonblock 1 rcvtimeo_us 7000000 sndtimeo_us 7000000"
 	want_cli="done sent $BYTES received $BYTES local 3:$cport remote 1:$port nonblock 1 rcvtimeo_us 0 sndtimeo_us 10000000"
+	if ! kill -USR1 "$srv_pid" "$cli_pid"; then
+		diag "the server ($srv_pid) or the client ($cli_pid) is gone"
+		show_pair
+		return 1
+	fi
 	if [ -n "$cli_job" ] && ! wait "$cli_job"; then
 		diag "client failed: $(tail -n 3 "$tmp/$name.client")"
 		return 1
@@ -977,9 +991,9 @@ node_segs() {
 # node 1, its client (under migtcp-run too) on node 3 running a test of
 # IPERF_BYTES at IPERF_RATE, to 192.0.2.1, which the preload library
 # makes node 1 (-R: the server sends).  Once data flows (node 1 counted
-# a thousand segments of the test), the server is dumped on node 1 (its
-# listener, control and data connections in the images) and restored on
-# node 2, stopped (--leave-stopped): there its endpoints have their
+# a thousand segments of the test), the server is stopped (SIGSTOP),
+# dumped on node 1 (its listener, control and data connections in the
+# images) and restored on node 2, stopped: there its endpoints have their
 # identity 1:PORT and node 1 keeps only records, looked at before the
 # server runs again and its test can end.  Then it runs on, and the
 # client's test ends well, data having gone through both before the dump
@@ -1030,6 +1044,13 @@ test_iperf() {
 		diag "node 1 carried $(($(node_segs n1) - segs)) segments in 30 s of the test"
 		return 1
 	fi
+	# Stopped from here to the restore: its test, paced, must not end
+	# while CRIU starts up (seconds, more than the test's 20 s on a
+	# debug kernel) before it freezes the server.  Its connections go on
+	# in the kernel meanwhile (data in flight, acknowledgments, queues
+	# that fill), as under CRIU's freeze; CRIU dumps a stopped process
+	# as it is and restores it stopped.
+	kill -STOP "$srv_pid"
 	t_dump=$(now_since "$t0")
 	dump_proc n1 "$srv_pid" || return 1
 	t_dumped=$(now_since "$t0")
