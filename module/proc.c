@@ -40,6 +40,7 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_IN_MOVED]		= "InMoved",
 	[MIGTCP_STAT_OUT_CTL]		= "OutCtl",
 	[MIGTCP_STAT_IN_BAD_ENDPOINT]	= "InBadEndpoint",
+	[MIGTCP_STAT_CTL_TIMEOUTS]	= "CtlTimeouts",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

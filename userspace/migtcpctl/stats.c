@@ -41,6 +41,7 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_IN_MOVED]		= "InMoved",
 	[MIGTCP_STAT_OUT_CTL]		= "OutCtl",
 	[MIGTCP_STAT_IN_BAD_ENDPOINT]	= "InBadEndpoint",
+	[MIGTCP_STAT_CTL_TIMEOUTS]	= "CtlTimeouts",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,
