@@ -70,6 +70,7 @@ ns=mcr$$
 sw=$ns-sw
 key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 family=$(cat /sys/module/migtcp/parameters/family)
+proto=$(cat /sys/module/migtcp/parameters/proto)
 
 # Size and pace of each transfer.  Each end holds back its last HOLD
 # bytes until finish_pair lets them go (mig_echo --pause-every): however
@@ -83,6 +84,11 @@ HOLD=$((512 * 1024))
 cleanup() {
 	kill_started
 	del_nodes
+	# As the module was before test_family_change, for the next program.
+	if [ "$(cat /sys/module/migtcp/parameters/family)" != "$family" ]; then
+		wait_unused 120 && rmmod migtcp &&
+			insmod "$MIGTCP_KO" family="$family" proto="$proto"
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -259,6 +265,12 @@ test_cluster() {
 {"key-file": "cluster.key", "nodes": [{"id": 1, "addr": "192.0.2.1"},
   {"id": 2, "addr": "192.0.2.2"}, {"id": 3, "addr": "192.0.2.3"}]}
 EOF
+	load_cluster
+}
+
+# load_cluster: the cluster file loaded on every node.
+load_cluster() {
+	local i
 	for i in 1 2 3; do
 		at "n$i" "$ctl" load "$tmp/cluster.json" >"$tmp/out" 2>&1 ||
 			{ diag "load on n$i: $(cat "$tmp/out")"; return 1; }
@@ -1150,6 +1162,76 @@ test_iperf_next() {
 	iperf_log_check "$tmp/$name.server.json" 2
 }
 
+# reload_module PARAM...: migtcp loaded anew with PARAM, in a cluster made
+# anew.  The module is held while a socket lives: the nodes' namespaces
+# go first (with them what a dump left: a home keeps the record of an
+# endpoint that may yet be restored), and earlier connections end their
+# TIME_WAIT.
+reload_module() {
+	local out
+	if [ -z "${MIGTCP_KO:-}" ]; then
+		diag "MIGTCP_KO does not name migtcp.ko (vm_check.sh sets it)"
+		return 1
+	fi
+	del_nodes
+	if ! wait_unused 120; then
+		diag "sockets hold the module after 120 s: refcnt $(cat /sys/module/migtcp/refcnt)"
+		return 1
+	fi
+	if ! out=$(rmmod migtcp 2>&1) || ! out=$(insmod "$MIGTCP_KO" "$@" 2>&1); then
+		diag "reloading migtcp with $*: $out"
+		return 1
+	fi
+	test_cluster
+}
+
+# iperf_client NAME: an iperf3 client test of 2 s under migtcp-run from
+# node 3 to 192.0.2.1 (node 1), its JSON checked; a minute at most.
+iperf_client() {
+	if ! at n3 timeout 60 "$run_bin" "$iperf" -c 192.0.2.1 -p "$port" -t 2 -J \
+		--get-server-output </dev/null >"$tmp/$1.json" 2>"$tmp/$1.err"; then
+		diag "iperf3 client $1 failed: $(tail -n 3 "$tmp/$1.err")"
+		iperf_check "$tmp/$1.json" "-t 2" -
+		return 1
+	fi
+	iperf_check "$tmp/$1.json" "-t 2" -
+}
+
+# An iperf3 server under migtcp-run is checkpointed with its listener
+# where the module's family number is F, and restored where it is
+# another (the module reloaded with family=, as another node's may be
+# loaded, and the cluster made anew).  The preload library read F when iperf3 started: it must take
+# the restored listener and what it accepts for AF_MIGTCP (TCP_INFO, the
+# addresses), and make the listener iperf3 opens for its next test of
+# the new number, so that a second client test works too.
+test_family_change() {
+	local port=7970 name=iperffam alt=18
+	[ "$family" = 18 ] && alt=20
+	dir=$tmp/$name
+	rm -f "$tmp/$name".*
+	nsenter --net="/run/netns/$ns-n1" setsid "$run_bin" "$iperf" -s -p "$port" \
+		-J --logfile "$tmp/$name.server.json" -I "$tmp/$name.pid" \
+		</dev/null >"$tmp/$name.server" 2>&1 &
+	srv_job=$!
+	pids+=("$srv_job")
+	wait_count n1 "$port" "1 LISTEN -" || return 1
+	srv_pid=$(cat "$tmp/$name.pid")
+	dump_proc n1 "$srv_pid" && wait_gone "$srv_pid" "$srv_job" || return 1
+	srv_job=
+	reload_module family=$alt proto="$proto" || return 1
+	diag "dumped with AF_MIGTCP $family, restored with $alt"
+	restore_proc n1 "$srv_pid" || return 1
+	pids+=("$srv_pid")
+	wait_count n1 "$port" "1 LISTEN -" || return 1
+	iperf_client "$name.client1" || return 1
+	# iperf3's next listener, made after the restore: AF_MIGTCP.
+	wait_count n1 "$port" "1 LISTEN -" || return 1
+	iperf_client "$name.client2" || return 1
+	kill "$srv_pid"
+	wait_exit "$srv_pid" || return 1
+	iperf_log_check "$tmp/$name.server.json" 2
+}
+
 tests=(
 	"test_cluster|a 3-node cluster from one cluster file"
 	"test_migrate|dump on node 1, restore on node 2 mid-transfer: every byte once, both ways"
@@ -1168,6 +1250,7 @@ tests=(
 	"test_iperf_next|the migrated iperf3 server serves a new client test on node 2"
 	"test_iperf 7960 -R|iperf3 -R (the server sends): migrates 1 -> 2 mid-test; its client's test ends well"
 	"test_iperf_next|the migrated iperf3 -R server serves a new client test on node 2"
+	"test_family_change|a preloaded iperf3 restored where AF_MIGTCP has another number keeps working"
 )
 
 run_tests "${tests[@]}"
