@@ -76,7 +76,7 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'RcvbufDrops', 'OfoPruned', 'ChallengeAcks', 'DelayedAcks',
          'InBadFlags', 'InWindowDrops', 'InKxErrors', 'InCtlErrors',
          'InCtlNoState', 'InCtlBadMac', 'InCtlStaleEpoch', 'InCtlBadHost',
-         'InMoved', 'OutCtl', 'InBadEndpoint']
+         'InMoved', 'OutCtl', 'InBadEndpoint', 'CtlTimeouts']
 
 
 def errname(err):

@@ -78,6 +78,7 @@ enum {
 	ST_MOVED,
 	ST_OUTCTL,
 	ST_BADENDPOINT,
+	ST_CTLTIMEOUTS,
 	ST_NR,
 };
 
@@ -88,7 +89,7 @@ static const char * const stat_names[ST_NR] = {
 	"RcvbufDrops", "OfoPruned", "ChallengeAcks", "DelayedAcks",
 	"InBadFlags", "InWindowDrops", "InKxErrors", "InCtlErrors",
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
-	"InMoved", "OutCtl", "InBadEndpoint",
+	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts",
 };
 
 struct mig_stats {
