@@ -280,6 +280,23 @@ static void migtcp_send_pending(struct sock *sk)
 		migtcp_send_update_reg(sk, mig->prev_addr, 0);
 }
 
+/* Where @sk is in a migration, as MIGTCP_SOCK_A_MIGRATION reports it. */
+u8 migtcp_mig_report(const struct sock *sk)
+{
+	const struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+	u8 state = READ_ONCE(mig->state);
+
+	if (state == MIGTCP_MIG_NONE && READ_ONCE(mig->held))
+		return MIGTCP_MIG_HELD;
+	return state;
+}
+
+/* Control messages @sk sent and waits to see acknowledged. */
+u8 migtcp_mig_unacked(const struct sock *sk)
+{
+	return hweight8(READ_ONCE(migtcp_sk(sk)->mig.pending));
+}
+
 /* Arms the migration timer for the earliest thing it has to do. */
 static unsigned long migtcp_earlier(unsigned long when, unsigned long t)
 {
@@ -594,6 +611,7 @@ static void migtcp_mig_tick(struct sock *sk)
 		}
 	}
 	if (mig->pending && time_after_eq(now, mig->next_ctl)) {
+		MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_CTL_TIMEOUTS);
 		mig->tries++;
 		mig->rto = min(mig->rto * 2, (unsigned long)MIGTCP_RTO_MAX);
 		mig->next_ctl = now + mig->rto;
@@ -877,8 +895,14 @@ static void migtcp_ack_rcv(struct sock *sk, struct sk_buff *skb)
 	u8 bit = 0;
 
 	if (be64_to_cpu(a->epoch) == mig->epoch) {
+		/*
+		 * A registrar's: from the record on the last host only while
+		 * that update waits.  On the first move away from home the
+		 * last host is the home, and only the home was told.
+		 */
 		if (!migtcp_hdr(skb)->src_port)
-			bit = ip_hdr(skb)->saddr == mig->prev_addr ?
+			bit = ip_hdr(skb)->saddr == mig->prev_addr &&
+			      (mig->pending & MIGTCP_PEND_PREV) ?
 			      MIGTCP_PEND_PREV : MIGTCP_PEND_HOME;
 		else if (a->acked_type == MIGTCP_CTL_HOLD)
 			bit = MIGTCP_PEND_HOLD;

@@ -600,6 +600,8 @@ void migtcp_mig_restored(struct sock *sk);
 void migtcp_mig_done(struct sock *sk);
 void migtcp_mig_stop_sync(struct sock *sk);
 bool migtcp_mig_blocks_send(const struct sock *sk);
+u8 migtcp_mig_report(const struct sock *sk);
+u8 migtcp_mig_unacked(const struct sock *sk);
 bool migtcp_mig_drops_input(struct sock *sk, struct sk_buff *skb);
 void migtcp_ctl_rcv(struct net *net, struct sk_buff *skb);
 bool migtcp_moved_rcv(struct net *net, struct sk_buff *skb);

@@ -415,10 +415,8 @@ static int migtcp_nl_put_sock(struct sk_buff *skb, struct sock *sk,
 {
 	const struct migtcp_sock *msk = migtcp_sk(sk);
 	struct nlattr *nest = nla_nest_start(skb, MIGTCP_A_SOCK);
-	u8 mig = READ_ONCE(msk->mig.state);
+	u8 mig = migtcp_mig_report(sk);
 
-	if (mig == MIGTCP_MIG_NONE && READ_ONCE(msk->mig.held))
-		mig = MIGTCP_MIG_HELD;
 	if (!nest)
 		return -EMSGSIZE;
 	if (nla_put_u8(skb, MIGTCP_SOCK_A_STATE, inet_sk_state_load(sk)) ||

@@ -155,6 +155,8 @@ static void migtcp_get_info(struct sock *sk, struct migtcp_info *info)
 	memset(info, 0, sizeof(*info));
 	info->state = sk->sk_state;
 	info->retransmits = msk->retransmits;
+	info->migration = migtcp_mig_report(sk);
+	info->ctl_unacked = migtcp_mig_unacked(sk);
 	info->rto_us = jiffies_to_usecs(msk->rto);
 	info->rtt_us = jiffies_to_usecs(msk->srtt >> 3);
 	info->rttvar_us = jiffies_to_usecs(msk->rttvar >> 2);

@@ -17,7 +17,7 @@
 #  - sockperf ping-pong and throughput against a sockperf server: messages
 #    and observations counted, none dropped, duplicated or out of order;
 #  - iperf3 over loopback under migtcp-run stays kernel TCP (exactly its
-#    two connections opened and accepted, nothing on AF_MIGTCP).
+#    two connections opened, and accepted, nothing on AF_MIGTCP).
 #
 # Environment: MIGTCP_CTL (migtcpctl; migtcp-run is looked for next to it
 # unless MIGTCP_RUN names it).  Runs as root with the module loaded.
@@ -359,8 +359,8 @@ test_sockperf_throughput() {
 }
 
 # iperf3 over loopback, both ends under migtcp-run on node 1: kernel TCP
-# (node 1 opened and accepted exactly its control connection and its
-# stream, AF_MIGTCP carried nothing), and it works.
+# (node 1 opened exactly its control connection and its stream, and
+# accepted them, AF_MIGTCP carried nothing), and it works.
 test_iperf_loopback() {
 	local port=5206 name=loop before after a0 p0 a1 p1
 	at_bg n1 "$run" iperf3 -s -1 -J -B 127.0.0.1 -p "$port" \
@@ -378,8 +378,12 @@ test_iperf_loopback() {
 	after=$(tcp_opens n1)
 	read -r a0 p0 <<<"$before"
 	read -r a1 p1 <<<"$after"
-	if [ $((a1 - a0)) != 2 ] || [ $((p1 - p0)) != 2 ]; then
-		diag "TCP ActiveOpens PassiveOpens on n1 went from $before to $after, expected +2 +2"
+	# Its two connect()s, and at least two children accepted: Linux
+	# counts a passive open per child it makes, and its lockless
+	# listener may make two of one connection when the final ACK and
+	# the first data race on two CPUs (the loser is freed unused).
+	if [ $((a1 - a0)) != 2 ] || [ $((p1 - p0)) -lt 2 ]; then
+		diag "TCP ActiveOpens PassiveOpens on n1 went from $before to $after, expected +2 +2 (or more accepted)"
 		return 1
 	fi
 	if [ "$(mig_segs n1)" != "${segs_before[n1]}" ]; then

@@ -6,6 +6,7 @@
  * transfer.
  *
  *   mig_echo server PORT BYTES RATE PIDFILE [--unknown-socket] [--epoll]
+ *                   [--pause-every N]
  *   mig_echo client NODE PORT BYTES RATE [PIDFILE] [--pause-every N]
  *
  * The server listens on PORT of its node, writes its pid to PIDFILE,
@@ -26,9 +27,11 @@
  * event must carry the data word it was registered with; it prints
  * "epoll fd E socket fd S data D" (D in hex) after "connected".  The
  * client writes its pid to PIDFILE if one is given.  With --pause-every
- * N it stops sending after every N bytes, says "paused sent S", and
- * goes on (receiving meanwhile) once it got one SIGUSR1 more than the
- * times it paused before: a test decides when data flows from it.
+ * N either end stops sending after every N bytes, says "paused sent S",
+ * and goes on (receiving meanwhile) once it got one SIGUSR1 more than the
+ * times it paused before (a signal that comes early counts for the next
+ * pause): a test decides when data flows from it, and so that the
+ * transfer cannot end before the test is ready for it to.
  *
  * The pace is a token bucket that holds at most two chunks: after a
  * pause (a frozen connection) the transfer resumes at RATE, not in one
@@ -72,7 +75,7 @@
 /* The data word of the socket in the epoll set: what every event returns. */
 #define EPOLL_DATA	0x6d6967746370ee01ULL
 
-/* SIGUSR1s received: each lets a paused client send N bytes more. */
+/* SIGUSR1s received: each lets a paused end send N bytes more. */
 static volatile sig_atomic_t releases;
 
 struct xfer {
@@ -161,7 +164,7 @@ static uint64_t xfer_allowed(struct xfer *x)
 	return x->tokens < limit - x->sent ? x->tokens : limit - x->sent;
 }
 
-/* A paused client says so once; waiting for a signal is no stall. */
+/* A paused end says so once; waiting for a signal is no stall. */
 static void xfer_check_pause(struct xfer *x)
 {
 	if (!x->pause_every || x->sent == x->total || x->sent < xfer_limit(x))
@@ -356,6 +359,19 @@ static void on_sigusr1(int sig)
 	releases++;
 }
 
+/* --pause-every N, with the handler of the SIGUSR1s that release it. */
+static void set_pause_every(struct xfer *x, const char *arg)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+
+	x->pause_every = parse_num(arg, "N");
+	if (!x->pause_every)
+		die("--pause-every 0");
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL))
+		die("sigaction: %s", strerror(errno));
+}
+
 static void write_pidfile(const char *path)
 {
 	FILE *pidfile = fopen(path, "we");
@@ -376,12 +392,14 @@ static int run_server(int argc, char **argv)
 
 	role = "mig_echo server";
 	if (argc < 6)
-		die("usage: server PORT BYTES RATE PIDFILE [--unknown-socket] [--epoll]");
+		die("usage: server PORT BYTES RATE PIDFILE [--unknown-socket] [--epoll] [--pause-every N]");
 	for (i = 6; i < argc; i++) {
 		if (!strcmp(argv[i], "--unknown-socket"))
 			unknown_socket = true;
 		else if (!strcmp(argv[i], "--epoll"))
 			use_epoll = true;
+		else if (!strcmp(argv[i], "--pause-every") && i + 1 < argc)
+			set_pause_every(&x, argv[++i]);
 		else
 			die("unknown option %s", argv[i]);
 	}
@@ -438,14 +456,7 @@ static int run_client(int argc, char **argv)
 	if (i < argc && strncmp(argv[i], "--", 2))
 		write_pidfile(argv[i++]);
 	if (i + 1 < argc && !strcmp(argv[i], "--pause-every")) {
-		struct sigaction sa = { .sa_handler = on_sigusr1 };
-
-		x.pause_every = parse_num(argv[i + 1], "N");
-		if (!x.pause_every)
-			die("--pause-every 0");
-		sigemptyset(&sa.sa_mask);
-		if (sigaction(SIGUSR1, &sa, NULL))
-			die("sigaction: %s", strerror(errno));
+		set_pause_every(&x, argv[i + 1]);
 		i += 2;
 	}
 	if (i != argc)
@@ -475,7 +486,7 @@ int main(int argc, char **argv)
 		return run_server(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "client"))
 		return run_client(argc, argv);
-	fprintf(stderr, "usage: %s server PORT BYTES RATE PIDFILE [--unknown-socket] [--epoll]\n"
+	fprintf(stderr, "usage: %s server PORT BYTES RATE PIDFILE [--unknown-socket] [--epoll] [--pause-every N]\n"
 		"       %s client NODE PORT BYTES RATE [PIDFILE] [--pause-every N]\n",
 		argv[0], argv[0]);
 	return 2;

@@ -76,8 +76,8 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'RcvbufDrops', 'OfoPruned', 'ChallengeAcks', 'DelayedAcks',
          'InBadFlags', 'InWindowDrops', 'InKxErrors', 'InCtlErrors',
          'InCtlNoState', 'InCtlBadMac', 'InCtlStaleEpoch', 'InCtlBadHost',
-         'InMoved', 'OutCtl', 'InBadEndpoint', 'InHsBadMac',
-         'InHsNoMac', 'InSynBadSource']
+         'InMoved', 'OutCtl', 'InBadEndpoint', 'CtlTimeouts',
+         'InHsBadMac', 'InHsNoMac', 'InSynBadSource']
 
 
 def errname(err):

@@ -927,8 +927,8 @@ static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"RcvbufDrops", "OfoPruned", "ChallengeAcks", "DelayedAcks",
 	"InBadFlags", "InWindowDrops", "InKxErrors", "InCtlErrors",
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
-	"InMoved", "OutCtl", "InBadEndpoint", "InHsBadMac", "InHsNoMac",
-	"InSynBadSource",
+	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts", "InHsBadMac",
+	"InHsNoMac", "InSynBadSource",
 };
 
 static int module_param_write(const char *name, long value)

@@ -78,6 +78,7 @@ enum {
 	ST_MOVED,
 	ST_OUTCTL,
 	ST_BADENDPOINT,
+	ST_CTLTIMEOUTS,
 	ST_HSBADMAC,
 	ST_HSNOMAC,
 	ST_SYNBADSOURCE,
@@ -91,8 +92,8 @@ static const char * const stat_names[ST_NR] = {
 	"RcvbufDrops", "OfoPruned", "ChallengeAcks", "DelayedAcks",
 	"InBadFlags", "InWindowDrops", "InKxErrors", "InCtlErrors",
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
-	"InMoved", "OutCtl", "InBadEndpoint", "InHsBadMac", "InHsNoMac",
-	"InSynBadSource",
+	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts", "InHsBadMac",
+	"InHsNoMac", "InSynBadSource",
 };
 
 struct mig_stats {

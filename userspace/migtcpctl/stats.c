@@ -41,6 +41,7 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_IN_MOVED]		= "InMoved",
 	[MIGTCP_STAT_OUT_CTL]		= "OutCtl",
 	[MIGTCP_STAT_IN_BAD_ENDPOINT]	= "InBadEndpoint",
+	[MIGTCP_STAT_CTL_TIMEOUTS]	= "CtlTimeouts",
 	[MIGTCP_STAT_IN_HS_BAD_MAC]	= "InHsBadMac",
 	[MIGTCP_STAT_IN_HS_NO_MAC]	= "InHsNoMac",
 	[MIGTCP_STAT_IN_SYN_BAD_SOURCE]	= "InSynBadSource",

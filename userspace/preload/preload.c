@@ -106,6 +106,45 @@ __attribute__((constructor)) static void preload_ctor(void)
 	preload_init();
 }
 
+/*
+ * The module's family number, read again.  Each node's module may use
+ * its own (family=), and a process CRIU restored on another node keeps
+ * in its memory the number of the node it left, while its migrated
+ * sockets, and those it makes from now on, have this node's.  A failed
+ * reading (no module, or no /sys in a chroot) keeps the number known: a
+ * socket of an unloaded family fails, and the program gets TCP.
+ */
+static int migtcp_af_reload(void)
+{
+	int af = migtcp_family();
+
+	if (af > 0 && af != __atomic_load_n(&migtcp_af, __ATOMIC_RELAXED)) {
+		debug("AF_MIGTCP is family %d now", af);
+		__atomic_store_n(&migtcp_af, af, __ATOMIC_RELAXED);
+	}
+	return __atomic_load_n(&migtcp_af, __ATOMIC_RELAXED);
+}
+
+/*
+ * Whether FAMILY, of a socket or of an address the kernel wrote, is
+ * AF_MIGTCP: the number known, or the number read again when FAMILY is
+ * none of those a TCP program uses on its own (after a restore).
+ */
+static bool is_migtcp_family(int family)
+{
+	switch (family) {
+	case AF_UNSPEC:
+	case AF_UNIX:
+	case AF_INET:
+	case AF_INET6:
+	case AF_NETLINK:
+	case AF_PACKET:
+		return false;
+	}
+	return family == __atomic_load_n(&migtcp_af, __ATOMIC_RELAXED) ||
+	       family == migtcp_af_reload();
+}
+
 static bool is_loopback(uint32_t ip)
 {
 	return (ntohl(ip) >> 24) == 127;
@@ -127,7 +166,7 @@ static enum fd_state classify(int fd, struct fd_info *info)
 	if (!migtcp_af || state == FD_TCP)
 		return state;
 	if (real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
-	    domain != migtcp_af) {
+	    !is_migtcp_family(domain)) {
 		if (state != FD_NONE)
 			fd_forget(fd);
 		info->state = FD_NONE;
@@ -245,9 +284,13 @@ EXPORT int socket(int domain, int type, int protocol)
 	int fd;
 
 	preload_init();
+	/*
+	 * The family number read each time: after a restore on another
+	 * node the old one may be unused there, or another family's.
+	 */
 	if (migtcp_af && (domain == AF_INET || domain == AF_INET6) &&
 	    base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP) &&
-	    cluster_self()) {
+	    migtcp_af_reload() && cluster_self()) {
 		fd = real.socket(migtcp_af, type, 0);
 		if (fd >= 0) {
 			fd_forget(fd);
@@ -390,7 +433,7 @@ static void give_addr(int fd, const struct sockaddr_storage *ss,
 	if (!addr || !len)
 		return;
 	if (migtcp_af && sslen >= sizeof(struct sockaddr_mig) &&
-	    ss->ss_family == migtcp_af) {
+	    is_migtcp_family(ss->ss_family)) {
 		mig_to_inet(ss, program_family(fd), addr, len);
 		return;
 	}
@@ -416,7 +459,7 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *len,
 		return nfd;
 	fd_forget(nfd);
 	/* The connection shows the listener's family to the program. */
-	if (migtcp_af && ss.ss_family == migtcp_af)
+	if (migtcp_af && is_migtcp_family(ss.ss_family))
 		fd_set_state(nfd, FD_MIGTCP, program_family(fd));
 	give_addr(nfd, &ss, sslen, addr, len);
 	return nfd;
@@ -475,7 +518,7 @@ static int get_name(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
 		     real.getsockname(fd, (void *)&ss, &sslen);
 	if (ret)
 		return ret;
-	if (!peer && migtcp_af && ss.ss_family == migtcp_af &&
+	if (!peer && migtcp_af && is_migtcp_family(ss.ss_family) &&
 	    shows_wildcard(fd))
 		((struct sockaddr_mig *)&ss)->smig_node = 0;
 	give_addr(fd, &ss, sslen, addr, len);

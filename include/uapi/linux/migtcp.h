@@ -90,7 +90,8 @@
 struct migtcp_info {
 	__u8	state;		/* TCP_* state number */
 	__u8	retransmits;	/* consecutive timeouts now */
-	__u8	pad[2];
+	__u8	migration;	/* enum migtcp_migration */
+	__u8	ctl_unacked;	/* control messages awaiting their ACK */
 	__u32	rto_us;		/* retransmission timeout */
 	__u32	rtt_us;		/* smoothed round-trip time */
 	__u32	rttvar_us;	/* its variation */
@@ -403,6 +404,7 @@ enum migtcp_stat {
 	MIGTCP_STAT_IN_MOVED,		/* InMoved: for a frozen or moved socket */
 	MIGTCP_STAT_OUT_CTL,		/* OutCtl: control messages sent */
 	MIGTCP_STAT_IN_BAD_ENDPOINT,	/* InBadEndpoint: from node 0, port 0 */
+	MIGTCP_STAT_CTL_TIMEOUTS,	/* CtlTimeouts: control sent again */
 	MIGTCP_STAT_IN_HS_BAD_MAC,	/* InHsBadMac: handshake MAC is wrong */
 	MIGTCP_STAT_IN_HS_NO_MAC,	/* InHsNoMac: handshake MAC missing */
 	MIGTCP_STAT_IN_SYN_BAD_SOURCE,	/* InSynBadSource: SYN, SYN-ACK not
