@@ -40,6 +40,8 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_IN_MOVED]		= "InMoved",
 	[MIGTCP_STAT_OUT_CTL]		= "OutCtl",
 	[MIGTCP_STAT_IN_BAD_ENDPOINT]	= "InBadEndpoint",
+	[MIGTCP_STAT_IN_XFRM_DROPS]	= "InXfrmDrops",
+	[MIGTCP_STAT_IN_FILTER_DROPS]	= "InFilterDrops",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

@@ -53,7 +53,9 @@
 		{ MIGTCP_STAT_IN_CTL_STALE_EPOCH,	"InCtlStaleEpoch" },	\
 		{ MIGTCP_STAT_IN_CTL_BAD_HOST,	"InCtlBadHost" },	\
 		{ MIGTCP_STAT_IN_MOVED,	"InMoved" },		\
-		{ MIGTCP_STAT_IN_BAD_ENDPOINT,	"InBadEndpoint" })
+		{ MIGTCP_STAT_IN_BAD_ENDPOINT,	"InBadEndpoint" },	\
+		{ MIGTCP_STAT_IN_XFRM_DROPS,	"InXfrmDrops" },	\
+		{ MIGTCP_STAT_IN_FILTER_DROPS,	"InFilterDrops" })
 
 TRACE_EVENT(migtcp_set_state,
 

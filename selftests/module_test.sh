@@ -76,7 +76,8 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'RcvbufDrops', 'OfoPruned', 'ChallengeAcks', 'DelayedAcks',
          'InBadFlags', 'InWindowDrops', 'InKxErrors', 'InCtlErrors',
          'InCtlNoState', 'InCtlBadMac', 'InCtlStaleEpoch', 'InCtlBadHost',
-         'InMoved', 'OutCtl', 'InBadEndpoint']
+         'InMoved', 'OutCtl', 'InBadEndpoint', 'InXfrmDrops',
+         'InFilterDrops']
 
 
 def errname(err):

@@ -927,7 +927,8 @@ static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"RcvbufDrops", "OfoPruned", "ChallengeAcks", "DelayedAcks",
 	"InBadFlags", "InWindowDrops", "InKxErrors", "InCtlErrors",
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
-	"InMoved", "OutCtl", "InBadEndpoint",
+	"InMoved", "OutCtl", "InBadEndpoint", "InXfrmDrops",
+	"InFilterDrops",
 };
 
 static int module_param_write(const char *name, long value)

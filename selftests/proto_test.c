@@ -78,6 +78,8 @@ enum {
 	ST_MOVED,
 	ST_OUTCTL,
 	ST_BADENDPOINT,
+	ST_XFRMDROPS,
+	ST_FILTERDROPS,
 	ST_NR,
 };
 
@@ -88,7 +90,8 @@ static const char * const stat_names[ST_NR] = {
 	"RcvbufDrops", "OfoPruned", "ChallengeAcks", "DelayedAcks",
 	"InBadFlags", "InWindowDrops", "InKxErrors", "InCtlErrors",
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
-	"InMoved", "OutCtl", "InBadEndpoint",
+	"InMoved", "OutCtl", "InBadEndpoint", "InXfrmDrops",
+	"InFilterDrops",
 };
 
 struct mig_stats {

@@ -41,6 +41,8 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_IN_MOVED]		= "InMoved",
 	[MIGTCP_STAT_OUT_CTL]		= "OutCtl",
 	[MIGTCP_STAT_IN_BAD_ENDPOINT]	= "InBadEndpoint",
+	[MIGTCP_STAT_IN_XFRM_DROPS]	= "InXfrmDrops",
+	[MIGTCP_STAT_IN_FILTER_DROPS]	= "InFilterDrops",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

@@ -385,6 +385,8 @@ enum migtcp_stat {
 	MIGTCP_STAT_IN_MOVED,		/* InMoved: for a frozen or moved socket */
 	MIGTCP_STAT_OUT_CTL,		/* OutCtl: control messages sent */
 	MIGTCP_STAT_IN_BAD_ENDPOINT,	/* InBadEndpoint: from node 0, port 0 */
+	MIGTCP_STAT_IN_XFRM_DROPS,	/* InXfrmDrops: IPsec policy refused */
+	MIGTCP_STAT_IN_FILTER_DROPS,	/* InFilterDrops: socket filter, LSM */
 	__MIGTCP_STAT_MAX
 };
 
