@@ -650,7 +650,8 @@ static long fill_until_stuck(const int *fds, int n)
  * they offer; it is no hard cap on receive queues.  So the test checks
  * the charge and the limit's events, not a ceiling.
  */
-TEST_F_TIMEOUT(cluster, listener_memory_cgroup_holds_its_connections, 300)
+TEST_F_TIMEOUT(cluster, listener_memory_cgroup_is_charged_for_its_connections,
+	       300)
 {
 	int ready[2], done[2], fds[MEMCG_CONNS], status, i;
 	char cg[128], name[64], c;
