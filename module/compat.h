@@ -12,6 +12,7 @@
 
 #include <linux/net.h>
 #include <net/net_namespace.h>
+#include <linux/slab.h>
 #include <net/sock.h>
 
 /* get/put_unaligned_*() moved from asm/ to linux/ in 6.12. */
@@ -69,5 +70,23 @@ static inline void migtcp_sk_net_ref_to_passive(struct sock *sk)
 	put_net_track(net, &sk->ns_tracker);
 #endif
 }
+
+/*
+ * migtcp_charge_sock_object() - charge @sk's struct sock, allocated in
+ * softirq (a passive open) and so charged to no memory cgroup, to the
+ * current task's, as inet_csk_accept() does.  kmem_cache_charge() came
+ * in 6.12 for this; before it a module has no way to, and the object
+ * stays uncharged (its buffers are charged: policy.c).
+ */
+#ifdef MIGTCP_HAVE_KMEM_CACHE_CHARGE
+static inline void migtcp_charge_sock_object(struct sock *sk, gfp_t gfp)
+{
+	kmem_cache_charge(sk, gfp);
+}
+#else
+static inline void migtcp_charge_sock_object(struct sock *sk, gfp_t gfp)
+{
+}
+#endif
 
 #endif /* _MIGTCP_COMPAT_H */

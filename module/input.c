@@ -1268,6 +1268,7 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 		return NULL;
 	sock_init_data(NULL, child);
 	migtcp_init_sock(child);
+	migtcp_child_inherit(lsk, child);
 	child->sk_reuse = lsk->sk_reuse;
 	child->sk_rcvbuf = READ_ONCE(lsk->sk_rcvbuf);
 	child->sk_sndbuf = READ_ONCE(lsk->sk_sndbuf);

@@ -611,6 +611,17 @@ int migtcp_checkpoint(struct sock *sk, char __user *optval,
 		      int __user *optlen);
 int migtcp_restore(struct sock *sk, sockptr_t optval, unsigned int optlen);
 
+/* policy.c */
+struct flowi4;
+struct rtable;
+bool migtcp_rcv_policy_ok(struct net *net, struct sk_buff *skb);
+bool migtcp_sk_filter_drops(struct sock *sk, struct sk_buff *skb);
+struct rtable *migtcp_route_sk(struct sock *sk, struct flowi4 *fl4,
+			       __be32 saddr, __be32 daddr);
+void migtcp_skb_set_owner(struct sock *sk, struct sk_buff *skb);
+void migtcp_child_inherit(struct sock *lsk, struct sock *child);
+void migtcp_accept_charge(struct sock *child);
+
 /* proc.c */
 int migtcp_proc_init_net(struct net *net);
 void migtcp_proc_exit_net(struct net *net);

@@ -44,6 +44,8 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_IN_HS_BAD_MAC]	= "InHsBadMac",
 	[MIGTCP_STAT_IN_HS_NO_MAC]	= "InHsNoMac",
 	[MIGTCP_STAT_IN_SYN_BAD_SOURCE]	= "InSynBadSource",
+	[MIGTCP_STAT_IN_XFRM_DROPS]	= "InXfrmDrops",
+	[MIGTCP_STAT_IN_FILTER_DROPS]	= "InFilterDrops",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

@@ -7,7 +7,8 @@
  * walkable options area, carry only flags that make sense, and come from
  * (and go to) an endpoint that can exist: no node 0, no port 0.
  * Each segment is counted once, as intact or under the reason it was
- * dropped.
+ * dropped.  An intact one then meets the node's IPsec policy and the
+ * socket's filter (policy.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -131,9 +132,14 @@ static int migtcp_backlog_limit(const struct sock *sk)
 	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) + SZ_64K;
 }
 
-/* Processes @skb on @sk now, or after its owner releases the lock. */
+/*
+ * Processes @skb on @sk now, or after its owner releases the lock; the
+ * socket's filter first, as TCP runs it before the backlog.
+ */
 void migtcp_deliver(struct sock *sk, struct sk_buff *skb)
 {
+	if (migtcp_sk_filter_drops(sk, skb))
+		return;
 	bh_lock_sock_nested(sk);
 	if (!sock_owned_by_user(sk)) {
 		migtcp_sock_rcv(sk, skb);
@@ -174,7 +180,8 @@ static bool migtcp_demux(struct net *net, struct sk_buff *skb)
 				    ntohs(mh->dst_port));
 	if (!sk)
 		return false;
-	if (migtcp_mig_drops_input(sk, skb)) {
+	if (migtcp_sk_filter_drops(sk, skb) ||
+	    migtcp_mig_drops_input(sk, skb)) {
 		sock_put(sk);
 		return true;
 	}
@@ -199,6 +206,11 @@ static int migtcp_v4_rcv(struct sk_buff *skb)
 	}
 	MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_SEGS);
 
+	if (!migtcp_rcv_policy_ok(net, skb)) {
+		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
+		return 0;
+	}
+
 	if (!READ_ONCE(migtcp_pernet(net)->node.id)) {
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_WRONG_NODE);
 		kfree_skb_reason(skb, SKB_DROP_REASON_NOT_SPECIFIED);
@@ -222,8 +234,14 @@ static int migtcp_v4_rcv(struct sk_buff *skb)
 	return 0;
 }
 
+/*
+ * no_policy: the IP layer leaves the IPsec input policy and conntrack to
+ * us (migtcp_rcv_policy_ok()), as it leaves them to TCP, so that a
+ * refused segment is counted.
+ */
 static const struct net_protocol migtcp_v4_protocol = {
 	.handler	= migtcp_v4_rcv,
+	.no_policy	= 1,
 };
 
 int migtcp_receive_register(void)

@@ -85,13 +85,15 @@ static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
 	 * NET_XMIT_CN: queued all the same (a qdisc signalled congestion).
 	 * net_xmit_eval() is a macro that evaluates its argument twice.
 	 */
-	err = ip_local_out(net, NULL, skb);
+	err = ip_local_out(net, skb->sk, skb);
 	return net_xmit_eval(err);
 }
 
 /*
  * Routes @skb from @saddr (0: the route's choice) to @daddr and sends it;
- * for segments of no connection.  Consumes @skb.
+ * for segments of no connection (resets, registrar messages), which no
+ * socket owns, as TCP's resets.  The IPsec output policy applies (the
+ * route is looked up in it).  Consumes @skb.
  */
 int migtcp_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr,
 		   __be32 daddr)
@@ -113,24 +115,21 @@ int migtcp_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr,
 }
 
 /*
- * Routes the connection's path and keeps the route in the socket's dst
- * cache.  Takes from it the MSS (the MTU less the IP and migtcp headers),
+ * Routes the connection's path with the socket's routing keys
+ * (migtcp_route_sk()) and keeps the route in the socket's dst cache.
+ * Takes from it the MSS (the MTU less the IP and migtcp headers),
  * how much one GSO packet may carry, and whether the device checksums.
  */
 int migtcp_route_path(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	struct flowi4 fl4 = {
-		.daddr		= msk->path_daddr,
-		.saddr		= msk->path_saddr,
-		.flowi4_proto	= migtcp_proto,
-	};
 	const struct net_device *dev;
 	unsigned int gso_max;
+	struct flowi4 fl4;
 	struct rtable *rt;
 	int mss;
 
-	rt = ip_route_output_key(sock_net(sk), &fl4);
+	rt = migtcp_route_sk(sk, &fl4, msk->path_saddr, msk->path_daddr);
 	if (IS_ERR(rt)) {
 		sk_dst_reset(sk);
 		return -EHOSTUNREACH;
@@ -168,7 +167,8 @@ struct sk_buff *migtcp_alloc_seg(struct sock *sk, gfp_t gfp)
 
 /*
  * Sends @skb, a segment of @sk's connection that starts with its header,
- * along the cached route (routed again if the route went stale).
+ * along the cached route (routed again if the route went stale, or
+ * reset by SO_MARK or SO_BINDTODEVICE), owned by @sk.
  */
 static int migtcp_sk_xmit(struct sock *sk, struct sk_buff *skb)
 {
@@ -193,6 +193,7 @@ static int migtcp_sk_xmit(struct sock *sk, struct sk_buff *skb)
 	}
 	if (((struct migtcphdr *)skb->data)->flags & htons(MIGTCP_F_ACK))
 		migtcp_ack_sent(sk);
+	migtcp_skb_set_owner(sk, skb);
 	return migtcp_ip_send(net, skb, (struct rtable *)dst_clone(dst),
 			      msk->route_saddr, msk->path_daddr,
 			      msk->csum_offload);

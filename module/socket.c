@@ -62,6 +62,12 @@ void migtcp_init_sock(struct sock *sk)
 	sk->sk_backlog_rcv = migtcp_backlog_rcv;
 	sk->sk_destruct = migtcp_destruct;
 	sk->sk_write_space = migtcp_write_space;
+	/*
+	 * The send buffer is sk_wmem_queued's, as TCP's: segments in flight
+	 * (owned by the socket, policy.c) give back their sk_wmem_alloc
+	 * without a write_space call from the device's context.
+	 */
+	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
 	sk->sk_sndbuf = READ_ONCE(migtcp_wmem[1]);
 	sk->sk_rcvbuf = READ_ONCE(migtcp_rmem[1]);
 	sk_sockets_allocated_inc(sk);
@@ -391,6 +397,7 @@ int migtcp_do_accept(struct socket *sock, struct socket *newsock, int flags,
 		return err;
 
 	lock_sock(child);
+	migtcp_accept_charge(child);
 	sock_graft(child, newsock);
 	newsock->state = SS_CONNECTED;
 	release_sock(child);

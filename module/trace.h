@@ -56,7 +56,9 @@
 		{ MIGTCP_STAT_IN_BAD_ENDPOINT,	"InBadEndpoint" },	\
 		{ MIGTCP_STAT_IN_HS_BAD_MAC,	"InHsBadMac" },		\
 		{ MIGTCP_STAT_IN_HS_NO_MAC,	"InHsNoMac" },		\
-		{ MIGTCP_STAT_IN_SYN_BAD_SOURCE,	"InSynBadSource" })
+		{ MIGTCP_STAT_IN_SYN_BAD_SOURCE,	"InSynBadSource" },	\
+		{ MIGTCP_STAT_IN_XFRM_DROPS,	"InXfrmDrops" },	\
+		{ MIGTCP_STAT_IN_FILTER_DROPS,	"InFilterDrops" })
 
 TRACE_EVENT(migtcp_set_state,
 

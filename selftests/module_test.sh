@@ -77,7 +77,8 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'InBadFlags', 'InWindowDrops', 'InKxErrors', 'InCtlErrors',
          'InCtlNoState', 'InCtlBadMac', 'InCtlStaleEpoch', 'InCtlBadHost',
          'InMoved', 'OutCtl', 'InBadEndpoint', 'CtlTimeouts',
-         'InHsBadMac', 'InHsNoMac', 'InSynBadSource']
+         'InHsBadMac', 'InHsNoMac', 'InSynBadSource', 'InXfrmDrops',
+         'InFilterDrops']
 
 
 def errname(err):

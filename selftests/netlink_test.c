@@ -928,7 +928,7 @@ static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"InBadFlags", "InWindowDrops", "InKxErrors", "InCtlErrors",
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
 	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts", "InHsBadMac",
-	"InHsNoMac", "InSynBadSource",
+	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
 };
 
 static int module_param_write(const char *name, long value)

@@ -82,6 +82,8 @@ enum {
 	ST_HSBADMAC,
 	ST_HSNOMAC,
 	ST_SYNBADSOURCE,
+	ST_XFRMDROPS,
+	ST_FILTERDROPS,
 	ST_NR,
 };
 
@@ -93,7 +95,7 @@ static const char * const stat_names[ST_NR] = {
 	"InBadFlags", "InWindowDrops", "InKxErrors", "InCtlErrors",
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
 	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts", "InHsBadMac",
-	"InHsNoMac", "InSynBadSource",
+	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
 };
 
 struct mig_stats {

@@ -45,6 +45,8 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_IN_HS_BAD_MAC]	= "InHsBadMac",
 	[MIGTCP_STAT_IN_HS_NO_MAC]	= "InHsNoMac",
 	[MIGTCP_STAT_IN_SYN_BAD_SOURCE]	= "InSynBadSource",
+	[MIGTCP_STAT_IN_XFRM_DROPS]	= "InXfrmDrops",
+	[MIGTCP_STAT_IN_FILTER_DROPS]	= "InFilterDrops",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

@@ -410,6 +410,8 @@ enum migtcp_stat {
 	MIGTCP_STAT_IN_SYN_BAD_SOURCE,	/* InSynBadSource: SYN, SYN-ACK not
 					 * from its node's address
 					 */
+	MIGTCP_STAT_IN_XFRM_DROPS,	/* InXfrmDrops: IPsec policy refused */
+	MIGTCP_STAT_IN_FILTER_DROPS,	/* InFilterDrops: socket filter, LSM */
 	__MIGTCP_STAT_MAX
 };
 
