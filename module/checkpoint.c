@@ -21,6 +21,12 @@
 #define MIGTCP_CKPT_MAX_LEN	(256U << 20)
 /* Bytes queued one way in a connection's checkpoint, at most. */
 #define MIGTCP_CKPT_MAX_QUEUE	(64U << 20)
+/*
+ * The user's locks a socket keeps across a move: buffer sizes it set,
+ * and a port it bound, which stays bound when a connection ends.
+ */
+#define MIGTCP_CKPT_USERLOCKS	(SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK | \
+				 SOCK_BINDPORT_LOCK)
 
 /*
  * A blob being written, or measured when buf is NULL.  Measuring stops
@@ -267,8 +273,7 @@ static void migtcp_ckpt_record(struct migtcp_ckpt_out *o, struct sock *sk)
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SNDBUF, (u32)sk->sk_sndbuf);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RCVBUF, (u32)sk->sk_rcvbuf);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_BUF_LOCKS,
-			(u8)(sk->sk_userlocks &
-			     (SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK)));
+			(u8)(sk->sk_userlocks & MIGTCP_CKPT_USERLOCKS));
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SHUTDOWN, (u8)sk->sk_shutdown);
 	if (kind != MIGTCP_CKPT_UNBOUND) {
 		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_LOCAL_NODE, msk->local_node);
@@ -509,8 +514,7 @@ static const struct nla_policy migtcp_ckpt_policy[MIGTCP_CKPT_A_MAX + 1] = {
 	[MIGTCP_CKPT_A_USER_TIMEOUT]	= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_int_range),
 	[MIGTCP_CKPT_A_SNDBUF]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_buf_range),
 	[MIGTCP_CKPT_A_RCVBUF]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_buf_range),
-	[MIGTCP_CKPT_A_BUF_LOCKS]	= NLA_POLICY_MAX(NLA_U8, SOCK_SNDBUF_LOCK |
-							 SOCK_RCVBUF_LOCK),
+	[MIGTCP_CKPT_A_BUF_LOCKS]	= NLA_POLICY_MASK(NLA_U8, MIGTCP_CKPT_USERLOCKS),
 	[MIGTCP_CKPT_A_BACKLOG]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_int_range),
 	[MIGTCP_CKPT_A_SND_DATA]	= { .type = NLA_BINARY,
 					    .len = MIGTCP_CKPT_CHUNK },
@@ -711,10 +715,15 @@ static int migtcp_ckpt_parse_rec(const u8 *rec, u32 len, bool child,
 	/* Only the side that sent the SYN proves itself on its ACKs. */
 	if (child && v->tb[MIGTCP_CKPT_A_HS_PROOF])
 		return migtcp_ckpt_bad("an accepted connection with a handshake MAC to repeat");
-	if (kind == MIGTCP_CKPT_UNBOUND)
-		return v->tb[MIGTCP_CKPT_A_LOCAL_NODE] ||
-		       v->tb[MIGTCP_CKPT_A_LOCAL_PORT] ?
-		       migtcp_ckpt_bad("an unbound socket with an identity") : 0;
+	if (kind == MIGTCP_CKPT_UNBOUND) {
+		if (v->tb[MIGTCP_CKPT_A_LOCAL_NODE] ||
+		    v->tb[MIGTCP_CKPT_A_LOCAL_PORT])
+			return migtcp_ckpt_bad("an unbound socket with an identity");
+		if (migtcp_ckpt_u8(v, MIGTCP_CKPT_A_BUF_LOCKS) &
+		    SOCK_BINDPORT_LOCK)
+			return migtcp_ckpt_bad("an unbound socket with a port the user bound");
+		return 0;
+	}
 	if (!v->tb[MIGTCP_CKPT_A_LOCAL_NODE] || !v->tb[MIGTCP_CKPT_A_LOCAL_PORT])
 		return migtcp_ckpt_bad("the identity is missing");
 	if (kind == MIGTCP_CKPT_LISTENER && !v->tb[MIGTCP_CKPT_A_BACKLOG])

@@ -2520,6 +2520,51 @@ TEST_F_TIMEOUT(cluster, unbound_and_bound_migrate, 120)
 	close(b);
 }
 
+/*
+ * A port the user bound stays bound when the connection ends, as TCP's
+ * does (SOCK_BINDPORT_LOCK), also after the socket moved: node 2 resets
+ * the connection of a bound socket restored on node 3, and the socket
+ * still has node 1's port.
+ */
+TEST_F_TIMEOUT(cluster, bound_port_outlives_migrated_connection, 120)
+{
+	const struct linger abort_linger = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_mig bn, now;
+	int b, l2, afd;
+	char byte;
+
+	add_nodes(_metadata, self, NODE3);
+	ON_NODE(NODE2);
+	l2 = listener(_metadata, self->family, B_LPORT, 8);
+	ASSERT_LE(0, l2);
+	ON_NODE(NODE1);
+	b = mig_socket(self->family, 0);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, bind_to(b, self->family, 0, B_PORT));
+	ASSERT_EQ(0, connect_to(b, self->family, NODE2, B_LPORT));
+	afd = accept_waiting(_metadata, l2);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	bn = name_of(b, false);
+	MIGRATE(&b, NODE3);
+	ASSERT_EQ(0, set_timeouts(b, GUARD_SEC));
+	exchange(_metadata, b, afd, 281, 2000);
+
+	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_LINGER, &abort_linger,
+				sizeof(abort_linger)));
+	close(afd);
+	errno = 0;
+	EXPECT_EQ(-1, recv(b, &byte, 1, 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	now = name_of(b, false);
+	EXPECT_TRUE(addr_eq(&bn, &now))
+		TH_LOG("after the reset the socket is port %u of node %u, not port %u of node %u",
+		       ntohs(now.smig_port), now.smig_node,
+		       ntohs(bn.smig_port), bn.smig_node);
+	close(l2);
+	close(b);
+}
+
 /* Packets dropped on @dev of @node (netem_dropped_dev()), or -1. */
 static long dropped_on(CLUSTER *self, unsigned int node, const char *dev)
 {

@@ -204,7 +204,11 @@ enum migtcp_ckpt_attr {
 	MIGTCP_CKPT_A_USER_TIMEOUT,	/* u32: ms */
 	MIGTCP_CKPT_A_SNDBUF,		/* u32: bytes, as SO_SNDBUF reads */
 	MIGTCP_CKPT_A_RCVBUF,		/* u32 */
-	MIGTCP_CKPT_A_BUF_LOCKS,	/* u8: SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK */
+	MIGTCP_CKPT_A_BUF_LOCKS,	/* u8: SOCK_SNDBUF_LOCK,
+					 * SOCK_RCVBUF_LOCK and
+					 * SOCK_BINDPORT_LOCK (a port the user
+					 * bound, kept when a connection ends)
+					 */
 	MIGTCP_CKPT_A_BACKLOG,		/* u32: a listener's backlog */
 	MIGTCP_CKPT_A_SND_DATA,		/* bytes from SND.UNA on, a chunk */
 	MIGTCP_CKPT_A_RCV_DATA,		/* bytes from COPIED_SEQ on, a chunk */
