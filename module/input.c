@@ -420,26 +420,15 @@ MODULE_PARM_DESC(challenge_ack_limit,
 		 "RFC 5961 challenge ACKs a node sends per second: a budget drawn at random from [limit/2, limit*3/2) each second (default 1000)");
 
 /*
- * The node's budget of challenge ACKs (RFC 5961 10): a number drawn at
- * random each second, as Linux has done since CVE-2016-5696, so that an
- * attacker counting the answers learns nothing from the shared limit.
+ * The node's budget of challenge ACKs (RFC 5961 10) for a second: drawn
+ * at random each second, as Linux has done since CVE-2016-5696, so that
+ * an attacker counting the answers learns nothing from the shared limit.
  */
-static bool migtcp_challenge_budget(struct net *net)
+static u32 migtcp_challenge_fill(void)
 {
-	struct migtcp_net *mn = migtcp_pernet(net);
-	u32 now = jiffies / HZ, limit, left;
+	u32 limit = READ_ONCE(migtcp_challenge_ack_limit);
 
-	if (READ_ONCE(mn->challenge_second) != now) {
-		limit = READ_ONCE(migtcp_challenge_ack_limit);
-		WRITE_ONCE(mn->challenge_second, now);
-		WRITE_ONCE(mn->challenge_left,
-			   limit / 2 + get_random_u32_below(max(limit, 1U)));
-	}
-	left = READ_ONCE(mn->challenge_left);
-	if (!left)
-		return false;
-	WRITE_ONCE(mn->challenge_left, left - 1);
-	return true;
+	return limit / 2 + get_random_u32_below(max(limit, 1U));
 }
 
 /*
@@ -464,7 +453,8 @@ static void migtcp_challenge_ack(struct sock *sk)
 
 	if (migtcp_invalid_ratelimited(msk->challenge_stamp))
 		return;
-	if (!migtcp_challenge_budget(sock_net(sk)))
+	if (!migtcp_budget_take(&migtcp_pernet(sock_net(sk))->challenges,
+				migtcp_challenge_fill))
 		return;
 	msk->challenge_stamp = jiffies ?: 1;
 	MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_CHALLENGE_ACKS);

@@ -342,7 +342,14 @@ bool migtcp_mig_blocks_send(const struct sock *sk)
 	return mig->state != MIGTCP_MIG_NONE || mig->held;
 }
 
-static DEFINE_RATELIMIT_STATE(migtcp_redirect_rs, HZ, 1000);
+/*
+ * Each REDIRECT costs two HMACs and answers an address nobody checked: a
+ * node sends at most a thousand a second, as Linux limits ICMP.
+ */
+static u32 migtcp_redirect_fill(void)
+{
+	return 1000;
+}
 
 /*
  * Answers @syn, for departed listener @lsk, with a REDIRECT to the node
@@ -350,6 +357,7 @@ static DEFINE_RATELIMIT_STATE(migtcp_redirect_rs, HZ, 1000);
  */
 static void migtcp_send_redirect(struct sock *lsk, const struct sk_buff *syn)
 {
+	struct migtcp_net *mn = migtcp_pernet(sock_net(lsk));
 	const struct migtcp_mig *mig = &migtcp_sk(lsk)->mig;
 	__be32 host = READ_ONCE(mig->host_addr);
 	struct migtcp_ctl_redirect r = {
@@ -364,11 +372,7 @@ static void migtcp_send_redirect(struct sock *lsk, const struct sk_buff *syn)
 	u8 key[MIGTCP_KEY_LEN];
 	bool keyed;
 
-	/*
-	 * Each costs two HMACs and answers an address nobody checked: a
-	 * host sends at most a thousand a second, as Linux limits ICMP.
-	 */
-	if (!host || !__ratelimit(&migtcp_redirect_rs))
+	if (!host || !migtcp_budget_take(&mn->redirects, migtcp_redirect_fill))
 		return;
 	memcpy(r.host_addr, &host, sizeof(host));
 	migtcp_ctl_ids_of(migtcp_hdr(syn), &ids, true);

@@ -54,6 +54,15 @@ struct migtcp_node {
 #define MIGTCP_CONN_HASH_BITS	8
 
 /* One cluster node: the state of one network namespace. */
+/*
+ * What a node may spend per second on one kind of answer; lockless, as
+ * Linux's per-netns challenge-ACK budget: a race may spend one more.
+ */
+struct migtcp_budget {
+	u32 second;	/* jiffies / HZ when it was last filled */
+	u32 left;
+};
+
 struct migtcp_net {
 	struct migtcp_mib __percpu *mib;
 
@@ -79,11 +88,13 @@ struct migtcp_net {
 	struct hlist_head sockets;	/* every AF_MIGTCP socket */
 
 	/*
-	 * RFC 5961 challenge ACKs the node may still send in the current
-	 * second (input.c); lockless, as Linux's per-netns budget.
+	 * Answers the node may still send in the current second to segments
+	 * anyone can forge: RFC 5961 challenge ACKs (input.c) and REDIRECTs
+	 * of departed listeners (migrate.c).  Each node has its own, so
+	 * that a flood at one node silences no other.
 	 */
-	u32 challenge_second;
-	u32 challenge_left;
+	struct migtcp_budget challenges;
+	struct migtcp_budget redirects;
 
 	/* Connections by (local port, remote node, remote port). */
 	spinlock_t conn_lock;
@@ -375,6 +386,7 @@ void migtcp_pernet_unregister(void);
 void migtcp_net_link_sock(struct sock *sk);
 void migtcp_net_unlink_sock(struct sock *sk);
 void migtcp_net_orphan(struct sock *sk);
+bool migtcp_budget_take(struct migtcp_budget *b, u32 (*fill)(void));
 
 /* node.c */
 int migtcp_node_set_id(struct migtcp_net *mn, u32 id,

@@ -12,6 +12,25 @@
 
 unsigned int migtcp_net_id __read_mostly;
 
+/*
+ * Spends one unit of budget @b: false if none is left this second.  The
+ * first spend of a second refills it with @fill().
+ */
+bool migtcp_budget_take(struct migtcp_budget *b, u32 (*fill)(void))
+{
+	u32 now = jiffies / HZ, left;
+
+	if (READ_ONCE(b->second) != now) {
+		WRITE_ONCE(b->second, now);
+		WRITE_ONCE(b->left, fill());
+	}
+	left = READ_ONCE(b->left);
+	if (!left)
+		return false;
+	WRITE_ONCE(b->left, left - 1);
+	return true;
+}
+
 static int __net_init migtcp_net_init(struct net *net)
 {
 	struct migtcp_net *mn = migtcp_pernet(net);

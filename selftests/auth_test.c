@@ -42,8 +42,6 @@
 #include "cluster.h"
 #include "hsmac.h"
 
-#define NODE1_ADDR	"198.51.100.1"
-#define NODE2_ADDR	"198.51.100.2"
 #define NODE3_ADDR	"198.51.100.99"	/* node 3 of node 1's peer table */
 #define NODE3		NODE_BLACKHOLE
 

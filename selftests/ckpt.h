@@ -27,8 +27,6 @@
 #define NODE4		4U
 #define MAX_NODE	NODE4
 
-#define NODE1_ADDR	"198.51.100.1"
-#define NODE2_ADDR	"198.51.100.2"
 #define NODE3_ADDR	"198.51.100.99"
 #define NODE4_ADDR	"198.51.100.4"
 

@@ -29,6 +29,8 @@
 #define NODE2		2U
 #define NODE_BLACKHOLE	3U	/* in node 1's peer table, no host there */
 #define PORT		7000	/* where connect_pair() listens, on node 2 */
+#define NODE1_ADDR	"198.51.100.1"	/* mig1 */
+#define NODE2_ADDR	"198.51.100.2"	/* mig2 */
 
 /* Anything that crosses the veth once (a handshake too) takes ms. */
 #define WAIT_MS		2000

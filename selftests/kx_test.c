@@ -41,8 +41,6 @@
 #include "cluster.h"
 #include "hsmac.h"
 
-#define NODE1_ADDR	"198.51.100.1"
-#define NODE2_ADDR	"198.51.100.2"
 #define NODE3_ADDR	"198.51.100.99"	/* node 3 of node 1's peer table */
 
 #define KX_PORT		7100		/* node 2's listener */

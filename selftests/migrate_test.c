@@ -370,6 +370,130 @@ TEST_F(cluster, listener_with_queue_moves)
 	close(nl);
 }
 
+#define RL_PORT		(PORT + 20)	/* node 2's listener; +1: node 1's */
+#define RL_FLOOD	8000		/* SYNs at node 2's departed listener */
+#define RL_PROBES	40		/* SYNs at node 1's, among them */
+
+/*
+ * Sends from raw socket @fd (of node @snode, address @saddr) a SYN from
+ * port @sport to listener (@dnode, @dport) at address @daddr.
+ */
+static void rl_syn(struct __test_metadata *_metadata, int fd, __u32 snode,
+		   const char *saddr, __u16 sport, __u32 dnode,
+		   const char *daddr, __u16 dport)
+{
+	const struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = inet_addr(daddr),
+	};
+	struct migtcphdr h = {
+		.version = MIGTCP_WIRE_VERSION,
+		.doff = sizeof(struct migtcphdr) / 4,
+		.flags = htons(MIGTCP_F_SYN),
+		.src_node = htonl(snode),
+		.dst_node = htonl(dnode),
+		.src_port = htons(sport),
+		.dst_port = htons(dport),
+		.seq = htonl(0x20000000U + sport),
+		.window = htons(65535),
+	};
+
+	migtcp_test_set_csum((__u8 *)&h, sizeof(h), inet_addr(saddr),
+			     inet_addr(daddr), migtcp_proto());
+	ASSERT_EQ((ssize_t)sizeof(h), sendto(fd, &h, sizeof(h), 0,
+				    (const struct sockaddr *)&to, sizeof(to)))
+		TH_LOG("sendto: %s", strerror(errno));
+}
+
+/* Makes sure listener (@home, @port), now at @host, is found by callers. */
+static void rl_reachable(struct __test_metadata *_metadata, CLUSTER *self,
+			 unsigned int home, __u16 port, int moved)
+{
+	int c, a;
+
+	ON_NODE(home);
+	c = mig_socket(self->family, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, set_timeouts(c, GUARD_SEC));
+	ASSERT_EQ(0, connect_to(c, self->family, home, port))
+		TH_LOG("connect to the moved listener %u:%u: %s", home, port,
+		       strerror(errno));
+	ASSERT_EQ(POLLIN, poll_one(moved, POLLIN, WAIT_MS));
+	a = accept(moved, NULL, NULL);
+	ASSERT_LE(0, a);
+	close(a);
+	close(c);
+}
+
+/*
+ * REDIRECTs are limited per node: a SYN flood at node 2's departed
+ * listener, well beyond its 1000 answers a second, leaves node 1's
+ * answers to SYNs for its own departed listener alone.
+ */
+TEST_F_TIMEOUT(cluster, redirect_budget_is_per_node, 120)
+{
+	long out1, out2, sent1, sent2, nostate, t0, ms;
+	int l1, l2, m1, m2, tx1, tx2, i, probes = 0;
+
+	/* Node 2's listener moves to node 1, node 1's to node 2. */
+	ON_NODE(NODE2);
+	l2 = listener(_metadata, self->family, RL_PORT, 8);
+	ASSERT_LE(0, l2);
+	ON_NODE(NODE1);
+	l1 = listener(_metadata, self->family, RL_PORT + 1, 8);
+	ASSERT_LE(0, l1);
+	m2 = migrate(_metadata, self, l2, NODE2, NODE1);
+	ASSERT_LE(0, m2);
+	m1 = migrate(_metadata, self, l1, NODE1, NODE2);
+	ASSERT_LE(0, m1);
+	/* Each home answers SYNs with a REDIRECT now: callers get through. */
+	rl_reachable(_metadata, self, NODE2, RL_PORT, m2);
+	rl_reachable(_metadata, self, NODE1, RL_PORT + 1, m1);
+
+	tx1 = raw_on(_metadata, self, NODE1);
+	ASSERT_LE(0, tx1);
+	tx2 = raw_on(_metadata, self, NODE2);
+	ASSERT_LE(0, tx2);
+	out1 = node_stat(self, NODE1, "OutCtl");
+	out2 = node_stat(self, NODE2, "OutCtl");
+	nostate = node_stat(self, NODE1, "InCtlNoState");
+	t0 = now_ms();
+	/*
+	 * The probes at node 1 come after the first quarter of the flood at
+	 * node 2, spread over the rest: with one budget for both nodes,
+	 * node 2's answers would have spent it by then.
+	 */
+	for (i = 0; i < RL_FLOOD; i++) {
+		rl_syn(_metadata, tx1, NODE1, NODE1_ADDR, 20000 + i % 20000,
+		       NODE2, NODE2_ADDR, RL_PORT);
+		if (i >= RL_FLOOD / 4 &&
+		    i % (RL_FLOOD * 3 / 4 / RL_PROBES) == 0 &&
+		    probes < RL_PROBES) {
+			rl_syn(_metadata, tx2, NODE2, NODE2_ADDR,
+			       40000 + probes, NODE1, NODE1_ADDR,
+			       RL_PORT + 1);
+			probes++;
+		}
+	}
+	ms = now_ms() - t0;
+	ASSERT_EQ(RL_PROBES, probes);
+	sent1 = wait_node_stat(self, NODE1, "OutCtl", out1 + RL_PROBES,
+			       WAIT_MS) - out1;
+	sent2 = node_stat(self, NODE2, "OutCtl") - out2;
+	TH_LOG("%d SYNs in %ld ms: node 2 sent %ld control messages, node 1 %ld (InCtlNoState +%ld)",
+	       RL_FLOOD, ms, sent2, sent1,
+	       node_stat(self, NODE1, "InCtlNoState") - nostate);
+	/* Every probe was answered, */
+	EXPECT_LE(RL_PROBES, sent1)
+		TH_LOG("node 2's flood silenced node 1's REDIRECTs");
+	/* and node 2 kept to its budget: 1000 in each second it spanned. */
+	EXPECT_GE(1000 * (ms / 1000 + 2), sent2);
+	close(tx1);
+	close(tx2);
+	close(m1);
+	close(m2);
+}
+
 /* Both ends are checkpointed at once and restored on each other's node. */
 TEST_F(cluster, both_ends_swap_nodes)
 {

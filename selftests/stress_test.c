@@ -32,8 +32,6 @@
 #include "cluster.h"
 #include "stream.h"
 
-#define NODE1_ADDR	"198.51.100.1"
-#define NODE2_ADDR	"198.51.100.2"
 
 /* Prints how long a test's main part took, for the run's record. */
 #define LOG_TOOK(what, start) \

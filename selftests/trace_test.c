@@ -28,8 +28,6 @@
 
 #define TRACING		"/sys/kernel/tracing"
 #define EVENTS		TRACING "/events/migtcp"
-#define NODE1_ADDR	"198.51.100.1"
-#define NODE2_ADDR	"198.51.100.2"
 
 /* Ports no other selftest uses: see the comment at the top. */
 #define TRACE_PORT	7400
