@@ -53,7 +53,6 @@ struct migtcp_node {
 #define MIGTCP_PORT_HASH_BITS	8
 #define MIGTCP_CONN_HASH_BITS	8
 
-/* One cluster node: the state of one network namespace. */
 /*
  * What a node may spend per second on one kind of answer; lockless, as
  * Linux's per-netns challenge-ACK budget: a race may spend one more.
@@ -63,6 +62,7 @@ struct migtcp_budget {
 	u32 left;
 };
 
+/* One cluster node: the state of one network namespace. */
 struct migtcp_net {
 	struct migtcp_mib __percpu *mib;
 
