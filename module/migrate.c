@@ -23,6 +23,7 @@
 
 #include <crypto/algapi.h>
 #include <linux/capability.h>
+#include <linux/jhash.h>
 #include <linux/random.h>
 #include <net/ip.h>
 #include <net/tcp_states.h>
@@ -59,6 +60,23 @@ static unsigned long migtcp_mig_timeout(void)
 {
 	return msecs_to_jiffies(max(READ_ONCE(migtcp_migration_timeout_ms),
 				    1U));
+}
+
+/*
+ * A registrar's record away from which its endpoint is heard of no more
+ * for this long ends (docs/protocol.md, "The registrar's lease"); the
+ * endpoint registers again each migration timeout, so a lease outlives
+ * three lost registrations and a migration's longest hold.
+ */
+static unsigned long migtcp_mig_lease(void)
+{
+	return 4 * migtcp_mig_timeout();
+}
+
+/* The earlier of two times, where 0 is none. */
+static unsigned long migtcp_earlier(unsigned long when, unsigned long t)
+{
+	return !when || time_before(t, when) ? t : when;
 }
 
 void migtcp_mig_init(struct sock *sk)
@@ -265,6 +283,140 @@ static __be32 migtcp_home_addr(struct sock *sk)
 	return migtcp_node_addr(sock_net(sk), migtcp_sk(sk)->local_node);
 }
 
+/*
+ * A GONE waiting for its registrar's acknowledgment.  Its socket is no
+ * more, so the message is kept here, with the key that authenticates it
+ * and its answer, and sent again on a backoff until the answer comes or
+ * the migration timeout passes; a lost one then leaves the record to its
+ * lease.
+ */
+struct migtcp_gone {
+	struct hlist_node node;		/* in migtcp_net.gone_hash */
+	struct net *net;		/* no reference: ends before it */
+	struct migtcp_ctl_ids ids;
+	struct migtcp_ctl_update u;
+	u8 key[MIGTCP_KEY_LEN];
+	__be32 daddr;
+	unsigned long next, rto, until;
+};
+
+/* More are sent once and left to their leases. */
+#define MIGTCP_GONE_MAX		4096
+
+static u32 migtcp_gone_hash(__be16 port, __be32 peer_node, __be16 peer_port)
+{
+	return jhash_3words(ntohs(port), ntohl(peer_node), ntohs(peer_port),
+			    0);
+}
+
+static void migtcp_gone_free(struct migtcp_net *mn, struct migtcp_gone *g)
+{
+	hlist_del(&g->node);
+	mn->gone_count--;
+	kfree_sensitive(g);
+}
+
+static void migtcp_gone_timer(struct timer_list *t)
+{
+	struct migtcp_net *mn = from_timer(mn, t, gone_timer);
+	unsigned long now = jiffies, when = 0;
+	struct migtcp_gone *g;
+	struct hlist_node *tmp;
+	unsigned int i;
+
+	spin_lock(&mn->gone_lock);
+	for (i = 0; i < ARRAY_SIZE(mn->gone_hash); i++) {
+		hlist_for_each_entry_safe(g, tmp, &mn->gone_hash[i], node) {
+			if (time_after_eq(now, g->until)) {
+				migtcp_gone_free(mn, g);
+				continue;
+			}
+			if (time_after_eq(now, g->next)) {
+				MIGTCP_INC_STATS(g->net,
+						 MIGTCP_STAT_CTL_TIMEOUTS);
+				migtcp_ctl_xmit(g->net, &g->ids, &g->u,
+						sizeof(g->u), g->key, g->daddr);
+				g->rto = min(g->rto * 2,
+					     (unsigned long)MIGTCP_RTO_MAX);
+				g->next = now + g->rto;
+			}
+			when = migtcp_earlier(when, g->next);
+			when = migtcp_earlier(when, g->until);
+		}
+	}
+	if (when && !mn->gone_dying)
+		mod_timer(&mn->gone_timer, when);
+	spin_unlock(&mn->gone_lock);
+}
+
+void migtcp_gone_init(struct migtcp_net *mn)
+{
+	spin_lock_init(&mn->gone_lock);
+	timer_setup(&mn->gone_timer, migtcp_gone_timer, 0);
+}
+
+void migtcp_gone_exit(struct migtcp_net *mn)
+{
+	struct migtcp_gone *g;
+	struct hlist_node *tmp;
+	unsigned int i;
+
+	spin_lock_bh(&mn->gone_lock);
+	mn->gone_dying = true;
+	spin_unlock_bh(&mn->gone_lock);
+	/* Once dying, the timer arms itself no more. */
+	del_timer_sync(&mn->gone_timer);
+	for (i = 0; i < ARRAY_SIZE(mn->gone_hash); i++)
+		hlist_for_each_entry_safe(g, tmp, &mn->gone_hash[i], node)
+			migtcp_gone_free(mn, g);
+}
+
+/*
+ * The connection of @sk, an endpoint away from home, is over: its
+ * registrar frees the identity on a GONE, sent until acknowledged if the
+ * endpoint was registered there.
+ */
+static void migtcp_send_gone(struct sock *sk)
+{
+	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	__be32 daddr = migtcp_home_addr(sk);
+	struct migtcp_gone *g;
+
+	migtcp_send_update_reg(sk, daddr, MIGTCP_CTL_F_GONE);
+	if (!daddr || !msk->mig.registrar || !check_net(sock_net(sk)))
+		return;
+	g = kzalloc(sizeof(*g), GFP_ATOMIC);
+	if (!g)
+		return;
+	g->net = sock_net(sk);
+	g->ids.src_node = htonl(msk->local_node);
+	g->ids.dst_node = htonl(msk->local_node);
+	g->ids.src_port = htons(msk->local_port);
+	migtcp_fill_update(sk, &g->u, MIGTCP_CTL_F_GONE);
+	memcpy(g->key, msk->mig.home_key, sizeof(g->key));
+	g->daddr = daddr;
+	g->rto = clamp(msk->rto, (unsigned long)MIGTCP_RTO_MIN,
+		       (unsigned long)MIGTCP_RTO_MAX);
+	g->next = jiffies + g->rto;
+	g->until = jiffies + migtcp_mig_timeout();
+
+	spin_lock_bh(&mn->gone_lock);
+	if (mn->gone_dying || mn->gone_count >= MIGTCP_GONE_MAX) {
+		spin_unlock_bh(&mn->gone_lock);
+		kfree_sensitive(g);
+		return;
+	}
+	hlist_add_head(&g->node,
+		       &mn->gone_hash[migtcp_gone_hash(g->ids.src_port,
+						       g->u.peer_node,
+						       g->u.peer_port) %
+				      ARRAY_SIZE(mn->gone_hash)]);
+	mn->gone_count++;
+	timer_reduce(&mn->gone_timer, g->next);
+	spin_unlock_bh(&mn->gone_lock);
+}
+
 /* Sends again every message still waiting for its acknowledgment. */
 static void migtcp_send_pending(struct sock *sk)
 {
@@ -298,11 +450,6 @@ u8 migtcp_mig_unacked(const struct sock *sk)
 }
 
 /* Arms the migration timer for the earliest thing it has to do. */
-static unsigned long migtcp_earlier(unsigned long when, unsigned long t)
-{
-	return !when || time_before(t, when) ? t : when;
-}
-
 static void migtcp_mig_arm(struct sock *sk)
 {
 	struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
@@ -314,6 +461,13 @@ static void migtcp_mig_arm(struct sock *sk)
 		when = migtcp_earlier(when, mig->next_ctl);
 	if (mig->deadline)
 		when = migtcp_earlier(when, mig->deadline);
+	if (mig->registrar && mig->state == MIGTCP_MIG_NONE) {
+		if (mig->pending & MIGTCP_PEND_HOME)
+			when = migtcp_earlier(when, mig->lease_ok +
+						    migtcp_mig_lease());
+		else if (mig->lease_next)
+			when = migtcp_earlier(when, mig->lease_next);
+	}
 	if (when)
 		sk_reset_timer(sk, &mig->timer, when);
 	else
@@ -447,6 +601,9 @@ int migtcp_freeze(struct sock *sk, unsigned int hold_ms)
 	mig->epoch++;
 	mig->state = MIGTCP_MIG_FROZEN;
 	mig->exported = false;
+	/* Whoever runs the endpoint next registers it anew. */
+	mig->registrar = false;
+	mig->lease_next = 0;
 	mig->hold_ms = hold_ms && hold_ms < limit ? hold_ms : limit;
 	/*
 	 * What we received is acknowledged before we go quiet.  Without a
@@ -488,9 +645,14 @@ void migtcp_mig_restored(struct sock *sk)
 		 */
 		migtcp_send_ack(sk);
 	}
+	mig->registrar = false;
+	mig->lease_next = 0;
 	if (msk->local_port) {
-		if (home && home != self)
+		if (home && home != self) {
 			bits |= MIGTCP_PEND_HOME;
+			mig->registrar = true;
+			mig->lease_ok = jiffies;
+		}
 		if (mig->prev_addr && mig->prev_addr != home &&
 		    mig->prev_addr != self)
 			bits |= MIGTCP_PEND_PREV;
@@ -526,6 +688,13 @@ int migtcp_thaw(struct sock *sk)
 	return 0;
 }
 
+/* Whether @sk's identity is this node's: a record here is its registrar. */
+static bool migtcp_mig_at_home(const struct sock *sk)
+{
+	return migtcp_sk(sk)->local_node ==
+	       READ_ONCE(migtcp_pernet(sock_net(sk))->node.id);
+}
+
 /*
  * The user closes @sk (locked).  A socket that was checkpointed lives on
  * elsewhere: it leaves a record here and sends neither FIN nor RST.
@@ -551,11 +720,11 @@ bool migtcp_mig_release(struct sock *sk)
 	mig->held = false;
 	/*
 	 * The home keeps its record, and the port, for as long as the
-	 * endpoint lives; elsewhere a record passes messages on for a while.
+	 * endpoint lives and renews its lease; elsewhere a record passes
+	 * messages on for a while.
 	 */
-	mig->deadline = migtcp_sk(sk)->local_node ==
-			READ_ONCE(migtcp_pernet(sock_net(sk))->node.id) ?
-			0 : jiffies + migtcp_mig_timeout();
+	mig->deadline = jiffies + (migtcp_mig_at_home(sk) ?
+				   migtcp_mig_lease() : migtcp_mig_timeout());
 	migtcp_purge_queues(sk);
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	migtcp_mig_arm(sk);
@@ -571,8 +740,9 @@ void migtcp_mig_done(struct sock *sk)
 	/* A socket that lived away from home frees its identity there. */
 	if (mig->foreign && mig->state != MIGTCP_MIG_DEPARTED &&
 	    !mig->quiet && msk->local_port)
-		migtcp_send_update_reg(sk, migtcp_home_addr(sk),
-				       MIGTCP_CTL_F_GONE);
+		migtcp_send_gone(sk);
+	mig->registrar = false;
+	mig->lease_next = 0;
 	mig->pending = 0;
 	mig->held = false;
 	mig->deadline = 0;
@@ -584,14 +754,46 @@ void migtcp_mig_stop_sync(struct sock *sk)
 	sk_stop_timer_sync(sk, &migtcp_sk(sk)->mig.timer);
 }
 
+/*
+ * The registrar's record of @sk, an endpoint away from home, lives as long
+ * as its lease: register again each migration timeout, and stop once the
+ * home answered nothing for a whole lease (the record is over there).
+ */
+static void migtcp_lease_tick(struct sock *sk, unsigned long now)
+{
+	struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+
+	if (mig->pending & MIGTCP_PEND_HOME) {
+		if (time_before(now, mig->lease_ok + migtcp_mig_lease()))
+			return;
+		mig->pending &= ~MIGTCP_PEND_HOME;
+		mig->registrar = false;
+		MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_LEASES_LOST);
+		return;
+	}
+	/* The first registration ran out with the migration's deadline. */
+	if (!mig->lease_next) {
+		mig->lease_next = now + migtcp_mig_timeout();
+		return;
+	}
+	if (time_before(now, mig->lease_next))
+		return;
+	mig->lease_next = 0;
+	migtcp_mig_start(sk, MIGTCP_PEND_HOME);
+}
+
 static void migtcp_mig_tick(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct migtcp_mig *mig = &msk->mig;
 	unsigned long now = jiffies;
 
-	/* A bound socket's record is closed, and still has a deadline. */
-	if (sk->sk_state == TCP_CLOSE && mig->state != MIGTCP_MIG_DEPARTED)
+	/*
+	 * A connection that ended has nothing left to do; a bound socket's
+	 * record, or a restored bound socket, is closed and still has.
+	 */
+	if (sk->sk_state == TCP_CLOSE && mig->state != MIGTCP_MIG_DEPARTED &&
+	    !mig->registrar)
 		return;
 	if (mig->held && time_after_eq(now, mig->held_until)) {
 		/* The peer never came back. */
@@ -621,6 +823,8 @@ static void migtcp_mig_tick(struct sock *sk)
 		mig->next_ctl = now + mig->rto;
 		migtcp_send_pending(sk);
 	}
+	if (mig->registrar && mig->state == MIGTCP_MIG_NONE)
+		migtcp_lease_tick(sk, now);
 	migtcp_mig_arm(sk);
 }
 
@@ -672,6 +876,56 @@ static void migtcp_ctl_drop(struct net *net, struct sk_buff *skb,
 {
 	migtcp_drop(net, skb, why);
 	kfree_skb_reason(skb, SKB_DROP_REASON_NOT_SPECIFIED);
+}
+
+static bool migtcp_ctl_mac_ok(const struct sk_buff *skb, const u8 *key)
+{
+	const u8 *tlv = migtcp_ctl_tlv(skb);
+	unsigned int len = get_unaligned_be16(tlv + 2);
+	struct migtcp_ctl_ids ids;
+	u8 mac[MIGTCP_CTL_MAC_LEN];
+	bool ok;
+
+	migtcp_ctl_ids_of(migtcp_hdr(skb), &ids, false);
+	if (migtcp_ctl_mac(key, &ids, tlv, len, mac))
+		return false;
+	ok = !crypto_memneq(mac, tlv + len - MIGTCP_CTL_MAC_LEN, sizeof(mac));
+	memzero_explicit(mac, sizeof(mac));
+	return ok;
+}
+
+/*
+ * A registrar's LOCATION-ACK that found no socket: the answer to a GONE
+ * kept for sending again?  Then that GONE is done.
+ */
+static bool migtcp_gone_acked(struct net *net, const struct sk_buff *skb)
+{
+	const struct migtcp_ctl_ack *a = (const void *)migtcp_ctl_tlv(skb);
+	const struct migtcphdr *mh = migtcp_hdr(skb);
+	struct migtcp_net *mn = migtcp_pernet(net);
+	struct migtcp_gone *g;
+	bool found = false;
+	u32 bucket;
+
+	if (a->acked_type != MIGTCP_CTL_LOCATION_UPDATE)
+		return false;
+	bucket = migtcp_gone_hash(mh->dst_port, a->peer_node, a->peer_port) %
+		 ARRAY_SIZE(mn->gone_hash);
+	spin_lock_bh(&mn->gone_lock);
+	hlist_for_each_entry(g, &mn->gone_hash[bucket], node) {
+		if (g->ids.src_node != mh->dst_node ||
+		    g->ids.src_port != mh->dst_port ||
+		    g->u.peer_node != a->peer_node ||
+		    g->u.peer_port != a->peer_port || g->u.epoch != a->epoch ||
+		    g->daddr != ip_hdr(skb)->saddr ||
+		    !migtcp_ctl_mac_ok(skb, g->key))
+			continue;
+		migtcp_gone_free(mn, g);
+		found = true;
+		break;
+	}
+	spin_unlock_bh(&mn->gone_lock);
+	return found;
 }
 
 /*
@@ -740,6 +994,10 @@ void migtcp_ctl_rcv(struct net *net, struct sk_buff *skb)
 					ntohs(mh->src_port));
 	}
 	if (!sk) {
+		if (!mh->src_port && migtcp_gone_acked(net, skb)) {
+			consume_skb(skb);
+			return;
+		}
 		migtcp_ctl_drop(net, skb, MIGTCP_STAT_IN_CTL_NO_STATE);
 		return;
 	}
@@ -748,22 +1006,6 @@ void migtcp_ctl_rcv(struct net *net, struct sk_buff *skb)
 	return;
 bad:
 	migtcp_ctl_drop(net, skb, MIGTCP_STAT_IN_CTL_ERRORS);
-}
-
-static bool migtcp_ctl_mac_ok(const struct sk_buff *skb, const u8 *key)
-{
-	const u8 *tlv = migtcp_ctl_tlv(skb);
-	unsigned int len = get_unaligned_be16(tlv + 2);
-	struct migtcp_ctl_ids ids;
-	u8 mac[MIGTCP_CTL_MAC_LEN];
-	bool ok;
-
-	migtcp_ctl_ids_of(migtcp_hdr(skb), &ids, false);
-	if (migtcp_ctl_mac(key, &ids, tlv, len, mac))
-		return false;
-	ok = !crypto_memneq(mac, tlv + len - MIGTCP_CTL_MAC_LEN, sizeof(mac));
-	memzero_explicit(mac, sizeof(mac));
-	return ok;
 }
 
 /* Answers the HOLD or LOCATION-UPDATE in @skb, to @daddr. */
@@ -918,6 +1160,10 @@ static void migtcp_ack_rcv(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	mig->pending &= ~bit;
+	if (bit == MIGTCP_PEND_HOME && mig->registrar) {
+		mig->lease_ok = jiffies;
+		mig->lease_next = jiffies + migtcp_mig_timeout();
+	}
 	/* The peer knows: data may flow.  The deadline stays while updates
 	 * to registrars are still unacknowledged, to end their resending.
 	 */
@@ -970,9 +1216,12 @@ static void migtcp_registrar_rcv(struct sock *sk, struct sk_buff *skb)
 	mig->epoch = epoch;
 	mig->host_node = host;
 	mig->host_addr = addr;
-	/* Away from home, the record passes messages on a while longer. */
-	if (mig->deadline)
-		mig->deadline = jiffies + migtcp_mig_timeout();
+	/*
+	 * Away from home, the record passes messages on a while longer; at
+	 * home, the endpoint renewed its lease.
+	 */
+	mig->deadline = jiffies + (migtcp_mig_at_home(sk) ?
+				   migtcp_mig_lease() : migtcp_mig_timeout());
 	migtcp_mig_arm(sk);
 }
 

@@ -52,6 +52,7 @@ struct migtcp_node {
 
 #define MIGTCP_PORT_HASH_BITS	8
 #define MIGTCP_CONN_HASH_BITS	8
+#define MIGTCP_GONE_HASH_BITS	6
 
 /*
  * What a node may spend per second on one kind of answer; lockless, as
@@ -99,6 +100,16 @@ struct migtcp_net {
 	/* Connections by (local port, remote node, remote port). */
 	spinlock_t conn_lock;
 	struct hlist_head conn_hash[1 << MIGTCP_CONN_HASH_BITS];
+
+	/*
+	 * GONEs to registrars that no acknowledgment answered yet, whose
+	 * sockets are no more: gone_timer sends them again (migrate.c).
+	 */
+	spinlock_t gone_lock;
+	struct hlist_head gone_hash[1 << MIGTCP_GONE_HASH_BITS];
+	unsigned int gone_count;
+	bool gone_dying;		/* the namespace exits: no more */
+	struct timer_list gone_timer;
 };
 
 extern unsigned int migtcp_net_id;
@@ -201,6 +212,15 @@ struct migtcp_mig {
 	unsigned long deadline;		/* a departure, relocation or HOLD ends */
 	unsigned long next_ctl;		/* when pending messages go again */
 	unsigned long rto;		/* between control retransmissions */
+	/*
+	 * An endpoint restored away from its home keeps the registrar's
+	 * record there alive (docs/protocol.md, "The registrar's lease"):
+	 * it registers again at @lease_next; the home last answered at
+	 * @lease_ok.
+	 */
+	bool registrar;
+	unsigned long lease_next;
+	unsigned long lease_ok;
 	struct timer_list timer;	/* control retransmission and deadlines */
 	u8 home_key[MIGTCP_KEY_LEN];	/* authenticates it to its registrar */
 };
@@ -611,6 +631,8 @@ bool migtcp_mig_release(struct sock *sk);
 void migtcp_mig_restored(struct sock *sk);
 void migtcp_mig_done(struct sock *sk);
 void migtcp_mig_stop_sync(struct sock *sk);
+void migtcp_gone_init(struct migtcp_net *mn);
+void migtcp_gone_exit(struct migtcp_net *mn);
 bool migtcp_mig_blocks_send(const struct sock *sk);
 u8 migtcp_mig_report(const struct sock *sk);
 u8 migtcp_mig_unacked(const struct sock *sk);

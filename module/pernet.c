@@ -45,6 +45,7 @@ static int __net_init migtcp_net_init(struct net *net)
 	spin_lock_init(&mn->sockets_lock);
 	INIT_HLIST_HEAD(&mn->sockets);
 	migtcp_conn_init(mn);
+	migtcp_gone_init(mn);
 
 	err = migtcp_peers_init(mn);
 	if (err)
@@ -103,6 +104,8 @@ static void __net_exit migtcp_net_exit(struct net *net)
 
 	migtcp_proc_exit_net(net);
 	migtcp_net_purge_orphans(mn);
+	/* After the orphans, whose ends may have queued GONEs. */
+	migtcp_gone_exit(mn);
 	/* Every other socket holds a reference on its netns. */
 	WARN_ON_ONCE(!hlist_empty(&mn->sockets));
 	migtcp_peers_destroy(mn);

@@ -66,6 +66,31 @@ static inline int sh(const char *fmt, ...)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * Packets that named counter @name of nftables table @table ("family
+ * name") counted in the caller's network namespace, or -1.
+ */
+static inline long nft_counter(const char *table, const char *name)
+{
+	char cmd[160], line[256];
+	long packets = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "nft list counter %s %s 2>/dev/null",
+		 table, name);
+	f = popen(cmd, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "packets ");
+
+		if (p)
+			packets = strtol(p + strlen("packets "), NULL, 10);
+	}
+	pclose(f);
+	return packets;
+}
+
 static inline int open_own_netns(void)
 {
 	return open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);

@@ -10,7 +10,10 @@
  *  - a frozen connection that is thawed goes on as if nothing happened;
  *  - the peer sees no FIN or RST when the source closes after the
  *    checkpoint, and fails with ETIMEDOUT when no restore comes;
- *  - the counters say what happened (OutCtl, InMoved).
+ *  - the home holds a moved endpoint's identity while it lives (its
+ *    lease) and frees it when its connection ends elsewhere (GONE, sent
+ *    until acknowledged);
+ *  - the counters say what happened (OutCtl, InMoved, LeasesLost).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -87,6 +90,23 @@ static void peer_is(struct __test_metadata *_metadata, int a, int b)
 	ASSERT_EQ(0, getsockname(b, (struct sockaddr *)&y, &ly));
 	EXPECT_EQ(x.smig_node, y.smig_node);
 	EXPECT_EQ(x.smig_port, y.smig_port);
+}
+
+/* Waits (bounded) until none of @fd's control messages waits for an answer. */
+static void wait_acked(struct __test_metadata *_metadata, int fd)
+{
+	struct migtcp_info info;
+	long end = now_ms() + 10000;
+
+	do {
+		GET_INFO(fd, &info);
+		if (!info.ctl_unacked)
+			return;
+		sleep_ms(10);
+	} while (now_ms() < end);
+	EXPECT_EQ(0, info.ctl_unacked)
+		TH_LOG("%u control messages unacknowledged after 10 s",
+		       info.ctl_unacked);
 }
 
 #define NODE4	4U	/* a third node, reached through node 1 */
@@ -212,7 +232,7 @@ TEST_F(cluster, repeated_migration_round_trip)
  */
 TEST_F(cluster, first_move_from_home_acknowledged)
 {
-	long outctl, nostate, timeouts, end;
+	long outctl, nostate, timeouts;
 	struct migtcp_info info;
 	int cfd, afd;
 
@@ -228,16 +248,8 @@ TEST_F(cluster, first_move_from_home_acknowledged)
 	expect_stream(_metadata, afd, 64 * KiB, 21);
 
 	/* Both answers in: the peer's at once, the home's an RTT later. */
-	end = now_ms() + 10000;
-	do {
-		GET_INFO(cfd, &info);
-		if (!info.ctl_unacked)
-			break;
-		sleep_ms(10);
-	} while (now_ms() < end);
-	EXPECT_EQ(0, info.ctl_unacked)
-		TH_LOG("%u control messages unacknowledged after 10 s",
-		       info.ctl_unacked);
+	wait_acked(_metadata, cfd);
+	GET_INFO(cfd, &info);
 	EXPECT_EQ(MIGTCP_MIG_NONE, info.migration);
 
 	outctl = node_stat(self, NODE2, "OutCtl") - outctl;
@@ -581,6 +593,168 @@ TEST_F(cluster, half_closed_moves)
 	EXPECT_EQ(0, recv(nfd, &c, 1, 0)) TH_LOG("no EOF for the moved end");
 	close(nfd);
 	close(nafd);
+}
+
+#define DROP_TABLE	"inet migtcp_drop"
+
+/*
+ * In the current node: drops every migtcp segment that arrives and
+ * matches @match (nft syntax; "" for all), counted by counter "drops".
+ */
+static void drop_input(struct __test_metadata *_metadata, const char *match)
+{
+	ASSERT_EQ(0, sh("command -v nft >/dev/null"))
+		TH_LOG("nft(8) is needed (Debian package nftables)");
+	ASSERT_EQ(0, sh("nft add table " DROP_TABLE));
+	ASSERT_EQ(0, sh("nft add counter " DROP_TABLE " drops"));
+	ASSERT_EQ(0, sh("nft 'add chain " DROP_TABLE
+			" in { type filter hook input priority 0; }'"));
+	ASSERT_EQ(0, sh("nft 'add rule " DROP_TABLE " in meta nfproto ipv4 ip protocol %d %s counter name drops drop'",
+			migtcp_proto(), match))
+		TH_LOG("nft cannot add the rule matching '%s'", match);
+}
+
+/* Waits (bounded by @ms) until drop_input()'s rule dropped @want; the count. */
+static long wait_drops(long want, long ms)
+{
+	long end = now_ms() + ms, v;
+
+	for (;;) {
+		v = nft_counter(DROP_TABLE, "drops");
+		if (v >= want || now_ms() >= end)
+			return v;
+		sleep_ms(5);
+	}
+}
+
+/* 64 KiB each way between connected @a and @b, which stay open. */
+static void exchange(struct __test_metadata *_metadata, int a, int b,
+		     __u64 seed)
+{
+	send_stream(_metadata, a, 64 * KiB, seed);
+	send_stream(_metadata, b, 64 * KiB, seed + 1);
+	expect_stream(_metadata, b, 64 * KiB, seed);
+	expect_stream(_metadata, a, 64 * KiB, seed + 1);
+}
+
+/* 0 if @port of the current node can be bound now, else the errno. */
+static int port_taken(int family, __u16 port)
+{
+	int fd = mig_socket(family, 0), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (bind_to(fd, family, 0, port))
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* Waits (bounded by @ms) until @port of the current node is free; 0 if so. */
+static int wait_port_free(int family, __u16 port, long ms)
+{
+	long end = now_ms() + ms;
+	int err;
+
+	while ((err = port_taken(family, port)) && now_ms() < end)
+		sleep_ms(20);
+	return err;
+}
+
+/*
+ * The connection of an endpoint that left its home ends elsewhere: its
+ * GONE frees the identity at home, and a GONE that is lost is sent again
+ * until the home answers.  Node 1 drops the first GONE (a LOCATION-UPDATE
+ * with its GONE flag, matched in the control TLV after the header), then
+ * lets the next one through; the home's answer finds the GONE that node
+ * 2 keeps for it, not "no state".
+ */
+TEST_F(cluster, lost_gone_is_sent_again)
+{
+	struct sockaddr_mig name;
+	socklen_t len = sizeof(name);
+	unsigned int tlv = MIGTCP_HDR_MIN_DOFF * 4 * 8;
+	char gone[128];
+	int cfd, afd, nfd;
+	long nostate;
+	__u16 port;
+	char c;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, getsockname(cfd, (struct sockaddr *)&name, &len));
+	port = ntohs(name.smig_port);
+	nfd = migrate(_metadata, self, cfd, NODE1, NODE2);
+	wait_acked(_metadata, nfd);
+	exchange(_metadata, nfd, afd, 31);
+	ON_NODE(NODE1);
+	EXPECT_EQ(EADDRINUSE, port_taken(self->family, port))
+		TH_LOG("node 1 does not hold the identity of its moved endpoint");
+
+	snprintf(gone, sizeof(gone), "@th,%u,8 %u @th,%u,8 & %u == %u",
+		 tlv, MIGTCP_CTL_LOCATION_UPDATE, tlv + 8, MIGTCP_CTL_F_GONE,
+		 MIGTCP_CTL_F_GONE);
+	drop_input(_metadata, gone);
+	nostate = node_stat(self, NODE2, "InCtlNoState");
+	/* The peer closes first: the moved end's close ends the connection. */
+	EXPECT_EQ(0, close(afd));
+	EXPECT_EQ(0, recv(nfd, &c, 1, 0)) TH_LOG("no EOF on node 2");
+	EXPECT_EQ(0, close(nfd));
+	ON_NODE(NODE1);
+	EXPECT_LE(1, wait_drops(1, 10000)) TH_LOG("no GONE reached node 1");
+	EXPECT_EQ(EADDRINUSE, port_taken(self->family, port))
+		TH_LOG("the dropped GONE freed the port");
+	ASSERT_EQ(0, sh("nft delete table " DROP_TABLE));
+	EXPECT_EQ(0, wait_port_free(self->family, port, 20000))
+		TH_LOG("node 1 still holds port %u: no GONE came again", port);
+	EXPECT_EQ(nostate, node_stat(self, NODE2, "InCtlNoState"))
+		TH_LOG("the home's answer found no GONE waiting for it");
+}
+
+/*
+ * The home keeps a moved endpoint's record, and its port, while the
+ * endpoint renews its lease (every migration timeout, 2 s here; a lease
+ * is four) and lets it go once the renewals stop coming: node 1 drops
+ * them all.  The endpoint, answered by nobody for a lease, stops
+ * (LeasesLost); its connection goes on.
+ */
+TEST_F_TIMEOUT(cluster, home_lease_renewed_then_expires, 150)
+{
+	struct sockaddr_mig name;
+	socklen_t len = sizeof(name);
+	int cfd, afd, nfd;
+	long outctl, lost;
+	__u16 port;
+
+	ASSERT_EQ(0, sh("echo 2000 >/sys/module/migtcp/parameters/migration_timeout_ms"));
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, getsockname(cfd, (struct sockaddr *)&name, &len));
+	port = ntohs(name.smig_port);
+	nfd = migrate(_metadata, self, cfd, NODE1, NODE2);
+	wait_acked(_metadata, nfd);
+	outctl = node_stat(self, NODE2, "OutCtl");
+	lost = node_stat(self, NODE2, "LeasesLost");
+	EXPECT_LE(0, lost) TH_LOG("no LeasesLost counter");
+
+	/* Two and a half leases: renewed all along. */
+	sleep_ms(20000);
+	ON_NODE(NODE1);
+	EXPECT_EQ(EADDRINUSE, port_taken(self->family, port))
+		TH_LOG("the home let the record of a living endpoint go");
+	EXPECT_LE(outctl + 5, node_stat(self, NODE2, "OutCtl"))
+		TH_LOG("node 2 sent %ld control messages in 20 s",
+		       node_stat(self, NODE2, "OutCtl") - outctl);
+	exchange(_metadata, nfd, afd, 41);
+
+	ON_NODE(NODE1);
+	drop_input(_metadata, "");
+	EXPECT_EQ(0, wait_port_free(self->family, port, 60000))
+		TH_LOG("the record outlived its lease by far");
+	EXPECT_LE(lost + 1, wait_node_stat(self, NODE2, "LeasesLost", lost + 1,
+					   60000))
+		TH_LOG("node 2 never gave its lease up");
+	TRANSFER_SHA256(nfd, afd, 64 * KiB, 64 * KiB, 16 * KiB);
+	close(nfd);
+	close(afd);
 }
 
 /*

@@ -61,21 +61,7 @@ static void nft_output_rule(struct __test_metadata *_metadata,
 /* Packets the "hits" counter of the current node's table counted, or -1. */
 static long nft_hits(void)
 {
-	char line[256];
-	long packets = -1;
-	FILE *f;
-
-	f = popen("nft list counter " NFT_TABLE " hits 2>/dev/null", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, "packets ");
-
-		if (p)
-			packets = strtol(p + strlen("packets "), NULL, 10);
-	}
-	pclose(f);
-	return packets;
+	return nft_counter(NFT_TABLE, "hits");
 }
 
 /* Waits (bounded) until the counter reaches @want; its last value. */

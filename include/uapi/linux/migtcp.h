@@ -416,6 +416,7 @@ enum migtcp_stat {
 					 */
 	MIGTCP_STAT_IN_XFRM_DROPS,	/* InXfrmDrops: IPsec policy refused */
 	MIGTCP_STAT_IN_FILTER_DROPS,	/* InFilterDrops: socket filter, LSM */
+	MIGTCP_STAT_LEASES_LOST,	/* LeasesLost: the home stopped answering */
 	__MIGTCP_STAT_MAX
 };
 
