@@ -799,44 +799,119 @@ static int migtcp_ckpt_check(const u8 *buf, u32 len, u32 somaxconn)
 	return err;
 }
 
-/* A write- or receive-queue skb holding @len bytes of @data, in pages. */
-static struct sk_buff *migtcp_ckpt_skb(struct sock *sk, const u8 *data,
-				       u32 len)
+/*
+ * A restored queue is built from the bytes, not from the chunks that
+ * carry them: consecutive chunks fill the same pages, and an skb takes up
+ * to MIGTCP_CKPT_SKB_PAGES of them, so a blob of one-byte chunks costs
+ * what its data does.  Out-of-order runs beyond MIGTCP_CKPT_MAX_OFO are
+ * dropped, as pruning would drop them (the peer sends them again).
+ */
+#define MIGTCP_CKPT_SKB_PAGES	16
+#define MIGTCP_CKPT_MAX_OFO	4096
+
+/*
+ * Appends what fits of @len bytes of @data to @skb's pages, the last one
+ * first; the bytes taken (fewer when the skb is full), or -ENOMEM.
+ */
+static int migtcp_ckpt_append(struct sk_buff *skb, const u8 *data, u32 len)
 {
-	struct sk_buff *skb = migtcp_alloc_seg(sk, GFP_KERNEL);
-	u32 off = 0;
-	int i = 0;
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	u32 taken = 0;
 
-	if (!skb)
-		return NULL;
-	while (off < len) {
-		u32 n = min_t(u32, len - off, PAGE_SIZE);
-		struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+	while (taken < len) {
+		skb_frag_t *frag = shinfo->nr_frags ?
+				   &shinfo->frags[shinfo->nr_frags - 1] : NULL;
+		u32 end = frag ? skb_frag_off(frag) + skb_frag_size(frag) : 0;
+		struct page *page;
+		u32 n;
 
-		if (!page) {
-			kfree_skb(skb);
-			return NULL;
+		if (!frag || end == PAGE_SIZE) {
+			if (shinfo->nr_frags == MIGTCP_CKPT_SKB_PAGES)
+				break;
+			page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+			if (!page)
+				return -ENOMEM;
+			skb_fill_page_desc(skb, shinfo->nr_frags, page, 0, 0);
+			skb->truesize += PAGE_SIZE;
+			continue;
 		}
-		memcpy(page_address(page), data + off, n);
-		skb_fill_page_desc(skb, i++, page, 0, n);
+		n = min_t(u32, PAGE_SIZE - end, len - taken);
+		memcpy(page_address(skb_frag_page(frag)) + end, data + taken, n);
+		skb_frag_size_add(frag, n);
 		skb->len += n;
 		skb->data_len += n;
-		skb->truesize += PAGE_SIZE;
-		off += n;
+		taken += n;
 	}
-	return skb;
+	return taken;
+}
+
+/* Puts restored @skb at the tail of the queue of attribute @type. */
+static int migtcp_ckpt_enqueue(struct sock *sk, struct sk_buff *skb, int type)
+{
+	if (type == MIGTCP_CKPT_A_SND_DATA) {
+		if (!sk_wmem_schedule(sk, skb->truesize)) {
+			kfree_skb(skb);
+			return -ENOMEM;
+		}
+		__skb_queue_tail(&sk->sk_write_queue, skb);
+		sk_wmem_queued_add(sk, skb->truesize);
+		sk_mem_charge(sk, skb->truesize);
+		return 0;
+	}
+	if (!sk_rmem_schedule(sk, skb, skb->truesize)) {
+		kfree_skb(skb);
+		return -ENOMEM;
+	}
+	skb_set_owner_r(skb, sk);
+	__skb_queue_tail(type == MIGTCP_CKPT_A_OFO ? &migtcp_sk(sk)->ofo_queue :
+			 &sk->sk_receive_queue, skb);
+	return 0;
+}
+
+/*
+ * Queues @len bytes of @data at @seq as data of attribute @type, on in
+ * *@skb (not queued yet, or NULL) while it has room.
+ */
+static int migtcp_ckpt_add(struct sock *sk, struct sk_buff **skb, int type,
+			   u32 seq, const u8 *data, u32 len)
+{
+	int n, err;
+
+	while (len) {
+		if (!*skb) {
+			*skb = migtcp_alloc_seg(sk, GFP_KERNEL);
+			if (!*skb)
+				return -ENOMEM;
+			MIGTCP_SKB_CB(*skb)->seq = seq;
+			MIGTCP_SKB_CB(*skb)->end_seq = seq;
+		}
+		n = migtcp_ckpt_append(*skb, data, len);
+		if (n < 0)
+			return n;
+		MIGTCP_SKB_CB(*skb)->end_seq += n;
+		seq += n;
+		data += n;
+		len -= n;
+		if (len) {
+			err = migtcp_ckpt_enqueue(sk, *skb, type);
+			*skb = NULL;
+			if (err)
+				return err;
+		}
+	}
+	return 0;
 }
 
 /* Queues the data chunks of attribute @type, from @seq on. */
 static int migtcp_ckpt_fill(struct sock *sk, const struct migtcp_ckpt_rec_view *v,
 			    int type, u32 seq)
 {
-	struct migtcp_sock *msk = migtcp_sk(sk);
-	const struct nlattr *nla;
 	struct nlattr *ofo[MIGTCP_CKPT_OFO_A_MAX + 1];
+	struct sk_buff *skb = NULL;
+	const struct nlattr *nla;
 	const struct nlattr *data;
-	struct sk_buff *skb;
-	int rem;
+	unsigned int runs = 0;
+	int rem, err = 0;
 
 	nla_for_each_attr(nla, v->attrs, v->attrs_len, rem) {
 		bool fin = false;
@@ -846,39 +921,44 @@ static int migtcp_ckpt_fill(struct sock *sk, const struct migtcp_ckpt_rec_view *
 		data = nla;
 		if (type == MIGTCP_CKPT_A_OFO) {
 			if (nla_parse_nested(ofo, MIGTCP_CKPT_OFO_A_MAX, nla,
-					     migtcp_ckpt_ofo_policy, NULL))
-				return -EINVAL;
+					     migtcp_ckpt_ofo_policy, NULL)) {
+				err = -EINVAL;
+				break;
+			}
 			data = ofo[MIGTCP_CKPT_OFO_A_DATA];
 			seq = nla_get_u32(ofo[MIGTCP_CKPT_OFO_A_SEQ]);
 			fin = ofo[MIGTCP_CKPT_OFO_A_FIN] &&
 			      nla_get_u8(ofo[MIGTCP_CKPT_OFO_A_FIN]);
-		}
-		skb = migtcp_ckpt_skb(sk, nla_data(data), nla_len(data));
-		if (!skb)
-			return -ENOMEM;
-		MIGTCP_SKB_CB(skb)->seq = seq;
-		MIGTCP_SKB_CB(skb)->end_seq = seq + skb->len + fin;
-		MIGTCP_SKB_CB(skb)->fin = fin;
-		seq += skb->len;
-		if (type == MIGTCP_CKPT_A_SND_DATA) {
-			if (!sk_wmem_schedule(sk, skb->truesize)) {
-				kfree_skb(skb);
-				return -ENOMEM;
+			/* A run that goes on where the last ended shares its skb. */
+			if (skb && (MIGTCP_SKB_CB(skb)->fin ||
+				    seq != MIGTCP_SKB_CB(skb)->end_seq)) {
+				err = migtcp_ckpt_enqueue(sk, skb, type);
+				skb = NULL;
+				if (err)
+					break;
 			}
-			__skb_queue_tail(&sk->sk_write_queue, skb);
-			sk_wmem_queued_add(sk, skb->truesize);
-			sk_mem_charge(sk, skb->truesize);
-			continue;
+			if (!skb && ++runs > MIGTCP_CKPT_MAX_OFO) {
+				MIGTCP_INC_STATS(sock_net(sk),
+						 MIGTCP_STAT_OFO_PRUNED);
+				continue;
+			}
 		}
-		if (!sk_rmem_schedule(sk, skb, skb->truesize)) {
-			kfree_skb(skb);
-			return -ENOMEM;
+		err = migtcp_ckpt_add(sk, &skb, type, seq, nla_data(data),
+				      nla_len(data));
+		if (err)
+			break;
+		seq += nla_len(data);
+		if (fin) {
+			MIGTCP_SKB_CB(skb)->fin = true;
+			MIGTCP_SKB_CB(skb)->end_seq++;
 		}
-		skb_set_owner_r(skb, sk);
-		__skb_queue_tail(type == MIGTCP_CKPT_A_OFO ? &msk->ofo_queue :
-				 &sk->sk_receive_queue, skb);
+		/* A blob may hold millions of chunks. */
+		cond_resched();
 	}
-	return 0;
+	if (skb && !err)
+		return migtcp_ckpt_enqueue(sk, skb, type);
+	kfree_skb(skb);
+	return err;
 }
 
 /* Our FIN, after the data, unless the peer acknowledged it. */

@@ -26,6 +26,7 @@
  * byte against stream.h's generator.
  */
 #include <linux/capability.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <openssl/hmac.h>
 #include <openssl/evp.h>
@@ -2227,6 +2228,118 @@ TEST_F_TIMEOUT(cluster, migrate_keeps_every_byte, 120)
 	send_at(_metadata, afd, 210, 7000, 3000);
 	EXPECT_TRUE(recv_at(_metadata, cfd, 210, 7000, 3000));
 	TRANSFER_SHA256(cfd, afd, 512 * KiB, 512 * KiB, 64 * KiB);
+	blob_free(&b);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * @b with every data chunk (SND_DATA, RCV_DATA) cut into chunks of one
+ * byte, into *@out (malloc'd); its length, or 0.
+ */
+static size_t rechunk_bytes(const struct blob *b, __u8 **out)
+{
+	const struct migtcp_ckpt_hdr *h = (const void *)b->buf;
+	size_t off = h->hdr_len, o = h->hdr_len, cap = 16 * b->len + 4096;
+	struct migtcp_ckpt_hdr nh;
+	unsigned int i;
+	__u8 *w;
+
+	w = calloc(1, cap);
+	if (!w)
+		return 0;
+	for (i = 0; i < h->nr_recs; i++) {
+		struct migtcp_ckpt_rec r, nr = { 0 };
+		const struct nlattr *attr;
+		size_t rstart = o;
+		const void *p;
+
+		memcpy(&r, b->buf + off, sizeof(r));
+		p = b->buf + off + sizeof(r);
+		o += sizeof(nr);
+		mnl_attr_for_each_payload(p, r.len - sizeof(r)) {
+			__u16 type = attr->nla_type & NLA_TYPE_MASK;
+			const __u8 *d = mnl_attr_get_payload(attr);
+			unsigned int j, n = mnl_attr_get_payload_len(attr);
+
+			if (type != MIGTCP_CKPT_A_SND_DATA &&
+			    type != MIGTCP_CKPT_A_RCV_DATA) {
+				memcpy(w + o, attr, MNL_ALIGN(attr->nla_len));
+				o += MNL_ALIGN(attr->nla_len);
+				continue;
+			}
+			for (j = 0; j < n; j++) {
+				struct nlattr one = {
+					.nla_len = MNL_ATTR_HDRLEN + 1,
+					.nla_type = attr->nla_type,
+				};
+
+				memcpy(w + o, &one, sizeof(one));
+				w[o + MNL_ATTR_HDRLEN] = d[j];
+				o += MNL_ALIGN(one.nla_len);
+			}
+		}
+		nr.len = o - rstart;
+		memcpy(w + rstart, &nr, sizeof(nr));
+		off += r.len;
+	}
+	memcpy(&nh, h, sizeof(nh));
+	nh.total_len = o;
+	memcpy(w, &nh, sizeof(nh));
+	*out = w;
+	return o;
+}
+
+/* SO_MEMINFO of @fd: its receive and send queues' memory, in *@rmem, *@wmem. */
+static int queue_memory(int fd, __u32 *rmem, __u32 *wmem)
+{
+	__u32 mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len))
+		return -1;
+	*rmem = mem[SK_MEMINFO_RMEM_ALLOC];
+	*wmem = mem[SK_MEMINFO_WMEM_QUEUED];
+	return 0;
+}
+
+/*
+ * A restore builds its queues from the bytes, not from the chunks that
+ * carry them: a checkpoint whose unread and unacknowledged data come in
+ * one-byte chunks (96 KiB of them, a blob anyone with the privilege may
+ * write) is restored in the memory its data needs, not a page per chunk,
+ * and every byte arrives once, in order.
+ */
+TEST_F_TIMEOUT(cluster, restore_packs_tiny_chunks, 120)
+{
+	struct blob b, tiny;
+	__u32 rmem, wmem;
+	int cfd, afd;
+
+	add_nodes(_metadata, self, NODE3);
+	CONNECT_PAIR(&cfd, &afd);
+	send_at(_metadata, afd, 240, 0, 64 * KiB);
+	ASSERT_TRUE(wait_inq(cfd, 64 * KiB, WAIT_MS));
+	/* Unacknowledged: node 2 hears none of it. */
+	add_netem(_metadata, self, NODE2, "loss 100%");
+	send_at(_metadata, cfd, 241, 0, 32 * KiB);
+	freeze_checkpoint(_metadata, cfd, 0, &b);
+	EXPECT_EQ(0, close(cfd));
+	tiny.len = rechunk_bytes(&b, &tiny.buf);
+	ASSERT_LE(8 * 96 * KiB, tiny.len) TH_LOG("the blob was not cut up");
+	ON_NODE(NODE2);
+	ASSERT_EQ(0, sh("tc qdisc del dev mig2 root"));
+
+	cfd = restore_on(_metadata, self, NODE3, &tiny);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, queue_memory(cfd, &rmem, &wmem));
+	/* The data's pages, and some skbs: not 64 Ki pages. */
+	EXPECT_GE(2 * 64 * KiB, rmem) TH_LOG("64 KiB restored in %u bytes", rmem);
+	EXPECT_GE(2 * 32 * KiB, wmem) TH_LOG("32 KiB restored in %u bytes", wmem);
+	EXPECT_TRUE(recv_at(_metadata, cfd, 240, 0, 64 * KiB));
+	EXPECT_TRUE(recv_at(_metadata, afd, 241, 0, 32 * KiB));
+	exchange(_metadata, cfd, afd, 242, 256 * KiB);
+	blob_free(&tiny);
 	blob_free(&b);
 	close(cfd);
 	close(afd);
