@@ -85,8 +85,14 @@ struct migtcp_net {
 	unsigned int bound;		/* sockets holding a port */
 	u16 port_min, port_max;		/* ephemeral range */
 
-	spinlock_t sockets_lock;	/* protects sockets */
-	struct hlist_head sockets;	/* every AF_MIGTCP socket */
+	/*
+	 * Every AF_MIGTCP socket, in the order they were made (by net_seq,
+	 * never reused): a dump resumes after the last socket it gave,
+	 * wherever that is now, whatever came and went meanwhile.
+	 */
+	spinlock_t sockets_lock;	/* protects sockets, sockets_seq */
+	struct rb_root sockets;
+	u64 sockets_seq;
 
 	/*
 	 * Answers the node may still send in the current second to segments
@@ -234,7 +240,8 @@ enum migtcp_queue {
 
 struct migtcp_sock {
 	struct sock sk;			/* must be first */
-	struct hlist_node net_node;	/* in migtcp_net.sockets */
+	struct rb_node net_node;	/* in migtcp_net.sockets */
+	u64 net_seq;			/* its key there; 0: not in it */
 	struct hlist_node port_node;	/* in migtcp_net.port_hash if bound */
 	struct hlist_node conn_node;	/* in migtcp_net.conn_hash if hashed */
 	u32 local_node;
@@ -405,6 +412,8 @@ int migtcp_pernet_register(void);
 void migtcp_pernet_unregister(void);
 void migtcp_net_link_sock(struct sock *sk);
 void migtcp_net_unlink_sock(struct sock *sk);
+struct migtcp_sock *migtcp_net_sock_after(struct migtcp_net *mn, u64 seq);
+struct migtcp_sock *migtcp_net_sock_next(struct migtcp_sock *msk);
 void migtcp_net_orphan(struct sock *sk);
 bool migtcp_budget_take(struct migtcp_budget *b, u32 (*fill)(void));
 

@@ -444,16 +444,13 @@ static int migtcp_nl_sock_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct migtcp_net *mn = migtcp_pernet(sock_net(skb->sk));
 	struct user_namespace *user_ns = sk_user_ns(NETLINK_CB(cb->skb).sk);
-	long done = cb->args[0], idx = 0;
 	struct migtcp_sock *msk;
 	void *hdr;
 
+	/* cb->args[0]: the key of the last socket given, 0 at first. */
 	spin_lock_bh(&mn->sockets_lock);
-	hlist_for_each_entry(msk, &mn->sockets, net_node) {
-		if (idx < done) {
-			idx++;
-			continue;
-		}
+	for (msk = migtcp_net_sock_after(mn, (unsigned long)cb->args[0]); msk;
+	     msk = migtcp_net_sock_next(msk)) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &migtcp_genl_family,
 				  NLM_F_MULTI, MIGTCP_CMD_SOCK_GET);
@@ -464,10 +461,9 @@ static int migtcp_nl_sock_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		idx++;
+		cb->args[0] = msk->net_seq;
 	}
 	spin_unlock_bh(&mn->sockets_lock);
-	cb->args[0] = idx;
 	return skb->len;
 }
 

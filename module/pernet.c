@@ -43,7 +43,7 @@ static int __net_init migtcp_net_init(struct net *net)
 	spin_lock_init(&mn->node.key_lock);
 	migtcp_ports_init(mn);
 	spin_lock_init(&mn->sockets_lock);
-	INIT_HLIST_HEAD(&mn->sockets);
+	mn->sockets = RB_ROOT;
 	migtcp_conn_init(mn);
 	migtcp_gone_init(mn);
 
@@ -78,7 +78,8 @@ static void migtcp_net_purge_orphans(struct migtcp_net *mn)
 	for (;;) {
 		sk = NULL;
 		spin_lock_bh(&mn->sockets_lock);
-		hlist_for_each_entry(msk, &mn->sockets, net_node) {
+		for (msk = migtcp_net_sock_after(mn, 0); msk;
+		     msk = migtcp_net_sock_next(msk)) {
 			if (sock_flag(&msk->sk, SOCK_DEAD)) {
 				sk = &msk->sk;
 				sock_hold(sk);
@@ -107,7 +108,7 @@ static void __net_exit migtcp_net_exit(struct net *net)
 	/* After the orphans, whose ends may have queued GONEs. */
 	migtcp_gone_exit(mn);
 	/* Every other socket holds a reference on its netns. */
-	WARN_ON_ONCE(!hlist_empty(&mn->sockets));
+	WARN_ON_ONCE(!RB_EMPTY_ROOT(&mn->sockets));
 	migtcp_peers_destroy(mn);
 	migtcp_node_forget_key(mn);
 	free_percpu(mn->mib);
@@ -130,22 +131,63 @@ void migtcp_pernet_unregister(void)
 	unregister_pernet_subsys(&migtcp_net_ops);
 }
 
+static bool migtcp_net_sock_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct migtcp_sock, net_node)->net_seq <
+	       rb_entry(b, struct migtcp_sock, net_node)->net_seq;
+}
+
 void migtcp_net_link_sock(struct sock *sk)
 {
 	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
+	struct migtcp_sock *msk = migtcp_sk(sk);
 
 	spin_lock_bh(&mn->sockets_lock);
-	hlist_add_head(&migtcp_sk(sk)->net_node, &mn->sockets);
+	msk->net_seq = ++mn->sockets_seq;
+	rb_add(&msk->net_node, &mn->sockets, migtcp_net_sock_less);
 	spin_unlock_bh(&mn->sockets_lock);
 }
 
 void migtcp_net_unlink_sock(struct sock *sk)
 {
 	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
+	struct migtcp_sock *msk = migtcp_sk(sk);
 
 	spin_lock_bh(&mn->sockets_lock);
-	hlist_del_init(&migtcp_sk(sk)->net_node);
+	if (msk->net_seq) {
+		rb_erase(&msk->net_node, &mn->sockets);
+		msk->net_seq = 0;
+	}
 	spin_unlock_bh(&mn->sockets_lock);
+}
+
+/*
+ * The first socket made after the one with key @seq (0: the first of
+ * all), or NULL; under sockets_lock.
+ */
+struct migtcp_sock *migtcp_net_sock_after(struct migtcp_net *mn, u64 seq)
+{
+	struct rb_node *node = mn->sockets.rb_node;
+	struct migtcp_sock *found = NULL, *msk;
+
+	while (node) {
+		msk = rb_entry(node, struct migtcp_sock, net_node);
+		if (msk->net_seq > seq) {
+			found = msk;
+			node = node->rb_left;
+		} else {
+			node = node->rb_right;
+		}
+	}
+	return found;
+}
+
+/* The socket made after @msk, or NULL; under sockets_lock. */
+struct migtcp_sock *migtcp_net_sock_next(struct migtcp_sock *msk)
+{
+	struct rb_node *node = rb_next(&msk->net_node);
+
+	return node ? rb_entry(node, struct migtcp_sock, net_node) : NULL;
 }
 
 /*

@@ -76,20 +76,61 @@ static int migtcp_stats_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/*
+ * A reading of /proc/net/migtcp: the last socket it reached, at line
+ * @pos, had key @seq.  The next read() goes on from there, however many
+ * sockets came and went meanwhile, without walking those before it.
+ */
+struct migtcp_sockets_iter {
+	struct seq_net_private p;
+	loff_t pos;
+	u64 seq;
+};
+
+static void *migtcp_sockets_reached(struct seq_file *seq,
+				    struct migtcp_sock *msk, loff_t pos)
+{
+	struct migtcp_sockets_iter *it = seq->private;
+
+	if (msk) {
+		it->pos = pos;
+		it->seq = msk->net_seq;
+	}
+	return msk;
+}
+
 static void *migtcp_sockets_start(struct seq_file *seq, loff_t *pos)
 	__acquires(sockets_lock)
 {
 	struct migtcp_net *mn = migtcp_pernet(seq_file_net(seq));
+	struct migtcp_sockets_iter *it = seq->private;
+	struct migtcp_sock *msk;
+	loff_t i;
 
 	spin_lock_bh(&mn->sockets_lock);
-	return seq_hlist_start_head(&mn->sockets, *pos);
+	if (!*pos)
+		return SEQ_START_TOKEN;
+	/* The socket the last read reached (or the next, if it is gone). */
+	if (it->seq && *pos == it->pos)
+		return migtcp_sockets_reached(seq,
+					      migtcp_net_sock_after(mn, it->seq - 1),
+					      *pos);
+	/* Anywhere else (a seek): counted from the first. */
+	msk = migtcp_net_sock_after(mn, 0);
+	for (i = 1; msk && i < *pos; i++)
+		msk = migtcp_net_sock_next(msk);
+	return migtcp_sockets_reached(seq, msk, *pos);
 }
 
 static void *migtcp_sockets_next(struct seq_file *seq, void *v, loff_t *pos)
 {
 	struct migtcp_net *mn = migtcp_pernet(seq_file_net(seq));
 
-	return seq_hlist_next(v, &mn->sockets, pos);
+	++*pos;
+	return migtcp_sockets_reached(seq, v == SEQ_START_TOKEN ?
+					   migtcp_net_sock_after(mn, 0) :
+					   migtcp_net_sock_next(v),
+				      *pos);
 }
 
 static void migtcp_sockets_stop(struct seq_file *seq, void *v)
@@ -111,7 +152,7 @@ static int migtcp_sockets_show(struct seq_file *seq, void *v)
 		return 0;
 	}
 
-	msk = hlist_entry(v, struct migtcp_sock, net_node);
+	msk = v;
 	sk = (struct sock *)&msk->sk;
 	state = inet_sk_state_load(sk);
 	/* Index 0 is the header line. */
@@ -138,7 +179,7 @@ int migtcp_proc_init_net(struct net *net)
 {
 	if (!proc_create_net("migtcp", 0444, net->proc_net,
 			     &migtcp_sockets_seq_ops,
-			     sizeof(struct seq_net_private)))
+			     sizeof(struct migtcp_sockets_iter)))
 		return -ENOMEM;
 	if (!proc_create_net_single("migtcp_stats", 0444, net->proc_net,
 				    migtcp_stats_show, NULL)) {

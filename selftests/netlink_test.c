@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -328,8 +329,13 @@ static int parse_done(const struct nlmsghdr *m, struct nl_ack *ack)
  * (unless NULL), the final ack or NLMSG_DONE fills @ack.  Returns the
  * errno of the answer.
  */
-static int nl_talk(struct nl *nl, const struct nlmsghdr *req,
-		   struct msgs *replies, struct nl_ack *ack)
+/*
+ * Sends @req and takes its answer, copying its data messages to
+ * @replies; @between(@arg), if given, runs after each part of a dump.
+ */
+static int nl_talk_each(struct nl *nl, const struct nlmsghdr *req,
+			struct msgs *replies, struct nl_ack *ack,
+			void (*between)(void *), void *arg)
 {
 	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	union {
@@ -376,7 +382,15 @@ static int nl_talk(struct nl *nl, const struct nlmsghdr *req,
 		}
 		if (len)
 			return nl_local_failure(ack, EBADMSG, "torn message");
+		if (between)
+			between(arg);
 	}
+}
+
+static int nl_talk(struct nl *nl, const struct nlmsghdr *req,
+		   struct msgs *replies, struct nl_ack *ack)
+{
+	return nl_talk_each(nl, req, replies, ack, NULL, NULL);
 }
 
 /* Sends @req; the answer must hold no data message. */
@@ -2633,6 +2647,169 @@ TEST_F(genl, sock_dump_shows_sockets)
 	dump(&self->nl, MIGTCP_CMD_SOCK_GET, &msgs, &ack);
 	ASSERT_OK(ack);
 	ASSERT_EQ(0, msgs.n);
+}
+
+/*
+ * Sockets made and closed while a dump or a reading of /proc/net/migtcp
+ * is under way, between its parts: CHURN new ones after each part, and
+ * the next of the first ones closed.
+ */
+#define CHURN_FIRST	1500
+#define CHURN		50
+#define CHURN_MAX	(CHURN_FIRST + 100 * CHURN)
+
+struct churn {
+	int family;
+	int fd[CHURN_MAX];
+	uint64_t ino[CHURN_MAX];
+	int n;			/* made */
+	int closed;		/* the first ones, closed */
+	int parts;
+};
+
+static void churn_open(struct churn *c, int count)
+{
+	while (count-- && c->n < CHURN_MAX) {
+		c->fd[c->n] = mig_socket(c->family);
+		c->ino[c->n] = c->fd[c->n] >= 0 ? inode_of(c->fd[c->n]) : 0;
+		c->n++;
+	}
+}
+
+static void churn_between(void *arg)
+{
+	struct churn *c = arg;
+
+	c->parts++;
+	churn_open(c, CHURN);
+	close(c->fd[c->closed]);
+	c->fd[c->closed++] = -1;
+}
+
+static void churn_free(struct churn *c)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->fd[i] >= 0)
+			close(c->fd[i]);
+	free(c);
+}
+
+/*
+ * Checks what a listing of @c's sockets showed (*@seen[i]: times socket i
+ * was listed): every socket open throughout exactly once, every other at
+ * most once.
+ */
+static void churn_check(struct __test_metadata *_metadata,
+			const struct churn *c, const int *seen)
+{
+	int i, missing = 0, twice = 0;
+
+	for (i = 0; i < c->n; i++) {
+		if (seen[i] > 1)
+			twice++;
+		if (i >= c->closed && i < CHURN_FIRST && seen[i] != 1)
+			missing++;
+	}
+	EXPECT_EQ(0, twice) TH_LOG("%d sockets listed twice", twice);
+	EXPECT_EQ(0, missing)
+		TH_LOG("%d of the sockets open throughout not listed once",
+		       missing);
+}
+
+static struct churn *churn_new(struct __test_metadata *_metadata, int family)
+{
+	struct rlimit rl = { CHURN_MAX + 64, CHURN_MAX + 64 };
+	struct churn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->family = family;
+	EXPECT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	churn_open(c, CHURN_FIRST);
+	EXPECT_EQ(CHURN_FIRST, c->n);
+	EXPECT_NE((uint64_t)0, c->ino[CHURN_FIRST - 1])
+		TH_LOG("socket: %s", strerror(errno));
+	return c;
+}
+
+static int churn_index(const struct churn *c, uint64_t ino)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->ino[i] == ino)
+			return i;
+	return -1;
+}
+
+/*
+ * A dump goes on after the last socket it gave, not at a count: sockets
+ * made or closed between its parts change nothing of what it lists.
+ */
+TEST_F(genl, sock_dump_resumes_after_the_last_socket)
+{
+	struct churn *c = churn_new(_metadata, self->family);
+	static int seen[CHURN_MAX];
+	struct sock_state st;
+	struct msgs msgs = {};
+	struct nl_ack ack;
+	struct req r;
+	int i, at;
+
+	ASSERT_NE(NULL, c);
+	nl_talk_each(&self->nl, dump_req(&r, &self->nl, MIGTCP_CMD_SOCK_GET),
+		     &msgs, &ack, churn_between, c);
+	ASSERT_OK(ack);
+	ASSERT_LE(3, c->parts) TH_LOG("the dump came in %d parts", c->parts);
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < msgs.n; i++) {
+		parse_sock(msgs.m[i], &st);
+		at = churn_index(c, st.inode);
+		if (at >= 0)
+			seen[at]++;
+	}
+	churn_check(_metadata, c, seen);
+	msgs_free(&msgs);
+	churn_free(c);
+}
+
+/* The same for /proc/net/migtcp, read a page at a time. */
+TEST_F(genl, proc_sockets_resume_after_the_last_socket)
+{
+	struct churn *c = churn_new(_metadata, self->family);
+	static int seen[CHURN_MAX];
+	static char text[1 << 20];
+	size_t len = 0;
+	ssize_t n;
+	char *line;
+	int fd, at;
+
+	ASSERT_NE(NULL, c);
+	fd = open("/proc/net/migtcp", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	while (len < sizeof(text) - 4096 &&
+	       (n = read(fd, text + len, 4096)) > 0) {
+		len += n;
+		churn_between(c);
+	}
+	close(fd);
+	text[len] = 0;
+	ASSERT_LE(3, c->parts) TH_LOG("read in %d parts", c->parts);
+	memset(seen, 0, sizeof(seen));
+	for (line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		unsigned long long ino;
+		char *last = strrchr(line, ' ');
+
+		if (!last || sscanf(last, "%llu", &ino) != 1)
+			continue;
+		at = churn_index(c, ino);
+		if (at >= 0)
+			seen[at]++;
+	}
+	churn_check(_metadata, c, seen);
+	churn_free(c);
 }
 
 TEST_F(genl, sock_dump_stays_in_netns)
