@@ -1357,6 +1357,32 @@ static bool migtcp_syn_source_ok(struct net *net, const struct sk_buff *skb,
 }
 
 /*
+ * Whether @skb is a SYN that a node would answer: with a usable key
+ * exchange, from the node it names (counted in InKxErrors or
+ * InSynBadSource if not).  A departed listener's REDIRECT tells where the
+ * listener went: only such callers learn it, and only they can spend the
+ * node's budget of answers.
+ */
+bool migtcp_syn_from_member(struct net *net, const struct sk_buff *skb)
+{
+	struct migtcp_syn_opts opts;
+
+	if ((migtcp_hdr(skb)->flags & htons(MIGTCP_F_SYN | MIGTCP_F_ACK)) !=
+	    htons(MIGTCP_F_SYN))
+		return false;
+	migtcp_parse_syn_opts(skb, &opts);
+	if (!opts.kx_half) {
+		MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_KX_ERRORS);
+		return false;
+	}
+	if (!migtcp_syn_source_ok(net, skb, &opts)) {
+		MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_SYN_BAD_SOURCE);
+		return false;
+	}
+	return true;
+}
+
+/*
  * A segment for listener @lsk that matches no connection.  Only a SYN
  * opens one; at most the backlog's worth wait, further SYNs are dropped
  * so that their senders retry.

@@ -548,7 +548,8 @@ bool migtcp_mig_drops_input(struct sock *sk, struct sk_buff *skb)
 	if (state != MIGTCP_MIG_FROZEN && state != MIGTCP_MIG_DEPARTED)
 		return false;
 	/* A SYN for a listener that moved: tell the caller where it is. */
-	if (state == MIGTCP_MIG_DEPARTED && sk->sk_state == TCP_LISTEN)
+	if (state == MIGTCP_MIG_DEPARTED && sk->sk_state == TCP_LISTEN &&
+	    migtcp_syn_from_member(sock_net(sk), skb))
 		migtcp_send_redirect(sk, skb);
 	migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_MOVED);
 	kfree_skb_reason(skb, SKB_DROP_REASON_NOT_SPECIFIED);

@@ -522,6 +522,7 @@ struct migtcp_syn_opts {
 void migtcp_parse_syn_opts(const struct sk_buff *skb,
 			   struct migtcp_syn_opts *opts);
 const u8 *migtcp_find_hsmac(const struct sk_buff *skb);
+bool migtcp_syn_from_member(struct net *net, const struct sk_buff *skb);
 u8 migtcp_our_wscale(void);
 int migtcp_sock_rcv(struct sock *sk, struct sk_buff *skb);
 void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb);

@@ -388,11 +388,12 @@ TEST_F(cluster, listener_with_queue_moves)
 
 /*
  * Sends from raw socket @fd (of node @snode, address @saddr) a SYN from
- * port @sport to listener (@dnode, @dport) at address @daddr.
+ * port @sport to listener (@dnode, @dport) at address @daddr, with a key
+ * exchange option if @kx.
  */
-static void rl_syn(struct __test_metadata *_metadata, int fd, __u32 snode,
-		   const char *saddr, __u16 sport, __u32 dnode,
-		   const char *daddr, __u16 dport)
+static void rl_syn_kx(struct __test_metadata *_metadata, int fd, __u32 snode,
+		      const char *saddr, __u16 sport, __u32 dnode,
+		      const char *daddr, __u16 dport, bool kx)
 {
 	const struct sockaddr_in to = {
 		.sin_family = AF_INET,
@@ -409,12 +410,35 @@ static void rl_syn(struct __test_metadata *_metadata, int fd, __u32 snode,
 		.seq = htonl(0x20000000U + sport),
 		.window = htons(65535),
 	};
+	__u8 seg[sizeof(h) + MIGTCP_OPTLEN_KX];
+	size_t len = sizeof(h);
 
-	migtcp_test_set_csum((__u8 *)&h, sizeof(h), inet_addr(saddr),
-			     inet_addr(daddr), migtcp_proto());
-	ASSERT_EQ((ssize_t)sizeof(h), sendto(fd, &h, sizeof(h), 0,
-				    (const struct sockaddr *)&to, sizeof(to)))
+	if (kx) {
+		__u8 *opt = seg + sizeof(h);
+
+		h.doff += MIGTCP_OPTLEN_KX / 4;
+		opt[0] = MIGTCP_OPT_KX;
+		opt[1] = MIGTCP_OPTLEN_KX;
+		opt[2] = MIGTCP_KX_SUITE_HMAC_SHA256;
+		opt[3] = 0;
+		memset(opt + 4, sport & 0xff, MIGTCP_KX_HALF_LEN);
+		len += MIGTCP_OPTLEN_KX;
+	}
+	memcpy(seg, &h, sizeof(h));
+	migtcp_test_set_csum(seg, len, inet_addr(saddr), inet_addr(daddr),
+			     migtcp_proto());
+	ASSERT_EQ((ssize_t)len, sendto(fd, seg, len, 0,
+				       (const struct sockaddr *)&to, sizeof(to)))
 		TH_LOG("sendto: %s", strerror(errno));
+}
+
+/* rl_syn_kx() with a key exchange, as every node's SYN has. */
+static void rl_syn(struct __test_metadata *_metadata, int fd, __u32 snode,
+		   const char *saddr, __u16 sport, __u32 dnode,
+		   const char *daddr, __u16 dport)
+{
+	rl_syn_kx(_metadata, fd, snode, saddr, sport, dnode, daddr, dport,
+		  true);
 }
 
 /* Makes sure listener (@home, @port), now at @host, is found by callers. */
@@ -435,6 +459,49 @@ static void rl_reachable(struct __test_metadata *_metadata, CLUSTER *self,
 	ASSERT_LE(0, a);
 	close(a);
 	close(c);
+}
+
+/*
+ * A departed listener's home tells only cluster members where the
+ * listener went, and only they spend its budget: a SYN without a key
+ * exchange (InKxErrors) or from an address that is not its node's
+ * (InSynBadSource) gets no REDIRECT.  A member's SYN, sent after them
+ * on the same path, gets one: the others were judged by then.
+ */
+TEST_F(cluster, redirect_only_to_members)
+{
+	long out, kx_errors, bad_source;
+	int l2, m2, tx;
+
+	ON_NODE(NODE2);
+	l2 = listener(_metadata, self->family, RL_PORT, 8);
+	ASSERT_LE(0, l2);
+	m2 = migrate(_metadata, self, l2, NODE2, NODE1);
+	ASSERT_LE(0, m2);
+	rl_reachable(_metadata, self, NODE2, RL_PORT, m2);
+
+	tx = raw_on(_metadata, self, NODE1);
+	ASSERT_LE(0, tx);
+	out = node_stat(self, NODE2, "OutCtl");
+	kx_errors = node_stat(self, NODE2, "InKxErrors");
+	bad_source = node_stat(self, NODE2, "InSynBadSource");
+	/* Node 1's address, claiming node 3, which is no member. */
+	rl_syn(_metadata, tx, 3, NODE1_ADDR, 30001, NODE2, NODE2_ADDR, RL_PORT);
+	/* Node 1, without a key exchange. */
+	rl_syn_kx(_metadata, tx, NODE1, NODE1_ADDR, 30002, NODE2, NODE2_ADDR,
+		  RL_PORT, false);
+	/* Node 1, as it is. */
+	rl_syn(_metadata, tx, NODE1, NODE1_ADDR, 30003, NODE2, NODE2_ADDR,
+	       RL_PORT);
+	EXPECT_LE(out + 1, wait_node_stat(self, NODE2, "OutCtl", out + 1,
+					  WAIT_MS))
+		TH_LOG("node 1's SYN got no REDIRECT");
+	EXPECT_EQ(out + 1, node_stat(self, NODE2, "OutCtl"))
+		TH_LOG("node 2 answered SYNs it should not have");
+	EXPECT_EQ(kx_errors + 1, node_stat(self, NODE2, "InKxErrors"));
+	EXPECT_EQ(bad_source + 1, node_stat(self, NODE2, "InSynBadSource"));
+	close(tx);
+	close(m2);
 }
 
 /*
