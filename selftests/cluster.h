@@ -175,6 +175,43 @@ static inline void sleep_ms(long ms)
 		;
 }
 
+/*
+ * In the current node: nftables table @table ("family name") whose chain
+ * on hook @hook ("input", "output") runs "@match counter name hits
+ * @verdict" on migtcp segments; its counter "hits" says how many the rule
+ * took.
+ */
+static inline void nft_migtcp_rule(struct __test_metadata *_metadata,
+				   const char *table, const char *hook,
+				   const char *match, const char *verdict)
+{
+	ASSERT_EQ(0, sh("command -v nft >/dev/null"))
+		TH_LOG("nft(8) is needed (Debian package nftables)");
+	ASSERT_EQ(0, sh("nft add table %s", table));
+	ASSERT_EQ(0, sh("nft add counter %s hits", table));
+	ASSERT_EQ(0, sh("nft 'add chain %s %s { type filter hook %s priority 0; }'",
+			table, hook, hook));
+	ASSERT_EQ(0, sh("nft 'add rule %s %s meta nfproto ipv4 ip protocol %d %s counter name hits %s'",
+			table, hook, migtcp_proto(), match, verdict))
+		TH_LOG("nft cannot add the rule matching '%s'", match);
+}
+
+/*
+ * Waits (bounded by @ms) until counter "hits" of nft_migtcp_rule()'s
+ * table @table reaches @want; its last value.
+ */
+static inline long wait_nft_hits(const char *table, long want, long ms)
+{
+	long end = now_ms() + ms, v;
+
+	for (;;) {
+		v = nft_counter(table, "hits");
+		if (v >= want || now_ms() >= end)
+			return v;
+		sleep_ms(5);
+	}
+}
+
 static inline const char *errname(int err)
 {
 	return err ? strerrorname_np(err) ?: "?" : "no error";

@@ -664,34 +664,10 @@ TEST_F(cluster, half_closed_moves)
 
 #define DROP_TABLE	"inet migtcp_drop"
 
-/*
- * In the current node: drops every migtcp segment that arrives and
- * matches @match (nft syntax; "" for all), counted by counter "drops".
- */
+/* In the current node: drops every migtcp segment that arrives and matches @match. */
 static void drop_input(struct __test_metadata *_metadata, const char *match)
 {
-	ASSERT_EQ(0, sh("command -v nft >/dev/null"))
-		TH_LOG("nft(8) is needed (Debian package nftables)");
-	ASSERT_EQ(0, sh("nft add table " DROP_TABLE));
-	ASSERT_EQ(0, sh("nft add counter " DROP_TABLE " drops"));
-	ASSERT_EQ(0, sh("nft 'add chain " DROP_TABLE
-			" in { type filter hook input priority 0; }'"));
-	ASSERT_EQ(0, sh("nft 'add rule " DROP_TABLE " in meta nfproto ipv4 ip protocol %d %s counter name drops drop'",
-			migtcp_proto(), match))
-		TH_LOG("nft cannot add the rule matching '%s'", match);
-}
-
-/* Waits (bounded by @ms) until drop_input()'s rule dropped @want; the count. */
-static long wait_drops(long want, long ms)
-{
-	long end = now_ms() + ms, v;
-
-	for (;;) {
-		v = nft_counter(DROP_TABLE, "drops");
-		if (v >= want || now_ms() >= end)
-			return v;
-		sleep_ms(5);
-	}
+	nft_migtcp_rule(_metadata, DROP_TABLE, "input", match, "drop");
 }
 
 /* 64 KiB each way between connected @a and @b, which stay open. */
@@ -767,7 +743,7 @@ TEST_F(cluster, lost_gone_is_sent_again)
 	EXPECT_EQ(0, recv(nfd, &c, 1, 0)) TH_LOG("no EOF on node 2");
 	EXPECT_EQ(0, close(nfd));
 	ON_NODE(NODE1);
-	EXPECT_LE(1, wait_drops(1, 10000)) TH_LOG("no GONE reached node 1");
+	EXPECT_LE(1, wait_nft_hits(DROP_TABLE, 1, 10000)) TH_LOG("no GONE reached node 1");
 	EXPECT_EQ(EADDRINUSE, port_taken(self->family, port))
 		TH_LOG("the dropped GONE freed the port");
 	ASSERT_EQ(0, sh("nft delete table " DROP_TABLE));

@@ -27,54 +27,17 @@
 #define CGROOT		"/sys/fs/cgroup"
 #define NFT_TABLE	"inet migtcp_policy"
 
-/* Runs nft with the arguments @fmt in the current node; its status. */
-static int nft(const char *fmt, ...)
-{
-	char args[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	return sh("nft %s", args);
-}
-
-/*
- * In the current node: a table whose output chain runs "@match counter
- * name hits @verdict" on migtcp segments; the named counter says how many
- * segments the rule took.
- */
+/* The output rule of table NFT_TABLE (see nft_migtcp_rule()). */
 static void nft_output_rule(struct __test_metadata *_metadata,
 			    const char *match, const char *verdict)
 {
-	ASSERT_EQ(0, sh("command -v nft >/dev/null"))
-		TH_LOG("nft(8) is needed (Debian package nftables)");
-	ASSERT_EQ(0, nft("add table " NFT_TABLE));
-	ASSERT_EQ(0, nft("add counter " NFT_TABLE " hits"));
-	ASSERT_EQ(0, nft("'add chain " NFT_TABLE
-			 " out { type filter hook output priority 0; }'"));
-	ASSERT_EQ(0, nft("'add rule " NFT_TABLE " out meta nfproto ipv4 ip protocol %d %s counter name hits %s'",
-			 migtcp_proto(), match, verdict))
-		TH_LOG("nft cannot add the rule matching '%s'", match);
+	nft_migtcp_rule(_metadata, NFT_TABLE, "output", match, verdict);
 }
 
-/* Packets the "hits" counter of the current node's table counted, or -1. */
+/* Packets the rule took, or -1. */
 static long nft_hits(void)
 {
 	return nft_counter(NFT_TABLE, "hits");
-}
-
-/* Waits (bounded) until the counter reaches @want; its last value. */
-static long wait_nft_hits(long want)
-{
-	long end = now_ms() + WAIT_MS, v;
-
-	for (;;) {
-		v = nft_hits();
-		if (v >= want || now_ms() >= end)
-			return v;
-		sleep_ms(5);
-	}
 }
 
 /* Starts a non-blocking connect to node 2's PORT; the socket. */
@@ -186,7 +149,7 @@ TEST_F(cluster, nft_skuid_drops_that_users_segments)
 	ASSERT_LE(0, fd);
 	/* The SYN and one retransmission of it: both dropped. */
 	ON_NODE(NODE1);
-	hits = wait_nft_hits(2);
+	hits = wait_nft_hits(NFT_TABLE, 2, WAIT_MS);
 	EXPECT_LE(2, hits) TH_LOG("the rule dropped %ld segments of uid %d",
 				  hits, TEST_UID);
 	expect_not_connected(_metadata, self, fd);
@@ -264,7 +227,7 @@ TEST_F(cluster, nft_socket_cgroupv2_drops_that_cgroups_segments)
 	ASSERT_EQ(0, enter_cgroup(CGROOT));
 	fd = connect_nb(_metadata, fd, self->family);
 	ASSERT_LE(0, fd);
-	hits = wait_nft_hits(2);
+	hits = wait_nft_hits(NFT_TABLE, 2, WAIT_MS);
 	EXPECT_LE(2, hits) TH_LOG("the rule dropped %ld segments", hits);
 	expect_not_connected(_metadata, self, fd);
 	close(fd);
@@ -308,7 +271,7 @@ TEST_F(cluster, accepted_connections_are_in_the_listeners_cgroup)
 	ASSERT_LE(0, fd);
 	/* The SYN-ACK and one retransmission of it. */
 	ON_NODE(NODE2);
-	hits = wait_nft_hits(2);
+	hits = wait_nft_hits(NFT_TABLE, 2, WAIT_MS);
 	EXPECT_LE(2, hits) TH_LOG("the rule dropped %ld segments of node 2",
 				  hits);
 	expect_not_connected(_metadata, self, fd);
@@ -437,7 +400,7 @@ static void expect_via_dummy(struct __test_metadata *_metadata,
 	long hits;
 
 	ON_NODE(NODE1);
-	hits = wait_nft_hits(2);
+	hits = wait_nft_hits(NFT_TABLE, 2, WAIT_MS);
 	EXPECT_LE(2, hits) TH_LOG("%ld segments left through dum0", hits);
 	expect_not_connected(_metadata, self, fd);
 	close(fd);
