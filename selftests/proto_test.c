@@ -84,6 +84,7 @@ enum {
 	ST_SYNBADSOURCE,
 	ST_XFRMDROPS,
 	ST_FILTERDROPS,
+	ST_ABORTONMEMORY,
 	ST_NR,
 };
 
@@ -96,6 +97,7 @@ static const char * const stat_names[ST_NR] = {
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
 	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts", "InHsBadMac",
 	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
+	"AbortOnMemory",
 };
 
 struct mig_stats {

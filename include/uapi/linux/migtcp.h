@@ -416,6 +416,9 @@ enum migtcp_stat {
 					 */
 	MIGTCP_STAT_IN_XFRM_DROPS,	/* InXfrmDrops: IPsec policy refused */
 	MIGTCP_STAT_IN_FILTER_DROPS,	/* InFilterDrops: socket filter, LSM */
+	MIGTCP_STAT_ABORT_ON_MEMORY,	/* AbortOnMemory: closed connections
+					 * reset, beyond max_orphans
+					 */
 	__MIGTCP_STAT_MAX
 };
 
