@@ -78,7 +78,7 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'InCtlNoState', 'InCtlBadMac', 'InCtlStaleEpoch', 'InCtlBadHost',
          'InMoved', 'OutCtl', 'InBadEndpoint', 'CtlTimeouts',
          'InHsBadMac', 'InHsNoMac', 'InSynBadSource', 'InXfrmDrops',
-         'InFilterDrops', 'AbortOnMemory']
+         'InFilterDrops', 'AbortOnMemory', 'AbortOnData']
 
 
 def errname(err):

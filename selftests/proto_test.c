@@ -85,6 +85,7 @@ enum {
 	ST_XFRMDROPS,
 	ST_FILTERDROPS,
 	ST_ABORTONMEMORY,
+	ST_ABORTONDATA,
 	ST_NR,
 };
 
@@ -97,7 +98,7 @@ static const char * const stat_names[ST_NR] = {
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
 	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts", "InHsBadMac",
 	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
-	"AbortOnMemory",
+	"AbortOnMemory", "AbortOnData",
 };
 
 struct mig_stats {

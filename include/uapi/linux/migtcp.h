@@ -419,6 +419,9 @@ enum migtcp_stat {
 	MIGTCP_STAT_ABORT_ON_MEMORY,	/* AbortOnMemory: closed connections
 					 * reset, beyond max_orphans
 					 */
+	MIGTCP_STAT_ABORT_ON_DATA,	/* AbortOnData: reset for data that
+					 * came after close()
+					 */
 	__MIGTCP_STAT_MAX
 };
 
