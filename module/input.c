@@ -1087,6 +1087,27 @@ static bool migtcp_rcv_data(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
+ * New data for a connection whose receiving side is shut down, by its
+ * close() or by shutdown(SHUT_RD), once our FIN is out: nobody will read
+ * it.  RFC 9293 would queue it; RFC 1122 4.2.2.13 says to reset, "to
+ * show that data was lost", and so does Linux (tcp_rcv_state_process(),
+ * TCPAbortOnData) and BSD.  The reset answers the segment, at the
+ * sequence number it acknowledges; the connection ends.  True if it did.
+ */
+static bool migtcp_rcv_after_close(struct sock *sk, const struct migtcphdr *mh,
+				   unsigned int len)
+{
+	if (!((1 << sk->sk_state) & (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)) ||
+	    !(sk->sk_shutdown & RCV_SHUTDOWN) ||
+	    !migtcp_after(ntohl(mh->seq) + len, migtcp_sk(sk)->rcv_nxt))
+		return false;
+	MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_ABORT_ON_DATA);
+	migtcp_send_ctl(sk, MIGTCP_F_RST, ntohl(mh->ack_seq));
+	migtcp_done(sk, ECONNRESET);
+	return true;
+}
+
+/*
  * Answers to segments without data outside the window go at most once
  * per 500 ms (Linux's tcp_oow_rate_limited()): two ends that each find
  * the other's ACKs unacceptable must not answer each other forever.  A
@@ -1184,7 +1205,11 @@ static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 	if (len || (flags & MIGTCP_F_FIN)) {
-		bool kept = migtcp_rcv_data(sk, skb, mh, len);
+		bool kept;
+
+		if (migtcp_rcv_after_close(sk, mh, len))
+			return false;
+		kept = migtcp_rcv_data(sk, skb, mh, len);
 
 		migtcp_push(sk);
 		return kept;

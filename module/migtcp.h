@@ -18,6 +18,7 @@
 #include <net/netns/generic.h>
 #include <net/snmp.h>
 #include <net/sock.h>
+#include <net/tcp_states.h>
 
 #include "compat.h"
 
@@ -116,6 +117,8 @@ struct migtcp_net {
 	unsigned int gone_count;
 	bool gone_dying;		/* the namespace exits: no more */
 	struct timer_list gone_timer;
+	/* Closed connections still delivering (pernet.c, "Orphans"). */
+	atomic_t orphans;
 };
 
 extern unsigned int migtcp_net_id;
@@ -339,6 +342,9 @@ struct migtcp_sock {
 	struct sock *parent;
 	struct list_head queue_node;
 	enum migtcp_queue queue;
+
+	/* In migtcp_net.orphans (pernet.c); changed under the socket lock. */
+	bool orphan_counted;
 };
 
 /*
@@ -384,21 +390,32 @@ static inline bool migtcp_after(u32 a, u32 b)
 	return migtcp_before(b, a);
 }
 
+static inline struct migtcp_sock *migtcp_sk(const struct sock *sk)
+{
+	return (struct migtcp_sock *)sk;
+}
+
+/* The states in which an orphan counts against max_orphans (pernet.c). */
+#define MIGTCPF_ORPHAN_STATES	(TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK)
+void migtcp_orphan_uncount(struct sock *sk);
+
 /* Changes the connection state. */
 static inline void migtcp_set_state(struct sock *sk, int state)
 {
 	trace_migtcp_set_state(sk, sk->sk_state, state);
+	/*
+	 * An orphan stops counting when it has nothing left to deliver,
+	 * whichever way it gets there: here, so that no path misses it.
+	 */
+	if (unlikely(migtcp_sk(sk)->orphan_counted) &&
+	    !((1 << state) & MIGTCPF_ORPHAN_STATES))
+		migtcp_orphan_uncount(sk);
 	/*
 	 * Release: whatever led to the new state is visible to readers that
 	 * see it through inet_sk_state_load() without the socket lock (poll,
 	 * /proc, dumps, the listener lookup).
 	 */
 	smp_store_release(&sk->sk_state, state);
-}
-
-static inline struct migtcp_sock *migtcp_sk(const struct sock *sk)
-{
-	return (struct migtcp_sock *)sk;
 }
 
 /* socket.c */
@@ -416,6 +433,9 @@ struct migtcp_sock *migtcp_net_sock_after(struct migtcp_net *mn, u64 seq);
 struct migtcp_sock *migtcp_net_sock_next(struct migtcp_sock *msk);
 void migtcp_net_orphan(struct sock *sk);
 bool migtcp_budget_take(struct migtcp_budget *b, u32 (*fill)(void));
+bool migtcp_orphan_count(struct sock *sk);
+bool migtcp_orphan_out_of_resources(struct sock *sk);
+void migtcp_orphan_abort(struct sock *sk);
 
 /* node.c */
 int migtcp_node_set_id(struct migtcp_net *mn, u32 id,

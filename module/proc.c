@@ -47,6 +47,8 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_IN_XFRM_DROPS]	= "InXfrmDrops",
 	[MIGTCP_STAT_IN_FILTER_DROPS]	= "InFilterDrops",
 	[MIGTCP_STAT_LEASES_LOST]	= "LeasesLost",
+	[MIGTCP_STAT_ABORT_ON_MEMORY]	= "AbortOnMemory",
+	[MIGTCP_STAT_ABORT_ON_DATA]	= "AbortOnData",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

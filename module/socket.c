@@ -87,7 +87,8 @@ void migtcp_init_sock(struct sock *sk)
 /*
  * As tcp_close(): a connection closes with a FIN after the data still
  * queued, and the socket lives on (an orphan) until the exchange is over;
- * with unread data, or SO_LINGER of 0, it aborts with a reset instead.
+ * with unread data, or SO_LINGER of 0, it aborts with a reset instead,
+ * and so it does when its node keeps max_orphans orphans already.
  * Closing a listener resets the connections waiting for it.
  */
 static bool migtcp_close_gracefully(struct sock *sk)
@@ -95,6 +96,13 @@ static bool migtcp_close_gracefully(struct sock *sk)
 	if (!skb_queue_empty(&sk->sk_receive_queue) ||
 	    (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)) {
 		migtcp_abort(sk, true);
+		return false;
+	}
+	/* Those that will still deliver data or a FIN count (pernet.c). */
+	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				   MIGTCPF_ORPHAN_STATES) &&
+	    !migtcp_orphan_count(sk)) {
+		migtcp_orphan_abort(sk);
 		return false;
 	}
 	switch (sk->sk_state) {

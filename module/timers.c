@@ -53,7 +53,8 @@ static void migtcp_retransmit_ctl(struct sock *sk, u16 flags)
 /*
  * The timeout expired with data unacknowledged: send again from the first
  * unacknowledged segment what the window allows.  With nothing in flight
- * (a closed window), probe it with the next segment.
+ * (a closed window), probe it with the next segment.  An orphan is reset
+ * instead when its node keeps too many (pernet.c).
  */
 void migtcp_retransmit(struct sock *sk)
 {
@@ -75,6 +76,8 @@ void migtcp_retransmit(struct sock *sk)
 		migtcp_done(sk, ETIMEDOUT);
 		return;
 	}
+	if (migtcp_orphan_out_of_resources(sk))
+		return;
 	/*
 	 * RFC 5681 3.1: ssthresh is set once per loss; further timeouts of
 	 * the same data keep it (and CUBIC's W_max) where it is.

@@ -2678,6 +2678,34 @@ TEST_F_TIMEOUT(cluster, bound_port_outlives_migrated_connection, 120)
 	close(b);
 }
 
+/*
+ * The record a migrated socket leaves is no orphan (pernet.c): with
+ * max_orphans 0, node 1's end still moves to node 3, its record stays at
+ * its home, nothing is reset for want of room, and the connection goes on.
+ */
+TEST_F_TIMEOUT(cluster, record_is_no_orphan, 120)
+{
+	struct sockaddr_mig name;
+	int cfd, afd;
+	long aborts;
+
+	add_nodes(_metadata, self, NODE3);
+	CONNECT_PAIR(&cfd, &afd);
+	name = name_of(cfd, false);
+	ON_NODE(NODE1);
+	aborts = stat_here("AbortOnMemory");
+	ASSERT_LE(0, aborts) TH_LOG("node 1 has no counter AbortOnMemory");
+	ASSERT_EQ(0, sh("echo 0 >/sys/module/migtcp/parameters/max_orphans"))
+		TH_LOG("cannot set the module parameter max_orphans");
+	MIGRATE(&cfd, NODE3);
+	EXPECT_EQ(1, sockets_with_local(self, NODE1, NODE1,
+					ntohs(name.smig_port)));
+	EXPECT_EQ(aborts, node_stat(self, NODE1, "AbortOnMemory"));
+	exchange(_metadata, cfd, afd, 282, 2000);
+	close(cfd);
+	close(afd);
+}
+
 /* Packets dropped on @dev of @node (netem_dropped_dev()), or -1. */
 static long dropped_on(CLUSTER *self, unsigned int node, const char *dev)
 {

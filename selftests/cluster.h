@@ -43,8 +43,10 @@ FIXTURE(cluster) {
 	int lfd;	/* node 2's listener on PORT, once a test needs it */
 	/* The module's migration_timeout_ms before the test, put back after. */
 	int migration_timeout_ms;
-	/* Its challenge_ack_limit, the same. */
+	/* Its challenge_ack_limit, max_orphans and timewait_secs, the same. */
 	int challenge_ack_limit;
+	int max_orphans;
+	int timewait_secs;
 };
 
 /* The fixture's data, as the helpers below take it. */
@@ -103,6 +105,8 @@ FIXTURE_SETUP(cluster)
 	self->lfd = -1;
 	self->migration_timeout_ms = migtcp_module_param("migration_timeout_ms");
 	self->challenge_ack_limit = migtcp_module_param("challenge_ack_limit");
+	self->max_orphans = migtcp_module_param("max_orphans");
+	self->timewait_secs = migtcp_module_param("timewait_secs");
 	self->family = migtcp_family();
 	ASSERT_LT(0, self->family) TH_LOG("is migtcp loaded?");
 
@@ -143,6 +147,14 @@ FIXTURE_TEARDOWN(cluster)
 	    migtcp_module_param("challenge_ack_limit") != self->challenge_ack_limit)
 		sh("echo %d >/sys/module/migtcp/parameters/challenge_ack_limit",
 		   self->challenge_ack_limit);
+	if (self->max_orphans >= 0 &&
+	    migtcp_module_param("max_orphans") != self->max_orphans)
+		sh("echo %d >/sys/module/migtcp/parameters/max_orphans",
+		   self->max_orphans);
+	if (self->timewait_secs >= 0 &&
+	    migtcp_module_param("timewait_secs") != self->timewait_secs)
+		sh("echo %d >/sys/module/migtcp/parameters/timewait_secs",
+		   self->timewait_secs);
 	if (self->lfd >= 0)
 		close(self->lfd);
 	if (self->ns[NODE1] >= 0)

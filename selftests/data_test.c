@@ -8,8 +8,10 @@
  * reordering and duplication; shutdown() in both directions and the
  * half-close; orderly close, the reset of a close() with unread data or
  * SO_LINGER 0, EPIPE and SIGPIPE; poll() and edge-triggered epoll
- * readiness; and the states /proc/net/migtcp shows while a connection
- * closes (FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK).
+ * readiness; the states /proc/net/migtcp shows while a connection
+ * closes (FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK); and, as
+ * TCP's, the resets of closed connections beyond max_orphans and of data
+ * that comes after close().
  *
  * Every test builds its own two-node cluster (cluster.h): node 1 and
  * node 2 joined by a veth pair (devices mig1 and mig2).  The client end of
@@ -1192,6 +1194,214 @@ TEST_F(cluster, close_states_slow_path)
 	close(cfd);
 	ON_NODE(NODE1);
 	EXPECT_EP_STATE(c1, c2, "TIME_WAIT", 0);
+}
+
+/* Sets module parameter @name to @value. */
+#define SET_PARAM(name, value)						\
+	ASSERT_EQ(0, sh("echo %d >/sys/module/migtcp/parameters/%s",	\
+			(int)(value), name))				\
+		TH_LOG("cannot set the module parameter %s", name)
+
+/* "node:port" of @port on @node, into @buf. */
+static const char *endpoint(char buf[32], unsigned int node, int port)
+{
+	snprintf(buf, 32, "%u:%d", node, port);
+	return buf;
+}
+
+/*
+ * Waits (bounded) for the reset that ends @fd's connection: POLLERR.
+ * Once the peer's FIN came too, POLLIN and POLLHUP come with it.
+ */
+#define EXPECT_RESET_ARRIVES(fd) do {					\
+	int __revents = poll_one(fd, 0, WAIT_MS);			\
+									\
+	EXPECT_EQ(POLLERR | POLLHUP, __revents)				\
+		TH_LOG("no reset reached node 2's end (revents %#x)",	\
+		       __revents);					\
+} while (0)
+
+/*
+ * Waits (bounded) until one of the connections from node 1's ports
+ * @cport[0] and @cport[1] to node 2's PORT has left /proc/net/migtcp:
+ * its index, or -1; @other gets the state of the other one.  The caller
+ * is on node 1.
+ */
+static int wait_one_gone(const int cport[2], char other[32])
+{
+	char local[32], remote[32], st[2][32];
+	long end = now_ms() + WAIT_MS;
+	int i;
+
+	endpoint(remote, NODE2, PORT);
+	for (;;) {
+		for (i = 0; i < 2; i++)
+			wait_state(-1, endpoint(local, NODE1, cport[i]), remote,
+				   "gone", 0, st[i]);
+		for (i = 0; i < 2; i++) {
+			if (!strcmp(st[i], "gone")) {
+				memcpy(other, st[!i], sizeof(st[!i]));
+				return i;
+			}
+		}
+		if (now_ms() >= end)
+			return -1;
+		sleep_ms(10);
+	}
+}
+
+#define ORPHAN_CONNS	4
+
+/*
+ * As TCP's tcp_max_orphans: a node keeps at most max_orphans connections
+ * that their users closed and that still have a FIN to deliver.  Node 2
+ * is silenced (netem drops all it sends), so the FINs of node 1's closes
+ * are never acknowledged: with max_orphans 2, the first two close()s
+ * leave orphans in FIN_WAIT1, the third and fourth reset their
+ * connections at once, counted by AbortOnMemory; node 2's ends of those
+ * read ECONNRESET, the others the end of the stream.
+ */
+TEST_F(cluster, close_beyond_max_orphans_resets)
+{
+	int cfd[ORPHAN_CONNS], afd[ORPHAN_CONNS], cport[ORPHAN_CONNS], i;
+	char local[32], remote[32], buf[16];
+	long aborts;
+
+	for (i = 0; i < ORPHAN_CONNS; i++) {
+		CONNECT_PAIR(&cfd[i], &afd[i]);
+		cport[i] = local_port(cfd[i]);
+		ASSERT_LT(0, cport[i]);
+	}
+	SET_PARAM("max_orphans", 2);
+	add_netem(_metadata, self, NODE2, "loss 100%");
+	ON_NODE(NODE1);
+	aborts = stat_here("AbortOnMemory");
+	ASSERT_LE(0, aborts) TH_LOG("node 1 has no counter AbortOnMemory");
+
+	for (i = 0; i < ORPHAN_CONNS; i++)
+		close(cfd[i]);
+	/* close() decides at once. */
+	EXPECT_EQ(aborts + ORPHAN_CONNS - 2, stat_here("AbortOnMemory"));
+	endpoint(remote, NODE2, PORT);
+	for (i = 0; i < ORPHAN_CONNS; i++)
+		EXPECT_EP_STATE(endpoint(local, NODE1, cport[i]), remote,
+				i < 2 ? "FIN_WAIT1" : "gone", 0);
+
+	ON_NODE(NODE2);
+	for (i = 0; i < ORPHAN_CONNS; i++) {
+		if (i < 2) {
+			EXPECT_EQ(POLLIN | POLLRDHUP,
+				  poll_one(afd[i], POLLIN | POLLRDHUP, WAIT_MS));
+			EXPECT_EQ(0, read(afd[i], buf, sizeof(buf)));
+			EXPECT_EQ(0, so_error(afd[i]));
+		} else {
+			EXPECT_RESET_ARRIVES(afd[i]);
+			ASSERT_FAILS_WITH(ECONNRESET,
+					  read(afd[i], buf, sizeof(buf)));
+		}
+		close(afd[i]);
+	}
+}
+
+/*
+ * The timer of an orphan checks the limit too (tcp_out_of_resources()):
+ * max_orphans lowered to 1 under two orphans in FIN_WAIT1, the first
+ * whose FIN is due again is reset; the other, then alone, retransmits on.
+ */
+TEST_F(cluster, orphans_beyond_lowered_max_reset_on_timer)
+{
+	int cfd[2], afd[2], cport[2], i, gone;
+	char local[32], remote[32], st[32];
+	long aborts, retrans;
+
+	for (i = 0; i < 2; i++) {
+		CONNECT_PAIR(&cfd[i], &afd[i]);
+		cport[i] = local_port(cfd[i]);
+		ASSERT_LT(0, cport[i]);
+	}
+	SET_PARAM("max_orphans", 2);
+	add_netem(_metadata, self, NODE2, "loss 100%");
+	ON_NODE(NODE1);
+	aborts = stat_here("AbortOnMemory");
+	ASSERT_LE(0, aborts) TH_LOG("node 1 has no counter AbortOnMemory");
+	close(cfd[0]);
+	close(cfd[1]);
+	endpoint(remote, NODE2, PORT);
+	for (i = 0; i < 2; i++)
+		ASSERT_STREQ("FIN_WAIT1",
+			     wait_state(-1, endpoint(local, NODE1, cport[i]),
+					remote, "FIN_WAIT1", 0, st));
+	EXPECT_EQ(aborts, stat_here("AbortOnMemory"));
+
+	SET_PARAM("max_orphans", 1);
+	/* The FINs go again within an RTO (at most 1 s): 10 s is ample. */
+	ASSERT_EQ(aborts + 1, wait_node_stat(self, NODE1, "AbortOnMemory",
+					     aborts + 1, 10000))
+		TH_LOG("no orphan was reset by its timer");
+	retrans = stat_here("RetransSegs");
+	/* It is counted just before it leaves the table. */
+	gone = wait_one_gone(cport, st);
+	ASSERT_LE(0, gone) TH_LOG("the orphan counted as reset is still there");
+	ASSERT_STREQ("FIN_WAIT1", st) TH_LOG("the other orphan is %s", st);
+
+	/* The survivor sends its FIN again and is not reset. */
+	EXPECT_LT(retrans, wait_node_stat(self, NODE1, "RetransSegs",
+					  retrans + 1, 10000))
+		TH_LOG("the last orphan does not retransmit");
+	EXPECT_EQ(aborts + 1, stat_here("AbortOnMemory"));
+	EXPECT_EP_STATE(endpoint(local, NODE1, cport[!gone]), remote,
+			"FIN_WAIT1", 0);
+
+	/* Node 2 had the FINs; the reset too, for one of them. */
+	ON_NODE(NODE2);
+	EXPECT_RESET_ARRIVES(afd[gone]);
+	ASSERT_FAILS_WITH(ECONNRESET, send(afd[gone], "x", 1, MSG_NOSIGNAL));
+	EXPECT_EQ(0, so_error(afd[!gone]));
+	EXPECT_EQ(1, send(afd[!gone], "x", 1, MSG_NOSIGNAL));
+	close(afd[0]);
+	close(afd[1]);
+}
+
+/*
+ * Data that comes after close() is reset, as TCP does (RFC 1122
+ * 4.2.2.13, TCPAbortOnData): node 1 closes, and its orphan waits in
+ * FIN_WAIT2 for node 2's FIN; node 2 sends instead.  Node 1 answers with
+ * a reset, its orphan ends (no TIME_WAIT) and AbortOnData counts it; node
+ * 2's next send fails with ECONNRESET, the one after with EPIPE.
+ */
+TEST_F(cluster, data_after_close_resets)
+{
+	char local[32], remote[32], buf[16];
+	int cfd, afd, cport;
+	long aborts;
+
+	/* The FIN_WAIT2 orphan lasts timewait_secs: long enough, however slow. */
+	SET_PARAM("timewait_secs", 60);
+	CONNECT_PAIR(&cfd, &afd);
+	cport = local_port(cfd);
+	ASSERT_LT(0, cport);
+	endpoint(local, NODE1, cport);
+	endpoint(remote, NODE2, PORT);
+	aborts = stat_here("AbortOnData");
+
+	close(cfd);
+	ON_NODE(NODE2);
+	ASSERT_EQ(POLLIN | POLLRDHUP,
+		  poll_one(afd, POLLIN | POLLRDHUP, WAIT_MS));
+	ASSERT_EQ(0, read(afd, buf, sizeof(buf)));
+	ON_NODE(NODE1);
+	EXPECT_EP_STATE(local, remote, "FIN_WAIT2", WAIT_MS);
+
+	ASSERT_EQ(3, send(afd, "abc", 3, MSG_NOSIGNAL));
+	EXPECT_RESET_ARRIVES(afd);
+	ASSERT_FAILS_WITH(ECONNRESET, send(afd, "x", 1, MSG_NOSIGNAL));
+	ASSERT_FAILS_WITH(EPIPE, send(afd, "x", 1, MSG_NOSIGNAL));
+	ON_NODE(NODE1);
+	EXPECT_LE(0, aborts) TH_LOG("node 1 has no counter AbortOnData");
+	EXPECT_EQ(aborts + 1, stat_here("AbortOnData"));
+	/* Its reset goes just before it leaves the table. */
+	EXPECT_EP_STATE(local, remote, "gone", WAIT_MS);
+	close(afd);
 }
 
 TEST_HARNESS_MAIN

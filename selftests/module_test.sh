@@ -7,6 +7,7 @@
 #    range): exact errno, the kernel log line that explains it, and nothing
 #    left registered afterwards;
 #  - a load with other numbers, which sockets and segments then use;
+#  - max_orphans sized from RAM, or as given at load;
 #  - open sockets pin the module (delete_module fails with EWOULDBLOCK);
 #  - orphaned connections end when their network namespace goes away;
 #  - 50 load/unload cycles with sockets and segments in two network
@@ -78,7 +79,7 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'InCtlNoState', 'InCtlBadMac', 'InCtlStaleEpoch', 'InCtlBadHost',
          'InMoved', 'OutCtl', 'InBadEndpoint', 'CtlTimeouts',
          'InHsBadMac', 'InHsNoMac', 'InSynBadSource', 'InXfrmDrops',
-         'InFilterDrops', 'LeasesLost']
+         'InFilterDrops', 'LeasesLost', 'AbortOnMemory', 'AbortOnData']
 
 
 def errname(err):
@@ -437,6 +438,31 @@ test_load_default() {
 	return "$rc"
 }
 
+# max_orphans is sized from RAM unless given, as Linux sizes
+# tcp_max_orphans: one per 256 KiB (MemTotal is the RAM the kernel
+# manages), at most 262144; a value given at load is kept.
+test_max_orphans() {
+	local want rc=0
+
+	ensure_unloaded || return 1
+	want=$(awk '/^MemTotal:/ { n = int($2 / 256);
+				  print (n > 262144 ? 262144 : n) }' /proc/meminfo)
+	load || return 1
+	if [ "$(param max_orphans)" != "$want" ]; then
+		diag "max_orphans=$(param max_orphans) by default," \
+		     "expected $want (MemTotal / 256 KiB)"
+		rc=1
+	fi
+	unload || return 1
+	load max_orphans=7 || return 1
+	if [ "$(param max_orphans)" != 7 ]; then
+		diag "max_orphans=$(param max_orphans) after a load with 7"
+		rc=1
+	fi
+	unload || return 1
+	return "$rc"
+}
+
 # load_fails PARAM ERRNO LOGLINE: the load fails with ERRNO, the kernel
 # says why, and nothing stays registered: no module, no slab cache, no
 # family; a normal load and unload then work.
@@ -662,6 +688,7 @@ test_kernel_log() {
 tests=(
 	"test_unload|unload: module and slab cache gone, 'unloaded' logged"
 	"test_load_default|load with defaults: numbers in sysfs, logged, usable"
+	"test_max_orphans|max_orphans: from RAM by default, as given at load"
 	"family_taken 2|family=2 (AF_INET) taken: EEXIST, logged, nothing left"
 	"family_taken 16|family=16 (AF_NETLINK) taken: EEXIST, logged, nothing left"
 	"family_taken 1|family=1 (AF_UNIX) taken: EEXIST, logged, nothing left"

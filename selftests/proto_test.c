@@ -84,6 +84,8 @@ enum {
 	ST_SYNBADSOURCE,
 	ST_XFRMDROPS,
 	ST_FILTERDROPS,
+	ST_ABORTONMEMORY,
+	ST_ABORTONDATA,
 	ST_NR,
 };
 
@@ -96,6 +98,7 @@ static const char * const stat_names[ST_NR] = {
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
 	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts", "InHsBadMac",
 	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
+	"AbortOnMemory", "AbortOnData",
 };
 
 struct mig_stats {

@@ -48,6 +48,8 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_IN_XFRM_DROPS]	= "InXfrmDrops",
 	[MIGTCP_STAT_IN_FILTER_DROPS]	= "InFilterDrops",
 	[MIGTCP_STAT_LEASES_LOST]	= "LeasesLost",
+	[MIGTCP_STAT_ABORT_ON_MEMORY]	= "AbortOnMemory",
+	[MIGTCP_STAT_ABORT_ON_DATA]	= "AbortOnData",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

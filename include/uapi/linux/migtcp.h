@@ -417,6 +417,12 @@ enum migtcp_stat {
 	MIGTCP_STAT_IN_XFRM_DROPS,	/* InXfrmDrops: IPsec policy refused */
 	MIGTCP_STAT_IN_FILTER_DROPS,	/* InFilterDrops: socket filter, LSM */
 	MIGTCP_STAT_LEASES_LOST,	/* LeasesLost: the home stopped answering */
+	MIGTCP_STAT_ABORT_ON_MEMORY,	/* AbortOnMemory: closed connections
+					 * reset, beyond max_orphans
+					 */
+	MIGTCP_STAT_ABORT_ON_DATA,	/* AbortOnData: reset for data that
+					 * came after close()
+					 */
 	__MIGTCP_STAT_MAX
 };
 
