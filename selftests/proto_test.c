@@ -84,6 +84,7 @@ enum {
 	ST_SYNBADSOURCE,
 	ST_XFRMDROPS,
 	ST_FILTERDROPS,
+	ST_LEASESLOST,
 	ST_ABORTONMEMORY,
 	ST_ABORTONDATA,
 	ST_NR,
@@ -98,7 +99,7 @@ static const char * const stat_names[ST_NR] = {
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
 	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts", "InHsBadMac",
 	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
-	"AbortOnMemory", "AbortOnData",
+	"LeasesLost", "AbortOnMemory", "AbortOnData",
 };
 
 struct mig_stats {
