@@ -102,7 +102,15 @@ struct rtable *migtcp_route_sk(struct sock *sk, struct flowi4 *fl4,
  */
 void migtcp_skb_set_owner(struct sock *sk, struct sk_buff *skb)
 {
-	skb_set_owner_w(skb, sk);
+	/*
+	 * A socket in TIME_WAIT is no full socket to the core
+	 * (sk_fullsock()): skb_set_owner_w() would take it for an
+	 * inet_timewait_sock, and who reads skb->sk for one (sock_gen_put()
+	 * on the last reference, netfilter) would read ours as one.  Its
+	 * last ACKs go unowned, as TCP's do (ip_send_unicast_reply()).
+	 */
+	if (sk_fullsock(sk))
+		skb_set_owner_w(skb, sk);
 	skb->mark = READ_ONCE(sk->sk_mark);
 	skb->priority = READ_ONCE(sk->sk_priority);
 }
