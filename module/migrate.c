@@ -1291,6 +1291,16 @@ void migtcp_ctl_process(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	const u8 *tlv = migtcp_ctl_tlv(skb);
 
+	/*
+	 * migtcp_ctl_rcv() found the message whole, but the socket's filter
+	 * may have cut it since (sk_filter_trim_cap()): what it cut off is
+	 * not to be read.
+	 */
+	if (skb->len - mh->doff * 4 < 4 ||
+	    skb->len - mh->doff * 4 != migtcp_ctl_len(tlv[0])) {
+		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_FILTER_DROPS);
+		return;
+	}
 	if (!mh->dst_port) {
 		migtcp_registrar_rcv(sk, skb);
 		return;
