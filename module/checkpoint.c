@@ -1205,6 +1205,10 @@ static int migtcp_ckpt_child(struct sock *lsk,
 		return -ENOMEM;
 	sock_init_data(NULL, child);
 	migtcp_init_sock(child);
+	/* As a connection the listener took itself (cgroups, LSM label,
+	 * device, mark, priority), not as the restoring task's socket.
+	 */
+	migtcp_child_inherit(lsk, child);
 	c = migtcp_sk(child);
 	err = migtcp_ckpt_apply_common(child, v);
 	if (!err)
@@ -1243,6 +1247,69 @@ static void migtcp_ckpt_announce(struct sock *sk)
 	migtcp_sk(sk)->mig.quiet = false;
 	if (sk->sk_state != TCP_CLOSE)
 		migtcp_mig_restored(sk);
+}
+
+/*
+ * What a restore sets of a fresh socket's options (migtcp_ckpt_apply_common())
+ * and its failure puts back: a failed restore changes nothing.
+ */
+struct migtcp_ckpt_undo {
+	const struct migtcp_cong_ops *cong;
+	u8 home_key[MIGTCP_KEY_LEN];
+	u64 epoch;
+	__be32 prev_addr;
+	int sndbuf, rcvbuf;
+	int keepidle, keepintvl, keepcnt;
+	unsigned int user_timeout;
+	u16 user_mss;
+	u8 userlocks;
+	bool keepopen, nodelay, cork, pingpong;
+};
+
+static void migtcp_ckpt_save(struct sock *sk, struct migtcp_ckpt_undo *u)
+{
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+
+	u->cong = msk->cong;
+	memcpy(u->home_key, msk->mig.home_key, sizeof(u->home_key));
+	u->epoch = msk->mig.epoch;
+	u->prev_addr = msk->mig.prev_addr;
+	u->sndbuf = sk->sk_sndbuf;
+	u->rcvbuf = sk->sk_rcvbuf;
+	u->keepidle = msk->keepidle;
+	u->keepintvl = msk->keepintvl;
+	u->keepcnt = msk->keepcnt;
+	u->user_timeout = msk->user_timeout;
+	u->user_mss = msk->user_mss;
+	u->userlocks = sk->sk_userlocks;
+	u->keepopen = sock_flag(sk, SOCK_KEEPOPEN);
+	u->nodelay = msk->nodelay;
+	u->cork = msk->cork;
+	u->pingpong = msk->pingpong;
+}
+
+static void migtcp_ckpt_restore_saved(struct sock *sk,
+				      const struct migtcp_ckpt_undo *u)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if (u->cong && u->cong != msk->cong)
+		migtcp_cong_set(sk, u->cong->name);
+	memcpy(msk->mig.home_key, u->home_key, sizeof(u->home_key));
+	msk->mig.epoch = u->epoch;
+	msk->mig.prev_addr = u->prev_addr;
+	WRITE_ONCE(sk->sk_sndbuf, u->sndbuf);
+	WRITE_ONCE(sk->sk_rcvbuf, u->rcvbuf);
+	msk->keepidle = u->keepidle;
+	msk->keepintvl = u->keepintvl;
+	msk->keepcnt = u->keepcnt;
+	msk->user_timeout = u->user_timeout;
+	msk->user_mss = u->user_mss;
+	sk->sk_userlocks = u->userlocks;
+	sock_valbool_flag(sk, SOCK_KEEPOPEN, u->keepopen);
+	msk->nodelay = u->nodelay;
+	msk->cork = u->cork;
+	msk->pingpong = u->pingpong;
 }
 
 /*
@@ -1298,6 +1365,7 @@ static int migtcp_ckpt_build(struct sock *sk, const u8 *buf)
 	const struct migtcp_ckpt_hdr *hdr = (const void *)buf;
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct migtcp_ckpt_rec_view *v;
+	struct migtcp_ckpt_undo undo;
 	u32 off = sizeof(*hdr), rlen, i;
 	u32 lnode = 0, rnode = 0;
 	u16 lport = 0, rport = 0;
@@ -1326,6 +1394,7 @@ static int migtcp_ckpt_build(struct sock *sk, const u8 *buf)
 		err = -EISCONN;
 		goto unlock;
 	}
+	migtcp_ckpt_save(sk, &undo);
 	err = migtcp_ckpt_apply_common(sk, v);
 	if (!err && kind == MIGTCP_CKPT_CONN)
 		err = migtcp_ckpt_apply_conn(sk, v);
@@ -1361,6 +1430,7 @@ static int migtcp_ckpt_build(struct sock *sk, const u8 *buf)
 done:
 	if (err) {
 		migtcp_ckpt_unwind(sk);
+		migtcp_ckpt_restore_saved(sk, &undo);
 		goto unlock;
 	}
 	if (kind == MIGTCP_CKPT_LISTENER)

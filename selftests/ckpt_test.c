@@ -394,18 +394,43 @@ TEST_F(cluster, restore_on_used_socket)
 	close(afd);
 }
 
+/* The options of @fd that a restore sets, read back. */
+struct restored_opts {
+	int keepalive, sndbuf, rcvbuf, nodelay;
+};
+
+static void read_restored_opts(struct __test_metadata *_metadata, int fd,
+			       struct restored_opts *o)
+{
+	socklen_t len = sizeof(int);
+
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &o->keepalive, &len));
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, &len));
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, &len));
+	ASSERT_EQ(0, getsockopt(fd, SOL_MIGTCP, MIGTCP_NODELAY, &o->nodelay,
+				&len));
+}
+
 /*
  * A checkpoint restored on the node where its endpoint still lives
  * (frozen or thawed) fails with EADDRINUSE: a bound socket and a
- * connection.  The fresh socket stays fresh, the original works.
+ * connection.  The fresh socket stays fresh, with the options it had
+ * (the blob's, set before the identity is taken, are undone), and the
+ * original works.
  */
 TEST_F(cluster, restore_where_endpoint_lives)
 {
 	struct sockaddr_mig fresh_name, name, after;
+	struct restored_opts before_opts, after_opts;
+	int cfd, afd, b, fresh, one = 1, big = 400000, small = 20000;
 	struct blob bb, cb;
-	int cfd, afd, b, fresh;
 
 	CONNECT_PAIR(&cfd, &afd);
+	/* The blob's options differ from the fresh socket's. */
+	ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)));
+	ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)));
+	ASSERT_EQ(0, setsockopt(cfd, SOL_MIGTCP, MIGTCP_NODELAY, &one,
+				sizeof(one)));
 	b = mig_socket(self->family, 0);
 	ASSERT_LE(0, b);
 	ASSERT_EQ(0, bind_to(b, self->family, 0, PORT + 2));
@@ -415,6 +440,9 @@ TEST_F(cluster, restore_where_endpoint_lives)
 
 	fresh = mig_socket(self->family, 0);
 	ASSERT_LE(0, fresh);
+	ASSERT_EQ(0, setsockopt(fresh, SOL_SOCKET, SO_RCVBUF, &small,
+				sizeof(small)));
+	read_restored_opts(_metadata, fresh, &before_opts);
 	fresh_name = name_of(fresh, false);
 	/* Frozen... */
 	ASSERT_FAILS_WITH(EADDRINUSE, restore(fresh, bb.buf, bb.len));
@@ -428,6 +456,11 @@ TEST_F(cluster, restore_where_endpoint_lives)
 	EXPECT_TRUE(addr_eq(&fresh_name, &after))
 		TH_LOG("the socket a restore failed on changed");
 	EXPECT_EQ(0, after.smig_port);
+	read_restored_opts(_metadata, fresh, &after_opts);
+	EXPECT_EQ(before_opts.keepalive, after_opts.keepalive);
+	EXPECT_EQ(before_opts.sndbuf, after_opts.sndbuf);
+	EXPECT_EQ(before_opts.rcvbuf, after_opts.rcvbuf);
+	EXPECT_EQ(before_opts.nodelay, after_opts.nodelay);
 	after = name_of(b, false);
 	EXPECT_TRUE(addr_eq(&name, &after));
 	EXPECT_EQ(NODE1, after.smig_node);
