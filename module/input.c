@@ -697,6 +697,8 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 		msk->rtt_start = 0;
 	}
 	msk->snd_una = ack;
+	/* The path works: an ICMP error heard before is news no more. */
+	WRITE_ONCE(sk->sk_err_soft, 0);
 	/* After a timeout snd_nxt went back; what is acknowledged is sent. */
 	if (migtcp_after(ack, msk->snd_nxt))
 		msk->snd_nxt = ack;

@@ -14,6 +14,7 @@
 #include <linux/spinlock.h>
 #include <crypto/hash.h>
 #include <crypto/sha2.h>
+#include <net/inet_sock.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/snmp.h>
@@ -242,7 +243,17 @@ enum migtcp_queue {
 };
 
 struct migtcp_sock {
-	struct sock sk;			/* must be first */
+	/*
+	 * First, as every protocol's.  The IPv4 output path takes a full
+	 * socket that owns an skb for an inet_sock and reads its fields
+	 * (ip_skb_dst_mtu() its pmtudisc, cgroup BPF its ports): so the
+	 * socket is laid out as one, all zero, which reads as "no IP-level
+	 * options" and "use the path MTU" (IP_PMTUDISC_DONT).
+	 */
+	union {
+		struct sock sk;
+		struct inet_sock inet;
+	};
 	struct rb_node net_node;	/* in migtcp_net.sockets */
 	u64 net_seq;			/* its key there; 0: not in it */
 	struct hlist_node port_node;	/* in migtcp_net.port_hash if bound */
@@ -353,6 +364,7 @@ struct migtcp_sock {
  */
 enum {
 	MIGTCP_DEFERRED_DELACK,
+	MIGTCP_DEFERRED_MTU,		/* an ICMP error lowered the MTU */
 };
 
 #include "trace.h"
@@ -388,6 +400,12 @@ static inline bool migtcp_before(u32 a, u32 b)
 static inline bool migtcp_after(u32 a, u32 b)
 {
 	return migtcp_before(b, a);
+}
+
+/* Whether @lo <= @seq <= @hi in sequence number order. */
+static inline bool migtcp_between(u32 seq, u32 lo, u32 hi)
+{
+	return hi - lo >= seq - lo;
 }
 
 static inline struct migtcp_sock *migtcp_sk(const struct sock *sk)
@@ -476,6 +494,7 @@ int migtcp_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr,
 void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb);
 int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq);
 int migtcp_route_path(struct sock *sk);
+void migtcp_mtu_reduced(struct sock *sk);
 int migtcp_send_ack(struct sock *sk);
 void migtcp_push(struct sock *sk);
 int migtcp_transmit(struct sock *sk, struct sk_buff *skb);
@@ -571,6 +590,17 @@ struct sock *migtcp_accept_dequeue(struct sock *lsk);
 #define MIGTCP_DEFAULT_MSS	(576 - 20 - 28)
 #define MIGTCP_MIN_SND_MSS	48	/* a smaller MSS option is raised to it */
 #define MIGTCP_MAX_WSCALE	14	/* RFC 7323 2.3 */
+/*
+ * A GSO packet of ours is labelled SKB_GSO_SCTP (send.c), and the core
+ * (skb_gso_transport_seglen(): qdiscs, the forwarding path's MTU check)
+ * takes a segment to be SCTP's 12-byte header and gso_size bytes.  So
+ * gso_size is the segment's length less 12: the MSS and this bias, our
+ * header's 28 bytes less SCTP's 12.  A hop whose MTU lies between the two
+ * ideas of the length then answers "fragmentation needed" as it should,
+ * instead of forwarding segments that its device cannot carry.
+ */
+#define MIGTCP_GSO_SIZE_BIAS	(sizeof(struct migtcphdr) - 12)
+
 #define MIGTCP_MIN_USER_MSS	88	/* as TCP_MIN_MSS */
 #define MIGTCP_KEEPIDLE_DEFAULT	7200
 #define MIGTCP_KEEPINTVL_DEFAULT 75

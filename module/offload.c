@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/sctp.h>
 #include <linux/skbuff.h>
 #include <net/ip.h>
 #include <net/protocol.h>
@@ -22,8 +23,8 @@ static struct sk_buff *migtcp_gso_segment(struct sk_buff *skb,
 	bool hw_csum = features & NETIF_F_HW_CSUM;
 	struct sk_buff *segs, *seg;
 	const struct iphdr *iph;
+	unsigned int hlen, gso_size;
 	struct migtcphdr *mh;
-	unsigned int hlen;
 	__be16 last_flags;
 	u32 seq;
 
@@ -38,11 +39,18 @@ static struct sk_buff *migtcp_gso_segment(struct sk_buff *skb,
 	mh = (struct migtcphdr *)skb_transport_header(skb);
 	seq = ntohl(mh->seq);
 	last_flags = mh->flags;
+	/* gso_size is biased (MIGTCP_GSO_SIZE_BIAS): the payload is less. */
+	gso_size = skb_shinfo(skb)->gso_size;
+	if (gso_size + sizeof(struct sctphdr) <= hlen)
+		return ERR_PTR(-EINVAL);
 
 	__skb_pull(skb, hlen);
+	skb_shinfo(skb)->gso_size = gso_size + sizeof(struct sctphdr) - hlen;
 	segs = skb_segment(skb, features);
-	if (IS_ERR_OR_NULL(segs))
+	if (IS_ERR_OR_NULL(segs)) {
+		skb_shinfo(skb)->gso_size = gso_size;
 		return segs;
+	}
 
 	for (seg = segs; seg; seg = seg->next) {
 		unsigned int len = seg->len - skb_transport_offset(seg);

@@ -49,6 +49,7 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_LEASES_LOST]	= "LeasesLost",
 	[MIGTCP_STAT_ABORT_ON_MEMORY]	= "AbortOnMemory",
 	[MIGTCP_STAT_ABORT_ON_DATA]	= "AbortOnData",
+	[MIGTCP_STAT_OUT_OF_WINDOW_ICMPS] = "OutOfWindowIcmps",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

@@ -15,6 +15,7 @@
 #include <linux/sizes.h>
 #include <linux/skbuff.h>
 #include <net/dropreason.h>
+#include <net/icmp.h>
 #include <net/ip.h>
 #include <net/protocol.h>
 #include <net/route.h>
@@ -235,12 +236,114 @@ static int migtcp_v4_rcv(struct sk_buff *skb)
 }
 
 /*
+ * What an ICMP error of @type and @code means to a connection: a
+ * negative errno, or 0 if nothing (as tcp_v4_err() reads them).
+ */
+static int migtcp_icmp_err(int type, int code)
+{
+	switch (type) {
+	case ICMP_DEST_UNREACH:
+		return code <= NR_ICMP_UNREACH ?
+		       -icmp_err_convert[code].errno : 0;
+	case ICMP_TIME_EXCEEDED:
+		return -EHOSTUNREACH;
+	case ICMP_PARAMETERPROB:
+		return -EPROTO;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * An ICMP error about a segment we sent, whose IP header and at least 8
+ * bytes of ours the ICMP layer put at @skb->data; for "fragmentation
+ * needed" @info is the next hop's MTU (RFC 1191).  Who may forge ICMP
+ * (RFC 5927) is heard only about a segment of a connection it knows, to
+ * where that connection's segments go, with a sequence number that is in
+ * flight, as TCP checks.  Then, as tcp_v4_err() does:
+ *   - "fragmentation needed" lowers the path's MTU (the route's
+ *     exception, shared with TCP) and with it the MSS, and what went at
+ *     the larger size goes again (migtcp_mtu_reduced());
+ *   - a redirect updates the route;
+ *   - any other error ends a connect() at once, and is otherwise kept
+ *     as the soft error that a timeout reports (RFC 1122 4.2.3.9).
+ */
+static int migtcp_v4_err(struct sk_buff *skb, u32 info)
+{
+	const int type = icmp_hdr(skb)->type, code = icmp_hdr(skb)->code;
+	struct net *net = dev_net(skb->dev);
+	const struct migtcphdr *mh;
+	const struct iphdr *iph;
+	struct migtcp_sock *msk;
+	unsigned int ihl;
+	struct sock *sk;
+	int err;
+
+	/* Nodes, ports and seq: more than the 8 bytes RFC 792 promises,
+	 * less than RFC 1812 routers and Linux quote.
+	 */
+	ihl = ((const struct iphdr *)skb->data)->ihl * 4;
+	if (!pskb_may_pull(skb, ihl + offsetofend(struct migtcphdr, seq)))
+		return -EINVAL;
+	iph = (const struct iphdr *)skb->data;
+	mh = (const struct migtcphdr *)(skb->data + ihl);
+	sk = migtcp_conn_lookup(migtcp_pernet(net), ntohl(mh->src_node),
+				ntohs(mh->src_port), ntohl(mh->dst_node),
+				ntohs(mh->dst_port));
+	if (!sk) {
+		__ICMP_INC_STATS(net, ICMP_MIB_INERRORS);
+		return -ENOENT;
+	}
+	msk = migtcp_sk(sk);
+	bh_lock_sock(sk);
+	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_TIME_WAIT))
+		goto out;
+	if (iph->daddr != READ_ONCE(msk->path_daddr) ||
+	    !migtcp_between(ntohl(mh->seq), msk->snd_una, msk->snd_max)) {
+		MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_OF_WINDOW_ICMPS);
+		goto out;
+	}
+	if (type == ICMP_REDIRECT) {
+		/* Its user may be using the cached route: as TCP, not now. */
+		if (!sock_owned_by_user(sk)) {
+			ipv4_redirect(skb, net, READ_ONCE(sk->sk_bound_dev_if),
+				      migtcp_proto);
+			__sk_dst_reset(sk);
+		}
+		goto out;
+	}
+	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
+		ipv4_update_pmtu(skb, net, info,
+				 READ_ONCE(sk->sk_bound_dev_if), migtcp_proto);
+		if (!sock_owned_by_user(sk))
+			migtcp_mtu_reduced(sk);
+		else if (!test_and_set_bit(MIGTCP_DEFERRED_MTU,
+					   &msk->deferred))
+			sock_hold(sk);
+		goto out;
+	}
+	/* sk_err and sk_err_soft hold positive errnos. */
+	err = -migtcp_icmp_err(type, code);
+	if (!err)
+		goto out;
+	if (sk->sk_state == TCP_SYN_SENT && !sock_owned_by_user(sk))
+		migtcp_done(sk, err);
+	else
+		WRITE_ONCE(sk->sk_err_soft, err);
+out:
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return 0;
+}
+
+/*
  * no_policy: the IP layer leaves the IPsec input policy and conntrack to
  * us (migtcp_rcv_policy_ok()), as it leaves them to TCP, so that a
  * refused segment is counted.
  */
 static const struct net_protocol migtcp_v4_protocol = {
 	.handler	= migtcp_v4_rcv,
+	.err_handler	= migtcp_v4_err,
 	.no_policy	= 1,
 };
 

@@ -68,7 +68,11 @@ static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
 	iph->version	= 4;
 	iph->ihl	= sizeof(*iph) / 4;
 	iph->tos	= 0;
-	iph->frag_off	= htons(IP_DF);
+	/* Path MTU discovery (RFC 1191), unless the route's MTU is locked
+	 * (below net.ipv4.route.min_pmtu): then the IP layer fragments.
+	 */
+	iph->frag_off	= dst_metric_locked(&rt->dst, RTAX_MTU) ? 0 :
+			  htons(IP_DF);
 	iph->ttl	= ip4_dst_hoplimit(&rt->dst);
 	iph->protocol	= migtcp_proto;
 	iph->saddr	= saddr;
@@ -151,6 +155,31 @@ int migtcp_route_path(struct sock *sk)
 	msk->route_saddr = fl4.saddr;
 	sk_dst_set(sk, &rt->dst);
 	return 0;
+}
+
+/*
+ * An ICMP error said that a segment of @sk (locked, not by its user) was
+ * too big for the path: the route has the smaller MTU now (migtcp_v4_err()).
+ * Routes again, which takes the MSS from it, and sends again at once what
+ * went at the larger size, which the path dropped, as
+ * tcp_simple_retransmit() does: no congestion said so, so the congestion
+ * window stays.
+ */
+void migtcp_mtu_reduced(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	u16 old_mss = msk->mss;
+
+	if ((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE | TCPF_TIME_WAIT))
+		return;
+	__sk_dst_reset(sk);
+	if (migtcp_route_path(sk) || msk->mss >= old_mss)
+		return;
+	if (msk->snd_nxt != msk->snd_una && !migtcp_mig_blocks_send(sk)) {
+		msk->snd_nxt = msk->snd_una;
+		msk->rtt_start = 0;	/* Karn: resent, not timed */
+		migtcp_push(sk);
+	}
 }
 
 /* A new, empty skb for the write queue: headroom only, data goes in pages. */
@@ -399,9 +428,12 @@ static void migtcp_set_gso(struct sk_buff *skb, unsigned int mss)
 	/*
 	 * The kernel has no GSO type for out-of-tree protocols.  SCTP's is
 	 * software-only (no device segments SCTP), so a device either
-	 * passes the packet on whole or the stack calls our offload.
+	 * passes the packet on whole or the stack calls our offload.  The
+	 * core then takes the transport header for SCTP's: gso_size is
+	 * biased so that its idea of a segment's length is the true one
+	 * (MIGTCP_GSO_SIZE_BIAS).  Data segments have no options.
 	 */
-	shinfo->gso_size = mss;
+	shinfo->gso_size = mss + MIGTCP_GSO_SIZE_BIAS;
 	shinfo->gso_type = SKB_GSO_SCTP;
 	shinfo->gso_segs = DIV_ROUND_UP(skb->len, mss);
 }

@@ -34,6 +34,15 @@ static bool migtcp_orphan_netns_gone(const struct sock *sk)
 	       !check_net(sock_net(sk));
 }
 
+/*
+ * What a connection that timed out reports: the last ICMP error about it
+ * if one came (migtcp_v4_err()), as tcp_write_err() does, else ETIMEDOUT.
+ */
+static int migtcp_timeout_err(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_err_soft) ?: ETIMEDOUT;
+}
+
 static void migtcp_backoff(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
@@ -73,7 +82,7 @@ void migtcp_retransmit(struct sock *sk)
 			  msecs_to_jiffies(msk->user_timeout)) :
 	    msk->retransmits >= (sock_flag(sk, SOCK_DEAD) ?
 				 MIGTCP_ORPHAN_RETRIES : MIGTCP_RETRIES)) {
-		migtcp_done(sk, ETIMEDOUT);
+		migtcp_done(sk, migtcp_timeout_err(sk));
 		return;
 	}
 	if (migtcp_orphan_out_of_resources(sk))
@@ -126,7 +135,7 @@ static void migtcp_timer(struct timer_list *t)
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
 		if (msk->retransmits >= MIGTCP_SYN_RETRIES)
-			migtcp_done(sk, ETIMEDOUT);
+			migtcp_done(sk, migtcp_timeout_err(sk));
 		else
 			migtcp_retransmit_ctl(sk, MIGTCP_F_SYN);
 		break;
@@ -193,7 +202,7 @@ static void migtcp_keepalive_timer(struct timer_list *t)
 	if (idle < migtcp_keepidle(msk)) {
 		next = migtcp_keepidle(msk) - idle;
 	} else if (msk->probes_out >= (msk->keepcnt ?: MIGTCP_KEEPCNT_DEFAULT)) {
-		migtcp_done(sk, ETIMEDOUT);
+		migtcp_done(sk, migtcp_timeout_err(sk));
 		goto out;
 	} else {
 		migtcp_send_ctl(sk, MIGTCP_F_ACK, msk->snd_una - 1);
@@ -301,6 +310,10 @@ void migtcp_release_cb(struct sock *sk)
 
 	if (test_and_clear_bit(MIGTCP_DEFERRED_DELACK, &msk->deferred)) {
 		migtcp_delack_fire(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(MIGTCP_DEFERRED_MTU, &msk->deferred)) {
+		migtcp_mtu_reduced(sk);
 		__sock_put(sk);
 	}
 }

@@ -523,7 +523,7 @@ static int raw_node3_on_node2(struct __test_metadata *_metadata,
 			      CLUSTER *self)
 {
 	ON_NODE(NODE2);
-	if (sh("ip addr add %s/24 dev mig2", NODE3_ADDR) ||
+	if (blackhole_on_node2(self) ||
 	    migtcp_test_ctl("peer add %u addr %s", NODE3, NODE3_ADDR))
 		return -1;
 	return raw_bound_in(_metadata, self->ns[NODE2], NODE3_ADDR);
@@ -764,7 +764,7 @@ TEST_F(cluster, host_claim_needs_the_key)
 static int raw_server(struct __test_metadata *_metadata, CLUSTER *self)
 {
 	ON_NODE(NODE2);
-	if (sh("ip addr add %s/24 dev mig2", NODE3_ADDR))
+	if (blackhole_on_node2(self))
 		return -1;
 	return raw_bound_in(_metadata, self->ns[NODE2], NODE3_ADDR);
 }

@@ -134,6 +134,15 @@ FIXTURE_SETUP(cluster)
 	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.2", NODE2));
 	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.99",
 				     NODE_BLACKHOLE));
+	/*
+	 * Silent: its address resolves (to a MAC nobody has), so no failed
+	 * ARP answers its packets with "host unreachable", which would end
+	 * a connect() to it after 3 s (as TCP's) instead of never.
+	 */
+	ASSERT_EQ(0, sh("ip neigh add 198.51.100.99 lladdr 02:00:00:00:00:99 dev mig1 nud permanent"));
+	ASSERT_EQ(0, setns(self->ns[NODE2], CLONE_NEWNET));
+	ASSERT_EQ(0, sh("ip neigh add 198.51.100.99 lladdr 02:00:00:00:00:99 dev mig2 nud permanent"));
+	ASSERT_EQ(0, setns(self->ns[NODE1], CLONE_NEWNET));
 }
 
 FIXTURE_TEARDOWN(cluster)
@@ -161,6 +170,20 @@ FIXTURE_TEARDOWN(cluster)
 		close(self->ns[NODE1]);
 	if (self->ns[NODE2] >= 0)
 		close(self->ns[NODE2]);
+}
+
+/*
+ * Gives node 2 the blackhole node's address as well, for tests that play
+ * that node with a raw socket there: node 1 then resolves the address to
+ * node 2 again.  The caller is on node 2 afterwards; 0 on success.
+ */
+static inline int blackhole_on_node2(CLUSTER *self)
+{
+	if (setns(self->ns[NODE1], CLONE_NEWNET) ||
+	    sh("ip neigh del 198.51.100.99 dev mig1") ||
+	    setns(self->ns[NODE2], CLONE_NEWNET))
+		return -1;
+	return sh("ip addr add 198.51.100.99/24 dev mig2");
 }
 
 /* Moves the caller to @node; sockets created afterwards belong to it. */
@@ -567,6 +590,38 @@ static inline long wait_node_stat(CLUSTER *self, unsigned int node,
 			return v;
 		sleep_ms(5);
 	}
+}
+
+#define NODE4	4U	/* a third node, reached through node 1 */
+
+/*
+ * Adds node 4 at 192.0.2.4, joined to node 1 (192.0.2.1) by a veth pair;
+ * node 1 forwards between it and node 2.  Returns its netns fd; the
+ * caller is on node 1 afterwards.
+ */
+static inline int add_node4(struct __test_metadata *_metadata, CLUSTER *self)
+{
+	int ns4;
+
+	ON_NODE(NODE2);
+	EXPECT_EQ(0, sh("ip route add 192.0.2.0/24 via 198.51.100.1"));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 192.0.2.4", NODE4));
+	ON_NODE(NODE1);
+	EXPECT_EQ(0, migtcp_test_new_netns());
+	ns4 = open_own_netns();
+	EXPECT_LE(0, ns4);
+	EXPECT_EQ(0, sh("ip link add mig4 type veth peer name mig14 netns /proc/%d/fd/%d",
+			getpid(), self->ns[NODE1]));
+	EXPECT_EQ(0, sh("ip link set lo up && ip addr add 192.0.2.4/24 dev mig4 && "
+			"ip link set mig4 up && ip route add 198.51.100.0/24 via 192.0.2.1"));
+	EXPECT_EQ(0, migtcp_test_ctl("node set id %u addr 192.0.2.4", NODE4));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 198.51.100.1", NODE1));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 198.51.100.2", NODE2));
+	ON_NODE(NODE1);
+	EXPECT_EQ(0, sh("ip addr add 192.0.2.1/24 dev mig14 && ip link set mig14 up && "
+			"sysctl -qw net.ipv4.ip_forward=1"));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 192.0.2.4", NODE4));
+	return ns4;
 }
 
 /*

@@ -663,6 +663,40 @@ TEST_F(cluster, connect_sndtimeo_expires)
 	close(cfd);
 }
 
+#define NODE_UNROUTED	5U	/* in node 1's table, its net unknown to node 2 */
+
+/*
+ * An ICMP error ends a connect() at once, as TCP's (RFC 1122 4.2.3.9):
+ * node 1 reaches node 5's network through node 2, which forwards but has
+ * no route there, and answers the SYN with "network unreachable".  The
+ * blocking connect() fails with ENETUNREACH long before its SO_SNDTIMEO
+ * (and the SYN's retries) would end it.
+ */
+TEST_F(cluster, connect_fails_at_once_on_icmp_unreachable)
+{
+	struct timeval tv = { .tv_sec = 20 };
+	long start;
+	int cfd;
+
+	ON_NODE(NODE2);
+	ASSERT_EQ(0, sh("sysctl -qw net.ipv4.ip_forward=1"));
+	ON_NODE(NODE1);
+	ASSERT_EQ(0, sh("ip route add 203.0.113.0/24 via 198.51.100.2"));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %u addr 203.0.113.5",
+				     NODE_UNROUTED));
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	start = now_ms();
+	ASSERT_FAILS_WITH(ENETUNREACH, connect_to(cfd, self->family,
+						  NODE_UNROUTED, PORT));
+	/* The first SYN's answer, not the end of its retries. */
+	EXPECT_GT(tv.tv_sec * 1000 / 2, now_ms() - start);
+	/* As any failed connect(): the socket is unbound again. */
+	EXPECT_EQ(0, LOCAL_PORT(cfd, 0));
+	close(cfd);
+}
+
 static void on_alarm(int sig)
 {
 }

@@ -508,7 +508,7 @@ TEST_F(cluster, syn_with_kx_accepted)
 	ON_NODE(NODE2);
 	lfd = listener(_metadata, self->family, KX_PORT, 8);
 	ASSERT_LE(0, lfd);
-	ASSERT_EQ(0, sh("ip addr add %s/24 dev mig2", NODE3_ADDR));
+	ASSERT_EQ(0, blackhole_on_node2(self));
 	ASSERT_EQ(0, migtcp_test_ctl("peer add %u addr %s", NODE_BLACKHOLE,
 				     NODE3_ADDR));
 	tx = raw_bound_in(_metadata, self->ns[NODE2], NODE3_ADDR);
@@ -598,7 +598,7 @@ static int connect_raw_node3(struct __test_metadata *_metadata,
 static int raw_node3(struct __test_metadata *_metadata, CLUSTER *self)
 {
 	ON_NODE(NODE2);
-	if (sh("ip addr add %s/24 dev mig2", NODE3_ADDR))
+	if (blackhole_on_node2(self))
 		return -1;
 	return raw_bound_in(_metadata, self->ns[NODE2], NODE3_ADDR);
 }

@@ -109,38 +109,6 @@ static void wait_acked(struct __test_metadata *_metadata, int fd)
 		       info.ctl_unacked);
 }
 
-#define NODE4	4U	/* a third node, reached through node 1 */
-
-/*
- * Adds node 4 at 192.0.2.4, joined to node 1 (192.0.2.1) by a veth pair;
- * node 1 forwards between it and node 2.  Returns its netns fd; the
- * caller is on node 1 afterwards.
- */
-static int add_node4(struct __test_metadata *_metadata, CLUSTER *self)
-{
-	int ns4;
-
-	ON_NODE(NODE2);
-	EXPECT_EQ(0, sh("ip route add 192.0.2.0/24 via 198.51.100.1"));
-	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 192.0.2.4", NODE4));
-	ON_NODE(NODE1);
-	EXPECT_EQ(0, migtcp_test_new_netns());
-	ns4 = open_own_netns();
-	EXPECT_LE(0, ns4);
-	EXPECT_EQ(0, sh("ip link add mig4 type veth peer name mig14 netns /proc/%d/fd/%d",
-			getpid(), self->ns[NODE1]));
-	EXPECT_EQ(0, sh("ip link set lo up && ip addr add 192.0.2.4/24 dev mig4 && "
-			"ip link set mig4 up && ip route add 198.51.100.0/24 via 192.0.2.1"));
-	EXPECT_EQ(0, migtcp_test_ctl("node set id %u addr 192.0.2.4", NODE4));
-	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 198.51.100.1", NODE1));
-	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 198.51.100.2", NODE2));
-	ON_NODE(NODE1);
-	EXPECT_EQ(0, sh("ip addr add 192.0.2.1/24 dev mig14 && ip link set mig14 up && "
-			"sysctl -qw net.ipv4.ip_forward=1"));
-	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 192.0.2.4", NODE4));
-	return ns4;
-}
-
 /*
  * Unread data in both directions at the checkpoint; the end moves to the
  * peer's node and back, with traffic after each move.

@@ -79,7 +79,8 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'InCtlNoState', 'InCtlBadMac', 'InCtlStaleEpoch', 'InCtlBadHost',
          'InMoved', 'OutCtl', 'InBadEndpoint', 'CtlTimeouts',
          'InHsBadMac', 'InHsNoMac', 'InSynBadSource', 'InXfrmDrops',
-         'InFilterDrops', 'LeasesLost', 'AbortOnMemory', 'AbortOnData']
+         'InFilterDrops', 'LeasesLost', 'AbortOnMemory', 'AbortOnData',
+         'OutOfWindowIcmps']
 
 
 def errname(err):

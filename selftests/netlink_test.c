@@ -943,7 +943,7 @@ static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
 	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts", "InHsBadMac",
 	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
-	"LeasesLost", "AbortOnMemory", "AbortOnData",
+	"LeasesLost", "AbortOnMemory", "AbortOnData", "OutOfWindowIcmps",
 };
 
 static int module_param_write(const char *name, long value)

@@ -19,6 +19,11 @@
  *  - and with the offloads on, the same capture sees packets larger than
  *    the MTU and fewer packets than OutSegs counts, which proves that it
  *    can tell the difference.
+ *
+ * Then path MTU discovery through a forwarding hop whose MTU neither end
+ * knows (1280, and 1490: between the true length of a 1500-byte segment
+ * and what the core would take it for under its GSO label), and the
+ * check that ICMP errors about no segment in flight are ignored.
  */
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -359,6 +364,241 @@ TEST_F_TIMEOUT(cluster, csum_off_checksums_in_software, OFFLOAD_TEST_TIMEOUT)
 		EXPECT_EQ(gain.out_segs[node], cap[node].sent);
 	}
 	expect_no_csum_errors(_metadata, &gain);
+}
+
+/*
+ * Path MTU discovery through a middle hop that neither end knows of.
+ * Node 4 sits behind node 1 (add_node4()), which forwards between node 2
+ * and node 4 along a route of MTU @mtu: the narrow link into node 4,
+ * whose device has that MTU too.  Both ends still take 1500 bytes for
+ * their own path (node 4's route says so), so each offers the MSS of a
+ * 1500-byte link and the handshake lowers nothing.  Node 1 cuts the GSO
+ * packets it forwards in software, as a real NIC's driver would see them
+ * (tx-sctp-segmentation off): a packet longer than @mtu then does not
+ * reach node 4.  Node 1 answers node 2's first larger packet with "ICMP
+ * fragmentation needed" (DF is set), and node 2's end must learn the MTU
+ * from it and go on.  Returns the connected pair: *@cfd on node 2,
+ * *@afd on node 4 (self->ns[0], closed by the caller).
+ */
+static void connect_over_hop(struct __test_metadata *_metadata, CLUSTER *self,
+			     unsigned int mtu, int *cfd, int *afd)
+{
+	struct migtcp_info info;
+	int ns4, lfd;
+
+	ns4 = add_node4(_metadata, self);
+	ASSERT_LE(0, ns4);
+	self->ns[0] = ns4;
+	ASSERT_EQ(0, sh("ip route change 192.0.2.0/24 dev mig14 mtu %u && ethtool -K mig14 tx-sctp-segmentation off >/dev/null",
+			mtu));
+	ON_NODE(0);
+	ASSERT_EQ(0, sh("ip link set mig4 mtu %u && ip route change 198.51.100.0/24 via 192.0.2.1 mtu %u",
+			mtu, MTU));
+	lfd = listener(_metadata, self->family, PORT, 1);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE2);
+	*cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, *cfd);
+	ASSERT_EQ(0, connect_to(*cfd, self->family, NODE4, PORT))
+		TH_LOG("connect: %s", strerror(errno));
+	*afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, *afd);
+	close(lfd);
+	GET_INFO(*cfd, &info);
+	EXPECT_EQ(MTU - 48U, info.snd_mss)
+		TH_LOG("node 2 starts with the MSS of its own link");
+}
+
+/*
+ * Packets that device @dev of the current node could not pass on (veth
+ * counts a packet too long for its peer's MTU as a transmit drop), from
+ * /proc/net/dev; -1 if it is not there.
+ */
+static long tx_dropped(const char *dev)
+{
+	char line[512], name[64];
+	long v[16], found = -1;
+	FILE *f = fopen("/proc/net/dev", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (!colon || sscanf(line, " %63[^:]", name) != 1 ||
+		    strcmp(name, dev))
+			continue;
+		/* rx: bytes packets errs drop fifo frame compressed
+		 * multicast; tx: bytes packets errs drop ...
+		 */
+		if (sscanf(colon + 1, "%ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+			   &v[7], &v[8], &v[9], &v[10], &v[11]) == 12)
+			found = v[11];
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * After a transfer over connect_over_hop(): node 2's end sends with the
+ * MSS that the hop allows (node 4's, whose path is not narrowed, with
+ * its own), and node 1 sent nothing into the hop that its device had to
+ * drop: every packet too long was answered with the ICMP error.
+ */
+static void expect_mss_of_hop(struct __test_metadata *_metadata,
+			      CLUSTER *self, int cfd, int afd,
+			      unsigned int mtu)
+{
+	struct migtcp_info info;
+
+	ON_NODE(NODE1);
+	EXPECT_EQ(0, tx_dropped("mig14"))
+		TH_LOG("node 1 forwarded packets too long for the hop");
+
+	GET_INFO(cfd, &info);
+	EXPECT_EQ(mtu - 48, info.snd_mss)
+		TH_LOG("node 2's MSS is %u after the hop of MTU %u",
+		       info.snd_mss, mtu);
+	GET_INFO(afd, &info);
+	EXPECT_EQ(MTU - 48U, info.snd_mss);
+}
+
+/*
+ * A hop of MTU 1280 (IPv6's minimum, common on tunnels): node 2 learns it
+ * from node 1's ICMP error, resends at the new size what was dropped, and
+ * 2 MiB cross each way, byte for byte.
+ */
+TEST_F_TIMEOUT(cluster, path_mtu_of_a_middle_hop_is_learned, OFFLOAD_TEST_TIMEOUT)
+{
+	int cfd, afd;
+
+	connect_over_hop(_metadata, self, 1280, &cfd, &afd);
+	TRANSFER(cfd, afd, 2 * MiB, 2 * MiB, XFER_CHUNK);
+	expect_mss_of_hop(_metadata, self, cfd, afd, 1280);
+	close(cfd);
+	close(afd);
+	close(self->ns[0]);
+	self->ns[0] = -1;
+}
+
+/*
+ * A hop of MTU 1490: node 2's segments, 1500 bytes long, do not fit, but
+ * the core measures a GSO packet's segments by its label's header (SCTP's
+ * 12 bytes, not our 28): unless gso_size says the true length
+ * (MIGTCP_GSO_SIZE_BIAS), node 1 takes them for 1484 bytes, forwards them
+ * without a word, and the device drops every one.
+ */
+TEST_F_TIMEOUT(cluster, gso_packets_meet_a_hop_mtu_at_their_true_length,
+	       OFFLOAD_TEST_TIMEOUT)
+{
+	int cfd, afd;
+
+	connect_over_hop(_metadata, self, 1490, &cfd, &afd);
+	TRANSFER(cfd, afd, 2 * MiB, 2 * MiB, XFER_CHUNK);
+	expect_mss_of_hop(_metadata, self, cfd, afd, 1490);
+	close(cfd);
+	close(afd);
+	close(self->ns[0]);
+	self->ns[0] = -1;
+}
+
+/* An ICMP "fragmentation needed" about segment @seg, sent by node 2 to
+ * node 1 (the IP header it quotes), with next-hop MTU @mtu, from node 1's
+ * raw ICMP socket @fd to node 2.
+ */
+static void forge_frag_needed(struct __test_metadata *_metadata, int fd,
+			      const struct raw_seg *seg, unsigned int mtu)
+{
+	const struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = inet_addr(NODE2_ADDR),
+	};
+	__u8 msg[8 + 20 + 28] = { 3, 4 };	/* dest. unreachable, frag. */
+	__u8 *ip = msg + 8;
+	__u16 sum;
+
+	msg[6] = mtu >> 8;
+	msg[7] = mtu & 0xff;
+	ip[0] = 0x45;
+	ip[2] = 0x05;		/* a total length of 1500 */
+	ip[3] = 0xdc;
+	ip[6] = 0x40;		/* DF */
+	ip[8] = 64;
+	ip[9] = migtcp_proto();
+	*(__u32 *)(ip + 12) = inet_addr(NODE2_ADDR);
+	*(__u32 *)(ip + 16) = inet_addr(NODE1_ADDR);
+	sum = inet_csum(ip, 20);
+	ip[10] = sum >> 8;
+	ip[11] = sum & 0xff;
+	memcpy(ip + 20, seg->buf, 28);
+	sum = inet_csum(msg, sizeof(msg));
+	msg[2] = sum >> 8;
+	msg[3] = sum & 0xff;
+	ASSERT_EQ((ssize_t)sizeof(msg),
+		  sendto(fd, msg, sizeof(msg), 0, (const struct sockaddr *)&to,
+			 sizeof(to)))
+		TH_LOG("sendto: %s", strerror(errno));
+}
+
+/*
+ * ICMP errors are easy to forge (RFC 5927): one about a connection is
+ * heard only if the segment it quotes has a sequence number in flight or
+ * next, as TCP checks.  Node 1 captures a segment that node 2 sent, then
+ * forges "fragmentation needed, MTU 1000" about it: first with a sequence
+ * number half the space away (ignored, counted in OutOfWindowIcmps, the
+ * MSS unchanged), then with the next one (heard: the MSS is 952), and
+ * data still crosses byte for byte at that size.
+ */
+TEST_F_TIMEOUT(cluster, icmp_errors_out_of_window_are_ignored, OFFLOAD_TEST_TIMEOUT)
+{
+	struct migtcp_info info;
+	struct raw_seg seg;
+	int cfd, afd, raw, icmp;
+	char one;
+	long oow;
+	__u32 seq;
+
+	CONNECT_PAIR(&cfd, &afd);
+	raw = raw_on(_metadata, self, NODE1);
+	ASSERT_LE(0, raw);
+	ON_NODE(NODE1);
+	icmp = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	ASSERT_LE(0, icmp) TH_LOG("raw ICMP socket: %s", strerror(errno));
+	/* One byte from node 2's end; its segment tells its sequence. */
+	ASSERT_EQ(1, write(afd, "x", 1));
+	ASSERT_TRUE(raw_next_seg(raw, now_ms() + WAIT_MS, 29, 29, &seg))
+		TH_LOG("node 1 saw no 1-byte segment from node 2");
+	ASSERT_EQ(1, read(cfd, &one, 1));
+	memcpy(&seq, seg.buf + 16, 4);
+	seq = htonl(ntohl(seq) + 1);	/* acknowledged: in flight is none */
+	sleep_ms(200);
+	ON_NODE(NODE2);
+	oow = stat_here("OutOfWindowIcmps");
+	ASSERT_LE(0, oow);
+
+	memcpy(seg.buf + 16, &(__u32){ htonl(ntohl(seq) + 0x80000000u) }, 4);
+	forge_frag_needed(_metadata, icmp, &seg, 1000);
+	ON_NODE(NODE2);
+	EXPECT_EQ(oow + 1, wait_node_stat(self, NODE2, "OutOfWindowIcmps",
+					  oow + 1, WAIT_MS));
+	GET_INFO(afd, &info);
+	EXPECT_EQ(MTU - 48U, info.snd_mss);
+
+	memcpy(seg.buf + 16, &seq, 4);
+	ON_NODE(NODE1);
+	forge_frag_needed(_metadata, icmp, &seg, 1000);
+	sleep_ms(500);
+	GET_INFO(afd, &info);
+	EXPECT_EQ(1000 - 48U, info.snd_mss)
+		TH_LOG("the ICMP error about the next sequence number was not heard");
+	ON_NODE(NODE2);
+	EXPECT_EQ(oow + 1, stat_here("OutOfWindowIcmps"));
+	TRANSFER(cfd, afd, 1 * MiB, 1 * MiB, XFER_CHUNK);
+	close(icmp);
+	close(raw);
+	close(cfd);
+	close(afd);
 }
 
 TEST_HARNESS_MAIN

@@ -87,6 +87,7 @@ enum {
 	ST_LEASESLOST,
 	ST_ABORTONMEMORY,
 	ST_ABORTONDATA,
+	ST_OOWICMPS,
 	ST_NR,
 };
 
@@ -99,7 +100,7 @@ static const char * const stat_names[ST_NR] = {
 	"InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch", "InCtlBadHost",
 	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts", "InHsBadMac",
 	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
-	"LeasesLost", "AbortOnMemory", "AbortOnData",
+	"LeasesLost", "AbortOnMemory", "AbortOnData", "OutOfWindowIcmps",
 };
 
 struct mig_stats {

@@ -50,6 +50,7 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_LEASES_LOST]	= "LeasesLost",
 	[MIGTCP_STAT_ABORT_ON_MEMORY]	= "AbortOnMemory",
 	[MIGTCP_STAT_ABORT_ON_DATA]	= "AbortOnData",
+	[MIGTCP_STAT_OUT_OF_WINDOW_ICMPS] = "OutOfWindowIcmps",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

@@ -423,6 +423,9 @@ enum migtcp_stat {
 	MIGTCP_STAT_ABORT_ON_DATA,	/* AbortOnData: reset for data that
 					 * came after close()
 					 */
+	MIGTCP_STAT_OUT_OF_WINDOW_ICMPS,/* OutOfWindowIcmps: ICMP errors
+					 * about no segment in flight
+					 */
 	__MIGTCP_STAT_MAX
 };
 
