@@ -465,21 +465,28 @@ static void expect_mss_of_hop(struct __test_metadata *_metadata,
 }
 
 /*
- * A hop of MTU 1280 (IPv6's minimum, common on tunnels): node 2 learns it
- * from node 1's ICMP error, resends at the new size what was dropped, and
+ * Over connect_over_hop() with a hop of MTU @mtu: node 2 learns it from
+ * node 1's ICMP error, sends again at the new size what was dropped, and
  * 2 MiB cross each way, byte for byte.
  */
-TEST_F_TIMEOUT(cluster, path_mtu_of_a_middle_hop_is_learned, OFFLOAD_TEST_TIMEOUT)
+static void transfer_over_hop(struct __test_metadata *_metadata,
+			      CLUSTER *self, unsigned int mtu)
 {
 	int cfd, afd;
 
-	connect_over_hop(_metadata, self, 1280, &cfd, &afd);
+	connect_over_hop(_metadata, self, mtu, &cfd, &afd);
 	TRANSFER(cfd, afd, 2 * MiB, 2 * MiB, XFER_CHUNK);
-	expect_mss_of_hop(_metadata, self, cfd, afd, 1280);
+	expect_mss_of_hop(_metadata, self, cfd, afd, mtu);
 	close(cfd);
 	close(afd);
 	close(self->ns[0]);
 	self->ns[0] = -1;
+}
+
+/* A hop of MTU 1280 (IPv6's minimum, common on tunnels). */
+TEST_F_TIMEOUT(cluster, path_mtu_of_a_middle_hop_is_learned, OFFLOAD_TEST_TIMEOUT)
+{
+	transfer_over_hop(_metadata, self, 1280);
 }
 
 /*
@@ -492,15 +499,7 @@ TEST_F_TIMEOUT(cluster, path_mtu_of_a_middle_hop_is_learned, OFFLOAD_TEST_TIMEOU
 TEST_F_TIMEOUT(cluster, gso_packets_meet_a_hop_mtu_at_their_true_length,
 	       OFFLOAD_TEST_TIMEOUT)
 {
-	int cfd, afd;
-
-	connect_over_hop(_metadata, self, 1490, &cfd, &afd);
-	TRANSFER(cfd, afd, 2 * MiB, 2 * MiB, XFER_CHUNK);
-	expect_mss_of_hop(_metadata, self, cfd, afd, 1490);
-	close(cfd);
-	close(afd);
-	close(self->ns[0]);
-	self->ns[0] = -1;
+	transfer_over_hop(_metadata, self, 1490);
 }
 
 /* An ICMP "fragmentation needed" about segment @seg, sent by node 2 to
