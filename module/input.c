@@ -1447,6 +1447,16 @@ void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 		return;
 	}
 
+	/*
+	 * A full queue costs no child (an atomic allocation, random bytes,
+	 * a route): checked first without the lock, as TCP checks its
+	 * request queue, and again with it when the child is queued.
+	 */
+	if (READ_ONCE(migtcp_sk(lsk)->queued) >=
+	    max_t(u32, READ_ONCE(lsk->sk_max_ack_backlog), 1)) {
+		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
+		return;
+	}
 	child = migtcp_child_alloc(lsk, skb, &opts);
 	if (!child) {
 		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
