@@ -11,7 +11,7 @@
  * injects them through a raw IP socket into:
  *
  *  (a) two connections that stream data both ways the whole time, every
- *      byte of which is checked afterwards, and a sacrificial connection
+ *      byte of which is checked afterwards, and sacrificial connections
  *      whose data is not checked;
  *  (b) a listener;
  *  (c) a connection in the middle of a migration: one end frozen, then
@@ -52,13 +52,13 @@
  * a socket's home key: a forged one passes with a chance of 2^-256; a
  * REDIRECT, whose MAC a node without a cluster key ignores, is taken
  * only in SYN-SENT, which no checked connection is in).  The sacrificial
- * connection gets all of it, valid in-window segments and exact resets
- * included, and is only checked for coherent socket calls.
+ * connections get all of it, valid in-window segments and exact resets
+ * included, and are only checked for coherent socket calls.
  *
  * Determinism: the segments come from a xorshift64* generator seeded by
  * MIGTCP_FUZZ_SEED (default FUZZ_SEED, printed), so a seed repeats the same
  * choices; the live values they are aimed at (sequence numbers) are the
- * connections'.  MIGTCP_FUZZ_SEGMENTS sets the count (default 20,000,
+ * connections'.  MIGTCP_FUZZ_SEGMENTS sets the count (default 80,000,
  * about a minute under TCG; "make fuzz" runs 1,000,000).
  */
 #include <arpa/inet.h>
@@ -73,7 +73,7 @@
 #include "stream.h"
 
 #define FUZZ_SEED		0x6d6967746370667aULL	/* "migtcpfz" */
-#define FUZZ_SEGMENTS		20000UL
+#define FUZZ_SEGMENTS		80000UL
 /*
  * Segments per round: each round has its own connections, listener and
  * migration.  Fewer than the fuzz listener's backlog, so that SYNs whose
@@ -194,7 +194,14 @@ struct conn {
 	pthread_t rd_th[2];
 };
 
-enum { C_CHECKED0, C_CHECKED1, C_SACRIFICE, C_MIGRATING, C_NR };
+/* Several sacrificial connections: forged resets and FINs end them soon. */
+#define N_SACRIFICE	4
+
+enum {
+	C_CHECKED0, C_CHECKED1, C_SACRIFICE,
+	C_MIGRATING = C_SACRIFICE + N_SACRIFICE,
+	C_NR
+};
 
 struct fuzz {
 	__u64 seed;		/* MIGTCP_FUZZ_SEED */
@@ -1086,7 +1093,7 @@ static bool sac_errno_ok(int err)
 /* Writes a little at both ends and reads what came, without blocking. */
 static void sac_poke(struct __test_metadata *_metadata, struct fuzz *f)
 {
-	struct conn *c = &f->c[C_SACRIFICE];
+	struct conn *c = &f->c[C_SACRIFICE + below(f, N_SACRIFICE)];
 	__u8 buf[2048];
 	ssize_t ret;
 	int e, n;
@@ -1122,14 +1129,16 @@ static void sac_poke(struct __test_metadata *_metadata, struct fuzz *f)
  */
 static void sac_final(struct __test_metadata *_metadata, struct fuzz *f)
 {
-	struct conn *c = &f->c[C_SACRIFICE];
 	struct migtcp_info info;
+	int e, revents, i;
 	__u8 buf[2048];
-	int e, revents;
+	struct conn *c;
 	ssize_t ret;
 
 	sleep_ms(100);	/* let answers to the last segments land */
-	for (e = 0; e < 2; e++) {
+	for (i = 0; i < N_SACRIFICE * 2; i++) {
+		c = &f->c[C_SACRIFICE + i / 2];
+		e = i % 2;
 		GET_INFO(c->fd[e], &info);
 		EXPECT_LE(TCP_ESTABLISHED_, info.state);
 		EXPECT_GE(TCP_CLOSING_, info.state);
@@ -1147,8 +1156,8 @@ static void sac_final(struct __test_metadata *_metadata, struct fuzz *f)
 		if (ret < 0 && errno != EAGAIN)
 			EXPECT_TRUE(sac_errno_ok(errno))
 				TH_LOG("end %d: recv: %s", e, errname(errno));
-		fprintf(stderr, "# fuzz: round %u sacrificial end %d: state %u, %llu bytes in, %llu out\n",
-			f->round, e, info.state,
+		fprintf(stderr, "# fuzz: round %u sacrificial %d end %d: state %u, %llu bytes in, %llu out\n",
+			f->round, i / 2, e, info.state,
 			(unsigned long long)info.bytes_received,
 			(unsigned long long)info.bytes_acked);
 		EXPECT_EQ(0, close(c->fd[e]));
@@ -1181,7 +1190,7 @@ static void conn_template(struct fuzz *f, struct seg *s, enum target t,
 	    chance(f, 2))
 		s->to = c->old_host;
 	build(f, s, k, c->node[!e], c->port[!e], c->node[e], c->port[e],
-	      *as + (t == T_SACRIFICE && chance(f, 2) ? below(f, 4096) : 0),
+	      *as + (t == T_SACRIFICE && !chance(f, 4) ? below(f, 65536) : 0),
 	      *aa);
 }
 
@@ -1240,8 +1249,9 @@ static void one_segment(struct __test_metadata *_metadata, struct fuzz *f)
 			      below(f, 2), &as, &aa);
 		break;
 	case T_SACRIFICE:
-		conn_template(f, &s, t, &f->c[C_SACRIFICE], below(f, 2), &as,
-			      &aa);
+		conn_template(f, &s, t,
+			      &f->c[C_SACRIFICE + below(f, N_SACRIFICE)],
+			      below(f, 2), &as, &aa);
 		break;
 	case T_MIGRATING:
 		conn_template(f, &s, t, &f->c[C_MIGRATING], below(f, 2), &as,
@@ -1472,7 +1482,7 @@ static void open_conns(struct __test_metadata *_metadata, CLUSTER *self,
 		struct conn *c = &f->c[i];
 
 		memset(c, 0, sizeof(*c));
-		c->checked = i != C_SACRIFICE;
+		c->checked = i < C_SACRIFICE || i >= C_SACRIFICE + N_SACRIFICE;
 		ON_NODE(NODE1);
 		c->fd[0] = mig_socket(self->family, 0);
 		ASSERT_LE(0, c->fd[0]);
@@ -1868,7 +1878,7 @@ TEST_F(cluster, segments)
 
 /*
  * The harness's watchdog for the test scales with the count: a minute
- * for 20,000 segments under TCG, a few times that on a debug kernel.
+ * for 80,000 segments under TCG, a few times that on a debug kernel.
  */
 static void __attribute__((constructor)) segments_watchdog(void)
 {
