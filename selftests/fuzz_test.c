@@ -58,7 +58,7 @@
  * Determinism: the segments come from a xorshift64* generator seeded by
  * MIGTCP_FUZZ_SEED (default FUZZ_SEED, printed), so a seed repeats the same
  * choices; the live values they are aimed at (sequence numbers) are the
- * connections'.  MIGTCP_FUZZ_SEGMENTS sets the count (default 80,000,
+ * connections'.  MIGTCP_FUZZ_SEGMENTS sets the count (default 160,000,
  * about a minute under TCG; "make fuzz" runs 1,000,000).
  */
 #include <arpa/inet.h>
@@ -73,7 +73,7 @@
 #include "stream.h"
 
 #define FUZZ_SEED		0x6d6967746370667aULL	/* "migtcpfz" */
-#define FUZZ_SEGMENTS		80000UL
+#define FUZZ_SEGMENTS		160000UL
 /*
  * Segments per round: each round has its own connections, listener and
  * migration.  Fewer than the fuzz listener's backlog, so that SYNs whose
@@ -1659,6 +1659,21 @@ static void check_listener(struct __test_metadata *_metadata, CLUSTER *self,
 	f->lfd = -1;
 }
 
+/* Waits (bounded) until @fd has received @want bytes; how many it has. */
+static size_t wait_received(int fd, size_t want)
+{
+	struct migtcp_info info;
+	long end = now_ms() + 10000;
+
+	for (;;) {
+		if (get_info(fd, &info))
+			return 0;
+		if (info.bytes_received >= want || now_ms() >= end)
+			return info.bytes_received;
+		sleep_ms(5);
+	}
+}
+
 static void run_round(struct __test_metadata *_metadata, CLUSTER *self,
 		      struct fuzz *f, unsigned long n)
 {
@@ -1681,6 +1696,14 @@ static void run_round(struct __test_metadata *_metadata, CLUSTER *self,
 		send_stream(_metadata, m->fd[e], m->sent[e],
 			    stream_seed(f, C_MIGRATING, e));
 	}
+	/*
+	 * Both ends have it before anything is forged: then neither waits
+	 * for its handshake MAC to be taken (MIGTCP_FREEZE's EAGAIN).
+	 */
+	for (e = 0; e < 2; e++)
+		ASSERT_EQ(m->sent[!e], wait_received(m->fd[e], m->sent[!e]))
+			TH_LOG("round %u: the migrating connection's data did not arrive",
+			       f->round);
 	start_pumps(_metadata, f, C_CHECKED0);
 	start_pumps(_metadata, f, C_CHECKED1);
 
@@ -1772,7 +1795,7 @@ static void print_summary(struct fuzz *f, long ms)
 		     P_NR);
 	fprintf(stderr, "# fuzz: checksum valid %lu (of them moved out of a checked window %lu), invalid %lu\n",
 		f->csum_valid, f->kept_out, f->csum_invalid);
-	fprintf(stderr, "# fuzz: sacrificial connection: %lu calls, %lu failed with a TCP error\n",
+	fprintf(stderr, "# fuzz: sacrificial connections: %lu calls, %lu failed with a TCP error\n",
 		f->sac_calls, f->sac_errors);
 	fprintf(stderr, "# fuzz: checked streams: %llu bytes verified while the segments came\n",
 		f->streamed);
@@ -1878,7 +1901,7 @@ TEST_F(cluster, segments)
 
 /*
  * The harness's watchdog for the test scales with the count: a minute
- * for 80,000 segments under TCG, a few times that on a debug kernel.
+ * for 160,000 segments under TCG, a few times that on a debug kernel.
  */
 static void __attribute__((constructor)) segments_watchdog(void)
 {
