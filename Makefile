@@ -112,16 +112,20 @@ check-debug:
 # The fuzzers' long runs: "make check" of fuzz_test alone, for each kernel
 # of KERNELS, with MIGTCP_FUZZ_SEGMENTS passed into the guest (tools/check
 # passes every MIGTCP_FUZZ_* variable); MIGTCP_FUZZ_SEED= repeats a run.
-# The counts the fuzzer printed are repeated at the end.
+# The counts the fuzzer printed are repeated at the end, then the verdict,
+# "N passed, N failed", as the last line.
 FUZZ_SEGMENTS	?= 1000000
 fuzz:
 	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
 	+$(MAKE) all
-	@status=0; MIGTCP_TESTS="fuzz_test" MIGTCP_FUZZ_SEGMENTS=$(FUZZ_SEGMENTS) \
+	@mkdir -p $(BUILD)/check
+	@{ MIGTCP_TESTS="fuzz_test" MIGTCP_FUZZ_SEGMENTS=$(FUZZ_SEGMENTS) \
 		MIGTCP_CHECK_TIMEOUT=$${MIGTCP_CHECK_TIMEOUT:-14400} \
-		$(TOP)/tools/check $(KERNELS) || status=$$?; \
-	grep -e 'selftests: migtcp: fuzz_test' -e '# fuzz: [^r]' \
-		$(BUILD)/check/selftests.tap; exit $$status
+		$(TOP)/tools/check $(KERNELS); echo $$? >$(BUILD)/check/fuzz.status; } | \
+		tee $(BUILD)/check/fuzz.log
+	@grep -e 'selftests: migtcp.*: fuzz_test' -e '# fuzz: [^r]' \
+		$(BUILD)/check/selftests.tap; \
+	tail -n 1 $(BUILD)/check/fuzz.log; exit $$(cat $(BUILD)/check/fuzz.status)
 
 # One VM run of the whole benchmark suite (bench/suite.sh): transport.sh
 # (streambench, iperf3, sockperf: kernel TCP against AF_MIGTCP, iperf3 and
