@@ -7,6 +7,7 @@
 #   make check    build, boot Debian's kernels (6.1, 6.12) in QEMU, run the
 #                 selftests on each; KERNELS="6.12" picks, REPEAT=N repeats
 #   make check-debug  the selftests on a KASAN/lockdep/kmemleak 6.12 kernel
+#   make fuzz     the fuzzers' long runs in the VM (FUZZ_SEGMENTS=1000000)
 #   make lint     checkpatch --strict and sparse over the module
 #   make bench    benchmarks in the VM: transport against kernel TCP,
 #                 migration against home-node relaying (figures only)
@@ -40,7 +41,7 @@ for_each_kernel = set -e; for k in $(KERNELS); do \
 export TOP BUILD KSRC
 
 .PHONY: all module module-one userspace selftests bench demo deps check \
-	check-debug lint lint-one clean
+	check-debug fuzz lint lint-one clean
 
 all: module userspace selftests
 
@@ -107,6 +108,24 @@ check-debug:
 	$(MAKE) --no-print-directory check KERNELS="$$root" \
 		MIGTCP_CHECK_CMDLINE="$$($(TOP)/tools/debug-kernel cmdline)" \
 		MIGTCP_CHECK_TIMEOUT=$${MIGTCP_CHECK_TIMEOUT:-10800}
+
+# The fuzzers' long runs: "make check" of fuzz_test alone, for each kernel
+# of KERNELS, with MIGTCP_FUZZ_SEGMENTS passed into the guest (tools/check
+# passes every MIGTCP_FUZZ_* variable); MIGTCP_FUZZ_SEED= repeats a run.
+# The counts the fuzzer printed are repeated at the end, then the verdict,
+# "N passed, N failed", as the last line.
+FUZZ_SEGMENTS	?= 1000000
+fuzz:
+	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
+	+$(MAKE) all
+	@mkdir -p $(BUILD)/check
+	@{ MIGTCP_TESTS="fuzz_test" MIGTCP_FUZZ_SEGMENTS=$(FUZZ_SEGMENTS) \
+		MIGTCP_CHECK_TIMEOUT=$${MIGTCP_CHECK_TIMEOUT:-14400} \
+		$(TOP)/tools/check $(KERNELS); echo $$? >$(BUILD)/check/fuzz.status; } | \
+		tee $(BUILD)/check/fuzz.log
+	@grep -e 'selftests: migtcp.*: fuzz_test' -e '# fuzz: [^r]' \
+		$(BUILD)/check/selftests.tap; \
+	tail -n 1 $(BUILD)/check/fuzz.log; exit $$(cat $(BUILD)/check/fuzz.status)
 
 # One VM run of the whole benchmark suite (bench/suite.sh): transport.sh
 # (streambench, iperf3, sockperf: kernel TCP against AF_MIGTCP, iperf3 and
