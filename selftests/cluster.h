@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -245,6 +246,38 @@ static inline long wait_nft_hits(const char *table, long want, long ms)
 			return v;
 		sleep_ms(5);
 	}
+}
+
+#define CGROOT		"/sys/fs/cgroup"
+
+/*
+ * A cgroup of its own for the test, CGROOT/@name: its path in @path, or
+ * NULL if there is no cgroup2 hierarchy there.
+ */
+static inline const char *make_cgroup(char *path, size_t len, char *name,
+				      size_t namelen)
+{
+	snprintf(name, namelen, "migtcp_test_%d", getpid());
+	snprintf(path, len, CGROOT "/%s", name);
+	if (access(CGROOT "/cgroup.procs", F_OK) ||
+	    (mkdir(path, 0755) && errno != EEXIST))
+		return NULL;
+	return path;
+}
+
+/* Moves the calling process into cgroup @path; 0 or -1. */
+static inline int enter_cgroup(const char *path)
+{
+	char file[256];
+	int fd, ret;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, "0", 1) == 1 ? 0 : -1;
+	close(fd);
+	return ret;
 }
 
 static inline const char *errname(int err)

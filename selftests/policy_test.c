@@ -24,7 +24,6 @@
 
 #define TEST_UID	4242		/* a user with no other business here */
 #define TEST_UID_STR	"4242"
-#define CGROOT		"/sys/fs/cgroup"
 #define NFT_TABLE	"inet migtcp_policy"
 
 /* The output rule of table NFT_TABLE (see nft_migtcp_rule()). */
@@ -164,36 +163,6 @@ TEST_F(cluster, nft_skuid_drops_that_users_segments)
 	EXPECT_EQ(hits, nft_hits()) TH_LOG("root's segments matched the rule");
 	close(cfd);
 	close(afd);
-}
-
-/*
- * A cgroup of its own for the test, CGROOT/@name: its path in @path, or
- * NULL if there is no cgroup2 hierarchy there.
- */
-static const char *make_cgroup(char *path, size_t len, char *name,
-			       size_t namelen)
-{
-	snprintf(name, namelen, "migtcp_policy_%d", getpid());
-	snprintf(path, len, CGROOT "/%s", name);
-	if (access(CGROOT "/cgroup.procs", F_OK) ||
-	    (mkdir(path, 0755) && errno != EEXIST))
-		return NULL;
-	return path;
-}
-
-/* Moves the calling process into cgroup @path; 0 or -1. */
-static int enter_cgroup(const char *path)
-{
-	char file[256];
-	int fd, ret;
-
-	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
-	fd = open(file, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, "0", 1) == 1 ? 0 : -1;
-	close(fd);
-	return ret;
 }
 
 /* An output rule of the current node on sockets of cgroup @name. */
@@ -496,6 +465,81 @@ TEST_F(cluster, socket_filter_drops_until_detached)
 		n = recv(afd, in + got, sizeof(in) - got, MSG_DONTWAIT);
 		ASSERT_LT(0, n);
 	}
+	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
+	close(cfd);
+	close(afd);
+}
+
+/* Node 2's socket @fd's migration state (enum migtcp_migration). */
+static int migration_of(int fd)
+{
+	struct migtcp_info info;
+
+	return get_info(fd, &info) ? -1 : info.migration;
+}
+
+/*
+ * A filter may keep less of a control segment than its message: what it
+ * cut off must not be read.  This one keeps the header and the first four
+ * bytes after it (a control TLV's type and length, when the header has no
+ * options) of every control segment for node 2's socket, and all of
+ * anything else.  Node 1's HOLD, cut, is dropped (InFilterDrops) and not
+ * obeyed; once the filter is detached, the HOLD sent again is; then node
+ * 1 thaws and data flows both ways, byte for byte.
+ */
+TEST_F(cluster, socket_filter_cutting_a_control_message)
+{
+	struct sock_filter cut_ctl[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
+			 offsetof(struct migtcphdr, flags)),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MIGTCP_F_CTL, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, sizeof(struct migtcphdr) + 4),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	};
+	const struct sock_fprog prog = {
+		.len = sizeof(cut_ctl) / sizeof(cut_ctl[0]), .filter = cut_ctl
+	};
+	const int hold_ms = 60000;
+	__u8 out[1000], in[1000];
+	int cfd, afd, i, dummy = 0;
+	long drops;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+				sizeof(prog)))
+		TH_LOG("SO_ATTACH_FILTER: %s", strerror(errno));
+	drops = node_stat(self, NODE2, "InFilterDrops");
+	ASSERT_LE(0, drops);
+
+	ON_NODE(NODE1);
+	ASSERT_EQ(0, setsockopt(cfd, SOL_MIGTCP, MIGTCP_FREEZE, &hold_ms,
+				sizeof(hold_ms)))
+		TH_LOG("MIGTCP_FREEZE: %s", strerror(errno));
+	EXPECT_LE(drops + 1, wait_node_stat(self, NODE2, "InFilterDrops",
+					    drops + 1, WAIT_MS))
+		TH_LOG("no cut HOLD was dropped");
+	EXPECT_EQ(MIGTCP_MIG_NONE, migration_of(afd))
+		TH_LOG("node 2 obeyed a HOLD the filter cut");
+
+	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_DETACH_FILTER, &dummy,
+				sizeof(dummy)));
+	/* The HOLD goes again on its retransmission timer, which backs off. */
+	for (i = 0; i < 3000 && migration_of(afd) != MIGTCP_MIG_HELD; i++)
+		sleep_ms(10);
+	EXPECT_EQ(MIGTCP_MIG_HELD, migration_of(afd))
+		TH_LOG("node 2 did not hold once the filter was gone");
+
+	ASSERT_EQ(0, setsockopt(cfd, SOL_MIGTCP, MIGTCP_THAW, NULL, 0))
+		TH_LOG("MIGTCP_THAW: %s", strerror(errno));
+	fill(out, sizeof(out), 13);
+	ASSERT_EQ((ssize_t)sizeof(out), send(afd, out, sizeof(out), 0));
+	ASSERT_EQ(0, set_timeouts(cfd, 30));
+	ASSERT_EQ((ssize_t)sizeof(in), recv(cfd, in, sizeof(in), MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
+	fill(out, sizeof(out), 14);
+	ASSERT_EQ((ssize_t)sizeof(out), send(cfd, out, sizeof(out), 0));
+	ASSERT_EQ(0, set_timeouts(afd, 30));
+	ASSERT_EQ((ssize_t)sizeof(in), recv(afd, in, sizeof(in), MSG_WAITALL));
 	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
 	close(cfd);
 	close(afd);
