@@ -2513,6 +2513,74 @@ TEST_F_TIMEOUT(cluster, listener_moves_with_its_queue, 120)
 	close(lfd);
 }
 
+#define CG_PORT		7410
+#define CG_TABLE	"inet migtcp_ckpt_cg"
+
+/*
+ * The connections in a restored listener's queue are made as the
+ * listener's own are: in its cgroup, not in the restoring task's.  Node
+ * 1's listener, one connection queued, moves to node 3 onto a socket made
+ * in a cgroup of its own by a task that then goes back to the root
+ * cgroup before MIGTCP_RESTORE.  Once data has gone both ways, a node 3
+ * output rule on that cgroup ("socket cgroupv2") drops what the accepted
+ * connection sends to its client, which gets none of it.
+ */
+TEST_F_TIMEOUT(cluster, restored_queue_is_in_the_listeners_cgroup, 120)
+{
+	char cg[128], name[64], match[128];
+	int lfd, cfd, afd, fd;
+	struct blob b;
+	__u8 byte;
+	long hits;
+
+	ASSERT_NE(NULL, make_cgroup(cg, sizeof(cg), name, sizeof(name)))
+		TH_LOG("no cgroup2 hierarchy at " CGROOT);
+	add_nodes(_metadata, self, NODE3);
+	lfd = listener(_metadata, self->family, CG_PORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE2);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE1, CG_PORT));
+	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+	ON_NODE(NODE1);
+	freeze_checkpoint(_metadata, lfd, 0, &b);
+	close(lfd);
+
+	GO(NODE3);
+	ASSERT_EQ(0, enter_cgroup(cg));
+	fd = socket(self->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(0, enter_cgroup(CGROOT));
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, restore(fd, b.buf, b.len))
+		TH_LOG("MIGTCP_RESTORE: %s", strerror(errno));
+	afd = accept_waiting(_metadata, fd);
+	ASSERT_LE(0, afd);
+	exchange(_metadata, afd, cfd, 280, 1000);
+
+	/*
+	 * Only what goes to node 2, where the client is: the listener, in
+	 * the cgroup too, has nothing to say to node 2 (its updates go to
+	 * its home, node 1).
+	 */
+	snprintf(match, sizeof(match),
+		 "ip daddr %s socket cgroupv2 level 1 \"%s\"", NODE2_ADDR,
+		 name);
+	nft_migtcp_rule(_metadata, CG_TABLE, "output", match, "drop");
+	ASSERT_EQ(1, send(afd, "x", 1, 0));
+	hits = wait_nft_hits(CG_TABLE, 1, WAIT_MS);
+	EXPECT_LE(1, hits)
+		TH_LOG("the accepted connection is not in the listener's cgroup");
+	EXPECT_EQ(0, poll_one(cfd, POLLIN, 500));
+	EXPECT_EQ(-1, recv(cfd, &byte, 1, MSG_DONTWAIT));
+
+	blob_free(&b);
+	close(afd);
+	close(fd);
+	close(cfd);
+	rmdir(cg);
+}
+
 /*
  * Node 1 sent its data and shut down its sending side, and node 2 has
  * the FIN; node 1's end (FIN_WAIT2, with bytes from node 2 unread) moves
