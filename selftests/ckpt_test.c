@@ -2528,7 +2528,7 @@ TEST_F_TIMEOUT(cluster, listener_moves_with_its_queue, 120)
 TEST_F_TIMEOUT(cluster, restored_queue_is_in_the_listeners_cgroup, 120)
 {
 	char cg[128], name[64], match[128];
-	int lfd, cfd, afd, fd;
+	int lfd, cfd, afd, fd, i;
 	struct blob b;
 	__u8 byte;
 	long hits;
@@ -2556,6 +2556,10 @@ TEST_F_TIMEOUT(cluster, restored_queue_is_in_the_listeners_cgroup, 120)
 		TH_LOG("MIGTCP_RESTORE: %s", strerror(errno));
 	afd = accept_waiting(_metadata, fd);
 	ASSERT_LE(0, afd);
+	/* The listener's home, node 1, acknowledges where it is now. */
+	for (i = 0; i < 1000 && info_of(fd).ctl_unacked; i++)
+		sleep_ms(10);
+	EXPECT_EQ(0, info_of(fd).ctl_unacked);
 	exchange(_metadata, afd, cfd, 280, 1000);
 
 	/*
