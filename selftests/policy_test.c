@@ -295,9 +295,13 @@ static long xfrm_state_packets(const char *src, const char *dst,
  * An IPsec policy of level "required" for migtcp's protocol: plaintext
  * segments are refused on receive (InXfrmDrops) and open nothing; with
  * ESP security associations on both ends the same connection works, and
- * its segments travel in ESP.
+ * its segments travel in ESP.  It may take more than the harness's
+ * default 30 s: on first use the kernel loads esp4, xfrm_user and the
+ * AEAD's modules and self-tests each algorithm, slow under TCG: with two
+ * other guests beside it, a 6.12 guest took 70 s from "Initializing XFRM
+ * netlink socket" to its AEAD's instantiation.
  */
-TEST_F(cluster, ipsec_policy_refuses_plaintext_carries_esp)
+TEST_F_TIMEOUT(cluster, ipsec_policy_refuses_plaintext_carries_esp, 240)
 {
 	const char *a1 = "198.51.100.1", *a2 = "198.51.100.2";
 	long drops;
