@@ -431,6 +431,22 @@ TEST_F(cluster, so_bindtodevice_steers_the_route)
 }
 
 /*
+ * A connected pair, node 2's end @afd with socket filter @prog attached;
+ * node 2's InFilterDrops, or -1.
+ */
+static long pair_with_filter(struct __test_metadata *_metadata, CLUSTER *self,
+			     int *cfd, int *afd, const struct sock_fprog *prog)
+{
+	CONNECT_PAIR(cfd, afd);
+	if (setsockopt(*afd, SOL_SOCKET, SO_ATTACH_FILTER, prog,
+		       sizeof(*prog))) {
+		TH_LOG("SO_ATTACH_FILTER: %s", strerror(errno));
+		return -1;
+	}
+	return node_stat(self, NODE2, "InFilterDrops");
+}
+
+/*
  * A classic BPF socket filter that returns 0 drops every segment for the
  * socket (InFilterDrops), data included; once it is detached, the sender's
  * retransmission delivers the data, byte for byte.
@@ -445,11 +461,7 @@ TEST_F(cluster, socket_filter_drops_until_detached)
 	size_t got;
 	ssize_t n;
 
-	CONNECT_PAIR(&cfd, &afd);
-	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-				sizeof(prog)))
-		TH_LOG("SO_ATTACH_FILTER: %s", strerror(errno));
-	drops = node_stat(self, NODE2, "InFilterDrops");
+	drops = pair_with_filter(_metadata, self, &cfd, &afd, &prog);
 	ASSERT_LE(0, drops);
 
 	fill(out, sizeof(out), 12);
@@ -508,11 +520,7 @@ TEST_F(cluster, socket_filter_cutting_a_control_message)
 	int cfd, afd, i, dummy = 0;
 	long drops;
 
-	CONNECT_PAIR(&cfd, &afd);
-	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-				sizeof(prog)))
-		TH_LOG("SO_ATTACH_FILTER: %s", strerror(errno));
-	drops = node_stat(self, NODE2, "InFilterDrops");
+	drops = pair_with_filter(_metadata, self, &cfd, &afd, &prog);
 	ASSERT_LE(0, drops);
 
 	ON_NODE(NODE1);
