@@ -516,7 +516,6 @@ TEST_F(cluster, socket_filter_cutting_a_control_message)
 		.len = sizeof(cut_ctl) / sizeof(cut_ctl[0]), .filter = cut_ctl
 	};
 	const int hold_ms = 60000;
-	__u8 out[1000], in[1000];
 	int cfd, afd, i, dummy = 0;
 	long drops;
 
@@ -543,16 +542,7 @@ TEST_F(cluster, socket_filter_cutting_a_control_message)
 
 	ASSERT_EQ(0, setsockopt(cfd, SOL_MIGTCP, MIGTCP_THAW, NULL, 0))
 		TH_LOG("MIGTCP_THAW: %s", strerror(errno));
-	fill(out, sizeof(out), 13);
-	ASSERT_EQ((ssize_t)sizeof(out), send(afd, out, sizeof(out), 0));
-	ASSERT_EQ(0, set_timeouts(cfd, 30));
-	ASSERT_EQ((ssize_t)sizeof(in), recv(cfd, in, sizeof(in), MSG_WAITALL));
-	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
-	fill(out, sizeof(out), 14);
-	ASSERT_EQ((ssize_t)sizeof(out), send(cfd, out, sizeof(out), 0));
-	ASSERT_EQ(0, set_timeouts(afd, 30));
-	ASSERT_EQ((ssize_t)sizeof(in), recv(afd, in, sizeof(in), MSG_WAITALL));
-	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
+	exchange(_metadata, afd, cfd, 1000);
 	close(cfd);
 	close(afd);
 }
