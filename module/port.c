@@ -150,12 +150,17 @@ void migtcp_port_unbind(struct sock *sk)
 	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
 	struct migtcp_sock *msk = migtcp_sk(sk);
 
-	/* An identity of another node was never in our table. */
+	/*
+	 * An identity of another node was never in our table.  Once given
+	 * up, the socket is one of ours again: a later bind() puts it in
+	 * the table, and the next unbind must take it out.
+	 */
 	if (msk->mig.foreign) {
 		if (msk->local_port)
 			migtcp_conn_unhash(sk);	/* where its listener was */
 		WRITE_ONCE(msk->local_port, 0);
 		WRITE_ONCE(msk->local_node, 0);
+		msk->mig.foreign = false;
 		return;
 	}
 	spin_lock_bh(&mn->ports_lock);

@@ -2784,6 +2784,66 @@ TEST_F_TIMEOUT(cluster, bound_port_outlives_migrated_connection, 120)
 }
 
 /*
+ * A socket that gave up the identity it brought from another node is one
+ * of this node's again: node 2 resets the connection of an unbound socket
+ * restored on node 3, the socket binds a port of node 3 and closes, and
+ * that port is free for the next socket, three times over (a socket left
+ * in the port table after it is freed would make the bind fail, or walk
+ * freed memory).
+ */
+#define F_PORT		7430
+#define F_LPORT		7431
+
+TEST_F_TIMEOUT(cluster, foreign_identity_given_up, 120)
+{
+	const struct linger abort_linger = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_mig now;
+	int round, l2, cfd, afd, next;
+	char byte;
+
+	add_nodes(_metadata, self, NODE3);
+	ON_NODE(NODE2);
+	l2 = listener(_metadata, self->family, F_LPORT, 8);
+	ASSERT_LE(0, l2);
+	for (round = 0; round < 3; round++) {
+		ON_NODE(NODE1);
+		cfd = mig_socket(self->family, 0);
+		ASSERT_LE(0, cfd);
+		ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, F_LPORT));
+		afd = accept_waiting(_metadata, l2);
+		ASSERT_LE(0, afd);
+		ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+		MIGRATE(&cfd, NODE3);
+		exchange(_metadata, cfd, afd, 283, 1000);
+		ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_LINGER,
+					&abort_linger, sizeof(abort_linger)));
+		close(afd);
+		errno = 0;
+		EXPECT_EQ(-1, recv(cfd, &byte, 1, 0));
+		EXPECT_EQ(ECONNRESET, errno);
+		now = name_of(cfd, false);
+		EXPECT_EQ(0, now.smig_port)
+			TH_LOG("the reset socket kept port %u of node %u",
+			       ntohs(now.smig_port), now.smig_node);
+
+		GO(NODE3);
+		ASSERT_EQ(0, bind_to(cfd, self->family, 0, F_PORT))
+			TH_LOG("bind after the reset: %s", strerror(errno));
+		now = name_of(cfd, false);
+		EXPECT_EQ(NODE3, now.smig_node);
+		EXPECT_EQ(htons(F_PORT), now.smig_port);
+		close(cfd);
+		next = mig_socket(self->family, 0);
+		ASSERT_LE(0, next);
+		EXPECT_EQ(0, bind_to(next, self->family, 0, F_PORT))
+			TH_LOG("port %u of node 3 is still taken: %s", F_PORT,
+			       strerror(errno));
+		close(next);
+	}
+	close(l2);
+}
+
+/*
  * The record a migrated socket leaves is no orphan (pernet.c): with
  * max_orphans 0, node 1's end still moves to node 3, its record stays at
  * its home, nothing is reset for want of room, and the connection goes on.
