@@ -456,9 +456,18 @@ static struct netlink_range_validation migtcp_ckpt_int_range = {
 	.max = INT_MAX,
 };
 
-static struct netlink_range_validation migtcp_ckpt_buf_range = {
+/*
+ * What sk_sndbuf and sk_rcvbuf can be: SO_SNDBUF/SO_RCVBUF give at least
+ * these minimums, and SO_SNDBUFFORCE/SO_RCVBUFFORCE up to INT_MAX - 1.
+ */
+static struct netlink_range_validation migtcp_ckpt_sndbuf_range = {
 	.min = SOCK_MIN_SNDBUF,
-	.max = INT_MAX / 2,
+	.max = INT_MAX,
+};
+
+static struct netlink_range_validation migtcp_ckpt_rcvbuf_range = {
+	.min = SOCK_MIN_RCVBUF,
+	.max = INT_MAX,
 };
 
 static const struct nla_policy migtcp_ckpt_policy[MIGTCP_CKPT_A_MAX + 1] = {
@@ -512,8 +521,8 @@ static const struct nla_policy migtcp_ckpt_policy[MIGTCP_CKPT_A_MAX + 1] = {
 	[MIGTCP_CKPT_A_KEEPINTVL]	= NLA_POLICY_MAX(NLA_U32, 32767),
 	[MIGTCP_CKPT_A_KEEPCNT]		= NLA_POLICY_MAX(NLA_U32, 127),
 	[MIGTCP_CKPT_A_USER_TIMEOUT]	= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_int_range),
-	[MIGTCP_CKPT_A_SNDBUF]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_buf_range),
-	[MIGTCP_CKPT_A_RCVBUF]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_buf_range),
+	[MIGTCP_CKPT_A_SNDBUF]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_sndbuf_range),
+	[MIGTCP_CKPT_A_RCVBUF]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_rcvbuf_range),
 	[MIGTCP_CKPT_A_BUF_LOCKS]	= NLA_POLICY_MASK(NLA_U8, MIGTCP_CKPT_USERLOCKS),
 	[MIGTCP_CKPT_A_BACKLOG]		= NLA_POLICY_FULL_RANGE(NLA_U32, &migtcp_ckpt_int_range),
 	[MIGTCP_CKPT_A_SND_DATA]	= { .type = NLA_BINARY,

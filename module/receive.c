@@ -128,9 +128,13 @@ static bool migtcp_for_this_node(struct net *net, const struct sk_buff *skb)
  * buffer does not also drop the ACKs and window updates that come with
  * a GSO burst while the owner is busy.
  */
-static int migtcp_backlog_limit(const struct sock *sk)
+static unsigned int migtcp_backlog_limit(const struct sock *sk)
 {
-	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) + SZ_64K;
+	u64 limit = (u64)READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) +
+		    SZ_64K;
+
+	/* Both buffers may be forced to INT_MAX - 1 (SO_RCVBUFFORCE). */
+	return min_t(u64, limit, UINT_MAX);
 }
 
 /*

@@ -2844,6 +2844,46 @@ TEST_F_TIMEOUT(cluster, foreign_identity_given_up, 120)
 }
 
 /*
+ * Whatever buffer sizes SO_SNDBUF/SO_RCVBUF and their FORCE variants can
+ * give a socket migrate with it: the smallest (a request of 1 byte gives
+ * the kernel's minimums, and the receive minimum is below the send one)
+ * and the largest (INT_MAX forced gives INT_MAX - 1).  Each end moves to
+ * node 3 with its sizes, and the data still flows.
+ */
+TEST_F_TIMEOUT(cluster, extreme_buffer_sizes_migrate, 120)
+{
+	static const struct {
+		int opt_snd, opt_rcv, val;
+	} sizes[] = {
+		{ SO_SNDBUF, SO_RCVBUF, 1 },
+		{ SO_SNDBUFFORCE, SO_RCVBUFFORCE, INT_MAX },
+	};
+	struct restored_opts before, after;
+	unsigned int i;
+	int cfd, afd;
+
+	add_nodes(_metadata, self, NODE3);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		ON_NODE(NODE1);
+		CONNECT_PAIR(&cfd, &afd);
+		ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, sizes[i].opt_snd,
+					&sizes[i].val, sizeof(int)));
+		ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, sizes[i].opt_rcv,
+					&sizes[i].val, sizeof(int)));
+		read_restored_opts(_metadata, cfd, &before);
+		TH_LOG("SO_SNDBUF %d, SO_RCVBUF %d", before.sndbuf,
+		       before.rcvbuf);
+		MIGRATE(&cfd, NODE3);
+		read_restored_opts(_metadata, cfd, &after);
+		EXPECT_EQ(before.sndbuf, after.sndbuf);
+		EXPECT_EQ(before.rcvbuf, after.rcvbuf);
+		exchange(_metadata, cfd, afd, 284 + i, 1000);
+		close(cfd);
+		close(afd);
+	}
+}
+
+/*
  * The record a migrated socket leaves is no orphan (pernet.c): with
  * max_orphans 0, node 1's end still moves to node 3, its record stays at
  * its home, nothing is reset for want of room, and the connection goes on.
