@@ -1417,8 +1417,10 @@ static int migtcp_ckpt_build(struct sock *sk, const u8 *buf)
 	if (err || kind == MIGTCP_CKPT_BOUND)
 		goto done;
 	if (kind == MIGTCP_CKPT_LISTENER) {
+		/* As listen() would clamp it on this node. */
 		WRITE_ONCE(sk->sk_max_ack_backlog,
-			   migtcp_ckpt_u32(v, MIGTCP_CKPT_A_BACKLOG));
+			   min_t(u32, migtcp_ckpt_u32(v, MIGTCP_CKPT_A_BACKLOG),
+				 READ_ONCE(sock_net(sk)->core.sysctl_somaxconn)));
 		if (msk->mig.foreign)
 			migtcp_set_state(sk, TCP_LISTEN);
 		else

@@ -2513,6 +2513,58 @@ TEST_F_TIMEOUT(cluster, listener_moves_with_its_queue, 120)
 	close(lfd);
 }
 
+#define BL_PORT		7420
+
+/* The backlog in listener @fd's checkpoint (frozen, then thawed). */
+static long backlog_in_checkpoint(struct __test_metadata *_metadata, int fd)
+{
+	static struct ckpt_model m;
+	struct blob b;
+	long backlog;
+
+	freeze_checkpoint(_metadata, fd, 0, &b);
+	EXPECT_EQ(0, thaw(fd));
+	if (model_parse(b.buf, b.len, &m)) {
+		blob_free(&b);
+		return -1;
+	}
+	backlog = (long)model_uint(&m.rec[0], MIGTCP_CKPT_A_BACKLOG, 0);
+	blob_free(&b);
+	return backlog;
+}
+
+/*
+ * A restored listener's backlog is what listen() would give it on its new
+ * node: node 1's listener with a backlog of 4000 moves to node 3, whose
+ * somaxconn is 16, and has a backlog of 16 there; it still accepts.
+ */
+TEST_F_TIMEOUT(cluster, restored_backlog_is_at_most_somaxconn, 120)
+{
+	int lfd, cfd, afd;
+
+	add_nodes(_metadata, self, NODE3);
+	GO(NODE3);
+	ASSERT_EQ(0, sh("sysctl -qw net.core.somaxconn=16"));
+	ON_NODE(NODE1);
+	lfd = listener(_metadata, self->family, BL_PORT, 4000);
+	ASSERT_LE(0, lfd);
+	EXPECT_EQ(4000, backlog_in_checkpoint(_metadata, lfd));
+	MIGRATE(&lfd, NODE3);
+	EXPECT_EQ(16, backlog_in_checkpoint(_metadata, lfd));
+	ON_NODE(NODE2);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE1, BL_PORT));
+	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	exchange(_metadata, cfd, afd, 286, 1000);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
 #define CG_PORT		7410
 #define CG_TABLE	"inet migtcp_ckpt_cg"
 
