@@ -1155,6 +1155,16 @@ static int migtcp_ckpt_evict(struct sock *sk, u32 lnode, u16 lport,
 	return err;
 }
 
+/*
+ * Makes restored @sk findable by its identity.  Another socket with that
+ * identity (a restore of the same checkpoint that got there first) is
+ * EADDRINUSE, as an endpoint found by migtcp_ckpt_evict() is.
+ */
+static int migtcp_ckpt_hash(struct sock *sk)
+{
+	return migtcp_conn_hash(sk) ? -EADDRINUSE : 0;
+}
+
 /* Gives @sk the identity (@node, @port), in the tables where it belongs. */
 static int migtcp_ckpt_identity(struct sock *sk, u32 node, u16 port,
 				bool listener)
@@ -1180,12 +1190,12 @@ static int migtcp_ckpt_identity(struct sock *sk, u32 node, u16 port,
 	WRITE_ONCE(msk->local_port, port);
 	/* Found by its identity: a listener, or a bound socket. */
 	if (!msk->remote_port) {
-		err = migtcp_conn_hash(sk);
+		err = migtcp_ckpt_hash(sk);
 		if (err) {
 			msk->mig.foreign = false;
 			msk->local_node = 0;
 			msk->local_port = 0;
-			return -EADDRINUSE;
+			return err;
 		}
 	}
 	return 0;
@@ -1247,7 +1257,7 @@ static int migtcp_ckpt_child(struct sock *lsk,
 	l->queued++;
 	spin_unlock_bh(&l->accept_lock);
 	/* On failure the listener's unwinding drops it with the others. */
-	return migtcp_conn_hash(child);
+	return migtcp_ckpt_hash(child);
 }
 
 /* Tells the peer of a restored listener's connection where it is. */
@@ -1434,7 +1444,7 @@ static int migtcp_ckpt_build(struct sock *sk, const u8 *buf)
 			off += rlen;
 		}
 	} else {
-		err = migtcp_conn_hash(sk);
+		err = migtcp_ckpt_hash(sk);
 		if (!err)
 			sk->sk_socket->state = SS_CONNECTED;
 	}

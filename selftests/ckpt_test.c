@@ -2935,6 +2935,81 @@ TEST_F_TIMEOUT(cluster, extreme_buffer_sizes_migrate, 120)
 	}
 }
 
+/* One of two restores of the same checkpoint that race. */
+struct racing_restore {
+	pthread_barrier_t *start;
+	const struct blob *b;
+	int family, fd, err;
+};
+
+static void *racing_restore_main(void *arg)
+{
+	struct racing_restore *r = arg;
+
+	r->err = 0;
+	r->fd = socket(r->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (r->fd < 0)
+		r->err = errno;
+	pthread_barrier_wait(r->start);
+	if (r->fd >= 0 && restore(r->fd, r->b->buf, r->b->len))
+		r->err = errno;
+	return NULL;
+}
+
+/*
+ * Two restores of one checkpoint on the same node at the same time: one
+ * gets the connection, the other fails with EADDRINUSE, as a restore
+ * after the first would (and not with another errno, depending on where
+ * the two met), twenty times over.  The winner's connection works.
+ */
+TEST_F_TIMEOUT(cluster, racing_restores_one_wins, 120)
+{
+	struct racing_restore r[2];
+	pthread_barrier_t start;
+	pthread_t t[2];
+	int round, cfd, afd, i, winners;
+	struct blob b;
+
+	add_nodes(_metadata, self, NODE3);
+	ASSERT_EQ(0, pthread_barrier_init(&start, NULL, 2));
+	for (round = 0; round < 20; round++) {
+		CONNECT_PAIR(&cfd, &afd);
+		freeze_checkpoint(_metadata, cfd, 0, &b);
+		close(cfd);
+		GO(NODE3);	/* the threads are made on node 3 */
+		for (i = 0; i < 2; i++) {
+			r[i].start = &start;
+			r[i].b = &b;
+			r[i].family = self->family;
+			ASSERT_EQ(0, pthread_create(&t[i], NULL,
+						    racing_restore_main, &r[i]));
+		}
+		for (i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		blob_free(&b);
+		winners = 0;
+		cfd = -1;
+		for (i = 0; i < 2; i++) {
+			if (!r[i].err) {
+				winners++;
+				cfd = r[i].fd;
+				continue;
+			}
+			EXPECT_EQ(EADDRINUSE, r[i].err)
+				TH_LOG("round %d: a losing restore: %s", round,
+				       strerror(r[i].err));
+			if (r[i].fd >= 0)
+				close(r[i].fd);
+		}
+		ASSERT_EQ(1, winners);
+		ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+		exchange(_metadata, cfd, afd, 287, 500);
+		close(cfd);
+		close(afd);
+	}
+	pthread_barrier_destroy(&start);
+}
+
 /*
  * The record a migrated socket leaves is no orphan (pernet.c): with
  * max_orphans 0, node 1's end still moves to node 3, its record stays at
