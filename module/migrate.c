@@ -1032,10 +1032,14 @@ static void migtcp_send_loc_ack(struct net *net, const struct sk_buff *skb,
 	migtcp_ctl_xmit(net, &ids, &ack, sizeof(ack), key, daddr);
 }
 
-/* Whether node @host is reached at @addr: this node, or a known peer. */
+/*
+ * Whether node @host is reached at @addr: a known peer at its address, or
+ * this node at any of its own (a node without an underlay address sends
+ * its own connections' control messages from loopback).
+ */
 static bool migtcp_host_ok(struct net *net, u32 host, __be32 addr)
 {
-	return host && addr && migtcp_node_addr(net, host) == addr;
+	return host && addr && migtcp_node_has_addr(net, host, addr);
 }
 
 static void migtcp_hold_rcv(struct sock *sk, struct sk_buff *skb)

@@ -3010,6 +3010,46 @@ TEST_F_TIMEOUT(cluster, racing_restores_one_wins, 120)
 	pthread_barrier_destroy(&start);
 }
 
+#define NA_PORT		7440
+
+/*
+ * A node with an id and no underlay address reaches its own connections
+ * over loopback, and its control messages come from there: a connection
+ * between two of its sockets, one end frozen then thawed, goes on, with
+ * its update acknowledged and not dropped as from an unknown host.
+ */
+TEST_F_TIMEOUT(cluster, thaw_on_node_without_address, 120)
+{
+	int lfd, cfd, afd, i;
+	long bad_host;
+
+	ASSERT_EQ(0, migtcp_test_new_netns());
+	ASSERT_EQ(0, migtcp_test_ctl("node set id 5"));
+	bad_host = stat_here("InCtlBadHost");
+	ASSERT_LE(0, bad_host);
+	lfd = listener(_metadata, self->family, NA_PORT, 8);
+	ASSERT_LE(0, lfd);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, connect_to(cfd, self->family, 5, NA_PORT))
+		TH_LOG("connect over loopback: %s", strerror(errno));
+	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	exchange(_metadata, cfd, afd, 288, 1000);
+	ASSERT_EQ(0, freeze(cfd, 0));
+	ASSERT_EQ(0, thaw(cfd));
+	for (i = 0; i < 1000 && info_of(cfd).ctl_unacked; i++)
+		sleep_ms(10);
+	EXPECT_EQ(0, info_of(cfd).ctl_unacked);
+	EXPECT_EQ(bad_host, stat_here("InCtlBadHost"));
+	exchange(_metadata, cfd, afd, 289, 1000);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
 /*
  * The record a migrated socket leaves is no orphan (pernet.c): with
  * max_orphans 0, node 1's end still moves to node 3, its record stays at
