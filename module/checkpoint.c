@@ -217,7 +217,7 @@ static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 	 * again).
 	 */
 	next = msk->rcv_nxt;
-	skb_queue_walk(&msk->ofo_queue, skb) {
+	skb_rbtree_walk(skb, &msk->ofo_root) {
 		/* Nothing counts after the peer's FIN (migtcp_ofo_drain()). */
 		if (migtcp_peer_fin(sk->sk_state))
 			break;
@@ -872,8 +872,11 @@ static int migtcp_ckpt_enqueue(struct sock *sk, struct sk_buff *skb, int type)
 		return -ENOMEM;
 	}
 	skb_set_owner_r(skb, sk);
-	__skb_queue_tail(type == MIGTCP_CKPT_A_OFO ? &migtcp_sk(sk)->ofo_queue :
-			 &sk->sk_receive_queue, skb);
+	/* Chunks come in order, without overlap (migtcp_ckpt_check_conn()). */
+	if (type == MIGTCP_CKPT_A_OFO)
+		migtcp_ofo_append(sk, skb);
+	else
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
 	return 0;
 }
 
@@ -1370,7 +1373,7 @@ static bool migtcp_ckpt_fresh(struct sock *sk)
 	       migtcp_sk(sk)->mig.state == MIGTCP_MIG_NONE &&
 	       skb_queue_empty(&sk->sk_receive_queue) &&
 	       skb_queue_empty(&sk->sk_write_queue) &&
-	       skb_queue_empty(&migtcp_sk(sk)->ofo_queue) && !sk->sk_err;
+	       migtcp_ofo_empty(sk) && !sk->sk_err;
 }
 
 /*

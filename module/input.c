@@ -883,39 +883,80 @@ static bool migtcp_rmem_room(struct sock *sk, struct sk_buff *skb)
 	       sk_rmem_schedule(sk, skb, skb->truesize);
 }
 
+/* Frees what waits out of order; returns how many skbs that was. */
+unsigned int migtcp_ofo_purge(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct rb_node *node = rb_first(&msk->ofo_root);
+	unsigned int n = 0;
+
+	while (node) {
+		struct sk_buff *skb = rb_to_skb(node);
+
+		node = rb_next(node);
+		rb_erase(&skb->rbnode, &msk->ofo_root);
+		kfree_skb(skb);
+		n++;
+	}
+	msk->ofo_last = NULL;
+	return n;
+}
+
 /*
  * Data kept out of order must never keep in-order data out: under memory
  * pressure it goes (its senders retransmit it), as tcp_prune_ofo_queue().
  */
 static void migtcp_prune_ofo(struct sock *sk)
 {
-	struct sk_buff_head *ofo = &migtcp_sk(sk)->ofo_queue;
+	unsigned int n;
 
-	if (skb_queue_empty(ofo))
+	if (migtcp_ofo_empty(sk))
 		return;
-	MIGTCP_ADD_STATS(sock_net(sk), MIGTCP_STAT_OFO_PRUNED,
-			 skb_queue_len(ofo));
-	__skb_queue_purge(ofo);
+	n = migtcp_ofo_purge(sk);
+	MIGTCP_ADD_STATS(sock_net(sk), MIGTCP_STAT_OFO_PRUNED, n);
 }
 
 /*
- * Appends @skb's data to the last queued skb when it fits there, so that
- * small segments do not cost a buffer each (as tcp_try_coalesce()).
+ * Moves the data of @from to the end of @to, charged to @sk, when the two
+ * are contiguous and skb_try_coalesce() can (as tcp_try_coalesce()), so
+ * that small segments do not cost a buffer each, in order or not.  The
+ * caller then frees @from with kfree_skb_partial(@from, *@stolen): if it
+ * was charged too, its destructor gives back all of it.
  */
+static bool migtcp_try_merge(struct sock *sk, struct sk_buff *to,
+			     struct sk_buff *from, bool *stolen)
+{
+	int delta;
+
+	if (MIGTCP_SKB_CB(to)->fin ||
+	    MIGTCP_SKB_CB(to)->end_seq != MIGTCP_SKB_CB(from)->seq ||
+	    !skb_try_coalesce(to, from, stolen, &delta))
+		return false;
+	MIGTCP_SKB_CB(to)->end_seq = MIGTCP_SKB_CB(from)->end_seq;
+	MIGTCP_SKB_CB(to)->fin = MIGTCP_SKB_CB(from)->fin;
+	atomic_add(delta, &sk->sk_rmem_alloc);
+	sk_mem_charge(sk, delta);
+	return true;
+}
+
+/* migtcp_try_merge() of @from, in no queue, which is freed if it merged. */
+static bool migtcp_merge(struct sock *sk, struct sk_buff *to,
+			 struct sk_buff *from)
+{
+	bool stolen;
+
+	if (!migtcp_try_merge(sk, to, from, &stolen))
+		return false;
+	kfree_skb_partial(from, stolen);
+	return true;
+}
+
+/* Appends @skb's data to the last skb of the receive queue if it can. */
 static bool migtcp_coalesce(struct sock *sk, struct sk_buff *skb)
 {
 	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
-	bool fragstolen;
-	int delta;
 
-	if (!tail || MIGTCP_SKB_CB(tail)->end_seq != MIGTCP_SKB_CB(skb)->seq ||
-	    !skb_try_coalesce(tail, skb, &fragstolen, &delta))
-		return false;
-	MIGTCP_SKB_CB(tail)->end_seq = MIGTCP_SKB_CB(skb)->end_seq;
-	atomic_add(delta, &sk->sk_rmem_alloc);
-	sk_mem_charge(sk, delta);
-	kfree_skb_partial(skb, fragstolen);
-	return true;
+	return tail && migtcp_merge(sk, tail, skb);
 }
 
 /* Queues in-order @skb (data already trimmed to start at rcv_nxt). */
@@ -969,16 +1010,18 @@ static void migtcp_ofo_drain(struct sock *sk)
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct sk_buff *skb;
 
-	while ((skb = skb_peek(&msk->ofo_queue)) &&
+	while ((skb = skb_rb_first(&msk->ofo_root)) &&
 	       !migtcp_after(MIGTCP_SKB_CB(skb)->seq, msk->rcv_nxt)) {
 		/* Nothing comes after the peer's FIN: what claims to is
 		 * garbage, and would pin memory that nobody reads.
 		 */
 		if (sock_flag(sk, SOCK_DONE)) {
-			__skb_queue_purge(&msk->ofo_queue);
+			migtcp_ofo_purge(sk);
 			break;
 		}
-		__skb_unlink(skb, &msk->ofo_queue);
+		rb_erase(&skb->rbnode, &msk->ofo_root);
+		if (skb == msk->ofo_last)
+			msk->ofo_last = NULL;
 		skb_orphan(skb);	/* queue_in_order() charges it again */
 		if (!migtcp_trim_front(sk, skb) ||
 		    !migtcp_queue_in_order(sk, skb))
@@ -986,31 +1029,113 @@ static void migtcp_ofo_drain(struct sock *sk)
 	}
 }
 
-/* Keeps @skb, beyond a gap, in sequence order; false if not kept. */
+/* Drops the skbs after @skb that it covers whole (their data is in it). */
+static void migtcp_ofo_drop_covered(struct sock *sk, struct sk_buff *skb)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct sk_buff *next;
+
+	while ((next = skb_rb_next(skb)) &&
+	       !migtcp_after(MIGTCP_SKB_CB(next)->end_seq,
+			     MIGTCP_SKB_CB(skb)->end_seq)) {
+		rb_erase(&next->rbnode, &msk->ofo_root);
+		kfree_skb(next);
+	}
+	if (!next)
+		msk->ofo_last = skb;
+}
+
+/* Puts @skb (charged) at the end of the out-of-order queue: a restore. */
+void migtcp_ofo_append(struct sock *sk, struct sk_buff *skb)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct rb_node **link = &msk->ofo_root.rb_node, *parent = NULL;
+
+	if (msk->ofo_last) {
+		parent = &msk->ofo_last->rbnode;
+		link = &parent->rb_right;
+	}
+	rb_link_node(&skb->rbnode, parent, link);
+	rb_insert_color(&skb->rbnode, &msk->ofo_root);
+	msk->ofo_last = skb;
+}
+
+/*
+ * Keeps @skb, beyond a gap, in sequence order; false if not kept (the
+ * caller frees it).  As tcp_data_queue_ofo(): a segment that continues
+ * the last one joins it, others find their place in the tree; one that
+ * brings nothing new is dropped, one that covers others replaces them,
+ * and one that touches its neighbours merges with them when it can.
+ */
 static bool migtcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
-	struct sk_buff *pos;
+	const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+	struct rb_node **link, *parent = NULL;
+	struct sk_buff *pos, *prev;
+	bool stolen;
 
 	if (!migtcp_rmem_room(sk, skb)) {
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_RCVBUF_DROPS);
 		return false;
 	}
-	skb_queue_walk(&msk->ofo_queue, pos) {
-		const struct migtcp_skb_cb *p = MIGTCP_SKB_CB(pos);
+	/* The common case: the next segment after the last one kept. */
+	if (msk->ofo_last && migtcp_merge(sk, msk->ofo_last, skb))
+		return true;
+	if (msk->ofo_last &&
+	    !migtcp_before(cb->seq, MIGTCP_SKB_CB(msk->ofo_last)->end_seq)) {
+		skb_set_owner_r(skb, sk);
+		migtcp_ofo_append(sk, skb);
+		return true;
+	}
 
-		if (!migtcp_before(cb->seq, p->seq) &&
-		    !migtcp_after(cb->end_seq, p->end_seq))
-			return false;	/* a duplicate */
+	link = &msk->ofo_root.rb_node;
+	while (*link) {
+		const struct migtcp_skb_cb *p;
+
+		parent = *link;
+		pos = rb_to_skb(parent);
+		p = MIGTCP_SKB_CB(pos);
 		if (migtcp_before(cb->seq, p->seq)) {
-			skb_set_owner_r(skb, sk);
-			__skb_queue_before(&msk->ofo_queue, pos, skb);
-			return true;
+			link = &parent->rb_left;
+			continue;
 		}
+		if (!migtcp_after(cb->end_seq, p->end_seq))
+			return false;	/* nothing new: a duplicate */
+		if (cb->seq == p->seq) {
+			/* @skb covers @pos, and maybe more after it. */
+			skb_set_owner_r(skb, sk);
+			rb_replace_node(&pos->rbnode, &skb->rbnode,
+					&msk->ofo_root);
+			if (msk->ofo_last == pos)
+				msk->ofo_last = skb;
+			kfree_skb(pos);
+			goto inserted;
+		}
+		link = &parent->rb_right;
 	}
 	skb_set_owner_r(skb, sk);
-	__skb_queue_tail(&msk->ofo_queue, skb);
+	rb_link_node(&skb->rbnode, parent, link);
+	rb_insert_color(&skb->rbnode, &msk->ofo_root);
+inserted:
+	migtcp_ofo_drop_covered(sk, skb);
+	/* A predecessor that ends where @skb starts takes its data... */
+	prev = skb_rb_prev(skb);
+	if (prev && migtcp_try_merge(sk, prev, skb, &stolen)) {
+		rb_erase(&skb->rbnode, &msk->ofo_root);
+		if (msk->ofo_last == skb)
+			msk->ofo_last = prev;
+		kfree_skb_partial(skb, stolen);
+		skb = prev;
+	}
+	/* ...and the data of a successor that starts where it ends. */
+	pos = skb_rb_next(skb);
+	if (pos && migtcp_try_merge(sk, skb, pos, &stolen)) {
+		rb_erase(&pos->rbnode, &msk->ofo_root);
+		if (msk->ofo_last == pos)
+			msk->ofo_last = skb;
+		kfree_skb_partial(pos, stolen);
+	}
 	return true;
 }
 
@@ -1028,7 +1153,7 @@ static void migtcp_ack_data(struct sock *sk, bool now)
 		msk->quickacks--;
 		now = true;
 	}
-	if (now || !skb_queue_empty(&msk->ofo_queue) ||
+	if (now || !migtcp_ofo_empty(sk) ||
 	    msk->rcv_nxt - msk->rcv_wup >= 2U * msk->mss)
 		migtcp_send_ack(sk);
 	else
@@ -1077,7 +1202,7 @@ static bool migtcp_rcv_data(struct sock *sk, struct sk_buff *skb,
 	} else if (migtcp_trim_front(sk, skb) &&
 		   migtcp_queue_in_order(sk, skb)) {
 		/* A filled gap or the end of the stream is news at once. */
-		now = !skb_queue_empty(&msk->ofo_queue) || cb.fin;
+		now = !migtcp_ofo_empty(sk) || cb.fin;
 		kept = true;
 		migtcp_ofo_drain(sk);
 		if (!sock_flag(sk, SOCK_DEAD))

@@ -285,7 +285,13 @@ struct migtcp_sock {
 	u32 copied_seq;			/* next byte recvmsg() returns */
 	u32 rcv_wup;			/* rcv_nxt when a window was last sent */
 	u32 rcv_wnd;			/* that window */
-	struct sk_buff_head ofo_queue;	/* received out of order, by seq */
+	/*
+	 * Received out of order: an rbtree by seq (skb->rbnode), so that a
+	 * segment costs O(log n) however the peer scatters them, with its
+	 * last skb at hand, where most segments land.
+	 */
+	struct rb_root ofo_root;
+	struct sk_buff *ofo_last;
 
 	/* RFC 6298, in jiffies: srtt scaled by 8, rttvar by 4. */
 	unsigned long rto;		/* retransmission timeout */
@@ -411,6 +417,11 @@ static inline bool migtcp_between(u32 seq, u32 lo, u32 hi)
 static inline struct migtcp_sock *migtcp_sk(const struct sock *sk)
 {
 	return (struct migtcp_sock *)sk;
+}
+
+static inline bool migtcp_ofo_empty(const struct sock *sk)
+{
+	return RB_EMPTY_ROOT(&migtcp_sk(sk)->ofo_root);
 }
 
 /* The states in which an orphan counts against max_orphans (pernet.c). */
@@ -564,6 +575,8 @@ const u8 *migtcp_find_hsmac(const struct sk_buff *skb);
 bool migtcp_syn_from_member(struct net *net, const struct sk_buff *skb);
 u8 migtcp_our_wscale(void);
 int migtcp_sock_rcv(struct sock *sk, struct sk_buff *skb);
+unsigned int migtcp_ofo_purge(struct sock *sk);
+void migtcp_ofo_append(struct sock *sk, struct sk_buff *skb);
 void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb);
 void migtcp_done(struct sock *sk, int err);
 void migtcp_retransmit(struct sock *sk);

@@ -76,7 +76,8 @@ void migtcp_init_sock(struct sock *sk)
 	msk->ssthresh = U32_MAX;
 	migtcp_cong_init(sk, NULL);
 	migtcp_mig_init(sk);
-	__skb_queue_head_init(&msk->ofo_queue);
+	msk->ofo_root = RB_ROOT;
+	msk->ofo_last = NULL;
 	spin_lock_init(&msk->accept_lock);
 	INIT_LIST_HEAD(&msk->syn_queue);
 	INIT_LIST_HEAD(&msk->accept_queue);

@@ -39,7 +39,7 @@ void migtcp_purge_queues(struct sock *sk)
 	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
 		migtcp_wmem_free_skb(sk, skb);
 	__skb_queue_purge(&sk->sk_receive_queue);
-	__skb_queue_purge(&migtcp_sk(sk)->ofo_queue);
+	migtcp_ofo_purge(sk);
 }
 
 /*

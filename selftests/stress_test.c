@@ -1457,4 +1457,124 @@ TEST_F_TIMEOUT(cluster, listener_close_against_syns, 120)
 		dump_nodes(self);
 }
 
+#define OFO_BYTES	2000	/* one-byte segments beyond the gap */
+
+/* The byte at offset @i of the stream the out-of-order tests forge. */
+static __u8 ofo_byte(unsigned int i)
+{
+	return (__u8)(i * 131 + 7);
+}
+
+/* Node 1's one-byte segment of the connection @cs at offset @i. */
+static void ofo_send(struct __test_metadata *_metadata, int tx,
+		     const struct conn_seq *cs, unsigned int i)
+{
+	struct segment seg;
+
+	seg_build(&seg, cs, MIGTCP_F_ACK, cs->rcv_nxt + i, cs->snd_nxt);
+	seg.len = sizeof(struct migtcphdr) + 1;
+	seg.buf[sizeof(struct migtcphdr)] = ofo_byte(i);
+	seg_set_check(&seg);
+	ASSERT_EQ(seg.len, send(tx, seg.buf, seg.len, 0))
+		TH_LOG("send: %s", strerror(errno));
+}
+
+/*
+ * Forges, from node 1, the one-byte segments at the offsets @order[0..n)
+ * (a permutation of 1..n) of an established connection to node 2, then
+ * the one at offset 0 that fills the gap; node 2 must deliver all n + 1
+ * bytes, in order, without dropping or pruning any of them.
+ */
+static void ofo_run(struct __test_metadata *_metadata, CLUSTER *self,
+		    const unsigned int *order, unsigned int n)
+{
+	const struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = inet_addr(NODE2_ADDR),
+	};
+	long drops, pruned, window_drops;
+	__u8 got[OFO_BYTES + 1];
+	struct conn_seq cs = {};
+	unsigned int i, bad = 0;
+	int cfd, afd, cap, tx;
+	ssize_t len, have = 0;
+
+	ASSERT_GE((unsigned int)OFO_BYTES, n);
+	cap = raw_on(_metadata, self, NODE2);
+	ASSERT_LE(0, cap);
+	CONNECT_PAIR(&cfd, &afd);
+	cs.cport = local_port(cfd);
+	send_stream(_metadata, cfd, 1000, 12);
+	expect_stream(_metadata, afd, 1000, 12);
+	learn_seq(_metadata, cap, &cs);
+	tx = raw_bound_in(_metadata, self->ns[NODE1], NODE1_ADDR);
+	ASSERT_LE(0, tx);
+	ASSERT_EQ(0, connect(tx, (const struct sockaddr *)&to, sizeof(to)));
+	drops = stat_of(_metadata, self, "RcvbufDrops");
+	pruned = stat_of(_metadata, self, "OfoPruned");
+	window_drops = stat_of(_metadata, self, "InWindowDrops");
+
+	for (i = 0; i < n; i++)
+		ofo_send(_metadata, tx, &cs, order[i]);
+	ofo_send(_metadata, tx, &cs, 0);
+	while (have < (ssize_t)n + 1 &&
+	       poll_one(afd, POLLIN, WAIT_MS) == POLLIN) {
+		len = recv(afd, got + have, n + 1 - have, MSG_DONTWAIT);
+		if (len <= 0)
+			break;
+		have += len;
+	}
+	EXPECT_EQ((ssize_t)n + 1, have)
+		TH_LOG("%zd of %u bytes arrived", have, n + 1);
+	for (i = 0; i < have; i++)
+		bad += got[i] != ofo_byte(i);
+	EXPECT_EQ(0U, bad) TH_LOG("%u bytes differ", bad);
+	EXPECT_EQ(drops, stat_of(_metadata, self, "RcvbufDrops"));
+	EXPECT_EQ(pruned, stat_of(_metadata, self, "OfoPruned"));
+	EXPECT_EQ(window_drops, stat_of(_metadata, self, "InWindowDrops"));
+	close(tx);
+	close(cap);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * Segments that arrive out of order but adjoin one another share buffers,
+ * as TCP's do: OFO_BYTES one-byte segments beyond a one-byte gap, each
+ * pair in reverse order (2, 1, 4, 3, ...), so that each joins the one
+ * before it or the one after it in the queue.  A buffer each (some 1 KiB
+ * of memory per byte) would overflow node 2's 128 KiB receive buffer and
+ * lose most of them.
+ */
+TEST_F_TIMEOUT(cluster, ofo_adjoining_segments_share_buffers, 120)
+{
+	static unsigned int order[OFO_BYTES];
+	unsigned int i;
+
+	for (i = 0; i < OFO_BYTES; i += 2) {
+		order[i] = i + 2;
+		order[i + 1] = i + 1;
+	}
+	ofo_run(_metadata, self, order, OFO_BYTES);
+}
+
+#define OFO_HOLES	48
+
+/*
+ * Holes filled from the far end: every odd offset first (OFO_HOLES
+ * separate buffers, within the receive buffer), then the even ones from
+ * the last back to the first, each filling a hole between two queued
+ * segments, in the middle of the queue, then the gap.
+ */
+TEST_F_TIMEOUT(cluster, ofo_holes_filled_backwards, 120)
+{
+	unsigned int order[2 * OFO_HOLES], i, n = 0;
+
+	for (i = 1; i < 2 * OFO_HOLES; i += 2)
+		order[n++] = i;
+	for (i = 2 * OFO_HOLES; i >= 2; i -= 2)
+		order[n++] = i;
+	ofo_run(_metadata, self, order, n);
+}
+
 TEST_HARNESS_MAIN
