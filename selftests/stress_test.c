@@ -1483,7 +1483,9 @@ static void ofo_send(struct __test_metadata *_metadata, int tx,
  * Forges, from node 1, the one-byte segments at the offsets @order[0..n)
  * (a permutation of 1..n) of an established connection to node 2, then
  * the one at offset 0 that fills the gap; node 2 must deliver all n + 1
- * bytes, in order, without dropping or pruning any of them.
+ * bytes, in order, without dropping or pruning any of them.  (Node 1's
+ * own socket answers node 2's acknowledgments of data it never sent, and
+ * node 2 drops those answers as old: InWindowDrops is not checked.)
  */
 static void ofo_run(struct __test_metadata *_metadata, CLUSTER *self,
 		    const unsigned int *order, unsigned int n)
@@ -1492,7 +1494,7 @@ static void ofo_run(struct __test_metadata *_metadata, CLUSTER *self,
 		.sin_family = AF_INET,
 		.sin_addr.s_addr = inet_addr(NODE2_ADDR),
 	};
-	long drops, pruned, window_drops;
+	long drops, pruned;
 	__u8 got[OFO_BYTES + 1];
 	struct conn_seq cs = {};
 	unsigned int i, bad = 0;
@@ -1507,12 +1509,16 @@ static void ofo_run(struct __test_metadata *_metadata, CLUSTER *self,
 	send_stream(_metadata, cfd, 1000, 12);
 	expect_stream(_metadata, afd, 1000, 12);
 	learn_seq(_metadata, cap, &cs);
+	/*
+	 * The capture holds a clone of every segment node 2 receives, and
+	 * a cloned skb takes no other's data (skb_try_coalesce()).
+	 */
+	close(cap);
 	tx = raw_bound_in(_metadata, self->ns[NODE1], NODE1_ADDR);
 	ASSERT_LE(0, tx);
 	ASSERT_EQ(0, connect(tx, (const struct sockaddr *)&to, sizeof(to)));
 	drops = stat_of(_metadata, self, "RcvbufDrops");
 	pruned = stat_of(_metadata, self, "OfoPruned");
-	window_drops = stat_of(_metadata, self, "InWindowDrops");
 
 	for (i = 0; i < n; i++)
 		ofo_send(_metadata, tx, &cs, order[i]);
@@ -1531,9 +1537,7 @@ static void ofo_run(struct __test_metadata *_metadata, CLUSTER *self,
 	EXPECT_EQ(0U, bad) TH_LOG("%u bytes differ", bad);
 	EXPECT_EQ(drops, stat_of(_metadata, self, "RcvbufDrops"));
 	EXPECT_EQ(pruned, stat_of(_metadata, self, "OfoPruned"));
-	EXPECT_EQ(window_drops, stat_of(_metadata, self, "InWindowDrops"));
 	close(tx);
-	close(cap);
 	close(cfd);
 	close(afd);
 }
