@@ -244,6 +244,29 @@ static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 	}
 }
 
+/*
+ * The name of @sk's SO_BINDTODEVICE device, which a restore looks up
+ * again (device indexes are a node's own).  A device gone since the bind
+ * binds nothing: no attribute.
+ */
+static void migtcp_ckpt_bound_dev(struct migtcp_ckpt_out *o,
+				  const struct sock *sk)
+{
+	int ifindex = READ_ONCE(sk->sk_bound_dev_if);
+	char name[IFNAMSIZ] = "";
+	struct net_device *dev;
+
+	if (!ifindex)
+		return;
+	rcu_read_lock();
+	dev = dev_get_by_index_rcu(sock_net(sk), ifindex);
+	if (dev)
+		strscpy(name, dev->name, sizeof(name));
+	rcu_read_unlock();
+	if (name[0])
+		migtcp_ckpt_put(o, MIGTCP_CKPT_A_BOUND_DEV, name,
+				strlen(name) + 1);
+}
 /* Writes the record of @sk (locked, frozen). */
 static void migtcp_ckpt_record(struct migtcp_ckpt_out *o, struct sock *sk)
 {
@@ -275,6 +298,10 @@ static void migtcp_ckpt_record(struct migtcp_ckpt_out *o, struct sock *sk)
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_BUF_LOCKS,
 			(u8)(sk->sk_userlocks & MIGTCP_CKPT_USERLOCKS));
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SHUTDOWN, (u8)sk->sk_shutdown);
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_MARK, (u32)READ_ONCE(sk->sk_mark));
+	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_PRIORITY,
+			(u32)READ_ONCE(sk->sk_priority));
+	migtcp_ckpt_bound_dev(o, sk);
 	if (kind != MIGTCP_CKPT_UNBOUND) {
 		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_LOCAL_NODE, msk->local_node);
 		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_LOCAL_PORT, msk->local_port);
@@ -536,6 +563,10 @@ static const struct nla_policy migtcp_ckpt_policy[MIGTCP_CKPT_A_MAX + 1] = {
 	[MIGTCP_CKPT_A_TOTAL_RETRANS]	= { .type = NLA_U32 },
 	[MIGTCP_CKPT_A_HOST_ADDR_IN]	= NLA_POLICY_EXACT_LEN(4),
 	[MIGTCP_CKPT_A_HS_PROOF]	= NLA_POLICY_EXACT_LEN(MIGTCP_HSMAC_LEN),
+	[MIGTCP_CKPT_A_MARK]		= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_PRIORITY]	= { .type = NLA_U32 },
+	[MIGTCP_CKPT_A_BOUND_DEV]	= { .type = NLA_NUL_STRING,
+					    .len = IFNAMSIZ - 1 },
 };
 
 /* One record, parsed: its scalars, and where its data is. */
@@ -1010,11 +1041,26 @@ static u32 migtcp_ckpt_buf(const struct migtcp_ckpt_rec_view *v, int type,
 	return min(val, max(sysctl_max * 2, tuned_max));
 }
 
+/* The index of the device named @name in @net, or 0 if there is none. */
+static int migtcp_ckpt_ifindex(struct net *net, const struct nlattr *name)
+{
+	struct net_device *dev;
+	int ifindex = 0;
+
+	rcu_read_lock();
+	dev = dev_get_by_name_rcu(net, nla_data(name));
+	if (dev)
+		ifindex = dev->ifindex;
+	rcu_read_unlock();
+	return ifindex;
+}
+
 /* Sets the socket-wide fields every kind of record has. */
 static int migtcp_ckpt_apply_common(struct sock *sk,
 				    const struct migtcp_ckpt_rec_view *v)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
+	const struct nlattr *dev;
 	int err;
 
 	if (v->tb[MIGTCP_CKPT_A_CONGESTION]) {
@@ -1050,6 +1096,25 @@ static int migtcp_ckpt_apply_common(struct sock *sk,
 					   READ_ONCE(migtcp_rmem[2])));
 	sk->sk_userlocks |= migtcp_ckpt_u8(v, MIGTCP_CKPT_A_BUF_LOCKS);
 	sk->sk_shutdown = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_SHUTDOWN);
+	/* Absent (an older module's checkpoint): as the socket has them. */
+	if (v->tb[MIGTCP_CKPT_A_MARK])
+		WRITE_ONCE(sk->sk_mark, nla_get_u32(v->tb[MIGTCP_CKPT_A_MARK]));
+	if (v->tb[MIGTCP_CKPT_A_PRIORITY])
+		WRITE_ONCE(sk->sk_priority,
+			   nla_get_u32(v->tb[MIGTCP_CKPT_A_PRIORITY]));
+	dev = v->tb[MIGTCP_CKPT_A_BOUND_DEV];
+	if (dev) {
+		int ifindex = migtcp_ckpt_ifindex(sock_net(sk), dev);
+
+		/* As SO_BINDTODEVICE of a name no device has. */
+		if (!ifindex) {
+			pr_info_ratelimited("restore refused: no device %s here\n",
+					    (const char *)nla_data(dev));
+			return -ENODEV;
+		}
+		WRITE_ONCE(sk->sk_bound_dev_if, ifindex);
+	}
+	sk_dst_reset(sk);
 	return 0;
 }
 
@@ -1286,6 +1351,8 @@ struct migtcp_ckpt_undo {
 	u16 user_mss;
 	u8 userlocks;
 	bool keepopen, nodelay, cork, pingpong;
+	u32 mark, priority;
+	int bound_dev_if;
 };
 
 static void migtcp_ckpt_save(struct sock *sk, struct migtcp_ckpt_undo *u)
@@ -1308,6 +1375,9 @@ static void migtcp_ckpt_save(struct sock *sk, struct migtcp_ckpt_undo *u)
 	u->nodelay = msk->nodelay;
 	u->cork = msk->cork;
 	u->pingpong = msk->pingpong;
+	u->mark = sk->sk_mark;
+	u->priority = sk->sk_priority;
+	u->bound_dev_if = sk->sk_bound_dev_if;
 }
 
 static void migtcp_ckpt_restore_saved(struct sock *sk,
@@ -1332,6 +1402,10 @@ static void migtcp_ckpt_restore_saved(struct sock *sk,
 	msk->nodelay = u->nodelay;
 	msk->cork = u->cork;
 	msk->pingpong = u->pingpong;
+	WRITE_ONCE(sk->sk_mark, u->mark);
+	WRITE_ONCE(sk->sk_priority, u->priority);
+	WRITE_ONCE(sk->sk_bound_dev_if, u->bound_dev_if);
+	sk_dst_reset(sk);
 }
 
 /*

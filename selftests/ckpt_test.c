@@ -611,6 +611,7 @@ static const __u8 attr_size[__MIGTCP_CKPT_A_MAX] = {
 	[CK(BYTES_SENT)] = 8, [CK(BYTES_ACKED)] = 8,
 	[CK(BYTES_RECEIVED)] = 8, [CK(TOTAL_RETRANS)] = 4,
 	[CK(HOST_ADDR_IN)] = 4, [CK(HS_PROOF)] = MIGTCP_HSMAC_LEN,
+	[CK(MARK)] = 4, [CK(PRIORITY)] = 4,
 };
 
 static bool is_scalar(__u16 t)
@@ -3048,6 +3049,144 @@ TEST_F_TIMEOUT(cluster, thaw_on_node_without_address, 120)
 	close(afd);
 	close(cfd);
 	close(lfd);
+}
+
+#define OPT_PORT	7450
+#define OPT_MARK	0x4d4947
+#define OPT_PRIORITY	5
+
+/* @fd's SO_MARK, SO_PRIORITY and SO_BINDTODEVICE, as they read. */
+struct route_opts {
+	int mark, priority;
+	char dev[IFNAMSIZ];
+};
+
+static struct route_opts route_opts_of(struct __test_metadata *_metadata,
+				       int fd)
+{
+	struct route_opts o = {};
+	socklen_t len = sizeof(int);
+
+	EXPECT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_MARK, &o.mark, &len));
+	len = sizeof(int);
+	EXPECT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_PRIORITY, &o.priority,
+				&len));
+	len = sizeof(o.dev);
+	EXPECT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o.dev, &len));
+	return o;
+}
+
+static void set_route_opts(struct __test_metadata *_metadata, int fd,
+			   const char *dev)
+{
+	int mark = OPT_MARK, prio = OPT_PRIORITY;
+
+	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)));
+	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio,
+				sizeof(prio)));
+	if (dev)
+		ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev,
+					strlen(dev) + 1))
+			TH_LOG("SO_BINDTODEVICE %s: %s", dev, strerror(errno));
+}
+
+#define EXPECT_ROUTE_OPTS(o, want_dev) do {				\
+	EXPECT_EQ(OPT_MARK, (o).mark);					\
+	EXPECT_EQ(OPT_PRIORITY, (o).priority);				\
+	EXPECT_STREQ(want_dev, (o).dev);				\
+} while (0)
+
+/*
+ * A socket's SO_MARK, SO_PRIORITY and SO_BINDTODEVICE move with it: the
+ * device by its name, which node 3 also has (its underlay device is
+ * renamed mig1, as node 1's), so that the connection still flows through
+ * it.  A socket bound to a device node 3 has no device of the name of
+ * cannot be restored there (ENODEV, and the fresh socket stays fresh)
+ * until node 3 has one.  A listener's queued connection gets its
+ * listener's options, not the restoring socket's.
+ */
+TEST_F_TIMEOUT(cluster, route_options_migrate, 120)
+{
+	int cfd, afd, b, fresh, lfd, qfd, zero = 0;
+	struct sockaddr_mig name;
+	struct route_opts o;
+	struct blob bb, lb;
+
+	add_nodes(_metadata, self, NODE3);
+	GO(NODE3);
+	ASSERT_EQ(0, sh("ip link set eth3 down && ip link set eth3 name mig1 && "
+			"ip link set mig1 up"));
+
+	/* A connection, through its device. */
+	ON_NODE(NODE1);
+	CONNECT_PAIR(&cfd, &afd);
+	set_route_opts(_metadata, cfd, "mig1");
+	exchange(_metadata, cfd, afd, 290, 1000);
+	MIGRATE(&cfd, NODE3);
+	o = route_opts_of(_metadata, cfd);
+	EXPECT_ROUTE_OPTS(o, "mig1");
+	exchange(_metadata, cfd, afd, 291, 1000);
+	close(afd);
+
+	/* A device node 3 lacks, then has. */
+	ON_NODE(NODE1);
+	ASSERT_EQ(0, sh("ip link add migdev type dummy && ip link set migdev up"));
+	b = mig_socket(self->family, 0);
+	ASSERT_LE(0, b);
+	set_route_opts(_metadata, b, "migdev");
+	ASSERT_EQ(0, bind_to(b, self->family, 0, OPT_PORT));
+	freeze_checkpoint(_metadata, b, 0, &bb);
+	close(b);
+	GO(NODE3);
+	fresh = mig_socket(self->family, 0);
+	ASSERT_LE(0, fresh);
+	ASSERT_FAILS_WITH(ENODEV, restore(fresh, bb.buf, bb.len));
+	name = name_of(fresh, false);
+	EXPECT_EQ(0, name.smig_port);
+	o = route_opts_of(_metadata, fresh);
+	EXPECT_EQ(0, o.mark);
+	EXPECT_EQ(0, o.priority);
+	EXPECT_STREQ("", o.dev);
+	ASSERT_EQ(0, sh("ip link add migdev type dummy && ip link set migdev up"));
+	ASSERT_EQ(0, restore(fresh, bb.buf, bb.len))
+		TH_LOG("MIGTCP_RESTORE: %s", strerror(errno));
+	name = name_of(fresh, false);
+	EXPECT_EQ(htons(OPT_PORT), name.smig_port);
+	o = route_opts_of(_metadata, fresh);
+	EXPECT_ROUTE_OPTS(o, "migdev");
+	close(fresh);
+
+	/* A listener's queued connection. */
+	ON_NODE(NODE1);
+	lfd = listener(_metadata, self->family, OPT_PORT + 1, 8);
+	ASSERT_LE(0, lfd);
+	set_route_opts(_metadata, lfd, NULL);
+	ON_NODE(NODE2);
+	qfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, qfd);
+	ASSERT_EQ(0, connect_to(qfd, self->family, NODE1, OPT_PORT + 1));
+	ASSERT_EQ(0, set_timeouts(qfd, GUARD_SEC));
+	ON_NODE(NODE1);
+	freeze_checkpoint(_metadata, lfd, 0, &lb);
+	close(lfd);
+	GO(NODE3);
+	lfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, setsockopt(lfd, SOL_SOCKET, SO_MARK, &zero, sizeof(zero)));
+	ASSERT_EQ(0, restore(lfd, lb.buf, lb.len))
+		TH_LOG("MIGTCP_RESTORE: %s", strerror(errno));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	o = route_opts_of(_metadata, afd);
+	EXPECT_ROUTE_OPTS(o, "");
+	exchange(_metadata, afd, qfd, 292, 1000);
+	blob_free(&bb);
+	blob_free(&lb);
+	close(afd);
+	close(qfd);
+	close(lfd);
+	close(cfd);
 }
 
 /*

@@ -76,7 +76,9 @@
  *                announces its new location.  EINVAL (with a kernel log
  *                line saying which check failed) for any blob that is not
  *                valid; EISCONN if the socket is bound or connected;
- *                EADDRINUSE if the endpoint already lives on this node.
+ *                EADDRINUSE if the endpoint already lives on this node;
+ *                ENODEV if it was bound to a device (SO_BINDTODEVICE)
+ *                that this node has no device of the name of.
  */
 #define MIGTCP_FREEZE		32
 #define MIGTCP_CHECKPOINT	33
@@ -221,6 +223,13 @@ enum migtcp_ckpt_attr {
 	MIGTCP_CKPT_A_HS_PROOF,		/* MIGTCP_HSMAC_LEN bytes: the handshake
 					 * MAC a connecting side repeats until
 					 * its peer shows it was taken
+					 */
+	MIGTCP_CKPT_A_MARK,		/* u32: SO_MARK */
+	MIGTCP_CKPT_A_PRIORITY,		/* u32: SO_PRIORITY */
+	MIGTCP_CKPT_A_BOUND_DEV,	/* string: the SO_BINDTODEVICE device's
+					 * name, absent when unbound; a restore
+					 * where no device has that name fails
+					 * with ENODEV
 					 */
 	__MIGTCP_CKPT_A_MAX
 };
