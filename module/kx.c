@@ -26,14 +26,16 @@
  * allocated.  MACs under the node's key use a transform keyed once per
  * key (migtcp_node.tfm; a node without a key uses one keyed with zeros,
  * made at module load): computing with it takes no lock.  MACs under
- * per-connection keys (control messages) share one more transform whose
- * key, between setkey and digest, is guarded by a spinlock.
+ * per-connection keys (control messages) use a transform of the CPU's
+ * own, as TCP's MD5 pool: keyed and used with bottom halves off, so that
+ * no CPU waits for another's MAC.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <crypto/algapi.h>
 #include <crypto/hash.h>
 #include <linux/net.h>
+#include <linux/percpu.h>
 #include <linux/random.h>
 #include <linux/string.h>
 
@@ -55,8 +57,7 @@
 #define MIGTCP_HS_MSG_MAX	(MIGTCP_HS_LABEL_MAX + 2 * (4 + 2) + \
 				 2 * MIGTCP_KX_HALF_LEN)
 
-static struct crypto_shash *migtcp_kx_tfm;
-static DEFINE_SPINLOCK(migtcp_kx_lock);	/* the key in migtcp_kx_tfm */
+static struct crypto_shash * __percpu *migtcp_kx_tfms;	/* migtcp_hmac() */
 static struct crypto_shash *migtcp_kx_zero_tfm;	/* keyed with zeros */
 
 /* A new hmac(sha256) transform keyed with the 32-byte @key, or ERR_PTR. */
@@ -102,15 +103,18 @@ static int migtcp_node_hmac(struct net *net, const u8 *msg, unsigned int len,
 /* @out = HMAC-SHA256(@key, @msg), with the 32-byte @key. */
 int migtcp_hmac(const u8 *key, const u8 *msg, unsigned int len, u8 *out)
 {
-	SHASH_DESC_ON_STACK(desc, migtcp_kx_tfm);
+	SHASH_DESC_ON_STACK(desc, tfm);
+	struct crypto_shash *tfm;
 	int err;
 
-	desc->tfm = migtcp_kx_tfm;
-	spin_lock_bh(&migtcp_kx_lock);
-	err = crypto_shash_setkey(migtcp_kx_tfm, key, MIGTCP_KEY_LEN);
+	/* Nothing else on this CPU keys its transform until we are done. */
+	local_bh_disable();
+	tfm = *this_cpu_ptr(migtcp_kx_tfms);
+	desc->tfm = tfm;
+	err = crypto_shash_setkey(tfm, key, MIGTCP_KEY_LEN);
 	if (!err)
 		err = crypto_shash_digest(desc, msg, len, out);
-	spin_unlock_bh(&migtcp_kx_lock);
+	local_bh_enable();
 	/* The descriptor holds the hash state of the keyed pads. */
 	shash_desc_zero(desc);
 	return err;
@@ -403,22 +407,41 @@ u64 migtcp_kx_fingerprint(const struct sock *sk)
 	return fp;
 }
 
+static void migtcp_kx_free_tfms(void)
+{
+	int cpu;
+
+	if (!migtcp_kx_tfms)
+		return;
+	for_each_possible_cpu(cpu)
+		crypto_free_shash(*per_cpu_ptr(migtcp_kx_tfms, cpu));
+	free_percpu(migtcp_kx_tfms);
+	migtcp_kx_tfms = NULL;
+}
+
 int migtcp_kx_register(void)
 {
 	static const u8 zero_key[MIGTCP_KEY_LEN];
 	struct crypto_shash *tfm;
+	int cpu;
 
-	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
-	if (IS_ERR(tfm)) {
-		pr_err("cannot allocate hmac(sha256): %ld\n", PTR_ERR(tfm));
-		return PTR_ERR(tfm);
+	migtcp_kx_tfms = alloc_percpu(struct crypto_shash *);
+	if (!migtcp_kx_tfms)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+		if (IS_ERR(tfm)) {
+			pr_err("cannot allocate hmac(sha256): %ld\n",
+			       PTR_ERR(tfm));
+			migtcp_kx_free_tfms();
+			return PTR_ERR(tfm);
+		}
+		*per_cpu_ptr(migtcp_kx_tfms, cpu) = tfm;
 	}
-	migtcp_kx_tfm = tfm;
 	tfm = migtcp_kx_keyed_tfm(zero_key);
 	if (IS_ERR(tfm)) {
 		pr_err("cannot set up hmac(sha256): %ld\n", PTR_ERR(tfm));
-		crypto_free_shash(migtcp_kx_tfm);
-		migtcp_kx_tfm = NULL;
+		migtcp_kx_free_tfms();
 		return PTR_ERR(tfm);
 	}
 	migtcp_kx_zero_tfm = tfm;
@@ -429,6 +452,5 @@ void migtcp_kx_unregister(void)
 {
 	crypto_free_shash(migtcp_kx_zero_tfm);
 	migtcp_kx_zero_tfm = NULL;
-	crypto_free_shash(migtcp_kx_tfm);
-	migtcp_kx_tfm = NULL;
+	migtcp_kx_free_tfms();
 }
