@@ -1366,7 +1366,12 @@ static bool mut_unknown_type(struct fuzz *fz, struct fuzz_src *s)
 		type = __MIGTCP_CKPT_A_MAX + below(200);
 		break;
 	default:
-		type = __MIGTCP_CKPT_A_MAX + below(NLA_TYPE_MASK -
+		/*
+		 * Up to the largest type without flags: NLA_TYPE_MASK is an
+		 * int, ~(the flags), and a flagged known type is no unknown
+		 * one (the kernel may read it as its type).
+		 */
+		type = __MIGTCP_CKPT_A_MAX + below((__u16)NLA_TYPE_MASK -
 						   MIGTCP_CKPT_A_MAX);
 		break;
 	}
