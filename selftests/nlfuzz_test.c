@@ -350,9 +350,10 @@ static int nl_collect(struct nl *nl, struct answer *ans)
 
 				e->kind = EV_ACK;
 				e->err = -er->error;
+				/* The TLVs follow the echoed request, aligned. */
 				if (!(m->nlmsg_flags & NLM_F_CAPPED))
 					off += er->msg.nlmsg_len - NLMSG_HDRLEN;
-				parse_ext_ack(m, off, e);
+				parse_ext_ack(m, MNL_ALIGN(off), e);
 			} else if (m->nlmsg_type == NLMSG_DONE) {
 				int err = 0;
 
@@ -846,10 +847,14 @@ static bool split_ops;
 
 #define DUMP_STARTED	(-1)
 
-/* genl_rcv_msg() and the family's handlers, for one message. */
+/*
+ * genl_rcv_msg() and the family's handlers, for one message.  *@dumping:
+ * a dump of this datagram is still running (its NLMSG_DONE waits for the
+ * next recv()), so another one gets EBUSY from __netlink_dump_start().
+ */
 static int model_genl(const struct nl *nl, struct node_model *m,
 		      const __u8 *nlh_b, bool unpriv, struct verdict *v,
-		      struct prediction *p)
+		      struct prediction *p, bool *dumping)
 {
 	struct nlmsghdr nlh;
 	struct genlmsghdr g;
@@ -895,6 +900,8 @@ static int model_genl(const struct nl *nl, struct node_model *m,
 		if (dump ? !has_dump : !has_do)
 			return refuse(v, EOPNOTSUPP, NULL, -1);
 	}
+	if (dump && *dumping)
+		return refuse(v, EBUSY, NULL, -1);
 	err = validate_attrs(nlh_b, nlh_b + NLMSG_HDRLEN + GENL_HDRLEN,
 			     nlh.nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN,
 			     top_policy, MIGTCP_A_MAX, a, v);
@@ -902,6 +909,9 @@ static int model_genl(const struct nl *nl, struct node_model *m,
 		return err;
 
 	if (dump) {
+		/* A dump that gave anything ends with the next recv(). */
+		*dumping = g.cmd == MIGTCP_CMD_PEER_GET ? m->npeers > 0 :
+			   m->bound;
 		if (g.cmd == MIGTCP_CMD_PEER_GET) {
 			for (i = 0; i < m->npeers; i++) {
 				e = pred_event(p, EV_DATA, nlh.nlmsg_seq);
@@ -943,6 +953,7 @@ static void model_datagram(const struct nl *nl, struct node_model *m,
 			   const __u8 *buf, size_t len, bool unpriv,
 			   struct prediction *p)
 {
+	bool dumping = false;
 	size_t off = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -959,7 +970,8 @@ static void model_datagram(const struct nl *nl, struct node_model *m,
 			return;
 		if ((nlh.nlmsg_flags & NLM_F_REQUEST) &&
 		    nlh.nlmsg_type >= NLMSG_MIN_TYPE)
-			err = model_genl(nl, m, buf + off, unpriv, &v, p);
+			err = model_genl(nl, m, buf + off, unpriv, &v, p,
+					 &dumping);
 		if (err != DUMP_STARTED &&
 		    ((nlh.nlmsg_flags & NLM_F_ACK) || err)) {
 			e = pred_event(p, EV_ACK, nlh.nlmsg_seq);
