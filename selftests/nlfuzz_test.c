@@ -693,6 +693,9 @@ struct prediction {
 	struct answer a;
 	bool unpredictable;	/* aimed at another family: not sent */
 	bool peer_change;	/* a peer change reached its handler */
+	/* A dump that goes on after the datagram (see model_genl()). */
+	__u32 dump_seq;
+	int dump_cmd, dump_pos;
 };
 
 static struct event *pred_event(struct prediction *p, enum ev_kind kind,
@@ -918,9 +921,18 @@ static int model_genl(const struct nl *nl, struct node_model *m,
 		return err;
 
 	if (dump) {
-		/* A dump that gave anything ends with the next recv(). */
+		/*
+		 * A dump that gave anything goes on with the next recv(),
+		 * after the datagram's other requests: from the position it
+		 * reached, in the table as they left it.
+		 */
 		*dumping = g.cmd == MIGTCP_CMD_PEER_GET ? m->npeers > 0 :
 			   m->bound;
+		if (*dumping) {
+			p->dump_seq = nlh.nlmsg_seq;
+			p->dump_cmd = g.cmd;
+			p->dump_pos = m->npeers;
+		}
 		if (g.cmd == MIGTCP_CMD_PEER_GET) {
 			for (i = 0; i < m->npeers; i++) {
 				e = pred_event(p, EV_DATA, nlh.nlmsg_seq);
@@ -936,7 +948,8 @@ static int model_genl(const struct nl *nl, struct node_model *m,
 			if (e)
 				e->cmd = MIGTCP_CMD_SOCK_GET;
 		}
-		pred_event(p, EV_DONE, nlh.nlmsg_seq);
+		if (!*dumping)
+			pred_event(p, EV_DONE, nlh.nlmsg_seq);
 		return DUMP_STARTED;
 	}
 	switch (g.cmd) {
@@ -958,6 +971,32 @@ static int model_genl(const struct nl *nl, struct node_model *m,
 	}
 }
 
+/*
+ * The rest of a dump that a datagram left running: its next part comes
+ * with the next recv() (migtcp_nl_peer_dump() resumes at the position it
+ * reached; the sockets' dump has no socket to add), then NLMSG_DONE.
+ */
+static void model_dump_rest(const struct node_model *m, struct prediction *p)
+{
+	struct event *e;
+	int i;
+
+	if (p->dump_cmd < 0)
+		return;
+	if (p->dump_cmd == MIGTCP_CMD_PEER_GET) {
+		for (i = p->dump_pos; i < m->npeers; i++) {
+			e = pred_event(p, EV_DATA, p->dump_seq);
+			if (!e)
+				break;
+			e->cmd = MIGTCP_CMD_PEER_GET;
+			e->id = m->peer[i].id;
+			e->addr = m->peer[i].addr;
+			e->has_addr = true;
+		}
+	}
+	pred_event(p, EV_DONE, p->dump_seq);
+}
+
 /* netlink_rcv_skb() over one datagram of @len bytes. */
 static void model_datagram(const struct nl *nl, struct node_model *m,
 			   const __u8 *buf, size_t len, bool unpriv,
@@ -967,6 +1006,7 @@ static void model_datagram(const struct nl *nl, struct node_model *m,
 	size_t off = 0;
 
 	memset(p, 0, sizeof(*p));
+	p->dump_cmd = -1;
 	while (len - off >= NLMSG_HDRLEN) {
 		struct nlmsghdr nlh;
 		struct verdict v = { .offs = -1, .miss_type = -1,
@@ -977,7 +1017,7 @@ static void model_datagram(const struct nl *nl, struct node_model *m,
 
 		memcpy(&nlh, buf + off, sizeof(nlh));
 		if (nlh.nlmsg_len < NLMSG_HDRLEN || len - off < nlh.nlmsg_len)
-			return;
+			break;
 		if ((nlh.nlmsg_flags & NLM_F_REQUEST) &&
 		    nlh.nlmsg_type >= NLMSG_MIN_TYPE)
 			err = model_genl(nl, m, buf + off, unpriv, &v, p,
@@ -998,6 +1038,7 @@ static void model_datagram(const struct nl *nl, struct node_model *m,
 			msglen = len - off;
 		off += msglen;
 	}
+	model_dump_rest(m, p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2698,8 +2739,11 @@ static bool gen_call(struct so_call *c, struct sock_model *s, int kind,
 	 * by a frozen or closed peer): the state would leave the model.
 	 */
 	if (c->set && c->level == SOL_SOCKET && c->name == SO_KEEPALIVE &&
-	    kind >= S_CONN)
+	    kind >= S_CONN) {
 		memset(c->val, 0, sizeof(int));
+		if (c->val_k == PK_RO)	/* it holds 0x5a5a5a5a */
+			c->val_k = PK_VALID;
+	}
 	/* MIGTCP_RESTORE's blob is read whole: no longer than the buffer. */
 	if (c->set && c->level == SOL_MIGTCP && c->name == MIGTCP_RESTORE &&
 	    c->optlen > BIG_AREA && (unsigned int)c->optlen <= (256U << 20))
