@@ -2157,8 +2157,8 @@ static bool can_access(enum ptr_kind k, int k_ok, long n, bool write)
 	switch (k) {
 	case PK_VALID:
 		return n <= BIG_AREA;
-	case PK_RO:
-		return !write;
+	case PK_RO:	/* one page, an unmapped one after it */
+		return !write && n <= sysconf(_SC_PAGESIZE);
 	case PK_STRADDLE:
 		return n <= k_ok;
 	default:
