@@ -2780,6 +2780,32 @@ static bool wait_sockets(CLUSTER *self, unsigned int node, int n, int ms)
 	return true;
 }
 
+/* The options a fuzzed connection was left with, to repeat a failure. */
+static void print_sock_model(const char *name, const struct sock_model *s)
+{
+	fprintf(stderr, "# sockopt: %s: nodelay %d cork %d user_mss %d keepidle %d keepintvl %d keepcnt %d quickack %d user_timeout %d congestion %s keepalive %d rcvbuf %d sndbuf %d rcvlowat %d reuse %d linger %d/%d\n",
+		name, s->nodelay, s->cork, s->user_mss, s->keepidle,
+		s->keepintvl, s->keepcnt, s->quickack, s->user_timeout, s->cong,
+		s->keepalive, s->rcvbuf, s->sndbuf, s->rcvlowat, s->reuse,
+		s->linger.l_onoff, s->linger.l_linger);
+}
+
+static void print_infos(const char *name, int a, int b)
+{
+	int fds[2] = { a, b }, i;
+
+	for (i = 0; i < 2; i++) {
+		struct migtcp_info n = info_of(fds[i]);
+
+		fprintf(stderr, "# sockopt: %s end %d: state %u migration %u ctl_unacked %u rto %u mss %u cwnd %u snd_wnd %u rcv_wnd %u unacked %u retrans %u sent %llu acked %llu received %llu inq %d\n",
+			name, i, n.state, n.migration, n.ctl_unacked, n.rto_us,
+			n.snd_mss, n.snd_cwnd, n.snd_wnd, n.rcv_wnd, n.unacked,
+			n.total_retrans, (unsigned long long)n.bytes_sent,
+			(unsigned long long)n.bytes_acked,
+			(unsigned long long)n.bytes_received, inq(fds[i]));
+	}
+}
+
 TEST_F_TIMEOUT(cluster, sockopt, 600)
 {
 	static struct sock_model sm[S_NR];
@@ -2902,9 +2928,15 @@ TEST_F_TIMEOUT(cluster, sockopt, 600)
 		setsockopt(sm[i].fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
 	}
 	ASSERT_FALSE(failed);
+	for (i = S_CONN; i <= S_FROZEN; i++)
+		print_sock_model(sock_names[i], &sm[i]);
 	ASSERT_EQ(0, thaw(sm[S_FROZEN].fd)) TH_LOG("thaw: %s", strerror(errno));
 	exchange(_metadata, sm[S_CONN].fd, peer[S_CONN], 21, 20000);
+	if (!_metadata->passed)
+		print_infos("connected", sm[S_CONN].fd, peer[S_CONN]);
 	exchange(_metadata, sm[S_FROZEN].fd, peer[S_FROZEN], 23, 20000);
+	if (!_metadata->passed)
+		print_infos("thawed", sm[S_FROZEN].fd, peer[S_FROZEN]);
 	for (i = 0; i < S_NR; i++) {
 		close(sm[i].fd);
 		if (peer[i] >= 0)
