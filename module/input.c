@@ -903,6 +903,20 @@ unsigned int migtcp_ofo_purge(struct sock *sk)
 }
 
 /*
+ * Room for in-order @skb.  An empty receive queue takes it whatever the
+ * receive buffer's size, as tcp_data_queue() does: a buffer smaller than
+ * one segment's truesize (SO_RCVBUF at its minimum, or lowered under a
+ * window already offered) would otherwise drop every segment the peer
+ * sends, and the stream would never move again.
+ */
+static bool migtcp_rmem_room_in_order(struct sock *sk, struct sk_buff *skb)
+{
+	if (skb_queue_empty(&sk->sk_receive_queue))
+		return sk_rmem_schedule(sk, skb, skb->truesize);
+	return migtcp_rmem_room(sk, skb);
+}
+
+/*
  * Data kept out of order must never keep in-order data out: under memory
  * pressure it goes (its senders retransmit it), as tcp_prune_ofo_queue().
  */
@@ -966,9 +980,9 @@ static bool migtcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_skb_cb cb = *MIGTCP_SKB_CB(skb);
 
 	if (skb->len) {
-		if (!migtcp_rmem_room(sk, skb))
+		if (!migtcp_rmem_room_in_order(sk, skb))
 			migtcp_prune_ofo(sk);
-		if (!migtcp_rmem_room(sk, skb)) {
+		if (!migtcp_rmem_room_in_order(sk, skb)) {
 			/* No room: the peer sends it again. */
 			migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_RCVBUF_DROPS);
 			return false;

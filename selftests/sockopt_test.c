@@ -1081,6 +1081,43 @@ static int cong_param(const char *write, char *read, size_t size)
 }
 
 /*
+ * SO_RCVBUF at its minimum is smaller than the buffer of one full
+ * segment: the receiver must still take the next in-order segment when
+ * its receive queue is empty, as Linux TCP does (tcp_data_queue()), or
+ * it drops every segment the peer sends and the stream stalls for good.
+ * Found by nlfuzz_test, on a connection whose SO_RCVBUF it had set to 0.
+ */
+TEST_F_TIMEOUT(cluster, rcvbuf_minimum_still_receives, 60)
+{
+	const size_t len = 8000;
+	__u8 out[8000], in[8000], want;
+	int c, a, zero = 0;
+	size_t got = 0;
+	long end;
+
+	CONNECT_PAIR(&c, &a);
+	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_RCVBUF, &zero, sizeof(zero)));
+	pattern_fill(out, len, 31, 0);
+	ASSERT_EQ((ssize_t)len, send(a, out, len, 0));
+	end = now_ms() + 20000;
+	while (got < len && now_ms() < end) {
+		ssize_t n;
+
+		if (poll_one(c, POLLIN, 500) != POLLIN)
+			continue;
+		n = recv(c, in + got, len - got, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	EXPECT_EQ(len, got) TH_LOG("received %zu of %zu bytes (RcvbufDrops %ld)",
+				   got, len, node_stat(self, NODE1, "RcvbufDrops"));
+	EXPECT_EQ(-1, pattern_check(in, got, 31, 0, &want));
+	close(c);
+	close(a);
+}
+
+/*
  * MIGTCP_CONGESTION as TCP_CONGESTION: reads back the algorithm ("cubic"
  * by default), takes "reno" or "cubic", a name with or without its NUL,
  * ENOENT for any other name (and changes nothing); a short buffer gets
