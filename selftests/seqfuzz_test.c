@@ -110,6 +110,8 @@ struct slot {
 	unsigned int node;	/* the node (netns) the socket is of */
 	unsigned int flags;
 	unsigned long ops;	/* operations on this socket */
+	/* A listener's identity, counted in fz.listening while it lives. */
+	unsigned int lnode, lport;
 };
 
 /* A checkpoint, shared read-only by the restores that use it. */
@@ -144,6 +146,12 @@ static struct {
 	unsigned long counts[NR_OPS][MAX_ERRNO];
 	/* Time spent in each slot operation, ns, lock waits included. */
 	unsigned long ns[NR_OPS];
+	/*
+	 * Listeners on each fuzzed port of each node (by identity), so that
+	 * most connects reach one: connections, their data and their
+	 * migrations are where the module's state is richest.
+	 */
+	int listening[NNODES + 1][NPORTS];
 	int violations;
 } fz;
 
@@ -292,9 +300,60 @@ static int grab_empty_slot(struct fuzz_thread *t, int not)
 	return -1;
 }
 
+/* Counts @s as a listener of its identity, or stops counting it. */
+static void count_listener(struct slot *s, bool on)
+{
+	struct sockaddr_mig a;
+	socklen_t len = sizeof(a);
+
+	if (!on) {
+		if (s->lport)
+			__atomic_fetch_sub(&fz.listening[s->lnode][s->lport - PORT_BASE],
+					   1, __ATOMIC_RELAXED);
+		s->lnode = 0;
+		s->lport = 0;
+		return;
+	}
+	if (s->lport || getsockname(s->fd, (struct sockaddr *)&a, &len))
+		return;
+	if (a.smig_node < NODE1 || a.smig_node > NNODES ||
+	    ntohs(a.smig_port) < PORT_BASE ||
+	    ntohs(a.smig_port) >= PORT_BASE + NPORTS)
+		return;
+	s->lnode = a.smig_node;
+	s->lport = ntohs(a.smig_port);
+	__atomic_fetch_add(&fz.listening[s->lnode][s->lport - PORT_BASE], 1,
+			   __ATOMIC_RELAXED);
+}
+
+/* A (node, port) with a listener, or false if none is known. */
+static bool pick_listener(struct fuzz_thread *t, struct sockaddr_mig *a)
+{
+	unsigned int n, p, found = 0, want;
+
+	for (n = NODE1; n <= NNODES; n++)
+		for (p = 0; p < NPORTS; p++)
+			found += __atomic_load_n(&fz.listening[n][p],
+						 __ATOMIC_RELAXED) > 0;
+	if (!found)
+		return false;
+	want = below(t, found);
+	for (n = NODE1; n <= NNODES; n++)
+		for (p = 0; p < NPORTS; p++)
+			if (__atomic_load_n(&fz.listening[n][p],
+					    __ATOMIC_RELAXED) > 0 && !want--) {
+				a->smig_node = n;
+				a->smig_port = htons(PORT_BASE + p);
+				return true;
+			}
+	return false;
+}
+
 static void slot_set(struct slot *s, int fd, unsigned int node,
 		     unsigned int flags)
 {
+	if (fd < 0)
+		count_listener(s, false);
 	s->fd = fd;
 	s->node = node;
 	s->flags = flags;
@@ -449,8 +508,10 @@ static void do_listen(struct fuzz_thread *t, int si, struct slot *s)
 		err = errno;
 	result(t, OP_LISTEN, si, s, err,
 	       ALLOWED(err, EINVAL, EADDRINUSE), what);
-	if (!err)
+	if (!err) {
 		s->flags = (s->flags & ~S_FRESH) | S_LISTEN | S_BOUND;
+		count_listener(s, true);
+	}
 }
 
 static void do_connect(struct fuzz_thread *t, int si, struct slot *s)
@@ -463,6 +524,8 @@ static void do_connect(struct fuzz_thread *t, int si, struct slot *s)
 	bool ok;
 
 	a = mig_addr(fz.family, any_node(t), PORT_BASE + below(t, NPORTS));
+	if (r >= 20 && r < 80)
+		pick_listener(t, &a);
 	if (r < 6) {
 		a.smig_node = UNKNOWN_NODE;
 	} else if (r < 16) {
@@ -808,6 +871,8 @@ static void do_restore_new(struct fuzz_thread *t, int si, struct slot *s)
 		count(OP_CLOSE, 0);
 	} else {
 		slot_set(s, fd, node, restored_flags(b));
+		if (s->flags & S_LISTEN)
+			count_listener(s, true);
 	}
 	blob_put(b);
 }
@@ -828,8 +893,11 @@ static void do_restore_used(struct fuzz_thread *t, int si, struct slot *s)
 	result(t, OP_RESTORE_USED, si, s, err,
 	       (s->flags & S_FRESH) ? ALLOWED(err, EADDRINUSE) :
 				      ALLOWED(err, EADDRINUSE, EISCONN), what);
-	if (!err)
+	if (!err) {
 		s->flags = restored_flags(b) | (s->flags & S_LINGER0);
+		if (s->flags & S_LISTEN)
+			count_listener(s, true);
+	}
 	blob_put(b);
 }
 
@@ -920,7 +988,18 @@ static void step(struct fuzz_thread *t)
 		goto out;
 	}
 	s->ops++;
-	r = below(t, 103);
+	r = below(t, 100);
+	/*
+	 * A listener takes its connections, a connecting socket looks
+	 * whether it is through, more often than at random: else few
+	 * connections would live long enough for data and migrations.
+	 */
+	if ((s->flags & S_LISTEN) && r < 25)
+		r = 23 + r % 8;		/* accept */
+	else if ((s->flags & S_CONNECTING) && r < 15)
+		r = 13 + r % 10;	/* connect */
+	else
+		r = below(t, 100);
 	if (r < 8)
 		do_bind(t, si, s);
 	else if (r < 13)
@@ -947,11 +1026,11 @@ static void step(struct fuzz_thread *t)
 		do_thaw(t, si, s);
 	else if (r < 85)
 		do_restore_used(t, si, s);
-	else if (r < 92)
+	else if (r < 89)
 		do_close(t, si, s);
-	else if (r < 96)
+	else if (r < 94)
 		do_poll(t, si, s);
-	else if (r < 99)
+	else if (r < 97)
 		do_ioctl(t, si, s);
 	else
 		do_getname(t, si, s);
