@@ -1200,6 +1200,8 @@ TEST_F_TIMEOUT(cluster, random_sequences, 600)
 			GO(node);
 			fprintf(stderr, "# node %u:\n", node);
 			sh("sed 's/^/#   /' /proc/net/migtcp >&2");
+			/* With its migration state, which /proc does not say. */
+			sh("\"$MIGTCP_CTL\" sockets 2>&1 | sed 's/^/#   /' >&2");
 			/* Its counters, for what the run did to the socket. */
 			sh("awk '$2 != 0 { printf \"#   %%s %%s\\n\", $1, $2 }' /proc/net/migtcp_stats >&2");
 		}
