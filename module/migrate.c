@@ -573,6 +573,13 @@ static void migtcp_mig_resume(struct sock *sk)
 		migtcp_push(sk);
 		if (!timer_pending(&sk->sk_timer))
 			migtcp_arm_retransmit(sk);
+	} else if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
+		/*
+		 * The hold stopped an orphan's linger timer, which is the
+		 * retransmission timer's (migtcp_hold_rcv()): without it the
+		 * orphan would wait for the peer's FIN forever.
+		 */
+		migtcp_arm_linger(sk);
 	}
 	if (sock_flag(sk, SOCK_KEEPOPEN))
 		migtcp_keepalive_reset(sk);

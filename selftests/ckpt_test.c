@@ -3195,6 +3195,44 @@ TEST_F_TIMEOUT(cluster, route_options_migrate, 120)
 }
 
 /*
+ * An orphan in FIN_WAIT2 ends after timewait_secs even if its peer froze
+ * and thawed meanwhile: the peer's HOLD stops the orphan's timer (which
+ * in FIN_WAIT2 is the linger timer, not a retransmission's), and the
+ * LOCATION-UPDATE that ends the hold must start it again.  The peer stays
+ * in CLOSE_WAIT, sending nothing, as a process that never closes.
+ */
+TEST_F_TIMEOUT(cluster, orphan_fin_wait2_ends_after_a_hold, 60)
+{
+	const int linger_secs = 2;
+	int cfd, afd, i;
+	char byte;
+
+	ASSERT_EQ(0, sh("echo %d >/sys/module/migtcp/parameters/timewait_secs",
+			linger_secs));
+	CONNECT_PAIR(&cfd, &afd);
+	exchange(_metadata, cfd, afd, 290, 1000);
+	close(cfd);
+	/* The FIN is in, so it is acknowledged: node 1's end is in FIN_WAIT2. */
+	EXPECT_EQ(0, recv(afd, &byte, 1, 0));
+	sleep_ms(200);	/* for node 2's ACK of the FIN to reach node 1 */
+	ASSERT_EQ(1, sockets_on(self, NODE1));
+	ASSERT_EQ(0, freeze(afd, 0));
+	for (i = 0; i < 200 && info_of(afd).ctl_unacked; i++)
+		sleep_ms(10);
+	ASSERT_EQ(0, info_of(afd).ctl_unacked) TH_LOG("the HOLD was not acknowledged");
+	ASSERT_EQ(0, thaw(afd));
+	for (i = 0; i < 200 && info_of(afd).ctl_unacked; i++)
+		sleep_ms(10);
+	ASSERT_EQ(0, info_of(afd).ctl_unacked) TH_LOG("the update was not acknowledged");
+	for (i = 0; i < (linger_secs + 3) * 10 && sockets_on(self, NODE1); i++)
+		sleep_ms(100);
+	EXPECT_EQ(0, sockets_on(self, NODE1))
+		TH_LOG("node 1's orphan outlived timewait_secs (%d s) by 3 s",
+		       linger_secs);
+	close(afd);
+}
+
+/*
  * The record a migrated socket leaves is no orphan (pernet.c): with
  * max_orphans 0, node 1's end still moves to node 3, its record stays at
  * its home, nothing is reset for want of room, and the connection goes on.
