@@ -109,21 +109,32 @@ check-debug:
 		MIGTCP_CHECK_CMDLINE="$$($(TOP)/tools/debug-kernel cmdline)" \
 		MIGTCP_CHECK_TIMEOUT=$${MIGTCP_CHECK_TIMEOUT:-10800}
 
-# The fuzzers' long runs: "make check" of fuzz_test alone, for each kernel
-# of KERNELS, with MIGTCP_FUZZ_SEGMENTS passed into the guest (tools/check
-# passes every MIGTCP_FUZZ_* variable); MIGTCP_FUZZ_SEED= repeats a run.
-# The counts the fuzzer printed are repeated at the end, then the verdict,
-# "N passed, N failed", as the last line.
+# The fuzzers' long runs: "make check" of the fuzzers alone, for each
+# kernel of KERNELS: the segment fuzzer (fuzz_test, FUZZ_SEGMENTS
+# segments), the netlink and socket-option fuzzer (nlfuzz_test,
+# FUZZ_NL_ITERS inputs per part) and the syscall-sequence fuzzer
+# (seqfuzz_test, FUZZ_SEQ_OPS calls), with their MIGTCP_FUZZ_* variables
+# passed into the guest (tools/check passes every one);
+# MIGTCP_FUZZ_SEED= repeats a run.  The counts the fuzzers printed are
+# repeated at the end, then the verdict, "N passed, N failed", as the
+# last line.  (The blob fuzzer, ckpt_test's restore_fuzz, runs 100,000
+# blobs in make check already.)
 FUZZ_SEGMENTS	?= 1000000
+FUZZ_NL_ITERS	?= 100000
+FUZZ_SEQ_OPS	?= 400000
+FUZZ_TESTS	?= fuzz_test nlfuzz_test seqfuzz_test
 fuzz:
 	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
 	+$(MAKE) all
 	@mkdir -p $(BUILD)/check
-	@{ MIGTCP_TESTS="fuzz_test" MIGTCP_FUZZ_SEGMENTS=$(FUZZ_SEGMENTS) \
+	@{ MIGTCP_TESTS="$(FUZZ_TESTS)" MIGTCP_FUZZ_SEGMENTS=$(FUZZ_SEGMENTS) \
+		MIGTCP_FUZZ_NL_ITERS=$(FUZZ_NL_ITERS) \
+		MIGTCP_FUZZ_SEQ_OPS=$(FUZZ_SEQ_OPS) \
 		MIGTCP_CHECK_TIMEOUT=$${MIGTCP_CHECK_TIMEOUT:-14400} \
 		$(TOP)/tools/check $(KERNELS); echo $$? >$(BUILD)/check/fuzz.status; } | \
 		tee $(BUILD)/check/fuzz.log
-	@grep -e 'selftests: migtcp.*: fuzz_test' -e '# fuzz: [^r]' \
+	@grep -E -e 'selftests: migtcp.*: (seq|nl)?fuzz_test' \
+		-e '# (fuzz|netlink|sockopt|seqfuzz): [^r]' \
 		$(BUILD)/check/selftests.tap; \
 	tail -n 1 $(BUILD)/check/fuzz.log; exit $$(cat $(BUILD)/check/fuzz.status)
 
