@@ -264,24 +264,6 @@ static void fill_random(struct fuzz *f, __u8 *p, int n)
 		*p++ = rnd(f);
 }
 
-static unsigned long env_ulong(const char *name, unsigned long def)
-{
-	const char *v = getenv(name);
-	char *end;
-	unsigned long x;
-
-	if (!v || !*v)
-		return def;
-	errno = 0;
-	x = strtoul(v, &end, 0);
-	if (errno || *end) {
-		fprintf(stderr, "# fuzz: %s=%s is no number, using %lu\n",
-			name, v, def);
-		return def;
-	}
-	return x;
-}
-
 /* ---- segments ---- */
 
 struct seg {
@@ -1855,8 +1837,8 @@ TEST_F(cluster, segments)
 
 	f = calloc(1, sizeof(*f));
 	ASSERT_NE(NULL, f);
-	f->seed = env_ulong("MIGTCP_FUZZ_SEED", FUZZ_SEED);
-	f->total = env_ulong("MIGTCP_FUZZ_SEGMENTS", FUZZ_SEGMENTS);
+	f->seed = migtcp_test_env_ulong("MIGTCP_FUZZ_SEED", FUZZ_SEED);
+	f->total = migtcp_test_env_ulong("MIGTCP_FUZZ_SEGMENTS", FUZZ_SEGMENTS);
 	f->proto = migtcp_proto();
 	f->lfd = -1;
 	fprintf(stderr, "# fuzz: seed %#llx (MIGTCP_FUZZ_SEED), %lu segments (MIGTCP_FUZZ_SEGMENTS)\n",
@@ -1905,7 +1887,7 @@ TEST_F(cluster, segments)
  */
 static void __attribute__((constructor)) segments_watchdog(void)
 {
-	unsigned long n = env_ulong("MIGTCP_FUZZ_SEGMENTS", FUZZ_SEGMENTS);
+	unsigned long n = migtcp_test_env_ulong("MIGTCP_FUZZ_SEGMENTS", FUZZ_SEGMENTS);
 
 	_cluster_segments_object.timeout = 120 + n / 20;
 }

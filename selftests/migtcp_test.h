@@ -81,6 +81,30 @@ static inline int migtcp_test_new_netns(void)
 }
 
 /*
+ * The number in environment variable @name (decimal, 0x hex or 0 octal),
+ * or @def if it is unset, empty or not a number (said on stderr): the
+ * fuzzers' MIGTCP_FUZZ_* settings.
+ */
+static inline unsigned long migtcp_test_env_ulong(const char *name,
+						  unsigned long def)
+{
+	const char *v = getenv(name);
+	unsigned long x;
+	char *end;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	x = strtoul(v, &end, 0);
+	if (errno || *end) {
+		fprintf(stderr, "# %s=%s is no number, using %#lx\n", name, v,
+			def);
+		return def;
+	}
+	return x;
+}
+
+/*
  * Runs "migtcpctl ARGS" (the binary named by $MIGTCP_CTL) quietly in the
  * caller's network namespace; returns its exit status, or -1.
  */

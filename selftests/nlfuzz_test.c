@@ -102,24 +102,6 @@ static void fill_rnd(void *p, size_t n)
 		*b++ = rnd();
 }
 
-static unsigned long env_ulong(const char *name, unsigned long def)
-{
-	const char *v = getenv(name);
-	unsigned long x;
-	char *end;
-
-	if (!v || !*v)
-		return def;
-	errno = 0;
-	x = strtoull(v, &end, 0);
-	if (errno || *end) {
-		fprintf(stderr, "# nlfuzz: %s=%s is no number, using %#lx\n",
-			name, v, def);
-		return def;
-	}
-	return x;
-}
-
 static void seed_part(__u64 seed, __u64 part)
 {
 	rng_state = seed ^ (part * 0x9e3779b97f4a7c15ULL);
@@ -1872,12 +1854,12 @@ static int toggle_bound(CLUSTER *self, struct node_model *m, int *fd)
 
 static unsigned long iters_per_part(void)
 {
-	return env_ulong("MIGTCP_FUZZ_NL_ITERS", FUZZ_ITERS);
+	return migtcp_test_env_ulong("MIGTCP_FUZZ_NL_ITERS", FUZZ_ITERS);
 }
 
 static __u64 fuzz_seed(void)
 {
-	return env_ulong("MIGTCP_FUZZ_SEED", FUZZ_SEED);
+	return migtcp_test_env_ulong("MIGTCP_FUZZ_SEED", FUZZ_SEED);
 }
 
 /* A request that must succeed: a NODE_SET or peer change built here. */

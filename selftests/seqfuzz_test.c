@@ -174,24 +174,6 @@ static bool chance(struct fuzz_thread *t, unsigned int percent)
 	return below(t, 100) < percent;
 }
 
-static unsigned long env_ulong(const char *name, unsigned long def)
-{
-	const char *v = getenv(name);
-	unsigned long x;
-	char *end;
-
-	if (!v || !*v)
-		return def;
-	errno = 0;
-	x = strtoul(v, &end, 0);
-	if (errno || *end) {
-		fprintf(stderr, "# seqfuzz: %s=%s is no number, using %#lx\n",
-			name, v, def);
-		return def;
-	}
-	return x;
-}
-
 /* ---- expectations ---- */
 
 /* What a connection's end reports once it failed (sk_err, migtcp_done()). */
@@ -1136,8 +1118,8 @@ TEST_F_TIMEOUT(cluster, random_sequences, 600)
 	memset(&fz, 0, sizeof(fz));
 	fz.self = self;
 	fz.family = self->family;
-	fz.seed = env_ulong("MIGTCP_FUZZ_SEED", SEQ_SEED);
-	fz.total_ops = env_ulong("MIGTCP_FUZZ_SEQ_OPS", SEQ_OPS);
+	fz.seed = migtcp_test_env_ulong("MIGTCP_FUZZ_SEED", SEQ_SEED);
+	fz.total_ops = migtcp_test_env_ulong("MIGTCP_FUZZ_SEQ_OPS", SEQ_OPS);
 	fprintf(stderr, "# seqfuzz: seed %#llx (MIGTCP_FUZZ_SEED), %lu operations (MIGTCP_FUZZ_SEQ_OPS), %d threads, %d slots\n",
 		(unsigned long long)fz.seed, fz.total_ops, NTHREADS, NSLOTS);
 	pthread_mutex_init(&fz.blob_lock, NULL);
