@@ -267,6 +267,7 @@ static void migtcp_ckpt_bound_dev(struct migtcp_ckpt_out *o,
 		migtcp_ckpt_put(o, MIGTCP_CKPT_A_BOUND_DEV, name,
 				strlen(name) + 1);
 }
+
 /* Writes the record of @sk (locked, frozen). */
 static void migtcp_ckpt_record(struct migtcp_ckpt_out *o, struct sock *sk)
 {
