@@ -573,7 +573,8 @@ static void migtcp_mig_resume(struct sock *sk)
 		migtcp_push(sk);
 		if (!timer_pending(&sk->sk_timer))
 			migtcp_arm_retransmit(sk);
-	} else if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
+	} else if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD) &&
+		   !timer_pending(&sk->sk_timer)) {
 		/*
 		 * The hold stopped an orphan's linger timer, which is the
 		 * retransmission timer's (migtcp_hold_rcv()): without it the
@@ -1150,6 +1151,7 @@ static void migtcp_ack_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	const struct migtcp_ctl_ack *a = (const void *)migtcp_ctl_tlv(skb);
 	struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+	bool relocated = false;
 	u8 bit = 0;
 
 	if (be64_to_cpu(a->epoch) == mig->epoch) {
@@ -1179,12 +1181,21 @@ static void migtcp_ack_rcv(struct sock *sk, struct sk_buff *skb)
 	/* The peer knows: data may flow.  The deadline stays while updates
 	 * to registrars are still unacknowledged, to end their resending.
 	 */
-	if (bit == MIGTCP_PEND_PEER && mig->state == MIGTCP_MIG_RELOCATING)
+	if (bit == MIGTCP_PEND_PEER && mig->state == MIGTCP_MIG_RELOCATING) {
 		mig->state = MIGTCP_MIG_NONE;
+		relocated = true;
+	}
 	if (!mig->pending && mig->state != MIGTCP_MIG_DEPARTED)
 		mig->deadline = 0;
 	migtcp_mig_arm(sk);
-	migtcp_mig_resume(sk);
+	/*
+	 * Only the end of a relocation lets data flow again.  A registrar's
+	 * acknowledgment of a lease renewal changes nothing for the stream:
+	 * resuming there would restart the retransmission budget and an
+	 * orphan's FIN_WAIT2 wait each time, and the orphan would never end.
+	 */
+	if (relocated)
+		migtcp_mig_resume(sk);
 }
 
 /*
