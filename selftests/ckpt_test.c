@@ -46,6 +46,7 @@
 
 #define TCP_ESTABLISHED_	1	/* TCP_* numbers, as MIGTCP_INFO gives */
 #define TCP_FIN_WAIT2_		5
+#define TCP_TIME_WAIT_		6
 #define TCP_CLOSE_		7
 #define TCP_CLOSE_WAIT_		8
 #define TCP_LISTEN_		10
@@ -3228,6 +3229,77 @@ TEST_F_TIMEOUT(cluster, orphan_fin_wait2_ends_after_a_hold, 60)
 		sleep_ms(100);
 	EXPECT_EQ(0, sockets_on(self, NODE1))
 		TH_LOG("node 1's orphan outlived timewait_secs (%d s) by 3 s",
+		       linger_secs);
+	close(afd);
+}
+
+/*
+ * A restore that fails leaves the socket fresh, connection state
+ * included: a checkpoint of a connection whose FIN is queued (node 1's
+ * end, after shutdown(SHUT_WR)) is refused on a fresh socket of node 1,
+ * where that end still lives; the socket then connects and shuts down
+ * its own writing side, and its peer reads EOF (a FIN marked queued from
+ * the checkpoint would never be sent), and once the peer closes too it
+ * ends in TIME_WAIT.
+ */
+TEST_F_TIMEOUT(cluster, connection_after_failed_restore_sends_its_fin, 60)
+{
+	int cfd, afd, fresh, afd2, i;
+	struct blob cb;
+	char byte;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	EXPECT_EQ(0, recv(afd, &byte, 1, 0));
+	freeze_checkpoint(_metadata, cfd, 0, &cb);
+	ON_NODE(NODE1);
+	fresh = mig_socket(self->family, 0);
+	ASSERT_LE(0, fresh);
+	ASSERT_FAILS_WITH(EADDRINUSE, restore(fresh, cb.buf, cb.len));
+	blob_free(&cb);
+	ASSERT_EQ(0, thaw(cfd));
+
+	connect_pair(_metadata, self, &fresh, &afd2);
+	ASSERT_EQ(0, set_timeouts(fresh, GUARD_SEC));
+	exchange(_metadata, fresh, afd2, 293, 1000);
+	ASSERT_EQ(0, shutdown(fresh, SHUT_WR));
+	errno = 0;
+	EXPECT_EQ(0, recv(afd2, &byte, 1, 0))
+		TH_LOG("no EOF after the shutdown: %s", strerror(errno));
+	close(afd2);
+	for (i = 0; i < 100 && info_of(fresh).state != TCP_TIME_WAIT_; i++)
+		sleep_ms(20);
+	EXPECT_EQ(TCP_TIME_WAIT_, info_of(fresh).state);
+	close(fresh);
+	close(afd);
+	close(cfd);
+}
+
+/*
+ * An orphan away from its home ends its FIN_WAIT2 wait after
+ * timewait_secs, although it renews its registration at its home every
+ * migration timeout, more often than that: node 1's end moves to node 3,
+ * closes, and its peer never does.
+ */
+TEST_F_TIMEOUT(cluster, foreign_orphan_fin_wait2_ends, 60)
+{
+	const int linger_secs = 3;
+	int cfd, afd, i;
+	char byte;
+
+	ASSERT_EQ(0, sh("echo %d >/sys/module/migtcp/parameters/timewait_secs",
+			linger_secs));
+	ASSERT_EQ(0, sh("echo 1000 >/sys/module/migtcp/parameters/migration_timeout_ms"));
+	add_nodes(_metadata, self, NODE3);
+	CONNECT_PAIR(&cfd, &afd);
+	MIGRATE(&cfd, NODE3);
+	exchange(_metadata, cfd, afd, 294, 1000);
+	close(cfd);
+	EXPECT_EQ(0, recv(afd, &byte, 1, 0));
+	for (i = 0; i < (linger_secs + 5) * 10 && sockets_on(self, NODE3); i++)
+		sleep_ms(100);
+	EXPECT_EQ(0, sockets_on(self, NODE3))
+		TH_LOG("node 3's orphan outlived timewait_secs (%d s) by 5 s",
 		       linger_secs);
 	close(afd);
 }
