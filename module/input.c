@@ -1059,6 +1059,25 @@ static void migtcp_ofo_drop_covered(struct sock *sk, struct sk_buff *skb)
 		msk->ofo_last = skb;
 }
 
+/*
+ * migtcp_try_merge() of two neighbours in the out-of-order queue: @from,
+ * if its data went into @to, leaves the queue and is freed.
+ */
+static bool migtcp_ofo_merge(struct sock *sk, struct sk_buff *to,
+			     struct sk_buff *from)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	bool stolen;
+
+	if (!migtcp_try_merge(sk, to, from, &stolen))
+		return false;
+	rb_erase(&from->rbnode, &msk->ofo_root);
+	if (msk->ofo_last == from)
+		msk->ofo_last = to;
+	kfree_skb_partial(from, stolen);
+	return true;
+}
+
 /* Puts @skb (charged) at the end of the out-of-order queue: a restore. */
 void migtcp_ofo_append(struct sock *sk, struct sk_buff *skb)
 {
@@ -1087,7 +1106,6 @@ static bool migtcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 	const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
 	struct rb_node **link, *parent = NULL;
 	struct sk_buff *pos, *prev;
-	bool stolen;
 
 	if (!migtcp_rmem_room(sk, skb)) {
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_RCVBUF_DROPS);
@@ -1135,21 +1153,12 @@ inserted:
 	migtcp_ofo_drop_covered(sk, skb);
 	/* A predecessor that ends where @skb starts takes its data... */
 	prev = skb_rb_prev(skb);
-	if (prev && migtcp_try_merge(sk, prev, skb, &stolen)) {
-		rb_erase(&skb->rbnode, &msk->ofo_root);
-		if (msk->ofo_last == skb)
-			msk->ofo_last = prev;
-		kfree_skb_partial(skb, stolen);
+	if (prev && migtcp_ofo_merge(sk, prev, skb))
 		skb = prev;
-	}
 	/* ...and the data of a successor that starts where it ends. */
 	pos = skb_rb_next(skb);
-	if (pos && migtcp_try_merge(sk, skb, pos, &stolen)) {
-		rb_erase(&pos->rbnode, &msk->ofo_root);
-		if (msk->ofo_last == pos)
-			msk->ofo_last = skb;
-		kfree_skb_partial(pos, stolen);
-	}
+	if (pos)
+		migtcp_ofo_merge(sk, skb, pos);
 	return true;
 }
 
