@@ -607,6 +607,12 @@ int migtcp_freeze(struct sock *sk, unsigned int hold_ms)
 	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV)
 		return -EAGAIN;
 
+	/*
+	 * What we received is acknowledged before we go quiet: a frozen
+	 * socket sends nothing (migtcp_sk_xmit()), so the ACK goes first.
+	 */
+	if (migtcp_has_peer(sk) && msk->delack_armed)
+		migtcp_send_ack(sk);
 	mig->epoch++;
 	mig->state = MIGTCP_MIG_FROZEN;
 	mig->exported = false;
@@ -614,13 +620,8 @@ int migtcp_freeze(struct sock *sk, unsigned int hold_ms)
 	mig->registrar = false;
 	mig->lease_next = 0;
 	mig->hold_ms = hold_ms && hold_ms < limit ? hold_ms : limit;
-	/*
-	 * What we received is acknowledged before we go quiet.  Without a
-	 * peer, the socket's timer (TIME_WAIT's) runs on: it sends nothing.
-	 */
+	/* Without a peer, the socket's timer (TIME_WAIT's) runs on. */
 	if (migtcp_has_peer(sk)) {
-		if (msk->delack_armed)
-			migtcp_send_ack(sk);
 		migtcp_stop_retransmit(sk);
 		migtcp_keepalive_stop(sk);
 		migtcp_delack_stop(sk);
