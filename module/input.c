@@ -179,12 +179,20 @@ void migtcp_done(struct sock *sk, int err)
 	}
 }
 
-/* Ends the connection at once, with a reset if the peer knows of it. */
+/*
+ * Ends the connection at once, with a reset if the peer knows of it: in
+ * every synchronized state but TIME_WAIT, as tcp_close() resets a
+ * connection closed with unread data.  A peer that still sends or waits
+ * for our FIN learns it is over; nobody else would tell it once this
+ * endpoint has migrated, since a node keeps silent about an identity it
+ * does not own (migtcp_v4_rcv()).
+ */
 void migtcp_abort(struct sock *sk, bool send_rst)
 {
-	int state = sk->sk_state;
-
-	if (send_rst && (state == TCP_ESTABLISHED || state == TCP_SYN_RECV))
+	if (send_rst && ((1 << sk->sk_state) &
+			 (TCPF_ESTABLISHED | TCPF_SYN_RECV | TCPF_CLOSE_WAIT |
+			  TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_CLOSING |
+			  TCPF_LAST_ACK)))
 		migtcp_send_ctl(sk, MIGTCP_F_RST, migtcp_sk(sk)->snd_nxt);
 	migtcp_done(sk, 0);
 }
@@ -829,13 +837,14 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 		if (msk->fin_queued && msk->snd_una == msk->write_seq &&
 		    !migtcp_fin_acked(sk))
 			return false;
-	} else if (!len && wnd == msk->snd_wnd &&
+	} else if (!len && wnd && wnd == msk->snd_wnd &&
 		   msk->snd_una != msk->snd_nxt &&
 		   ++msk->dup_acks == 3 && !msk->in_recovery &&
 		   migtcp_after(ack, msk->recover)) {
 		/*
 		 * RFC 5681 3.2: three duplicates mean a lost segment; NewReno
 		 * (RFC 6582) recovers everything that was in flight then.
+		 * Under a closed window they answer our probes instead.
 		 */
 		migtcp_cwnd_loss(sk, false);
 		msk->in_recovery = true;
@@ -848,9 +857,14 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 	 * The peer answers our probes of its closed window: it is alive, and
 	 * the retry limit starts over (RFC 1122 4.2.2.17; Linux resets
 	 * icsk_probes_out).  MIGTCP_USER_TIMEOUT still counts from the
-	 * oldest unacknowledged data.
+	 * oldest unacknowledged data.  An orphan has nobody left to read
+	 * what it would deliver: as tcp_probe_timer() bounds it by
+	 * tcp_orphan_retries however the peer answers, its probes keep
+	 * counting to the orphan_retries limit, so a peer that never opens its
+	 * window cannot keep it for ever.
 	 */
-	if (!msk->snd_wnd && ack == msk->snd_una && msk->retransmits)
+	if (!msk->snd_wnd && ack == msk->snd_una && msk->retransmits &&
+	    !sock_flag(sk, SOCK_DEAD))
 		msk->retransmits = 1;
 	return true;
 }

@@ -240,10 +240,22 @@ u32 migtcp_free_window(struct sock *sk)
 	 * pays for the buffers the data arrives in.  Segments waiting in
 	 * the backlog (the reader holds the socket) take space too.
 	 */
+	int full = READ_ONCE(sk->sk_rcvbuf) / 2;
 	int free = (READ_ONCE(sk->sk_rcvbuf) -
 		    atomic_read(&sk->sk_rmem_alloc) -
 		    READ_ONCE(sk->sk_backlog.len)) / 2;
 
+	/*
+	 * Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2, as
+	 * __tcp_select_window()): with less than half the buffer free, less
+	 * than a segment (or a sixteenth of the buffer) is offered as none.
+	 * A reader that stops reading then shows a closed window, which the
+	 * peer probes for as long as we answer, rather than a sliver that
+	 * takes no segment, whose probes would count as unanswered
+	 * retransmissions until the connection timed out.
+	 */
+	if (free < full / 2 && (free < full / 16 || free < (int)msk->mss))
+		return 0;
 	/* Under memory pressure, a few segments at a time (as TCP's
 	 * rcv_ssthresh, clamped to 4 * advmss then).
 	 */

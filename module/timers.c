@@ -18,6 +18,20 @@ module_param_named(timewait_secs, migtcp_timewait_secs, uint, 0644);
 MODULE_PARM_DESC(timewait_secs,
 		 "seconds in TIME_WAIT, and of an orphaned FIN_WAIT2 (default 60)");
 
+/* As net.ipv4.tcp_orphan_retries: 0 means Linux's default of 8. */
+static unsigned int migtcp_orphan_retries;
+module_param_named(orphan_retries, migtcp_orphan_retries, uint, 0644);
+MODULE_PARM_DESC(orphan_retries,
+		 "timeouts after which a connection closed by its user gives up, window probes included (0: 8)");
+
+/* How many timeouts @sk may take before it fails. */
+static unsigned int migtcp_retry_limit(const struct sock *sk)
+{
+	if (!sock_flag(sk, SOCK_DEAD))
+		return MIGTCP_RETRIES;
+	return READ_ONCE(migtcp_orphan_retries) ?: MIGTCP_ORPHAN_RETRIES;
+}
+
 /*
  * An orphan holds no reference on its namespace (migtcp_net_orphan()).
  * Once that is being dismantled there is nobody left to talk to: the
@@ -61,8 +75,9 @@ static void migtcp_retransmit_ctl(struct sock *sk, u16 flags)
 
 /*
  * The timeout expired with data unacknowledged: send again from the first
- * unacknowledged segment what the window allows.  With nothing in flight
- * (a closed window), probe it with the next segment.  An orphan is reset
+ * unacknowledged segment what the window allows.  When that is nothing
+ * (a closed window), probe it with the first segment, at every timeout,
+ * whether or not the last probe is still out.  An orphan is reset
  * instead when its node keeps too many (pernet.c).
  */
 void migtcp_retransmit(struct sock *sk)
@@ -80,8 +95,7 @@ void migtcp_retransmit(struct sock *sk)
 	if (msk->user_timeout ?
 	    time_after_eq(jiffies, msk->retrans_stamp +
 			  msecs_to_jiffies(msk->user_timeout)) :
-	    msk->retransmits >= (sock_flag(sk, SOCK_DEAD) ?
-				 MIGTCP_ORPHAN_RETRIES : MIGTCP_RETRIES)) {
+	    msk->retransmits >= migtcp_retry_limit(sk)) {
 		migtcp_done(sk, migtcp_timeout_err(sk));
 		return;
 	}
@@ -89,32 +103,35 @@ void migtcp_retransmit(struct sock *sk)
 		return;
 	/*
 	 * RFC 5681 3.1: ssthresh is set once per loss; further timeouts of
-	 * the same data keep it (and CUBIC's W_max) where it is.
+	 * the same data keep it (and CUBIC's W_max) where it is.  What is
+	 * out beyond a closed window is a probe, not a loss: as
+	 * tcp_probe_timer(), the congestion window stays.
 	 */
-	if (msk->snd_una != msk->snd_nxt && !msk->retransmits)
-		migtcp_cwnd_loss(sk, true);
-	else if (msk->snd_una != msk->snd_nxt)
-		msk->cwnd = 1;
+	if (msk->snd_wnd && msk->snd_una != msk->snd_nxt) {
+		if (!msk->retransmits)
+			migtcp_cwnd_loss(sk, true);
+		else
+			msk->cwnd = 1;
+	}
 	/* A timeout ends fast recovery; what was in flight is sent again. */
 	msk->in_recovery = false;
 	msk->recover = msk->snd_max;
 	migtcp_backoff(sk);
 	msk->rtt_start = 0;
 	msk->dup_acks = 0;
-	if (msk->snd_una == msk->snd_nxt) {
-		/* A window probe is one segment at most. */
-		if (skb->len > msk->mss)
-			migtcp_split(sk, skb, msk->mss);
-		if (!migtcp_transmit(sk, skb) &&
-		    migtcp_after(MIGTCP_SKB_CB(skb)->end_seq, msk->snd_nxt))
-			msk->snd_nxt = MIGTCP_SKB_CB(skb)->end_seq;
-		if (migtcp_after(msk->snd_nxt, msk->snd_max))
-			msk->snd_max = msk->snd_nxt;
-		migtcp_arm_retransmit(sk);
-		return;
-	}
 	msk->snd_nxt = msk->snd_una;
 	migtcp_push(sk);
+	if (msk->snd_nxt != msk->snd_una)
+		return;
+	/* A window probe is one segment at most. */
+	if (skb->len > msk->mss)
+		migtcp_split(sk, skb, msk->mss);
+	if (!migtcp_transmit(sk, skb) &&
+	    migtcp_after(MIGTCP_SKB_CB(skb)->end_seq, msk->snd_nxt))
+		msk->snd_nxt = MIGTCP_SKB_CB(skb)->end_seq;
+	if (migtcp_after(msk->snd_nxt, msk->snd_max))
+		msk->snd_max = msk->snd_nxt;
+	migtcp_arm_retransmit(sk);
 }
 
 static void migtcp_timer(struct timer_list *t)

@@ -3423,7 +3423,7 @@ TEST_F_TIMEOUT(cluster, restore_never_comes, 60)
 	static const int holds[] = { 0, 1000 };
 	unsigned int i;
 
-	ASSERT_LT(0, self->migration_timeout_ms)
+	ASSERT_LT(0, self->param[PARAM_MIGRATION_TIMEOUT_MS])
 		TH_LOG("no parameter migration_timeout_ms");
 	ASSERT_EQ(0, write_param(TIMEOUT_PARAM, 2000));
 	for (i = 0; i < ARRAY_SIZE(holds); i++) {

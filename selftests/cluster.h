@@ -38,16 +38,30 @@
 /* Guard on blocking calls, so that a broken module fails, not hangs. */
 #define GUARD_SEC	5
 
+/* Module parameters that tests change; the fixture puts them back. */
+enum cluster_param {
+	PARAM_MIGRATION_TIMEOUT_MS,
+	PARAM_CHALLENGE_ACK_LIMIT,
+	PARAM_MAX_ORPHANS,
+	PARAM_TIMEWAIT_SECS,
+	PARAM_ORPHAN_RETRIES,
+	CLUSTER_PARAMS
+};
+
+static const char *const cluster_param_names[CLUSTER_PARAMS] = {
+	[PARAM_MIGRATION_TIMEOUT_MS]	= "migration_timeout_ms",
+	[PARAM_CHALLENGE_ACK_LIMIT]	= "challenge_ack_limit",
+	[PARAM_MAX_ORPHANS]		= "max_orphans",
+	[PARAM_TIMEWAIT_SECS]		= "timewait_secs",
+	[PARAM_ORPHAN_RETRIES]		= "orphan_retries",
+};
+
 FIXTURE(cluster) {
 	int family;
 	int ns[3];	/* ns[NODE1], ns[NODE2]: network namespace fds */
 	int lfd;	/* node 2's listener on PORT, once a test needs it */
-	/* The module's migration_timeout_ms before the test, put back after. */
-	int migration_timeout_ms;
-	/* Its challenge_ack_limit, max_orphans and timewait_secs, the same. */
-	int challenge_ack_limit;
-	int max_orphans;
-	int timewait_secs;
+	/* The module's parameters before the test, put back after. */
+	int param[CLUSTER_PARAMS];
 };
 
 /* The fixture's data, as the helpers below take it. */
@@ -101,13 +115,13 @@ static inline int open_own_netns(void)
 
 FIXTURE_SETUP(cluster)
 {
+	int i;
+
 	self->ns[NODE1] = -1;
 	self->ns[NODE2] = -1;
 	self->lfd = -1;
-	self->migration_timeout_ms = migtcp_module_param("migration_timeout_ms");
-	self->challenge_ack_limit = migtcp_module_param("challenge_ack_limit");
-	self->max_orphans = migtcp_module_param("max_orphans");
-	self->timewait_secs = migtcp_module_param("timewait_secs");
+	for (i = 0; i < CLUSTER_PARAMS; i++)
+		self->param[i] = migtcp_module_param(cluster_param_names[i]);
 	self->family = migtcp_family();
 	ASSERT_LT(0, self->family) TH_LOG("is migtcp loaded?");
 
@@ -148,23 +162,14 @@ FIXTURE_SETUP(cluster)
 
 FIXTURE_TEARDOWN(cluster)
 {
+	int i;
+
 	/* Also after a failed assertion: the next test gets the default. */
-	if (self->migration_timeout_ms > 0 &&
-	    migtcp_module_param("migration_timeout_ms") != self->migration_timeout_ms)
-		sh("echo %d >/sys/module/migtcp/parameters/migration_timeout_ms",
-		   self->migration_timeout_ms);
-	if (self->challenge_ack_limit >= 0 &&
-	    migtcp_module_param("challenge_ack_limit") != self->challenge_ack_limit)
-		sh("echo %d >/sys/module/migtcp/parameters/challenge_ack_limit",
-		   self->challenge_ack_limit);
-	if (self->max_orphans >= 0 &&
-	    migtcp_module_param("max_orphans") != self->max_orphans)
-		sh("echo %d >/sys/module/migtcp/parameters/max_orphans",
-		   self->max_orphans);
-	if (self->timewait_secs >= 0 &&
-	    migtcp_module_param("timewait_secs") != self->timewait_secs)
-		sh("echo %d >/sys/module/migtcp/parameters/timewait_secs",
-		   self->timewait_secs);
+	for (i = 0; i < CLUSTER_PARAMS; i++)
+		if (self->param[i] >= 0 &&
+		    migtcp_module_param(cluster_param_names[i]) != self->param[i])
+			sh("echo %d >/sys/module/migtcp/parameters/%s",
+			   self->param[i], cluster_param_names[i]);
 	if (self->lfd >= 0)
 		close(self->lfd);
 	if (self->ns[NODE1] >= 0)

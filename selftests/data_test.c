@@ -526,30 +526,48 @@ TEST_F(cluster, nonblocking_read_eagain)
  * MSG_DONTWAIT does the same on a blocking socket.  Once the peer has read
  * everything, intact, POLLOUT is back.
  */
-TEST_F_TIMEOUT(cluster, send_buffer_full_eagain, 60)
+/*
+ * Sends pattern @seed on @cfd (made non-blocking) to a peer that does not
+ * read, in @chunk-byte pieces from @buf, until neither the send buffer
+ * nor the peer's window has room: the bytes sent, or 0 after a failed
+ * assertion.
+ */
+static size_t fill_until_blocked(struct __test_metadata *_metadata, int cfd,
+				 __u8 *buf, size_t chunk, unsigned int seed)
 {
-	size_t total = 0, chunk = 64 * KiB;
-	__u8 *buf = malloc(chunk);
-	int cfd, afd, i;
-	ssize_t ret = 0;
+	size_t total = 0;
+	ssize_t ret;
+	int i;
 
-	ASSERT_NE(NULL, buf);
-	CONNECT_PAIR(&cfd, &afd);
-	ASSERT_EQ(0, fcntl(cfd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(0, fcntl(cfd, F_SETFL, O_NONBLOCK));
 	for (i = 0; i < 2000 && total < 64 * MiB; i++) {
-		pattern_fill(buf, chunk, 5, total);
+		pattern_fill(buf, chunk, seed, total);
 		ret = send(cfd, buf, chunk, MSG_NOSIGNAL);
 		if (ret > 0) {
 			total += ret;
 			continue;
 		}
-		ASSERT_EQ(-1, ret);
-		ASSERT_EQ(EAGAIN, errno) TH_LOG("send: %s", strerror(errno));
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(EAGAIN, errno) TH_LOG("send: %s", strerror(errno));
+		if (ret != -1 || errno != EAGAIN)
+			return 0;
 		/* Acknowledgements may make room again, until the window closes. */
 		if (poll_one(cfd, POLLOUT, 500) == 0)
 			break;
 	}
-	ASSERT_GT(64 * MiB, total) TH_LOG("64 MiB sent to a peer that does not read");
+	EXPECT_GT(64 * MiB, total) TH_LOG("64 MiB sent to a peer that does not read");
+	return total < 64 * MiB ? total : 0;
+}
+
+TEST_F_TIMEOUT(cluster, send_buffer_full_eagain, 60)
+{
+	size_t total, chunk = 64 * KiB;
+	__u8 *buf = malloc(chunk);
+	int cfd, afd;
+
+	ASSERT_NE(NULL, buf);
+	CONNECT_PAIR(&cfd, &afd);
+	total = fill_until_blocked(_metadata, cfd, buf, chunk, 5);
 	ASSERT_LT(0U, total);
 	ASSERT_FAILS_WITH(EAGAIN, send(cfd, buf, chunk, MSG_NOSIGNAL));
 	EXPECT_EQ(0, poll_one(cfd, POLLOUT, 300));
@@ -1360,6 +1378,112 @@ TEST_F(cluster, orphans_beyond_lowered_max_reset_on_timer)
 	EXPECT_EQ(1, send(afd[!gone], "x", 1, MSG_NOSIGNAL));
 	close(afd[0]);
 	close(afd[1]);
+}
+
+/*
+ * close() with unread data resets in every synchronized state, as
+ * tcp_close() does, not only in ESTABLISHED: here node 2 has sent data
+ * and its FIN, and node 1 closes in CLOSE_WAIT without reading.  Node 2,
+ * in FIN_WAIT2, learns it at once with ECONNRESET instead of waiting out
+ * timewait_secs for a FIN that never comes.
+ */
+TEST_F(cluster, close_wait_with_unread_data_resets)
+{
+	char buf[100] = "unread", local[32], remote[32];
+	int cfd, afd, cport;
+
+	CONNECT_PAIR(&cfd, &afd);
+	cport = local_port(cfd);
+	ASSERT_LT(0, cport);
+	ASSERT_EQ((ssize_t)sizeof(buf),
+		  send(afd, buf, sizeof(buf), MSG_NOSIGNAL));
+	ASSERT_EQ(0, shutdown(afd, SHUT_WR));
+	ON_NODE(NODE1);
+	EXPECT_FD_STATE(cfd, "CLOSE_WAIT", WAIT_MS);
+	ON_NODE(NODE2);
+	EXPECT_FD_STATE(afd, "FIN_WAIT2", WAIT_MS);
+	close(cfd);
+	EXPECT_RESET_ARRIVES(afd);
+	EXPECT_EQ(ECONNRESET, so_error(afd));
+	ON_NODE(NODE1);
+	EXPECT_EP_STATE(endpoint(local, NODE1, cport),
+			endpoint(remote, NODE2, PORT), "gone", 0);
+	close(afd);
+}
+
+/*
+ * SO_LINGER of 0 resets from FIN_WAIT2 too (tcp_need_reset()): node 1
+ * has shut down writing and node 2 read the end of the stream; node 1's
+ * abortive close tells node 2, whose send then fails with ECONNRESET.
+ */
+TEST_F(cluster, so_linger_zero_after_shutdown_resets)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char buf[16], local[32], remote[32];
+	int cfd, afd, cport;
+
+	CONNECT_PAIR(&cfd, &afd);
+	cport = local_port(cfd);
+	ASSERT_LT(0, cport);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	ASSERT_EQ(POLLIN, poll_one(afd, POLLIN, WAIT_MS));
+	ASSERT_EQ(0, read(afd, buf, sizeof(buf)));
+	ON_NODE(NODE1);
+	EXPECT_FD_STATE(cfd, "FIN_WAIT2", WAIT_MS);
+	ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	close(cfd);
+	EXPECT_EP_STATE(endpoint(local, NODE1, cport),
+			endpoint(remote, NODE2, PORT), "gone", 0);
+	ON_NODE(NODE2);
+	EXPECT_RESET_ARRIVES(afd);
+	ASSERT_FAILS_WITH(ECONNRESET, send(afd, "x", 1, MSG_NOSIGNAL));
+	close(afd);
+}
+
+/*
+ * An orphan whose peer keeps its window closed gives up after
+ * orphan_retries timeouts however the peer answers its probes, as
+ * tcp_orphan_retries bounds TCP's: node 2 reads nothing, node 1 fills
+ * the window, sees it closed (the condition this test needs, made and
+ * checked first) and probes it; node 2 answers every probe with window
+ * 0.  With orphan_retries 3 the orphan ends at its third timeout after
+ * close() at most: within 7 of the RTOs it had then, the time allowed
+ * (and 5 s more).  Before, an answered probe started the count over and
+ * the orphan probed for ever.
+ */
+TEST_F_TIMEOUT(cluster, orphan_probing_closed_window_gives_up, 240)
+{
+	size_t chunk = 64 * KiB;
+	char local[32], remote[32];
+	struct migtcp_info info;
+	__u8 *buf = malloc(chunk);
+	int cfd, afd, cport;
+	long end;
+
+	ASSERT_NE(NULL, buf);
+	CONNECT_PAIR(&cfd, &afd);
+	cport = local_port(cfd);
+	ASSERT_LT(0, cport);
+	ASSERT_LT(0U, fill_until_blocked(_metadata, cfd, buf, chunk, 9));
+	free(buf);
+	end = now_ms() + 20000;
+	do {
+		ASSERT_EQ(0, get_info(cfd, &info));
+		if (!info.snd_wnd && info.retransmits)
+			break;
+		sleep_ms(50);
+	} while (now_ms() < end);
+	ASSERT_EQ(0U, info.snd_wnd)
+		TH_LOG("node 2's window never closed: %u bytes", info.snd_wnd);
+	ASSERT_LT(0, info.retransmits) TH_LOG("node 1 does not probe");
+	SET_PARAM("orphan_retries", 3);
+	ON_NODE(NODE1);
+	close(cfd);
+	endpoint(local, NODE1, cport);
+	endpoint(remote, NODE2, PORT);
+	EXPECT_EP_STATE(local, remote, "FIN_WAIT1", 0);
+	EXPECT_EP_STATE(local, remote, "gone", 7 * (info.rto_us / 1000) + 5000);
+	close(afd);
 }
 
 /*

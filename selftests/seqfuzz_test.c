@@ -1105,13 +1105,17 @@ TEST_F_TIMEOUT(cluster, random_sequences, 600)
 	/*
 	 * Records of departed endpoints and peers' holds end after the
 	 * migration timeout (a lease is four of them), TIME_WAIT after
-	 * timewait_secs: short, so that the cluster empties soon after the
-	 * run and the timeouts happen during it too.  The fixture puts both
-	 * back.
+	 * timewait_secs, an orphan whose peer does not answer (or keeps
+	 * its window closed) after orphan_retries timeouts: short, so that
+	 * the cluster empties soon after the run and the timeouts happen
+	 * during it too.  With the default 8, the backoff from an initial
+	 * RTO of 1 s alone would outlast DRAIN_MS.  The fixture puts all
+	 * three back.
 	 */
 	ASSERT_EQ(0, sh("echo %d >/sys/module/migtcp/parameters/migration_timeout_ms",
 			MIG_TIMEOUT_MS));
 	ASSERT_EQ(0, sh("echo 1 >/sys/module/migtcp/parameters/timewait_secs"));
+	ASSERT_EQ(0, sh("echo 3 >/sys/module/migtcp/parameters/orphan_retries"));
 	bad_before = dmesg_bad_lines();
 	ASSERT_LE(0, bad_before);
 
