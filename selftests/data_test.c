@@ -184,6 +184,13 @@ static int catch_signal(int sig)
 	return sigaction(sig, &sa, NULL);
 }
 
+/* CONNECT_PAIR(), and the port of node 1's end into *@cport. */
+#define CONNECT_PAIR_PORT(cfd, afd, cport) do {				\
+	CONNECT_PAIR(cfd, afd);						\
+	*(cport) = local_port(*(cfd));					\
+	ASSERT_LT(0, *(cport));						\
+} while (0)
+
 /*
  * Has node 1's end of a connection with unread data close, which aborts
  * it: node 2's end (*@afd) gets the reset.  On return the reset has
@@ -195,8 +202,7 @@ static void reset_by_peer(struct __test_metadata *_metadata,
 	char buf[100] = "unread";
 	int cfd, revents;
 
-	CONNECT_PAIR(&cfd, afd);
-	*cport = local_port(cfd);
+	CONNECT_PAIR_PORT(&cfd, afd, cport);
 	ASSERT_EQ((ssize_t)sizeof(buf),
 		  send(*afd, buf, sizeof(buf), MSG_NOSIGNAL));
 	ASSERT_EQ(POLLIN, poll_one(cfd, POLLIN, WAIT_MS));
@@ -1000,10 +1006,8 @@ TEST_F(cluster, so_linger_zero_resets)
 	char buf[16], local[32], remote[32];
 	int cfd, afd, revents, cport;
 
-	CONNECT_PAIR(&cfd, &afd);
+	CONNECT_PAIR_PORT(&cfd, &afd, &cport);
 	ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
-	cport = local_port(cfd);
-	ASSERT_LT(0, cport);
 	close(cfd);
 	revents = poll_one(afd, POLLIN, WAIT_MS);
 	EXPECT_EQ(POLLERR | POLLHUP, revents & (POLLERR | POLLHUP))
@@ -1146,9 +1150,7 @@ TEST_F(cluster, close_states)
 	char local[32], remote[32], buf[16];
 	int cfd, afd, cport;
 
-	CONNECT_PAIR(&cfd, &afd);
-	cport = local_port(cfd);
-	ASSERT_LT(0, cport);
+	CONNECT_PAIR_PORT(&cfd, &afd, &cport);
 	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
 	ASSERT_EQ(POLLIN | POLLRDHUP,
 		  poll_one(afd, POLLIN | POLLRDHUP, WAIT_MS));
@@ -1184,9 +1186,7 @@ TEST_F(cluster, close_states_slow_path)
 	char c1[32], c2[32];
 	int cfd, afd, cport;
 
-	CONNECT_PAIR(&cfd, &afd);
-	cport = local_port(cfd);
-	ASSERT_LT(0, cport);
+	CONNECT_PAIR_PORT(&cfd, &afd, &cport);
 	snprintf(c1, sizeof(c1), "%u:%d", NODE1, cport);
 	snprintf(c2, sizeof(c2), "%u:%d", NODE2, PORT);
 	add_netem(_metadata, self, NODE1, "delay 300ms");
@@ -1392,9 +1392,7 @@ TEST_F(cluster, close_wait_with_unread_data_resets)
 	char buf[100] = "unread", local[32], remote[32];
 	int cfd, afd, cport;
 
-	CONNECT_PAIR(&cfd, &afd);
-	cport = local_port(cfd);
-	ASSERT_LT(0, cport);
+	CONNECT_PAIR_PORT(&cfd, &afd, &cport);
 	ASSERT_EQ((ssize_t)sizeof(buf),
 		  send(afd, buf, sizeof(buf), MSG_NOSIGNAL));
 	ASSERT_EQ(0, shutdown(afd, SHUT_WR));
@@ -1422,9 +1420,7 @@ TEST_F(cluster, so_linger_zero_after_shutdown_resets)
 	char buf[16], local[32], remote[32];
 	int cfd, afd, cport;
 
-	CONNECT_PAIR(&cfd, &afd);
-	cport = local_port(cfd);
-	ASSERT_LT(0, cport);
+	CONNECT_PAIR_PORT(&cfd, &afd, &cport);
 	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
 	ASSERT_EQ(POLLIN, poll_one(afd, POLLIN, WAIT_MS));
 	ASSERT_EQ(0, read(afd, buf, sizeof(buf)));
@@ -1461,9 +1457,7 @@ TEST_F_TIMEOUT(cluster, orphan_probing_closed_window_gives_up, 240)
 	long end;
 
 	ASSERT_NE(NULL, buf);
-	CONNECT_PAIR(&cfd, &afd);
-	cport = local_port(cfd);
-	ASSERT_LT(0, cport);
+	CONNECT_PAIR_PORT(&cfd, &afd, &cport);
 	ASSERT_LT(0U, fill_until_blocked(_metadata, cfd, buf, chunk, 9));
 	free(buf);
 	end = now_ms() + 20000;
@@ -1501,9 +1495,7 @@ TEST_F(cluster, data_after_close_resets)
 
 	/* The FIN_WAIT2 orphan lasts timewait_secs: long enough, however slow. */
 	SET_PARAM("timewait_secs", 60);
-	CONNECT_PAIR(&cfd, &afd);
-	cport = local_port(cfd);
-	ASSERT_LT(0, cport);
+	CONNECT_PAIR_PORT(&cfd, &afd, &cport);
 	endpoint(local, NODE1, cport);
 	endpoint(remote, NODE2, PORT);
 	aborts = stat_here("AbortOnData");
