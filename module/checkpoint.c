@@ -1410,51 +1410,6 @@ static void migtcp_ckpt_restore_saved(struct sock *sk,
 }
 
 /*
- * What migtcp_ckpt_apply_conn() took from a record, as a fresh socket has
- * it: a connection made later on the socket must start from nothing (a
- * FIN still marked queued would never be sent, an old peer epoch would
- * make the new peer's HOLDs and updates look stale).
- */
-static void migtcp_ckpt_forget_conn(struct sock *sk)
-{
-	struct migtcp_sock *msk = migtcp_sk(sk);
-
-	msk->path_daddr = 0;
-	msk->path_saddr = 0;
-	msk->mig.peer_epoch = 0;
-	msk->kx.peer_flags = 0;
-	msk->iss = 0;
-	msk->irs = 0;
-	msk->snd_una = 0;
-	msk->snd_nxt = 0;
-	msk->snd_max = 0;
-	msk->write_seq = 0;
-	msk->snd_wnd = 0;
-	msk->max_window = 0;
-	msk->snd_wl1 = 0;
-	msk->snd_wscale = 0;
-	msk->rcv_wscale = 0;
-	msk->rcv_nxt = 0;
-	msk->copied_seq = 0;
-	msk->rcv_wup = 0;
-	msk->rcv_wnd = 0;
-	msk->fin_queued = false;
-	msk->peer_mss = 0;
-	msk->cwnd = MIGTCP_INIT_CWND;
-	msk->ssthresh = U32_MAX;
-	msk->srtt = 0;
-	msk->rttvar = 0;
-	msk->rto = MIGTCP_RTO_INIT;
-	msk->retrans_stamp = 0;
-	msk->rcv_tstamp = 0;
-	msk->bytes_sent = 0;
-	msk->bytes_acked = 0;
-	msk->bytes_received = 0;
-	msk->total_retrans = 0;
-	msk->quickacks = 0;
-}
-
-/*
  * Undoes a restore that failed half-way: @sk is fresh again, and nobody
  * heard of it or of its queued connections (no RST, no GONE: the peers
  * and the home still wait for the endpoint, whose restore may be tried
@@ -1478,7 +1433,7 @@ static void migtcp_ckpt_unwind(struct sock *sk)
 	msk->mig.state = MIGTCP_MIG_NONE;
 	msk->remote_node = 0;
 	msk->remote_port = 0;
-	migtcp_ckpt_forget_conn(sk);
+	migtcp_forget_conn(sk);
 	msk->kx.done = false;
 	msk->kx.proof_pending = false;
 	memzero_explicit(msk->kx.proof, sizeof(msk->kx.proof));

@@ -450,6 +450,7 @@ static inline void migtcp_set_state(struct sock *sk, int state)
 /* socket.c */
 extern struct proto migtcp_prot;
 void migtcp_init_sock(struct sock *sk);
+void migtcp_forget_conn(struct sock *sk);
 int migtcp_socket_register(void);
 void migtcp_socket_unregister(void);
 

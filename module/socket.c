@@ -272,15 +272,73 @@ static int migtcp_wait_connect(struct sock *sk, long *timeo)
 }
 
 /*
+ * What a connection left in @sk's connection state, as a fresh socket has
+ * it: a connection made later on the socket must start from nothing (a
+ * FIN still marked queued would never be sent, an old peer epoch would
+ * make the new peer's HOLDs and updates look stale).  For a restore that
+ * failed (checkpoint.c) and for a connection that ended (as
+ * tcp_disconnect() resets a TCP socket).
+ */
+void migtcp_forget_conn(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	msk->path_daddr = 0;
+	msk->path_saddr = 0;
+	msk->mig.peer_epoch = 0;
+	msk->kx.peer_flags = 0;
+	msk->iss = 0;
+	msk->irs = 0;
+	msk->snd_una = 0;
+	msk->snd_nxt = 0;
+	msk->snd_max = 0;
+	msk->write_seq = 0;
+	msk->snd_wnd = 0;
+	msk->max_window = 0;
+	msk->snd_wl1 = 0;
+	msk->snd_wscale = 0;
+	msk->rcv_wscale = 0;
+	msk->rcv_nxt = 0;
+	msk->copied_seq = 0;
+	msk->rcv_wup = 0;
+	msk->rcv_wnd = 0;
+	msk->fin_queued = false;
+	msk->retransmits = 0;
+	msk->dup_acks = 0;
+	msk->in_recovery = false;
+	msk->rtt_start = 0;
+	msk->cwnd_cnt = 0;
+	msk->peer_mss = 0;
+	msk->cwnd = MIGTCP_INIT_CWND;
+	msk->ssthresh = U32_MAX;
+	msk->srtt = 0;
+	msk->rttvar = 0;
+	msk->rto = MIGTCP_RTO_INIT;
+	msk->retrans_stamp = 0;
+	msk->rcv_tstamp = 0;
+	msk->bytes_sent = 0;
+	msk->bytes_acked = 0;
+	msk->bytes_received = 0;
+	msk->total_retrans = 0;
+	msk->quickacks = 0;
+}
+
+/*
  * A connect() that failed has been reported: the socket starts afresh for
  * the next connect() or listen(), as tcp_disconnect() leaves a TCP socket.
  * migtcp_done() shut it down both ways for the waiters of the attempt (and
- * gave up its peer); a new connection must not inherit that.
+ * gave up its peer); a new connection must not inherit that.  Nor anything
+ * else of a connection that was established and ended meanwhile (a
+ * non-blocking connect() whose completion connect() never saw): its unread
+ * data, and its sequence space with its FIN marked queued.
  */
 static void migtcp_disconnect(struct sock *sk)
 {
-	if (sk->sk_state == TCP_CLOSE)
-		WRITE_ONCE(sk->sk_shutdown, 0);
+	if (sk->sk_state != TCP_CLOSE)
+		return;
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	migtcp_purge_queues(sk);
+	migtcp_forget_conn(sk);
 }
 
 /* As inet_stream_connect(): the socket's state decides what connect means. */

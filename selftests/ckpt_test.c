@@ -3849,4 +3849,78 @@ TEST_F_TIMEOUT(cluster, update_from_unknown_host_dropped, 120)
 	close(afd);
 }
 
+/*
+ * A non-blocking connect() that completed and was never called again
+ * leaves the socket connecting for the socket layer; once that connection
+ * ends, connect() reports the end and the next one connects anew, as
+ * tcp_disconnect() leaves a TCP socket.  Nothing of the old connection
+ * may carry over: not its FIN (marked queued, the new connection's would
+ * never go, its closing states would wait for ever, and a checkpoint
+ * would fail its own validation with EIO), not its unread data.
+ */
+#define RC_LPORT	7460
+
+TEST_F(cluster, reconnect_starts_afresh)
+{
+	struct linger abort_linger = { .l_onoff = 1, .l_linger = 0 };
+	int lfd, cfd, afd, revents;
+	struct blob b;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, RC_LPORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, SOCK_NONBLOCK);
+	ASSERT_LE(0, cfd);
+	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family, NODE2,
+						  RC_LPORT));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
+
+	/* Our FIN goes and is acknowledged; data waits unread. */
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	expect_eof(_metadata, afd);
+	send_at(_metadata, afd, 460, 0, 100);
+	ASSERT_TRUE(wait_inq(cfd, 100, WAIT_MS));
+	/* The peer resets the connection: it is over. */
+	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_LINGER, &abort_linger,
+				sizeof(abort_linger)));
+	close(afd);
+	revents = poll_one(cfd, 0, WAIT_MS);
+	ASSERT_TRUE(revents > 0 && (revents & POLLHUP))
+		TH_LOG("the reset did not end the connection (%d)", revents);
+
+	/* connect() reports how it ended; the next one starts afresh. */
+	errno = 0;
+	EXPECT_EQ(-1, connect_to(cfd, self->family, NODE2, RC_LPORT));
+	EXPECT_TRUE(errno == ECONNRESET || errno == ECONNABORTED)
+		TH_LOG("connect: %s", strerror(errno));
+	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family, NODE2,
+						  RC_LPORT));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
+	EXPECT_EQ(0, inq(cfd));
+
+	/* The new connection can be checkpointed, and carries only its data. */
+	ASSERT_EQ(0, freeze(cfd, 0));
+	EXPECT_EQ(0, checkpoint(cfd, &b))
+		TH_LOG("MIGTCP_CHECKPOINT: %s", strerror(errno));
+	blob_free(&b);
+	ASSERT_EQ(0, thaw(cfd));
+	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+	ASSERT_EQ(0, fcntl(cfd, F_SETFL, 0));
+	exchange(_metadata, cfd, afd, 462, 1000);
+
+	/* Its own FIN goes: the peer reads the end of the stream. */
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	expect_eof(_metadata, afd);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
 TEST_HARNESS_MAIN
