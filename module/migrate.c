@@ -751,6 +751,13 @@ void migtcp_mig_done(struct sock *sk)
 	if (mig->foreign && mig->state != MIGTCP_MIG_DEPARTED &&
 	    !mig->quiet && msk->local_port)
 		migtcp_send_gone(sk);
+	/*
+	 * Nobody is left to tell of a relocation: it is over too, or the
+	 * socket could never freeze again, and a connection it made next
+	 * would send nothing (migtcp_mig_blocks_send()).
+	 */
+	if (mig->state == MIGTCP_MIG_RELOCATING)
+		mig->state = MIGTCP_MIG_NONE;
 	mig->registrar = false;
 	mig->lease_next = 0;
 	mig->pending = 0;

@@ -3923,4 +3923,67 @@ TEST_F(cluster, reconnect_starts_afresh)
 	close(lfd);
 }
 
+/*
+ * A connection that ends while relocating (its peer never acknowledged
+ * the update: the migration timeout ends it) leaves nothing of the
+ * relocation behind: the socket may be frozen again, and a connection it
+ * makes next sends (a stale relocation would hold its data for ever).
+ */
+#define RR_LPORT	7461
+#define RR_TABLE	"inet migtcp_rr"
+
+TEST_F_TIMEOUT(cluster, reconnect_after_relocation_timeout, 60)
+{
+	struct linger abort_linger = { .l_onoff = 1, .l_linger = 0 };
+	int lfd, cfd, afd, old, revents;
+
+	ASSERT_EQ(0, sh("echo 1000 >/sys/module/migtcp/parameters/migration_timeout_ms"));
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, RR_LPORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, SOCK_NONBLOCK);
+	ASSERT_LE(0, cfd);
+	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family, NODE2,
+						  RR_LPORT));
+	old = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, old);
+	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
+
+	/* Node 2 hears nothing more of node 1: the relocation times out. */
+	ON_NODE(NODE1);
+	nft_migtcp_rule(_metadata, RR_TABLE, "output",
+			"ip daddr " NODE2_ADDR, "drop");
+	ASSERT_EQ(0, freeze(cfd, 0));
+	ASSERT_EQ(0, thaw(cfd));
+	revents = poll_one(cfd, 0, 10000);
+	EXPECT_TRUE(revents > 0 && (revents & POLLHUP))
+		TH_LOG("the relocation did not time out (%d)", revents);
+	ASSERT_EQ(0, sh("nft delete table " RR_TABLE));
+	EXPECT_EQ(0, freeze(cfd, 0)) TH_LOG("freeze: %s", strerror(errno));
+	EXPECT_EQ(0, thaw(cfd)) TH_LOG("thaw: %s", strerror(errno));
+
+	errno = 0;
+	EXPECT_EQ(-1, connect_to(cfd, self->family, NODE2, RR_LPORT));
+	EXPECT_EQ(ETIMEDOUT, errno) TH_LOG("connect: %s", strerror(errno));
+	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family, NODE2,
+						  RR_LPORT));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
+	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+	ASSERT_EQ(0, fcntl(cfd, F_SETFL, 0));
+	exchange(_metadata, cfd, afd, 464, 1000);
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	expect_eof(_metadata, afd);
+
+	ASSERT_EQ(0, setsockopt(old, SOL_SOCKET, SO_LINGER, &abort_linger,
+				sizeof(abort_linger)));
+	close(old);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
 TEST_HARNESS_MAIN
