@@ -384,7 +384,14 @@ static int migtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 	err = migtcp_wait_connect(sk, &timeo);
 	if (err)
 		goto out;
-	if (sk->sk_state == TCP_ESTABLISHED) {
+	/*
+	 * As inet_stream_connect(): only a connection that is over failed.
+	 * One established meanwhile may be closing already (a non-blocking
+	 * connect() seen only now, after a shutdown() or the peer's FIN):
+	 * it is still this socket's, which must not look unconnected, or a
+	 * connect() after its end would start anew without migtcp_disconnect().
+	 */
+	if (sk->sk_state != TCP_CLOSE) {
 		sock->state = SS_CONNECTED;
 	} else {
 		err = sock_error(sk) ?: -ECONNABORTED;

@@ -3924,6 +3924,51 @@ TEST_F(cluster, reconnect_starts_afresh)
 }
 
 /*
+ * A non-blocking connect() whose connection is closing already when
+ * connect() is called again succeeds, as inet_stream_connect() does: the
+ * connection is still the socket's.  It failed with ECONNABORTED and left
+ * the socket unconnected, so that the connect() after the connection's
+ * end started a new one over the old one's state (its FIN marked queued,
+ * never sent: the closing states waited for ever, and a checkpoint failed
+ * its own validation with EIO).
+ */
+#define RS_LPORT	7462
+
+TEST_F(cluster, connect_sees_closing_connection)
+{
+	int lfd, cfd, afd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, RS_LPORT, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, SOCK_NONBLOCK);
+	ASSERT_LE(0, cfd);
+	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family, NODE2,
+						  RS_LPORT));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	expect_eof(_metadata, afd);
+
+	EXPECT_EQ(0, connect_to(cfd, self->family, NODE2, RS_LPORT))
+		TH_LOG("connect: %s", strerror(errno));
+	ASSERT_FAILS_WITH(EISCONN, connect_to(cfd, self->family, NODE2,
+					      RS_LPORT));
+	close(afd);
+	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+	ASSERT_EQ(0, fcntl(cfd, F_SETFL, 0));
+	expect_eof(_metadata, cfd);
+	/* Over, and still connected for the socket layer: no new start. */
+	ASSERT_FAILS_WITH(EISCONN, connect_to(cfd, self->family, NODE2,
+					      RS_LPORT));
+	close(cfd);
+	close(lfd);
+}
+
+/*
  * A connection that ends while relocating (its peer never acknowledged
  * the update: the migration timeout ends it) leaves nothing of the
  * relocation behind: the socket may be frozen again, and a connection it
