@@ -57,8 +57,11 @@ int migtcp_conn_hash(struct sock *sk)
 	int err = 0;
 
 	spin_lock_bh(&mn->conn_lock);
-	if (__migtcp_conn_find(mn, msk->local_node, msk->local_port,
-			       msk->remote_node, msk->remote_port))
+	/* Hashed twice, it would leave its old bucket pointing at it. */
+	if (WARN_ON_ONCE(!hlist_unhashed(&msk->conn_node)))
+		err = -EINVAL;
+	else if (__migtcp_conn_find(mn, msk->local_node, msk->local_port,
+				    msk->remote_node, msk->remote_port))
 		err = -EADDRNOTAVAIL;
 	else
 		hlist_add_head(&msk->conn_node,
@@ -66,6 +69,37 @@ int migtcp_conn_hash(struct sock *sk)
 						  msk->local_port,
 						  msk->remote_node,
 						  msk->remote_port));
+	spin_unlock_bh(&mn->conn_lock);
+	return err;
+}
+
+/*
+ * Makes @sk findable as the end of a connection to (@rnode, @rport), in
+ * place of whatever tuple it was found by: an endpoint of another node's
+ * identity is in the table as soon as it is restored, as a bound socket
+ * (no peer) or as a connection, which may have ended.  -EADDRNOTAVAIL if
+ * another socket has the tuple; then nothing changed.
+ */
+int migtcp_conn_rehash(struct sock *sk, u32 rnode, u16 rport)
+{
+	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
+	struct migtcp_sock *msk = migtcp_sk(sk), *other;
+	int err = 0;
+
+	spin_lock_bh(&mn->conn_lock);
+	other = __migtcp_conn_find(mn, msk->local_node, msk->local_port,
+				   rnode, rport);
+	if (other && other != msk) {
+		err = -EADDRNOTAVAIL;
+	} else {
+		hlist_del_init(&msk->conn_node);
+		WRITE_ONCE(msk->remote_node, rnode);
+		WRITE_ONCE(msk->remote_port, rport);
+		hlist_add_head(&msk->conn_node,
+			       migtcp_conn_bucket(mn, msk->local_node,
+						  msk->local_port, rnode,
+						  rport));
+	}
 	spin_unlock_bh(&mn->conn_lock);
 	return err;
 }

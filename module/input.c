@@ -158,6 +158,14 @@ void migtcp_done(struct sock *sk, int err)
 	}
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK) || sock_flag(sk, SOCK_DEAD))
 		migtcp_port_unbind(sk);
+	else if (msk->mig.foreign && !msk->remote_port)
+		/*
+		 * A restored endpoint of another node's identity that stays
+		 * bound is found by it again, as when it was restored, so
+		 * that it may still listen (a restore of the identity that
+		 * took the tuple meanwhile wins).
+		 */
+		migtcp_conn_hash(sk);
 	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
 		migtcp_wmem_free_skb(sk, skb);
 	sk->sk_shutdown = SHUTDOWN_MASK;

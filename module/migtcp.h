@@ -545,6 +545,7 @@ void migtcp_purge_queues(struct sock *sk);
 /* conn.c */
 void migtcp_conn_init(struct migtcp_net *mn);
 int migtcp_conn_hash(struct sock *sk);
+int migtcp_conn_rehash(struct sock *sk, u32 rnode, u16 rport);
 void migtcp_conn_unhash(struct sock *sk);
 struct sock *migtcp_conn_lookup(struct migtcp_net *mn, u32 lnode, u16 lport,
 				u32 rnode, u16 rport);

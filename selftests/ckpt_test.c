@@ -2843,6 +2843,61 @@ TEST_F_TIMEOUT(cluster, bound_port_outlives_migrated_connection, 120)
 }
 
 /*
+ * A bound socket restored away from its home keeps its identity when a
+ * connect() from it fails, as a bound TCP socket keeps its port: node 1's
+ * bound socket, restored on node 3, is refused by node 2; a second
+ * restore of its checkpoint on node 3 is EADDRINUSE, and the socket then
+ * connects.  The failed connect() used to leave the identity unclaimed on
+ * node 3, so that the second restore made a twin.
+ */
+#define KI_PORT		7464
+#define KI_LPORT	7465
+
+TEST_F_TIMEOUT(cluster, restored_bound_socket_keeps_identity, 120)
+{
+	struct sockaddr_mig bn, now;
+	int b, l2, afd, twin;
+	struct blob bb;
+
+	add_nodes(_metadata, self, NODE3);
+	same_key_everywhere(_metadata, self, NODE3);
+	ON_NODE(NODE1);
+	b = mig_socket(self->family, 0);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, bind_to(b, self->family, 0, KI_PORT));
+	bn = name_of(b, false);
+	freeze_checkpoint(_metadata, b, 0, &bb);
+	close(b);
+	b = restore_on(_metadata, self, NODE3, &bb);
+	ASSERT_LE(0, b);
+
+	ASSERT_FAILS_WITH(ECONNREFUSED, connect_to(b, self->family, NODE2,
+						   KI_LPORT));
+	now = name_of(b, false);
+	EXPECT_TRUE(addr_eq(&bn, &now)) TH_LOG("the socket's name changed");
+	twin = mig_socket(self->family, 0);
+	ASSERT_LE(0, twin);
+	ASSERT_FAILS_WITH(EADDRINUSE, restore(twin, bb.buf, bb.len));
+	close(twin);
+
+	ON_NODE(NODE2);
+	l2 = listener(_metadata, self->family, KI_LPORT, 8);
+	ASSERT_LE(0, l2);
+	ASSERT_EQ(0, connect_to(b, self->family, NODE2, KI_LPORT))
+		TH_LOG("connect: %s", strerror(errno));
+	afd = accept_waiting(_metadata, l2);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	now = name_of(afd, true);
+	EXPECT_TRUE(addr_eq(&bn, &now));
+	exchange(_metadata, b, afd, 468, 1000);
+	blob_free(&bb);
+	close(afd);
+	close(l2);
+	close(b);
+}
+
+/*
  * A socket that gave up the identity it brought from another node is one
  * of this node's again: node 2 resets the connection of an unbound socket
  * restored on node 3, the socket binds a port of node 3 and closes, and
