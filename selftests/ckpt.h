@@ -423,6 +423,22 @@ static inline bool wait_inq(int fd, int n, int ms)
 	return true;
 }
 
+/*
+ * Waits up to @ms until every control message @fd sent (a HOLD, an
+ * update, a registration) is acknowledged; true if it is.
+ */
+static inline bool wait_ctl_acked(int fd, int ms)
+{
+	long end = now_ms() + ms;
+
+	while (info_of(fd).ctl_unacked) {
+		if (now_ms() >= end)
+			return false;
+		sleep_ms(5);
+	}
+	return true;
+}
+
 /* Data at any offset of a stream.h stream. */
 
 /* Sends bytes [@off, @off + @len) of stream @seed on @fd, blocking. */

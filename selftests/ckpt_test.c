@@ -2510,6 +2510,9 @@ TEST_F_TIMEOUT(cluster, listener_moves_with_its_queue, 120)
 			       ntohs(cname.smig_port));
 		EXPECT_TRUE(recv_at(_metadata, afd, 240 + i, 0, 1500));
 		exchange(_metadata, afd, q[i], 250 + 2 * i, 2000);
+		/* Its home, node 1, knows where it is now. */
+		EXPECT_TRUE(wait_ctl_acked(afd, 10000))
+			TH_LOG("queued connection %d: never acknowledged", i);
 		close(afd);
 	}
 	ASSERT_EQ(0, fcntl(lfd, F_SETFL, O_NONBLOCK));
@@ -2587,7 +2590,7 @@ TEST_F_TIMEOUT(cluster, restored_backlog_is_at_most_somaxconn, 120)
 TEST_F_TIMEOUT(cluster, restored_queue_is_in_the_listeners_cgroup, 120)
 {
 	char cg[128], name[64], match[128];
-	int lfd, cfd, afd, fd, i;
+	int lfd, cfd, afd, fd;
 	struct blob b;
 	__u8 byte;
 	long hits;
@@ -2616,9 +2619,7 @@ TEST_F_TIMEOUT(cluster, restored_queue_is_in_the_listeners_cgroup, 120)
 	afd = accept_waiting(_metadata, fd);
 	ASSERT_LE(0, afd);
 	/* The listener's home, node 1, acknowledges where it is now. */
-	for (i = 0; i < 1000 && info_of(fd).ctl_unacked; i++)
-		sleep_ms(10);
-	EXPECT_EQ(0, info_of(fd).ctl_unacked);
+	EXPECT_TRUE(wait_ctl_acked(fd, 10000));
 	exchange(_metadata, afd, cfd, 280, 1000);
 
 	/*
@@ -3082,7 +3083,7 @@ TEST_F_TIMEOUT(cluster, racing_restores_one_wins, 120)
  */
 TEST_F_TIMEOUT(cluster, thaw_on_node_without_address, 120)
 {
-	int lfd, cfd, afd, i;
+	int lfd, cfd, afd;
 	long bad_host;
 
 	ASSERT_EQ(0, migtcp_test_new_netns());
@@ -3102,9 +3103,7 @@ TEST_F_TIMEOUT(cluster, thaw_on_node_without_address, 120)
 	exchange(_metadata, cfd, afd, 288, 1000);
 	ASSERT_EQ(0, freeze(cfd, 0));
 	ASSERT_EQ(0, thaw(cfd));
-	for (i = 0; i < 1000 && info_of(cfd).ctl_unacked; i++)
-		sleep_ms(10);
-	EXPECT_EQ(0, info_of(cfd).ctl_unacked);
+	EXPECT_TRUE(wait_ctl_acked(cfd, 10000));
 	EXPECT_EQ(bad_host, stat_here("InCtlBadHost"));
 	exchange(_metadata, cfd, afd, 289, 1000);
 	close(afd);
@@ -3267,19 +3266,16 @@ TEST_F_TIMEOUT(cluster, orphan_fin_wait2_ends_after_a_hold, 60)
 			linger_secs));
 	CONNECT_PAIR(&cfd, &afd);
 	exchange(_metadata, cfd, afd, 290, 1000);
-	close(cfd);
-	/* The FIN is in, so it is acknowledged: node 1's end is in FIN_WAIT2. */
+	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
+	/* The FIN is in and acknowledged: node 1's end is in FIN_WAIT2. */
 	EXPECT_EQ(0, recv(afd, &byte, 1, 0));
-	sleep_ms(200);	/* for node 2's ACK of the FIN to reach node 1 */
+	ASSERT_TRUE(wait_state(cfd, TCP_FIN_WAIT2_, WAIT_MS));
+	close(cfd);
 	ASSERT_EQ(1, sockets_on(self, NODE1));
 	ASSERT_EQ(0, freeze(afd, 0));
-	for (i = 0; i < 200 && info_of(afd).ctl_unacked; i++)
-		sleep_ms(10);
-	ASSERT_EQ(0, info_of(afd).ctl_unacked) TH_LOG("the HOLD was not acknowledged");
+	ASSERT_TRUE(wait_ctl_acked(afd, 10000)) TH_LOG("the HOLD was not acknowledged");
 	ASSERT_EQ(0, thaw(afd));
-	for (i = 0; i < 200 && info_of(afd).ctl_unacked; i++)
-		sleep_ms(10);
-	ASSERT_EQ(0, info_of(afd).ctl_unacked) TH_LOG("the update was not acknowledged");
+	ASSERT_TRUE(wait_ctl_acked(afd, 10000)) TH_LOG("the update was not acknowledged");
 	for (i = 0; i < (linger_secs + 3) * 10 && sockets_on(self, NODE1); i++)
 		sleep_ms(100);
 	EXPECT_EQ(0, sockets_on(self, NODE1))
@@ -3905,6 +3901,26 @@ TEST_F_TIMEOUT(cluster, update_from_unknown_host_dropped, 120)
 }
 
 /*
+ * Starts a non-blocking connect() of @cfd to @port of node 2, whose
+ * listener is @lfd, and waits until both ends are established; returns
+ * the accepted socket, with the guard's timeouts.
+ */
+static int connect_nonblocking(struct __test_metadata *_metadata,
+			       CLUSTER *self, int cfd, int lfd,
+			       uint16_t port)
+{
+	int afd;
+
+	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family, NODE2,
+						  port));
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
+	return afd;
+}
+
+/*
  * A non-blocking connect() that completed and was never called again
  * leaves the socket connecting for the socket layer; once that connection
  * ends, connect() reports the end and the next one connects anew, as
@@ -3927,12 +3943,7 @@ TEST_F(cluster, reconnect_starts_afresh)
 	ON_NODE(NODE1);
 	cfd = mig_socket(self->family, SOCK_NONBLOCK);
 	ASSERT_LE(0, cfd);
-	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family, NODE2,
-						  RC_LPORT));
-	afd = accept_waiting(_metadata, lfd);
-	ASSERT_LE(0, afd);
-	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
-	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
+	afd = connect_nonblocking(_metadata, self, cfd, lfd, RC_LPORT);
 
 	/* Our FIN goes and is acknowledged; data waits unread. */
 	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
@@ -3952,12 +3963,7 @@ TEST_F(cluster, reconnect_starts_afresh)
 	EXPECT_EQ(-1, connect_to(cfd, self->family, NODE2, RC_LPORT));
 	EXPECT_TRUE(errno == ECONNRESET || errno == ECONNABORTED)
 		TH_LOG("connect: %s", strerror(errno));
-	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family, NODE2,
-						  RC_LPORT));
-	afd = accept_waiting(_metadata, lfd);
-	ASSERT_LE(0, afd);
-	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
-	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
+	afd = connect_nonblocking(_metadata, self, cfd, lfd, RC_LPORT);
 	EXPECT_EQ(0, inq(cfd));
 
 	/* The new connection can be checkpointed, and carries only its data. */
@@ -3999,12 +4005,7 @@ TEST_F(cluster, connect_sees_closing_connection)
 	ON_NODE(NODE1);
 	cfd = mig_socket(self->family, SOCK_NONBLOCK);
 	ASSERT_LE(0, cfd);
-	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family, NODE2,
-						  RS_LPORT));
-	afd = accept_waiting(_metadata, lfd);
-	ASSERT_LE(0, afd);
-	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
-	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
+	afd = connect_nonblocking(_metadata, self, cfd, lfd, RS_LPORT);
 	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
 	expect_eof(_metadata, afd);
 
@@ -4044,11 +4045,7 @@ TEST_F_TIMEOUT(cluster, reconnect_after_relocation_timeout, 60)
 	ON_NODE(NODE1);
 	cfd = mig_socket(self->family, SOCK_NONBLOCK);
 	ASSERT_LE(0, cfd);
-	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family, NODE2,
-						  RR_LPORT));
-	old = accept_waiting(_metadata, lfd);
-	ASSERT_LE(0, old);
-	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
+	old = connect_nonblocking(_metadata, self, cfd, lfd, RR_LPORT);
 
 	/* Node 2 hears nothing more of node 1: the relocation times out. */
 	ON_NODE(NODE1);
@@ -4066,12 +4063,7 @@ TEST_F_TIMEOUT(cluster, reconnect_after_relocation_timeout, 60)
 	errno = 0;
 	EXPECT_EQ(-1, connect_to(cfd, self->family, NODE2, RR_LPORT));
 	EXPECT_EQ(ETIMEDOUT, errno) TH_LOG("connect: %s", strerror(errno));
-	ASSERT_FAILS_WITH(EINPROGRESS, connect_to(cfd, self->family, NODE2,
-						  RR_LPORT));
-	afd = accept_waiting(_metadata, lfd);
-	ASSERT_LE(0, afd);
-	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
-	ASSERT_EQ(POLLOUT, poll_one(cfd, POLLOUT, WAIT_MS));
+	afd = connect_nonblocking(_metadata, self, cfd, lfd, RR_LPORT);
 	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
 	ASSERT_EQ(0, fcntl(cfd, F_SETFL, 0));
 	exchange(_metadata, cfd, afd, 464, 1000);
