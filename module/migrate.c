@@ -543,12 +543,11 @@ static void migtcp_send_redirect(struct sock *lsk, const struct sk_buff *syn)
  */
 bool migtcp_mig_drops_input(struct sock *sk, struct sk_buff *skb)
 {
-	u8 state = READ_ONCE(migtcp_sk(sk)->mig.state);
-
-	if (state != MIGTCP_MIG_FROZEN && state != MIGTCP_MIG_DEPARTED)
+	if (!migtcp_mig_frozen(sk))
 		return false;
 	/* A SYN for a listener that moved: tell the caller where it is. */
-	if (state == MIGTCP_MIG_DEPARTED && sk->sk_state == TCP_LISTEN &&
+	if (READ_ONCE(migtcp_sk(sk)->mig.state) == MIGTCP_MIG_DEPARTED &&
+	    sk->sk_state == TCP_LISTEN &&
 	    migtcp_syn_from_member(sock_net(sk), skb))
 		migtcp_send_redirect(sk, skb);
 	migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_MOVED);

@@ -424,6 +424,18 @@ static inline bool migtcp_ofo_empty(const struct sock *sk)
 	return RB_EMPTY_ROOT(&migtcp_sk(sk)->ofo_root);
 }
 
+/*
+ * Whether @sk is frozen (MIGTCP_FREEZE), or the record of an endpoint
+ * that was checkpointed and lives elsewhere now (frozen for good): it
+ * sends nothing, takes nothing, and its state stays as a checkpoint has it.
+ */
+static inline bool migtcp_mig_frozen(const struct sock *sk)
+{
+	u8 state = READ_ONCE(migtcp_sk(sk)->mig.state);
+
+	return state == MIGTCP_MIG_FROZEN || state == MIGTCP_MIG_DEPARTED;
+}
+
 /* The states in which an orphan counts against max_orphans (pernet.c). */
 #define MIGTCPF_ORPHAN_STATES	(TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK)
 void migtcp_orphan_uncount(struct sock *sk);

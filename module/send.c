@@ -204,10 +204,9 @@ static int migtcp_sk_xmit(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct net *net = sock_net(sk);
 	struct dst_entry *dst;
-	u8 mig = msk->mig.state;
 
 	/* Frozen, or a record of a departed endpoint: silent. */
-	if (mig == MIGTCP_MIG_FROZEN || mig == MIGTCP_MIG_DEPARTED) {
+	if (migtcp_mig_frozen(sk)) {
 		kfree_skb(skb);
 		return -EAGAIN;
 	}

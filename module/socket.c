@@ -198,6 +198,8 @@ static int migtcp_bind(struct socket *sock, struct sockaddr *uaddr,
 	lock_sock(sk);
 	if (sk->sk_state != TCP_CLOSE || migtcp_sk(sk)->local_port)
 		err = -EINVAL;
+	else if (migtcp_mig_frozen(sk))
+		err = -EBUSY;
 	else
 		err = migtcp_port_bind(sk, addr->smig_node, port);
 	/* As TCP: a port the user chose stays when a connection ends. */
@@ -374,6 +376,11 @@ static int migtcp_connect(struct socket *sock, struct sockaddr *uaddr,
 			err = -EISCONN;
 			goto out;
 		}
+		/* Its SYN could not go; a checkpoint must find it as it was. */
+		if (migtcp_mig_frozen(sk)) {
+			err = -EBUSY;
+			goto out;
+		}
 		err = migtcp_start_connect(sk, addr->smig_node,
 					   ntohs(addr->smig_port));
 		if (err)
@@ -414,6 +421,10 @@ static int migtcp_listen(struct socket *sock, int backlog)
 	if (sock->state != SS_UNCONNECTED ||
 	    (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN)) {
 		err = -EINVAL;
+		goto out;
+	}
+	if (migtcp_mig_frozen(sk)) {
+		err = -EBUSY;
 		goto out;
 	}
 	backlog = clamp(backlog, 0,

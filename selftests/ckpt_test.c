@@ -4078,4 +4078,45 @@ TEST_F_TIMEOUT(cluster, reconnect_after_relocation_timeout, 60)
 	close(lfd);
 }
 
+/*
+ * A frozen socket keeps the state a checkpoint takes: bind(), listen()
+ * and connect() are EBUSY until it is thawed.  A connect() on a frozen
+ * unconnected socket used to start a connection whose SYN could not go,
+ * so that the checkpoint found it connecting.
+ */
+#define FRZ_LPORT	7463
+
+TEST_F(cluster, frozen_socket_changes_no_state)
+{
+	int lfd, cfd, afd, fd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, FRZ_LPORT, 8);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, freeze(lfd, 0));
+	ASSERT_FAILS_WITH(EBUSY, listen(lfd, 16));
+	ASSERT_EQ(0, thaw(lfd));
+
+	ON_NODE(NODE1);
+	fd = mig_socket(self->family, SOCK_NONBLOCK);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, freeze(fd, 0));
+	ASSERT_FAILS_WITH(EBUSY, connect_to(fd, self->family, NODE2,
+					    FRZ_LPORT));
+	ASSERT_FAILS_WITH(EBUSY, bind_to(fd, self->family, 0, 0));
+	ASSERT_FAILS_WITH(EBUSY, listen(fd, 8));
+	EXPECT_EQ(TCP_CLOSE_, info_of(fd).state);
+
+	/* Thawed, it is a fresh socket again. */
+	ASSERT_EQ(0, thaw(fd));
+	cfd = fd;
+	afd = connect_nonblocking(_metadata, self, cfd, lfd, FRZ_LPORT);
+	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+	ASSERT_EQ(0, fcntl(cfd, F_SETFL, 0));
+	exchange(_metadata, cfd, afd, 466, 1000);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
 TEST_HARNESS_MAIN

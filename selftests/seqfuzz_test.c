@@ -466,6 +466,9 @@ static void do_bind(struct fuzz_thread *t, int si, struct slot *s)
 	/* Checked in this order: the address, the socket, the node, the port. */
 	if (alen < sizeof(a) || a.smig_family != fz.family)
 		ok = err == EINVAL;
+	else if (s->flags & S_FROZEN)
+		/* Bound or connected already, or frozen as it is. */
+		ok = ALLOWED(err, EINVAL, EBUSY);
 	else if (other)
 		ok = err == EINVAL || err == EADDRNOTAVAIL;
 	else if ((s->flags & S_LISTEN) ||
@@ -490,7 +493,8 @@ static void do_listen(struct fuzz_thread *t, int si, struct slot *s)
 	if (listen(s->fd, backlog))
 		err = errno;
 	result(t, OP_LISTEN, si, s, err,
-	       ALLOWED(err, EINVAL, EADDRINUSE), what);
+	       (s->flags & S_FROZEN) ? ALLOWED(err, EINVAL, EBUSY) :
+				       ALLOWED(err, EINVAL, EADDRINUSE), what);
 	if (!err) {
 		s->flags = (s->flags & ~S_FRESH) | S_LISTEN | S_BOUND;
 		count_listener(s, true);
@@ -526,6 +530,10 @@ static void do_connect(struct fuzz_thread *t, int si, struct slot *s)
 		err = errno;
 	if (want)
 		ok = err == want;
+	else if (s->flags & S_FROZEN)
+		/* A frozen socket starts no connection (EBUSY). */
+		ok = ALLOWED(err, EBUSY, EALREADY, EISCONN, ECONNABORTED,
+			     CONN_ERRS);
 	else
 		ok = ALLOWED(err, EINPROGRESS, EALREADY, EISCONN,
 			     EADDRNOTAVAIL, ECONNABORTED, CONN_ERRS);
