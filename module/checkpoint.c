@@ -1434,10 +1434,6 @@ static void migtcp_ckpt_unwind(struct sock *sk)
 	msk->remote_node = 0;
 	msk->remote_port = 0;
 	migtcp_forget_conn(sk);
-	msk->kx.done = false;
-	msk->kx.proof_pending = false;
-	memzero_explicit(msk->kx.proof, sizeof(msk->kx.proof));
-	memzero_explicit(msk->kx.conn_key, sizeof(msk->kx.conn_key));
 	sk_dst_reset(sk);
 }
 

@@ -235,11 +235,36 @@ static void migtcp_cong_use(struct sock *sk, const struct migtcp_cong_ops *ops)
 		ops->init(sk);
 }
 
+/*
+ * The congestion state a connection starts with (RFC 5681 3.1: the
+ * initial window, no threshold yet), under algorithm @ops, whose own state
+ * starts afresh too.
+ */
+static void migtcp_cong_start(struct sock *sk,
+			      const struct migtcp_cong_ops *ops)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	msk->cwnd = MIGTCP_INIT_CWND;
+	msk->cwnd_cnt = 0;
+	msk->ssthresh = U32_MAX;
+	migtcp_cong_use(sk, ops);
+}
+
 /* A new socket's algorithm: the default, or its listener's. */
 void migtcp_cong_init(struct sock *sk, const struct sock *parent)
 {
-	migtcp_cong_use(sk, parent ? migtcp_sk(parent)->cong :
-			READ_ONCE(migtcp_cong_default));
+	migtcp_cong_start(sk, parent ? migtcp_sk(parent)->cong :
+			  READ_ONCE(migtcp_cong_default));
+}
+
+/*
+ * What a connection that ended leaves to the next one on the socket: the
+ * algorithm the user chose, none of its state (as tcp_disconnect()).
+ */
+void migtcp_cong_reset(struct sock *sk)
+{
+	migtcp_cong_start(sk, migtcp_sk(sk)->cong);
 }
 
 /* MIGTCP_CONGESTION: switches @sk to algorithm @name; the socket is locked. */

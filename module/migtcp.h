@@ -661,6 +661,7 @@ void migtcp_offload_unregister(void);
 
 /* cong.c */
 void migtcp_cong_init(struct sock *sk, const struct sock *parent);
+void migtcp_cong_reset(struct sock *sk);
 int migtcp_cong_set(struct sock *sk, const char *name);
 /* A bound on cwnd, in segments: GiBs in flight, far beyond any buffer. */
 #define MIGTCP_MAX_CWND		BIT(20)

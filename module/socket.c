@@ -78,8 +78,6 @@ void migtcp_init_sock(struct sock *sk)
 	sk->sk_rcvbuf = READ_ONCE(migtcp_rmem[1]);
 	sk_sockets_allocated_inc(sk);
 	msk->rto = MIGTCP_RTO_INIT;
-	msk->cwnd = MIGTCP_INIT_CWND;
-	msk->ssthresh = U32_MAX;
 	migtcp_cong_init(sk, NULL);
 	migtcp_mig_init(sk);
 	msk->ofo_root = RB_ROOT;
@@ -279,7 +277,8 @@ static int migtcp_wait_connect(struct sock *sk, long *timeo)
  * What a connection left in @sk's connection state, as a fresh socket has
  * it: a connection made later on the socket must start from nothing (a
  * FIN still marked queued would never be sent, an old peer epoch would
- * make the new peer's HOLDs and updates look stale).  For a restore that
+ * make the new peer's HOLDs and updates look stale, and the old key must
+ * not stay in memory).  For a restore that
  * failed (checkpoint.c) and for a connection that ended (as
  * tcp_disconnect() resets a TCP socket).
  */
@@ -290,7 +289,7 @@ void migtcp_forget_conn(struct sock *sk)
 	msk->path_daddr = 0;
 	msk->path_saddr = 0;
 	msk->mig.peer_epoch = 0;
-	msk->kx.peer_flags = 0;
+	migtcp_kx_forget(sk);
 	msk->iss = 0;
 	msk->irs = 0;
 	msk->snd_una = 0;
@@ -311,15 +310,17 @@ void migtcp_forget_conn(struct sock *sk)
 	msk->dup_acks = 0;
 	msk->in_recovery = false;
 	msk->rtt_start = 0;
-	msk->cwnd_cnt = 0;
 	msk->peer_mss = 0;
-	msk->cwnd = MIGTCP_INIT_CWND;
-	msk->ssthresh = U32_MAX;
+	migtcp_cong_reset(sk);
 	msk->srtt = 0;
 	msk->rttvar = 0;
 	msk->rto = MIGTCP_RTO_INIT;
 	msk->retrans_stamp = 0;
 	msk->rcv_tstamp = 0;
+	msk->probes_out = 0;
+	msk->rcvq_time = 0;
+	msk->rcv_rtt = 0;
+	msk->rcv_rtt_time = 0;
 	msk->bytes_sent = 0;
 	msk->bytes_acked = 0;
 	msk->bytes_received = 0;
