@@ -172,7 +172,7 @@ void migtcp_mtu_reduced(struct sock *sk)
 
 	if ((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE | TCPF_TIME_WAIT))
 		return;
-	__sk_dst_reset(sk);
+	/* A fresh route has the MTU learnt; it replaces the cached one. */
 	if (migtcp_route_path(sk) || msk->mss >= old_mss)
 		return;
 	if (msk->snd_nxt != msk->snd_una && !migtcp_mig_blocks_send(sk)) {
