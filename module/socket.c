@@ -74,6 +74,13 @@ void migtcp_init_sock(struct sock *sk)
 	 * without a write_space call from the device's context.
 	 */
 	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
+	/*
+	 * The packet path finds sockets in the connection and port tables
+	 * under RCU, without a lock (conn.c, port.c): a socket's memory
+	 * must outlive a lookup that found it as it was unhashed, so it is
+	 * freed after a grace period, as TCP's listeners and UDP's sockets.
+	 */
+	sock_set_flag(sk, SOCK_RCU_FREE);
 	sk->sk_sndbuf = READ_ONCE(migtcp_wmem[1]);
 	sk->sk_rcvbuf = READ_ONCE(migtcp_rmem[1]);
 	sk_sockets_allocated_inc(sk);
