@@ -1231,7 +1231,9 @@ static int migtcp_ckpt_evict(struct sock *sk, u32 lnode, u16 lport,
  */
 static int migtcp_ckpt_hash(struct sock *sk)
 {
-	return migtcp_conn_hash(sk) ? -EADDRINUSE : 0;
+	int err = migtcp_conn_hash(sk);
+
+	return err == -EADDRNOTAVAIL ? -EADDRINUSE : err;
 }
 
 /* Gives @sk the identity (@node, @port), in the tables where it belongs. */
@@ -1248,10 +1250,8 @@ static int migtcp_ckpt_identity(struct sock *sk, u32 node, u16 port,
 	 * a second listener).
 	 */
 	if (node == READ_ONCE(mn->node.id)) {
-		if (listener || migtcp_sk(sk)->remote_port) {
-			migtcp_port_hold(sk, port);
-			return 0;
-		}
+		if (listener || migtcp_sk(sk)->remote_port)
+			return migtcp_port_hold(sk, port);
 		return migtcp_port_bind(sk, node, port);
 	}
 	msk->mig.foreign = true;
@@ -1301,12 +1301,8 @@ static int migtcp_ckpt_child(struct sock *lsk,
 	err = migtcp_ckpt_apply_common(child, v);
 	if (!err)
 		err = migtcp_ckpt_apply_conn(child, v);
-	if (err) {
-		migtcp_purge_queues(child);
-		child->sk_state = TCP_CLOSE;
-		sk_free(child);
-		return err;
-	}
+	if (err)
+		goto free;
 	/* Everything a queued connection has, before it can be found. */
 	c->mig.state = MIGTCP_MIG_RELOCATING;
 	c->mig.quiet = true;
@@ -1315,7 +1311,9 @@ static int migtcp_ckpt_child(struct sock *lsk,
 		c->local_node = l->local_node;
 		c->local_port = l->local_port;
 	} else {
-		migtcp_port_inherit(child, lsk);
+		err = migtcp_port_inherit(child, lsk);
+		if (err)
+			goto free;
 	}
 	sock_hold(lsk);
 	c->parent = lsk;
@@ -1327,6 +1325,12 @@ static int migtcp_ckpt_child(struct sock *lsk,
 	spin_unlock_bh(&l->accept_lock);
 	/* On failure the listener's unwinding drops it with the others. */
 	return migtcp_ckpt_hash(child);
+
+free:
+	migtcp_purge_queues(child);
+	child->sk_state = TCP_CLOSE;
+	sk_free(child);
+	return err;
 }
 
 /* Tells the peer of a restored listener's connection where it is. */

@@ -4,8 +4,7 @@
  * 4-tuple of endpoint identities, never IP addresses.  Also the path a
  * connection takes to its peer node, and initial sequence numbers.
  */
-#include <linux/hash.h>
-#include <linux/jhash.h>
+#include <linux/rhashtable.h>
 #include <linux/siphash.h>
 #include <linux/ktime.h>
 #include <net/route.h>
@@ -13,119 +12,126 @@
 
 #include "migtcp.h"
 
-void migtcp_conn_init(struct migtcp_net *mn)
-{
-	int i;
+/*
+ * The connection table, an rhashtable.  The whole 4-tuple is the key:
+ * after a migration a node hosts endpoints whose identity names another
+ * node.  A listener (or bound socket) that
+ * migrated here is hashed with a remote identity of zeros.
+ *
+ * Anyone can send segments naming any 4-tuple, so the table must not
+ * let them choose the bucket: each bucket table hashes with its own
+ * random seed (lib/rhashtable.c), grows with the number of connections,
+ * and is rehashed with a new seed when a chain grows too long.  The
+ * packet path looks connections up under RCU, without a lock; sockets
+ * are freed only after a grace period (SOCK_RCU_FREE, socket.c), and a
+ * lookup takes its reference with refcount_inc_not_zero(), as TCP's
+ * lookups do, so that a socket being freed is not found.
+ */
+static const struct rhashtable_params migtcp_conn_params = {
+	.key_len		= sizeof(struct migtcp_conn_key),
+	.key_offset		= offsetof(struct migtcp_sock, conn_key),
+	.head_offset		= offsetof(struct migtcp_sock, conn_node),
+	.automatic_shrinking	= true,
+};
 
-	spin_lock_init(&mn->conn_lock);
-	for (i = 0; i < ARRAY_SIZE(mn->conn_hash); i++)
-		INIT_HLIST_HEAD(&mn->conn_hash[i]);
+int migtcp_conn_init(struct migtcp_net *mn)
+{
+	return rhashtable_init(&mn->conns, &migtcp_conn_params);
+}
+
+/* Once every socket of the namespace is gone: each unhashed itself. */
+void migtcp_conn_destroy(struct migtcp_net *mn)
+{
+	WARN_ON_ONCE(atomic_read(&mn->conns.nelems));
+	rhashtable_destroy(&mn->conns);
 }
 
 /*
- * The whole 4-tuple is the key: after a migration a node hosts endpoints
- * whose identity names another node.  A listener that migrated here is
- * hashed with a remote identity of zeros.
+ * Makes @sk findable by its 4-tuple; -EADDRNOTAVAIL if the tuple is
+ * taken (the socket already there stays), -ENOMEM if the table could not
+ * take one more (it grows with atomic allocations).  The socket is
+ * locked.
  */
-static struct hlist_head *migtcp_conn_bucket(struct migtcp_net *mn, u32 lnode,
-					     u16 lport, u32 rnode, u16 rport)
-{
-	u32 hash = jhash_3words(lnode, (u32)lport << 16 | rport, rnode, 0);
-
-	return &mn->conn_hash[hash_32(hash, MIGTCP_CONN_HASH_BITS)];
-}
-
-static struct migtcp_sock *__migtcp_conn_find(struct migtcp_net *mn,
-					      u32 lnode, u16 lport,
-					      u32 rnode, u16 rport)
-{
-	struct migtcp_sock *msk;
-
-	hlist_for_each_entry(msk, migtcp_conn_bucket(mn, lnode, lport, rnode,
-						     rport), conn_node)
-		if (msk->local_port == lport && msk->remote_node == rnode &&
-		    msk->remote_port == rport && msk->local_node == lnode)
-			return msk;
-	return NULL;
-}
-
-/* Makes @sk findable by its 4-tuple; -EADDRNOTAVAIL if the tuple is taken. */
 int migtcp_conn_hash(struct sock *sk)
 {
 	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	int err = 0;
+	const struct migtcp_conn_key old = msk->conn_key;
+	const struct migtcp_conn_key key = {
+		.local_node	= msk->local_node,
+		.remote_node	= msk->remote_node,
+		.local_port	= msk->local_port,
+		.remote_port	= msk->remote_port,
+	};
+	bool moved = false;
+	int err;
 
-	spin_lock_bh(&mn->conn_lock);
-	/* Hashed twice, it would leave its old bucket pointing at it. */
-	if (WARN_ON_ONCE(!hlist_unhashed(&msk->conn_node)))
-		err = -EINVAL;
-	else if (__migtcp_conn_find(mn, msk->local_node, msk->local_port,
-				    msk->remote_node, msk->remote_port))
-		err = -EADDRNOTAVAIL;
-	else
-		hlist_add_head(&msk->conn_node,
-			       migtcp_conn_bucket(mn, msk->local_node,
-						  msk->local_port,
-						  msk->remote_node,
-						  msk->remote_port));
-	spin_unlock_bh(&mn->conn_lock);
-	return err;
+	/*
+	 * A socket has one place in the table.  A bound socket restored
+	 * away from its home is there with a remote of zeros, and when it
+	 * connects its connection takes that place: it leaves it first,
+	 * found by the key it went in with, so that it is never linked into
+	 * two chains at once.
+	 */
+	if (memcmp(&old, &key, sizeof(key)))
+		moved = !rhashtable_remove_fast(&mn->conns, &msk->conn_node,
+						migtcp_conn_params);
+	msk->conn_key = key;
+	/* The check and the insertion are one step under the bucket's lock. */
+	err = rhashtable_lookup_insert_fast(&mn->conns, &msk->conn_node,
+					    migtcp_conn_params);
+	if (err && moved) {
+		/* Back in its place, unless a restore took it meanwhile. */
+		msk->conn_key = old;
+		rhashtable_lookup_insert_fast(&mn->conns, &msk->conn_node,
+					      migtcp_conn_params);
+	}
+	if (err == -EEXIST)
+		return -EADDRNOTAVAIL;
+	return err ? -ENOMEM : 0;
 }
 
 /*
- * Makes @sk findable as the end of a connection to (@rnode, @rport), in
- * place of whatever tuple it was found by: an endpoint of another node's
- * identity is in the table as soon as it is restored, as a bound socket
- * (no peer) or as a connection, which may have ended.  -EADDRNOTAVAIL if
- * another socket has the tuple; then nothing changed.
+ * Takes @sk out of the table, if it is there: found by the key it was
+ * hashed with, whatever its fields say now.  Lookups under RCU may still
+ * see it until the socket is freed, after a grace period.
  */
-int migtcp_conn_rehash(struct sock *sk, u32 rnode, u16 rport)
-{
-	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
-	struct migtcp_sock *msk = migtcp_sk(sk), *other;
-	int err = 0;
-
-	spin_lock_bh(&mn->conn_lock);
-	other = __migtcp_conn_find(mn, msk->local_node, msk->local_port,
-				   rnode, rport);
-	if (other && other != msk) {
-		err = -EADDRNOTAVAIL;
-	} else {
-		hlist_del_init(&msk->conn_node);
-		WRITE_ONCE(msk->remote_node, rnode);
-		WRITE_ONCE(msk->remote_port, rport);
-		hlist_add_head(&msk->conn_node,
-			       migtcp_conn_bucket(mn, msk->local_node,
-						  msk->local_port, rnode,
-						  rport));
-	}
-	spin_unlock_bh(&mn->conn_lock);
-	return err;
-}
-
 void migtcp_conn_unhash(struct sock *sk)
 {
 	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
-	struct migtcp_sock *msk = migtcp_sk(sk);
 
-	spin_lock_bh(&mn->conn_lock);
-	hlist_del_init(&msk->conn_node);
-	spin_unlock_bh(&mn->conn_lock);
+	rhashtable_remove_fast(&mn->conns, &migtcp_sk(sk)->conn_node,
+			       migtcp_conn_params);
 }
 
 /* The connection a segment belongs to, with a reference, or NULL. */
 struct sock *migtcp_conn_lookup(struct migtcp_net *mn, u32 lnode, u16 lport,
 				u32 rnode, u16 rport)
 {
+	const struct migtcp_conn_key key = {
+		.local_node	= lnode,
+		.remote_node	= rnode,
+		.local_port	= lport,
+		.remote_port	= rport,
+	};
 	struct migtcp_sock *msk;
+	struct sock *sk = NULL;
 
-	spin_lock_bh(&mn->conn_lock);
-	msk = __migtcp_conn_find(mn, lnode, lport, rnode, rport);
-	if (msk)
-		sock_hold(&msk->sk);
-	spin_unlock_bh(&mn->conn_lock);
-	return msk ? &msk->sk : NULL;
+	rcu_read_lock();
+	msk = rhashtable_lookup(&mn->conns, &key, migtcp_conn_params);
+	if (msk && refcount_inc_not_zero(&msk->sk.sk_refcnt)) {
+		sk = &msk->sk;
+		/*
+		 * Unhashed and hashed again as another connection (a new
+		 * connect()) since it matched: not the one sought.
+		 */
+		if (unlikely(memcmp(&msk->conn_key, &key, sizeof(key)))) {
+			sock_put(sk);
+			sk = NULL;
+		}
+	}
+	rcu_read_unlock();
+	return sk;
 }
 
 /*
@@ -137,8 +143,7 @@ static struct sock *migtcp_endpoint_lookup(struct migtcp_net *mn, u32 lnode,
 					   u16 lport,
 					   bool (*match)(const struct sock *))
 {
-	struct migtcp_sock *msk;
-	struct sock *found = NULL;
+	struct sock *found;
 
 	if (lnode != READ_ONCE(mn->node.id)) {
 		found = migtcp_conn_lookup(mn, lnode, lport, 0, 0);
@@ -148,18 +153,7 @@ static struct sock *migtcp_endpoint_lookup(struct migtcp_net *mn, u32 lnode,
 		}
 		return found;
 	}
-	spin_lock_bh(&mn->ports_lock);
-	hlist_for_each_entry(msk, &mn->port_hash[hash_32(lport, MIGTCP_PORT_HASH_BITS)],
-			     port_node) {
-		if (msk->local_port == lport && !msk->remote_port &&
-		    match(&msk->sk)) {
-			found = &msk->sk;
-			sock_hold(found);
-			break;
-		}
-	}
-	spin_unlock_bh(&mn->ports_lock);
-	return found;
+	return migtcp_port_lookup(mn, lport, match);
 }
 
 static bool migtcp_is_listener(const struct sock *sk)

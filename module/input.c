@@ -1645,10 +1645,13 @@ void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 	 * the listener close now, its close() waits for the child's lock
 	 * (held here) and then unhashes it as it drops it.
 	 */
-	if (!migtcp_sk(child)->mig.foreign)
-		migtcp_port_hold(child, migtcp_sk(child)->local_port);
-	if (migtcp_conn_hash(child)) {
-		/* The same SYN, twice at once: the other copy won. */
+	if ((!migtcp_sk(child)->mig.foreign &&
+	     migtcp_port_hold(child, migtcp_sk(child)->local_port)) ||
+	    migtcp_conn_hash(child)) {
+		/*
+		 * The same SYN, twice at once: the other copy won.  Or a
+		 * table could not grow (an atomic allocation).
+		 */
 		if (migtcp_child_unqueue(child))
 			migtcp_child_discard(child, false);
 		goto out;

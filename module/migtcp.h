@@ -52,8 +52,6 @@ struct migtcp_node {
 	struct crypto_shash __rcu *tfm;
 };
 
-#define MIGTCP_PORT_HASH_BITS	8
-#define MIGTCP_CONN_HASH_BITS	8
 #define MIGTCP_GONE_HASH_BITS	6
 
 /*
@@ -82,8 +80,14 @@ struct migtcp_net {
 	unsigned int peer_count;	/* under config_lock */
 	unsigned int peers_gen;		/* bumped on every change */
 
-	spinlock_t ports_lock;		/* port_hash, bound, port range, node.id */
-	struct hlist_head port_hash[1 << MIGTCP_PORT_HASH_BITS];
+	/*
+	 * The port table (port.c): port -> the sockets holding it, looked
+	 * up under RCU.  ports_lock serialises its writers, so that a
+	 * port's check and its taking are one step, and protects bound,
+	 * the port range and node.id.
+	 */
+	spinlock_t ports_lock;
+	struct rhltable ports;
 	unsigned int bound;		/* sockets holding a port */
 	u16 port_min, port_max;		/* ephemeral range */
 
@@ -105,9 +109,11 @@ struct migtcp_net {
 	struct migtcp_budget challenges;
 	struct migtcp_budget redirects;
 
-	/* Connections by (local port, remote node, remote port). */
-	spinlock_t conn_lock;
-	struct hlist_head conn_hash[1 << MIGTCP_CONN_HASH_BITS];
+	/*
+	 * The connection table (conn.c): sockets by their 4-tuple, looked
+	 * up under RCU; its own bucket locks serialise its writers.
+	 */
+	struct rhashtable conns;
 
 	/*
 	 * GONEs to registrars that no acknowledgment answered yet, whose
@@ -145,6 +151,18 @@ struct migtcp_peer {
 	u32 id;
 	__be32 addr4;
 	struct rcu_head rcu;
+};
+
+/*
+ * What a socket is hashed with in the connection table: a copy of its
+ * 4-tuple taken when it is hashed, so that the key cannot change under
+ * the table whatever the socket's fields do.  12 bytes, no padding.
+ */
+struct migtcp_conn_key {
+	u32 local_node;
+	u32 remote_node;
+	u16 local_port;
+	u16 remote_port;
 };
 
 /* The flags a version 1 segment may carry; the others are reserved. */
@@ -256,8 +274,10 @@ struct migtcp_sock {
 	};
 	struct rb_node net_node;	/* in migtcp_net.sockets */
 	u64 net_seq;			/* its key there; 0: not in it */
-	struct hlist_node port_node;	/* in migtcp_net.port_hash if bound */
-	struct hlist_node conn_node;	/* in migtcp_net.conn_hash if hashed */
+	struct rhlist_head port_node;	/* in migtcp_net.ports if bound */
+	u16 port_key;			/* the port it is there with */
+	struct rhash_head conn_node;	/* in migtcp_net.conns if hashed */
+	struct migtcp_conn_key conn_key; /* the tuple it is there with */
 	u32 local_node;
 	u16 local_port;			/* host byte order */
 	u32 remote_node;
@@ -500,11 +520,14 @@ int migtcp_peer_del(struct migtcp_net *mn, u32 id,
 bool migtcp_node_has_addr(struct net *net, u32 id, __be32 addr4);
 
 /* port.c */
-void migtcp_ports_init(struct migtcp_net *mn);
+int migtcp_ports_init(struct migtcp_net *mn);
+void migtcp_ports_destroy(struct migtcp_net *mn);
 int migtcp_port_bind(struct sock *sk, u32 node, u16 port);
-void migtcp_port_hold(struct sock *sk, u16 port);
-void migtcp_port_inherit(struct sock *child, const struct sock *parent);
+int migtcp_port_hold(struct sock *sk, u16 port);
+int migtcp_port_inherit(struct sock *child, const struct sock *parent);
 int migtcp_port_listen(struct sock *sk);
+struct sock *migtcp_port_lookup(struct migtcp_net *mn, u16 port,
+				bool (*match)(const struct sock *));
 void migtcp_port_unbind(struct sock *sk);
 int migtcp_ports_set_range(struct migtcp_net *mn, u16 min, u16 max);
 
@@ -555,9 +578,9 @@ void migtcp_write_space(struct sock *sk);
 void migtcp_purge_queues(struct sock *sk);
 
 /* conn.c */
-void migtcp_conn_init(struct migtcp_net *mn);
+int migtcp_conn_init(struct migtcp_net *mn);
+void migtcp_conn_destroy(struct migtcp_net *mn);
 int migtcp_conn_hash(struct sock *sk);
-int migtcp_conn_rehash(struct sock *sk, u32 rnode, u16 rport);
 void migtcp_conn_unhash(struct sock *sk);
 struct sock *migtcp_conn_lookup(struct migtcp_net *mn, u32 lnode, u16 lport,
 				u32 rnode, u16 rport);

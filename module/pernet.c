@@ -190,16 +190,20 @@ static int __net_init migtcp_net_init(struct net *net)
 		return -ENOMEM;
 	mutex_init(&mn->config_lock);
 	spin_lock_init(&mn->node.key_lock);
-	migtcp_ports_init(mn);
 	spin_lock_init(&mn->sockets_lock);
 	mn->sockets = RB_ROOT;
-	migtcp_conn_init(mn);
 	migtcp_gone_init(mn);
 	atomic_set(&mn->orphans, 0);
 
-	err = migtcp_peers_init(mn);
+	err = migtcp_ports_init(mn);
 	if (err)
 		goto err_mib;
+	err = migtcp_conn_init(mn);
+	if (err)
+		goto err_ports;
+	err = migtcp_peers_init(mn);
+	if (err)
+		goto err_conn;
 	err = migtcp_proc_init_net(net);
 	if (err)
 		goto err_peers;
@@ -207,6 +211,10 @@ static int __net_init migtcp_net_init(struct net *net)
 
 err_peers:
 	migtcp_peers_destroy(mn);
+err_conn:
+	migtcp_conn_destroy(mn);
+err_ports:
+	migtcp_ports_destroy(mn);
 err_mib:
 	free_percpu(mn->mib);
 	return err;
@@ -261,6 +269,12 @@ static void __net_exit migtcp_net_exit(struct net *net)
 	WARN_ON_ONCE(!RB_EMPTY_ROOT(&mn->sockets));
 	/* Each orphan stopped counting as it ended. */
 	WARN_ON_ONCE(atomic_read(&mn->orphans));
+	/*
+	 * Each socket left the tables as it ended, and no segment reaches
+	 * the namespace any more: nothing walks them.
+	 */
+	migtcp_conn_destroy(mn);
+	migtcp_ports_destroy(mn);
 	migtcp_peers_destroy(mn);
 	migtcp_node_forget_key(mn);
 	free_percpu(mn->mib);

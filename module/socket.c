@@ -45,12 +45,6 @@ static void migtcp_destruct(struct sock *sk)
 	migtcp_kx_forget(sk);
 	sk_mem_reclaim_final(sk);
 	sk_sockets_allocated_dec(sk);
-	/*
-	 * Not findable any more: a socket left in a table would be a use
-	 * after free for the next walk of its bucket.
-	 */
-	WARN_ON_ONCE(!hlist_unhashed(&migtcp_sk(sk)->conn_node));
-	WARN_ON_ONCE(!hlist_unhashed(&migtcp_sk(sk)->port_node));
 	/* As inet_sock_destruct(): all memory given back, to the byte. */
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
 	WARN_ON_ONCE(sk->sk_wmem_queued);
@@ -236,8 +230,12 @@ static int migtcp_start_connect(struct sock *sk, u32 node, u16 port)
 			return err;
 		autobound = true;
 	}
-	err = migtcp_conn_rehash(sk, node, port);
+	msk->remote_node = node;
+	msk->remote_port = port;
+	err = migtcp_conn_hash(sk);
 	if (err) {
+		msk->remote_node = 0;
+		msk->remote_port = 0;
 		if (autobound)
 			migtcp_port_unbind(sk);
 		return err;
