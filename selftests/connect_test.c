@@ -346,6 +346,63 @@ static void exchange_bytes(struct __test_metadata *_metadata, int a, int b)
 }
 
 /*
+ * Two sockets of node 1 may share a port with SO_REUSEADDR, but not a
+ * connection's 4-tuple: the second connect() to the same remote endpoint
+ * fails with EADDRNOTAVAIL (as TCP's, whose tuple is taken), leaves the
+ * first connection as it was, and keeps its own bound port, from which a
+ * connection to another endpoint then succeeds.
+ */
+TEST_F(cluster, connect_duplicate_tuple_is_eaddrnotavail)
+{
+	int lfd, lfd2, a, b, afd, bfd, one = 1;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, PORT, 8);
+	ASSERT_LE(0, lfd);
+	lfd2 = listener(_metadata, self->family, PORT + 1, 8);
+	ASSERT_LE(0, lfd2);
+	ON_NODE(NODE1);
+	a = mig_socket(self->family, 0);
+	b = mig_socket(self->family, 0);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	ASSERT_EQ(0, setsockopt(b, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	ASSERT_EQ(0, bind_to(a, self->family, 0, 5557));
+	ASSERT_EQ(0, bind_to(b, self->family, 0, 5557))
+		TH_LOG("bind with SO_REUSEADDR on both: %s", strerror(errno));
+
+	ASSERT_EQ(0, connect_to(a, self->family, NODE2, PORT))
+		TH_LOG("connect: %s", strerror(errno));
+	ASSERT_FAILS_WITH(EADDRNOTAVAIL,
+			  connect_to(b, self->family, NODE2, PORT));
+	EXPECT_EQ(5557, LOCAL_PORT(b, NODE1));
+	expect_proc(_metadata, b, NODE1, 5557, 0, 0, "CLOSE");
+
+	/* The first connection is the one its tuple names. */
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	EXPECT_EQ(5557, PEER_PORT(afd, NODE1));
+	exchange_bytes(_metadata, a, afd);
+
+	ASSERT_EQ(0, connect_to(b, self->family, NODE2, PORT + 1))
+		TH_LOG("connect to another endpoint: %s", strerror(errno));
+	EXPECT_EQ(5557, LOCAL_PORT(b, NODE1));
+	bfd = accept_waiting(_metadata, lfd2);
+	ASSERT_LE(0, bfd);
+	EXPECT_EQ(5557, PEER_PORT(bfd, NODE1));
+	exchange_bytes(_metadata, b, bfd);
+	exchange_bytes(_metadata, a, afd);
+
+	close(bfd);
+	close(afd);
+	close(b);
+	close(a);
+	close(lfd2);
+	close(lfd);
+}
+
+/*
  * Refused: ECONNREFUSED, the socket back in CLOSE with its ephemeral port
  * released, and usable for another connect(), whose connection carries
  * data both ways.
