@@ -2,7 +2,7 @@
 /*
  * The transport under stress: 64 MiB each way on one connection; 200
  * connections between the same two nodes, all established at once, each
- * carrying its own data both ways; 8 MiB each way through loss,
+ * carrying its own data both ways, and 3000 the same way; 8 MiB each way through loss,
  * reordering, duplication and jitter on both sides; a peer node that
  * vanishes under a connection with MIGTCP_USER_TIMEOUT set; and forged or
  * malformed segments injected into an established connection, which must
@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -95,12 +96,23 @@ TEST_F_TIMEOUT(cluster, transfer_8mib_through_netem, 300)
 #define MANY_DATA_MS	90000
 
 /*
- * One end of one of the connections: it writes CONN_BYTES of stream
- * @tx_seed, then shuts its side down, and reads and checks CONN_BYTES of
+ * Thousands of connections at once, many more than the 256 buckets the
+ * connection and port tables had before they grew: fewer bytes each.
+ */
+#define N_CONNS_BIG	3000
+#define CONN_BYTES_BIG	(4 * KiB)
+#define BIG_PORT	(PORT + 2)
+#define BIG_SETUP_MS	300000
+#define BIG_DATA_MS	300000
+
+/*
+ * One end of one of the connections: it writes @bytes of stream
+ * @tx_seed, then shuts its side down, and reads and checks @bytes of
  * stream @rx_seed followed by EOF.
  */
 struct conn_end {
 	int fd;
+	size_t bytes;
 	__u64 tx_seed, rx_seed;
 	size_t sent, rcvd;
 	bool shut, eof;
@@ -110,10 +122,12 @@ struct conn_end {
 };
 
 /* Stream seeds: connection @i's client sends 2i+1, its server 2i+2. */
-static void conn_end_init(struct conn_end *e, int fd, int i, bool client)
+static void conn_end_init(struct conn_end *e, int fd, int i, bool client,
+			  size_t bytes)
 {
 	memset(e, 0, sizeof(*e));
 	e->fd = fd;
+	e->bytes = bytes;
 	e->tx_seed = 2 * i + (client ? 1 : 2);
 	e->rx_seed = 2 * i + (client ? 2 : 1);
 	e->bad_at = -1;
@@ -129,8 +143,8 @@ static void conn_end_write(struct conn_end *e)
 {
 	__u8 buf[16 * 1024];
 
-	while (e->sent < CONN_BYTES) {
-		size_t n = CONN_BYTES - e->sent;
+	while (e->sent < e->bytes) {
+		size_t n = e->bytes - e->sent;
 		ssize_t ret;
 
 		if (n > sizeof(buf))
@@ -161,11 +175,11 @@ static void conn_end_read(struct conn_end *e)
 		size_t check = ret;
 		long bad;
 
-		if (e->rcvd + check > CONN_BYTES) {
+		if (e->rcvd + check > e->bytes) {
 			/* More than was ever sent: as bad as a wrong byte. */
 			if (e->bad_at < 0)
-				e->bad_at = CONN_BYTES;
-			check = e->rcvd < CONN_BYTES ? CONN_BYTES - e->rcvd : 0;
+				e->bad_at = e->bytes;
+			check = e->rcvd < e->bytes ? e->bytes - e->rcvd : 0;
 		}
 		bad = pattern_check(buf, check, e->rx_seed, e->rcvd, &want);
 		if (bad >= 0 && e->bad_at < 0)
@@ -210,11 +224,11 @@ static int count_in_state_local(const char *local, const char *state)
 }
 
 /* The client ends by their local port, to pair them with accepted ends. */
-static int index_of_port(const int *ports, int port)
+static int index_of_port(const int *ports, int n, int port)
 {
 	int i;
 
-	for (i = 0; i < N_CONNS; i++)
+	for (i = 0; i < n; i++)
 		if (ports[i] == port)
 			return i;
 	return -1;
@@ -231,66 +245,71 @@ static int peer_port(int fd)
 }
 
 /*
- * Opens N_CONNS non-blocking connections from node 1 to one listener of
- * node 2 (backlog MANY_BACKLOG: all of them fit), accepts them all, and
- * checks that all are established at the same moment.  ends[i] is
- * connection i's client end, ends[N_CONNS + i] its server end.
+ * Opens @n non-blocking connections from node 1 to listener @lfd of node
+ * 2, on @port (its backlog takes all of them), each to carry @bytes each
+ * way; accepts them all within @setup_ms, and checks that all are
+ * established at the same moment.  ends[i] is connection i's client end,
+ * ends[n + i] its server end.
  */
 static void open_many(struct __test_metadata *_metadata, CLUSTER *self,
-		      int lfd, struct conn_end *ends)
+		      int lfd, struct conn_end *ends, int n, int port,
+		      size_t bytes, long setup_ms)
 {
-	int ports[N_CONNS], i, accepted = 0;
+	int *ports, i, accepted = 0;
 	char remote[32];
 	long deadline;
 
+	ports = calloc(n, sizeof(*ports));
+	ASSERT_NE(NULL, ports);
 	ON_NODE(NODE1);
-	for (i = 0; i < N_CONNS; i++) {
+	for (i = 0; i < n; i++) {
 		int fd = mig_socket(self->family, SOCK_NONBLOCK);
 
 		ASSERT_LE(0, fd) TH_LOG("socket %d: %s", i, strerror(errno));
-		conn_end_init(&ends[i], fd, i, true);
+		conn_end_init(&ends[i], fd, i, true, bytes);
 		ASSERT_FAILS_WITH(EINPROGRESS, connect_to(fd, self->family,
-							  NODE2, MANY_PORT));
+							  NODE2, port));
 		ports[i] = local_port(fd);
 		ASSERT_LT(0, ports[i]);
 	}
 
-	deadline = now_ms() + MANY_SETUP_MS;
-	while (accepted < N_CONNS && now_ms() < deadline) {
+	deadline = now_ms() + setup_ms;
+	while (accepted < n && now_ms() < deadline) {
 		int fd, k;
 
 		if (poll_one(lfd, POLLIN, 1000) != POLLIN)
 			continue;
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		ASSERT_LE(0, fd) TH_LOG("accept: %s", strerror(errno));
-		k = index_of_port(ports, peer_port(fd));
+		k = index_of_port(ports, n, peer_port(fd));
 		ASSERT_LE(0, k) TH_LOG("accepted a connection from no client");
-		ASSERT_EQ(-1, ends[N_CONNS + k].fd)
+		ASSERT_EQ(-1, ends[n + k].fd)
 			TH_LOG("client %d accepted twice", k);
-		conn_end_init(&ends[N_CONNS + k], fd, k, false);
+		conn_end_init(&ends[n + k], fd, k, false, bytes);
 		accepted++;
 	}
-	ASSERT_EQ(N_CONNS, accepted);
+	free(ports);
+	ASSERT_EQ(n, accepted);
 
 	/* Every client has completed its connect(), without error. */
-	for (i = 0; i < N_CONNS; i++) {
+	for (i = 0; i < n; i++) {
 		ASSERT_EQ(POLLOUT, poll_one(ends[i].fd, POLLOUT, WAIT_MS))
 			TH_LOG("client %d not connected", i);
 		ASSERT_EQ(0, so_error(ends[i].fd));
 	}
-	snprintf(remote, sizeof(remote), "%u:%u", NODE2, MANY_PORT);
-	EXPECT_EQ(N_CONNS, count_in_state(remote, "ESTABLISHED"));
+	snprintf(remote, sizeof(remote), "%u:%u", NODE2, port);
+	EXPECT_EQ(n, count_in_state(remote, "ESTABLISHED"));
 }
 
 /*
  * Drives all ends with one epoll set until each has written and read
- * everything and seen its EOF, or MANY_DATA_MS pass.
+ * everything and seen its EOF, or @data_ms pass.
  */
 static void exchange_many(struct __test_metadata *_metadata,
-			  struct conn_end *ends, int n)
+			  struct conn_end *ends, int n, long data_ms)
 {
 	struct epoll_event ev[64];
-	long deadline = now_ms() + MANY_DATA_MS;
+	long deadline = now_ms() + data_ms;
 	int ep, i, k, left = n;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -334,8 +353,8 @@ static void exchange_many(struct __test_metadata *_metadata,
 		}
 	}
 	close(ep);
-	EXPECT_EQ(0, left) TH_LOG("%d ends unfinished after %d ms", left,
-				  MANY_DATA_MS);
+	EXPECT_EQ(0, left) TH_LOG("%d ends unfinished after %ld ms", left,
+				  data_ms);
 }
 
 /* Each end wrote and read exactly its stream; logs the first few faults. */
@@ -347,12 +366,12 @@ static void check_many(struct __test_metadata *_metadata,
 	for (i = 0; i < n; i++) {
 		const struct conn_end *e = &ends[i];
 
-		if (!e->err && e->bad_at < 0 && e->sent == CONN_BYTES &&
-		    e->rcvd == CONN_BYTES && e->eof)
+		if (!e->err && e->bad_at < 0 && e->sent == e->bytes &&
+		    e->rcvd == e->bytes && e->eof)
 			continue;
 		if (faults++ < 8)
 			TH_LOG("%s end of connection %d: %s, sent %zu, read %zu%s, first wrong byte %lld",
-			       i < N_CONNS ? "client" : "server", i % N_CONNS,
+			       i < n / 2 ? "client" : "server", i % (n / 2),
 			       errname(e->err), e->sent, e->rcvd,
 			       e->eof ? " and EOF" : "", e->bad_at);
 	}
@@ -379,11 +398,12 @@ TEST_F_TIMEOUT(cluster, concurrent_200_connections, 240)
 	ASSERT_LE(0, lfd);
 
 	start = now_ms();
-	open_many(_metadata, self, lfd, ends);
+	open_many(_metadata, self, lfd, ends, N_CONNS, MANY_PORT, CONN_BYTES,
+		  MANY_SETUP_MS);
 	LOG_TOOK("200 connections established", start);
 	if (_metadata->passed) {
 		start = now_ms();
-		exchange_many(_metadata, ends, 2 * N_CONNS);
+		exchange_many(_metadata, ends, 2 * N_CONNS, MANY_DATA_MS);
 		LOG_TOOK("200 x 64 KiB each way", start);
 		check_many(_metadata, ends, 2 * N_CONNS);
 	}
@@ -391,6 +411,53 @@ TEST_F_TIMEOUT(cluster, concurrent_200_connections, 240)
 		dump_nodes(self);
 
 	for (i = 0; i < 2 * N_CONNS; i++)
+		if (ends[i].fd >= 0)
+			close(ends[i].fd);
+	close(lfd);
+	free(ends);
+}
+
+/*
+ * N_CONNS_BIG connections between the two nodes, all open at the same
+ * time: each node's connection table holds thousands, and its port table
+ * thousands of ports (node 1's ephemeral ones) or one port with
+ * thousands of sockets (node 2's listener and its connections).  Each
+ * carries CONN_BYTES_BIG of its own stream in each direction, checked
+ * byte for byte.
+ */
+TEST_F_TIMEOUT(cluster, concurrent_3000_connections, 900)
+{
+	struct rlimit rl = { 2 * N_CONNS_BIG + 64, 2 * N_CONNS_BIG + 64 };
+	struct conn_end *ends;
+	int lfd, i;
+	long start;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl))
+		TH_LOG("RLIMIT_NOFILE %lu: %s", (unsigned long)rl.rlim_cur,
+		       strerror(errno));
+	ends = calloc(2 * N_CONNS_BIG, sizeof(*ends));
+	ASSERT_NE(NULL, ends);
+	for (i = 0; i < 2 * N_CONNS_BIG; i++)
+		ends[i].fd = -1;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, BIG_PORT, N_CONNS_BIG);
+	ASSERT_LE(0, lfd);
+
+	start = now_ms();
+	open_many(_metadata, self, lfd, ends, N_CONNS_BIG, BIG_PORT,
+		  CONN_BYTES_BIG, BIG_SETUP_MS);
+	LOG_TOOK("3000 connections established", start);
+	if (_metadata->passed) {
+		start = now_ms();
+		exchange_many(_metadata, ends, 2 * N_CONNS_BIG, BIG_DATA_MS);
+		LOG_TOOK("3000 x 4 KiB each way", start);
+		check_many(_metadata, ends, 2 * N_CONNS_BIG);
+	}
+	if (!_metadata->passed)
+		dump_nodes(self);
+
+	for (i = 0; i < 2 * N_CONNS_BIG; i++)
 		if (ends[i].fd >= 0)
 			close(ends[i].fd);
 	close(lfd);
