@@ -3921,6 +3921,22 @@ static int connect_nonblocking(struct __test_metadata *_metadata,
 }
 
 /*
+ * Node 2's listener @lfd on @port and node 1's non-blocking socket @cfd
+ * connected to it (connect_nonblocking()); returns the accepted socket.
+ */
+static int nonblocking_pair(struct __test_metadata *_metadata, CLUSTER *self,
+			    uint16_t port, int *lfd, int *cfd)
+{
+	ON_NODE(NODE2);
+	*lfd = listener(_metadata, self->family, port, 8);
+	ASSERT_LE(0, *lfd);
+	ON_NODE(NODE1);
+	*cfd = mig_socket(self->family, SOCK_NONBLOCK);
+	ASSERT_LE(0, *cfd);
+	return connect_nonblocking(_metadata, self, *cfd, *lfd, port);
+}
+
+/*
  * A non-blocking connect() that completed and was never called again
  * leaves the socket connecting for the socket layer; once that connection
  * ends, connect() reports the end and the next one connects anew, as
@@ -3937,13 +3953,7 @@ TEST_F(cluster, reconnect_starts_afresh)
 	int lfd, cfd, afd, revents;
 	struct blob b;
 
-	ON_NODE(NODE2);
-	lfd = listener(_metadata, self->family, RC_LPORT, 8);
-	ASSERT_LE(0, lfd);
-	ON_NODE(NODE1);
-	cfd = mig_socket(self->family, SOCK_NONBLOCK);
-	ASSERT_LE(0, cfd);
-	afd = connect_nonblocking(_metadata, self, cfd, lfd, RC_LPORT);
+	afd = nonblocking_pair(_metadata, self, RC_LPORT, &lfd, &cfd);
 
 	/* Our FIN goes and is acknowledged; data waits unread. */
 	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
@@ -3999,13 +4009,7 @@ TEST_F(cluster, connect_sees_closing_connection)
 {
 	int lfd, cfd, afd;
 
-	ON_NODE(NODE2);
-	lfd = listener(_metadata, self->family, RS_LPORT, 8);
-	ASSERT_LE(0, lfd);
-	ON_NODE(NODE1);
-	cfd = mig_socket(self->family, SOCK_NONBLOCK);
-	ASSERT_LE(0, cfd);
-	afd = connect_nonblocking(_metadata, self, cfd, lfd, RS_LPORT);
+	afd = nonblocking_pair(_metadata, self, RS_LPORT, &lfd, &cfd);
 	ASSERT_EQ(0, shutdown(cfd, SHUT_WR));
 	expect_eof(_metadata, afd);
 
@@ -4039,13 +4043,7 @@ TEST_F_TIMEOUT(cluster, reconnect_after_relocation_timeout, 60)
 	int lfd, cfd, afd, old, revents;
 
 	ASSERT_EQ(0, sh("echo 1000 >/sys/module/migtcp/parameters/migration_timeout_ms"));
-	ON_NODE(NODE2);
-	lfd = listener(_metadata, self->family, RR_LPORT, 8);
-	ASSERT_LE(0, lfd);
-	ON_NODE(NODE1);
-	cfd = mig_socket(self->family, SOCK_NONBLOCK);
-	ASSERT_LE(0, cfd);
-	old = connect_nonblocking(_metadata, self, cfd, lfd, RR_LPORT);
+	old = nonblocking_pair(_metadata, self, RR_LPORT, &lfd, &cfd);
 
 	/* Node 2 hears nothing more of node 1: the relocation times out. */
 	ON_NODE(NODE1);
