@@ -12,6 +12,9 @@
 #   make bench    benchmarks in the VM: transport against kernel TCP,
 #                 migration against home-node relaying (figures only)
 #   make demo     a server process migrates 1 -> 2 -> 1 under a live stream
+#   make install  install the module, tools, plugin, man pages (DESTDIR=,
+#                 PREFIX=/usr/local); make uninstall removes them
+#   make install-dkms  the same with the module built by DKMS
 #   make clean    remove build/ outputs (keeps the downloaded kernel)
 
 TOP	:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -41,7 +44,8 @@ for_each_kernel = set -e; for k in $(KERNELS); do \
 export TOP BUILD KSRC
 
 .PHONY: all module module-one userspace selftests bench demo deps check \
-	check-debug fuzz lint lint-one clean
+	check-debug fuzz lint lint-one install uninstall install-dkms \
+	uninstall-dkms clean
 
 all: module userspace selftests
 
@@ -91,6 +95,34 @@ userspace:
 
 selftests: userspace $(KSRC)/.extracted
 	+$(MAKE) -C $(TOP)/selftests
+
+# make install / make uninstall (tools/install has the list of files): the
+# module for each kernel of KERNELS under MODULEDIR/VER/updates (without
+# DESTDIR only for the kernels installed here, then depmod), the tools,
+# the preload library, the CRIU plugin, the uapi header, the man pages,
+# bash completion, modprobe.d and systemd files.  PREFIX=/usr for a
+# system-wide install; any of the directories below can be set alone.
+PREFIX		?= /usr/local
+INSTALL_VARS	= DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" \
+	$(foreach v,BINDIR SBINDIR LIBDIR CRIUPLUGINDIR INCLUDEDIR MANDIR \
+		BASHCOMPDIR SYSCONFDIR UNITDIR MODULEDIR,$(if $($(v)),$(v)="$($(v))"))
+install_kvers	= kvers=; $(call for_each_kernel,kvers="$$kvers $$kver")
+
+install: module userspace
+	+@$(install_kvers); $(INSTALL_VARS) $(TOP)/tools/install install $$kvers
+
+uninstall:
+	+@$(install_kvers); $(INSTALL_VARS) $(TOP)/tools/install uninstall $$kvers
+
+# The same, with the module built by DKMS for every kernel the machine
+# has and will install (tools/dkms), instead of the one built here.
+install-dkms: userspace
+	@$(TOP)/tools/dkms install
+	@$(INSTALL_VARS) $(TOP)/tools/install install
+
+uninstall-dkms:
+	@$(TOP)/tools/dkms uninstall
+	@$(INSTALL_VARS) $(TOP)/tools/install uninstall
 
 # make check REPEAT=N runs the selftests N times in each boot.
 check:

@@ -1258,4 +1258,15 @@ tests=(
 	"test_family_change|a preloaded iperf3 restored where AF_MIGTCP has another number keeps working"
 )
 
+# MIGTCP_CRIU_TESTS="test_cluster,test_iperf 7950" runs only the entries
+# of those commands, in the order above (install_test.sh runs some with
+# the installed tools).
+if [ -n "${MIGTCP_CRIU_TESTS:-}" ]; then
+	picked=()
+	for t in "${tests[@]}"; do
+		[[ ",$MIGTCP_CRIU_TESTS," == *",${t%%|*},"* ]] && picked+=("$t")
+	done
+	tests=("${picked[@]}")
+fi
+
 run_tests "${tests[@]}"

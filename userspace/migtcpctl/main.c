@@ -13,7 +13,6 @@
 #include "cmds.h"
 #include "output.h"
 
-#define MIGTCPCTL_VERSION "1.0"
 
 struct object {
 	const char *name;
@@ -69,7 +68,7 @@ static void print_help(void)
 static void print_version(void)
 {
 	printf("%s %s (generic netlink family %s, version %d)\n", progname,
-	       MIGTCPCTL_VERSION, MIGTCP_GENL_NAME, MIGTCP_GENL_VERSION);
+	       MIGTCP_VERSION, MIGTCP_GENL_NAME, MIGTCP_GENL_VERSION);
 }
 
 /* Returns -1 to go on, or the exit status. */
