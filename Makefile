@@ -15,6 +15,7 @@
 #   make install  install the module, tools, plugin, man pages (DESTDIR=,
 #                 PREFIX=/usr/local); make uninstall removes them
 #   make install-dkms  the same with the module built by DKMS
+#   make deb      Debian packages in build/deb/ (dpkg-buildpackage, lintian)
 #   make clean    remove build/ outputs (keeps the downloaded kernel)
 
 TOP	:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -45,7 +46,7 @@ export TOP BUILD KSRC
 
 .PHONY: all module module-one userspace selftests bench demo deps check \
 	check-debug fuzz lint lint-one install uninstall install-dkms \
-	uninstall-dkms clean
+	uninstall-dkms deb clean
 
 all: module userspace selftests
 
@@ -113,6 +114,11 @@ install: module userspace
 
 uninstall:
 	+@$(install_kvers); $(INSTALL_VARS) $(TOP)/tools/install uninstall $$kvers
+
+# Debian packages migtcp-dkms, migtcp-tools and migtcp-criu (debian/,
+# built by tools/deb into build/deb/), then lintian over them.
+deb:
+	@$(TOP)/tools/deb
 
 # The same, with the module built by DKMS for every kernel the machine
 # has and will install (tools/dkms), instead of the one built here.
