@@ -143,6 +143,7 @@ test_cluster() {
 		new_node "n$i" && attach "n$i" "192.0.2.$i" || return 1
 	done
 	echo "$key" >"$tmp/cluster.key"
+	chmod 600 "$tmp/cluster.key"
 	cat >"$tmp/cluster.json" <<EOF
 {"key-file": "cluster.key", "nodes": [{"id": 1, "addr": "$ADDR1"},
   {"id": 2, "addr": "$ADDR2"}]}

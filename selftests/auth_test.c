@@ -62,19 +62,10 @@
 static const char *key_file(__u8 byte)
 {
 	static char path[64];
-	FILE *f;
-	int i;
 
 	snprintf(path, sizeof(path), "/tmp/auth_test.%d.%02x.key", getpid(),
 		 byte);
-	f = fopen(path, "we");
-	if (!f)
-		return NULL;
-	for (i = 0; i < MIGTCP_KEY_LEN; i++)
-		fprintf(f, "%02x", byte);
-	fputc('\n', f);
-	fclose(f);
-	return path;
+	return migtcp_test_key_file(path, byte) ? NULL : path;
 }
 
 /* Sets the cluster key of the caller's node to 32 bytes all @byte. */

@@ -2711,13 +2711,9 @@ static void same_key_everywhere(struct __test_metadata *_metadata,
 {
 	char path[64];
 	unsigned int n;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/tmp/ckpt_test.%d.key", getpid());
-	f = fopen(path, "we");
-	ASSERT_NE(NULL, f);
-	fprintf(f, "%064d\n", 7);
-	fclose(f);
+	ASSERT_EQ(0, migtcp_test_key_file(path, 7));
 	for (n = NODE1; n <= last; n++) {
 		GO(n);
 		EXPECT_EQ(0, migtcp_test_ctl("node set key-file %s", path))

@@ -114,6 +114,7 @@ setup_cluster() {
 		new_node "n$i" && attach "n$i" "192.0.2.$i" || return 1
 	done
 	echo "$key" >"$tmp/cluster.key"
+	chmod 600 "$tmp/cluster.key"
 	write_cluster
 }
 
@@ -233,6 +234,7 @@ EOF
 test_node_set() {
 	new_node n7 || return 1
 	echo "$key" >"$tmp/n7.key"
+	chmod 600 "$tmp/n7.key"
 	expect_status 0 n7 node set id 9 addr 198.51.100.9 port-range 50000-50100 || return 1
 	expect_status 0 n7 -j node || return 1
 	pycheck "j['id'] == 9 and j['addr'] == '198.51.100.9' and
@@ -290,7 +292,51 @@ test_usage_errors() {
 		expect_status 2 n7 $bad || return 1
 	done
 	printf '%s\n' "${key:0:63}" >"$tmp/short.key"
+	chmod 600 "$tmp/short.key"
 	expect_error n7 "has 63 hex digits, expected 64" node set key-file "$tmp/short.key"
+}
+
+# A key file that group or others may read or write is refused, by
+# node set and by load, saying why and how to fix it; nothing changes.
+test_key_file_private() {
+	local mode
+	new_node n8 || return 1
+	for mode in 644 640 604 660 606; do
+		echo "$key" >"$tmp/open.key"
+		chmod "$mode" "$tmp/open.key"
+		expect_error n8 "is open to group or others (mode 0$mode): a cluster key must be private (chmod 600 $tmp/open.key)" \
+			node set key-file "$tmp/open.key" || return 1
+	done
+	sed 's/"cluster.key"/"open.key"/' "$tmp/cluster.json" >"$tmp/open.json"
+	expect_error n8 "$tmp/open.json: key-file: $tmp/open.key: is open to group or others" \
+		load "$tmp/open.json" id 1 || return 1
+	expect_status 0 n8 -j node && pycheck "j['id'] is None and not j['key_set']" || return 1
+	chmod 600 "$tmp/open.key"
+	expect_status 0 n8 node set key-file "$tmp/open.key" &&
+		expect_status 0 n8 -j node && pycheck "j['key_set']"
+}
+
+# load --check validates the whole file (syntax with line and column,
+# fields by path, the key file) and applies nothing.
+test_load_check() {
+	new_node n9 || return 1
+	expect_status 0 n9 load --check "$tmp/cluster.json" || return 1
+	grep -qxF "$tmp/cluster.json: valid: 3 nodes, a cluster key, ports 40000-49999" "$tmp/out" ||
+		{ diag "load --check said: $(cat "$tmp/out")"; return 1; }
+	expect_status 0 n9 -j load --check "$tmp/cluster.json" id 2 &&
+		pycheck "j == {'file': '$tmp/cluster.json', 'valid': True, 'nodes': 3, 'key': True,
+			      'port_min': 40000, 'port_max': 49999}" ||
+		return 1
+	expect_error n9 "$tmp/cluster.json: node 7 is not in the file" \
+		load --check "$tmp/cluster.json" id 7 || return 1
+	printf '{"nodes": [\n  {"id": 1, "addr": "192.0.2.1"},\n]}\n' >"$tmp/bad.json"
+	expect_error n9 "$tmp/bad.json: 3:1: unexpected character" \
+		load --check "$tmp/bad.json" || return 1
+	printf '{"nodes": [{"id": 1, "addr": "192.0.2.1"}, {"id": 2, "addr": "192.0.2.256"}]}\n' >"$tmp/bad.json"
+	expect_error n9 "$tmp/bad.json: nodes[1].addr: expected a dotted-quad IPv4 address" \
+		load --check "$tmp/bad.json" || return 1
+	# Nothing was applied.
+	expect_status 0 n9 -j node && pycheck "j['id'] is None and j['peers'] == 0"
 }
 
 test_node_id_fixed_while_bound() {
@@ -471,6 +517,8 @@ tests=(
 	"test_peer_add_replace_del|peer add, replace, del"
 	"test_rejections|rejections: EEXIST, ENOENT, own id, multicast; nothing changed"
 	"test_usage_errors|usage errors exit 2; a short key file is refused"
+	"test_key_file_private|a key file open to group or others is refused, saying how to fix it"
+	"test_load_check|load --check validates the whole file and applies nothing"
 	"test_node_id_fixed_while_bound|node id cannot change under a bound socket"
 	"test_unprivileged|an unprivileged user reads but cannot change"
 	"test_user_namespace|a user namespace cannot change a node it does not own"

@@ -247,19 +247,10 @@ static int dmesg_count(const char *text)
 static const char *key_file(__u8 byte)
 {
 	static char path[64];
-	FILE *f;
-	int i;
 
 	snprintf(path, sizeof(path), "/tmp/kx_test.%d.%02x.key", getpid(),
 		 byte);
-	f = fopen(path, "we");
-	if (!f)
-		return NULL;
-	for (i = 0; i < MIGTCP_KEY_LEN; i++)
-		fprintf(f, "%02x", byte);
-	fputc('\n', f);
-	fclose(f);
-	return path;
+	return migtcp_test_key_file(path, byte) ? NULL : path;
 }
 
 /* Sets the cluster key of @node to 32 bytes all @byte. */

@@ -7,6 +7,7 @@
 #define MIGTCP_TEST_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,6 +127,35 @@ static inline int migtcp_test_ctl(const char *fmt, ...)
 	if (status < 0 || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+/*
+ * Writes a cluster key file at @path for "migtcpctl node set key-file":
+ * 32 bytes all @byte, as 64 hex digits, in a file only its owner can
+ * read (migtcpctl refuses any other).  Returns 0, or -1 with errno set.
+ */
+static inline int migtcp_test_key_file(const char *path, uint8_t byte)
+{
+	FILE *f;
+	int fd, i;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	/* A file left by an earlier run keeps its mode through O_CREAT. */
+	if (fchmod(fd, 0600) < 0) {
+		close(fd);
+		return -1;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -1;
+	}
+	for (i = 0; i < MIGTCP_KEY_LEN; i++)
+		fprintf(f, "%02x", byte);
+	fputc('\n', f);
+	return fclose(f) ? -1 : 0;
 }
 
 /*

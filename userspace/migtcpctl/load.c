@@ -2,7 +2,8 @@
 /*
  * "migtcpctl load FILE [id N]": configures this node from the cluster
  * file.  It finds which node of the file it is, sets the node identity
- * and makes the peer table equal to the other nodes of the file.
+ * and makes the peer table equal to the other nodes of the file, changing
+ * only the peers that differ.  "load --check FILE" only validates.
  */
 #include <errno.h>
 #include <ifaddrs.h>
@@ -256,6 +257,16 @@ static void load_print(const struct cluster *cl, size_t self,
 	json_print(obj);
 }
 
+/* Takes a leading "--check" off ARGC/ARGV. */
+static bool load_check_arg(int *argc, char ***argv)
+{
+	if (*argc < 1 || strcmp((*argv)[0], "--check"))
+		return false;
+	(*argc)--;
+	(*argv)++;
+	return true;
+}
+
 static int load_parse_args(int argc, char **argv, bool *has_id, uint32_t *id)
 {
 	*has_id = false;
@@ -295,6 +306,44 @@ static int load_find_self(struct nl_ctx *nl, const struct cluster *cl,
 	return load_guess_self(cl, info.id, self);
 }
 
+/*
+ * "load --check FILE [id N]": the file read and validated as load does
+ * (syntax, every field, the key file and its mode), and N looked up in
+ * it; nothing is applied, and the module need not be loaded.
+ */
+static int load_check(const struct cluster *cl, bool has_id, uint32_t id)
+{
+	struct json_object *obj;
+
+	if (has_id && cluster_find_id(cl, id) < 0) {
+		err_msg("%s: node %u is not in the file", cl->path, id);
+		return EXIT_FAIL;
+	}
+	if (!json_output) {
+		printf("%s: valid: %zu node%s, %s", cl->path, cl->nnodes,
+		       cl->nnodes == 1 ? "" : "s",
+		       cl->has_key ? "a cluster key" : "no cluster key");
+		if (cl->has_ports)
+			printf(", ports %u-%u", cl->port_min, cl->port_max);
+		printf("\n");
+		return EXIT_OK;
+	}
+	obj = json_object_new_object();
+	json_object_object_add(obj, "file", json_object_new_string(cl->path));
+	json_object_object_add(obj, "valid", json_object_new_boolean(true));
+	json_object_object_add(obj, "nodes", json_object_new_int64(cl->nnodes));
+	json_object_object_add(obj, "key", json_object_new_boolean(cl->has_key));
+	/* As "node -j" shows a node's range. */
+	if (cl->has_ports) {
+		json_object_object_add(obj, "port_min",
+				       json_object_new_int(cl->port_min));
+		json_object_object_add(obj, "port_max",
+				       json_object_new_int(cl->port_max));
+	}
+	json_print(obj);
+	return EXIT_OK;
+}
+
 int cmd_load(int argc, char **argv)
 {
 	struct load_result res = { 0 };
@@ -302,14 +351,20 @@ int cmd_load(int argc, char **argv)
 	struct nl_ctx nl;
 	uint32_t id = 0;
 	size_t self;
-	bool has_id;
+	bool has_id, check;
 	int ret;
 
+	check = load_check_arg(&argc, &argv);
 	ret = load_parse_args(argc, argv, &has_id, &id);
 	if (ret)
 		return ret;
 	if (cluster_read(argv[0], &cl) < 0)
 		return EXIT_FAIL;
+	if (check) {
+		ret = load_check(&cl, has_id, id);
+		cluster_free(&cl);
+		return ret;
+	}
 	if (nl_open(&nl, progname) < 0) {
 		cluster_free(&cl);
 		return EXIT_FAIL;

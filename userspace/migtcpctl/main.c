@@ -56,6 +56,7 @@ static void print_help(void)
 	       "                                     happen (stop after N)\n"
 	       "  load FILE [id N]                   configure this node and its peers from\n"
 	       "                                     a cluster file\n"
+	       "  load --check FILE [id N]           validate a cluster file, apply nothing\n"
 	       "  image show DIR                     decode the socket images of a CRIU\n"
 	       "                                     image directory (migtcp-criu dump)\n"
 	       "\n"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "output.h"
 #include "parse.h"
@@ -149,6 +150,7 @@ int read_key_file(const char *path, uint8_t key[MIGTCP_KEY_LEN],
 {
 	/* Room for the key and generous trailing white space. */
 	char text[KEY_HEX_LEN + 64];
+	struct stat st;
 	size_t len;
 	FILE *f;
 	int ret;
@@ -156,6 +158,23 @@ int read_key_file(const char *path, uint8_t key[MIGTCP_KEY_LEN],
 	f = fopen(path, "re");
 	if (!f) {
 		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	/*
+	 * Whoever reads the key can pass for any node of the cluster: as
+	 * ssh does with private keys, a key file others can read or write
+	 * is refused.
+	 */
+	if (fstat(fileno(f), &st) < 0) {
+		snprintf(err, errlen, "cannot stat: %s", strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		snprintf(err, errlen,
+			 "is open to group or others (mode %04o): a cluster key must be private (chmod 600 %s)",
+			 (unsigned int)(st.st_mode & 07777), path);
+		fclose(f);
 		return -1;
 	}
 	len = fread(text, 1, sizeof(text), f);

@@ -29,7 +29,9 @@ int arg_count(const char *s, uint32_t *count);
 
 /*
  * Reads a cluster key: 64 hex digits, optionally followed by white
- * space.  Returns 0, or -1 with what is wrong in ERR.
+ * space, from a file only its owner may read and write (a regular file
+ * open to group or others is refused).  Returns 0, or -1 with what is
+ * wrong in ERR.
  */
 int read_key_file(const char *path, uint8_t key[MIGTCP_KEY_LEN],
 		  char *err, size_t errlen);
