@@ -145,6 +145,10 @@ static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 	if (msk->kx.proof_pending)
 		migtcp_ckpt_put(o, MIGTCP_CKPT_A_HS_PROOF, msk->kx.proof,
 				sizeof(msk->kx.proof));
+	/* After a SYN cookie, the half those ACKs carry too. */
+	if (migtcp_kx_cookie_wait(&msk->kx))
+		migtcp_ckpt_put(o, MIGTCP_CKPT_A_KX_HALF, msk->kx.half,
+				sizeof(msk->kx.half));
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_ISS, msk->iss);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_IRS, msk->irs);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SND_UNA, msk->snd_una);
@@ -434,10 +438,10 @@ int migtcp_checkpoint(struct sock *sk, char __user *optval,
 		err = -EFAULT;
 		goto out;
 	}
-	migtcp_sk(sk)->mig.exported = true;
+	WRITE_ONCE(migtcp_sk(sk)->mig.exported, true);
 	for (i = 0; i < n; i++) {
 		lock_sock_nested(children[i], SINGLE_DEPTH_NESTING);
-		migtcp_sk(children[i])->mig.exported = true;
+		WRITE_ONCE(migtcp_sk(children[i])->mig.exported, true);
 		release_sock(children[i]);
 	}
 out:
@@ -512,7 +516,8 @@ static const struct nla_policy migtcp_ckpt_policy[MIGTCP_CKPT_A_MAX + 1] = {
 	[MIGTCP_CKPT_A_EPOCH]		= { .type = NLA_U64 },
 	[MIGTCP_CKPT_A_PEER_EPOCH]	= { .type = NLA_U64 },
 	[MIGTCP_CKPT_A_CONN_KEY]	= NLA_POLICY_EXACT_LEN(SHA256_DIGEST_SIZE),
-	[MIGTCP_CKPT_A_KX_PEER_FLAGS]	= NLA_POLICY_MAX(NLA_U8, MIGTCP_KX_F_KEY),
+	[MIGTCP_CKPT_A_KX_PEER_FLAGS]	= NLA_POLICY_MAX(NLA_U8, MIGTCP_KX_F_KEY |
+							 MIGTCP_KX_F_COOKIE),
 	[MIGTCP_CKPT_A_ISS]		= { .type = NLA_U32 },
 	[MIGTCP_CKPT_A_IRS]		= { .type = NLA_U32 },
 	[MIGTCP_CKPT_A_SND_UNA]		= { .type = NLA_U32 },
@@ -564,6 +569,7 @@ static const struct nla_policy migtcp_ckpt_policy[MIGTCP_CKPT_A_MAX + 1] = {
 	[MIGTCP_CKPT_A_TOTAL_RETRANS]	= { .type = NLA_U32 },
 	[MIGTCP_CKPT_A_HOST_ADDR_IN]	= NLA_POLICY_EXACT_LEN(4),
 	[MIGTCP_CKPT_A_HS_PROOF]	= NLA_POLICY_EXACT_LEN(MIGTCP_HSMAC_LEN),
+	[MIGTCP_CKPT_A_KX_HALF]		= NLA_POLICY_EXACT_LEN(MIGTCP_KX_HALF_LEN),
 	[MIGTCP_CKPT_A_MARK]		= { .type = NLA_U32 },
 	[MIGTCP_CKPT_A_PRIORITY]	= { .type = NLA_U32 },
 	[MIGTCP_CKPT_A_BOUND_DEV]	= { .type = NLA_NUL_STRING,
@@ -756,6 +762,12 @@ static int migtcp_ckpt_parse_rec(const u8 *rec, u32 len, bool child,
 	/* Only the side that sent the SYN proves itself on its ACKs. */
 	if (child && v->tb[MIGTCP_CKPT_A_HS_PROOF])
 		return migtcp_ckpt_bad("an accepted connection with a handshake MAC to repeat");
+	/* After a SYN cookie its half goes with it, and only then. */
+	if (!!v->tb[MIGTCP_CKPT_A_KX_HALF] !=
+	    (v->tb[MIGTCP_CKPT_A_HS_PROOF] &&
+	     (migtcp_ckpt_u8(v, MIGTCP_CKPT_A_KX_PEER_FLAGS) &
+	      MIGTCP_KX_F_COOKIE)))
+		return migtcp_ckpt_bad("a cookie's handshake MAC without its half, or the reverse");
 	if (kind == MIGTCP_CKPT_UNBOUND) {
 		if (v->tb[MIGTCP_CKPT_A_LOCAL_NODE] ||
 		    v->tb[MIGTCP_CKPT_A_LOCAL_PORT])
@@ -1142,6 +1154,10 @@ static int migtcp_ckpt_apply_conn(struct sock *sk,
 		nla_memcpy(msk->kx.proof, v->tb[MIGTCP_CKPT_A_HS_PROOF],
 			   sizeof(msk->kx.proof));
 		msk->kx.proof_pending = true;
+	}
+	if (v->tb[MIGTCP_CKPT_A_KX_HALF]) {
+		nla_memcpy(msk->kx.half, v->tb[MIGTCP_CKPT_A_KX_HALF],
+			   sizeof(msk->kx.half));
 	}
 	msk->iss = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_ISS);
 	msk->irs = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_IRS);

@@ -184,6 +184,15 @@ struct sock *migtcp_departed_lookup(struct migtcp_net *mn, u32 lnode,
 }
 
 /*
+ * What a registrar's update for the socket without a peer (@lnode, @lport)
+ * goes to: its record, or the checkpointed socket still here.
+ */
+struct sock *migtcp_record_lookup(struct migtcp_net *mn, u32 lnode, u16 lport)
+{
+	return migtcp_endpoint_lookup(mn, lnode, lport, migtcp_mig_is_record);
+}
+
+/*
  * RFC 6528: a keyed hash of the connection's identity plus a clock ticking
  * every 64 ns, so sequence numbers of successive incarnations advance.
  */

@@ -231,6 +231,8 @@ static bool migtcp_child_unqueue(struct sock *child)
 	spin_lock_bh(&l->accept_lock);
 	queued = c->queue != MIGTCP_QUEUE_NONE;
 	if (queued) {
+		if (c->queue == MIGTCP_QUEUE_SYN)
+			l->syn_queued--;
 		list_del_init(&c->queue_node);
 		c->queue = MIGTCP_QUEUE_NONE;
 		l->queued--;
@@ -260,6 +262,7 @@ static void migtcp_child_established(struct sock *child)
 	if (c->queue == MIGTCP_QUEUE_SYN) {
 		list_move_tail(&c->queue_node, &l->accept_queue);
 		c->queue = MIGTCP_QUEUE_ACCEPT;
+		l->syn_queued--;
 		moved = true;
 	}
 	spin_unlock_bh(&l->accept_lock);
@@ -364,6 +367,7 @@ static void migtcp_listen_unqueue_all(struct sock *lsk,
 	list_for_each_entry(c, children, queue_node)
 		c->queue = MIGTCP_QUEUE_NONE;
 	l->queued = 0;
+	l->syn_queued = 0;
 	spin_unlock_bh(&l->accept_lock);
 }
 
@@ -585,6 +589,15 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	migtcp_stop_retransmit(sk);
 	migtcp_established(sk);
 	migtcp_send_ctl(sk, MIGTCP_F_ACK, msk->snd_nxt);
+	/*
+	 * A SYN cookie: the listener makes the connection from our ACK,
+	 * which the timer sends again until the listener is seen to have
+	 * it (migtcp_retransmit()).
+	 */
+	if (migtcp_kx_cookie_wait(&msk->kx)) {
+		msk->retransmits = 0;
+		migtcp_arm_retransmit(sk);
+	}
 	migtcp_keepalive_reset(sk);
 	sk->sk_state_change(sk);
 }
@@ -650,12 +663,35 @@ static bool migtcp_rcv_syn_recv(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
-/* RFC 6298 2.3: RTO = SRTT + 4 RTTVAR (rttvar is kept scaled by 4). */
+/*
+ * RFC 6298 2.3: RTO = SRTT + 4 RTTVAR (rttvar is kept scaled by 4), without
+ * the backoff of the timeouts since; the initial RTO before a measurement.
+ */
+unsigned long migtcp_rto_estimate(const struct migtcp_sock *msk)
+{
+	if (!msk->srtt)
+		return MIGTCP_RTO_INIT;
+	return clamp((unsigned long)(msk->srtt >> 3) + max(msk->rttvar, 1U),
+		     (unsigned long)MIGTCP_RTO_MIN,
+		     (unsigned long)MIGTCP_RTO_MAX);
+}
+
 static void migtcp_rto_from_srtt(struct migtcp_sock *msk)
 {
-	msk->rto = clamp((unsigned long)(msk->srtt >> 3) + max(msk->rttvar, 1U),
-			 (unsigned long)MIGTCP_RTO_MIN,
-			 (unsigned long)MIGTCP_RTO_MAX);
+	msk->rto = migtcp_rto_estimate(msk);
+}
+
+/*
+ * Nothing measured yet (RFC 6298 2.1): the RTO starts at its initial
+ * value, for a new connection on the socket or a new path to the peer.
+ */
+void migtcp_rtt_reset(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	msk->srtt = 0;
+	msk->rttvar = 0;
+	msk->rto = MIGTCP_RTO_INIT;
 }
 
 /* RFC 6298 2.2-2.3, with srtt scaled by 8 and rttvar by 4 as Linux does. */
@@ -1368,8 +1404,15 @@ static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	/*
 	 * An acceptable segment without SYN: the listener is past its
 	 * handshake, so it took our MAC; our ACKs need not carry it on.
+	 * After a SYN cookie, data may go now (migtcp_push() below).
 	 */
-	msk->kx.proof_pending = false;
+	if (migtcp_kx_cookie_wait(&msk->kx)) {
+		migtcp_stop_retransmit(sk);
+		msk->retransmits = 0;
+		if (msk->srtt)
+			migtcp_rto_from_srtt(msk);
+	}
+	migtcp_kx_proof_taken(sk);
 	if (sk->sk_state == TCP_TIME_WAIT) {
 		/* A retransmitted FIN: our last ACK was lost. */
 		if (flags & MIGTCP_F_FIN)
@@ -1389,8 +1432,12 @@ static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	/*
 	 * A segment before RCV.NXT fails the sequence test and is answered
 	 * with an ACK (RFC 9293 3.10.7.4): that is what a keepalive probe is.
+	 * An ACK with the handshake MAC says that its sender has not seen
+	 * us past the handshake yet, which after a SYN cookie holds its
+	 * data back: an ACK tells it.
 	 */
-	if (migtcp_before(ntohl(mh->seq), msk->rcv_nxt))
+	if (migtcp_before(ntohl(mh->seq), msk->rcv_nxt) ||
+	    (mh->doff > MIGTCP_HDR_MIN_DOFF && migtcp_find_hsmac(skb)))
 		migtcp_send_ack(sk);
 	migtcp_push(sk);
 	return false;
@@ -1439,11 +1486,13 @@ int migtcp_sock_rcv(struct sock *sk, struct sk_buff *skb)
 
 /*
  * A new connection for listener @lsk, answering the SYN in @skb, whose
- * options are @opts.
+ * options are @opts; or, with @cookie_half, the ACK in @skb that answered
+ * a SYN cookie, with @opts as the cookie kept them and our half.
  */
 static struct sock *migtcp_child_alloc(struct sock *lsk,
 				       const struct sk_buff *skb,
-				       const struct migtcp_syn_opts *opts)
+				       const struct migtcp_syn_opts *opts,
+				       const u8 *cookie_half)
 {
 	const struct migtcphdr *mh = migtcp_hdr(skb);
 	struct migtcp_sock *l = migtcp_sk(lsk), *c;
@@ -1484,7 +1533,7 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 	c->local_port = ntohs(mh->dst_port);
 	c->remote_node = ntohl(mh->src_node);
 	c->remote_port = ntohs(mh->src_port);
-	if (migtcp_kx_accept(child, opts)) {
+	if (migtcp_kx_accept(child, opts, cookie_half)) {
 		sk_free(child);
 		return NULL;
 	}
@@ -1497,10 +1546,16 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 	}
 	c->rcv_wscale = migtcp_our_wscale();
 	migtcp_apply_syn_opts(c, opts);
-	c->irs = ntohl(mh->seq);
+	if (cookie_half) {
+		/* The ACK: its sequence number is the SYN's + 1. */
+		c->irs = ntohl(mh->seq) - 1;
+		c->iss = ntohl(mh->ack_seq) - 1;
+	} else {
+		c->irs = ntohl(mh->seq);
+		c->iss = migtcp_isn(c);
+	}
 	c->rcv_nxt = c->irs + 1;
 	c->copied_seq = c->rcv_nxt;
-	c->iss = migtcp_isn(c);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss + 1;
 	c->write_seq = c->snd_nxt;
@@ -1514,25 +1569,37 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 	return child;
 }
 
+/* How many connections listener @lsk keeps waiting, at most, per queue. */
+static u32 migtcp_listen_backlog(const struct sock *lsk)
+{
+	return max_t(u32, READ_ONCE(lsk->sk_max_ack_backlog), 1);
+}
+
 /*
- * Queues @child on its listener unless the listener is full or gone.
- * The listener's close() stops it listening under the same lock, so a
- * child queued here is one that close() finds and drops, and one refused
- * is dropped by its caller before it enters the port or connection table.
+ * Queues @child on its listener's SYN queue unless the listener is full
+ * or gone: the whole backlog counts, or for a connection made from a SYN
+ * cookie (@cookie), which goes on to the accept queue as soon as it can
+ * be found, the accept queue only.  The listener's close() stops it
+ * listening under the same lock, so a child queued here is one that
+ * close() finds and drops, and one refused is dropped by its caller
+ * before it enters the port or connection table.
  */
-static bool migtcp_child_queue(struct sock *lsk, struct sock *child)
+static bool migtcp_child_queue(struct sock *lsk, struct sock *child,
+			       bool cookie)
 {
 	struct migtcp_sock *l = migtcp_sk(lsk), *c = migtcp_sk(child);
+	u32 backlog = migtcp_listen_backlog(lsk);
 	bool queued = false;
 
 	spin_lock_bh(&l->accept_lock);
 	/* A frozen or departed listener takes nobody: its queue is moving. */
 	if (lsk->sk_state == TCP_LISTEN &&
 	    READ_ONCE(l->mig.state) == MIGTCP_MIG_NONE &&
-	    l->queued < max_t(u32, READ_ONCE(lsk->sk_max_ack_backlog), 1)) {
+	    (cookie ? l->queued - l->syn_queued : l->queued) < backlog) {
 		list_add_tail(&c->queue_node, &l->syn_queue);
 		c->queue = MIGTCP_QUEUE_SYN;
 		l->queued++;
+		l->syn_queued++;
 		queued = true;
 	}
 	spin_unlock_bh(&l->accept_lock);
@@ -1579,6 +1646,112 @@ bool migtcp_syn_from_member(struct net *net, const struct sk_buff *skb)
 	return true;
 }
 
+/* Whether listener @lsk's accept queue is full. */
+static bool migtcp_accept_queue_full(const struct sock *lsk)
+{
+	const struct migtcp_sock *l = migtcp_sk(lsk);
+
+	return READ_ONCE(l->queued) - READ_ONCE(l->syn_queued) >=
+	       migtcp_listen_backlog(lsk);
+}
+
+/*
+ * Makes @child, just allocated for listener @lsk, findable: its port and
+ * its 4-tuple.  On failure it is unqueued and dropped.  @child is locked.
+ */
+static bool migtcp_child_hash(struct sock *child)
+{
+	/*
+	 * Only a queued child takes its port and becomes findable: should
+	 * the listener close now, its close() waits for the child's lock
+	 * (held here) and then unhashes it as it drops it.
+	 */
+	if ((!migtcp_sk(child)->mig.foreign &&
+	     migtcp_port_hold(child, migtcp_sk(child)->local_port)) ||
+	    migtcp_conn_hash(child)) {
+		/*
+		 * The same SYN (or ACK), twice at once: the other copy won.
+		 * Or a table could not grow (an atomic allocation).
+		 */
+		if (migtcp_child_unqueue(child))
+			migtcp_child_discard(child, false);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * An ACK for listener @lsk that matches no connection: the answer to a
+ * SYN cookie (syncookie.c), or a segment nobody takes.  A good answer
+ * makes an established connection, queued for accept() at once.
+ */
+static void migtcp_listen_ack(struct sock *lsk, struct sk_buff *skb)
+{
+	struct net *net = sock_net(lsk);
+	u8 half[MIGTCP_KX_HALF_LEN];
+	struct migtcp_syn_opts opts;
+	enum migtcp_stat verdict;
+	struct migtcp_sock *c;
+	struct sock *child;
+
+	migtcp_parse_syn_opts(skb, &opts);
+	/* As its SYN's, the ACK's source must be its node's (or host's). */
+	if (opts.kx_half && !migtcp_syn_source_ok(net, skb, &opts)) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_SYN_BAD_SOURCE);
+		migtcp_send_reset(net, skb);
+		return;
+	}
+	/* Full: dropped before any hashing; the sender repeats its ACK. */
+	if (opts.kx_half && READ_ONCE(migtcp_syncookies) &&
+	    migtcp_accept_queue_full(lsk)) {
+		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
+		return;
+	}
+	verdict = migtcp_cookie_check(net, skb, &opts, half);
+	if (verdict != MIGTCP_STAT_SYNCOOKIES_RECV) {
+		migtcp_drop(net, skb, verdict);
+		migtcp_send_reset(net, skb);
+		return;
+	}
+	child = migtcp_child_alloc(lsk, skb, &opts, half);
+	memzero_explicit(half, sizeof(half));
+	if (!child) {
+		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
+		return;
+	}
+	c = migtcp_sk(child);
+	/* The allocation's reference is the queue's; this one is ours. */
+	sock_hold(child);
+	bh_lock_sock(child);
+	if (migtcp_kx_complete(child, c->kx.peer_half, c->kx.peer_flags)) {
+		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
+		migtcp_child_discard(child, false);
+		goto out;
+	}
+	memzero_explicit(c->kx.proof, sizeof(c->kx.proof));
+	c->snd_una = c->snd_nxt;
+	c->snd_max = c->snd_nxt;
+	c->snd_wnd = (u32)ntohs(migtcp_hdr(skb)->window) << c->snd_wscale;
+	c->snd_wl1 = c->irs + 1;
+	c->max_window = c->snd_wnd;
+	migtcp_established(child);
+	if (!migtcp_child_queue(lsk, child, true)) {
+		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
+		migtcp_child_discard(child, false);
+		goto out;
+	}
+	if (!migtcp_child_hash(child))
+		goto out;
+	MIGTCP_INC_STATS(net, MIGTCP_STAT_SYNCOOKIES_RECV);
+	migtcp_keepalive_reset(child);
+	/* The connecting side holds its data until it hears from us. */
+	migtcp_send_ack(child);
+	migtcp_child_established(child);
+out:
+	bh_unlock_sock(child);
+	sock_put(child);
+}
+
 /*
  * A segment for listener @lsk that matches no connection.  Only a SYN
  * opens one; at most the backlog's worth wait, further SYNs are dropped
@@ -1589,7 +1762,12 @@ void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 	struct net *net = sock_net(lsk);
 	struct migtcp_syn_opts opts;
 	struct sock *child;
+	u32 backlog;
 
+	if (!(migtcp_hdr(skb)->flags & htons(MIGTCP_F_SYN))) {
+		migtcp_listen_ack(lsk, skb);
+		return;
+	}
 	/*
 	 * A SYN without a usable key exchange opens a connection that could
 	 * never be authenticated: it is refused as if nobody listened, so
@@ -1620,14 +1798,25 @@ void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 	/*
 	 * A full queue costs no child (an atomic allocation, random bytes,
 	 * a route): checked first without the lock, as TCP checks its
-	 * request queue, and again with it when the child is queued.
+	 * request queue, and again with it when the child is queued.  When
+	 * handshakes in progress fill it, a SYN cookie answers, which
+	 * costs nothing to keep (syncookie.c); a full accept queue takes
+	 * nobody, as TCP's.
 	 */
-	if (READ_ONCE(migtcp_sk(lsk)->queued) >=
-	    max_t(u32, READ_ONCE(lsk->sk_max_ack_backlog), 1)) {
+	backlog = migtcp_listen_backlog(lsk);
+	if (migtcp_accept_queue_full(lsk)) {
 		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
 		return;
 	}
-	child = migtcp_child_alloc(lsk, skb, &opts);
+	if (migtcp_want_cookie(lsk, backlog)) {
+		migtcp_cookie_synack(lsk, skb, &opts);
+		return;
+	}
+	if (READ_ONCE(migtcp_sk(lsk)->queued) >= backlog) {
+		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
+		return;
+	}
+	child = migtcp_child_alloc(lsk, skb, &opts, NULL);
 	if (!child) {
 		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
 		return;
@@ -1635,27 +1824,13 @@ void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 	/* The allocation's reference is the queue's; this one is ours. */
 	sock_hold(child);
 	bh_lock_sock(child);
-	if (!migtcp_child_queue(lsk, child)) {
+	if (!migtcp_child_queue(lsk, child, false)) {
 		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
 		migtcp_child_discard(child, false);
 		goto out;
 	}
-	/*
-	 * Only a queued child takes its port and becomes findable: should
-	 * the listener close now, its close() waits for the child's lock
-	 * (held here) and then unhashes it as it drops it.
-	 */
-	if ((!migtcp_sk(child)->mig.foreign &&
-	     migtcp_port_hold(child, migtcp_sk(child)->local_port)) ||
-	    migtcp_conn_hash(child)) {
-		/*
-		 * The same SYN, twice at once: the other copy won.  Or a
-		 * table could not grow (an atomic allocation).
-		 */
-		if (migtcp_child_unqueue(child))
-			migtcp_child_discard(child, false);
+	if (!migtcp_child_hash(child))
 		goto out;
-	}
 	migtcp_send_ctl(child, MIGTCP_F_SYN | MIGTCP_F_ACK, migtcp_sk(child)->iss);
 	migtcp_arm_retransmit(child);
 out:

@@ -59,6 +59,8 @@
 
 static struct crypto_shash * __percpu *migtcp_kx_tfms;	/* migtcp_hmac() */
 static struct crypto_shash *migtcp_kx_zero_tfm;	/* keyed with zeros */
+/* Keyed with random bytes at load: migtcp_secret_hmac(). */
+static struct crypto_shash *migtcp_kx_secret_tfm;
 
 /* A new hmac(sha256) transform keyed with the 32-byte @key, or ERR_PTR. */
 struct crypto_shash *migtcp_kx_keyed_tfm(const u8 *key)
@@ -120,6 +122,22 @@ int migtcp_hmac(const u8 *key, const u8 *msg, unsigned int len, u8 *out)
 	return err;
 }
 
+/*
+ * @out = HMAC-SHA256(a key of this module's own, drawn at random when it
+ * was loaded and never shown, @msg): what SYN cookies derive their
+ * listener's half from (syncookie.c).
+ */
+int migtcp_secret_hmac(const u8 *msg, unsigned int len, u8 *out)
+{
+	SHASH_DESC_ON_STACK(desc, migtcp_kx_secret_tfm);
+	int err;
+
+	desc->tfm = migtcp_kx_secret_tfm;
+	err = crypto_shash_digest(desc, msg, len, out);
+	shash_desc_zero(desc);
+	return err;
+}
+
 /* A fresh half for a connection we open (each connect() draws anew). */
 void migtcp_kx_connect(struct sock *sk)
 {
@@ -135,19 +153,14 @@ void migtcp_kx_connect(struct sock *sk)
 }
 
 /*
- * The handshake MAC of connection @sk with the label @label, into @mac:
- * @we_opened says whether we sent the SYN; @peer_half is the peer's half.
+ * The handshake MAC with label @label of a connection that @i (node id,
+ * port, half) opened to @r, under the cluster key of @net's node, into
+ * @mac; for a connection's socket, or a SYN cookie's, which has none.
  */
-static int migtcp_hs_mac(const struct sock *sk, bool we_opened,
-			 const char *label, const u8 *peer_half, u8 *mac)
+static int migtcp_hs_mac_ends(struct net *net, const char *label,
+			      const struct migtcp_hs_end *i,
+			      const struct migtcp_hs_end *r, u8 *mac)
 {
-	const struct migtcp_sock *msk = migtcp_sk(sk);
-	const u8 *ihalf = we_opened ? msk->kx.half : peer_half;
-	const u8 *rhalf = we_opened ? peer_half : msk->kx.half;
-	u32 inode = we_opened ? msk->local_node : msk->remote_node;
-	u16 iport = we_opened ? msk->local_port : msk->remote_port;
-	u32 rnode = we_opened ? msk->remote_node : msk->local_node;
-	u16 rport = we_opened ? msk->remote_port : msk->local_port;
 	u8 msg[MIGTCP_HS_MSG_MAX], out[SHA256_DIGEST_SIZE];
 	size_t llen = strlen(label);
 	u8 *p = msg;
@@ -155,16 +168,16 @@ static int migtcp_hs_mac(const struct sock *sk, bool we_opened,
 
 	memcpy(p, label, llen);
 	p += llen;
-	put_unaligned_be32(inode, p);
-	put_unaligned_be16(iport, p + 4);
-	put_unaligned_be32(rnode, p + 6);
-	put_unaligned_be16(rport, p + 10);
+	put_unaligned_be32(i->node, p);
+	put_unaligned_be16(i->port, p + 4);
+	put_unaligned_be32(r->node, p + 6);
+	put_unaligned_be16(r->port, p + 10);
 	p += 12;
-	memcpy(p, ihalf, MIGTCP_KX_HALF_LEN);
-	memcpy(p + MIGTCP_KX_HALF_LEN, rhalf, MIGTCP_KX_HALF_LEN);
+	memcpy(p, i->half, MIGTCP_KX_HALF_LEN);
+	memcpy(p + MIGTCP_KX_HALF_LEN, r->half, MIGTCP_KX_HALF_LEN);
 	p += 2 * MIGTCP_KX_HALF_LEN;
 
-	err = migtcp_node_hmac(sock_net(sk), msg, p - msg, out, NULL);
+	err = migtcp_node_hmac(net, msg, p - msg, out, NULL);
 	if (!err)
 		memcpy(mac, out, MIGTCP_HSMAC_LEN);
 	memzero_explicit(out, sizeof(out));
@@ -172,16 +185,50 @@ static int migtcp_hs_mac(const struct sock *sk, bool we_opened,
 	return err;
 }
 
+/* The listener's handshake MAC, for its SYN-ACK; see migtcp_hs_mac_ends(). */
+int migtcp_hs_synack_mac(struct net *net, const struct migtcp_hs_end *i,
+			 const struct migtcp_hs_end *r, u8 *mac)
+{
+	return migtcp_hs_mac_ends(net, MIGTCP_HS_SYNACK_LABEL, i, r, mac);
+}
+
 /*
- * A listener's new connection: our half, and the SYN's, kept until the
- * ACK completes the handshake, and our handshake MAC, for every SYN-ACK.
- * @opts carries a usable KX option.
+ * The handshake MAC of connection @sk with the label @label, into @mac:
+ * @we_opened says whether we sent the SYN; @peer_half is the peer's half.
  */
-int migtcp_kx_accept(struct sock *child, const struct migtcp_syn_opts *opts)
+static int migtcp_hs_mac(const struct sock *sk, bool we_opened,
+			 const char *label, const u8 *peer_half, u8 *mac)
+{
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_hs_end local = {
+		.node = msk->local_node, .port = msk->local_port,
+		.half = msk->kx.half,
+	};
+	struct migtcp_hs_end remote = {
+		.node = msk->remote_node, .port = msk->remote_port,
+		.half = peer_half,
+	};
+
+	return migtcp_hs_mac_ends(sock_net(sk), label,
+				  we_opened ? &local : &remote,
+				  we_opened ? &remote : &local, mac);
+}
+
+/*
+ * A listener's new connection: our half (@half from a SYN cookie, else
+ * drawn now), and the SYN's, kept until the ACK completes the handshake,
+ * and our handshake MAC, for every SYN-ACK.  @opts carries a usable KX
+ * option.
+ */
+int migtcp_kx_accept(struct sock *child, const struct migtcp_syn_opts *opts,
+		     const u8 *half)
 {
 	struct migtcp_kx *kx = &migtcp_sk(child)->kx;
 
-	get_random_bytes(kx->half, sizeof(kx->half));
+	if (half)
+		memcpy(kx->half, half, sizeof(kx->half));
+	else
+		get_random_bytes(kx->half, sizeof(kx->half));
 	memcpy(kx->peer_half, opts->kx_half, sizeof(kx->peer_half));
 	kx->peer_flags = opts->kx_flags;
 	return migtcp_hs_mac(child, false, MIGTCP_HS_SYNACK_LABEL,
@@ -193,18 +240,17 @@ int migtcp_kx_accept(struct sock *child, const struct migtcp_syn_opts *opts)
  * (@peer_flags) tells, since a key set on one node only is a common
  * mistake.  Rate-limited: anyone may send a SYN-ACK or an ACK.
  */
-static void migtcp_hs_warn(const struct sock *sk, u8 peer_flags)
+static void migtcp_hs_warn(struct net *net, u32 lnode, u16 lport, u32 rnode,
+			   u16 rport, u8 peer_flags)
 {
-	const struct migtcp_sock *msk = migtcp_sk(sk);
-	bool key_set = READ_ONCE(migtcp_pernet(sock_net(sk))->node.key_set);
+	bool key_set = READ_ONCE(migtcp_pernet(net)->node.key_set);
 	const char *why = "the peer does not hold this node's cluster key";
 
 	if (!!(peer_flags & MIGTCP_KX_F_KEY) != key_set)
 		why = key_set ? "this node has a cluster key, the peer has none" :
 				"this node has no cluster key, the peer has one";
 	net_warn_ratelimited("node %u: connection %u:%u -> %u:%u refused, its handshake MAC does not verify: %s\n",
-			     msk->local_node, msk->local_node, msk->local_port,
-			     msk->remote_node, msk->remote_port, why);
+			     lnode, lnode, lport, rnode, rport, why);
 }
 
 /*
@@ -218,7 +264,8 @@ static void migtcp_hs_warn(const struct sock *sk, u8 peer_flags)
 int migtcp_hs_check_synack(struct sock *sk, const u8 *peer_half,
 			   u8 peer_flags, const u8 *mac)
 {
-	struct migtcp_kx *kx = &migtcp_sk(sk)->kx;
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_kx *kx = &msk->kx;
 	u8 want[MIGTCP_HSMAC_LEN];
 	int err;
 
@@ -226,7 +273,8 @@ int migtcp_hs_check_synack(struct sock *sk, const u8 *peer_half,
 		return -ENOMSG;
 	err = migtcp_hs_mac(sk, true, MIGTCP_HS_SYNACK_LABEL, peer_half, want);
 	if (!err && crypto_memneq(want, mac, MIGTCP_HSMAC_LEN)) {
-		migtcp_hs_warn(sk, peer_flags);
+		migtcp_hs_warn(sock_net(sk), msk->local_node, msk->local_port,
+			       msk->remote_node, msk->remote_port, peer_flags);
 		err = -EBADMSG;
 	}
 	memzero_explicit(want, sizeof(want));
@@ -246,16 +294,37 @@ int migtcp_hs_check_synack(struct sock *sk, const u8 *peer_half,
  */
 int migtcp_hs_check_ack(struct sock *child, const u8 *mac)
 {
-	struct migtcp_kx *kx = &migtcp_sk(child)->kx;
+	const struct migtcp_sock *c = migtcp_sk(child);
+	struct migtcp_hs_end i = {
+		.node = c->remote_node, .port = c->remote_port,
+		.half = c->kx.peer_half,
+	};
+	struct migtcp_hs_end r = {
+		.node = c->local_node, .port = c->local_port,
+		.half = c->kx.half,
+	};
+
+	return migtcp_hs_check_ack_ends(sock_net(child), &i, &r,
+					c->kx.peer_flags, mac);
+}
+
+/*
+ * As migtcp_hs_check_ack(), for the connection that @i opened to @r
+ * (whose K flag was @peer_flags), which may have no socket yet.
+ */
+int migtcp_hs_check_ack_ends(struct net *net, const struct migtcp_hs_end *i,
+			     const struct migtcp_hs_end *r, u8 peer_flags,
+			     const u8 *mac)
+{
 	u8 want[MIGTCP_HSMAC_LEN];
 	int err;
 
 	if (!mac)
 		return -ENOMSG;
-	err = migtcp_hs_mac(child, false, MIGTCP_HS_ACK_LABEL, kx->peer_half,
-			    want);
+	err = migtcp_hs_mac_ends(net, MIGTCP_HS_ACK_LABEL, i, r, want);
 	if (!err && crypto_memneq(want, mac, MIGTCP_HSMAC_LEN)) {
-		migtcp_hs_warn(child, kx->peer_flags);
+		migtcp_hs_warn(net, r->node, r->port, i->node, i->port,
+			       peer_flags);
 		err = -EBADMSG;
 	}
 	memzero_explicit(want, sizeof(want));
@@ -265,24 +334,57 @@ int migtcp_hs_check_ack(struct sock *child, const u8 *mac)
 /* Writes the handshake MAC option (MIGTCP_OPTLEN_HSMAC bytes) at @opt. */
 void migtcp_hs_write_opt(const struct sock *sk, u8 *opt)
 {
+	migtcp_hs_put_opt(opt, migtcp_sk(sk)->kx.proof);
+}
+
+/* Writes a handshake MAC option with @mac at @opt. */
+void migtcp_hs_put_opt(u8 *opt, const u8 *mac)
+{
 	opt[0] = MIGTCP_OPT_HSMAC;
 	opt[1] = MIGTCP_OPTLEN_HSMAC;
 	opt[2] = 0;
 	opt[3] = 0;
-	memcpy(opt + 4, migtcp_sk(sk)->kx.proof, MIGTCP_HSMAC_LEN);
+	memcpy(opt + 4, mac, MIGTCP_HSMAC_LEN);
 }
 
-/* Writes the KX option (MIGTCP_OPTLEN_KX bytes) of a SYN of @sk at @opt. */
-void migtcp_kx_write_opt(const struct sock *sk, u8 *opt)
+/*
+ * Writes a KX option (MIGTCP_OPTLEN_KX bytes) from a node of @net at
+ * @opt, with @half and @flags besides the K flag.
+ */
+void migtcp_kx_put_opt(struct net *net, u8 *opt, const u8 *half, u8 flags)
 {
-	const struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
-	const struct migtcp_kx *kx = &migtcp_sk(sk)->kx;
+	const struct migtcp_net *mn = migtcp_pernet(net);
 
 	opt[0] = MIGTCP_OPT_KX;
 	opt[1] = MIGTCP_OPTLEN_KX;
 	opt[2] = MIGTCP_KX_SUITE_HMAC_SHA256;
-	opt[3] = READ_ONCE(mn->node.key_set) ? MIGTCP_KX_F_KEY : 0;
-	memcpy(opt + 4, kx->half, MIGTCP_KX_HALF_LEN);
+	opt[3] = flags | (READ_ONCE(mn->node.key_set) ? MIGTCP_KX_F_KEY : 0);
+	memcpy(opt + 4, half, MIGTCP_KX_HALF_LEN);
+}
+
+/*
+ * Writes the KX option of a SYN of @sk at @opt, or of its ACK answering
+ * a SYN cookie.
+ */
+void migtcp_kx_write_opt(const struct sock *sk, u8 *opt)
+{
+	migtcp_kx_put_opt(sock_net(sk), opt, migtcp_sk(sk)->kx.half, 0);
+}
+
+/*
+ * The listener took our handshake MAC (an acceptable segment without SYN
+ * came): our ACKs stop carrying it, and the half it was sent with after
+ * a SYN cookie is no longer needed.
+ */
+void migtcp_kx_proof_taken(struct sock *sk)
+{
+	struct migtcp_kx *kx = &migtcp_sk(sk)->kx;
+
+	if (!kx->proof_pending)
+		return;
+	kx->proof_pending = false;
+	memzero_explicit(kx->proof, sizeof(kx->proof));
+	memzero_explicit(kx->half, sizeof(kx->half));
 }
 
 /* Appends an endpoint's (node id, port, half) to the HMAC input at @p. */
@@ -365,7 +467,9 @@ int migtcp_kx_complete(struct sock *sk, const u8 *peer_half, u8 peer_flags)
 
 	err = migtcp_node_hmac(sock_net(sk), msg, sizeof(msg), conn_key, NULL);
 	memzero_explicit(msg, sizeof(msg));
-	memzero_explicit(kx->half, sizeof(kx->half));
+	/* After a SYN cookie, our ACKs echo our half until it is taken. */
+	if (!(kx->proof_pending && (peer_flags & MIGTCP_KX_F_COOKIE)))
+		memzero_explicit(kx->half, sizeof(kx->half));
 	memzero_explicit(kx->peer_half, sizeof(kx->peer_half));
 	if (err) {
 		memzero_explicit(conn_key, sizeof(conn_key));
@@ -422,6 +526,7 @@ static void migtcp_kx_free_tfms(void)
 int migtcp_kx_register(void)
 {
 	static const u8 zero_key[MIGTCP_KEY_LEN];
+	u8 secret[MIGTCP_KEY_LEN];
 	struct crypto_shash *tfm;
 	int cpu;
 
@@ -445,11 +550,25 @@ int migtcp_kx_register(void)
 		return PTR_ERR(tfm);
 	}
 	migtcp_kx_zero_tfm = tfm;
+
+	get_random_bytes(secret, sizeof(secret));
+	tfm = migtcp_kx_keyed_tfm(secret);
+	memzero_explicit(secret, sizeof(secret));
+	if (IS_ERR(tfm)) {
+		pr_err("cannot set up hmac(sha256): %ld\n", PTR_ERR(tfm));
+		crypto_free_shash(migtcp_kx_zero_tfm);
+		migtcp_kx_zero_tfm = NULL;
+		migtcp_kx_free_tfms();
+		return PTR_ERR(tfm);
+	}
+	migtcp_kx_secret_tfm = tfm;
 	return 0;
 }
 
 void migtcp_kx_unregister(void)
 {
+	crypto_free_shash(migtcp_kx_secret_tfm);
+	migtcp_kx_secret_tfm = NULL;
 	crypto_free_shash(migtcp_kx_zero_tfm);
 	migtcp_kx_zero_tfm = NULL;
 	migtcp_kx_free_tfms();

@@ -396,8 +396,7 @@ static void migtcp_send_gone(struct sock *sk)
 	migtcp_fill_update(sk, &g->u, MIGTCP_CTL_F_GONE);
 	memcpy(g->key, msk->mig.home_key, sizeof(g->key));
 	g->daddr = daddr;
-	g->rto = clamp(msk->rto, (unsigned long)MIGTCP_RTO_MIN,
-		       (unsigned long)MIGTCP_RTO_MAX);
+	g->rto = migtcp_rto_estimate(msk);
 	g->next = jiffies + g->rto;
 	g->until = jiffies + migtcp_mig_timeout();
 
@@ -481,8 +480,13 @@ static void migtcp_mig_start(struct sock *sk, u8 bits)
 	struct migtcp_mig *mig = &msk->mig;
 
 	mig->pending |= bits;
-	mig->rto = clamp(msk->rto, (unsigned long)MIGTCP_RTO_MIN,
-			 (unsigned long)MIGTCP_RTO_MAX);
+	/*
+	 * From the path's estimate, not from the data's RTO: that one may
+	 * have backed off to a minute while the peer held, and the first
+	 * updates after a restore are often lost (the record they go to is
+	 * still being made).
+	 */
+	mig->rto = migtcp_rto_estimate(msk);
 	mig->next_ctl = jiffies + mig->rto;
 	migtcp_send_pending(sk);
 	migtcp_mig_arm(sk);
@@ -562,6 +566,15 @@ static void migtcp_mig_resume(struct sock *sk)
 
 	if (!migtcp_has_peer(sk) || migtcp_mig_blocks_send(sk))
 		return;
+	/*
+	 * After a SYN cookie the peer may not hold the connection yet: our
+	 * ACK goes again, now from here, and on the timer until it answers.
+	 */
+	if (migtcp_kx_cookie_wait(&msk->kx)) {
+		migtcp_send_ack(sk);
+		if (!timer_pending(&sk->sk_timer))
+			migtcp_arm_retransmit(sk);
+	}
 	if (!skb_queue_empty(&sk->sk_write_queue)) {
 		msk->snd_nxt = msk->snd_una;
 		msk->retransmits = 0;
@@ -614,7 +627,10 @@ int migtcp_freeze(struct sock *sk, unsigned int hold_ms)
 		migtcp_send_ack(sk);
 	mig->epoch++;
 	mig->state = MIGTCP_MIG_FROZEN;
-	mig->exported = false;
+	WRITE_ONCE(mig->exported, false);
+	/* Where it goes next is unknown until it is restored there. */
+	mig->host_node = 0;
+	mig->host_addr = 0;
 	/* Whoever runs the endpoint next registers it anew. */
 	mig->registrar = false;
 	mig->lease_next = 0;
@@ -686,7 +702,7 @@ int migtcp_thaw(struct sock *sk)
 
 	if (mig->state != MIGTCP_MIG_FROZEN)
 		return -EINVAL;
-	mig->exported = false;
+	WRITE_ONCE(mig->exported, false);
 	mig->prev_addr = 0;
 	migtcp_mig_restored(sk);
 	if (mig->state == MIGTCP_MIG_NONE)
@@ -722,9 +738,8 @@ bool migtcp_mig_release(struct sock *sk)
 		migtcp_thaw(sk);
 		return false;
 	}
+	/* Where the endpoint went, if it said so already (registrar_rcv). */
 	mig->state = MIGTCP_MIG_DEPARTED;
-	mig->host_node = 0;
-	mig->host_addr = 0;
 	/* A record obeys no hold: it ends on its own deadline. */
 	mig->held = false;
 	/*
@@ -973,8 +988,8 @@ void migtcp_ctl_rcv(struct net *net, struct sk_buff *skb)
 		    u->family != MIGTCP_CTL_ADDR_IN)
 			goto bad;
 		if (!u->peer_node && !u->peer_port)
-			sk = migtcp_departed_lookup(mn, ntohl(mh->src_node),
-						    ntohs(mh->src_port));
+			sk = migtcp_record_lookup(mn, ntohl(mh->src_node),
+						  ntohs(mh->src_port));
 		else
 			sk = migtcp_conn_lookup(mn, ntohl(mh->src_node),
 						ntohs(mh->src_port),
@@ -1100,9 +1115,7 @@ static void migtcp_switch_path(struct sock *sk, __be32 addr)
 	msk->path_saddr = 0;
 	sk_dst_reset(sk);
 	migtcp_route_path(sk);
-	msk->srtt = 0;
-	msk->rttvar = 0;
-	msk->rto = MIGTCP_RTO_INIT;
+	migtcp_rtt_reset(sk);
 	msk->cwnd = MIGTCP_INIT_CWND;
 	msk->cwnd_cnt = 0;
 }
@@ -1206,6 +1219,20 @@ static void migtcp_ack_rcv(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * Whether @sk is a record, or a socket checkpointed and still open, which
+ * becomes one when it is closed: either stands for an endpoint that lives
+ * elsewhere.  Read without the socket's lock by lookups (conn.c).
+ */
+bool migtcp_mig_is_record(const struct sock *sk)
+{
+	const struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+	u8 state = READ_ONCE(mig->state);
+
+	return state == MIGTCP_MIG_DEPARTED ||
+	       (state == MIGTCP_MIG_FROZEN && READ_ONCE(mig->exported));
+}
+
+/*
  * A LOCATION-UPDATE from the endpoint of record @sk, for the registrar
  * (at its home) or for the record on a host it left: where it runs now.
  */
@@ -1219,7 +1246,18 @@ static void migtcp_registrar_rcv(struct sock *sk, struct sk_buff *skb)
 	u32 host = ntohl(u->host_node);
 	__be32 addr;
 
-	if (mig->state != MIGTCP_MIG_DEPARTED) {
+	/*
+	 * A checkpointed socket whose process has not closed it yet (it
+	 * waits, stopped, to be killed once restored elsewhere: criu dump
+	 * --leave-stopped) is the record to be, and learns where its
+	 * endpoint runs all the same.  Dropped, the update would come again
+	 * only on the sender's backoff, and the record would meanwhile drop
+	 * every message for the endpoint (when both ends move, the only
+	 * way between them).  Its end (GONE) waits for the record.
+	 */
+	if (!migtcp_mig_is_record(sk) ||
+	    (mig->state != MIGTCP_MIG_DEPARTED &&
+	     (u->flags & MIGTCP_CTL_F_GONE))) {
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_NO_STATE);
 		return;
 	}
@@ -1246,6 +1284,9 @@ static void migtcp_registrar_rcv(struct sock *sk, struct sk_buff *skb)
 	mig->epoch = epoch;
 	mig->host_node = host;
 	mig->host_addr = addr;
+	/* Still frozen: its close makes the record, which keeps all this. */
+	if (mig->state != MIGTCP_MIG_DEPARTED)
+		return;
 	/*
 	 * Away from home, the record passes messages on a while longer; at
 	 * home, the endpoint renewed its lease.
@@ -1343,8 +1384,15 @@ void migtcp_ctl_process(struct sock *sk, struct sk_buff *skb)
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_BAD_MAC);
 		return;
 	}
-	/* A departed record still takes the acknowledgment of its HOLD. */
-	if (msk->mig.state == MIGTCP_MIG_DEPARTED && mh->src_port &&
+	/*
+	 * A departed record passes on what the peer sends, and so does a
+	 * socket checkpointed and still open (its state lives on where it is
+	 * restored; acknowledged here, a peer's update would be lost with
+	 * it, and the peer would never tell the restored end where it went:
+	 * when both ends move at once, they would never meet again).  Each
+	 * still takes the acknowledgment of its own HOLD.
+	 */
+	if (migtcp_mig_is_record(sk) && mh->src_port &&
 	    tlv[0] != MIGTCP_CTL_LOCATION_ACK) {
 		migtcp_forward(sk, skb);
 		return;

@@ -204,12 +204,24 @@ struct migtcp_kx {
 	 * Our handshake MAC (docs/protocol.md, "Handshake MAC"): a
 	 * listener's child puts it on every SYN-ACK; the connecting side
 	 * on its ACKs until the peer is seen to have taken it
-	 * (@proof_pending).
+	 * (@proof_pending).  After a SYN cookie (MIGTCP_KX_F_COOKIE in
+	 * @peer_flags) those ACKs also carry our KX option again, so @half
+	 * lives as long as the proof is pending.
 	 */
 	bool proof_pending;
 	u8 proof[MIGTCP_HSMAC_LEN];
 	u8 conn_key[SHA256_DIGEST_SIZE];
 };
+
+/*
+ * The connecting side after a SYN cookie, until the listener is seen to
+ * hold the connection: its ACKs carry the KX option and the handshake
+ * MAC, the retransmission timer repeats them, and data waits.
+ */
+static inline bool migtcp_kx_cookie_wait(const struct migtcp_kx *kx)
+{
+	return kx->proof_pending && (kx->peer_flags & MIGTCP_KX_F_COOKIE);
+}
 
 /*
  * A socket's part in migrations (migrate.c, docs/migration.md).  Changed
@@ -374,6 +386,7 @@ struct migtcp_sock {
 	struct list_head syn_queue;
 	struct list_head accept_queue;
 	unsigned int queued;		/* on both queues */
+	unsigned int syn_queued;	/* on the SYN queue */
 
 	/* A passively opened connection until accepted. */
 	struct sock *parent;
@@ -539,6 +552,8 @@ void migtcp_netlink_unregister(void);
 int migtcp_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr,
 		   __be32 daddr);
 void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb);
+int migtcp_send_cookie_synack(struct sock *lsk, const struct sk_buff *syn,
+			      u32 iss, const u8 *half, const u8 *mac);
 int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq);
 int migtcp_route_path(struct sock *sk);
 void migtcp_mtu_reduced(struct sock *sk);
@@ -588,6 +603,8 @@ struct sock *migtcp_listener_lookup(struct migtcp_net *mn, u32 lnode,
 				    u16 lport);
 struct sock *migtcp_departed_lookup(struct migtcp_net *mn, u32 lnode,
 				    u16 lport);
+struct sock *migtcp_record_lookup(struct migtcp_net *mn, u32 lnode, u16 lport);
+bool migtcp_mig_is_record(const struct sock *sk);
 u32 migtcp_isn(const struct migtcp_sock *msk);
 int migtcp_resolve_path(struct sock *sk, u32 node);
 
@@ -611,6 +628,8 @@ void migtcp_parse_syn_opts(const struct sk_buff *skb,
 const u8 *migtcp_find_hsmac(const struct sk_buff *skb);
 bool migtcp_syn_from_member(struct net *net, const struct sk_buff *skb);
 u8 migtcp_our_wscale(void);
+void migtcp_rtt_reset(struct sock *sk);
+unsigned long migtcp_rto_estimate(const struct migtcp_sock *msk);
 int migtcp_sock_rcv(struct sock *sk, struct sk_buff *skb);
 unsigned int migtcp_ofo_purge(struct sock *sk);
 void migtcp_ofo_append(struct sock *sk, struct sk_buff *skb);
@@ -713,17 +732,43 @@ void migtcp_deliver(struct sock *sk, struct sk_buff *skb);
 int migtcp_receive_register(void);
 void migtcp_receive_unregister(void);
 
+/* syncookie.c */
+extern unsigned int migtcp_syncookies;
+bool migtcp_want_cookie(const struct sock *lsk, u32 backlog);
+void migtcp_cookie_synack(struct sock *lsk, const struct sk_buff *skb,
+			  const struct migtcp_syn_opts *opts);
+enum migtcp_stat migtcp_cookie_check(struct net *net,
+				     const struct sk_buff *skb,
+				     struct migtcp_syn_opts *opts, u8 *half);
+
 /* kx.c */
 int migtcp_kx_register(void);
 void migtcp_kx_unregister(void);
 struct crypto_shash *migtcp_kx_keyed_tfm(const u8 *key);
 void migtcp_kx_connect(struct sock *sk);
-int migtcp_kx_accept(struct sock *child, const struct migtcp_syn_opts *opts);
+/* An end of a handshake: node id, port and KX half. */
+struct migtcp_hs_end {
+	u32 node;
+	u16 port;
+	const u8 *half;
+};
+
+int migtcp_kx_accept(struct sock *child, const struct migtcp_syn_opts *opts,
+		     const u8 *half);
 int migtcp_hs_check_synack(struct sock *sk, const u8 *peer_half,
 			   u8 peer_flags, const u8 *mac);
 int migtcp_hs_check_ack(struct sock *child, const u8 *mac);
+int migtcp_hs_check_ack_ends(struct net *net, const struct migtcp_hs_end *i,
+			     const struct migtcp_hs_end *r, u8 peer_flags,
+			     const u8 *mac);
+int migtcp_hs_synack_mac(struct net *net, const struct migtcp_hs_end *i,
+			 const struct migtcp_hs_end *r, u8 *mac);
 void migtcp_hs_write_opt(const struct sock *sk, u8 *opt);
+void migtcp_hs_put_opt(u8 *opt, const u8 *mac);
+void migtcp_kx_put_opt(struct net *net, u8 *opt, const u8 *half, u8 flags);
 void migtcp_kx_write_opt(const struct sock *sk, u8 *opt);
+void migtcp_kx_proof_taken(struct sock *sk);
+int migtcp_secret_hmac(const u8 *msg, unsigned int len, u8 *out);
 int migtcp_kx_complete(struct sock *sk, const u8 *peer_half, u8 peer_flags);
 void migtcp_kx_forget(struct sock *sk);
 u64 migtcp_kx_fingerprint(const struct sock *sk);

@@ -50,6 +50,9 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_ABORT_ON_MEMORY]	= "AbortOnMemory",
 	[MIGTCP_STAT_ABORT_ON_DATA]	= "AbortOnData",
 	[MIGTCP_STAT_OUT_OF_WINDOW_ICMPS] = "OutOfWindowIcmps",
+	[MIGTCP_STAT_SYNCOOKIES_SENT]	= "SyncookiesSent",
+	[MIGTCP_STAT_SYNCOOKIES_RECV]	= "SyncookiesRecv",
+	[MIGTCP_STAT_SYNCOOKIES_FAILED]	= "SyncookiesFailed",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

@@ -161,8 +161,9 @@ unlock:
 }
 
 /*
- * Finds who takes @skb: its connection, or for a SYN a listener on its
- * port.  Returns false if nobody does (the segment is still the caller's).
+ * Finds who takes @skb: its connection, or for a SYN (or a SYN cookie's
+ * ACK) a listener on its port.  Returns false if nobody does (the
+ * segment is still the caller's).
  */
 static bool migtcp_demux(struct net *net, struct sk_buff *skb)
 {
@@ -179,7 +180,13 @@ static bool migtcp_demux(struct net *net, struct sk_buff *skb)
 		sock_put(sk);
 		return true;
 	}
-	if (syn_only != MIGTCP_F_SYN)
+	/*
+	 * Besides SYNs, a listener takes the ACKs that answer its SYN
+	 * cookies: without SYN, RST or FIN, with options (syncookie.c).
+	 */
+	if (syn_only != MIGTCP_F_SYN &&
+	    !(syn_only == MIGTCP_F_ACK && !(mh->flags & htons(MIGTCP_F_FIN)) &&
+	      mh->doff > MIGTCP_HDR_MIN_DOFF && READ_ONCE(migtcp_syncookies)))
 		return false;
 	sk = migtcp_listener_lookup(mn, ntohl(mh->dst_node),
 				    ntohs(mh->dst_port));

@@ -351,16 +351,22 @@ static void migtcp_write_host_opt(const struct sock *sk, u8 *opt)
 /*
  * The handshake MAC option (kx.c) follows on a SYN-ACK, and is the only
  * option of the connecting side's ACKs until the listener took it.
+ * After a SYN cookie the SYN's KX option (and host option) follow it on
+ * those ACKs: the listener kept nothing of the SYN.
  */
 static unsigned int migtcp_ctl_optlen(const struct sock *sk, u16 flags)
 {
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+	unsigned int host = msk->mig.foreign ? MIGTCP_SYN_HOST_LEN : 0;
+
 	if ((flags & (MIGTCP_F_SYN | MIGTCP_F_ACK)) ==
 	    (MIGTCP_F_SYN | MIGTCP_F_ACK))
 		return MIGTCP_SYN_OPTLEN + MIGTCP_OPTLEN_HSMAC;
 	if (flags & MIGTCP_F_SYN)
-		return MIGTCP_SYN_OPTLEN +
-		       (migtcp_sk(sk)->mig.foreign ? MIGTCP_SYN_HOST_LEN : 0);
-	if (flags == MIGTCP_F_ACK && migtcp_sk(sk)->kx.proof_pending)
+		return MIGTCP_SYN_OPTLEN + host;
+	if (flags == MIGTCP_F_ACK && migtcp_kx_cookie_wait(&msk->kx))
+		return MIGTCP_OPTLEN_HSMAC + MIGTCP_OPTLEN_KX + host;
+	if (flags == MIGTCP_F_ACK && msk->kx.proof_pending)
 		return MIGTCP_OPTLEN_HSMAC;
 	return 0;
 }
@@ -380,7 +386,9 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 	BUILD_BUG_ON(MIGTCP_SYN_OPTLEN % 4 || MIGTCP_SYN_OPT_KX % 4 ||
 		     MIGTCP_OPTLEN_HSMAC % 4 || MIGTCP_SYN_HOST_LEN % 4 ||
 		     MIGTCP_SYN_OPTLEN + MIGTCP_OPTLEN_HSMAC >
-		     MIGTCP_MAX_OPTLEN);
+		     MIGTCP_MAX_OPTLEN ||
+		     MIGTCP_OPTLEN_HSMAC + MIGTCP_OPTLEN_KX +
+		     MIGTCP_SYN_HOST_LEN > MIGTCP_MAX_OPTLEN);
 	skb = alloc_skb(MIGTCP_MAX_HEADER, GFP_ATOMIC);
 	if (!skb)
 		return -ENOBUFS;
@@ -403,6 +411,13 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 			migtcp_write_host_opt(sk, opt);
 	} else if (optlen) {
 		migtcp_hs_write_opt(sk, opt);
+		opt += MIGTCP_OPTLEN_HSMAC;
+		if (optlen > MIGTCP_OPTLEN_HSMAC) {
+			migtcp_kx_write_opt(sk, opt);
+			opt += MIGTCP_OPTLEN_KX;
+		}
+		if (optlen > MIGTCP_OPTLEN_HSMAC + MIGTCP_OPTLEN_KX)
+			migtcp_write_host_opt(sk, opt);
 	}
 	if (flags & MIGTCP_F_RST)
 		MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_OUT_RSTS);
@@ -579,6 +594,13 @@ void migtcp_push(struct sock *sk)
 				     TCPF_LAST_ACK)) ||
 	    migtcp_mig_blocks_send(sk))
 		return;
+	/*
+	 * After a SYN cookie the listener holds the connection only once
+	 * our ACK with the KX option reached it: data sent before would
+	 * find no connection there (docs/protocol.md, "SYN cookies").
+	 */
+	if (migtcp_kx_cookie_wait(&msk->kx))
+		return;
 	skb_queue_walk(&sk->sk_write_queue, skb) {
 		const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
 
@@ -609,6 +631,75 @@ void migtcp_push(struct sock *sk)
 	if (!skb_queue_empty(&sk->sk_write_queue) &&
 	    !timer_pending(&sk->sk_timer))
 		migtcp_arm_retransmit(sk);
+}
+
+/*
+ * Answers the SYN @syn to listener @lsk with a SYN-ACK that leaves no
+ * state (a SYN cookie, syncookie.c): sequence number @iss, our KX half
+ * @half with the C flag, our handshake MAC @mac.  The options are those
+ * of any SYN-ACK (migtcp_send_ctl()); routed and owned as the
+ * listener's own segments would be.
+ */
+int migtcp_send_cookie_synack(struct sock *lsk, const struct sk_buff *syn,
+			      u32 iss, const u8 *half, const u8 *mac)
+{
+	const struct migtcphdr *in = migtcp_hdr(syn);
+	struct net *net = sock_net(lsk);
+	struct migtcphdr *mh;
+	struct sk_buff *skb;
+	struct flowi4 fl4;
+	struct rtable *rt;
+	int mss;
+	u8 *opt;
+
+	rt = migtcp_route_sk(lsk, &fl4, ip_hdr(syn)->daddr, ip_hdr(syn)->saddr);
+	if (IS_ERR(rt)) {
+		MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_NO_ROUTE);
+		return PTR_ERR(rt);
+	}
+	mss = dst_mtu(&rt->dst) - sizeof(struct iphdr) -
+	      sizeof(struct migtcphdr);
+	if (migtcp_sk(lsk)->user_mss)
+		mss = min_t(int, mss, migtcp_sk(lsk)->user_mss);
+	mss = max(mss, MIGTCP_MIN_USER_MSS);
+
+	skb = alloc_skb(MIGTCP_MAX_HEADER, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return -ENOBUFS;
+	}
+	skb_reserve(skb, MIGTCP_MAX_HEADER);
+	mh = skb_push(skb, sizeof(*mh) + MIGTCP_SYN_OPTLEN +
+		      MIGTCP_OPTLEN_HSMAC);
+	memset(mh, 0, sizeof(*mh));
+	mh->version	= MIGTCP_WIRE_VERSION;
+	mh->doff	= (sizeof(*mh) + MIGTCP_SYN_OPTLEN +
+			   MIGTCP_OPTLEN_HSMAC) / 4;
+	mh->flags	= htons(MIGTCP_F_SYN | MIGTCP_F_ACK);
+	mh->src_node	= in->dst_node;
+	mh->dst_node	= in->src_node;
+	mh->src_port	= in->dst_port;
+	mh->dst_port	= in->src_port;
+	mh->seq		= htonl(iss);
+	mh->ack_seq	= htonl(ntohl(in->seq) + 1);
+	/* What a child's first window would be (never scaled on a SYN). */
+	mh->window	= htons(min_t(u32, READ_ONCE(lsk->sk_rcvbuf) / 2,
+				      U16_MAX));
+	opt = (u8 *)(mh + 1);
+	opt[0] = MIGTCP_OPT_MSS;
+	opt[1] = MIGTCP_OPTLEN_MSS;
+	put_unaligned_be16(mss, opt + 2);
+	opt[4] = MIGTCP_OPT_NOP;
+	opt[5] = MIGTCP_OPT_WSCALE;
+	opt[6] = MIGTCP_OPTLEN_WSCALE;
+	opt[7] = migtcp_our_wscale();
+	migtcp_kx_put_opt(net, opt + MIGTCP_SYN_OPT_KX, half,
+			  MIGTCP_KX_F_COOKIE);
+	migtcp_hs_put_opt(opt + MIGTCP_SYN_OPTLEN, mac);
+
+	migtcp_skb_set_owner(lsk, skb);
+	MIGTCP_INC_STATS(net, MIGTCP_STAT_SYNCOOKIES_SENT);
+	return migtcp_ip_send(net, skb, rt, fl4.saddr, fl4.daddr, false);
 }
 
 /*

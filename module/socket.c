@@ -78,7 +78,7 @@ void migtcp_init_sock(struct sock *sk)
 	sk->sk_sndbuf = READ_ONCE(migtcp_wmem[1]);
 	sk->sk_rcvbuf = READ_ONCE(migtcp_rmem[1]);
 	sk_sockets_allocated_inc(sk);
-	msk->rto = MIGTCP_RTO_INIT;
+	migtcp_rtt_reset(sk);
 	migtcp_cong_init(sk, NULL);
 	migtcp_mig_init(sk);
 	msk->ofo_root = RB_ROOT;
@@ -246,7 +246,7 @@ static int migtcp_start_connect(struct sock *sk, u32 node, u16 port)
 	msk->snd_nxt = msk->iss + 1;
 	msk->write_seq = msk->snd_nxt;
 	msk->rcv_wscale = migtcp_our_wscale();
-	msk->rto = MIGTCP_RTO_INIT;
+	migtcp_rtt_reset(sk);
 	msk->retransmits = 0;
 	msk->mig.redirects = 0;
 	migtcp_kx_connect(sk);
@@ -283,9 +283,8 @@ static int migtcp_wait_connect(struct sock *sk, long *timeo)
  * it: a connection made later on the socket must start from nothing (a
  * FIN still marked queued would never be sent, an old peer epoch would
  * make the new peer's HOLDs and updates look stale, and the old key must
- * not stay in memory).  For a restore that
- * failed (checkpoint.c) and for a connection that ended (as
- * tcp_disconnect() resets a TCP socket).
+ * not stay in memory).  For a restore that failed (checkpoint.c) and for
+ * a connection that ended (as tcp_disconnect() resets a TCP socket).
  */
 void migtcp_forget_conn(struct sock *sk)
 {
@@ -317,9 +316,7 @@ void migtcp_forget_conn(struct sock *sk)
 	msk->rtt_start = 0;
 	msk->peer_mss = 0;
 	migtcp_cong_reset(sk);
-	msk->srtt = 0;
-	msk->rttvar = 0;
-	msk->rto = MIGTCP_RTO_INIT;
+	migtcp_rtt_reset(sk);
 	msk->retrans_stamp = 0;
 	msk->rcv_tstamp = 0;
 	msk->probes_out = 0;

@@ -86,7 +86,25 @@ void migtcp_retransmit(struct sock *sk)
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
 	/* A migration holds the connection: its own timer decides. */
-	if (!skb || migtcp_mig_blocks_send(sk))
+	if (migtcp_mig_blocks_send(sk))
+		return;
+	/*
+	 * After a SYN cookie the listener has no connection until our ACK
+	 * reaches it: that ACK goes again, as a SYN would, and the
+	 * connection fails when a SYN's retries would have run out.
+	 */
+	if (migtcp_kx_cookie_wait(&msk->kx)) {
+		if (msk->retransmits >= MIGTCP_SYN_RETRIES) {
+			migtcp_done(sk, migtcp_timeout_err(sk));
+			return;
+		}
+		migtcp_backoff(sk);
+		migtcp_count_retransmit(sk, msk->snd_nxt, 0, 1);
+		migtcp_send_ack(sk);
+		migtcp_arm_retransmit(sk);
+		return;
+	}
+	if (!skb)
 		return;
 	/* Window probes count from the first probe. */
 	if (!msk->retransmits && msk->snd_una == msk->snd_nxt)

@@ -231,6 +231,12 @@ enum migtcp_ckpt_attr {
 					 * where no device has that name fails
 					 * with ENODEV
 					 */
+	MIGTCP_CKPT_A_KX_HALF,		/* MIGTCP_KX_HALF_LEN bytes: our KX
+					 * half, which a connecting side
+					 * answered with a SYN cookie echoes
+					 * with its handshake MAC (only with
+					 * MIGTCP_CKPT_A_HS_PROOF)
+					 */
 	__MIGTCP_CKPT_A_MAX
 };
 
@@ -366,6 +372,10 @@ struct migtcp_ctl_redirect {
 #define MIGTCP_OPTLEN_KX	36
 #define MIGTCP_KX_SUITE_HMAC_SHA256	1	/* the only suite defined */
 #define MIGTCP_KX_F_KEY		0x01	/* the sender has a cluster key */
+#define MIGTCP_KX_F_COOKIE	0x02	/* SYN-ACK: a SYN cookie, the listener
+					 * kept nothing: echo your KX option
+					 * with your handshake MAC
+					 */
 #define MIGTCP_KX_HALF_LEN	32	/* the secret half each side sends */
 /*
  * Handshake MAC: the proof of the cluster key in the SYN-ACK (from the
@@ -434,6 +444,15 @@ enum migtcp_stat {
 					 */
 	MIGTCP_STAT_OUT_OF_WINDOW_ICMPS,/* OutOfWindowIcmps: ICMP errors
 					 * about no segment in flight
+					 */
+	MIGTCP_STAT_SYNCOOKIES_SENT,	/* SyncookiesSent: SYN-ACKs without
+					 * state
+					 */
+	MIGTCP_STAT_SYNCOOKIES_RECV,	/* SyncookiesRecv: connections made
+					 * from a cookie
+					 */
+	MIGTCP_STAT_SYNCOOKIES_FAILED,	/* SyncookiesFailed: ACKs with a KX
+					 * echo whose cookie is wrong or old
 					 */
 	__MIGTCP_STAT_MAX
 };
