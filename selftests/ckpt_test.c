@@ -612,7 +612,7 @@ static const __u8 attr_size[__MIGTCP_CKPT_A_MAX] = {
 	[CK(BYTES_SENT)] = 8, [CK(BYTES_ACKED)] = 8,
 	[CK(BYTES_RECEIVED)] = 8, [CK(TOTAL_RETRANS)] = 4,
 	[CK(HOST_ADDR_IN)] = 4, [CK(HS_PROOF)] = MIGTCP_HSMAC_LEN,
-	[CK(MARK)] = 4, [CK(PRIORITY)] = 4,
+	[CK(MARK)] = 4, [CK(PRIORITY)] = 4, [CK(KX_HALF)] = MIGTCP_KX_HALF_LEN,
 };
 
 static bool is_scalar(__u16 t)
@@ -4110,6 +4110,64 @@ TEST_F(cluster, frozen_socket_changes_no_state)
 	exchange(_metadata, cfd, afd, 466, 1000);
 	close(afd);
 	close(cfd);
+	close(lfd);
+}
+
+/*
+ * A connecting side that a SYN cookie answered, and that has not seen
+ * the listener hold the connection yet (the listener's ACKs are lost:
+ * an nftables rule drops them), migrates: its checkpoint carries its
+ * handshake MAC and its KX half, the data written before stays held, and
+ * once the listener's ACKs get through again, from its new node, the
+ * data goes, byte for byte.
+ */
+TEST_F_TIMEOUT(cluster, cookie_wait_migrates, 60)
+{
+	struct ckpt_model m;
+	int cfd, afd, lfd;
+	struct blob b;
+
+	add_nodes(_metadata, self, NODE3);
+	ASSERT_EQ(0, sh("echo 2 >/sys/module/migtcp/parameters/syncookies"));
+	ON_NODE(NODE2);
+	nft_migtcp_rule(_metadata, "inet cookie_answer", "output",
+			"@th,8,8 7 @th,16,16 0x0010", "drop");
+	lfd = listener(_metadata, self->family, PORT + 40, 8);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, PORT + 40))
+		TH_LOG("connect: %s", strerror(errno));
+	send_at(_metadata, cfd, 240, 0, 3000);
+	ON_NODE(NODE2);
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	ASSERT_LE(1, wait_nft_hits("inet cookie_answer", 1, WAIT_MS))
+		TH_LOG("node 2's answer was not dropped");
+	EXPECT_EQ(0, inq(afd)) TH_LOG("data went before the answer");
+
+	ON_NODE(NODE1);
+	freeze_checkpoint(_metadata, cfd, 0, &b);
+	ASSERT_EQ(0, model_parse(b.buf, b.len, &m));
+	EXPECT_NE(NULL, model_find(&m.rec[0], CK(HS_PROOF)));
+	EXPECT_NE(NULL, model_find(&m.rec[0], CK(KX_HALF)))
+		TH_LOG("no KX half in the checkpoint of a cookie's wait");
+	close(cfd);
+	ON_NODE(NODE2);
+	ASSERT_EQ(0, sh("nft delete table inet cookie_answer"));
+	/* The restored end says at once that it still waits. */
+	cfd = restore_on(_metadata, self, NODE3, &b);
+	blob_free(&b);
+	ASSERT_LE(0, cfd);
+
+	EXPECT_TRUE(recv_at(_metadata, afd, 240, 0, 3000))
+		TH_LOG("the held data never came");
+	TRANSFER_SHA256(cfd, afd, 256 * KiB, 256 * KiB, 64 * KiB);
+	close(cfd);
+	close(afd);
 	close(lfd);
 }
 

@@ -45,6 +45,7 @@ enum cluster_param {
 	PARAM_MAX_ORPHANS,
 	PARAM_TIMEWAIT_SECS,
 	PARAM_ORPHAN_RETRIES,
+	PARAM_SYNCOOKIES,
 	CLUSTER_PARAMS
 };
 
@@ -54,6 +55,7 @@ static const char *const cluster_param_names[CLUSTER_PARAMS] = {
 	[PARAM_MAX_ORPHANS]		= "max_orphans",
 	[PARAM_TIMEWAIT_SECS]		= "timewait_secs",
 	[PARAM_ORPHAN_RETRIES]		= "orphan_retries",
+	[PARAM_SYNCOOKIES]		= "syncookies",
 };
 
 FIXTURE(cluster) {
@@ -720,8 +722,9 @@ static inline void raw_send(struct __test_metadata *_metadata, int fd,
 		.sin_addr.s_addr = inet_addr(daddr),
 	};
 
-	ASSERT_EQ(s->len, sendto(fd, s->buf, s->len, 0,
-				 (const struct sockaddr *)&to, sizeof(to)))
+	ASSERT_EQ(s->len, migtcp_test_sendto(fd, s->buf, s->len,
+					     (const struct sockaddr *)&to,
+					     sizeof(to)))
 		TH_LOG("sendto: %s", strerror(errno));
 }
 

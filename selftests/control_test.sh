@@ -492,6 +492,31 @@ test_readme_example() {
 	done
 }
 
+# peer probe: every peer that speaks migtcp on this node's protocol number
+# answers (text and JSON, all or the ones named); a peer address where
+# nobody does gets no answer and the exit status says so.
+test_peer_probe() {
+	local rc
+	expect_status 0 n1 peer probe || return 1
+	if ! awk 'NR > 1 { print $1, $2, $3 }' "$tmp/out" |
+		diff -u - <(printf '2 192.0.2.2 answers\n3 192.0.2.3 answers\n') >"$tmp/diff"; then
+		diag "peer probe: $(cat "$tmp/out")" "$(cat "$tmp/diff")"
+		return 1
+	fi
+	expect_status 0 n2 -j peer probe 3 || return 1
+	pycheck "len(j) == 1 and j[0]['id'] == 3 and j[0]['addr'] == '192.0.2.3' and
+		 j[0]['result'] == 'answers' and j[0]['rtt_us'] > 0" || return 1
+	expect_error n1 "node 7 is not a peer" peer probe 7 || return 1
+	expect_status 2 n1 peer probe timeout 0 || return 1
+	# Nobody has that address: no answer within the timeout.
+	expect_status 0 n1 peer add 5 addr 192.0.2.5 || return 1
+	expect_status 1 n1 -j peer probe 2 5 timeout 300
+	rc=$?
+	at n1 "$ctl" peer del 5
+	[ "$rc" = 0 ] && pycheck "[(p['id'], p['result']) for p in j] ==
+				 [(2, 'answers'), (5, 'no answer')]"
+}
+
 test_man_pages() {
 	local page
 	for page in "$top/docs/migtcpctl.8" "$top/docs/migtcp.7"; do
@@ -527,6 +552,7 @@ tests=(
 	"test_stats|stats: equal to /proc/net/migtcp_stats, text and JSON"
 	"test_monitor|monitor: add, replace, del events of this node only"
 	"test_readme_example|the README's three-node example works as written"
+	"test_peer_probe|peer probe: the peers that speak migtcp answer; one nobody has does not"
 	"test_man_pages|man pages render without warnings"
 )
 

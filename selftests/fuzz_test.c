@@ -1040,7 +1040,7 @@ static void send_seg(struct __test_metadata *_metadata, struct fuzz *f,
 	};
 	__u8 pkt[sizeof(struct iphdr) + SEG_MAX];
 	struct iphdr *ip = (struct iphdr *)pkt;
-	int len = sizeof(*ip) + s->len, tries;
+	int len = sizeof(*ip) + s->len;
 	ssize_t n = -1;
 
 	memset(ip, 0, sizeof(*ip));
@@ -1052,14 +1052,8 @@ static void send_seg(struct __test_metadata *_metadata, struct fuzz *f,
 	ip->daddr = f->addr[s->to];
 	ip->tot_len = htons(len);
 	memcpy(pkt + sizeof(*ip), s->b, s->len);
-	/* A full device queue is the only reason to wait. */
-	for (tries = 0; tries < 1000; tries++) {
-		n = sendto(f->tx[s->from], pkt, len, 0,
-			   (const struct sockaddr *)&to, sizeof(to));
-		if (n >= 0 || (errno != ENOBUFS && errno != EAGAIN))
-			break;
-		sleep_ms(1);
-	}
+	n = migtcp_test_sendto(f->tx[s->from], pkt, len,
+			       (const struct sockaddr *)&to, sizeof(to));
 	ASSERT_EQ(len, n) TH_LOG("sendto: %s", strerror(errno));
 }
 

@@ -12,7 +12,10 @@
 # the packaged migtcpctl, migtcp-run and migtcp-criu (with the plugin and
 # preload library they find from their own directory) driving a cluster,
 # a preloaded iperf3 and a CRIU migration, with a PATH that has nothing
-# of the build tree.
+# of the build tree; the packages installed with dpkg -i in a chroot over
+# a writable overlay of the root, their maintainer scripts having DKMS
+# build the module (loaded, where it is for the running kernel), and
+# removed with dpkg -r and --purge.
 #
 # Needs the source tree the tests were built from (tools/install and
 # build/): skipped in an installed kselftest tree.
@@ -43,13 +46,25 @@ ns=min$$
 sw=$ns-sw
 key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 feed=
+# test_deb_install's overlay root (a tmpfs holding its layers) and whether
+# the module it built is the one loaded.
+ovl=$tmp/ovl
+sysroot=$ovl/merged
+dkms_loaded=
 cleanup() {
 	[ -z "$feed" ] || exec {feed}>&-
 	kill_started
 	wait 2>/dev/null
 	del_nodes
 	ip netns del "$sw" 2>/dev/null
-	rm -rf "$tmp"
+	sysroot_down
+	# The suite's module back, whatever test_deb_install left.
+	if [ -n "$dkms_loaded" ] || [ ! -e /sys/module/migtcp ]; then
+		reload_module "$ko" >/dev/null 2>&1
+	fi
+	# Never into a mount that would not go (the chroot's /dev is the
+	# guest's).
+	rm -rf --one-file-system "$tmp"
 }
 trap cleanup EXIT
 
@@ -75,12 +90,14 @@ test_layout() {
 644 lib/systemd/system/migtcp.service
 644 usr/include/linux/migtcp.h
 755 usr/bin/migtcp-criu
+755 usr/bin/migtcp-migrate
 755 usr/bin/migtcp-run
 644 usr/lib/criu/libmigtcp-criu.so
 644 usr/lib/migtcp/libmigtcp-preload.so
 755 usr/sbin/migtcpctl
 644 usr/share/bash-completion/completions/migtcpctl
 644 usr/share/man/man1/migtcp-criu.1
+644 usr/share/man/man1/migtcp-migrate.1
 644 usr/share/man/man1/migtcp-run.1
 644 usr/share/man/man7/migtcp.7
 644 usr/share/man/man8/migtcpctl.8
@@ -203,7 +220,9 @@ test_deb_contents() {
 	expect_deb migtcp-criu \
 		"-rw-r--r-- usr/lib/criu/libmigtcp-criu.so" \
 		"-rw-r--r-- usr/share/man/man1/migtcp-criu.1.gz" \
-		"-rwxr-xr-x usr/bin/migtcp-criu" || return 1
+		"-rw-r--r-- usr/share/man/man1/migtcp-migrate.1.gz" \
+		"-rwxr-xr-x usr/bin/migtcp-criu" \
+		"-rwxr-xr-x usr/bin/migtcp-migrate" || return 1
 	for f in "$top"/module/*.[ch]; do
 		dkms_files+=("-rw-r--r-- $src/module/${f##*/}")
 	done
@@ -384,6 +403,285 @@ test_installed_tools() {
 	return "$rc"
 }
 
+# The packages test_deb_install installs, in the order dpkg -r takes
+# them (each before what it depends on).
+debpkgs=(migtcp-criu migtcp-tools migtcp-dkms)
+
+# sysroot_up: the root test_deb_install installs into, $sysroot: an
+# overlay whose lower layer is the guest's root file system (the host's,
+# read-only over 9p; the mounts the VM puts on it, its /lib/modules
+# among them, are not part of it) and whose upper and work directories
+# are on a tmpfs of their own, $ovl; the guest's /proc, /sys and /dev;
+# an empty /run (no systemd to start the unit) and /tmp.  Everything is
+# under $ovl, which sysroot_down unmounts at once.
+sysroot_up() {
+	mkdir -p "$ovl" &&
+		mount -t tmpfs -o mode=755 migtcp-sysroot "$ovl" &&
+		mount --make-private "$ovl" &&
+		mkdir "$ovl/upper" "$ovl/work" "$sysroot" &&
+		mount -t overlay -o "lowerdir=/,upperdir=$ovl/upper,workdir=$ovl/work" \
+			migtcp-sysroot "$sysroot" &&
+		mount -t proc proc "$sysroot/proc" &&
+		mount --bind /sys "$sysroot/sys" &&
+		mount --bind /dev "$sysroot/dev" &&
+		mount -t tmpfs tmpfs "$sysroot/run" &&
+		mount -t tmpfs tmpfs "$sysroot/tmp"
+}
+
+# sysroot_down: unmounts $ovl and everything under it; lazily if
+# something still holds it, so that no mount outlives the test.
+sysroot_down() {
+	mountpoint -q "$ovl" 2>/dev/null || return 0
+	umount -R "$ovl" 2>/dev/null || umount -R -l "$ovl"
+}
+
+# in_root CMD…: CMD chrooted into $sysroot, in the environment of a root
+# shell, with no debconf questions.
+in_root() {
+	chroot "$sysroot" env -i HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
+# pkg_state PACKAGE: its state in the chroot's dpkg database (installed,
+# config-files, not-installed…), or "absent" once dpkg forgot it.
+pkg_state() {
+	in_root dpkg-query -W -f="\${db:Status-Status}" "$1" 2>/dev/null || echo absent
+}
+
+# expect_states STATE…: the packages of debpkgs are in these states, in
+# that order.
+expect_states() {
+	local i got="" want=""
+	for i in "${!debpkgs[@]}"; do
+		got+="${debpkgs[i]} $(pkg_state "${debpkgs[i]}"); "
+		want+="${debpkgs[i]} ${*:i+1:1}; "
+	done
+	[ "$got" = "$want" ] || { diag "packages: $got" "expected: $want"; return 1; }
+}
+
+# missing_deps DEB…: the dependencies of the packages DEB, other than
+# each other, that the chroot's dpkg does not have installed, as
+# "PACKAGE depends on DEPENDENCY" (either of "a | b" will do).  The
+# versions are dpkg -i's to check.
+missing_deps() {
+	local deb p dep alt ok alts
+	for deb in "$@"; do
+		p=$(dpkg-deb -f "$deb" Package)
+		while read -r dep; do
+			[ -n "$dep" ] || continue
+			ok=
+			IFS='|' read -r -a alts <<<"$dep"
+			for alt in "${alts[@]}"; do
+				alt=${alt// /}
+				alt=${alt%%(*}
+				alt=${alt%%:*}
+				case " ${debpkgs[*]} " in *" $alt "*) ok=1 ;; esac
+				[ "$(pkg_state "$alt")" = installed ] && ok=1
+			done
+			[ -n "$ok" ] || echo "$p depends on $dep, which is not installed"
+		done < <(dpkg-deb -f "$deb" Depends | tr ',' '\n')
+	done
+}
+
+# dkms_status: what the chroot's DKMS says of migtcp, one line per kernel.
+dkms_status() {
+	in_root dkms status -m migtcp -v "$version" 2>/dev/null | sort
+}
+
+# expect_paths present|gone PATH…: each PATH is in the chroot, or none is.
+expect_paths() {
+	local want=$1 p wrong=()
+	shift
+	for p in "$@"; do
+		if [ -e "$sysroot$p" ] || [ -L "$sysroot$p" ]; then
+			[ "$want" = present ] || wrong+=("$p")
+		else
+			[ "$want" = gone ] || wrong+=("$p")
+		fi
+	done
+	[ "${#wrong[@]}" = 0 ] || { diag "expected $want from the root: ${wrong[*]}"; return 1; }
+}
+
+# load_dkms_module KO: DKMS's module for this kernel, KO, in place of the
+# suite's.  It registers its family (a socket of it opens) and it is KO
+# that the kernel runs (the build ID it has for migtcp is KO's).
+load_dkms_module() {
+	local f=$1 want got family
+	dkms_loaded=1
+	reload_module "$f" || { diag "cannot load $f"; return 1; }
+	[ -e /sys/module/migtcp/parameters/family ] ||
+		{ diag "$f loaded, but no /sys/module/migtcp/parameters/family"; return 1; }
+	case $f in
+	*.xz) xz -dc "$f" >"$tmp/dkms.ko" && f=$tmp/dkms.ko ;;
+	esac
+	want=$(readelf -n "$f" | sed -n 's/^ *Build ID: //p')
+	# The note: 4-byte name and description sizes and type, "GNU\0", the ID.
+	got=$(od -An -tx1 -v -j16 /sys/module/migtcp/notes/.note.gnu.build-id | tr -d ' \n')
+	if [ -z "$want" ] || [ "$got" != "$want" ]; then
+		diag "the kernel's migtcp has build ID '$got', $1 has '$want'"
+		return 1
+	fi
+	family=$(cat /sys/module/migtcp/parameters/family)
+	"$python" -c 'import socket, sys; socket.socket(int(sys.argv[1]), socket.SOCK_STREAM).close()' \
+		"$family" >"$tmp/out" 2>&1 ||
+		{ diag "socket($family, SOCK_STREAM): $(cat "$tmp/out")"; return 1; }
+}
+
+# deb_install: test_deb_install's steps, in the chroot that it unmounts.
+deb_install() {
+	local p f log=$tmp/dpkg.log t0 arch line k ko_dkms="" rc
+	local debfiles=() indebs=() kernels=() all=() built=() want=() dkms_kos=()
+	local paths=("/usr/src/migtcp-$version/dkms.conf" /var/lib/dkms/migtcp
+		/usr/sbin/migtcpctl /usr/bin/migtcp-run /usr/bin/migtcp-criu
+		/usr/lib/criu/libmigtcp-criu.so /lib/systemd/system/migtcp.service)
+	local wants=/etc/systemd/system/multi-user.target.wants/migtcp.service
+	for p in migtcp-dkms migtcp-tools migtcp-criu; do
+		f=$(compgen -G "$debs/${p}_${version}_*.deb" | head -n 1)
+		[ -n "$f" ] || { diag "no $p $version package in $debs (make deb)"; return 1; }
+		debfiles+=("$f")
+		indebs+=("/tmp/debs/${f##*/}")
+	done
+	sysroot_up || { diag "cannot mount the overlay root $sysroot"; return 1; }
+	# A root that has them already would prove nothing.
+	if [ -n "$(dkms_status)" ] || [ -e "$sysroot/usr/src/migtcp-$version" ] ||
+	   ! expect_states absent absent absent; then
+		diag "the root has migtcp installed already" "$(dkms_status)"
+		return 1
+	fi
+	line=$(missing_deps "${debfiles[@]}")
+	if [ -n "$line" ]; then
+		diag "$line" "(the guest has no network to install them from: the host's root must have them)"
+		return 1
+	fi
+	# DKMS builds for the running kernel if the root has its headers,
+	# else for every kernel of the root: then the same compile as on the
+	# kernel that has them (a quarter of an hour under TCG) would prove
+	# nothing new.  There, the root is made one with no headers at all,
+	# as a machine where DKMS is installed before them: dpkg -i must
+	# still succeed, DKMS having the module added and nothing built.
+	if [ ! -e "$sysroot/lib/modules/$kver/build/include" ]; then
+		rm -f "$sysroot"/lib/modules/*/build "$sysroot"/lib/modules/*/source
+		diag "the root has no headers for the running $kver: installing into one with no kernel headers"
+	fi
+	# man-db's trigger would index every manual page of the root again
+	# (minutes under TCG); that is its switch.
+	rm -f "$sysroot/var/lib/man-db/auto-update"
+	mkdir "$sysroot/tmp/debs" && cp "${debfiles[@]}" "$sysroot/tmp/debs/" || return 1
+
+	t0=$EPOCHSECONDS
+	in_root dpkg -i "${indebs[@]}" >"$log" 2>&1
+	rc=$?
+	diag "dpkg -i: $((EPOCHSECONDS - t0)) s"
+	[ "$rc" = 0 ] || { diag "dpkg -i failed ($rc):" "$(cat "$log")"; return 1; }
+	expect_states installed installed installed &&
+		expect_paths present "${paths[@]}" /etc/modprobe.d/migtcp.conf || return 1
+	# The postinsts: migtcp-tools's enabled the unit, and its tools run
+	# from where they are, with the libraries they need.
+	[ "$(readlink "$sysroot$wants")" = /lib/systemd/system/migtcp.service ] ||
+		{ diag "$wants: '$(readlink "$sysroot$wants")'"; return 1; }
+	line=$(in_root migtcpctl --version 2>&1)
+	[[ $line == "migtcpctl $version "* ]] ||
+		{ diag "migtcpctl --version in the root: $line"; return 1; }
+
+	# migtcp-dkms's: DKMS built and installed the module for each kernel
+	# it names ("Building for A, B and C") that has headers in the root.
+	# That is the running kernel if the root has a /lib/modules directory
+	# for it, else every kernel the root has (DKMS takes the running one
+	# for a chroot's host's).
+	line=$(sed -n 's/^Building for //p' "$log")
+	line=${line//,/ }
+	read -r -a kernels <<<"${line// and / }"
+	if [ -d "$sysroot/lib/modules/$kver" ]; then
+		[[ " ${kernels[*]} " == *" $kver "* ]] ||
+			{ diag "DKMS built for '${kernels[*]}', not for the running $kver:" "$(cat "$log")"; return 1; }
+	else
+		mapfile -t all < <(ls -v "$sysroot/lib/modules")
+		line=${all[*]}
+		[ "${kernels[*]}" = "$line" ] ||
+			{ diag "DKMS built for '${kernels[*]}', not for the root's kernels '$line':" "$(cat "$log")"; return 1; }
+	fi
+	arch=$(uname -m)
+	for k in "${kernels[@]}"; do
+		if [ -e "$sysroot/lib/modules/$k/build/include" ]; then
+			built+=("$k")
+			want+=("migtcp/$version, $k, $arch: installed")
+		else
+			diag "DKMS skipped $k: the root has no headers for it (/lib/modules/$k/build/include)"
+		fi
+	done
+	[ "${#built[@]}" -gt 0 ] || want=("migtcp/$version: added")
+	line=$(printf '%s\n' "${want[@]}" | sort)
+	[ "$(dkms_status)" = "$line" ] ||
+		{ diag "dkms status:" "$(dkms_status)" "expected:" "$line" "dpkg -i said:" "$(cat "$log")"; return 1; }
+	for k in "${built[@]}"; do
+		f=$(compgen -G "$sysroot/lib/modules/$k/updates/dkms/migtcp.ko*" | head -n 1)
+		[ -n "$f" ] || { diag "no migtcp.ko in /lib/modules/$k/updates/dkms"; return 1; }
+		[ "$(modinfo -F vermagic "$f" | cut -d' ' -f1)" = "$k" ] ||
+			{ diag "$f is not for $k: $(modinfo -F vermagic "$f")"; return 1; }
+		grep -q '^updates/dkms/migtcp\.ko[^:]*:' "$sysroot/lib/modules/$k/modules.dep" ||
+			{ diag "depmod did not list $f in /lib/modules/$k/modules.dep"; return 1; }
+		dkms_kos+=("${f#"$sysroot"}")
+		[ "$k" != "$kver" ] || ko_dkms=$f
+	done
+
+	# The module DKMS built for this kernel loads; the suite's is back
+	# after.
+	if [ -n "$ko_dkms" ]; then
+		load_dkms_module "$ko_dkms"
+		rc=$?
+		reload_module "$ko" || { diag "cannot load $ko again"; return 1; }
+		dkms_loaded=
+		[ "$rc" = 0 ] || return 1
+	else
+		diag "the root has no headers for the running kernel $kver (no /lib/modules/$kver/build/include):" \
+		     "DKMS's build and the load of its module are not checked on $kver (built for: ${built[*]:-none})"
+	fi
+
+	# dpkg -r: DKMS forgets the module, and the packages' files go but
+	# migtcp-tools's conffile; dpkg --purge takes that and the unit's
+	# enablement.
+	t0=$EPOCHSECONDS
+	in_root dpkg -r "${debpkgs[@]}" >"$log" 2>&1
+	rc=$?
+	diag "dpkg -r: $((EPOCHSECONDS - t0)) s"
+	[ "$rc" = 0 ] || { diag "dpkg -r failed ($rc):" "$(cat "$log")"; return 1; }
+	expect_states not-installed config-files not-installed &&
+		expect_paths gone "${paths[@]}" "${dkms_kos[@]}" &&
+		expect_paths present /etc/modprobe.d/migtcp.conf || return 1
+	[ -z "$(dkms_status)" ] || { diag "dkms status after dpkg -r:" "$(dkms_status)"; return 1; }
+	for k in "${built[@]}"; do
+		! grep -q 'migtcp\.ko' "$sysroot/lib/modules/$k/modules.dep" ||
+			{ diag "/lib/modules/$k/modules.dep still lists migtcp"; return 1; }
+	done
+	in_root dpkg --purge "${debpkgs[@]}" >"$log" 2>&1 ||
+		{ diag "dpkg --purge failed:" "$(cat "$log")"; return 1; }
+	expect_states absent absent absent &&
+		expect_paths gone /etc/modprobe.d/migtcp.conf "$wants"
+}
+
+# The three packages installed for real, maintainer scripts and all: dpkg
+# -i in a chroot over a writable overlay of the guest's root, whose dpkg
+# database has their dependencies (dkms, criu); migtcp-dkms's postinst
+# has DKMS build and install the module for the kernels of the root that
+# have headers, and the one for the running kernel loads; dpkg -r has
+# DKMS remove it and takes the files, dpkg --purge the conffile.  The
+# chroot is unmounted and the suite's module loaded however it ends.
+test_deb_install() {
+	local rc
+	deb_install
+	rc=$?
+	if [ -n "$dkms_loaded" ]; then
+		reload_module "$ko" || { diag "cannot load $ko again"; rc=1; }
+		dkms_loaded=
+	fi
+	sysroot_down || { diag "cannot unmount $ovl"; rc=1; }
+	if mountpoint -q "$ovl" 2>/dev/null; then
+		diag "$ovl is still mounted"
+		rc=1
+	fi
+	return "$rc"
+}
+
 tests=(
 	"test_layout|make install DESTDIR= PREFIX=/usr: exactly the files and modes of the layout"
 	"test_uninstall|make uninstall removes every installed file; installing twice is fine"
@@ -392,6 +690,7 @@ tests=(
 	"test_deb_contents|make deb: exactly the files of migtcp-dkms, migtcp-tools and migtcp-criu"
 	"test_service_start_reload|migtcp.service's commands configure nodes; reload adds and deletes peers, a live connection goes on"
 	"test_installed_tools|packaged migtcpctl, migtcp-run, migtcp-criu: a cluster, a preloaded iperf3 server migrated mid-test"
+	"test_deb_install|dpkg -i of the three packages in a chroot: DKMS builds the module for the kernels with headers, the running one's loads; dpkg -r and --purge remove it all"
 )
 
 run_tests "${tests[@]}"

@@ -480,6 +480,28 @@ TEST_F(cluster, syn_without_kx_refused)
  * the protocol's formula, with the listener's endpoint (node 2 < node 3
  * here, so the listener is A) first.
  */
+/*
+ * Node 2 listening on KX_PORT with @backlog, and a raw "node 3" client
+ * at NODE3_ADDR (an address of node 2 now, and node 3's in node 2's
+ * peer table): *@tx sends from there, *@cap sees what node 2 sends.
+ * Returns the listener; the caller is on node 2 afterwards.
+ */
+static int raw_client_of_node2(struct __test_metadata *_metadata,
+			       CLUSTER *self, int backlog, int *tx, int *cap)
+{
+	int lfd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, KX_PORT, backlog);
+	EXPECT_LE(0, lfd);
+	EXPECT_EQ(0, blackhole_on_node2(self));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr %s", NODE_BLACKHOLE,
+				     NODE3_ADDR));
+	*tx = raw_bound_in(_metadata, self->ns[NODE2], NODE3_ADDR);
+	*cap = raw_on(_metadata, self, NODE2);
+	return lfd;
+}
+
 TEST_F(cluster, syn_with_kx_accepted)
 {
 	const struct linger abort_linger = { .l_onoff = 1, .l_linger = 0 };
@@ -496,15 +518,9 @@ TEST_F(cluster, syn_with_kx_accepted)
 
 	for (i = 0; i < HALF_LEN; i++)
 		half[i] = 0x80 + i;
-	ON_NODE(NODE2);
-	lfd = listener(_metadata, self->family, KX_PORT, 8);
+	lfd = raw_client_of_node2(_metadata, self, 8, &tx, &cap);
 	ASSERT_LE(0, lfd);
-	ASSERT_EQ(0, blackhole_on_node2(self));
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %u addr %s", NODE_BLACKHOLE,
-				     NODE3_ADDR));
-	tx = raw_bound_in(_metadata, self->ns[NODE2], NODE3_ADDR);
 	ASSERT_LE(0, tx);
-	cap = raw_on(_metadata, self, NODE2);
 	ASSERT_LE(0, cap);
 
 	build(&s, NODE3_ADDR, NODE2_ADDR, NODE_BLACKHOLE, sport, NODE2,
@@ -764,6 +780,355 @@ TEST_F_TIMEOUT(cluster, syn_retransmission_same_half, 30)
 	close(cfd2);
 	close(cfd);
 	close(srv);
+}
+
+/* Sets the module parameter syncookies (the fixture puts it back). */
+static void set_syncookies(struct __test_metadata *_metadata, int mode)
+{
+	ASSERT_EQ(0, sh("echo %d >/sys/module/migtcp/parameters/syncookies",
+			mode)) TH_LOG("cannot set syncookies=%d", mode);
+}
+
+/* @len bytes of a pattern that differs per @seed and per position. */
+static void pattern(char *buf, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (char)(i * 131 + seed + (i >> 9));
+}
+
+/* @len bytes from @from to @to, checked byte for byte at the other end. */
+static void stream_checked(struct __test_metadata *_metadata, int from, int to,
+			   size_t len, unsigned int seed)
+{
+	char *want = malloc(len), *got = malloc(len);
+	size_t sent = 0, rcvd = 0;
+	ssize_t n;
+
+	ASSERT_TRUE(want && got);
+	pattern(want, len, seed);
+	ASSERT_EQ(0, fcntl(from, F_SETFL, O_NONBLOCK));
+	while (rcvd < len) {
+		if (sent < len) {
+			n = send(from, want + sent, len - sent, MSG_NOSIGNAL);
+			if (n > 0) {
+				sent += n;
+			} else {
+				ASSERT_EQ(EAGAIN, errno)
+					TH_LOG("send: %s", strerror(errno));
+			}
+		}
+		n = recv(to, got + rcvd, len - rcvd, 0);
+		ASSERT_LT(0, n) TH_LOG("recv after %zu bytes: %s", rcvd,
+				       n ? strerror(errno) : "end of stream");
+		rcvd += n;
+	}
+	ASSERT_EQ(0, fcntl(from, F_SETFL, 0));
+	EXPECT_EQ(0, memcmp(want, got, len)) TH_LOG("the data differ");
+	free(want);
+	free(got);
+}
+
+/*
+ * syncookies=2: every SYN is answered with a SYN cookie, and the
+ * connection made from its ACK works as any other: both ends derive the
+ * same key, data goes both ways byte for byte, and node 2 counts one
+ * connection made from a cookie.
+ */
+TEST_F(cluster, syncookie_connection_carries_data)
+{
+	long sent, recvd, failed;
+	int cfd = -1, afd = -1;
+
+	set_syncookies(_metadata, 2);
+	sent = node_stat(self, NODE2, "SyncookiesSent");
+	recvd = node_stat(self, NODE2, "SyncookiesRecv");
+	failed = node_stat(self, NODE2, "SyncookiesFailed");
+	connect_pair(_metadata, self, &cfd, &afd);
+	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+	ping_pong(_metadata, cfd, afd);
+	EXPECT_NE(0ULL, fingerprint(_metadata, cfd));
+	EXPECT_EQ(fingerprint(_metadata, cfd), fingerprint(_metadata, afd));
+	stream_checked(_metadata, cfd, afd, 1 << 20, 1);
+	stream_checked(_metadata, afd, cfd, 1 << 20, 2);
+	EXPECT_LE(sent + 1, node_stat(self, NODE2, "SyncookiesSent"));
+	EXPECT_EQ(recvd + 1, node_stat(self, NODE2, "SyncookiesRecv"));
+	EXPECT_EQ(failed, node_stat(self, NODE2, "SyncookiesFailed"));
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * syncookies=1 (the default): a listener whose backlog a handshake that
+ * never completes fills answers the next SYN with a cookie, and that
+ * caller connects; with syncookies=0 the next SYN is dropped instead
+ * (ListenDrops) and its caller is still waiting.
+ */
+TEST_F(cluster, syncookie_when_syn_queue_full)
+{
+	__u8 half[HALF_LEN];
+	int lfd, tx, cap, cfd, afd, cfd2;
+	struct raw_seg s, r;
+	long sent, drops;
+
+	memset(half, 0x5a, sizeof(half));
+	set_syncookies(_metadata, 1);
+	lfd = raw_client_of_node2(_metadata, self, 1, &tx, &cap);
+	ASSERT_LE(0, lfd);
+	ASSERT_LE(0, tx);
+	ASSERT_LE(0, cap);
+	sent = node_stat(self, NODE2, "SyncookiesSent");
+	drops = node_stat(self, NODE2, "ListenDrops");
+
+	/* A handshake that never completes takes the only slot. */
+	build(&s, NODE3_ADDR, NODE2_ADDR, NODE_BLACKHOLE, RAW_SRC_PORT + 20,
+	      NODE2, KX_PORT, MIGTCP_F_SYN, 1000, 0, KX_GOOD, half, 0);
+	raw_send(_metadata, tx, &s, NODE2_ADDR);
+	ASSERT_TRUE(raw_wait(cap, WAIT_MS, MIGTCP_F_SYN | MIGTCP_F_ACK,
+			     NODE_BLACKHOLE, RAW_SRC_PORT + 20, &r))
+		TH_LOG("no SYN-ACK for the raw SYN");
+	EXPECT_EQ(0, find_kx(&r)[3] & MIGTCP_KX_F_COOKIE)
+		TH_LOG("a SYN cookie while the queue had room");
+	EXPECT_EQ(sent, node_stat(self, NODE2, "SyncookiesSent"));
+
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, KX_PORT))
+		TH_LOG("connect: %s", strerror(errno));
+	ON_NODE(NODE2);
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	ping_pong(_metadata, cfd, afd);
+	EXPECT_EQ(sent + 1, node_stat(self, NODE2, "SyncookiesSent"));
+	EXPECT_EQ(drops, node_stat(self, NODE2, "ListenDrops"));
+
+	/* Without cookies the full queue drops the next SYN. */
+	set_syncookies(_metadata, 0);
+	ON_NODE(NODE1);
+	cfd2 = mig_socket(self->family, SOCK_NONBLOCK);
+	ASSERT_LE(0, cfd2);
+	EXPECT_EQ(-1, connect_to(cfd2, self->family, NODE2, KX_PORT));
+	EXPECT_EQ(EINPROGRESS, errno);
+	EXPECT_LE(drops + 1, wait_node_stat(self, NODE2, "ListenDrops",
+					    drops + 1, WAIT_MS));
+	EXPECT_EQ(sent + 1, node_stat(self, NODE2, "SyncookiesSent"));
+	EXPECT_EQ(0, poll_one(cfd2, POLLOUT, 100))
+		TH_LOG("connected through a full queue");
+	close(cfd2);
+	close(cfd);
+	close(afd);
+	close(cap);
+	close(tx);
+	close(lfd);
+}
+
+/*
+ * An ACK answering a SYN cookie, built by hand from node 3: the handshake
+ * MAC option, then the KX option again (@kx_half: none if NULL), with
+ * @ack as its acknowledgment number.
+ */
+static void build_cookie_ack(struct raw_seg *s, __u16 sport, __u32 seq,
+			     __u32 ack, const __u8 *kx_half, const __u8 *mac)
+{
+	build(s, NODE3_ADDR, NODE2_ADDR, NODE_BLACKHOLE, sport, NODE2,
+	      KX_PORT, MIGTCP_F_ACK, seq, ack, KX_NONE, NULL, 0);
+	s->len = sizeof(struct migtcphdr);
+	hs_put_opt(s->buf + s->len, mac);
+	s->len += MIGTCP_OPTLEN_HSMAC;
+	if (kx_half) {
+		__u8 *opt = s->buf + s->len;
+
+		opt[0] = MIGTCP_OPT_KX;
+		opt[1] = MIGTCP_OPTLEN_KX;
+		opt[2] = MIGTCP_KX_SUITE_HMAC_SHA256;
+		opt[3] = 0;
+		memcpy(opt + 4, kx_half, HALF_LEN);
+		s->len += MIGTCP_OPTLEN_KX;
+	}
+	s->buf[offsetof(struct migtcphdr, doff)] = s->len / 4;
+	migtcp_test_set_csum(s->buf, s->len, inet_addr(NODE3_ADDR),
+			     inet_addr(NODE2_ADDR), migtcp_proto());
+}
+
+/* Whether listener @lfd has a connection to accept within @ms. */
+static bool acceptable(int lfd, int ms)
+{
+	return poll_one(lfd, POLLIN, ms) == POLLIN;
+}
+
+/*
+ * The wire format of a SYN cookie, played from node 3 by hand: the
+ * SYN-ACK has the layout of any SYN-ACK, with the C flag in its KX
+ * option; the same SYN again draws the same answer (nothing was kept,
+ * and nothing changed); an ACK whose cookie is wrong, whose MAC is
+ * wrong, or without the KX option again is reset and makes nothing; the
+ * right one makes a connection, with the key of the two halves, which
+ * node 2 acknowledges at once.
+ */
+TEST_F(cluster, syncookie_wire_format)
+{
+	const struct linger abort_linger = { .l_onoff = 1, .l_linger = 0 };
+	__u8 half[HALF_LEN], lhalf[HALF_LEN], mac[MIGTCP_HSMAC_LEN];
+	__u8 bad_mac[MIGTCP_HSMAC_LEN];
+	const __u16 sport = RAW_SRC_PORT + 30;
+	const __u32 iss = 0x7ffffff0U;
+	long failed, bad, recvd;
+	int lfd, tx, cap, afd;
+	struct raw_seg s, r, r2;
+	const __u8 *kx;
+	__u32 cookie;
+	int i;
+
+	for (i = 0; i < HALF_LEN; i++)
+		half[i] = 0x40 + i;
+	set_syncookies(_metadata, 2);
+	lfd = raw_client_of_node2(_metadata, self, 8, &tx, &cap);
+	ASSERT_LE(0, lfd);
+	ASSERT_LE(0, tx);
+	ASSERT_LE(0, cap);
+	failed = node_stat(self, NODE2, "SyncookiesFailed");
+	bad = node_stat(self, NODE2, "InHsBadMac");
+	recvd = node_stat(self, NODE2, "SyncookiesRecv");
+
+	build(&s, NODE3_ADDR, NODE2_ADDR, NODE_BLACKHOLE, sport, NODE2,
+	      KX_PORT, MIGTCP_F_SYN, iss, 0, KX_GOOD, half, 0);
+	raw_send(_metadata, tx, &s, NODE2_ADDR);
+	ASSERT_TRUE(raw_wait(cap, WAIT_MS, MIGTCP_F_SYN | MIGTCP_F_ACK,
+			     NODE_BLACKHOLE, sport, &r)) TH_LOG("no SYN-ACK");
+	EXPECT_EQ(iss + 1, ntohl(hdr(&r)->ack_seq));
+	ASSERT_EQ(SYNACK_DOFF, hdr(&r)->doff);
+	kx = find_kx(&r);
+	ASSERT_EQ(r.buf + 36, kx);
+	EXPECT_EQ(MIGTCP_KX_F_COOKIE, kx[3]) TH_LOG("KX flags %#x", kx[3]);
+	memcpy(lhalf, kx + 4, HALF_LEN);
+	cookie = ntohl(hdr(&r)->seq);
+	EXPECT_EQ(MIGTCP_OPT_HSMAC, r.buf[72]);
+	EXPECT_FALSE(acceptable(lfd, 0)) TH_LOG("a connection from a SYN");
+
+	/* The same SYN, the same answer: nothing was kept of the first. */
+	raw_send(_metadata, tx, &s, NODE2_ADDR);
+	ASSERT_TRUE(raw_wait(cap, WAIT_MS, MIGTCP_F_SYN | MIGTCP_F_ACK,
+			     NODE_BLACKHOLE, sport, &r2));
+	EXPECT_EQ(cookie, ntohl(hdr(&r2)->seq));
+	EXPECT_EQ(0, memcmp(lhalf, find_kx(&r2) + 4, HALF_LEN));
+
+	ASSERT_EQ(0, hs_mac(NULL, HS_ACK_LABEL, NODE_BLACKHOLE, sport, NODE2,
+			    KX_PORT, half, lhalf, mac));
+
+	/* A cookie one off. */
+	build_cookie_ack(&s, sport, iss + 1, cookie + 2, half, mac);
+	raw_send(_metadata, tx, &s, NODE2_ADDR);
+	EXPECT_TRUE(raw_wait(cap, WAIT_MS, MIGTCP_F_RST, NODE_BLACKHOLE,
+			     sport, &r2)) TH_LOG("no reset for a bad cookie");
+	EXPECT_EQ(failed + 1, node_stat(self, NODE2, "SyncookiesFailed"));
+
+	/* The right cookie, a wrong MAC. */
+	memcpy(bad_mac, mac, sizeof(bad_mac));
+	bad_mac[0] ^= 1;
+	build_cookie_ack(&s, sport, iss + 1, cookie + 1, half, bad_mac);
+	raw_send(_metadata, tx, &s, NODE2_ADDR);
+	EXPECT_TRUE(raw_wait(cap, WAIT_MS, MIGTCP_F_RST, NODE_BLACKHOLE,
+			     sport, &r2)) TH_LOG("no reset for a bad MAC");
+	EXPECT_EQ(bad + 1, node_stat(self, NODE2, "InHsBadMac"));
+
+	/* The right cookie and MAC, without the KX option again. */
+	build_cookie_ack(&s, sport, iss + 1, cookie + 1, NULL, mac);
+	raw_send(_metadata, tx, &s, NODE2_ADDR);
+	EXPECT_TRUE(raw_wait(cap, WAIT_MS, MIGTCP_F_RST, NODE_BLACKHOLE,
+			     sport, &r2)) TH_LOG("no reset without KX");
+	EXPECT_FALSE(acceptable(lfd, 0)) TH_LOG("a connection from a bad ACK");
+	EXPECT_EQ(recvd, node_stat(self, NODE2, "SyncookiesRecv"));
+
+	/* The right ACK: a connection, acknowledged at once. */
+	build_cookie_ack(&s, sport, iss + 1, cookie + 1, half, mac);
+	raw_send(_metadata, tx, &s, NODE2_ADDR);
+	ASSERT_TRUE(raw_wait(cap, WAIT_MS, MIGTCP_F_ACK, NODE_BLACKHOLE,
+			     sport, &r2)) TH_LOG("node 2 did not acknowledge");
+	EXPECT_EQ(cookie + 1, ntohl(hdr(&r2)->seq));
+	EXPECT_EQ(iss + 1, ntohl(hdr(&r2)->ack_seq));
+	EXPECT_EQ(recvd + 1, node_stat(self, NODE2, "SyncookiesRecv"));
+	ON_NODE(NODE2);
+	afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, afd);
+	EXPECT_EQ(expected_fingerprint(NULL, NODE_BLACKHOLE, sport, half,
+				       NODE2, KX_PORT, lhalf),
+		  fingerprint(_metadata, afd));
+	ASSERT_EQ(0, setsockopt(afd, SOL_SOCKET, SO_LINGER, &abort_linger,
+				sizeof(abort_linger)));
+	close(afd);
+	close(cap);
+	close(tx);
+	close(lfd);
+}
+
+/*
+ * After a SYN cookie, the first segment of either side after the
+ * handshake is lost (an nftables rule drops the first one that matches,
+ * on @node's output): the connecting side's ACK that makes the
+ * connection, or the listener's ACK that releases the connecting side's
+ * data.  The connecting side's timer sends its ACK again, and the data
+ * arrive, byte for byte.
+ */
+static void cookie_first_segment_lost(struct __test_metadata *_metadata,
+				      CLUSTER *self, unsigned int node,
+				      const char *match)
+{
+	int cfd = -1, afd = -1, lfd;
+	char buf[4] = "";
+	long retrans;
+
+	set_syncookies(_metadata, 2);
+	ON_NODE(node);
+	/* The rule's limit makes it match the first such segment only. */
+	nft_migtcp_rule(_metadata, "inet cookie_loss", "output", match,
+			"drop");
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, KX_PORT, 8);
+	ASSERT_LE(0, lfd);
+	retrans = node_stat(self, NODE1, "RetransSegs");
+	ON_NODE(NODE1);
+	cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
+	ASSERT_EQ(0, connect_to(cfd, self->family, NODE2, KX_PORT))
+		TH_LOG("connect: %s", strerror(errno));
+	/* Sent now, held until node 2 is seen to have the connection. */
+	ASSERT_EQ(4, send(cfd, "ping", 4, MSG_NOSIGNAL));
+	ON_NODE(NODE2);
+	/* One retransmission timeout (initially 1 s), and a margin. */
+	ASSERT_TRUE(acceptable(lfd, 4 * WAIT_MS))
+		TH_LOG("no connection after the first ACK was lost");
+	afd = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(0, set_timeouts(afd, GUARD_SEC));
+	ASSERT_EQ(4, recv(afd, buf, sizeof(buf), MSG_WAITALL))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(buf, "ping", 4));
+	ON_NODE(node);
+	EXPECT_EQ(1, nft_counter("inet cookie_loss", "hits"));
+	EXPECT_LE(retrans + 1, node_stat(self, NODE1, "RetransSegs"));
+	stream_checked(_metadata, cfd, afd, 256 << 10, 3);
+	close(cfd);
+	close(afd);
+	close(lfd);
+}
+
+/* Node 1's ACK with the handshake MAC and the KX option (doff 21). */
+TEST_F(cluster, syncookie_ack_lost)
+{
+	cookie_first_segment_lost(_metadata, self, NODE1,
+				  "@th,8,8 21 @th,16,16 0x0010 limit rate 1/hour burst 1 packets");
+}
+
+/* Node 2's first ACK without options (doff 7). */
+TEST_F(cluster, syncookie_answer_lost)
+{
+	cookie_first_segment_lost(_metadata, self, NODE2,
+				  "@th,8,8 7 @th,16,16 0x0010 limit rate 1/hour burst 1 packets");
 }
 
 TEST_HARNESS_MAIN

@@ -6,8 +6,8 @@
  * unread and unacknowledged on every connection, or with connections
  * waiting in its listener's accept queue.
  *
- *   mig_conns server PORT N K PIDFILE [--steps] [--late-accept]
- *   mig_conns client NODE PORT N K [--steps]
+ *   mig_conns server PORT N K PIDFILE [--steps] [--late-accept] [--stall S]
+ *   mig_conns client NODE PORT N K [--steps] [--stall S]
  *
  * The server listens on PORT of its node (backlog N), writes its pid to
  * PIDFILE, says "listening", accepts N connections (with --late-accept
@@ -35,7 +35,8 @@
  *      connections sent 3K received 3K each" (numbers) and exits 0.
  *
  * Any error prints a line saying what went wrong (connection, offset,
- * bytes) and exits 1, so does a step without progress for 60 s.  The
+ * bytes) and exits 1, so does a step without progress for 60 s (or S:
+ * a migration between machines holds a step up for longer).  The
  * soft RLIMIT_NOFILE is raised to what N connections need.
  */
 #include <arpa/inet.h>
@@ -63,7 +64,9 @@
 
 #define SEED_SERVER	0x5e000000ULL
 #define SEED_CLIENT	0xc1000000ULL
-#define STALL_MS	60000
+
+/* How long a step may go without progress; --stall changes it. */
+static long stall_ms = 60000;
 #define LIST_MAX	16
 #define BUF_SIZE	65536
 
@@ -112,9 +115,9 @@ static void wait_next_signal(void)
 
 	signals_used++;
 	while (signals < signals_used) {
-		if (now_ms() - start > 2 * STALL_MS)
-			die("no SIGUSR1 number %d after %d s", signals_used,
-			    2 * STALL_MS / 1000);
+		if (now_ms() - start > 2 * stall_ms)
+			die("no SIGUSR1 number %d after %ld s", signals_used,
+			    2 * stall_ms / 1000);
 		sleep_ms(10);
 	}
 }
@@ -271,11 +274,11 @@ static void pump(struct conn *c, int n, uint64_t to, uint64_t total)
 			    (p[i].events & POLLIN) && conn_recv(&c[i], total))
 				last = now_ms();
 		}
-		if (now_ms() - last > STALL_MS) {
+		if (now_ms() - last > stall_ms) {
 			for (i = 0; i < n && !p[i].events; i++)
 				;
-			die("no progress for %d s: %d connection(s) unfinished, the first %s sent %llu received %llu",
-			    STALL_MS / 1000, left, c[i].remote,
+			die("no progress for %ld s: %d connection(s) unfinished, the first %s sent %llu received %llu",
+			    stall_ms / 1000, left, c[i].remote,
 			    (unsigned long long)c[i].sent,
 			    (unsigned long long)c[i].received);
 		}
@@ -302,9 +305,9 @@ static void wait_settled(const struct conn *c, int n, int inq)
 		}
 		if (i == n)
 			return;
-		if (now_ms() - start > STALL_MS)
-			die("after %d s, connection %s has %d bytes unacknowledged and %d unread (want 0 and %d)",
-			    STALL_MS / 1000, c[i].remote, outq, got, inq);
+		if (now_ms() - start > stall_ms)
+			die("after %ld s, connection %s has %d bytes unacknowledged and %d unread (want 0 and %d)",
+			    stall_ms / 1000, c[i].remote, outq, got, inq);
 		sleep_ms(10);
 	}
 }
@@ -390,8 +393,8 @@ int main(int argc, char **argv)
 
 	role = "mig_conns";
 	if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client"))) {
-		fprintf(stderr, "usage: %s server PORT N K PIDFILE [--steps] [--late-accept]\n"
-			"       %s client NODE PORT N K [--steps]\n",
+		fprintf(stderr, "usage: %s server PORT N K PIDFILE [--steps] [--late-accept] [--stall S]\n"
+			"       %s client NODE PORT N K [--steps] [--stall S]\n",
 			argv[0], argv[0]);
 		return 2;
 	}
@@ -399,13 +402,15 @@ int main(int argc, char **argv)
 	role = is_server ? "mig_conns server" : "mig_conns client";
 	if (argc < 6)
 		die("usage: %s", is_server ?
-		    "server PORT N K PIDFILE [--steps] [--late-accept]" :
-		    "client NODE PORT N K [--steps]");
+		    "server PORT N K PIDFILE [--steps] [--late-accept] [--stall S]" :
+		    "client NODE PORT N K [--steps] [--stall S]");
 	for (i = 6; i < argc; i++) {
 		if (!strcmp(argv[i], "--steps"))
 			steps = true;
 		else if (is_server && !strcmp(argv[i], "--late-accept"))
 			late_accept = true;
+		else if (!strcmp(argv[i], "--stall") && i + 1 < argc)
+			stall_ms = 1000L * parse_num(argv[++i], "--stall");
 		else
 			die("unknown option %s", argv[i]);
 	}
@@ -432,7 +437,7 @@ int main(int argc, char **argv)
 	if (is_server) {
 		struct sockaddr_mig addr = { .smig_family = family,
 					     .smig_port = htons(port) };
-		struct timeval tv = { .tv_sec = STALL_MS / 1000 };
+		struct timeval tv = { .tv_sec = stall_ms / 1000 };
 		FILE *pidfile;
 		int lfd;
 

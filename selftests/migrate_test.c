@@ -239,6 +239,44 @@ TEST_F(cluster, first_move_from_home_acknowledged)
 	close(afd);
 }
 
+/*
+ * As migtcp-migrate moves a process (criu dump --leave-stopped): the
+ * checkpointed socket stays open, frozen, on node 1 until its endpoint
+ * runs on node 2, and only then is it closed (the stopped process is
+ * killed).  The restored end's update to its home, node 1, reaches the
+ * frozen socket there, which answers it at once and keeps where its
+ * endpoint went for the record its close makes.  (It used to be dropped
+ * as asked for by nothing, InCtlNoState, and came again only on the
+ * sender's backoff after the close: with both ends moving, the record is
+ * their only way to each other meanwhile.)
+ */
+TEST_F(cluster, home_answers_while_the_source_still_holds_the_socket)
+{
+	long nostate;
+	int cfd, afd, nfd;
+	void *blob;
+	size_t len;
+
+	CONNECT_PAIR(&cfd, &afd);
+	send_stream(_metadata, cfd, 64 * KiB, 41);
+	send_stream(_metadata, afd, 32 * KiB, 42);
+	nostate = node_stat(self, NODE1, "InCtlNoState");
+	ASSERT_LE(0, nostate);
+	ON_NODE(NODE1);
+	len = checkpoint(_metadata, cfd, &blob);
+	nfd = restore(_metadata, self, NODE2, blob, len);
+	free(blob);
+	/* The source's socket is still open: its home answers all the same. */
+	wait_acked(_metadata, nfd);
+	EXPECT_EQ(nostate, node_stat(self, NODE1, "InCtlNoState"));
+	EXPECT_EQ(0, close(cfd));
+	expect_stream(_metadata, nfd, 32 * KiB, 42);
+	expect_stream(_metadata, afd, 64 * KiB, 41);
+	TRANSFER_SHA256(nfd, afd, 256 * KiB, 256 * KiB, 64 * KiB);
+	close(nfd);
+	close(afd);
+}
+
 /* A thaw undoes the freeze: nothing lost, nothing doubled. */
 TEST_F(cluster, thaw_continues)
 {
@@ -395,8 +433,9 @@ static void rl_syn_kx(struct __test_metadata *_metadata, int fd, __u32 snode,
 	memcpy(seg, &h, sizeof(h));
 	migtcp_test_set_csum(seg, len, inet_addr(saddr), inet_addr(daddr),
 			     migtcp_proto());
-	ASSERT_EQ((ssize_t)len, sendto(fd, seg, len, 0,
-				       (const struct sockaddr *)&to, sizeof(to)))
+	ASSERT_EQ((ssize_t)len,
+		  migtcp_test_sendto(fd, seg, len, (const struct sockaddr *)&to,
+				     sizeof(to)))
 		TH_LOG("sendto: %s", strerror(errno));
 }
 

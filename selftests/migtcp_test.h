@@ -204,29 +204,38 @@ static inline int migtcp_test_dmesg_count(const char * const *texts,
 #define MIGTCP_TEST_SEG_MAX	1024	/* the longest segment built by hand */
 
 /*
- * Fills in the checksum of @seg, a migtcp segment of @len bytes (at most
- * MIGTCP_TEST_SEG_MAX) built by hand, for the pseudo-header of @saddr to
- * @daddr (network byte order) and protocol @proto.
+ * Fills in the checksum of @seg, a migtcp segment of @len bytes built by
+ * hand, for the pseudo-header of @saddr to @daddr (network byte order)
+ * and protocol @proto: libmigtcp's, which migtcpctl's probe uses too.
  */
 static inline void migtcp_test_set_csum(uint8_t *seg, int len,
 					uint32_t saddr, uint32_t daddr,
 					int proto)
 {
-	uint8_t buf[12 + MIGTCP_TEST_SEG_MAX];
-	const size_t check = offsetof(struct migtcphdr, check);
-	uint16_t sum;
+	migtcp_seg_set_check(seg, (size_t)len, saddr, daddr, proto);
+}
 
-	memcpy(buf, &saddr, 4);
-	memcpy(buf + 4, &daddr, 4);
-	buf[8] = 0;
-	buf[9] = proto;
-	buf[10] = len >> 8;
-	buf[11] = len & 0xff;
-	memcpy(buf + 12, seg, len);
-	memset(buf + 12 + check, 0, 2);
-	sum = inet_csum(buf, 12 + len);
-	seg[check] = sum >> 8;
-	seg[check + 1] = sum & 0xff;
+/*
+ * sendto() of a packet built by hand on a raw socket, sent again while
+ * the kernel answers ENOBUFS (or EAGAIN): a burst of raw sends finds the
+ * device's queue or the receiving side's backlog full now and then on a
+ * loaded machine, and the packet was then not sent at all, so sending it
+ * again is no duplicate.  Bounded: about 2 s of 1 ms waits.
+ */
+static inline ssize_t migtcp_test_sendto(int fd, const void *buf, size_t len,
+					 const struct sockaddr *to,
+					 socklen_t tolen)
+{
+	ssize_t n;
+	int tries;
+
+	for (tries = 0; tries < 2000; tries++) {
+		n = sendto(fd, buf, len, 0, to, tolen);
+		if (n >= 0 || (errno != ENOBUFS && errno != EAGAIN))
+			break;
+		usleep(1000);
+	}
+	return n;
 }
 
 #endif /* MIGTCP_TEST_H */

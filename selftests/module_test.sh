@@ -80,7 +80,8 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'InMoved', 'OutCtl', 'InBadEndpoint', 'CtlTimeouts',
          'InHsBadMac', 'InHsNoMac', 'InSynBadSource', 'InXfrmDrops',
          'InFilterDrops', 'LeasesLost', 'AbortOnMemory', 'AbortOnData',
-         'OutOfWindowIcmps']
+         'OutOfWindowIcmps', 'SyncookiesSent', 'SyncookiesRecv',
+         'SyncookiesFailed']
 
 
 def errname(err):

@@ -944,6 +944,7 @@ static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts", "InHsBadMac",
 	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
 	"LeasesLost", "AbortOnMemory", "AbortOnData", "OutOfWindowIcmps",
+	"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed",
 };
 
 static int module_param_write(const char *name, long value)
@@ -2900,8 +2901,8 @@ static int send_segments(int proto, int count, uint8_t version,
 	if (fd < 0)
 		return -1;
 	for (i = 0; i < count && !ret; i++)
-		if (sendto(fd, &h, len, 0, (struct sockaddr *)&to,
-			   sizeof(to)) != (ssize_t)len)
+		if (migtcp_test_sendto(fd, &h, len, (struct sockaddr *)&to,
+				       sizeof(to)) != (ssize_t)len)
 			ret = -1;
 	close(fd);
 	return ret;

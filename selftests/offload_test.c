@@ -535,8 +535,8 @@ static void forge_frag_needed(struct __test_metadata *_metadata, int fd,
 	msg[2] = sum >> 8;
 	msg[3] = sum & 0xff;
 	ASSERT_EQ((ssize_t)sizeof(msg),
-		  sendto(fd, msg, sizeof(msg), 0, (const struct sockaddr *)&to,
-			 sizeof(to)))
+		  migtcp_test_sendto(fd, msg, sizeof(msg),
+				     (const struct sockaddr *)&to, sizeof(to)))
 		TH_LOG("sendto: %s", strerror(errno));
 }
 

@@ -88,6 +88,9 @@ enum {
 	ST_ABORTONMEMORY,
 	ST_ABORTONDATA,
 	ST_OOWICMPS,
+	ST_COOKIES_SENT,
+	ST_COOKIES_RECV,
+	ST_COOKIES_FAILED,
 	ST_NR,
 };
 
@@ -101,6 +104,7 @@ static const char * const stat_names[ST_NR] = {
 	"InMoved", "OutCtl", "InBadEndpoint", "CtlTimeouts", "InHsBadMac",
 	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
 	"LeasesLost", "AbortOnMemory", "AbortOnData", "OutOfWindowIcmps",
+	"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed",
 };
 
 struct mig_stats {
@@ -504,8 +508,8 @@ static void send_seg(struct __test_metadata *_metadata, int fd,
 	};
 	ssize_t n;
 
-	n = sendto(fd, seg->buf, seg->len, 0, (struct sockaddr *)&dst,
-		   sizeof(dst));
+	n = migtcp_test_sendto(fd, seg->buf, seg->len,
+			       (struct sockaddr *)&dst, sizeof(dst));
 	ASSERT_EQ(seg->len, n) TH_LOG("sendto: %s", strerror(errno));
 }
 

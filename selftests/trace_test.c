@@ -439,9 +439,9 @@ static void inject_counted(struct __test_metadata *_metadata, CLUSTER *self,
 	int i;
 
 	ASSERT_LE(0, before) TH_LOG("no counter %s", name);
-	ASSERT_EQ((ssize_t)SEG_LEN, sendto(tx, seg, SEG_LEN, 0,
-					   (const struct sockaddr *)&to,
-					   sizeof(to)))
+	ASSERT_EQ((ssize_t)SEG_LEN,
+		  migtcp_test_sendto(tx, seg, SEG_LEN,
+				     (const struct sockaddr *)&to, sizeof(to)))
 		TH_LOG("sendto: %s", strerror(errno));
 	for (i = 0; i < 100 && now == before; i++) {
 		sleep_ms(20);
