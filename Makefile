@@ -134,6 +134,7 @@ uninstall-dkms:
 check:
 	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
 	+$(MAKE) all
+	+$(MAKE) -C $(TOP)/bench
 	@MIGTCP_REPEAT=$(or $(REPEAT),1) $(TOP)/tools/check $(KERNELS)
 
 # The whole suite on a debug kernel (KASAN, lockdep, kmemleak, UBSAN, …)

@@ -7,10 +7,12 @@
  * receives against the generator (bench/migcommon.h).
  *
  *   migstream server -p PORT [-r BYTES_PER_S] [-s STATE] [-H HOLD_MS]
- *   migstream server --restore STATE [-s STATE] [-H HOLD_MS]
+ *		[-o SUMMARY]
+ *   migstream server --restore STATE [-s STATE] [-H HOLD_MS] [-o SUMMARY]
  *	Listens on PORT of this node, serves one client, and ends when the
  *	client has shut its side down: it then shuts its own down and
- *	prints a JSON summary (bytes each way, bytes verified).  It prints
+ *	prints a JSON summary (bytes each way, bytes verified), also into
+ *	the file SUMMARY, made then (on the node it ends on).  It prints
  *	"listening", "connected", "checkpointed" and "restored" lines as it
  *	gets there, the last two with the wall-clock time ("time T").
  *
@@ -24,9 +26,12 @@
  *	counters: the kernel path is the same.
  *
  *   migstream client -d NODE -p PORT -t SECONDS [-r BYTES_PER_S]
- *		[-b BUCKET_MS]
+ *		[-b BUCKET_MS] [-o SUMMARY]
  *	Connects to (NODE, PORT), streams for SECONDS (or until SIGUSR1)
- *	while receiving, then shuts its side down, reads to the end and prints one JSON object:
+ *	while receiving, then shuts its side down, reads to the end and
+ *	prints one JSON object (into the file SUMMARY instead, made then, on
+ *	the node it ends on: a client migrated too cannot keep a file of
+ *	the node it started on open):
  *	the bytes sent, received and verified, the bytes received in every
  *	BUCKET_MS (default 50) and sent in it, and every gap of at least
  *	GAP_MIN_MS between received bytes, with times on the wall clock
@@ -205,6 +210,7 @@ struct server_opts {
 	const char *state_path;		/* where SIGUSR1 leaves the state */
 	const char *restore_path;
 	unsigned int hold_ms;
+	const char *summary_path;	/* the summary, written at the end */
 };
 
 static void write_state(const char *path, const struct state *st,
@@ -307,6 +313,7 @@ static int run_server(const struct server_opts *o)
 	uint32_t instances = 1;
 	int family = migtcp_family();
 	struct sigaction sa = { .sa_handler = on_usr1 };
+	char summary[256];
 
 	if (family < 0)
 		die("migtcp is not loaded (%s)", strerror(-family));
@@ -347,10 +354,22 @@ static int run_server(const struct server_opts *o)
 	/* The client is done sending: so are we. */
 	if (shutdown(p.fd, SHUT_WR))
 		die("shutdown: %s", strerror(errno));
-	printf("{\"role\":\"server\",\"tx_bytes\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
-	       ",\"rx_verified\":%" PRIu64 ",\"rx_first_bad\":%" PRId64
-	       ",\"instances\":%u}\n", p.tx_off, p.rx_off, verified(&p),
-	       p.first_bad, instances);
+	snprintf(summary, sizeof(summary),
+		 "{\"role\":\"server\",\"tx_bytes\":%" PRIu64
+		 ",\"rx_bytes\":%" PRIu64 ",\"rx_verified\":%" PRIu64
+		 ",\"rx_first_bad\":%" PRId64 ",\"instances\":%u}\n",
+		 p.tx_off, p.rx_off, verified(&p), p.first_bad, instances);
+	fputs(summary, stdout);
+	/*
+	 * Opened only now, on whichever node the server ends: a file open
+	 * all along would have to exist on every node it migrates to.
+	 */
+	if (o->summary_path) {
+		FILE *f = fopen(o->summary_path, "w");
+
+		if (!f || fputs(summary, f) < 0 || fclose(f))
+			die("%s: %s", o->summary_path, strerror(errno));
+	}
 	/* Wait for the client's close, so that our last bytes are delivered. */
 	set_guard(p.fd, 10);
 	fcntl(p.fd, F_SETFL, fcntl(p.fd, F_GETFL) & ~O_NONBLOCK);
@@ -401,7 +420,7 @@ static void print_series(const char *name, const struct series *s,
 }
 
 static int run_client(uint32_t node, uint16_t port, double secs,
-		      double rate, int bucket_ms)
+		      double rate, int bucket_ms, const char *summary_path)
 {
 	struct pump p = {
 		.tx_seed = SEED_C2S, .rx_seed = SEED_S2C, .first_bad = -1,
@@ -479,6 +498,8 @@ static int run_client(uint32_t node, uint16_t port, double secs,
 	}
 	close(p.fd);
 
+	if (summary_path && !freopen(summary_path, "w", stdout))
+		die("%s: %s", summary_path, strerror(errno));
 	nb = rx.n > tx.n ? rx.n : tx.n;
 	printf("{\"role\":\"client\",\"t0\":%.6f,\"seconds\":%.3f,"
 	       "\"bucket_ms\":%d,\"rate_limit\":%.0f,\"tx_bytes\":%" PRIu64
@@ -505,9 +526,10 @@ static int run_client(uint32_t node, uint16_t port, double secs,
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
-		"usage: migstream server -p PORT [-r BYTES_PER_S] [-s STATE] [-H HOLD_MS]\n"
-		"       migstream server --restore STATE [-s STATE] [-H HOLD_MS]\n"
-		"       migstream client -d NODE -p PORT -t SECONDS [-r BYTES_PER_S] [-b BUCKET_MS]\n");
+		"usage: migstream server -p PORT [-r BYTES_PER_S] [-s STATE] [-H HOLD_MS] [-o SUMMARY]\n"
+		"       migstream server --restore STATE [-s STATE] [-H HOLD_MS] [-o SUMMARY]\n"
+		"       migstream client -d NODE -p PORT -t SECONDS [-r BYTES_PER_S] [-b BUCKET_MS]\n"
+		"                        [-o SUMMARY]\n");
 	exit(2);
 }
 
@@ -528,7 +550,7 @@ int main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "p:r:s:H:d:t:b:", longopts,
+	while ((opt = getopt_long(argc, argv, "p:r:s:H:d:t:b:o:", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'p':
@@ -555,6 +577,9 @@ int main(int argc, char **argv)
 		case 'b':
 			bucket_ms = parse_long(optarg, 1, 10000, "bucket");
 			break;
+		case 'o':
+			so.summary_path = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -571,5 +596,6 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(mode, "client") || !node || !so.port || !secs)
 		usage();
-	return run_client(node, so.port, secs, rate, bucket_ms);
+	return run_client(node, so.port, secs, rate, bucket_ms,
+			  so.summary_path);
 }

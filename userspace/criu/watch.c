@@ -20,6 +20,11 @@
  * the checkpointed sockets close without FIN or RST) or no longer
  * traced, not exiting and without SIGKILL pending for a few polls in a
  * row (running on: thaw the sockets).
+ *
+ * A holder stopped and no longer traced (criu dump --leave-stopped) is
+ * neither: it waits to be killed once it is restored elsewhere, or
+ * continued if that failed (migtcp-migrate does both), so the watcher
+ * waits with it, its sockets frozen.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -54,7 +59,9 @@ struct holder {
 	int pidfd;	/* -1 once the process is gone */
 };
 
-enum holder_state { HOLDER_GONE, HOLDER_TRACED, HOLDER_DYING, HOLDER_RUNNING };
+enum holder_state {
+	HOLDER_GONE, HOLDER_TRACED, HOLDER_DYING, HOLDER_STOPPED, HOLDER_RUNNING
+};
 
 static int pidfd_open(pid_t pid)
 {
@@ -193,6 +200,8 @@ static enum holder_state holder_state(const struct holder *h)
 		return HOLDER_DYING;
 	if (tracer)
 		return HOLDER_TRACED;
+	if (state == 'T')
+		return HOLDER_STOPPED;
 	return HOLDER_RUNNING;
 }
 
@@ -226,7 +235,7 @@ static void watch(const struct mig_frozen *socks, int nr, struct holder *h,
 		}
 		confirmed = running ? confirmed + 1 : 0;
 		if (confirmed >= RUNNING_CONFIRM) {
-			mig_log(MIG_LOG_INFO, "watcher: the dumped process runs on (--leave-running, or the dump failed after the plugin): thawing %d socket(s)",
+			mig_log(MIG_LOG_INFO, "watcher: the dumped process runs on (--leave-running, continued after --leave-stopped, or the dump failed after the plugin): thawing %d socket(s)",
 				nr);
 			for (i = 0; i < nr; i++)
 				mig_thaw(socks[i].fd, socks[i].id);

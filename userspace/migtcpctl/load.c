@@ -19,10 +19,16 @@
 #include "output.h"
 #include "parse.h"
 #include "peer.h"
+#include "probe.h"
 
 struct load_result {
 	uint32_t added, replaced, deleted;
+	struct probe_answer *probes;	/* of every peer; NULL if none ran */
+	size_t nprobes;
 };
+
+/* How long load waits for its peers' answers to the probe. */
+#define LOAD_PROBE_MS	1000
 
 /* How many nodes have HOST, and the index of the last one. */
 static size_t load_match_host(const struct cluster *cl, const char *host,
@@ -232,6 +238,38 @@ static int load_apply(struct nl_ctx *nl, const struct cluster *cl,
 	return ret;
 }
 
+/*
+ * Every node of a cluster must use the same IP protocol number: the
+ * peers are probed (probe.c), and each that answers "protocol
+ * unreachable" is named on stderr.  Peers that do not answer at all may
+ * simply not be up yet; nothing of this changes what was loaded.
+ */
+static void load_probe(struct nl_ctx *nl, struct load_result *res)
+{
+	struct peer *peers;
+	size_t n, i;
+	int proto;
+
+	if (peer_dump(nl, &peers, &n) < 0)
+		return;
+	res->probes = calloc(n ? n : 1, sizeof(*res->probes));
+	if (!res->probes) {
+		free(peers);
+		return;
+	}
+	proto = probe_peers(nl, peers, n, LOAD_PROBE_MS, res->probes);
+	free(peers);
+	if (proto < 0) {
+		free(res->probes);
+		res->probes = NULL;
+		return;
+	}
+	res->nprobes = n;
+	for (i = 0; i < n; i++)
+		if (res->probes[i].result == PROBE_WRONG_PROTOCOL)
+			probe_warn_mismatch(&res->probes[i], proto);
+}
+
 static void load_print(const struct cluster *cl, size_t self,
 		       const struct load_result *res)
 {
@@ -254,6 +292,10 @@ static void load_print(const struct cluster *cl, size_t self,
 			       json_object_new_int64(res->replaced));
 	json_object_object_add(obj, "deleted",
 			       json_object_new_int64(res->deleted));
+	if (res->probes)
+		json_object_object_add(obj, "probe",
+				       probe_answers_to_json(res->probes,
+							     res->nprobes));
 	json_print(obj);
 }
 
@@ -372,9 +414,12 @@ int cmd_load(int argc, char **argv)
 	ret = load_find_self(&nl, &cl, has_id, id, &self);
 	if (ret == 0)
 		ret = load_apply(&nl, &cl, self, &res);
+	if (ret == 0)
+		load_probe(&nl, &res);
 	nl_close(&nl);
 	if (ret == 0)
 		load_print(&cl, self, &res);
+	free(res.probes);
 	cluster_free(&cl);
 	return ret < 0 ? EXIT_FAIL : EXIT_OK;
 }

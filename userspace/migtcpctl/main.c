@@ -50,6 +50,8 @@ static void print_help(void)
 	       "  peer add ID addr A                 add a peer\n"
 	       "  peer replace ID addr A             change a peer's address\n"
 	       "  peer del ID                        delete a peer\n"
+	       "  peer probe [ID...] [timeout MS]    does each peer answer migtcp on this\n"
+	       "                                     node's IP protocol number?\n"
 	       "  sockets                            the AF_MIGTCP sockets of this node\n"
 	       "  stats                              this node's counters\n"
 	       "  monitor [count N]                  print changes of node and peers as they\n"

@@ -12,6 +12,7 @@
 #include "output.h"
 #include "parse.h"
 #include "peer.h"
+#include "probe.h"
 
 struct json_object *peer_to_json(const struct peer *peer)
 {
@@ -162,6 +163,8 @@ int cmd_peer(int argc, char **argv)
 	if (!strcmp(argv[0], "del") || !strcmp(argv[0], "delete"))
 		return peer_change_cmd(argc - 1, argv + 1, MIGTCP_CMD_PEER_DEL,
 				       "del");
-	return usage_err("unknown peer command '%s' (expected list, add, replace or del)",
+	if (!strcmp(argv[0], "probe"))
+		return peer_probe(argc - 1, argv + 1);
+	return usage_err("unknown peer command '%s' (expected list, add, replace, del or probe)",
 			 argv[0]);
 }

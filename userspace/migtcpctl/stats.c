@@ -51,6 +51,9 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_ABORT_ON_MEMORY]	= "AbortOnMemory",
 	[MIGTCP_STAT_ABORT_ON_DATA]	= "AbortOnData",
 	[MIGTCP_STAT_OUT_OF_WINDOW_ICMPS] = "OutOfWindowIcmps",
+	[MIGTCP_STAT_SYNCOOKIES_SENT]	= "SyncookiesSent",
+	[MIGTCP_STAT_SYNCOOKIES_RECV]	= "SyncookiesRecv",
+	[MIGTCP_STAT_SYNCOOKIES_FAILED]	= "SyncookiesFailed",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,
