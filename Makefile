@@ -10,8 +10,12 @@
 #   make fuzz     the fuzzers' long runs in the VM (FUZZ_SEGMENTS=1000000)
 #   make lint     checkpatch --strict and sparse over the module
 #   make bench    benchmarks in the VM: transport against kernel TCP,
-#                 migration against home-node relaying (figures only)
-#   make demo     a server process migrates 1 -> 2 -> 1 under a live stream
+#                 migration against home-node relaying, then make
+#                 bench-xmig (figures only)
+#   make bench-xmig  migration between three guests: migtcp-migrate against
+#                 a plain dump/copy/restore
+#   make demo     a server process migrates 1 -> 2 -> 1 under a live stream,
+#                 between three guests (DEMO_ARGS=-1: within one guest)
 #   make install  install the module, tools, plugin, man pages (DESTDIR=,
 #                 PREFIX=/usr/local); make uninstall removes them
 #   make install-dkms  the same with the module built by DKMS
@@ -44,7 +48,7 @@ for_each_kernel = set -e; for k in $(KERNELS); do \
 
 export TOP BUILD KSRC
 
-.PHONY: all module module-one userspace selftests bench demo deps check \
+.PHONY: all module module-one userspace selftests bench bench-xmig demo deps check \
 	check-debug fuzz lint lint-one install uninstall install-dkms \
 	uninstall-dkms deb clean
 
@@ -198,6 +202,31 @@ bench:
 		[ ! -f $(BUILD)/bench/run/out/$$f ] || cp $(BUILD)/bench/run/out/$$f $(BUILD)/bench/; \
 	done; \
 	echo "bench: results in $(BUILD)/bench/: $$(cd $(BUILD)/bench && ls $$results 2>/dev/null | tr '\n' ' ')"; \
+	$(MAKE) --no-print-directory bench-xmig || status=$$?; \
+	exit $$status
+
+# Migration between three guests, each its own kernel (bench/xmigration.sh
+# on node 1 of tools/vm cluster): build/bench/xmigration.json, and into
+# build/bench/results.json when make bench wrote one.  XMIG_ROUNDS,
+# XMIG_MEMORY_MIB pass through; XMIG_KERNELS (default 6.1,6.12,6.1).
+XMIG_KERNELS ?= 6.1,6.12,6.1
+bench-xmig:
+	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
+	+$(MAKE) all
+	+$(MAKE) -C $(TOP)/bench
+	@run=$(BUILD)/bench/cluster; rm -rf $$run $(BUILD)/bench/xmigration.json; \
+	status=0; $(TOP)/tools/vm cluster -n 3 -k $(XMIG_KERNELS) -t 5400 -o $$run -- \
+		env MIGTCP_BENCH_OUT=$$run/node1/out \
+		$(foreach k,XMIG_ROUNDS XMIG_MEMORY_MIB,$(if $($(k)),$(k)=$($(k)))) \
+		bench/xmigration.sh || status=$$?; \
+	if [ -f $$run/node1/out/xmigration.json ]; then \
+		cp $$run/node1/out/xmigration.json $(BUILD)/bench/ && \
+		if [ -f $(BUILD)/bench/results.json ]; then \
+			python3 $(TOP)/bench/report add-xmigration $(BUILD)/bench/results.json \
+				$(BUILD)/bench/xmigration.json; \
+		fi; \
+	fi; \
+	echo "bench-xmig: $(BUILD)/bench/xmigration.json (each run: $$run/node1/out/xmigration/)"; \
 	exit $$status
 
 # A three-node cluster in the VM; results in build/demo/out/ (timeline.json,

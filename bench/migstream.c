@@ -7,7 +7,7 @@
  * receives against the generator (bench/migcommon.h).
  *
  *   migstream server -p PORT [-r BYTES_PER_S] [-s STATE] [-H HOLD_MS]
- *		[-o SUMMARY]
+ *		[-M MIB] [-o SUMMARY]
  *   migstream server --restore STATE [-s STATE] [-H HOLD_MS] [-o SUMMARY]
  *	Listens on PORT of this node, serves one client, and ends when the
  *	client has shut its side down: it then shuts its own down and
@@ -15,6 +15,8 @@
  *	the file SUMMARY, made then (on the node it ends on).  It prints
  *	"listening", "connected", "checkpointed" and "restored" lines as it
  *	gets there, the last two with the wall-clock time ("time T").
+ *	-M holds MIB MiB of memory, every page written, as a real server
+ *	holds its heap: what a migration of the process has to move.
  *
  *	Migrated with CRIU (migtcp-criu dump/restore) the server needs
  *	nothing more.  Without CRIU, SIGUSR1 migrates the connection with the
@@ -47,6 +49,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/mman.h>
 
 #include "migcommon.h"
 
@@ -523,10 +526,31 @@ static int run_client(uint32_t node, uint16_t port, double secs,
 	return err || p.first_bad >= 0 ? 1 : 0;
 }
 
+/*
+ * MIB MiB of memory held until the process ends, every page written with
+ * its own contents: the pages a CRIU dump finds and copies, as it would a
+ * real server's heap.
+ */
+static void hold_memory(unsigned long mib)
+{
+	size_t len = (size_t)mib << 20, off;
+	uint8_t *mem;
+
+	if (!mib)
+		return;
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		die("-M %lu: %s", mib, strerror(errno));
+	for (off = 0; off < len; off += 4096)
+		memset(mem + off, (int)(off >> 12), 4096);
+}
+
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
-		"usage: migstream server -p PORT [-r BYTES_PER_S] [-s STATE] [-H HOLD_MS] [-o SUMMARY]\n"
+		"usage: migstream server -p PORT [-r BYTES_PER_S] [-s STATE] [-H HOLD_MS] [-M MIB]\n"
+		"                        [-o SUMMARY]\n"
 		"       migstream server --restore STATE [-s STATE] [-H HOLD_MS] [-o SUMMARY]\n"
 		"       migstream client -d NODE -p PORT -t SECONDS [-r BYTES_PER_S] [-b BUCKET_MS]\n"
 		"                        [-o SUMMARY]\n");
@@ -541,6 +565,7 @@ int main(int argc, char **argv)
 	};
 	struct server_opts so = { 0 };
 	double secs = 0, rate = 0;
+	unsigned long hold_mib = 0;
 	long node = 0;
 	int opt, bucket_ms = 50;
 	const char *mode;
@@ -550,7 +575,7 @@ int main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "p:r:s:H:d:t:b:o:", longopts,
+	while ((opt = getopt_long(argc, argv, "p:r:s:H:M:d:t:b:o:", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'p':
@@ -567,6 +592,9 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			so.hold_ms = parse_long(optarg, 0, 3600000, "hold");
+			break;
+		case 'M':
+			hold_mib = parse_long(optarg, 0, 65536, "memory");
 			break;
 		case 'd':
 			node = parse_long(optarg, 1, UINT32_MAX, "node");
@@ -592,6 +620,7 @@ int main(int argc, char **argv)
 		if (!so.port == !so.restore_path)
 			usage();
 		so.rate = rate;
+		hold_memory(hold_mib);
 		return run_server(&so);
 	}
 	if (strcmp(mode, "client") || !node || !so.port || !secs)

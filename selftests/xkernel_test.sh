@@ -37,92 +37,26 @@ done
 tmp=$(mktemp -d /var/tmp/xkernel_test.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# on N CMD…: CMD on node N (a shell command line, as ssh takes it).
-on() {
-	local n=$1
-	shift
-	if [ "$n" = 1 ]; then
-		bash -c "$*"
-	else
-		ssh "node$n" "$*"
-	fi
-}
+# shellcheck source=selftests/cluster_lib.sh
+. "$(dirname "$0")/cluster_lib.sh"
 
-# q ARG…: ARG… quoted for a remote shell.
-q() {
-	local a w=()
-	for a; do
-		w+=("$(printf %q "$a")")
-	done
-	echo "${w[*]}"
-}
-
-# Every node: its module (built for its kernel), the diag modules CRIU
-# needs, and the cluster file of all nodes with one key, sent over SSH.
-# The peers of a frozen socket hold it for migration_timeout_ms: three
-# guests under TCG on two host cores took up to 19 s from dump to
-# restore (5 s on a quiet host), so 2 minutes, not the default 30 s.
-# TIME_WAIT lasts 2 s, as vm_check.sh makes it on node 1, so that the
-# modules unload soon after the last test.
+# Every node: its module, its cluster file (cluster_lib.sh).
 test_cluster() {
-	local n key nodes_json="" ko
-	key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-	for ((n = 1; n <= nodes; n++)); do
-		nodes_json+="${nodes_json:+, }{\"id\": $n, \"addr\": \"192.0.2.$n\"}"
-	done
-	for ((n = 1; n <= nodes; n++)); do
-		# shellcheck disable=SC2016
-		ko=$(on "$n" 'echo '"$(q "$top")"'/build/kbuild/$(uname -r)/migtcp.ko')
-		if ! out=$(on "$n" "modprobe -a -q unix_diag inet_diag tcp_diag netlink_diag af_packet_diag nf_tables 2>/dev/null
-			[ -d /sys/module/migtcp ] || insmod $(q "$ko") &&
-			mkdir -p /run/migtcp && umask 077 &&
-			echo $(q "$key") >/run/migtcp/cluster.key &&
-			echo $(q "{\"key-file\": \"cluster.key\", \"nodes\": [$nodes_json]}") >/run/migtcp/cluster.json &&
-			$(q "$ctl") load /run/migtcp/cluster.json &&
-			echo 120000 >/sys/module/migtcp/parameters/migration_timeout_ms &&
-			echo 2 >/sys/module/migtcp/parameters/timewait_secs" 2>&1); then
-			diag "node $n ($(on "$n" 'uname -r')): $out"
-			return 1
-		fi
-		diag "node $n: $(on "$n" 'uname -r'), node $(on "$n" "$(q "$ctl") -j node" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')"
-	done
-}
-
-# json_num TEXT FIELD: the number FIELD of the one-line JSON object TEXT.
-json_num() {
-	sed -n "s/.*\"$2\": *\\(-\\{0,1\\}[0-9.]*\\).*/\\1/p" <<<"$1" | head -n 1
+	local out
+	out=$(cluster_load) || return 1
+	diag "$out"
 }
 
 # migrate_to FROM TO PID: migtcp-migrate on node FROM moves PID to node
 # TO; its JSON timeline is diagnosed.
 migrate_to() {
 	local out
-	if ! out=$(on "$1" "$(q "$migrate") --remote $(q "$migrate") -j $3 node$2" 2>&1); then
+	if ! out=$(migrate_json "$1" "$2" "$3"); then
 		diag "migtcp-migrate $3 node$2 on node $1 failed:" "$out"
 		return 1
 	fi
 	diag "node $1 -> node $2: frozen $(json_num "$out" frozen_ms) ms of $(json_num "$out" total_ms) ms;" \
 	     "$(grep -o '"phases": .*' <<<"$out")"
-}
-
-# stream_start PORT [REDIRECT]: a migstream server on node 1 and its
-# client on node 3, connected and streaming both ways; their pids in pid
-# and cpid.  Each writes its summary where it ends, so that either may
-# migrate: /var/tmp/stream.server.json and /var/tmp/stream.client.json.
-# REDIRECT, such as "3<FILE", is given to the server too.
-stream_start() {
-	local port=$1 n i
-	for ((n = 1; n <= 3; n++)); do
-		on "$n" "rm -f /var/tmp/stream.server.json /var/tmp/stream.client.json"
-	done
-	pid=$(eval "setsid $(q "$stream") server -p $port -r 12500000 \
-		-o /var/tmp/stream.server.json </dev/null >/dev/null 2>&1 ${2:-} & echo \$!")
-	cpid=$(on 3 "setsid $(q "$stream") client -d 1 -p $port -t 3600 -r 12500000 \
-		-o /var/tmp/stream.client.json </dev/null >/dev/null 2>&1 & echo \$!")
-	for ((i = 0; i < 100; i++)); do
-		"$ctl" sockets | grep -q "^ESTABLISHED .* 1:$port " && break
-		sleep 0.1
-	done
 }
 
 # unload N: unloads node N's module as soon as no socket holds it.  The
@@ -166,19 +100,12 @@ wait_exit() {
 	fi
 }
 
-# stream_end: the client stops sending; both ends drain, and each must
-# have verified every byte the other sent (the server's summary is read
-# on node 1, where every test brings it back).
+# stream_end [CNODE SNODE]: the client (on node CNODE, 3 by default)
+# stops sending; both ends drain, and each must have verified every byte
+# the other sent (the server ends on node SNODE, 1 by default).
 stream_end() {
-	local i client server
-	on 3 "kill -USR1 $cpid; timeout 60 tail --pid=$cpid -f /dev/null" ||
-		{ diag "the client did not end"; return 1; }
-	for ((i = 0; i < 100; i++)); do
-		[ -e "/proc/$pid" ] || break
-		sleep 0.1
-	done
-	client=$(on 3 "cat /var/tmp/stream.client.json")
-	server=$(cat /var/tmp/stream.server.json 2>/dev/null)
+	local client server
+	stream_stop "${1:-3}" "${2:-1}" || return 1
 	streams_match "$client" "$server"
 }
 
@@ -239,7 +166,7 @@ done 1 connections sent $((3 * k)) received $((3 * k)) each"
 # server 1 -> 2 while its client 3 -> 1 (two migtcp-migrate at the same
 # time); the stream goes on, every byte once both ways.
 test_both_ends() {
-	local pid cpid rc1 rc2 j1 j2 client server last
+	local pid cpid rc1 rc2 j1 j2 last
 	# CRIU restores a process with its PID: node 3's next ones are made
 	# far above any node 1 has used, so that the client's is free there.
 	last=$(cat /proc/sys/kernel/ns_last_pid)
@@ -258,11 +185,7 @@ test_both_ends() {
 	[ "$rc1" = 0 ] && [ "$rc2" = 0 ] || return 1
 	sleep 2
 	# The client runs on node 1 now, the server on node 2.
-	kill -USR1 "$cpid" && wait_exit 1 "$cpid" 60 && wait_exit 2 "$pid" 60 ||
-		return 1
-	client=$(cat /var/tmp/stream.client.json)
-	server=$(on 2 "cat /var/tmp/stream.server.json")
-	streams_match "$client" "$server"
+	stream_end 1 2
 }
 
 # An unmodified iperf3 server under migtcp-run moves 1 -> 2 with
@@ -280,18 +203,12 @@ test_iperf() {
 	setsid "$run" "$iperf" -s -J -p $port -I /var/tmp/iperf.pid \
 		</dev/null >/dev/null 2>&1 &
 	disown $!
-	for ((i = 0; i < 100; i++)); do
-		"$ctl" sockets | grep -q "^LISTEN .* 1:$port " && break
-		sleep 0.1
-	done
+	wait_sockets 1 "^LISTEN .* 1:$port " 1 10 || return 1
 	spid=$(cat /var/tmp/iperf.pid) || return 1
 	cpid=$(on 3 "$(q "$run") $(q "$iperf") -c 192.0.2.1 -p $port -n $IPERF_BYTES -b $IPERF_RATE -J --get-server-output \
 		</dev/null >/var/tmp/iperf.client.json 2>/var/tmp/iperf.client.err & echo \$!")
 	# Its control and data connections carry the test: then the move.
-	for ((i = 0; i < 300; i++)); do
-		[ "$("$ctl" sockets | grep -c "^ESTABLISHED .* 1:$port ")" -ge 2 ] && break
-		sleep 0.1
-	done
+	wait_sockets 1 "^ESTABLISHED .* 1:$port " 2 30 || return 1
 	sleep 3
 	kill -STOP "$spid"
 	migrate_to 1 2 "$spid" || rc=1
