@@ -289,6 +289,56 @@ test_failed_restore() {
 	stream_end && [ "$rc" = 0 ]
 }
 
+# migtcp-migrate interrupted (SIGTERM) while its final dump runs: once
+# the dump has returned, the process is continued on the source, its
+# sockets thawed, and the client's stream goes on, every byte once.  The
+# tool is stopped while criu dump is seen running, and interrupted then,
+# so the interrupt is in before the dump returns however fast it is.
+test_interrupted_dump() {
+	local pid cpid mpid i rc=0 out dumping=" dump -t "
+	stream_start 7600 || return 1
+	sleep 1
+	"$migrate" --remote "$migrate" -j "$pid" node2 >"$tmp/interrupted.json" 2>/dev/null &
+	mpid=$!
+	for ((i = 0; i < 1200; i++)); do
+		pgrep -f "$dumping$pid " >/dev/null && break
+		sleep 0.1
+	done
+	kill -STOP "$mpid"
+	if ! pgrep -f "$dumping$pid " >/dev/null; then
+		kill -CONT "$mpid"
+		wait "$mpid"
+		diag "criu dump of $pid was not running while migtcp-migrate was stopped:" "$(cat "$tmp/interrupted.json")"
+		return 1
+	fi
+	kill -TERM "$mpid"
+	kill -CONT "$mpid"
+	wait "$mpid" && rc=1
+	out=$(cat "$tmp/interrupted.json")
+	if [ "$rc" = 1 ] || [[ $out != *'"error": "interrupted", "source": "runs on here (continued; its sockets thawed)"'* ]]; then
+		diag "migtcp-migrate $pid node2, interrupted in its dump: expected status 1 and the source continued:" "$out"
+		rc=1
+	fi
+	grep -q '^State:[[:space:]]*[RS]' "/proc/$pid/status" ||
+		{ diag "process $pid: $(grep State "/proc/$pid/status" 2>&1)"; rc=1; }
+	sleep 2
+	stream_end && [ "$rc" = 0 ]
+}
+
+# Every node's counters after the migrations (what crossed its NIC), in
+# the output as JSON; none that says a segment arrived damaged, of
+# another version or without the cluster key's proof.
+test_counters() {
+	local n rc=0 out bad
+	for ((n = 1; n <= nodes; n++)); do
+		diag "node $n: $(on "$n" "$(q "$ctl") -j stats")"
+		out=$(on "$n" "$(q "$ctl") stats") || { diag "node $n: migtcpctl stats failed"; rc=1; continue; }
+		bad=$(awk '$1 ~ /^(InHdrErrors|InCsumErrors|InBadVersion|InKxErrors|InCtlBadMac|InHsBadMac|InHsNoMac)$/ && $2 != 0' <<<"$out")
+		[ -z "$bad" ] || { diag "node $n, counters that must be 0:" "$bad"; rc=1; }
+	done
+	return "$rc"
+}
+
 # Every node must load the module with the same proto=.  Node 3's loaded
 # with another: migtcpctl on node 1 finds node 2 answering and node 3
 # not taking the protocol ("peer probe", and a warning from "load").
@@ -353,6 +403,8 @@ tests=(
 	"test_both_ends|both ends of one connection move at once, 1 -> 2 and 3 -> 1: every byte once"
 	"test_iperf|an unmodified iperf3 server under migtcp-run moves 1 -> 2 in the middle of a test"
 	"test_failed_restore|a restore that fails on the target leaves the process running on the source, its stream intact"
+	"test_interrupted_dump|migtcp-migrate interrupted during its final dump continues the process on the source, its stream intact"
+	"test_counters|every node's counters: no segment damaged, of another version, or without the key's proof"
 	"test_proto_mismatch|a node whose module uses another proto= is found by peer probe and named by load"
 	"test_unload|every other node's module unloads at the end"
 )
