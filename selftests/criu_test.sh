@@ -649,14 +649,17 @@ for k in sorted(c):
 
 # wait_count NODE PORT WANT [SECS]: until sockets_count says WANT.
 wait_count() {
-	local i seen
+	local i seen raw st
 	for ((i = 0; i < ${4:-10} * 10; i++)); do
 		seen=$(sockets_count "$1" "$2")
 		[ "$seen" = "$3" ] && return 0
 		sleep 0.1
 	done
+	raw=$(at "$1" "$ctl" -j sockets 2>&1)
+	st=$?
 	diag "node $1's sockets on port $2 after ${4:-10} s: $(tr '\n' , <<<"$seen")" \
-	     "expected: $(tr '\n' , <<<"$3")"
+	     "expected: $(tr '\n' , <<<"$3")" \
+	     "migtcpctl -j sockets there now: status $st, $(wc -c <<<"$raw") bytes, first: $(head -c 300 <<<"$raw")"
 	return 1
 }
 
