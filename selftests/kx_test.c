@@ -484,7 +484,8 @@ TEST_F(cluster, syn_without_kx_refused)
  * Node 2 listening on KX_PORT with @backlog, and a raw "node 3" client
  * at NODE3_ADDR (an address of node 2 now, and node 3's in node 2's
  * peer table): *@tx sends from there, *@cap sees what node 2 sends.
- * Returns the listener; the caller is on node 2 afterwards.
+ * Returns the listener; the caller is on node 2 afterwards.  Fails the
+ * test unless all three are open.
  */
 static int raw_client_of_node2(struct __test_metadata *_metadata,
 			       CLUSTER *self, int backlog, int *tx, int *cap)
@@ -493,12 +494,14 @@ static int raw_client_of_node2(struct __test_metadata *_metadata,
 
 	ON_NODE(NODE2);
 	lfd = listener(_metadata, self->family, KX_PORT, backlog);
-	EXPECT_LE(0, lfd);
 	EXPECT_EQ(0, blackhole_on_node2(self));
 	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr %s", NODE_BLACKHOLE,
 				     NODE3_ADDR));
 	*tx = raw_bound_in(_metadata, self->ns[NODE2], NODE3_ADDR);
 	*cap = raw_on(_metadata, self, NODE2);
+	ASSERT_LE(0, lfd);
+	ASSERT_LE(0, *tx);
+	ASSERT_LE(0, *cap);
 	return lfd;
 }
 
@@ -519,9 +522,6 @@ TEST_F(cluster, syn_with_kx_accepted)
 	for (i = 0; i < HALF_LEN; i++)
 		half[i] = 0x80 + i;
 	lfd = raw_client_of_node2(_metadata, self, 8, &tx, &cap);
-	ASSERT_LE(0, lfd);
-	ASSERT_LE(0, tx);
-	ASSERT_LE(0, cap);
 
 	build(&s, NODE3_ADDR, NODE2_ADDR, NODE_BLACKHOLE, sport, NODE2,
 	      KX_PORT, MIGTCP_F_SYN, iss, 0, KX_GOOD, half, 0);
@@ -875,9 +875,6 @@ TEST_F(cluster, syncookie_when_syn_queue_full)
 	memset(half, 0x5a, sizeof(half));
 	set_syncookies(_metadata, 1);
 	lfd = raw_client_of_node2(_metadata, self, 1, &tx, &cap);
-	ASSERT_LE(0, lfd);
-	ASSERT_LE(0, tx);
-	ASSERT_LE(0, cap);
 	sent = node_stat(self, NODE2, "SyncookiesSent");
 	drops = node_stat(self, NODE2, "ListenDrops");
 
@@ -987,9 +984,6 @@ TEST_F(cluster, syncookie_wire_format)
 		half[i] = 0x40 + i;
 	set_syncookies(_metadata, 2);
 	lfd = raw_client_of_node2(_metadata, self, 8, &tx, &cap);
-	ASSERT_LE(0, lfd);
-	ASSERT_LE(0, tx);
-	ASSERT_LE(0, cap);
 	failed = node_stat(self, NODE2, "SyncookiesFailed");
 	bad = node_stat(self, NODE2, "InHsBadMac");
 	recvd = node_stat(self, NODE2, "SyncookiesRecv");
