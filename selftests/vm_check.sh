@@ -43,6 +43,37 @@ for fd in 0:stdin 1:stdout 2:stderr; do
 done
 [ -L /dev/fd ] || [ -d /dev/fd ] || ln -s /proc/self/fd /dev/fd
 
+# pin_static_keys: holds the kernel's static keys that the tests' tc and
+# nftables set-ups switch (ingress_needed_key and egress_needed_key of a
+# clsact qdisc, nf_hooks_needed of an inet chain's hooks) on for the
+# whole run, with a clsact qdisc on a device of its own and an empty
+# chain on each inet hook, both in the initial namespace, where no test
+# traffic goes.  Each test's own qdisc or chain then only counts up and
+# down, and the kernel never rewrites its transmit and receive paths
+# while segments go through them.  That rewrite (text_poke_bp) is made
+# safe on a real CPU by serialising ones, but under QEMU's TCG a vCPU
+# has been seen executing a stale breakpoint after it: "Oops: int3" in
+# __dev_queue_xmit as criu_test healed a partition (clsact deleted)
+# with 1000 connections retransmitting through the switch.
+pin_static_keys() {
+	local dev=migtcp-pin hook
+
+	if ! ip link add "$dev" type dummy 2>/dev/null; then
+		dev=lo
+	fi
+	tc qdisc add dev "$dev" clsact ||
+		echo "# vm_check: no clsact qdisc on $dev; tc set-ups will patch kernel text"
+	{
+		echo "table inet migtcp_pin {"
+		for hook in prerouting input forward output postrouting; do
+			echo "chain $hook { type filter hook $hook priority 0; policy accept; }"
+		done
+		echo "}"
+	} | nft -f - ||
+		echo "# vm_check: no nftables pin; nftables set-ups will patch kernel text"
+}
+pin_static_keys
+
 # A kernel with kmemleak (make check-debug): what it suspects from before
 # the run (the boot) is not the run's; "clear" keeps it out of the scans
 # at the end.
