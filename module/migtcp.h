@@ -806,6 +806,7 @@ struct flowi4;
 struct rtable;
 bool migtcp_rcv_policy_ok(struct net *net, struct sk_buff *skb);
 bool migtcp_sk_filter_drops(struct sock *sk, struct sk_buff *skb);
+__be32 migtcp_node_saddr(struct net *net);
 struct rtable *migtcp_route_sk(struct sock *sk, struct flowi4 *fl4,
 			       __be32 saddr, __be32 daddr);
 void migtcp_skb_set_owner(struct sock *sk, struct sk_buff *skb);

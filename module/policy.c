@@ -74,7 +74,25 @@ bool migtcp_sk_filter_drops(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * Routes @sk's segments from @saddr (0: the route's choice) to @daddr as
+ * The source address of a segment that answers none: this node's
+ * underlay address, when it is one of this host's.  A peer takes a
+ * node's SYN only from the address of that node's entry (input.c), so
+ * the source must not be whatever the route prefers: a host whose route
+ * to a peer leaves by another interface would prefer that interface's
+ * address.  0 (the route's choice) without one.
+ */
+__be32 migtcp_node_saddr(struct net *net)
+{
+	__be32 addr = READ_ONCE(migtcp_pernet(net)->node.addr4);
+
+	if (addr && inet_addr_type(net, addr) != RTN_LOCAL)
+		addr = 0;
+	return addr;
+}
+
+/*
+ * Routes @sk's segments from @saddr (0: this node's address, see
+ * migtcp_node_saddr()) to @daddr as
  * ip_route_connect() routes a TCP socket's: through the device it is bound
  * to (SO_BINDTODEVICE), with its mark (SO_MARK, for "ip rule fwmark") and
  * uid (for "ip rule uidrange"), the flow labelled by the LSM, and the
@@ -85,6 +103,8 @@ bool migtcp_sk_filter_drops(struct sock *sk, struct sk_buff *skb)
 struct rtable *migtcp_route_sk(struct sock *sk, struct flowi4 *fl4,
 			       __be32 saddr, __be32 daddr)
 {
+	if (!saddr)
+		saddr = migtcp_node_saddr(sock_net(sk));
 	flowi4_init_output(fl4, READ_ONCE(sk->sk_bound_dev_if),
 			   READ_ONCE(sk->sk_mark), 0, RT_SCOPE_UNIVERSE,
 			   migtcp_proto, 0, daddr, saddr, 0, 0, sk->sk_uid);

@@ -94,17 +94,17 @@ static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
 }
 
 /*
- * Routes @skb from @saddr (0: the route's choice) to @daddr and sends it;
- * for segments of no connection (resets, registrar messages), which no
- * socket owns, as TCP's resets.  The IPsec output policy applies (the
- * route is looked up in it).  Consumes @skb.
+ * Routes @skb from @saddr (0: this node's address, migtcp_node_saddr())
+ * to @daddr and sends it; for segments of no connection (resets,
+ * registrar messages), which no socket owns, as TCP's resets.  The IPsec
+ * output policy applies (the route is looked up in it).  Consumes @skb.
  */
 int migtcp_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr,
 		   __be32 daddr)
 {
 	struct flowi4 fl4 = {
 		.daddr		= daddr,
-		.saddr		= saddr,
+		.saddr		= saddr ?: migtcp_node_saddr(net),
 		.flowi4_proto	= migtcp_proto,
 	};
 	struct rtable *rt;
