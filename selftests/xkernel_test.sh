@@ -386,6 +386,115 @@ streams_match() {
 		[ "$(json_num "$1" tx_bytes)" -gt 0 ] && [ "$(json_num "$1" rx_verified)" -gt 0 ]
 }
 
+# path_routes add|del: nodes 1 and 3 reach each other through node 2,
+# over the chain of tools/vm cluster -P 9000,9000 (link 1 between nodes
+# 1 and 2, link 2 between nodes 2 and 3), as hosts behind routers do,
+# their addresses still the cluster's.  Inside node 2 the path crosses
+# a third link, of MTU 1500: a veth pair to a namespace "mid" that holds
+# node 2's end of link 2.  So both ends have a first hop of 9000 bytes
+# (and announce an MSS to match) and a link of 1500 bytes between them.
+# Only migtcp's segments take that path (a rule for its IP protocol, to
+# table 100): SSH, whose TCP would otherwise find the path's MTU first
+# and hand it to migtcp through the route, stays on the Ethernet.  The
+# routes leave the source address to the sender, whose first choice
+# would be its address on the chain, not its node's.
+# Node 2's routes come first and go last, so that its forwarding is
+# there whenever the others use it.
+path_routes() {
+	local rc=0 n
+	if [ "$1" = add ]; then
+		on 2 "set -e
+			ip netns add mid
+			ip -n mid link set lo up
+			ip netns exec mid sysctl -qw net.ipv4.ip_forward=1
+			ip link add mtu1500 mtu 1500 type veth peer name mtu1500 mtu 1500 netns mid
+			ip addr add 198.51.100.65/28 dev mtu1500
+			ip link set mtu1500 up
+			ip -n mid addr add 198.51.100.66/28 dev mtu1500
+			ip -n mid link set mtu1500 up
+			ip link set hop2 netns mid
+			ip -n mid addr add 198.51.100.33/28 dev hop2
+			ip -n mid link set hop2 mtu 9000 up
+			ip route add 192.0.2.1/32 dev hop1
+			ip route add 192.0.2.3/32 via 198.51.100.66 dev mtu1500
+			ip -n mid route add 192.0.2.3/32 dev hop2
+			ip -n mid route add 192.0.2.1/32 via 198.51.100.65 dev mtu1500" &&
+			on 1 "ip route add 192.0.2.3/32 via 198.51.100.18 dev hop1 table 100 &&
+				ip rule add ipproto \$(cat /sys/module/migtcp/parameters/proto) lookup 100 pref 100" &&
+			on 3 "ip route add 192.0.2.1/32 via 198.51.100.33 dev hop2 table 100 &&
+				ip rule add ipproto \$(cat /sys/module/migtcp/parameters/proto) lookup 100 pref 100"
+		return
+	fi
+	for n in 1 3; do
+		on "$n" "ip rule del pref 100 2>/dev/null; ip route flush table 100 2>/dev/null
+			! ip rule show | grep -q '^100:' && [ -z \"\$(ip route show table 100)\" ]" ||
+			{ diag "node $n: its route through the chain stays"; rc=1; }
+	done
+	on 2 "ip route del 192.0.2.1/32 2>/dev/null; ip route del 192.0.2.3/32 2>/dev/null
+		ip -n mid link set hop2 netns 1 2>/dev/null
+		ip netns del mid 2>/dev/null
+		ip addr add 198.51.100.33/28 dev hop2 2>/dev/null; ip link set hop2 up
+		ip -o addr show dev hop2 | grep -q ' 198\.51\.100\.33/28 ' &&
+			! ip route show | grep -q '^192\.0\.2\.[0-9]* '" ||
+		{ diag "node 2: its chain is not as tools/vm made it"; rc=1; }
+	return "$rc"
+}
+
+# ip_stat N FIELD [NETNS]: the Ip: counter FIELD of node N's
+# /proc/net/snmp (in NETNS).
+ip_stat() {
+	on "$1" "${3:+ip netns exec $3} awk '\$1 == \"Ip:\" { if (!n++) for (i = 2; i <= NF; i++) f[\$i] = i; else print \$f[\"$2\"] }' /proc/net/snmp"
+}
+
+# Nodes 1 and 3, each with a first hop of MTU 9000, reach each other
+# through node 2 over a link of 1500 bytes (path_routes).  Each end's
+# first large segments are too large for the path: node 2 refuses them
+# ("fragmentation needed", counted as its IP FragFails, on each side of
+# that link), and each end must learn the path's MTU from that ICMP
+# error and send the rest, and resend what was lost, in segments that
+# fit, while they stream both ways.  Every byte is checked.
+test_path_mtu() {
+	local pid cpid n route fails=() rc=0
+	if [ "${MIGTCP_HOPS:-}" != 9000,9000 ]; then
+		diag "needs the chain of links of tools/vm cluster -P 9000,9000 (as make check boots it), not '${MIGTCP_HOPS:-}'"
+		return 1
+	fi
+	path_routes add || { diag "cannot route through node 2"; path_routes del; return 1; }
+	for n in 1 3; do
+		route=$(on "$n" "ip route show table 100; ip route show table 100 cache")
+		if [[ $route != "192.0.2.$((4 - n)) via "*" dev hop"* ]] || [[ $route == *" mtu "* ]]; then
+			diag "node $n's route to node $((4 - n)) before (table 100, its cache): $route"
+			path_routes del
+			return 1
+		fi
+	done
+	fails=("$(ip_stat 2 FragFails)" "$(ip_stat 2 FragFails mid)")
+	if ! stream_start 7150; then
+		for n in 1 3; do
+			diag "node $n's counters not 0: $(on "$n" "$(q "$ctl") stats" | awk '$2 != 0' | tr -s ' \n' ' ')"
+		done
+		on 1 "kill $pid"
+		path_routes del
+		return 1
+	fi
+	sleep 5
+	stream_end || rc=1
+	fails+=("$(ip_stat 2 FragFails)" "$(ip_stat 2 FragFails mid)")
+	diag "node 2's FragFails: towards node 3 ${fails[0]} -> ${fails[2]}, towards node 1 ${fails[1]} -> ${fails[3]}"
+	if [ "${fails[2]}" -le "${fails[0]}" ] || [ "${fails[3]}" -le "${fails[1]}" ]; then
+		diag "the ends' first segments were not refused as too large for the 1500-byte link"
+		rc=1
+	fi
+	for n in 1 3; do
+		route=$(on "$n" "ip route show table 100; ip route show table 100 cache")
+		diag "node $n's route to node $((4 - n)) (table 100, its cache): $route"
+		[[ $route =~ mtu\ 1500([^0-9]|$) ]] ||
+			{ diag "node $n did not learn the path's MTU (1500)"; rc=1; }
+	done
+	path_routes del || rc=1
+	return "$rc"
+}
+
 # The module of every node unloads: no socket or reference left.
 test_unload() {
 	local n rc=0
@@ -404,6 +513,7 @@ tests=(
 	"test_iperf|an unmodified iperf3 server under migtcp-run moves 1 -> 2 in the middle of a test"
 	"test_failed_restore|a restore that fails on the target leaves the process running on the source, its stream intact"
 	"test_interrupted_dump|migtcp-migrate interrupted during its final dump continues the process on the source, its stream intact"
+	"test_path_mtu|nodes 1 and 3, each on a 9000-byte link, through a 1500-byte one inside node 2: each end learns the path's MTU from node 2's ICMP error; every byte of a stream both ways"
 	"test_counters|every node's counters: no segment damaged, of another version, or without the key's proof"
 	"test_proto_mismatch|a node whose module uses another proto= is found by peer probe and named by load"
 	"test_unload|every other node's module unloads at the end"
