@@ -1681,6 +1681,23 @@ static bool migtcp_child_hash(struct sock *child)
 }
 
 /*
+ * Puts @child, just allocated for listener @lsk from @skb, in the
+ * listener's queue (migtcp_child_queue(), @cookie as there) and its
+ * tables (migtcp_child_hash()).  On failure @child is dropped, and @skb
+ * counted in ListenDrops if the queue refused it.  @child is locked.
+ */
+static bool migtcp_child_enter(struct sock *lsk, struct sock *child,
+			       struct sk_buff *skb, bool cookie)
+{
+	if (!migtcp_child_queue(lsk, child, cookie)) {
+		migtcp_drop(sock_net(lsk), skb, MIGTCP_STAT_LISTEN_DROPS);
+		migtcp_child_discard(child, false);
+		return false;
+	}
+	return migtcp_child_hash(child);
+}
+
+/*
  * An ACK for listener @lsk that matches no connection: the answer to a
  * SYN cookie (syncookie.c), or a segment nobody takes.  A good answer
  * makes an established connection, queued for accept() at once.
@@ -1735,12 +1752,7 @@ static void migtcp_listen_ack(struct sock *lsk, struct sk_buff *skb)
 	c->snd_wl1 = c->irs + 1;
 	c->max_window = c->snd_wnd;
 	migtcp_established(child);
-	if (!migtcp_child_queue(lsk, child, true)) {
-		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
-		migtcp_child_discard(child, false);
-		goto out;
-	}
-	if (!migtcp_child_hash(child))
+	if (!migtcp_child_enter(lsk, child, skb, true))
 		goto out;
 	MIGTCP_INC_STATS(net, MIGTCP_STAT_SYNCOOKIES_RECV);
 	migtcp_keepalive_reset(child);
@@ -1824,12 +1836,7 @@ void migtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb)
 	/* The allocation's reference is the queue's; this one is ours. */
 	sock_hold(child);
 	bh_lock_sock(child);
-	if (!migtcp_child_queue(lsk, child, false)) {
-		migtcp_drop(net, skb, MIGTCP_STAT_LISTEN_DROPS);
-		migtcp_child_discard(child, false);
-		goto out;
-	}
-	if (!migtcp_child_hash(child))
+	if (!migtcp_child_enter(lsk, child, skb, false))
 		goto out;
 	migtcp_send_ctl(child, MIGTCP_F_SYN | MIGTCP_F_ACK, migtcp_sk(child)->iss);
 	migtcp_arm_retransmit(child);

@@ -193,25 +193,36 @@ int migtcp_hs_synack_mac(struct net *net, const struct migtcp_hs_end *i,
 }
 
 /*
+ * The two ends of connection @sk, into @i (who sent the SYN) and @r:
+ * @we_opened says whether we did; @peer_half is the peer's half.
+ */
+static void migtcp_hs_ends(const struct sock *sk, bool we_opened,
+			   const u8 *peer_half, struct migtcp_hs_end *i,
+			   struct migtcp_hs_end *r)
+{
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_hs_end *local = we_opened ? i : r;
+	struct migtcp_hs_end *remote = we_opened ? r : i;
+
+	local->node = msk->local_node;
+	local->port = msk->local_port;
+	local->half = msk->kx.half;
+	remote->node = msk->remote_node;
+	remote->port = msk->remote_port;
+	remote->half = peer_half;
+}
+
+/*
  * The handshake MAC of connection @sk with the label @label, into @mac:
  * @we_opened says whether we sent the SYN; @peer_half is the peer's half.
  */
 static int migtcp_hs_mac(const struct sock *sk, bool we_opened,
 			 const char *label, const u8 *peer_half, u8 *mac)
 {
-	const struct migtcp_sock *msk = migtcp_sk(sk);
-	struct migtcp_hs_end local = {
-		.node = msk->local_node, .port = msk->local_port,
-		.half = msk->kx.half,
-	};
-	struct migtcp_hs_end remote = {
-		.node = msk->remote_node, .port = msk->remote_port,
-		.half = peer_half,
-	};
+	struct migtcp_hs_end i, r;
 
-	return migtcp_hs_mac_ends(sock_net(sk), label,
-				  we_opened ? &local : &remote,
-				  we_opened ? &remote : &local, mac);
+	migtcp_hs_ends(sk, we_opened, peer_half, &i, &r);
+	return migtcp_hs_mac_ends(sock_net(sk), label, &i, &r, mac);
 }
 
 /*
@@ -295,15 +306,9 @@ int migtcp_hs_check_synack(struct sock *sk, const u8 *peer_half,
 int migtcp_hs_check_ack(struct sock *child, const u8 *mac)
 {
 	const struct migtcp_sock *c = migtcp_sk(child);
-	struct migtcp_hs_end i = {
-		.node = c->remote_node, .port = c->remote_port,
-		.half = c->kx.peer_half,
-	};
-	struct migtcp_hs_end r = {
-		.node = c->local_node, .port = c->local_port,
-		.half = c->kx.half,
-	};
+	struct migtcp_hs_end i, r;
 
+	migtcp_hs_ends(child, false, c->kx.peer_half, &i, &r);
 	return migtcp_hs_check_ack_ends(sock_net(child), &i, &r,
 					c->kx.peer_flags, mac);
 }
