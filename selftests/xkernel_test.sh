@@ -243,7 +243,7 @@ test_checks() {
 	local pid rc=0 out
 	pid=$(setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!)
 	expect_refusal "no process 999999 here" 999999 node2 &&
-		expect_refusal "cannot run $migrate on node9 over SSH" "$pid" node9 &&
+		expect_refusal "cannot reach node9 over SSH" "$pid" node9 &&
 		expect_refusal "PID 1 is in use on node2" 1 node2 &&
 		expect_refusal "node2 is this node" 1 node2 2 || rc=1
 	# A node that is not a peer of this one.
