@@ -240,8 +240,17 @@ expect_refusal() {
 # What migtcp-migrate checks before it touches the process: each refusal
 # says why, and the process is untouched; then a dry run that passes.
 test_checks() {
-	local pid rc=0 out
-	pid=$(setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!)
+	local pid rc=0 out i
+	# A process whose PID node 2 does not use: CRIU restores a process
+	# with its PID, and the guests' PIDs are counted apart, so one taken
+	# at random may be in use there too (the dry run then says so).
+	for ((i = 0; i < 50; i++)); do
+		pid=$(setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!)
+		on 2 "test ! -e /proc/$pid" && break
+		kill "$pid"
+		pid=
+	done
+	[ -n "$pid" ] || { diag "no PID of node 1 is free on node 2"; return 1; }
 	expect_refusal "no process 999999 here" 999999 node2 &&
 		expect_refusal "cannot reach node9 over SSH" "$pid" node9 &&
 		expect_refusal "PID 1 is in use on node2" 1 node2 &&
