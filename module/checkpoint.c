@@ -36,7 +36,8 @@
 struct migtcp_ckpt_out {
 	u8 *buf;
 	size_t len, cap;
-	__be32 host;		/* this node's address, read once */
+	__be32 host4;		/* this node's addresses, read once */
+	struct in6_addr host6;
 };
 
 static void *migtcp_ckpt_reserve(struct migtcp_ckpt_out *o, int type, int len)
@@ -132,7 +133,11 @@ static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_STATE, (u8)sk->sk_state);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_REMOTE_NODE, msk->remote_node);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_REMOTE_PORT, msk->remote_port);
-	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_PEER_ADDR_IN, msk->path_daddr);
+	if (migtcp_addr_is4(&msk->path_daddr))
+		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_PEER_ADDR_IN,
+				migtcp_addr4(&msk->path_daddr));
+	else
+		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_PEER_ADDR_IN6, msk->path_daddr);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_PEER_EPOCH, msk->mig.peer_epoch);
 	migtcp_ckpt_put(o, MIGTCP_CKPT_A_CONN_KEY, msk->kx.conn_key,
 			sizeof(msk->kx.conn_key));
@@ -284,8 +289,10 @@ static void migtcp_ckpt_record(struct migtcp_ckpt_out *o, struct sock *sk)
 	migtcp_ckpt_put(o, MIGTCP_CKPT_A_HOME_KEY, msk->mig.home_key,
 			sizeof(msk->mig.home_key));
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_EPOCH, msk->mig.epoch);
-	if (o->host)
-		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_HOST_ADDR_IN, o->host);
+	if (o->host4)
+		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_HOST_ADDR_IN, o->host4);
+	if (!ipv6_addr_any(&o->host6))
+		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_HOST_ADDR_IN6, o->host6);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_NODELAY, (u8)msk->nodelay);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_CORK, (u8)msk->cork);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_PINGPONG, (u8)msk->pingpong);
@@ -348,8 +355,9 @@ static int migtcp_ckpt_check(const u8 *buf, u32 len, u32 somaxconn);
 int migtcp_checkpoint(struct sock *sk, char __user *optval,
 		      int __user *optlen)
 {
+	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
 	struct migtcp_ckpt_out o = {
-		.host = READ_ONCE(migtcp_pernet(sock_net(sk))->node.addr4),
+		.host4 = READ_ONCE(mn->node.addr4),
 	};
 	struct sock **children = NULL;
 	struct migtcp_ckpt_hdr *hdr;
@@ -359,6 +367,13 @@ int migtcp_checkpoint(struct sock *sk, char __user *optval,
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
+	/*
+	 * Not torn by a change (netlink.c writes it under config_lock): a
+	 * torn address could be one our own restore refuses.
+	 */
+	mutex_lock(&mn->config_lock);
+	o.host6 = mn->node.addr6;
+	mutex_unlock(&mn->config_lock);
 
 	lock_sock(sk);
 	if (migtcp_sk(sk)->mig.state != MIGTCP_MIG_FROZEN) {
@@ -512,6 +527,7 @@ static const struct nla_policy migtcp_ckpt_policy[MIGTCP_CKPT_A_MAX + 1] = {
 	[MIGTCP_CKPT_A_REMOTE_NODE]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[MIGTCP_CKPT_A_REMOTE_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
 	[MIGTCP_CKPT_A_PEER_ADDR_IN]	= NLA_POLICY_EXACT_LEN(4),
+	[MIGTCP_CKPT_A_PEER_ADDR_IN6]	= NLA_POLICY_EXACT_LEN(16),
 	[MIGTCP_CKPT_A_HOME_KEY]	= NLA_POLICY_EXACT_LEN(MIGTCP_KEY_LEN),
 	[MIGTCP_CKPT_A_EPOCH]		= { .type = NLA_U64 },
 	[MIGTCP_CKPT_A_PEER_EPOCH]	= { .type = NLA_U64 },
@@ -568,6 +584,7 @@ static const struct nla_policy migtcp_ckpt_policy[MIGTCP_CKPT_A_MAX + 1] = {
 	[MIGTCP_CKPT_A_BYTES_RECEIVED]	= { .type = NLA_U64 },
 	[MIGTCP_CKPT_A_TOTAL_RETRANS]	= { .type = NLA_U32 },
 	[MIGTCP_CKPT_A_HOST_ADDR_IN]	= NLA_POLICY_EXACT_LEN(4),
+	[MIGTCP_CKPT_A_HOST_ADDR_IN6]	= NLA_POLICY_EXACT_LEN(16),
 	[MIGTCP_CKPT_A_HS_PROOF]	= NLA_POLICY_EXACT_LEN(MIGTCP_HSMAC_LEN),
 	[MIGTCP_CKPT_A_KX_HALF]		= NLA_POLICY_EXACT_LEN(MIGTCP_KX_HALF_LEN),
 	[MIGTCP_CKPT_A_MARK]		= { .type = NLA_U32 },
@@ -604,7 +621,7 @@ static u8 migtcp_ckpt_u8(const struct migtcp_ckpt_rec_view *v, int type)
 static const u8 migtcp_ckpt_conn_attrs[] = {
 	MIGTCP_CKPT_A_STATE, MIGTCP_CKPT_A_LOCAL_NODE, MIGTCP_CKPT_A_LOCAL_PORT,
 	MIGTCP_CKPT_A_REMOTE_NODE, MIGTCP_CKPT_A_REMOTE_PORT,
-	MIGTCP_CKPT_A_PEER_ADDR_IN, MIGTCP_CKPT_A_CONN_KEY,
+	MIGTCP_CKPT_A_CONN_KEY,
 	MIGTCP_CKPT_A_ISS, MIGTCP_CKPT_A_IRS, MIGTCP_CKPT_A_SND_UNA,
 	MIGTCP_CKPT_A_SND_MAX, MIGTCP_CKPT_A_WRITE_SEQ, MIGTCP_CKPT_A_SND_WND,
 	MIGTCP_CKPT_A_MAX_WINDOW, MIGTCP_CKPT_A_SND_WL1,
@@ -638,6 +655,9 @@ static int migtcp_ckpt_check_conn(const struct migtcp_ckpt_rec_view *v)
 	for (i = 0; i < ARRAY_SIZE(migtcp_ckpt_conn_attrs); i++)
 		if (!v->tb[migtcp_ckpt_conn_attrs[i]])
 			return migtcp_ckpt_bad("a connection's field is missing");
+	if (!v->tb[MIGTCP_CKPT_A_PEER_ADDR_IN] ==
+	    !v->tb[MIGTCP_CKPT_A_PEER_ADDR_IN6])
+		return migtcp_ckpt_bad("a connection needs one peer address, IPv4 or IPv6");
 	if (!((1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 			      TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
 			      TCPF_CLOSING | TCPF_LAST_ACK)))
@@ -703,6 +723,17 @@ static int migtcp_ckpt_check_conn(const struct migtcp_ckpt_rec_view *v)
 	return 0;
 }
 
+/* An IPv6 address attribute, if present, is a usable one. */
+static bool migtcp_ckpt_addr6_ok(const struct nlattr *nla)
+{
+	struct in6_addr addr;
+
+	if (!nla)
+		return true;
+	addr = nla_get_in6_addr(nla);
+	return migtcp_addr6_usable(&addr);
+}
+
 /*
  * Parses and checks record @rec of @len bytes into @v.  @listener is the
  * record's place: 0 for the socket itself, else a listener's child.
@@ -759,6 +790,13 @@ static int migtcp_ckpt_parse_rec(const u8 *rec, u32 len, bool child,
 	     v->tb[MIGTCP_CKPT_A_STATE] || v->tb[MIGTCP_CKPT_A_REMOTE_NODE] ||
 	     v->tb[MIGTCP_CKPT_A_HS_PROOF]))
 		return migtcp_ckpt_bad("connection state in a socket that has none");
+	if (!migtcp_ckpt_addr6_ok(v->tb[MIGTCP_CKPT_A_PEER_ADDR_IN6]) ||
+	    !migtcp_ckpt_addr6_ok(v->tb[MIGTCP_CKPT_A_HOST_ADDR_IN6]))
+		return migtcp_ckpt_bad("an IPv6 address that is not a global unicast one");
+	if (v->tb[MIGTCP_CKPT_A_PEER_ADDR_IN6] && !ipv6_mod_enabled()) {
+		pr_info_ratelimited("restore refused: a peer over IPv6, which this host does not run\n");
+		return -EAFNOSUPPORT;
+	}
 	/* Only the side that sent the SYN proves itself on its ACKs. */
 	if (child && v->tb[MIGTCP_CKPT_A_HS_PROOF])
 		return migtcp_ckpt_bad("an accepted connection with a handshake MAC to repeat");
@@ -1068,6 +1106,30 @@ static int migtcp_ckpt_ifindex(struct net *net, const struct nlattr *name)
 	return ifindex;
 }
 
+/*
+ * The node the checkpoint was taken on, as this node reaches it: of its
+ * addresses in the record (one per family it had), the first that names
+ * a node this node knows, else any (migtcp_mig_restored() tells it).
+ */
+static void migtcp_ckpt_host_addr(struct net *net,
+				  const struct migtcp_ckpt_rec_view *v,
+				  struct in6_addr *addr)
+{
+	const struct nlattr *in6 = v->tb[MIGTCP_CKPT_A_HOST_ADDR_IN6];
+	const struct nlattr *in = v->tb[MIGTCP_CKPT_A_HOST_ADDR_IN];
+
+	*addr = in6addr_any;
+	if (in6) {
+		*addr = nla_get_in6_addr(in6);
+		if (migtcp_addr_prefer(net, addr))
+			return;
+	}
+	if (in) {
+		migtcp_addr_set4(addr, nla_get_in_addr(in));
+		migtcp_addr_prefer(net, addr);
+	}
+}
+
 /* Sets the socket-wide fields every kind of record has. */
 static int migtcp_ckpt_apply_common(struct sock *sk,
 				    const struct migtcp_ckpt_rec_view *v)
@@ -1084,8 +1146,7 @@ static int migtcp_ckpt_apply_common(struct sock *sk,
 	nla_memcpy(msk->mig.home_key, v->tb[MIGTCP_CKPT_A_HOME_KEY],
 		   sizeof(msk->mig.home_key));
 	msk->mig.epoch = nla_get_u64(v->tb[MIGTCP_CKPT_A_EPOCH]);
-	if (v->tb[MIGTCP_CKPT_A_HOST_ADDR_IN])
-		msk->mig.prev_addr = nla_get_in_addr(v->tb[MIGTCP_CKPT_A_HOST_ADDR_IN]);
+	migtcp_ckpt_host_addr(sock_net(sk), v, &msk->mig.prev_addr);
 	msk->nodelay = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_NODELAY);
 	msk->cork = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_CORK);
 	msk->pingpong = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_PINGPONG);
@@ -1142,8 +1203,14 @@ static int migtcp_ckpt_apply_conn(struct sock *sk,
 
 	msk->remote_node = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_REMOTE_NODE);
 	msk->remote_port = nla_get_u16(v->tb[MIGTCP_CKPT_A_REMOTE_PORT]);
-	msk->path_daddr = nla_get_in_addr(v->tb[MIGTCP_CKPT_A_PEER_ADDR_IN]);
-	msk->path_saddr = 0;
+	if (v->tb[MIGTCP_CKPT_A_PEER_ADDR_IN])
+		migtcp_addr_set4(&msk->path_daddr,
+				 nla_get_in_addr(v->tb[MIGTCP_CKPT_A_PEER_ADDR_IN]));
+	else
+		msk->path_daddr = nla_get_in6_addr(v->tb[MIGTCP_CKPT_A_PEER_ADDR_IN6]);
+	/* This node may reach where the peer runs by another family. */
+	migtcp_addr_prefer(sock_net(sk), &msk->path_daddr);
+	msk->path_saddr = in6addr_any;
 	if (v->tb[MIGTCP_CKPT_A_PEER_EPOCH])
 		msk->mig.peer_epoch = nla_get_u64(v->tb[MIGTCP_CKPT_A_PEER_EPOCH]);
 	nla_memcpy(msk->kx.conn_key, v->tb[MIGTCP_CKPT_A_CONN_KEY],
@@ -1365,7 +1432,7 @@ struct migtcp_ckpt_undo {
 	const struct migtcp_cong_ops *cong;
 	u8 home_key[MIGTCP_KEY_LEN];
 	u64 epoch;
-	__be32 prev_addr;
+	struct in6_addr prev_addr;
 	int sndbuf, rcvbuf;
 	int keepidle, keepintvl, keepcnt;
 	unsigned int user_timeout;

@@ -209,29 +209,19 @@ u32 migtcp_isn(const struct migtcp_sock *msk)
 }
 
 /*
- * The IPv4 path to @node: the peer table's address, or for this node its
- * own address (loopback when it has none).  Sets the path and the MSS the
- * route allows.
+ * The path to @node: the peer table's address (migtcp_peer_daddr()), or
+ * for this node its own address (loopback when it has none).  Sets the
+ * path and the MSS the route allows.
  */
 int migtcp_resolve_path(struct sock *sk, u32 node)
 {
-	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	const struct migtcp_peer *peer;
-	__be32 daddr = 0;
+	struct in6_addr daddr;
 
-	if (node == READ_ONCE(mn->node.id)) {
-		daddr = READ_ONCE(mn->node.addr4) ?: htonl(INADDR_LOOPBACK);
-	} else {
-		rcu_read_lock();
-		peer = migtcp_peer_lookup(mn, node);
-		if (peer)
-			daddr = peer->addr4;
-		rcu_read_unlock();
-	}
-	if (!daddr)
+	if (!migtcp_node_daddr(sock_net(sk), node, &daddr) ||
+	    migtcp_addr_none(&daddr))
 		return -EHOSTUNREACH;
 	msk->path_daddr = daddr;
-	msk->path_saddr = 0;
+	msk->path_saddr = in6addr_any;
 	return migtcp_route_path(sk);
 }

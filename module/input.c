@@ -531,7 +531,7 @@ static void migtcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	 * ignored, as an unacceptable segment is, so that it cannot abort
 	 * the attempt.
 	 */
-	if (ip_hdr(skb)->saddr != msk->path_daddr) {
+	if (!migtcp_skb_from(skb, &msk->path_daddr)) {
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_SYN_BAD_SOURCE);
 		return;
 	}
@@ -1538,8 +1538,8 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 		return NULL;
 	}
 	/* Answer along the path the SYN came. */
-	c->path_saddr = ip_hdr(skb)->daddr;
-	c->path_daddr = ip_hdr(skb)->saddr;
+	migtcp_skb_daddr(skb, &c->path_saddr);
+	migtcp_skb_saddr(skb, &c->path_daddr);
 	if (migtcp_route_path(child)) {
 		sk_free(child);
 		return NULL;
@@ -1611,13 +1611,23 @@ static bool migtcp_syn_source_ok(struct net *net, const struct sk_buff *skb,
 				 const struct migtcp_syn_opts *opts)
 {
 	u32 node = ntohl(migtcp_hdr(skb)->src_node);
+	struct in6_addr saddr;
 
 	if (opts->host_node && opts->host_node != node) {
 		if (!READ_ONCE(migtcp_pernet(net)->node.key_set))
 			return false;
 		node = opts->host_node;
 	}
-	return migtcp_node_has_addr(net, node, ip_hdr(skb)->saddr);
+	/*
+	 * This node's own segments come over loopback.  IPv4 drops a
+	 * packet from outside with a local source as a martian; IPv6 does
+	 * not, so the device says it.
+	 */
+	if (node == READ_ONCE(migtcp_pernet(net)->node.id) &&
+	    !(skb->dev->flags & IFF_LOOPBACK))
+		return false;
+	migtcp_skb_saddr(skb, &saddr);
+	return migtcp_node_has_addr(net, node, &saddr);
 }
 
 /*

@@ -132,13 +132,13 @@ static int migtcp_ctl_mac(const u8 *key, const struct migtcp_ctl_ids *ids,
  */
 static void migtcp_ctl_xmit(struct net *net, const struct migtcp_ctl_ids *ids,
 			    const void *tlv, unsigned int len, const u8 *key,
-			    __be32 daddr)
+			    const struct in6_addr *daddr)
 {
 	struct migtcphdr *mh;
 	struct sk_buff *skb;
 	u8 *body;
 
-	if (!daddr)
+	if (migtcp_addr_none(daddr))
 		return;
 	skb = alloc_skb(MIGTCP_MAX_HEADER + len, GFP_ATOMIC);
 	if (!skb)
@@ -160,7 +160,43 @@ static void migtcp_ctl_xmit(struct net *net, const struct migtcp_ctl_ids *ids,
 	mh->src_port	= ids->src_port;
 	mh->dst_port	= ids->dst_port;
 	MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_CTL);
-	migtcp_xmit_v4(net, skb, 0, daddr);
+	migtcp_xmit(net, skb, NULL, daddr);
+}
+
+/* A message's address field and family byte (docs/protocol.md). */
+static void migtcp_ctl_put_addr(u8 *family, u8 *field,
+				const struct in6_addr *addr)
+{
+	memset(field, 0, 16);
+	if (migtcp_addr_is4(addr)) {
+		*family = MIGTCP_CTL_ADDR_IN;
+		memcpy(field, &addr->s6_addr32[3], 4);
+	} else {
+		*family = MIGTCP_CTL_ADDR_IN6;
+		memcpy(field, addr, 16);
+	}
+}
+
+static bool migtcp_ctl_family_ok(u8 family)
+{
+	return family == MIGTCP_CTL_ADDR_IN || family == MIGTCP_CTL_ADDR_IN6;
+}
+
+/* The address in a message whose family migtcp_ctl_family_ok() passed. */
+static void migtcp_ctl_get_addr(u8 family, const u8 *field,
+				struct in6_addr *addr)
+{
+	__be32 addr4;
+
+	if (family == MIGTCP_CTL_ADDR_IN) {
+		memcpy(&addr4, field, sizeof(addr4));
+		migtcp_addr_set4(addr, addr4);
+		return;
+	}
+	memcpy(addr, field, sizeof(*addr));
+	/* An IPv4 address is sent as one: v4-mapped here means none. */
+	if (migtcp_addr_is4(addr))
+		*addr = in6addr_any;
 }
 
 static void migtcp_ctl_ids_of(const struct migtcphdr *mh,
@@ -182,28 +218,41 @@ static void migtcp_conn_ids(const struct migtcp_sock *msk,
 	ids->dst_port = htons(msk->remote_port);
 }
 
-/* The address at which this node's endpoints are reached. */
-static __be32 migtcp_host_addr(const struct sock *sk)
+/*
+ * The address at which this node's endpoints are reached by whoever is
+ * at @daddr: the node's own of that family, else the source @sk's route
+ * chose when it is of that family.  None without either.
+ */
+static void migtcp_host_addr(const struct sock *sk,
+			     const struct in6_addr *daddr,
+			     struct in6_addr *addr)
 {
-	return READ_ONCE(migtcp_pernet(sock_net(sk))->node.addr4) ?:
-	       migtcp_sk(sk)->route_saddr;
+	const struct migtcp_node *node = &migtcp_pernet(sock_net(sk))->node;
+	const struct in6_addr *route = &migtcp_sk(sk)->route_saddr;
+	bool v4 = migtcp_addr_is4(daddr);
+
+	if (v4 && READ_ONCE(node->addr4))
+		migtcp_addr_set4(addr, READ_ONCE(node->addr4));
+	else if (!v4 && !ipv6_addr_any(&node->addr6))
+		*addr = node->addr6;
+	else if (!migtcp_addr_none(route) && migtcp_addr_is4(route) == v4)
+		*addr = *route;
+	else
+		*addr = in6addr_any;
 }
 
-/* The underlay address of node @id: this node's own, or the peer table's. */
-static __be32 migtcp_node_addr(struct net *net, u32 id)
+/*
+ * The underlay address of node @id: the peer table's (migtcp_peer_daddr()),
+ * or this node's own (its IPv4 one first); none if there is none.
+ */
+static void migtcp_node_addr(struct net *net, u32 id, struct in6_addr *addr)
 {
-	struct migtcp_net *mn = migtcp_pernet(net);
-	const struct migtcp_peer *peer;
-	__be32 addr = 0;
+	const struct migtcp_node *node = &migtcp_pernet(net)->node;
 
-	if (id == READ_ONCE(mn->node.id))
-		return READ_ONCE(mn->node.addr4);
-	rcu_read_lock();
-	peer = migtcp_peer_lookup(mn, id);
-	if (peer)
-		addr = peer->addr4;
-	rcu_read_unlock();
-	return addr;
+	if ((id == READ_ONCE(node->id) && !READ_ONCE(node->addr4) &&
+	     ipv6_addr_any(&node->addr6)) ||
+	    !migtcp_node_daddr(net, id, addr))
+		*addr = in6addr_any;
 }
 
 static void migtcp_send_hold(struct sock *sk)
@@ -219,15 +268,18 @@ static void migtcp_send_hold(struct sock *sk)
 
 	migtcp_conn_ids(msk, &ids);
 	migtcp_ctl_xmit(sock_net(sk), &ids, &hold, sizeof(hold),
-			msk->kx.conn_key, msk->path_daddr);
+			msk->kx.conn_key, &msk->path_daddr);
 }
 
+/* A LOCATION-UPDATE for the node at @daddr. */
 static void migtcp_fill_update(struct sock *sk, struct migtcp_ctl_update *u,
-			       u8 flags)
+			       u8 flags, const struct in6_addr *daddr)
 {
 	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	__be32 host = migtcp_host_addr(sk);
+	struct in6_addr host;
+
+	migtcp_host_addr(sk, daddr, &host);
 
 	memset(u, 0, sizeof(*u));
 	u->type		= MIGTCP_CTL_LOCATION_UPDATE;
@@ -237,8 +289,7 @@ static void migtcp_fill_update(struct sock *sk, struct migtcp_ctl_update *u,
 	u->host_node	= htonl(READ_ONCE(mn->node.id));
 	u->peer_node	= htonl(msk->remote_node);
 	u->peer_port	= htons(msk->remote_port);
-	u->family	= MIGTCP_CTL_ADDR_IN;
-	memcpy(u->host_addr, &host, sizeof(host));
+	migtcp_ctl_put_addr(&u->family, u->host_addr, &host);
 }
 
 /*
@@ -250,20 +301,23 @@ static void migtcp_send_update_peer(struct sock *sk)
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct migtcp_ctl_update u;
 	struct migtcp_ctl_ids ids;
-	__be32 home;
+	struct in6_addr home;
 
-	migtcp_fill_update(sk, &u, 0);
+	migtcp_fill_update(sk, &u, 0, &msk->path_daddr);
 	migtcp_conn_ids(msk, &ids);
 	migtcp_ctl_xmit(sock_net(sk), &ids, &u, sizeof(u), msk->kx.conn_key,
-			msk->path_daddr);
-	home = migtcp_node_addr(sock_net(sk), msk->remote_node);
-	if (home && home != msk->path_daddr)
-		migtcp_ctl_xmit(sock_net(sk), &ids, &u, sizeof(u),
-				msk->kx.conn_key, home);
+			&msk->path_daddr);
+	migtcp_node_addr(sock_net(sk), msk->remote_node, &home);
+	if (migtcp_addr_none(&home) || ipv6_addr_equal(&home, &msk->path_daddr))
+		return;
+	migtcp_fill_update(sk, &u, 0, &home);
+	migtcp_ctl_xmit(sock_net(sk), &ids, &u, sizeof(u), msk->kx.conn_key,
+			&home);
 }
 
 /* To the registrar of the endpoint's home, or to the record at @daddr. */
-static void migtcp_send_update_reg(struct sock *sk, __be32 daddr, u8 flags)
+static void migtcp_send_update_reg(struct sock *sk,
+				   const struct in6_addr *daddr, u8 flags)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct migtcp_ctl_update u;
@@ -273,14 +327,14 @@ static void migtcp_send_update_reg(struct sock *sk, __be32 daddr, u8 flags)
 		.src_port = htons(msk->local_port),
 	};
 
-	migtcp_fill_update(sk, &u, flags);
+	migtcp_fill_update(sk, &u, flags, daddr);
 	migtcp_ctl_xmit(sock_net(sk), &ids, &u, sizeof(u), msk->mig.home_key,
 			daddr);
 }
 
-static __be32 migtcp_home_addr(struct sock *sk)
+static void migtcp_home_addr(struct sock *sk, struct in6_addr *addr)
 {
-	return migtcp_node_addr(sock_net(sk), migtcp_sk(sk)->local_node);
+	migtcp_node_addr(sock_net(sk), migtcp_sk(sk)->local_node, addr);
 }
 
 /*
@@ -296,7 +350,7 @@ struct migtcp_gone {
 	struct migtcp_ctl_ids ids;
 	struct migtcp_ctl_update u;
 	u8 key[MIGTCP_KEY_LEN];
-	__be32 daddr;
+	struct in6_addr daddr;
 	unsigned long next, rto, until;
 };
 
@@ -335,7 +389,8 @@ static void migtcp_gone_timer(struct timer_list *t)
 				MIGTCP_INC_STATS(g->net,
 						 MIGTCP_STAT_CTL_TIMEOUTS);
 				migtcp_ctl_xmit(g->net, &g->ids, &g->u,
-						sizeof(g->u), g->key, g->daddr);
+						sizeof(g->u), g->key,
+						&g->daddr);
 				g->rto = min(g->rto * 2,
 					     (unsigned long)MIGTCP_RTO_MAX);
 				g->next = now + g->rto;
@@ -380,11 +435,13 @@ static void migtcp_send_gone(struct sock *sk)
 {
 	struct migtcp_net *mn = migtcp_pernet(sock_net(sk));
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	__be32 daddr = migtcp_home_addr(sk);
 	struct migtcp_gone *g;
+	struct in6_addr daddr;
 
-	migtcp_send_update_reg(sk, daddr, MIGTCP_CTL_F_GONE);
-	if (!daddr || !msk->mig.registrar || !check_net(sock_net(sk)))
+	migtcp_home_addr(sk, &daddr);
+	migtcp_send_update_reg(sk, &daddr, MIGTCP_CTL_F_GONE);
+	if (migtcp_addr_none(&daddr) || !msk->mig.registrar ||
+	    !check_net(sock_net(sk)))
 		return;
 	g = kzalloc(sizeof(*g), GFP_ATOMIC);
 	if (!g)
@@ -393,7 +450,7 @@ static void migtcp_send_gone(struct sock *sk)
 	g->ids.src_node = htonl(msk->local_node);
 	g->ids.dst_node = htonl(msk->local_node);
 	g->ids.src_port = htons(msk->local_port);
-	migtcp_fill_update(sk, &g->u, MIGTCP_CTL_F_GONE);
+	migtcp_fill_update(sk, &g->u, MIGTCP_CTL_F_GONE, &daddr);
 	memcpy(g->key, msk->mig.home_key, sizeof(g->key));
 	g->daddr = daddr;
 	g->rto = migtcp_rto_estimate(msk);
@@ -420,15 +477,18 @@ static void migtcp_send_gone(struct sock *sk)
 static void migtcp_send_pending(struct sock *sk)
 {
 	struct migtcp_mig *mig = &migtcp_sk(sk)->mig;
+	struct in6_addr home;
 
 	if (mig->pending & MIGTCP_PEND_HOLD)
 		migtcp_send_hold(sk);
 	if (mig->pending & MIGTCP_PEND_PEER)
 		migtcp_send_update_peer(sk);
-	if (mig->pending & MIGTCP_PEND_HOME)
-		migtcp_send_update_reg(sk, migtcp_home_addr(sk), 0);
+	if (mig->pending & MIGTCP_PEND_HOME) {
+		migtcp_home_addr(sk, &home);
+		migtcp_send_update_reg(sk, &home, 0);
+	}
 	if (mig->pending & MIGTCP_PEND_PREV)
-		migtcp_send_update_reg(sk, mig->prev_addr, 0);
+		migtcp_send_update_reg(sk, &mig->prev_addr, 0);
 }
 
 /* Where @sk is in a migration, as MIGTCP_SOCK_A_MIGRATION reports it. */
@@ -517,26 +577,33 @@ static void migtcp_send_redirect(struct sock *lsk, const struct sk_buff *syn)
 {
 	struct migtcp_net *mn = migtcp_pernet(sock_net(lsk));
 	const struct migtcp_mig *mig = &migtcp_sk(lsk)->mig;
-	__be32 host = READ_ONCE(mig->host_addr);
 	struct migtcp_ctl_redirect r = {
 		.type		= MIGTCP_CTL_REDIRECT,
 		.len		= htons(sizeof(r)),
 		.echoed_seq	= migtcp_hdr(syn)->seq,
 		.epoch		= cpu_to_be64(READ_ONCE(mig->epoch)),
 		.host_node	= htonl(READ_ONCE(mig->host_node)),
-		.family		= MIGTCP_CTL_ADDR_IN,
 	};
+	struct in6_addr host, daddr;
 	struct migtcp_ctl_ids ids;
 	u8 key[MIGTCP_KEY_LEN];
 	bool keyed;
 
-	if (!host || !migtcp_budget_take(&mn->redirects, migtcp_redirect_fill))
+	/*
+	 * The registrar's record is written under the listener's lock,
+	 * which this path does not hold.  A copy torn by a change names no
+	 * node's address, and the caller drops it (InCtlBadHost).
+	 */
+	host = mig->host_addr;
+	if (migtcp_addr_none(&host) ||
+	    !migtcp_budget_take(&mn->redirects, migtcp_redirect_fill))
 		return;
-	memcpy(r.host_addr, &host, sizeof(host));
+	migtcp_ctl_put_addr(&r.family, r.host_addr, &host);
 	migtcp_ctl_ids_of(migtcp_hdr(syn), &ids, true);
 	keyed = migtcp_kx_redirect_key(sock_net(lsk), key);
+	migtcp_skb_saddr(syn, &daddr);
 	migtcp_ctl_xmit(sock_net(lsk), &ids, &r, sizeof(r), keyed ? key : NULL,
-			ip_hdr(syn)->saddr);
+			&daddr);
 	memzero_explicit(key, sizeof(key));
 }
 
@@ -630,7 +697,7 @@ int migtcp_freeze(struct sock *sk, unsigned int hold_ms)
 	WRITE_ONCE(mig->exported, false);
 	/* Where it goes next is unknown until it is restored there. */
 	mig->host_node = 0;
-	mig->host_addr = 0;
+	mig->host_addr = in6addr_any;
 	/* Whoever runs the endpoint next registers it anew. */
 	mig->registrar = false;
 	mig->lease_next = 0;
@@ -655,9 +722,12 @@ void migtcp_mig_restored(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct migtcp_mig *mig = &msk->mig;
-	__be32 home = migtcp_home_addr(sk), self = migtcp_host_addr(sk);
+	struct net *net = sock_net(sk);
+	u32 self = READ_ONCE(migtcp_pernet(net)->node.id);
+	struct in6_addr home;
 	u8 bits = 0;
 
+	migtcp_home_addr(sk, &home);
 	mig->state = MIGTCP_MIG_NONE;
 	mig->pending = 0;
 	mig->deadline = 0;
@@ -672,14 +742,17 @@ void migtcp_mig_restored(struct sock *sk)
 	}
 	mig->registrar = false;
 	mig->lease_next = 0;
+	/* The last host is told unless it is the home or this node. */
 	if (msk->local_port) {
-		if (home && home != self) {
+		if (!migtcp_addr_none(&home) && msk->local_node != self) {
 			bits |= MIGTCP_PEND_HOME;
 			mig->registrar = true;
 			mig->lease_ok = jiffies;
 		}
-		if (mig->prev_addr && mig->prev_addr != home &&
-		    mig->prev_addr != self)
+		if (!migtcp_addr_none(&mig->prev_addr) &&
+		    !migtcp_node_has_addr(net, msk->local_node,
+					  &mig->prev_addr) &&
+		    !migtcp_node_has_addr(net, self, &mig->prev_addr))
 			bits |= MIGTCP_PEND_PREV;
 	}
 	if (bits) {
@@ -703,7 +776,7 @@ int migtcp_thaw(struct sock *sk)
 	if (mig->state != MIGTCP_MIG_FROZEN)
 		return -EINVAL;
 	WRITE_ONCE(mig->exported, false);
-	mig->prev_addr = 0;
+	mig->prev_addr = in6addr_any;
 	migtcp_mig_restored(sk);
 	if (mig->state == MIGTCP_MIG_NONE)
 		migtcp_mig_resume(sk);
@@ -948,7 +1021,7 @@ static bool migtcp_gone_acked(struct net *net, const struct sk_buff *skb)
 		    g->ids.src_port != mh->dst_port ||
 		    g->u.peer_node != a->peer_node ||
 		    g->u.peer_port != a->peer_port || g->u.epoch != a->epoch ||
-		    g->daddr != ip_hdr(skb)->saddr ||
+		    !migtcp_skb_from(skb, &g->daddr) ||
 		    !migtcp_ctl_mac_ok(skb, g->key))
 			continue;
 		migtcp_gone_free(mn, g);
@@ -985,7 +1058,7 @@ void migtcp_ctl_rcv(struct net *net, struct sk_buff *skb)
 		/* To the registrar, about the endpoint that sent it. */
 		u = (const void *)tlv;
 		if (tlv[0] != MIGTCP_CTL_LOCATION_UPDATE || !mh->src_port ||
-		    u->family != MIGTCP_CTL_ADDR_IN)
+		    !migtcp_ctl_family_ok(u->family))
 			goto bad;
 		if (!u->peer_node && !u->peer_port)
 			sk = migtcp_record_lookup(mn, ntohl(mh->src_node),
@@ -1014,7 +1087,7 @@ void migtcp_ctl_rcv(struct net *net, struct sk_buff *skb)
 	} else {
 		if (tlv[0] == MIGTCP_CTL_LOCATION_UPDATE) {
 			u = (const void *)tlv;
-			if (u->family != MIGTCP_CTL_ADDR_IN ||
+			if (!migtcp_ctl_family_ok(u->family) ||
 			    u->peer_node != mh->dst_node ||
 			    u->peer_port != mh->dst_port)
 				goto bad;
@@ -1041,7 +1114,7 @@ bad:
 
 /* Answers the HOLD or LOCATION-UPDATE in @skb, to @daddr. */
 static void migtcp_send_loc_ack(struct net *net, const struct sk_buff *skb,
-				const u8 *key, __be32 daddr)
+				const u8 *key, const struct in6_addr *daddr)
 {
 	const u8 *tlv = migtcp_ctl_tlv(skb);
 	const struct migtcp_ctl_update *u = (const void *)tlv;
@@ -1063,13 +1136,20 @@ static void migtcp_send_loc_ack(struct net *net, const struct sk_buff *skb,
 }
 
 /*
- * Whether node @host is reached at @addr: a known peer at its address, or
- * this node at any of its own (a node without an underlay address sends
- * its own connections' control messages from loopback).
+ * Whether node @host is reached at @addr: a known peer at one of its
+ * addresses, or this node at any of its own (a node without an underlay
+ * address sends its own connections' control messages from loopback).
+ * Then for a peer @addr becomes the address this node reaches it at
+ * (migtcp_peer_daddr()), which may be of the other family: the sender
+ * names its address of the family it was reached by.
  */
-static bool migtcp_host_ok(struct net *net, u32 host, __be32 addr)
+static bool migtcp_host_ok(struct net *net, u32 host, struct in6_addr *addr)
 {
-	return host && addr && migtcp_node_has_addr(net, host, addr);
+	if (!host || !migtcp_node_has_addr(net, host, addr))
+		return false;
+	if (host != READ_ONCE(migtcp_pernet(net)->node.id))
+		migtcp_node_daddr(net, host, addr);
+	return true;
 }
 
 static void migtcp_hold_rcv(struct sock *sk, struct sk_buff *skb)
@@ -1079,6 +1159,7 @@ static void migtcp_hold_rcv(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_mig *mig = &msk->mig;
 	u64 epoch = be64_to_cpu(h->epoch);
 	unsigned long limit = migtcp_mig_timeout(), hold;
+	struct in6_addr from;
 
 	if (epoch <= mig->peer_epoch ||
 	    (mig->held && epoch < mig->held_epoch)) {
@@ -1099,20 +1180,20 @@ static void migtcp_hold_rcv(struct sock *sk, struct sk_buff *skb)
 		migtcp_keepalive_stop(sk);
 		migtcp_mig_arm(sk);
 	}
-	migtcp_send_loc_ack(sock_net(sk), skb, msk->kx.conn_key,
-			    ip_hdr(skb)->saddr);
+	migtcp_skb_saddr(skb, &from);
+	migtcp_send_loc_ack(sock_net(sk), skb, msk->kx.conn_key, &from);
 }
 
 /*
  * The peer runs at a new address: send everything there, from SND.UNA,
  * with RTT and congestion state started afresh as for a new path.
  */
-static void migtcp_switch_path(struct sock *sk, __be32 addr)
+static void migtcp_switch_path(struct sock *sk, const struct in6_addr *addr)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 
-	msk->path_daddr = addr;
-	msk->path_saddr = 0;
+	msk->path_daddr = *addr;
+	msk->path_saddr = in6addr_any;
 	sk_dst_reset(sk);
 	migtcp_route_path(sk);
 	migtcp_rtt_reset(sk);
@@ -1127,16 +1208,19 @@ static void migtcp_update_rcv(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_mig *mig = &msk->mig;
 	u64 epoch = be64_to_cpu(u->epoch);
 	u32 host = ntohl(u->host_node);
-	__be32 addr;
+	struct in6_addr addr;
+	bool host_ok;
 
-	memcpy(&addr, u->host_addr, sizeof(addr));
+	migtcp_ctl_get_addr(u->family, u->host_addr, &addr);
+	host_ok = migtcp_host_ok(sock_net(sk), host, &addr);
 	if (epoch < mig->peer_epoch ||
 	    (epoch == mig->peer_epoch &&
-	     (!epoch || host != mig->peer_host || addr != msk->path_daddr))) {
+	     (!epoch || host != mig->peer_host ||
+	      !ipv6_addr_equal(&addr, &msk->path_daddr)))) {
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_STALE_EPOCH);
 		return;
 	}
-	if (!migtcp_host_ok(sock_net(sk), host, addr)) {
+	if (!host_ok) {
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_BAD_HOST);
 		return;
 	}
@@ -1146,7 +1230,7 @@ static void migtcp_update_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	if (epoch == mig->peer_epoch) {
 		/* A duplicate: our acknowledgment was lost. */
-		migtcp_send_loc_ack(sock_net(sk), skb, msk->kx.conn_key, addr);
+		migtcp_send_loc_ack(sock_net(sk), skb, msk->kx.conn_key, &addr);
 		return;
 	}
 	mig->peer_epoch = epoch;
@@ -1154,15 +1238,15 @@ static void migtcp_update_rcv(struct sock *sk, struct sk_buff *skb)
 	/* An older update ends no newer hold. */
 	if (epoch >= mig->held_epoch)
 		mig->held = false;
-	if (addr != msk->path_daddr)
-		migtcp_switch_path(sk, addr);
+	if (!ipv6_addr_equal(&addr, &msk->path_daddr))
+		migtcp_switch_path(sk, &addr);
 	/*
 	 * An ACK first: the moved end learns what we have before our
 	 * LOCATION-ACK lets it send, and sends again only what we lack.
 	 */
 	if (migtcp_has_peer(sk))
 		migtcp_send_ack(sk);
-	migtcp_send_loc_ack(sock_net(sk), skb, msk->kx.conn_key, addr);
+	migtcp_send_loc_ack(sock_net(sk), skb, msk->kx.conn_key, &addr);
 	migtcp_mig_arm(sk);
 	migtcp_mig_resume(sk);
 }
@@ -1181,7 +1265,7 @@ static void migtcp_ack_rcv(struct sock *sk, struct sk_buff *skb)
 		 * last host is the home, and only the home was told.
 		 */
 		if (!migtcp_hdr(skb)->src_port)
-			bit = ip_hdr(skb)->saddr == mig->prev_addr &&
+			bit = migtcp_skb_from(skb, &mig->prev_addr) &&
 			      (mig->pending & MIGTCP_PEND_PREV) ?
 			      MIGTCP_PEND_PREV : MIGTCP_PEND_HOME;
 		else if (a->acked_type == MIGTCP_CTL_HOLD)
@@ -1244,7 +1328,8 @@ static void migtcp_registrar_rcv(struct sock *sk, struct sk_buff *skb)
 	struct net *net = sock_net(sk);
 	u64 epoch = be64_to_cpu(u->epoch);
 	u32 host = ntohl(u->host_node);
-	__be32 addr;
+	struct in6_addr addr;
+	bool host_ok;
 
 	/*
 	 * A checkpointed socket whose process has not closed it yet (it
@@ -1265,18 +1350,20 @@ static void migtcp_registrar_rcv(struct sock *sk, struct sk_buff *skb)
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_BAD_MAC);
 		return;
 	}
-	memcpy(&addr, u->host_addr, sizeof(addr));
+	migtcp_ctl_get_addr(u->family, u->host_addr, &addr);
+	host_ok = migtcp_host_ok(net, host, &addr);
 	if (epoch < mig->epoch ||
 	    (epoch == mig->epoch && mig->host_node &&
-	     (host != mig->host_node || addr != mig->host_addr))) {
+	     (host != mig->host_node ||
+	      !ipv6_addr_equal(&addr, &mig->host_addr)))) {
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_STALE_EPOCH);
 		return;
 	}
-	if (!migtcp_host_ok(net, host, addr)) {
+	if (!host_ok) {
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_BAD_HOST);
 		return;
 	}
-	migtcp_send_loc_ack(net, skb, mig->home_key, addr);
+	migtcp_send_loc_ack(net, skb, mig->home_key, &addr);
 	if (u->flags & MIGTCP_CTL_F_GONE) {
 		migtcp_done(sk, 0);
 		return;
@@ -1303,13 +1390,13 @@ static void migtcp_forward(struct sock *sk, struct sk_buff *skb)
 	const u8 *tlv = migtcp_ctl_tlv(skb);
 	struct migtcp_ctl_ids ids;
 
-	if (!mig->host_addr) {
+	if (migtcp_addr_none(&mig->host_addr)) {
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_MOVED);
 		return;
 	}
 	migtcp_ctl_ids_of(migtcp_hdr(skb), &ids, false);
 	migtcp_ctl_xmit(sock_net(sk), &ids, tlv, get_unaligned_be16(tlv + 2),
-			NULL, mig->host_addr);
+			NULL, &mig->host_addr);
 }
 
 /*
@@ -1323,7 +1410,7 @@ static void migtcp_redirect_rcv(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct net *net = sock_net(sk);
 	u8 key[MIGTCP_KEY_LEN];
-	__be32 addr;
+	struct in6_addr addr;
 	bool keyed;
 
 	if (sk->sk_state != TCP_SYN_SENT || ntohl(r->echoed_seq) != msk->iss) {
@@ -1337,9 +1424,12 @@ static void migtcp_redirect_rcv(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	memzero_explicit(key, sizeof(key));
-	memcpy(&addr, r->host_addr, sizeof(addr));
-	if (r->family != MIGTCP_CTL_ADDR_IN ||
-	    !migtcp_host_ok(net, ntohl(r->host_node), addr)) {
+	if (!migtcp_ctl_family_ok(r->family)) {
+		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_BAD_HOST);
+		return;
+	}
+	migtcp_ctl_get_addr(r->family, r->host_addr, &addr);
+	if (!migtcp_host_ok(net, ntohl(r->host_node), &addr)) {
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_BAD_HOST);
 		return;
 	}
@@ -1348,7 +1438,7 @@ static void migtcp_redirect_rcv(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	msk->path_daddr = addr;
-	msk->path_saddr = 0;
+	msk->path_saddr = in6addr_any;
 	sk_dst_reset(sk);
 	if (!migtcp_route_path(sk))
 		migtcp_send_ctl(sk, MIGTCP_F_SYN, msk->iss);

@@ -15,6 +15,7 @@
 #include <crypto/hash.h>
 #include <crypto/sha2.h>
 #include <net/inet_sock.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/snmp.h>
@@ -36,6 +37,7 @@ struct migtcp_mib {
 struct migtcp_node {
 	u32 id;				/* 0 until set */
 	__be32 addr4;			/* underlay IPv4 address, 0 if unset */
+	struct in6_addr addr6;		/* underlay IPv6 address, :: if unset */
 	/*
 	 * key_lock: the packet path reads the key (kx.c) while the
 	 * configuration may change it, and must never see half of each.
@@ -51,6 +53,88 @@ struct migtcp_node {
 	 */
 	struct crypto_shash __rcu *tfm;
 };
+
+/*
+ * Underlay addresses of either family in one field, as a dual-stack TCP
+ * socket keeps its peer's (sk_v6_daddr): an IPv4 address as v4-mapped
+ * IPv6 (::ffff:a.b.c.d), none as :: (all zero).
+ */
+static inline bool migtcp_addr_is4(const struct in6_addr *a)
+{
+	return ipv6_addr_v4mapped(a);
+}
+
+static inline __be32 migtcp_addr4(const struct in6_addr *a)
+{
+	return a->s6_addr32[3];
+}
+
+static inline bool migtcp_addr_none(const struct in6_addr *a)
+{
+	return ipv6_addr_any(a);
+}
+
+static inline void migtcp_addr_set4(struct in6_addr *a, __be32 addr4)
+{
+	if (addr4)
+		ipv6_addr_set_v4mapped(addr4, a);
+	else
+		*a = in6addr_any;
+}
+
+/*
+ * Whether @a can be a node's IPv6 underlay address: global unicast (a
+ * link-local one would need an interface too; a v4-mapped one is an
+ * IPv4 address, which has its own attributes).
+ */
+static inline bool migtcp_addr6_usable(const struct in6_addr *a)
+{
+	int type = ipv6_addr_type(a);
+
+	/*
+	 * ::/96 is ::, ::1 or the deprecated IPv4-compatible form;
+	 * site-local addresses are deprecated too (RFC 3879).
+	 */
+	return (type & IPV6_ADDR_UNICAST) &&
+	       !(type & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_SITELOCAL |
+			 IPV6_ADDR_MAPPED)) &&
+	       (a->s6_addr32[0] | a->s6_addr32[1] | a->s6_addr32[2]);
+}
+
+/* The bytes an IP header of @daddr's family takes. */
+static inline unsigned int migtcp_ip_hlen(const struct in6_addr *daddr)
+{
+	return migtcp_addr_is4(daddr) ? sizeof(struct iphdr) :
+					sizeof(struct ipv6hdr);
+}
+
+/* The source and destination of a received segment, in that form. */
+static inline void migtcp_skb_saddr(const struct sk_buff *skb,
+				    struct in6_addr *addr)
+{
+	if (ip_hdr(skb)->version == 6)
+		*addr = ipv6_hdr(skb)->saddr;
+	else
+		migtcp_addr_set4(addr, ip_hdr(skb)->saddr);
+}
+
+static inline void migtcp_skb_daddr(const struct sk_buff *skb,
+				    struct in6_addr *addr)
+{
+	if (ip_hdr(skb)->version == 6)
+		*addr = ipv6_hdr(skb)->daddr;
+	else
+		migtcp_addr_set4(addr, ip_hdr(skb)->daddr);
+}
+
+static inline bool migtcp_skb_from(const struct sk_buff *skb,
+				   const struct in6_addr *addr)
+{
+	struct in6_addr saddr;
+
+	migtcp_skb_saddr(skb, &saddr);
+	return ipv6_addr_equal(&saddr, addr);
+}
 
 #define MIGTCP_GONE_HASH_BITS	6
 
@@ -149,7 +233,8 @@ struct migtcp_peer {
 	struct rhash_head hash_node;
 	struct list_head list;		/* in migtcp_net.peer_list */
 	u32 id;
-	__be32 addr4;
+	__be32 addr4;			/* 0 if it has none */
+	struct in6_addr addr6;		/* :: if it has none */
 	struct rcu_head rcu;
 };
 
@@ -247,8 +332,8 @@ struct migtcp_mig {
 	u64 held_epoch;			/* the peer's HOLD we obey */
 	unsigned long held_until;	/* when that hold ends */
 	u32 host_node;			/* where a departed endpoint went, 0: unknown */
-	__be32 host_addr;
-	__be32 prev_addr;		/* a restored one's last host */
+	struct in6_addr host_addr;	/* migtcp_addr_*(): either family */
+	struct in6_addr prev_addr;	/* a restored one's last host */
 	unsigned long deadline;		/* a departure, relocation or HOLD ends */
 	unsigned long next_ctl;		/* when pending messages go again */
 	unsigned long rto;		/* between control retransmissions */
@@ -295,10 +380,13 @@ struct migtcp_sock {
 	u32 remote_node;
 	u16 remote_port;
 
-	/* The IPv4 path of the connection. */
-	__be32 path_saddr;		/* 0: as the route chooses */
-	__be32 path_daddr;
-	__be32 route_saddr;		/* the source the route chose */
+	/*
+	 * The path of the connection, IPv4 or IPv6 (migtcp_addr_*()): the
+	 * family of path_daddr is the family of every segment it sends.
+	 */
+	struct in6_addr path_saddr;	/* none: as the route chooses */
+	struct in6_addr path_daddr;
+	struct in6_addr route_saddr;	/* the source the route chose */
 	u16 mss;			/* largest payload we may send */
 	u16 peer_mss;			/* what the peer's SYN allowed; 0 before */
 	u32 size_goal;			/* bytes a queued skb (GSO packet) holds */
@@ -525,12 +613,18 @@ int migtcp_peers_init(struct migtcp_net *mn);
 void migtcp_peers_destroy(struct migtcp_net *mn);
 struct migtcp_peer *migtcp_peer_lookup(struct migtcp_net *mn, u32 id);
 int migtcp_peer_add(struct migtcp_net *mn, u32 id, __be32 addr4,
-		    struct netlink_ext_ack *extack);
+		    const struct in6_addr *addr6, struct netlink_ext_ack *extack);
 int migtcp_peer_replace(struct migtcp_net *mn, u32 id, __be32 addr4,
+			const struct in6_addr *addr6,
 			struct netlink_ext_ack *extack);
 int migtcp_peer_del(struct migtcp_net *mn, u32 id,
 		    struct netlink_ext_ack *extack);
-bool migtcp_node_has_addr(struct net *net, u32 id, __be32 addr4);
+bool migtcp_node_has_addr(struct net *net, u32 id,
+			  const struct in6_addr *addr);
+void migtcp_peer_daddr(const struct migtcp_net *mn,
+		       const struct migtcp_peer *peer, struct in6_addr *daddr);
+bool migtcp_node_daddr(struct net *net, u32 id, struct in6_addr *daddr);
+bool migtcp_addr_prefer(struct net *net, struct in6_addr *addr);
 
 /* port.c */
 int migtcp_ports_init(struct migtcp_net *mn);
@@ -549,8 +643,8 @@ int migtcp_netlink_register(void);
 void migtcp_netlink_unregister(void);
 
 /* send.c */
-int migtcp_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr,
-		   __be32 daddr);
+int migtcp_xmit(struct net *net, struct sk_buff *skb,
+		const struct in6_addr *saddr, const struct in6_addr *daddr);
 void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb);
 int migtcp_send_cookie_synack(struct sock *lsk, const struct sk_buff *syn,
 			      u32 iss, const u8 *half, const u8 *mac);
@@ -563,8 +657,8 @@ int migtcp_transmit(struct sock *sk, struct sk_buff *skb);
 int migtcp_split(struct sock *sk, struct sk_buff *skb, u32 len);
 void migtcp_count_retransmit(struct sock *sk, u32 seq, u32 len, u32 segs);
 struct sk_buff *migtcp_alloc_seg(struct sock *sk, gfp_t gfp);
-void migtcp_set_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
-		     bool offload);
+void migtcp_set_csum(struct sk_buff *skb, const struct in6_addr *saddr,
+		     const struct in6_addr *daddr, bool offload);
 u16 migtcp_select_window(struct sock *sk);
 u32 migtcp_free_window(struct sock *sk);
 u32 migtcp_offered_window(const struct migtcp_sock *msk);
@@ -579,7 +673,7 @@ u32 migtcp_offered_window(const struct migtcp_sock *msk);
  * Room in front of a queued segment for the link, IP and migtcp headers
  * with options, so that a clone of it needs no new head to be sent.
  */
-#define MIGTCP_MAX_HEADER	(MAX_HEADER + sizeof(struct iphdr) + \
+#define MIGTCP_MAX_HEADER	(MAX_HEADER + sizeof(struct ipv6hdr) + \
 				 sizeof(struct migtcphdr) + MIGTCP_MAX_OPTLEN)
 
 /* stream.c */
@@ -802,13 +896,14 @@ int migtcp_checkpoint(struct sock *sk, char __user *optval,
 int migtcp_restore(struct sock *sk, sockptr_t optval, unsigned int optlen);
 
 /* policy.c */
-struct flowi4;
-struct rtable;
 bool migtcp_rcv_policy_ok(struct net *net, struct sk_buff *skb);
 bool migtcp_sk_filter_drops(struct sock *sk, struct sk_buff *skb);
-__be32 migtcp_node_saddr(struct net *net);
-struct rtable *migtcp_route_sk(struct sock *sk, struct flowi4 *fl4,
-			       __be32 saddr, __be32 daddr);
+void migtcp_node_saddr(struct net *net, const struct in6_addr *daddr,
+		       struct in6_addr *saddr);
+struct dst_entry *migtcp_route(struct net *net, struct sock *sk,
+			       const struct in6_addr *saddr,
+			       const struct in6_addr *daddr,
+			       struct in6_addr *route_saddr);
 void migtcp_skb_set_owner(struct sock *sk, struct sk_buff *skb);
 void migtcp_child_inherit(struct sock *lsk, struct sock *child);
 void migtcp_accept_charge(struct sock *child);

@@ -48,16 +48,12 @@ static struct migtcp_net *migtcp_info_pernet(struct genl_info *info)
 	return migtcp_pernet(genl_info_net(info));
 }
 
-/* The underlay speaks IPv4 for now; the ABI already names IPv6. */
-static int migtcp_nl_reject_in6(const struct nlattr *attr,
-				struct netlink_ext_ack *extack)
-{
-	if (!attr)
-		return 0;
-	NL_SET_ERR_MSG_ATTR(extack, attr,
-			    "IPv6 underlay addresses are not supported yet");
-	return -EOPNOTSUPP;
-}
+/* A peer as the messages describe it. */
+struct migtcp_nl_peer {
+	u32 id;
+	__be32 addr4;			/* 0: none */
+	struct in6_addr addr6;		/* ::, none */
+};
 
 /*
  * An underlay address must reach another host: not "this network"
@@ -83,6 +79,26 @@ static int migtcp_nl_get_addr4(const struct nlattr *attr, __be32 *addr,
 	return 0;
 }
 
+/* The same for IPv6 (migtcp_addr6_usable()), when this host runs it. */
+static int migtcp_nl_get_addr6(const struct nlattr *attr,
+			       struct in6_addr *addr,
+			       struct netlink_ext_ack *extack)
+{
+	struct in6_addr a = nla_get_in6_addr(attr);
+
+	if (!ipv6_mod_enabled()) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "IPv6 is disabled on this host");
+		return -EAFNOSUPPORT;
+	}
+	if (!migtcp_addr6_usable(&a)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "not a global unicast IPv6 address");
+		return -EINVAL;
+	}
+	*addr = a;
+	return 0;
+}
+
 static int migtcp_nl_put_node(struct sk_buff *skb, struct migtcp_net *mn)
 {
 	const struct migtcp_node *node = &mn->node;
@@ -92,6 +108,8 @@ static int migtcp_nl_put_node(struct sk_buff *skb, struct migtcp_net *mn)
 	if (nla_put_u32(skb, MIGTCP_A_NODE_ID, node->id) ||
 	    (node->addr4 &&
 	     nla_put_in_addr(skb, MIGTCP_A_NODE_ADDR_IN, node->addr4)) ||
+	    (!ipv6_addr_any(&node->addr6) &&
+	     nla_put_in6_addr(skb, MIGTCP_A_NODE_ADDR_IN6, &node->addr6)) ||
 	    nla_put_u8(skb, MIGTCP_A_NODE_KEY_SET, node->key_set) ||
 	    nla_put_u16(skb, MIGTCP_A_NODE_PORT_MIN, mn->port_min) ||
 	    nla_put_u16(skb, MIGTCP_A_NODE_PORT_MAX, mn->port_max) ||
@@ -101,14 +119,18 @@ static int migtcp_nl_put_node(struct sk_buff *skb, struct migtcp_net *mn)
 	return 0;
 }
 
-static int migtcp_nl_put_peer(struct sk_buff *skb, u32 id, __be32 addr4)
+static int migtcp_nl_put_peer(struct sk_buff *skb,
+			      const struct migtcp_nl_peer *peer)
 {
 	struct nlattr *nest = nla_nest_start(skb, MIGTCP_A_PEER);
 
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_u32(skb, MIGTCP_PEER_A_ID, id) ||
-	    (addr4 && nla_put_in_addr(skb, MIGTCP_PEER_A_ADDR_IN, addr4))) {
+	if (nla_put_u32(skb, MIGTCP_PEER_A_ID, peer->id) ||
+	    (peer->addr4 &&
+	     nla_put_in_addr(skb, MIGTCP_PEER_A_ADDR_IN, peer->addr4)) ||
+	    (!ipv6_addr_any(&peer->addr6) &&
+	     nla_put_in6_addr(skb, MIGTCP_PEER_A_ADDR_IN6, &peer->addr6))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -116,10 +138,10 @@ static int migtcp_nl_put_peer(struct sk_buff *skb, u32 id, __be32 addr4)
 	return 0;
 }
 
-/* A message describing the node (@id == 0) or one peer. */
+/* A message describing the node (@peer NULL) or one peer. */
 static struct sk_buff *migtcp_nl_build(struct migtcp_net *mn, u32 portid,
-				       u32 seq, u8 cmd, u32 peer_id,
-				       __be32 peer_addr4)
+				       u32 seq, u8 cmd,
+				       const struct migtcp_nl_peer *peer)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -133,8 +155,8 @@ static struct sk_buff *migtcp_nl_build(struct migtcp_net *mn, u32 portid,
 		nlmsg_free(msg);
 		return ERR_PTR(-EMSGSIZE);
 	}
-	if (peer_id)
-		err = migtcp_nl_put_peer(msg, peer_id, peer_addr4);
+	if (peer)
+		err = migtcp_nl_put_peer(msg, peer);
 	else
 		err = migtcp_nl_put_node(msg, mn);
 	if (err) {
@@ -160,7 +182,7 @@ static int migtcp_nl_node_get(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&mn->config_lock);
 	msg = migtcp_nl_build(mn, info->snd_portid, info->snd_seq,
-			      MIGTCP_CMD_NODE_GET, 0, 0);
+			      MIGTCP_CMD_NODE_GET, NULL);
 	mutex_unlock(&mn->config_lock);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
@@ -169,6 +191,7 @@ static int migtcp_nl_node_get(struct sk_buff *skb, struct genl_info *info)
 
 struct migtcp_node_change {
 	__be32 addr4;
+	struct in6_addr addr6;
 	u16 port_min, port_max;
 };
 
@@ -188,9 +211,12 @@ static int migtcp_nl_node_validate(struct genl_info *info,
 			       "nothing to set: give a node id, address, key or port range");
 		return -EINVAL;
 	}
-	err = migtcp_nl_reject_in6(a[MIGTCP_A_NODE_ADDR_IN6], extack);
-	if (err)
-		return err;
+	if (a[MIGTCP_A_NODE_ADDR_IN6]) {
+		err = migtcp_nl_get_addr6(a[MIGTCP_A_NODE_ADDR_IN6],
+					  &change->addr6, extack);
+		if (err)
+			return err;
+	}
 	if (a[MIGTCP_A_NODE_ADDR_IN]) {
 		err = migtcp_nl_get_addr4(a[MIGTCP_A_NODE_ADDR_IN],
 					  &change->addr4, extack);
@@ -247,11 +273,18 @@ static int migtcp_nl_node_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (a[MIGTCP_A_NODE_ADDR_IN])
 		WRITE_ONCE(mn->node.addr4, change.addr4);
+	/*
+	 * Unlike the IPv4 address, the packet path may read a torn IPv6
+	 * address while it changes here: at worst one segment goes from or
+	 * to a wrong address and is sent again, as after any loss.
+	 */
+	if (a[MIGTCP_A_NODE_ADDR_IN6])
+		mn->node.addr6 = change.addr6;
 	if (tfm)
 		migtcp_node_set_key(mn, nla_data(a[MIGTCP_A_NODE_KEY]), tfm);
 	if (change.port_min)
 		migtcp_ports_set_range(mn, change.port_min, change.port_max);
-	msg = migtcp_nl_build(mn, 0, 0, MIGTCP_CMD_NODE_SET, 0, 0);
+	msg = migtcp_nl_build(mn, 0, 0, MIGTCP_CMD_NODE_SET, NULL);
 	mutex_unlock(&mn->config_lock);
 
 	migtcp_nl_notify(genl_info_net(info), msg);
@@ -264,9 +297,12 @@ unlock:
 	return err;
 }
 
-/* Parses the MIGTCP_A_PEER nest: an id, and an address when @need_addr. */
+/*
+ * Parses the MIGTCP_A_PEER nest into @peer: an id, and when @need_addr an
+ * address of one family or both.
+ */
 static int migtcp_nl_parse_peer(struct genl_info *info, bool need_addr,
-				u32 *id, __be32 *addr4)
+				struct migtcp_nl_peer *peer)
 {
 	struct nlattr *tb[MIGTCP_PEER_A_MAX + 1];
 	struct netlink_ext_ack *extack = info->extack;
@@ -287,39 +323,51 @@ static int migtcp_nl_parse_peer(struct genl_info *info, bool need_addr,
 		NL_SET_ERR_MSG(extack, "missing the peer id (MIGTCP_PEER_A_ID)");
 		return -EINVAL;
 	}
-	*id = nla_get_u32(tb[MIGTCP_PEER_A_ID]);
+	peer->id = nla_get_u32(tb[MIGTCP_PEER_A_ID]);
 	if (!need_addr)
 		return 0;
 
-	err = migtcp_nl_reject_in6(tb[MIGTCP_PEER_A_ADDR_IN6], extack);
-	if (err)
-		return err;
-	if (!tb[MIGTCP_PEER_A_ADDR_IN]) {
+	if (!tb[MIGTCP_PEER_A_ADDR_IN] && !tb[MIGTCP_PEER_A_ADDR_IN6]) {
 		NL_SET_ERR_ATTR_MISS(extack, nest, MIGTCP_PEER_A_ADDR_IN);
 		NL_SET_ERR_MSG(extack,
-			       "missing the peer address (MIGTCP_PEER_A_ADDR_IN)");
+			       "missing the peer address (MIGTCP_PEER_A_ADDR_IN or MIGTCP_PEER_A_ADDR_IN6)");
 		return -EINVAL;
 	}
-	return migtcp_nl_get_addr4(tb[MIGTCP_PEER_A_ADDR_IN], addr4, extack);
+	if (tb[MIGTCP_PEER_A_ADDR_IN6]) {
+		err = migtcp_nl_get_addr6(tb[MIGTCP_PEER_A_ADDR_IN6],
+					  &peer->addr6, extack);
+		if (err)
+			return err;
+	}
+	if (tb[MIGTCP_PEER_A_ADDR_IN])
+		return migtcp_nl_get_addr4(tb[MIGTCP_PEER_A_ADDR_IN],
+					   &peer->addr4, extack);
+	return 0;
+}
+
+static void migtcp_nl_peer_copy(struct migtcp_nl_peer *to,
+				const struct migtcp_peer *peer)
+{
+	to->addr4 = peer->addr4;
+	to->addr6 = peer->addr6;
 }
 
 static int migtcp_nl_peer_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct migtcp_net *mn = migtcp_info_pernet(info);
+	struct migtcp_nl_peer want = {};
 	const struct migtcp_peer *peer;
 	struct sk_buff *msg;
-	__be32 addr4 = 0;
-	u32 id;
 	int err;
 
-	err = migtcp_nl_parse_peer(info, false, &id, NULL);
+	err = migtcp_nl_parse_peer(info, false, &want);
 	if (err)
 		return err;
 
 	rcu_read_lock();
-	peer = migtcp_peer_lookup(mn, id);
+	peer = migtcp_peer_lookup(mn, want.id);
 	if (peer)
-		addr4 = peer->addr4;
+		migtcp_nl_peer_copy(&want, peer);
 	rcu_read_unlock();
 	if (!peer) {
 		NL_SET_ERR_MSG(info->extack, "no peer with this id");
@@ -327,7 +375,7 @@ static int migtcp_nl_peer_get(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	msg = migtcp_nl_build(mn, info->snd_portid, info->snd_seq,
-			      MIGTCP_CMD_PEER_GET, id, addr4);
+			      MIGTCP_CMD_PEER_GET, &want);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	return genlmsg_reply(msg, info);
@@ -338,38 +386,38 @@ static int migtcp_nl_peer_change(struct sk_buff *skb, struct genl_info *info)
 {
 	struct migtcp_net *mn = migtcp_info_pernet(info);
 	u8 cmd = info->genlhdr->cmd;
+	struct migtcp_nl_peer want = {};
 	const struct migtcp_peer *peer;
 	struct sk_buff *msg;
-	__be32 addr4 = 0;
-	u32 id;
 	int err;
 
-	err = migtcp_nl_parse_peer(info, cmd != MIGTCP_CMD_PEER_DEL, &id,
-				   &addr4);
+	err = migtcp_nl_parse_peer(info, cmd != MIGTCP_CMD_PEER_DEL, &want);
 	if (err)
 		return err;
 
 	mutex_lock(&mn->config_lock);
 	switch (cmd) {
 	case MIGTCP_CMD_PEER_NEW:
-		err = migtcp_peer_add(mn, id, addr4, info->extack);
+		err = migtcp_peer_add(mn, want.id, want.addr4, &want.addr6,
+				      info->extack);
 		break;
 	case MIGTCP_CMD_PEER_SET:
-		err = migtcp_peer_replace(mn, id, addr4, info->extack);
+		err = migtcp_peer_replace(mn, want.id, want.addr4, &want.addr6,
+					  info->extack);
 		break;
 	default:
 		/* Announce what was deleted. */
-		peer = migtcp_peer_lookup(mn, id);
+		peer = migtcp_peer_lookup(mn, want.id);
 		if (peer)
-			addr4 = peer->addr4;
-		err = migtcp_peer_del(mn, id, info->extack);
+			migtcp_nl_peer_copy(&want, peer);
+		err = migtcp_peer_del(mn, want.id, info->extack);
 		break;
 	}
 	mutex_unlock(&mn->config_lock);
 	if (err)
 		return err;
 
-	msg = migtcp_nl_build(mn, 0, 0, cmd, id, addr4);
+	msg = migtcp_nl_build(mn, 0, 0, cmd, &want);
 	migtcp_nl_notify(genl_info_net(info), msg);
 	return 0;
 }
@@ -383,6 +431,7 @@ static int migtcp_nl_peer_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct migtcp_net *mn = migtcp_pernet(sock_net(skb->sk));
 	const struct migtcp_peer *peer;
 	long done = cb->args[0], idx = 0;
+	struct migtcp_nl_peer out;
 	void *hdr;
 
 	rcu_read_lock();
@@ -398,7 +447,9 @@ static int migtcp_nl_peer_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		if (!hdr)
 			break;
 		genl_dump_check_consistent(cb, hdr);
-		if (migtcp_nl_put_peer(skb, peer->id, peer->addr4)) {
+		out.id = peer->id;
+		migtcp_nl_peer_copy(&out, peer);
+		if (migtcp_nl_put_peer(skb, &out)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}

@@ -2,8 +2,9 @@
 /*
  * Generic segmentation offload for migtcp.  The send path hands a queued
  * skb of several MSS down as one GSO packet (send.c); where the device
- * cannot pass it on whole, inet_gso_segment() calls migtcp_gso_segment()
- * to cut it into segments, as tcp_gso_segment() does for TCP: each gets
+ * cannot pass it on whole, inet_gso_segment() or ipv6_gso_segment()
+ * calls migtcp_gso_segment() to cut it into segments, as
+ * tcp_gso_segment() does for TCP: each gets
  * the header with its own sequence number, FIN and PSH stay with the last,
  * and the checksum is finished in software unless the device computes
  * checksums of any protocol.
@@ -13,6 +14,7 @@
 #include <linux/sctp.h>
 #include <linux/skbuff.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
 #include <net/protocol.h>
 
 #include "migtcp.h"
@@ -21,8 +23,8 @@ static struct sk_buff *migtcp_gso_segment(struct sk_buff *skb,
 					  netdev_features_t features)
 {
 	bool hw_csum = features & NETIF_F_HW_CSUM;
+	struct in6_addr saddr, daddr;
 	struct sk_buff *segs, *seg;
-	const struct iphdr *iph;
 	unsigned int hlen, gso_size;
 	struct migtcphdr *mh;
 	__be16 last_flags;
@@ -61,8 +63,9 @@ static struct sk_buff *migtcp_gso_segment(struct sk_buff *skb,
 		mh->flags = seg->next ?
 			    last_flags & ~htons(MIGTCP_F_FIN | MIGTCP_F_PSH) :
 			    last_flags;
-		iph = ip_hdr(seg);
-		migtcp_set_csum(seg, iph->saddr, iph->daddr,
+		migtcp_skb_saddr(seg, &saddr);
+		migtcp_skb_daddr(seg, &daddr);
+		migtcp_set_csum(seg, &saddr, &daddr,
 				hw_csum && seg->ip_summed == CHECKSUM_PARTIAL);
 	}
 	return segs;
@@ -74,17 +77,26 @@ static const struct net_offload migtcp_offload = {
 	},
 };
 
+/* The same callbacks serve IPv4 and IPv6 (when IPv6 runs). */
 int migtcp_offload_register(void)
 {
-	if (inet_add_offload(&migtcp_offload, migtcp_proto) < 0) {
-		pr_err("IP protocol %d already has an offload\n", migtcp_proto);
-		return -EEXIST;
+	if (inet_add_offload(&migtcp_offload, migtcp_proto) < 0)
+		goto taken;
+	if (ipv6_mod_enabled() &&
+	    inet6_add_offload(&migtcp_offload, migtcp_proto) < 0) {
+		inet_del_offload(&migtcp_offload, migtcp_proto);
+		goto taken;
 	}
 	return 0;
+taken:
+	pr_err("IP protocol %d already has an offload\n", migtcp_proto);
+	return -EEXIST;
 }
 
 void migtcp_offload_unregister(void)
 {
-	/* inet_del_offload() waits for segmentations still running. */
+	/* inet*_del_offload() wait for segmentations still running. */
+	if (ipv6_mod_enabled())
+		inet6_del_offload(&migtcp_offload, migtcp_proto);
 	inet_del_offload(&migtcp_offload, migtcp_proto);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The peer table of a node: node id -> underlay address.  Lookups from
+ * The peer table of a node: node id -> underlay addresses (IPv4, IPv6 or
+ * both; see migtcp_peer_daddr() for which is used).  Lookups from
  * the packet path run under RCU; changes are serialised by config_lock.
  * The table is bounded by the max_peers module parameter.
  */
@@ -9,6 +10,7 @@
 #include <linux/rculist.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <net/addrconf.h>
 #include <net/route.h>
 
 #include "migtcp.h"
@@ -48,19 +50,21 @@ struct migtcp_peer *migtcp_peer_lookup(struct migtcp_net *mn, u32 id)
 	return rhashtable_lookup_fast(&mn->peers, &id, migtcp_peer_params);
 }
 
-static struct migtcp_peer *migtcp_peer_alloc(u32 id, __be32 addr4)
+static struct migtcp_peer *migtcp_peer_alloc(u32 id, __be32 addr4,
+					     const struct in6_addr *addr6)
 {
 	struct migtcp_peer *peer = kzalloc(sizeof(*peer), GFP_KERNEL);
 
 	if (peer) {
 		peer->id = id;
 		peer->addr4 = addr4;
+		peer->addr6 = *addr6;
 	}
 	return peer;
 }
 
 int migtcp_peer_add(struct migtcp_net *mn, u32 id, __be32 addr4,
-		    struct netlink_ext_ack *extack)
+		    const struct in6_addr *addr6, struct netlink_ext_ack *extack)
 {
 	unsigned int max = READ_ONCE(migtcp_max_peers);
 	struct migtcp_peer *peer;
@@ -81,7 +85,7 @@ int migtcp_peer_add(struct migtcp_net *mn, u32 id, __be32 addr4,
 		return -ENOSPC;
 	}
 
-	peer = migtcp_peer_alloc(id, addr4);
+	peer = migtcp_peer_alloc(id, addr4, addr6);
 	if (!peer)
 		return -ENOMEM;
 	err = rhashtable_lookup_insert_fast(&mn->peers, &peer->hash_node,
@@ -97,6 +101,7 @@ int migtcp_peer_add(struct migtcp_net *mn, u32 id, __be32 addr4,
 }
 
 int migtcp_peer_replace(struct migtcp_net *mn, u32 id, __be32 addr4,
+			const struct in6_addr *addr6,
 			struct netlink_ext_ack *extack)
 {
 	struct migtcp_peer *old, *new;
@@ -109,7 +114,7 @@ int migtcp_peer_replace(struct migtcp_net *mn, u32 id, __be32 addr4,
 		NL_SET_ERR_MSG(extack, "no peer with this id");
 		return -ENOENT;
 	}
-	new = migtcp_peer_alloc(id, addr4);
+	new = migtcp_peer_alloc(id, addr4, addr6);
 	if (!new)
 		return -ENOMEM;
 	/* Readers see either the old entry or the new one, never neither. */
@@ -150,24 +155,102 @@ int migtcp_peer_del(struct migtcp_net *mn, u32 id,
 }
 
 /*
- * Whether @addr4 is an address node @id sends from: for a peer, the
+ * The address this node reaches @peer at: its IPv6 address when both
+ * have one, else its IPv4 address when it has one, else its IPv6
+ * address.  Under rcu_read_lock() or config_lock.
+ */
+void migtcp_peer_daddr(const struct migtcp_net *mn,
+		       const struct migtcp_peer *peer, struct in6_addr *daddr)
+{
+	bool self6 = !ipv6_addr_any(&mn->node.addr6);
+
+	if (!ipv6_addr_any(&peer->addr6) && (self6 || !peer->addr4))
+		*daddr = peer->addr6;
+	else
+		migtcp_addr_set4(daddr, peer->addr4);
+}
+
+/*
+ * Where node @id is reached from here (migtcp_peer_daddr()); for this
+ * node, its own address (loopback without one).  False if @id is no
+ * known node.
+ */
+bool migtcp_node_daddr(struct net *net, u32 id, struct in6_addr *daddr)
+{
+	struct migtcp_net *mn = migtcp_pernet(net);
+	const struct migtcp_peer *peer;
+	__be32 addr4;
+
+	if (id == READ_ONCE(mn->node.id)) {
+		addr4 = READ_ONCE(mn->node.addr4);
+		if (addr4 || ipv6_addr_any(&mn->node.addr6))
+			migtcp_addr_set4(daddr, addr4 ?: htonl(INADDR_LOOPBACK));
+		else
+			*daddr = mn->node.addr6;
+		return true;
+	}
+	rcu_read_lock();
+	peer = migtcp_peer_lookup(mn, id);
+	if (peer)
+		migtcp_peer_daddr(mn, peer, daddr);
+	rcu_read_unlock();
+	return peer;
+}
+
+/*
+ * Replaces @addr, an address of a peer in the table (either family), with
+ * the address this node reaches that peer at (migtcp_peer_daddr()); true
+ * if it was one.  A restored endpoint brings its last host's view of
+ * where its peer runs, and that host may have used the other family.
+ */
+bool migtcp_addr_prefer(struct net *net, struct in6_addr *addr)
+{
+	struct migtcp_net *mn = migtcp_pernet(net);
+	const struct migtcp_peer *peer;
+	bool found = false;
+
+	if (migtcp_addr_none(addr))
+		return false;
+	rcu_read_lock();
+	list_for_each_entry_rcu(peer, &mn->peer_list, list) {
+		if (migtcp_addr_is4(addr) ?
+		    peer->addr4 && peer->addr4 == migtcp_addr4(addr) :
+		    ipv6_addr_equal(&peer->addr6, addr)) {
+			migtcp_peer_daddr(mn, peer, addr);
+			found = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/*
+ * Whether @addr is an address node @id sends from: for a peer, an
  * address of its entry; for this node, any of its local addresses (its
  * own connections, over loopback or its underlay address).  The SYN
  * check of a node without a cluster key (input.c): the only proof of a
- * node id it has.  A packet from outside cannot carry a local source
- * address: the IPv4 input path drops it as a martian.
+ * node id it has.
  */
-bool migtcp_node_has_addr(struct net *net, u32 id, __be32 addr4)
+bool migtcp_node_has_addr(struct net *net, u32 id, const struct in6_addr *addr)
 {
 	struct migtcp_net *mn = migtcp_pernet(net);
 	const struct migtcp_peer *peer;
 	bool ok;
 
-	if (id == READ_ONCE(mn->node.id))
-		return inet_addr_type(net, addr4) == RTN_LOCAL;
+	if (migtcp_addr_none(addr))
+		return false;
+	if (id == READ_ONCE(mn->node.id)) {
+		if (migtcp_addr_is4(addr))
+			return inet_addr_type(net, migtcp_addr4(addr)) ==
+			       RTN_LOCAL;
+		return ipv6_chk_addr(net, addr, NULL, 0);
+	}
 	rcu_read_lock();
 	peer = migtcp_peer_lookup(mn, id);
-	ok = peer && peer->addr4 == addr4;
+	ok = peer && (migtcp_addr_is4(addr) ?
+		      peer->addr4 == migtcp_addr4(addr) :
+		      ipv6_addr_equal(&peer->addr6, addr));
 	rcu_read_unlock();
 	return ok;
 }

@@ -26,8 +26,10 @@
 #include <linux/memcontrol.h>
 #include <linux/security.h>
 #include <linux/skbuff.h>
+#include <net/addrconf.h>
 #include <net/dropreason.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
 #include <net/route.h>
 #include <net/xfrm.h>
 
@@ -48,7 +50,11 @@
  */
 bool migtcp_rcv_policy_ok(struct net *net, struct sk_buff *skb)
 {
-	if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
+	bool ok = ip_hdr(skb)->version == 6 ?
+		  xfrm6_policy_check(NULL, XFRM_POLICY_IN, skb) :
+		  xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb);
+
+	if (!ok) {
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_XFRM_DROPS);
 		return false;
 	}
@@ -74,42 +80,114 @@ bool migtcp_sk_filter_drops(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * The source address of a segment that answers none: this node's
- * underlay address, when it is one of this host's.  A peer takes a
- * node's SYN only from the address of that node's entry (input.c), so
- * the source must not be whatever the route prefers: a host whose route
- * to a peer leaves by another interface would prefer that interface's
- * address.  0 (the route's choice) without one.
+ * The source address for a segment to @daddr when the caller leaves it
+ * open: this node's underlay address of @daddr's family, when it is one
+ * of this host's.  A peer takes a node's SYN only from an address of that
+ * node's entry (input.c), so the source must not be whatever the route
+ * prefers: a host whose route to a peer leaves by another interface would
+ * prefer that interface's address.  None (the route's choice) without one.
  */
-__be32 migtcp_node_saddr(struct net *net)
+void migtcp_node_saddr(struct net *net, const struct in6_addr *daddr,
+		       struct in6_addr *saddr)
 {
-	__be32 addr = READ_ONCE(migtcp_pernet(net)->node.addr4);
+	const struct migtcp_node *node = &migtcp_pernet(net)->node;
+	__be32 addr4;
 
-	if (addr && inet_addr_type(net, addr) != RTN_LOCAL)
-		addr = 0;
-	return addr;
+	if (migtcp_addr_is4(daddr)) {
+		addr4 = READ_ONCE(node->addr4);
+		if (addr4 && inet_addr_type(net, addr4) != RTN_LOCAL)
+			addr4 = 0;
+		migtcp_addr_set4(saddr, addr4);
+		return;
+	}
+	*saddr = node->addr6;
+	if (!ipv6_addr_any(saddr) && !ipv6_chk_addr(net, saddr, NULL, 0))
+		*saddr = in6addr_any;
+}
+
+static struct dst_entry *migtcp_route4(struct net *net, struct sock *sk,
+				       const struct in6_addr *saddr,
+				       const struct in6_addr *daddr,
+				       struct in6_addr *route_saddr)
+{
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	if (sk)
+		flowi4_init_output(&fl4, READ_ONCE(sk->sk_bound_dev_if),
+				   READ_ONCE(sk->sk_mark), 0, RT_SCOPE_UNIVERSE,
+				   migtcp_proto, 0, migtcp_addr4(daddr),
+				   migtcp_addr4(saddr), 0, 0, sk->sk_uid);
+	else
+		flowi4_init_output(&fl4, 0, 0, 0, RT_SCOPE_UNIVERSE,
+				   migtcp_proto, 0, migtcp_addr4(daddr),
+				   migtcp_addr4(saddr), 0, 0,
+				   make_kuid(net->user_ns, 0));
+	if (sk)
+		security_sk_classify_flow(sk, flowi4_to_flowi_common(&fl4));
+	rt = ip_route_output_flow(net, &fl4, sk);
+	if (IS_ERR(rt))
+		return ERR_CAST(rt);
+	migtcp_addr_set4(route_saddr, fl4.saddr);
+	return &rt->dst;
 }
 
 /*
- * Routes @sk's segments from @saddr (0: this node's address, see
- * migtcp_node_saddr()) to @daddr as
- * ip_route_connect() routes a TCP socket's: through the device it is bound
- * to (SO_BINDTODEVICE), with its mark (SO_MARK, for "ip rule fwmark") and
- * uid (for "ip rule uidrange"), the flow labelled by the LSM, and the
- * route looked up in the IPsec output policy (ip_route_output_flow() does
- * xfrm_lookup_route() when the flow names a protocol).  AF_MIGTCP has no
- * IP-level options: its segments have TOS 0, and are routed with it.
+ * ip6_dst_lookup_flow() is not given the socket: the IPv6 routing code
+ * reads an IPv6 socket's preferences (inet6_sk()) from any socket it
+ * gets, and ours has none.  Its keys go in the flow instead.
  */
-struct rtable *migtcp_route_sk(struct sock *sk, struct flowi4 *fl4,
-			       __be32 saddr, __be32 daddr)
+static struct dst_entry *migtcp_route6(struct net *net, struct sock *sk,
+				       const struct in6_addr *saddr,
+				       const struct in6_addr *daddr,
+				       struct in6_addr *route_saddr)
 {
-	if (!saddr)
-		saddr = migtcp_node_saddr(sock_net(sk));
-	flowi4_init_output(fl4, READ_ONCE(sk->sk_bound_dev_if),
-			   READ_ONCE(sk->sk_mark), 0, RT_SCOPE_UNIVERSE,
-			   migtcp_proto, 0, daddr, saddr, 0, 0, sk->sk_uid);
-	security_sk_classify_flow(sk, flowi4_to_flowi_common(fl4));
-	return ip_route_output_flow(sock_net(sk), fl4, sk);
+	struct flowi6 fl6 = {
+		.flowi6_proto	= migtcp_proto,
+		.daddr		= *daddr,
+		.saddr		= *saddr,
+		.flowi6_uid	= sk ? sk->sk_uid : make_kuid(net->user_ns, 0),
+	};
+	struct dst_entry *dst;
+
+	if (sk) {
+		fl6.flowi6_oif = READ_ONCE(sk->sk_bound_dev_if);
+		fl6.flowi6_mark = READ_ONCE(sk->sk_mark);
+		security_sk_classify_flow(sk, flowi6_to_flowi_common(&fl6));
+	}
+	dst = ip6_dst_lookup_flow(net, NULL, &fl6, NULL);
+	if (!IS_ERR(dst))
+		*route_saddr = fl6.saddr;
+	return dst;
+}
+
+/*
+ * Routes segments from @saddr (NULL or none: this node's address, see
+ * migtcp_node_saddr()) to @daddr, over IPv4 or IPv6 as @daddr is, and
+ * returns the route (a reference) and in @route_saddr the source it
+ * chose.  For a socket @sk, as ip_route_connect() routes a TCP socket's:
+ * through the device it is bound to (SO_BINDTODEVICE), with its mark
+ * (SO_MARK, for "ip rule fwmark") and uid (for "ip rule uidrange"), the
+ * flow labelled by the LSM; without one (resets, registrar messages) as
+ * TCP routes its resets.  The route is looked up in the IPsec output
+ * policy (ip_route_output_flow() and ip6_dst_lookup_flow() call
+ * xfrm_lookup_route()).  AF_MIGTCP has no IP-level options: its segments
+ * have TOS 0 and no flow label, and are routed with them.
+ */
+struct dst_entry *migtcp_route(struct net *net, struct sock *sk,
+			       const struct in6_addr *saddr,
+			       const struct in6_addr *daddr,
+			       struct in6_addr *route_saddr)
+{
+	struct in6_addr src;
+
+	if (saddr && !migtcp_addr_none(saddr))
+		src = *saddr;
+	else
+		migtcp_node_saddr(net, daddr, &src);
+	if (migtcp_addr_is4(daddr))
+		return migtcp_route4(net, sk, &src, daddr, route_saddr);
+	return migtcp_route6(net, sk, &src, daddr, route_saddr);
 }
 
 /*

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Receiving migtcp segments from IPv4.  Every segment is validated
+ * Receiving migtcp segments from IPv4 and IPv6.  Every segment is validated
  * before any field is trusted: it must be unicast to this host, hold a
  * whole header, carry a correct checksum over the pseudo-header, speak
  * our wire version, give a header length that fits the segment with a
@@ -12,11 +12,17 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/icmpv6.h>
 #include <linux/sizes.h>
 #include <linux/skbuff.h>
+#include <net/addrconf.h>
 #include <net/dropreason.h>
 #include <net/icmp.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+#include <net/ndisc.h>
 #include <net/protocol.h>
 #include <net/route.h>
 
@@ -62,10 +68,11 @@ static bool migtcp_endpoints_ok(const struct migtcphdr *mh, u16 flags)
  * Returns 0 when @skb holds a well-formed segment whose header is in the
  * linear area, or the counter that explains why it must be dropped.
  */
-static enum migtcp_stat migtcp_validate(struct sk_buff *skb)
+static enum migtcp_stat migtcp_validate(struct sk_buff *skb, bool v6)
 {
 	const struct migtcphdr *mh;
 	unsigned int hdrlen;
+	bool bad_csum;
 	u16 flags;
 
 	/*
@@ -73,14 +80,21 @@ static enum migtcp_stat migtcp_validate(struct sk_buff *skb)
 	 * PACKET_HOST: the route says what they really are.
 	 */
 	if (skb->pkt_type != PACKET_HOST ||
-	    skb_rtable(skb)->rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST))
+	    (v6 ? ipv6_addr_is_multicast(&ipv6_hdr(skb)->daddr) :
+	     skb_rtable(skb)->rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST)))
 		return MIGTCP_STAT_IN_ADDR_ERRORS;
 
 	if (!pskb_may_pull(skb, sizeof(*mh)))
 		return MIGTCP_STAT_IN_HDR_ERRORS;
 
 	/* A corrupted header says nothing: verify the checksum first. */
-	if (skb_checksum_validate(skb, migtcp_proto, inet_compute_pseudo))
+	if (v6)
+		bad_csum = skb_checksum_validate(skb, migtcp_proto,
+						 ip6_compute_pseudo);
+	else
+		bad_csum = skb_checksum_validate(skb, migtcp_proto,
+						 inet_compute_pseudo);
+	if (bad_csum)
 		return MIGTCP_STAT_IN_CSUM_ERRORS;
 
 	mh = migtcp_hdr(skb);
@@ -203,12 +217,13 @@ static bool migtcp_demux(struct net *net, struct sk_buff *skb)
 	return true;
 }
 
-static int migtcp_v4_rcv(struct sk_buff *skb)
+/* A segment that IPv6 (@v6) or IPv4 delivered to us. */
+static int migtcp_rcv(struct sk_buff *skb, bool v6)
 {
 	struct net *net = dev_net(skb->dev);
 	enum migtcp_stat verdict;
 
-	verdict = migtcp_validate(skb);
+	verdict = migtcp_validate(skb, v6);
 	if (verdict != MIGTCP_STAT_IN_SEGS) {
 		migtcp_drop(net, skb, verdict);
 		kfree_skb_reason(skb, verdict == MIGTCP_STAT_IN_CSUM_ERRORS ?
@@ -246,6 +261,68 @@ static int migtcp_v4_rcv(struct sk_buff *skb)
 	return 0;
 }
 
+static int migtcp_v4_rcv(struct sk_buff *skb)
+{
+	return migtcp_rcv(skb, false);
+}
+
+static int migtcp_v6_rcv(struct sk_buff *skb)
+{
+	return migtcp_rcv(skb, true);
+}
+
+/*
+ * The connection an ICMP or ICMPv6 error is about: our segment @mh.
+ * Held; NULL if no connection has those ends.
+ */
+static struct sock *migtcp_err_lookup(struct net *net,
+				      const struct migtcphdr *mh)
+{
+	return migtcp_conn_lookup(migtcp_pernet(net), ntohl(mh->src_node),
+				  ntohs(mh->src_port), ntohl(mh->dst_node),
+				  ntohs(mh->dst_port));
+}
+
+/*
+ * Whether @sk (bh-locked) hears an error about its segment @mh to
+ * @daddr.  Who may forge ICMP (RFC 5927) is heard only about a segment of
+ * a connection it knows, to where that connection's segments go, with a
+ * sequence number that is in flight, as TCP checks.
+ */
+static bool migtcp_err_heard(struct sock *sk, const struct migtcphdr *mh,
+			     const struct in6_addr *daddr)
+{
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_TIME_WAIT))
+		return false;
+	if (!ipv6_addr_equal(daddr, &msk->path_daddr) ||
+	    !migtcp_between(ntohl(mh->seq), msk->snd_una, msk->snd_max)) {
+		MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_OUT_OF_WINDOW_ICMPS);
+		return false;
+	}
+	return true;
+}
+
+/* The path of @sk (bh-locked) has a smaller MTU in its route now. */
+static void migtcp_err_mtu(struct sock *sk)
+{
+	if (!sock_owned_by_user(sk))
+		migtcp_mtu_reduced(sk);
+	else if (!test_and_set_bit(MIGTCP_DEFERRED_MTU,
+				   &migtcp_sk(sk)->deferred))
+		sock_hold(sk);
+}
+
+/* @err (positive) from an ICMP error that ends nothing by itself. */
+static void migtcp_err_other(struct sock *sk, int err)
+{
+	if (sk->sk_state == TCP_SYN_SENT && !sock_owned_by_user(sk))
+		migtcp_done(sk, err);
+	else
+		WRITE_ONCE(sk->sk_err_soft, err);
+}
+
 /*
  * What an ICMP error of @type and @code means to a connection: a
  * negative errno, or 0 if nothing (as tcp_v4_err() reads them).
@@ -268,10 +345,8 @@ static int migtcp_icmp_err(int type, int code)
 /*
  * An ICMP error about a segment we sent, whose IP header and at least 8
  * bytes of ours the ICMP layer put at @skb->data; for "fragmentation
- * needed" @info is the next hop's MTU (RFC 1191).  Who may forge ICMP
- * (RFC 5927) is heard only about a segment of a connection it knows, to
- * where that connection's segments go, with a sequence number that is in
- * flight, as TCP checks.  Then, as tcp_v4_err() does:
+ * needed" @info is the next hop's MTU (RFC 1191).  For a connection that
+ * migtcp_err_sock() finds, as tcp_v4_err() does:
  *   - "fragmentation needed" lowers the path's MTU (the route's
  *     exception, shared with TCP) and with it the MSS, and what went at
  *     the larger size goes again (migtcp_mtu_reduced());
@@ -279,41 +354,13 @@ static int migtcp_icmp_err(int type, int code)
  *   - any other error ends a connect() at once, and is otherwise kept
  *     as the soft error that a timeout reports (RFC 1122 4.2.3.9).
  */
-static int migtcp_v4_err(struct sk_buff *skb, u32 info)
+/* What ICMP error @type/@code (@info) does to @sk, bh-locked. */
+static void migtcp_v4_err_sk(struct sock *sk, struct sk_buff *skb, int type,
+			     int code, u32 info)
 {
-	const int type = icmp_hdr(skb)->type, code = icmp_hdr(skb)->code;
-	struct net *net = dev_net(skb->dev);
-	const struct migtcphdr *mh;
-	const struct iphdr *iph;
-	struct migtcp_sock *msk;
-	unsigned int ihl;
-	struct sock *sk;
+	struct net *net = sock_net(sk);
 	int err;
 
-	/* Nodes, ports and seq: more than the 8 bytes RFC 792 promises,
-	 * less than RFC 1812 routers and Linux quote.
-	 */
-	ihl = ((const struct iphdr *)skb->data)->ihl * 4;
-	if (!pskb_may_pull(skb, ihl + offsetofend(struct migtcphdr, seq)))
-		return -EINVAL;
-	iph = (const struct iphdr *)skb->data;
-	mh = (const struct migtcphdr *)(skb->data + ihl);
-	sk = migtcp_conn_lookup(migtcp_pernet(net), ntohl(mh->src_node),
-				ntohs(mh->src_port), ntohl(mh->dst_node),
-				ntohs(mh->dst_port));
-	if (!sk) {
-		__ICMP_INC_STATS(net, ICMP_MIB_INERRORS);
-		return -ENOENT;
-	}
-	msk = migtcp_sk(sk);
-	bh_lock_sock(sk);
-	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_TIME_WAIT))
-		goto out;
-	if (iph->daddr != READ_ONCE(msk->path_daddr) ||
-	    !migtcp_between(ntohl(mh->seq), msk->snd_una, msk->snd_max)) {
-		MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_OF_WINDOW_ICMPS);
-		goto out;
-	}
 	if (type == ICMP_REDIRECT) {
 		/* Its user may be using the cached route: as TCP, not now. */
 		if (!sock_owned_by_user(sk)) {
@@ -321,27 +368,102 @@ static int migtcp_v4_err(struct sk_buff *skb, u32 info)
 				      migtcp_proto);
 			__sk_dst_reset(sk);
 		}
-		goto out;
-	}
-	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
+	} else if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
 		ipv4_update_pmtu(skb, net, info,
 				 READ_ONCE(sk->sk_bound_dev_if), migtcp_proto);
-		if (!sock_owned_by_user(sk))
-			migtcp_mtu_reduced(sk);
-		else if (!test_and_set_bit(MIGTCP_DEFERRED_MTU,
-					   &msk->deferred))
-			sock_hold(sk);
-		goto out;
+		migtcp_err_mtu(sk);
+	} else {
+		/* sk_err and sk_err_soft hold positive errnos. */
+		err = -migtcp_icmp_err(type, code);
+		if (err)
+			migtcp_err_other(sk, err);
 	}
-	/* sk_err and sk_err_soft hold positive errnos. */
-	err = -migtcp_icmp_err(type, code);
-	if (!err)
-		goto out;
-	if (sk->sk_state == TCP_SYN_SENT && !sock_owned_by_user(sk))
-		migtcp_done(sk, err);
-	else
-		WRITE_ONCE(sk->sk_err_soft, err);
-out:
+}
+
+static int migtcp_v4_err(struct sk_buff *skb, u32 info)
+{
+	const int type = icmp_hdr(skb)->type, code = icmp_hdr(skb)->code;
+	struct net *net = dev_net(skb->dev);
+	const struct migtcphdr *mh;
+	struct in6_addr daddr;
+	unsigned int ihl;
+	struct sock *sk;
+
+	/* Nodes, ports and seq: more than the 8 bytes RFC 792 promises,
+	 * less than RFC 1812 routers and Linux quote.
+	 */
+	ihl = ((const struct iphdr *)skb->data)->ihl * 4;
+	if (!pskb_may_pull(skb, ihl + offsetofend(struct migtcphdr, seq)))
+		return -EINVAL;
+	migtcp_addr_set4(&daddr, ((const struct iphdr *)skb->data)->daddr);
+	mh = (const struct migtcphdr *)(skb->data + ihl);
+	sk = migtcp_err_lookup(net, mh);
+	if (!sk) {
+		__ICMP_INC_STATS(net, ICMP_MIB_INERRORS);
+		return -ENOENT;
+	}
+	bh_lock_sock(sk);
+	if (migtcp_err_heard(sk, mh, &daddr))
+		migtcp_v4_err_sk(sk, skb, type, code, info);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return 0;
+}
+
+/* What ICMPv6 error @type/@code (@info) does to @sk, bh-locked. */
+static void migtcp_v6_err_sk(struct sock *sk, struct sk_buff *skb, u8 type,
+			     u8 code, __be32 info)
+{
+	struct net *net = sock_net(sk);
+	int err;
+
+	if (type == NDISC_REDIRECT) {
+		if (!sock_owned_by_user(sk)) {
+			ip6_redirect(skb, net, READ_ONCE(sk->sk_bound_dev_if),
+				     READ_ONCE(sk->sk_mark), sk->sk_uid);
+			__sk_dst_reset(sk);
+		}
+	} else if (type == ICMPV6_PKT_TOOBIG) {
+		if (ntohl(info) >= IPV6_MIN_MTU) {
+			ip6_update_pmtu(skb, net, info,
+					READ_ONCE(sk->sk_bound_dev_if),
+					READ_ONCE(sk->sk_mark), sk->sk_uid);
+			migtcp_err_mtu(sk);
+		}
+	} else {
+		icmpv6_err_convert(type, code, &err);
+		if (err)
+			migtcp_err_other(sk, err);
+	}
+}
+
+/*
+ * The same for ICMPv6 (RFC 4443), as tcp_v6_err() reads it: @skb->data
+ * is the IPv6 header of our segment, which starts @offset bytes on; a
+ * Packet Too Big gives the next hop's MTU in @info (RFC 8201), never
+ * below IPv6's minimum.
+ */
+static int migtcp_v6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
+			 u8 type, u8 code, int offset, __be32 info)
+{
+	struct net *net = dev_net(skb->dev);
+	const struct migtcphdr *mh;
+	struct in6_addr daddr;
+	struct sock *sk;
+
+	if (!pskb_may_pull(skb, offset + offsetofend(struct migtcphdr, seq)))
+		return -EINVAL;
+	daddr = ((const struct ipv6hdr *)skb->data)->daddr;
+	mh = (const struct migtcphdr *)(skb->data + offset);
+	sk = migtcp_err_lookup(net, mh);
+	if (!sk) {
+		__ICMP6_INC_STATS(net, __in6_dev_get(skb->dev),
+				  ICMP6_MIB_INERRORS);
+		return -ENOENT;
+	}
+	bh_lock_sock(sk);
+	if (migtcp_err_heard(sk, mh, &daddr))
+		migtcp_v6_err_sk(sk, skb, type, code, info);
 	bh_unlock_sock(sk);
 	sock_put(sk);
 	return 0;
@@ -358,18 +480,36 @@ static const struct net_protocol migtcp_v4_protocol = {
 	.no_policy	= 1,
 };
 
+static const struct inet6_protocol migtcp_v6_protocol = {
+	.handler	= migtcp_v6_rcv,
+	.err_handler	= migtcp_v6_err,
+	.flags		= INET6_PROTO_NOPOLICY | INET6_PROTO_FINAL,
+};
+
+/*
+ * Without IPv6 (ipv6.disable=1) the IPv6 handler is not registered, and
+ * no IPv6 address can be configured (netlink.c) or restored.
+ */
 int migtcp_receive_register(void)
 {
-	if (inet_add_protocol(&migtcp_v4_protocol, migtcp_proto) < 0) {
-		pr_err("IP protocol %d is already in use; load with proto=N to pick a free one\n",
-		       migtcp_proto);
-		return -EEXIST;
+	if (inet_add_protocol(&migtcp_v4_protocol, migtcp_proto) < 0)
+		goto taken;
+	if (ipv6_mod_enabled() &&
+	    inet6_add_protocol(&migtcp_v6_protocol, migtcp_proto) < 0) {
+		inet_del_protocol(&migtcp_v4_protocol, migtcp_proto);
+		goto taken;
 	}
 	return 0;
+taken:
+	pr_err("IP protocol %d is already in use; load with proto=N to pick a free one\n",
+	       migtcp_proto);
+	return -EEXIST;
 }
 
 void migtcp_receive_unregister(void)
 {
-	/* inet_del_protocol() waits for handlers still running. */
+	/* inet*_del_protocol() wait for handlers still running. */
+	if (ipv6_mod_enabled())
+		inet6_del_protocol(&migtcp_v6_protocol, migtcp_proto);
 	inet_del_protocol(&migtcp_v4_protocol, migtcp_proto);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Sending migtcp segments over IPv4.  A connection keeps its route in the
+ * Sending migtcp segments over IPv4 or IPv6.  A connection keeps its route in the
  * socket's dst cache and sends clones of the segments in its write queue,
  * as TCP does: the payload stays in the queue's pages, only the header is
  * written, and the checksum is left to the device when it can checksum
@@ -14,6 +14,9 @@
 #include <linux/skbuff.h>
 #include <net/checksum.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
 #include <net/route.h>
 #include <net/tcp_states.h>
 
@@ -24,8 +27,19 @@
  * header, over the pseudo-header of @saddr and @daddr: left to the device
  * (CHECKSUM_PARTIAL) when @offload, else computed here.
  */
-void migtcp_set_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
-		     bool offload)
+static __sum16 migtcp_csum_magic(const struct in6_addr *saddr,
+				 const struct in6_addr *daddr,
+				 unsigned int len, __wsum sum)
+{
+	if (migtcp_addr_is4(daddr))
+		return csum_tcpudp_magic(migtcp_addr4(saddr),
+					 migtcp_addr4(daddr), len,
+					 migtcp_proto, sum);
+	return csum_ipv6_magic(saddr, daddr, len, migtcp_proto, sum);
+}
+
+void migtcp_set_csum(struct sk_buff *skb, const struct in6_addr *saddr,
+		     const struct in6_addr *daddr, bool offload)
 {
 	struct migtcphdr *mh = (struct migtcphdr *)skb_transport_header(skb);
 	unsigned int off = skb_transport_offset(skb);
@@ -35,35 +49,22 @@ void migtcp_set_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr,
 		skb->ip_summed = CHECKSUM_PARTIAL;
 		skb->csum_start = skb_transport_header(skb) - skb->head;
 		skb->csum_offset = offsetof(struct migtcphdr, check);
-		mh->check = ~csum_tcpudp_magic(saddr, daddr, len, migtcp_proto,
-					       0);
+		mh->check = ~migtcp_csum_magic(saddr, daddr, len, 0);
 		return;
 	}
 	mh->check = 0;
-	mh->check = csum_tcpudp_magic(saddr, daddr, len, migtcp_proto,
+	mh->check = migtcp_csum_magic(saddr, daddr, len,
 				      skb_checksum(skb, off, len, 0));
 	skb->ip_summed = CHECKSUM_NONE;
 }
 
-/*
- * Wraps @skb, whose data is a whole segment (or a GSO packet of them), in
- * an IPv4 header for route @rt, whose reference it takes, and sends it.
- */
-static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
-			  struct rtable *rt, __be32 saddr, __be32 daddr,
-			  bool offload)
+/* The IPv4 header of migtcp_ip_send(). */
+static void migtcp_push_iph(struct net *net, struct sk_buff *skb,
+			    const struct dst_entry *dst, __be32 saddr,
+			    __be32 daddr)
 {
-	struct iphdr *iph;
-	int err;
+	struct iphdr *iph = skb_push(skb, sizeof(*iph));
 
-	skb_dst_set(skb, &rt->dst);
-	skb_reset_transport_header(skb);
-	/* A GSO packet is always CHECKSUM_PARTIAL (the core insists):
-	 * the segmentation finishes the checksums the device cannot.
-	 */
-	migtcp_set_csum(skb, saddr, daddr, offload || skb_is_gso(skb));
-
-	iph = skb_push(skb, sizeof(*iph));
 	skb_reset_network_header(skb);
 	iph->version	= 4;
 	iph->ihl	= sizeof(*iph) / 4;
@@ -71,9 +72,8 @@ static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
 	/* Path MTU discovery (RFC 1191), unless the route's MTU is locked
 	 * (below net.ipv4.route.min_pmtu): then the IP layer fragments.
 	 */
-	iph->frag_off	= dst_metric_locked(&rt->dst, RTAX_MTU) ? 0 :
-			  htons(IP_DF);
-	iph->ttl	= ip4_dst_hoplimit(&rt->dst);
+	iph->frag_off	= dst_metric_locked(dst, RTAX_MTU) ? 0 : htons(IP_DF);
+	iph->ttl	= ip4_dst_hoplimit(dst);
 	iph->protocol	= migtcp_proto;
 	iph->saddr	= saddr;
 	iph->daddr	= daddr;
@@ -82,6 +82,53 @@ static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
 	 */
 	ip_select_ident_segs(net, skb, NULL,
 			     skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
+}
+
+/*
+ * The IPv6 header of migtcp_ip_send().  No fragment header ever: a
+ * segment larger than the path MTU is refused by ip6_fragment() with an
+ * ICMPv6 Packet Too Big to ourselves (skb->ignore_df is clear), which
+ * lowers the MSS (migtcp_v6_err()), as DF does for IPv4.
+ */
+static void migtcp_push_ip6h(struct sk_buff *skb, const struct dst_entry *dst,
+			     const struct in6_addr *saddr,
+			     const struct in6_addr *daddr)
+{
+	struct ipv6hdr *ip6h = skb_push(skb, sizeof(*ip6h));
+
+	skb_reset_network_header(skb);
+	ip6_flow_hdr(ip6h, 0, 0);
+	ip6h->payload_len = 0;		/* ip6_local_out() sets it */
+	ip6h->nexthdr	= migtcp_proto;
+	ip6h->hop_limit	= ip6_dst_hoplimit((struct dst_entry *)dst);
+	ip6h->saddr	= *saddr;
+	ip6h->daddr	= *daddr;
+}
+
+/*
+ * Wraps @skb, whose data is a whole segment (or a GSO packet of them), in
+ * an IP header of @daddr's family for route @dst, whose reference it
+ * takes, and sends it.
+ */
+static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
+			  struct dst_entry *dst, const struct in6_addr *saddr,
+			  const struct in6_addr *daddr, bool offload)
+{
+	int err;
+
+	/*
+	 * The control block held the write queue's sequence numbers; the IP
+	 * layers read theirs from it (as TCP clears it in
+	 * __tcp_transmit_skb()).
+	 */
+	memset(skb->cb, 0, max(sizeof(struct inet_skb_parm),
+			       sizeof(struct inet6_skb_parm)));
+	skb_dst_set(skb, dst);
+	skb_reset_transport_header(skb);
+	/* A GSO packet is always CHECKSUM_PARTIAL (the core insists):
+	 * the segmentation finishes the checksums the device cannot.
+	 */
+	migtcp_set_csum(skb, saddr, daddr, offload || skb_is_gso(skb));
 
 	MIGTCP_ADD_STATS(net, MIGTCP_STAT_OUT_SEGS,
 			 skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
@@ -89,33 +136,37 @@ static int migtcp_ip_send(struct net *net, struct sk_buff *skb,
 	 * NET_XMIT_CN: queued all the same (a qdisc signalled congestion).
 	 * net_xmit_eval() is a macro that evaluates its argument twice.
 	 */
-	err = ip_local_out(net, skb->sk, skb);
+	if (migtcp_addr_is4(daddr)) {
+		migtcp_push_iph(net, skb, dst, migtcp_addr4(saddr),
+				migtcp_addr4(daddr));
+		err = ip_local_out(net, skb->sk, skb);
+	} else {
+		migtcp_push_ip6h(skb, dst, saddr, daddr);
+		err = ip6_local_out(net, skb->sk, skb);
+	}
 	return net_xmit_eval(err);
 }
 
 /*
- * Routes @skb from @saddr (0: this node's address, migtcp_node_saddr())
- * to @daddr and sends it; for segments of no connection (resets,
- * registrar messages), which no socket owns, as TCP's resets.  The IPsec
- * output policy applies (the route is looked up in it).  Consumes @skb.
+ * Routes @skb from @saddr (NULL or none: this node's address,
+ * migtcp_node_saddr()) to @daddr and sends it; for segments of no
+ * connection (resets, registrar messages), which no socket owns, as TCP's
+ * resets.  The IPsec output policy applies (the route is looked up in
+ * it).  Consumes @skb.
  */
-int migtcp_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr,
-		   __be32 daddr)
+int migtcp_xmit(struct net *net, struct sk_buff *skb,
+		const struct in6_addr *saddr, const struct in6_addr *daddr)
 {
-	struct flowi4 fl4 = {
-		.daddr		= daddr,
-		.saddr		= saddr ?: migtcp_node_saddr(net),
-		.flowi4_proto	= migtcp_proto,
-	};
-	struct rtable *rt;
+	struct in6_addr src;
+	struct dst_entry *dst;
 
-	rt = ip_route_output_key(net, &fl4);
-	if (IS_ERR(rt)) {
+	dst = migtcp_route(net, NULL, saddr, daddr, &src);
+	if (IS_ERR(dst)) {
 		MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_NO_ROUTE);
 		kfree_skb(skb);
-		return PTR_ERR(rt);
+		return PTR_ERR(dst);
 	}
-	return migtcp_ip_send(net, skb, rt, fl4.saddr, fl4.daddr, false);
+	return migtcp_ip_send(net, skb, dst, &src, daddr, false);
 }
 
 /*
@@ -128,17 +179,18 @@ int migtcp_route_path(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	const struct net_device *dev;
+	struct in6_addr saddr;
+	struct dst_entry *dst;
 	unsigned int gso_max;
-	struct flowi4 fl4;
-	struct rtable *rt;
 	int mss;
 
-	rt = migtcp_route_sk(sk, &fl4, msk->path_saddr, msk->path_daddr);
-	if (IS_ERR(rt)) {
+	dst = migtcp_route(sock_net(sk), sk, &msk->path_saddr,
+			   &msk->path_daddr, &saddr);
+	if (IS_ERR(dst)) {
 		sk_dst_reset(sk);
 		return -EHOSTUNREACH;
 	}
-	mss = dst_mtu(&rt->dst) - sizeof(struct iphdr) -
+	mss = dst_mtu(dst) - migtcp_ip_hlen(&msk->path_daddr) -
 	      sizeof(struct migtcphdr);
 	if (msk->user_mss)
 		mss = min_t(int, mss, msk->user_mss);
@@ -147,13 +199,13 @@ int migtcp_route_path(struct sock *sk)
 		mss = min_t(int, mss, msk->peer_mss);
 	msk->mss = max(mss, MIGTCP_MIN_USER_MSS);
 
-	dev = rt->dst.dev;
+	dev = dst->dev;
 	msk->csum_offload = !!(dev->features & NETIF_F_HW_CSUM);
 	gso_max = min(READ_ONCE(dev->gso_max_size), GSO_LEGACY_MAX_SIZE) -
 		  MIGTCP_MAX_HEADER;
 	msk->size_goal = max_t(u32, rounddown(gso_max, msk->mss), msk->mss);
-	msk->route_saddr = fl4.saddr;
-	sk_dst_set(sk, &rt->dst);
+	msk->route_saddr = saddr;
+	sk_dst_set(sk, dst);
 	return 0;
 }
 
@@ -222,9 +274,8 @@ static int migtcp_sk_xmit(struct sock *sk, struct sk_buff *skb)
 	if (((struct migtcphdr *)skb->data)->flags & htons(MIGTCP_F_ACK))
 		migtcp_ack_sent(sk);
 	migtcp_skb_set_owner(sk, skb);
-	return migtcp_ip_send(net, skb, (struct rtable *)dst_clone(dst),
-			      msk->route_saddr, msk->path_daddr,
-			      msk->csum_offload);
+	return migtcp_ip_send(net, skb, dst_clone(dst), &msk->route_saddr,
+			      &msk->path_daddr, msk->csum_offload);
 }
 
 /*
@@ -645,27 +696,28 @@ int migtcp_send_cookie_synack(struct sock *lsk, const struct sk_buff *syn,
 {
 	const struct migtcphdr *in = migtcp_hdr(syn);
 	struct net *net = sock_net(lsk);
+	struct in6_addr saddr, daddr, src;
+	struct dst_entry *dst;
 	struct migtcphdr *mh;
 	struct sk_buff *skb;
-	struct flowi4 fl4;
-	struct rtable *rt;
 	int mss;
 	u8 *opt;
 
-	rt = migtcp_route_sk(lsk, &fl4, ip_hdr(syn)->daddr, ip_hdr(syn)->saddr);
-	if (IS_ERR(rt)) {
+	migtcp_skb_daddr(syn, &saddr);
+	migtcp_skb_saddr(syn, &daddr);
+	dst = migtcp_route(net, lsk, &saddr, &daddr, &src);
+	if (IS_ERR(dst)) {
 		MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_NO_ROUTE);
-		return PTR_ERR(rt);
+		return PTR_ERR(dst);
 	}
-	mss = dst_mtu(&rt->dst) - sizeof(struct iphdr) -
-	      sizeof(struct migtcphdr);
+	mss = dst_mtu(dst) - migtcp_ip_hlen(&daddr) - sizeof(struct migtcphdr);
 	if (migtcp_sk(lsk)->user_mss)
 		mss = min_t(int, mss, migtcp_sk(lsk)->user_mss);
 	mss = max(mss, MIGTCP_MIN_USER_MSS);
 
 	skb = alloc_skb(MIGTCP_MAX_HEADER, GFP_ATOMIC);
 	if (!skb) {
-		ip_rt_put(rt);
+		dst_release(dst);
 		return -ENOBUFS;
 	}
 	skb_reserve(skb, MIGTCP_MAX_HEADER);
@@ -699,7 +751,7 @@ int migtcp_send_cookie_synack(struct sock *lsk, const struct sk_buff *syn,
 
 	migtcp_skb_set_owner(lsk, skb);
 	MIGTCP_INC_STATS(net, MIGTCP_STAT_SYNCOOKIES_SENT);
-	return migtcp_ip_send(net, skb, rt, fl4.saddr, fl4.daddr, false);
+	return migtcp_ip_send(net, skb, dst, &src, &daddr, false);
 }
 
 /*
@@ -711,6 +763,7 @@ void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb)
 {
 	const struct migtcphdr *in = migtcp_hdr(in_skb);
 	u16 in_flags = ntohs(in->flags);
+	struct in6_addr saddr, daddr;
 	struct migtcphdr *mh;
 	struct sk_buff *skb;
 	u32 seg_len;
@@ -742,5 +795,7 @@ void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb)
 	}
 
 	MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_RSTS);
-	migtcp_xmit_v4(net, skb, ip_hdr(in_skb)->daddr, ip_hdr(in_skb)->saddr);
+	migtcp_skb_daddr(in_skb, &saddr);
+	migtcp_skb_saddr(in_skb, &daddr);
+	migtcp_xmit(net, skb, &saddr, &daddr);
 }

@@ -290,8 +290,8 @@ void migtcp_forget_conn(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 
-	msk->path_daddr = 0;
-	msk->path_saddr = 0;
+	msk->path_daddr = in6addr_any;
+	msk->path_saddr = in6addr_any;
 	msk->mig.peer_epoch = 0;
 	migtcp_kx_forget(sk);
 	msk->iss = 0;

@@ -77,15 +77,26 @@ static u32 migtcp_cookie_hash(const struct sk_buff *skb, u32 isn, u32 count,
 			      u32 opt_bits)
 {
 	const struct migtcphdr *mh = migtcp_hdr(skb);
-	const struct iphdr *iph = ip_hdr(skb);
+	struct {
+		struct in6_addr saddr, daddr;	/* either family */
+		__be32 src_node, dst_node;
+		__be16 src_port, dst_port;
+		u32 isn, count, opt_bits;
+	} in;
 
+	BUILD_BUG_ON(sizeof(in) != 2 * 16 + 8 + 4 + 12);
+	migtcp_skb_saddr(skb, &in.saddr);
+	migtcp_skb_daddr(skb, &in.daddr);
+	in.src_node = mh->src_node;
+	in.dst_node = mh->dst_node;
+	in.src_port = mh->src_port;
+	in.dst_port = mh->dst_port;
+	in.isn = isn;
+	in.count = count;
+	in.opt_bits = opt_bits;
 	net_get_random_once(&migtcp_cookie_key, sizeof(migtcp_cookie_key));
-	return siphash_4u64((u64)ntohl(iph->saddr) << 32 | ntohl(iph->daddr),
-			    (u64)ntohl(mh->src_node) << 32 | ntohl(mh->dst_node),
-			    (u64)ntohs(mh->src_port) << 48 |
-			    (u64)ntohs(mh->dst_port) << 32 | isn,
-			    (u64)count << 32 | opt_bits,
-			    &migtcp_cookie_key) & MIGTCP_COOKIE_HASH_MASK;
+	return siphash(&in, sizeof(in), &migtcp_cookie_key) &
+	       MIGTCP_COOKIE_HASH_MASK;
 }
 
 /*
@@ -96,24 +107,27 @@ static int migtcp_cookie_half(const struct sk_buff *skb, u32 cookie, u32 isn,
 			      const u8 *peer_half, u8 *half)
 {
 	const struct migtcphdr *mh = migtcp_hdr(skb);
-	const struct iphdr *iph = ip_hdr(skb);
-	u8 msg[MIGTCP_COOKIE_LABEL_LEN + 4 + 8 + 12 + 4 + MIGTCP_KX_HALF_LEN];
+	u8 msg[MIGTCP_COOKIE_LABEL_LEN + 4 + 32 + 12 + 4 + MIGTCP_KX_HALF_LEN];
 	u8 out[SHA256_DIGEST_SIZE];
+	struct in6_addr addr;
 	u8 *p = msg;
 	int err;
 
+	/* The addresses in their 16-byte form (v4-mapped for IPv4). */
 	memcpy(p, MIGTCP_COOKIE_LABEL, MIGTCP_COOKIE_LABEL_LEN);
 	p += MIGTCP_COOKIE_LABEL_LEN;
 	put_unaligned_be32(cookie, p);
-	memcpy(p + 4, &iph->saddr, 4);
-	memcpy(p + 8, &iph->daddr, 4);
-	memcpy(p + 12, &mh->src_node, 4);
-	memcpy(p + 16, &mh->src_port, 2);
-	memcpy(p + 18, &mh->dst_node, 4);
-	memcpy(p + 22, &mh->dst_port, 2);
-	put_unaligned_be32(isn, p + 24);
-	memcpy(p + 28, peer_half, MIGTCP_KX_HALF_LEN);
-	BUILD_BUG_ON(sizeof(msg) != MIGTCP_COOKIE_LABEL_LEN + 28 +
+	migtcp_skb_saddr(skb, &addr);
+	memcpy(p + 4, &addr, 16);
+	migtcp_skb_daddr(skb, &addr);
+	memcpy(p + 20, &addr, 16);
+	memcpy(p + 36, &mh->src_node, 4);
+	memcpy(p + 40, &mh->src_port, 2);
+	memcpy(p + 42, &mh->dst_node, 4);
+	memcpy(p + 46, &mh->dst_port, 2);
+	put_unaligned_be32(isn, p + 48);
+	memcpy(p + 52, peer_half, MIGTCP_KX_HALF_LEN);
+	BUILD_BUG_ON(sizeof(msg) != MIGTCP_COOKIE_LABEL_LEN + 52 +
 		     MIGTCP_KX_HALF_LEN);
 
 	err = migtcp_secret_hmac(msg, sizeof(msg), out);

@@ -11,7 +11,10 @@
 #if !defined(_MIGTCP_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _MIGTCP_TRACE_H
 
+#include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/skbuff.h>
 #include <linux/tracepoint.h>
 #include <net/sock.h>
@@ -138,23 +141,38 @@ TRACE_EVENT(migtcp_drop,
 
 	TP_ARGS(skb, reason),
 
+	/* The addresses as socket addresses of their family, as TCP's. */
 	TP_STRUCT__entry(
-		__array(__u8, saddr, 4)
-		__array(__u8, daddr, 4)
+		__array(__u8, saddr, sizeof(struct sockaddr_in6))
+		__array(__u8, daddr, sizeof(struct sockaddr_in6))
 		__field(unsigned int, len)
 		__field(int, reason)
 	),
 
 	TP_fast_assign(
-		const struct iphdr *iph = ip_hdr(skb);
+		struct sockaddr_in6 *s6 = (void *)__entry->saddr;
+		struct sockaddr_in6 *d6 = (void *)__entry->daddr;
+		struct sockaddr_in *s4 = (void *)__entry->saddr;
+		struct sockaddr_in *d4 = (void *)__entry->daddr;
 
-		memcpy(__entry->saddr, &iph->saddr, 4);
-		memcpy(__entry->daddr, &iph->daddr, 4);
+		memset(__entry->saddr, 0, sizeof(__entry->saddr));
+		memset(__entry->daddr, 0, sizeof(__entry->daddr));
+		if (ip_hdr(skb)->version == 6) {
+			s6->sin6_family = AF_INET6;
+			s6->sin6_addr = ipv6_hdr(skb)->saddr;
+			d6->sin6_family = AF_INET6;
+			d6->sin6_addr = ipv6_hdr(skb)->daddr;
+		} else {
+			s4->sin_family = AF_INET;
+			s4->sin_addr.s_addr = ip_hdr(skb)->saddr;
+			d4->sin_family = AF_INET;
+			d4->sin_addr.s_addr = ip_hdr(skb)->daddr;
+		}
 		__entry->len = skb->len;
 		__entry->reason = reason;
 	),
 
-	TP_printk("%pI4 -> %pI4 len=%u %s", __entry->saddr, __entry->daddr,
+	TP_printk("%pISc -> %pISc len=%u %s", __entry->saddr, __entry->daddr,
 		  __entry->len, migtcp_show_drop(__entry->reason))
 );
 

@@ -219,7 +219,9 @@ enum migtcp_ckpt_attr {
 	MIGTCP_CKPT_A_BYTES_ACKED,	/* u64 */
 	MIGTCP_CKPT_A_BYTES_RECEIVED,	/* u64 */
 	MIGTCP_CKPT_A_TOTAL_RETRANS,	/* u32 */
-	MIGTCP_CKPT_A_HOST_ADDR_IN,	/* 4 bytes: the node it was taken on */
+	MIGTCP_CKPT_A_HOST_ADDR_IN,	/* 4 bytes: the node it was taken on,
+					 * its IPv4 address
+					 */
 	MIGTCP_CKPT_A_HS_PROOF,		/* MIGTCP_HSMAC_LEN bytes: the handshake
 					 * MAC a connecting side repeats until
 					 * its peer shows it was taken
@@ -236,6 +238,13 @@ enum migtcp_ckpt_attr {
 					 * answered with a SYN cookie echoes
 					 * with its handshake MAC (only with
 					 * MIGTCP_CKPT_A_HS_PROOF)
+					 */
+	MIGTCP_CKPT_A_PEER_ADDR_IN6,	/* 16 bytes: in place of PEER_ADDR_IN
+					 * when the peer is reached over IPv6
+					 */
+	MIGTCP_CKPT_A_HOST_ADDR_IN6,	/* 16 bytes: the node it was taken on,
+					 * its IPv6 address (beside
+					 * HOST_ADDR_IN when it has both)
 					 */
 	__MIGTCP_CKPT_A_MAX
 };
@@ -312,6 +321,7 @@ enum migtcp_ctl_type {
 #define MIGTCP_CTL_MAC_LEN	32
 #define MIGTCP_CTL_F_GONE	0x01	/* LOCATION-UPDATE: the socket closed */
 #define MIGTCP_CTL_ADDR_IN	4	/* address family byte: IPv4 */
+#define MIGTCP_CTL_ADDR_IN6	6	/* IPv6 */
 
 struct migtcp_ctl_hold {
 	__u8	type;		/* MIGTCP_CTL_HOLD */
@@ -330,7 +340,7 @@ struct migtcp_ctl_update {
 	__be32	host_node;
 	__be32	peer_node;
 	__be16	peer_port;
-	__u8	family;		/* MIGTCP_CTL_ADDR_IN */
+	__u8	family;		/* MIGTCP_CTL_ADDR_IN or _IN6 */
 	__u8	reserved;
 	__u8	host_addr[16];
 	__u8	mac[MIGTCP_CTL_MAC_LEN];
@@ -494,7 +504,7 @@ enum migtcp_attr {
 	MIGTCP_A_PAD,
 	MIGTCP_A_NODE_ID,		/* u32, not 0 */
 	MIGTCP_A_NODE_ADDR_IN,		/* 4 bytes: IPv4 underlay address */
-	MIGTCP_A_NODE_ADDR_IN6,		/* 16 bytes: IPv6 (reserved) */
+	MIGTCP_A_NODE_ADDR_IN6,		/* 16 bytes: IPv6 underlay address */
 	MIGTCP_A_NODE_KEY,		/* MIGTCP_KEY_LEN bytes, write-only */
 	MIGTCP_A_NODE_KEY_SET,		/* u8: 1 if a cluster key is set */
 	MIGTCP_A_NODE_PORT_MIN,		/* u16: ephemeral port range */
@@ -512,8 +522,8 @@ enum migtcp_attr {
 enum migtcp_peer_attr {
 	MIGTCP_PEER_A_UNSPEC,
 	MIGTCP_PEER_A_ID,		/* u32 node id, not 0 */
-	MIGTCP_PEER_A_ADDR_IN,		/* 4 bytes */
-	MIGTCP_PEER_A_ADDR_IN6,		/* 16 bytes (reserved) */
+	MIGTCP_PEER_A_ADDR_IN,		/* 4 bytes; this, ADDR_IN6 or both */
+	MIGTCP_PEER_A_ADDR_IN6,		/* 16 bytes */
 	__MIGTCP_PEER_A_MAX
 };
 
