@@ -127,6 +127,14 @@ bool nl_attr_in_addr(const struct nlattr *attr, uint32_t *addr_be)
 	return true;
 }
 
+bool nl_attr_in6_addr(const struct nlattr *attr, struct in6_addr *addr)
+{
+	if (!attr || mnl_attr_get_payload_len(attr) != sizeof(*addr))
+		return false;
+	memcpy(addr, mnl_attr_get_payload(attr), sizeof(*addr));
+	return true;
+}
+
 static int nl_extack_attr_cb(const struct nlattr *attr, void *data)
 {
 	struct nl_exchange *ex = data;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -73,5 +74,6 @@ bool nl_attr_u16(const struct nlattr *attr, uint16_t *val);
 bool nl_attr_u32(const struct nlattr *attr, uint32_t *val);
 bool nl_attr_u64(const struct nlattr *attr, uint64_t *val);
 bool nl_attr_in_addr(const struct nlattr *attr, uint32_t *addr_be);
+bool nl_attr_in6_addr(const struct nlattr *attr, struct in6_addr *addr);
 
 #endif /* MIGTCP_NL_H */

@@ -26,6 +26,8 @@ bool peer_parse(const struct nlmsghdr *nlh, struct peer *peer)
 	nl_parse_nest(tb[MIGTCP_A_PEER], ptb, MIGTCP_PEER_A_MAX);
 	peer->addr_set = nl_attr_in_addr(ptb[MIGTCP_PEER_A_ADDR_IN],
 					 &peer->addr);
+	peer->addr6_set = nl_attr_in6_addr(ptb[MIGTCP_PEER_A_ADDR_IN6],
+					   &peer->addr6);
 	return nl_attr_u32(ptb[MIGTCP_PEER_A_ID], &peer->id) && peer->id;
 }
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include "nl.h"
 
@@ -16,6 +17,8 @@ struct peer {
 	uint32_t id;
 	bool addr_set;
 	uint32_t addr;		/* network order */
+	bool addr6_set;
+	struct in6_addr addr6;
 };
 
 /* Reads the MIGTCP_A_PEER nest of NLH; false if it has no valid id. */

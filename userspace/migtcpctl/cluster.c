@@ -202,19 +202,27 @@ static int cl_port_range(struct cluster *cl, struct json_object *val)
 static int cl_check_unique(const struct cluster *cl, size_t n,
 			   const char *loc)
 {
-	const struct cluster_node *node = &cl->nodes[n];
-	char addr[IPV4_STR_LEN];
+	const struct cluster_node *node = &cl->nodes[n], *other;
+	char addr[IPV6_STR_LEN];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (cl->nodes[i].id == node->id) {
+		other = &cl->nodes[i];
+		if (other->id == node->id) {
 			cl_err(cl, loc, "id %u is already the id of nodes[%zu]",
 			       node->id, i);
 			return -1;
 		}
-		if (cl->nodes[i].addr == node->addr) {
+		if (node->has_addr && other->has_addr &&
+		    other->addr == node->addr) {
 			cl_err(cl, loc, "addr %s is already the address of nodes[%zu]",
 			       ipv4_str(node->addr, addr), i);
+			return -1;
+		}
+		if (node->has_addr6 && other->has_addr6 &&
+		    IN6_ARE_ADDR_EQUAL(&other->addr6, &node->addr6)) {
+			cl_err(cl, loc, "addr6 %s is already the address of nodes[%zu]",
+			       ipv6_str(&node->addr6, addr), i);
 			return -1;
 		}
 		if (node->host && cl->nodes[i].host &&
@@ -224,6 +232,69 @@ static int cl_check_unique(const struct cluster *cl, size_t n,
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/*
+ * Is VAL a string holding an IPv6 (IPv4) address?  For the hint that an
+ * address of the other family goes in the other member.
+ */
+static bool cl_is_ipv6(struct json_object *val)
+{
+	struct in6_addr a6;
+
+	return json_object_is_type(val, json_type_string) &&
+	       parse_ipv6(json_object_get_string(val), &a6);
+}
+
+static bool cl_is_ipv4(struct json_object *val)
+{
+	uint32_t a4;
+
+	return json_object_is_type(val, json_type_string) &&
+	       parse_ipv4(json_object_get_string(val), &a4);
+}
+
+/* "addr" of a node, at WHERE: an IPv4 address. */
+static int cl_node_addr(struct cluster *cl, struct cluster_node *node,
+			const char *where, struct json_object *val)
+{
+	if (json_object_is_type(val, json_type_string) &&
+	    parse_ipv4(json_object_get_string(val), &node->addr)) {
+		node->has_addr = true;
+		return 0;
+	}
+	cl_err(cl, where, "expected a dotted-quad IPv4 address, got %s%s",
+	       cl_text(val),
+	       cl_is_ipv6(val) ? " (an IPv6 address goes in \"addr6\")" : "");
+	return -1;
+}
+
+/*
+ * "addr6" of a node, at WHERE: an IPv6 address the kernel takes as an
+ * underlay address, so that a file that passes here is not refused half
+ * applied.
+ */
+static int cl_node_addr6(struct cluster *cl, struct cluster_node *node,
+			 const char *where, struct json_object *val)
+{
+	const char *why;
+
+	if (!json_object_is_type(val, json_type_string) ||
+	    !parse_ipv6(json_object_get_string(val), &node->addr6)) {
+		cl_err(cl, where, "expected an IPv6 address, got %s%s",
+		       cl_text(val),
+		       cl_is_ipv4(val) ? " (an IPv4 address goes in \"addr\")" :
+					 "");
+		return -1;
+	}
+	why = ipv6_underlay_error(&node->addr6);
+	if (why) {
+		cl_err(cl, where, "%s is %s, not a global unicast address",
+		       json_object_get_string(val), why);
+		return -1;
+	}
+	node->has_addr6 = true;
 	return 0;
 }
 
@@ -242,14 +313,10 @@ static int cl_node_member(struct cluster *cl, struct cluster_node *node,
 		       UINT32_MAX, cl_text(val));
 		return -1;
 	}
-	if (!strcmp(key, "addr")) {
-		if (json_object_is_type(val, json_type_string) &&
-		    parse_ipv4(json_object_get_string(val), &node->addr))
-			return 0;
-		cl_err(cl, where, "expected a dotted-quad IPv4 address, got %s",
-		       cl_text(val));
-		return -1;
-	}
+	if (!strcmp(key, "addr"))
+		return cl_node_addr(cl, node, where, val);
+	if (!strcmp(key, "addr6"))
+		return cl_node_addr6(cl, node, where, val);
 	if (!strcmp(key, "host")) {
 		if (json_object_is_type(val, json_type_string) &&
 		    json_object_get_string_len(val)) {
@@ -260,28 +327,31 @@ static int cl_node_member(struct cluster *cl, struct cluster_node *node,
 		       cl_text(val));
 		return -1;
 	}
-	cl_err(cl, loc, "unknown key \"%s\" (expected id, host, addr)", key);
+	cl_err(cl, loc, "unknown key \"%s\" (expected id, host, addr, addr6)",
+	       key);
 	return -1;
 }
 
 static int cl_node(struct cluster *cl, size_t n, struct json_object *obj)
 {
 	struct cluster_node *node = &cl->nodes[n];
-	bool has_addr = false;
 	char loc[32];
 
 	snprintf(loc, sizeof(loc), "nodes[%zu]", n);
 	if (!json_object_is_type(obj, json_type_object)) {
-		cl_err(cl, loc, "expected an object with id, host and addr");
+		cl_err(cl, loc, "expected an object with id, host, addr and addr6");
 		return -1;
 	}
 	json_object_object_foreach(obj, key, val) {
 		if (cl_node_member(cl, node, loc, key, val) < 0)
 			return -1;
-		has_addr |= !strcmp(key, "addr");
 	}
-	if (!node->id || !has_addr) {
-		cl_err(cl, loc, "no \"%s\"", node->id ? "addr" : "id");
+	if (!node->id) {
+		cl_err(cl, loc, "no \"id\"");
+		return -1;
+	}
+	if (!node->has_addr && !node->has_addr6) {
+		cl_err(cl, loc, "no \"addr\" or \"addr6\": a node needs an IPv4 or an IPv6 address");
 		return -1;
 	}
 	return cl_check_unique(cl, n, loc);

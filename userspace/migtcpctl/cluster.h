@@ -9,12 +9,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include <linux/migtcp.h>
 
+/* A node has an IPv4 address, an IPv6 address or both. */
 struct cluster_node {
 	uint32_t id;
+	bool has_addr, has_addr6;
 	uint32_t addr;		/* network order */
+	struct in6_addr addr6;
 	const char *host;	/* NULL if not given */
 };
 

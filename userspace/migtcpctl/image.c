@@ -30,6 +30,7 @@ enum fmt {
 	FMT_KIND,	/* enum migtcp_ckpt_kind */
 	FMT_STATE,	/* TCP state */
 	FMT_ADDR,	/* IPv4 address */
+	FMT_ADDR6,	/* IPv6 address */
 	FMT_SECRET,	/* shown as present only */
 	FMT_STR,	/* NUL-terminated name */
 	FMT_DATA,	/* a chunk of stream data, counted */
@@ -110,6 +111,12 @@ static const struct field fields[MIGTCP_CKPT_A_MAX + 1] = {
 	F(MARK, "mark", U32, FMT_HEX),
 	F(PRIORITY, "priority", U32, FMT_NUM),
 	F(BOUND_DEV, "bound_dev", NUL_STRING, FMT_STR),
+	[MIGTCP_CKPT_A_KX_HALF] = { "kx_half", MNL_TYPE_BINARY,
+				    MIGTCP_KX_HALF_LEN, FMT_SECRET },
+	[MIGTCP_CKPT_A_PEER_ADDR_IN6] = { "peer_addr6", MNL_TYPE_BINARY,
+					  sizeof(struct in6_addr), FMT_ADDR6 },
+	[MIGTCP_CKPT_A_HOST_ADDR_IN6] = { "host_addr6", MNL_TYPE_BINARY,
+					  sizeof(struct in6_addr), FMT_ADDR6 },
 };
 
 #undef F
@@ -119,11 +126,12 @@ static const struct {
 	const char *label;
 	uint8_t attrs[16];	/* 0-terminated */
 } text_lines[] = {
-	{ "identity", { MIGTCP_CKPT_A_HOST_ADDR_IN, MIGTCP_CKPT_A_PEER_ADDR_IN,
+	{ "identity", { MIGTCP_CKPT_A_HOST_ADDR_IN, MIGTCP_CKPT_A_HOST_ADDR_IN6,
+			MIGTCP_CKPT_A_PEER_ADDR_IN, MIGTCP_CKPT_A_PEER_ADDR_IN6,
 			MIGTCP_CKPT_A_EPOCH,
 			MIGTCP_CKPT_A_PEER_EPOCH, MIGTCP_CKPT_A_CONN_KEY,
 			MIGTCP_CKPT_A_HOME_KEY, MIGTCP_CKPT_A_KX_PEER_FLAGS,
-			MIGTCP_CKPT_A_HS_PROOF } },
+			MIGTCP_CKPT_A_HS_PROOF, MIGTCP_CKPT_A_KX_HALF } },
 	{ "send", { MIGTCP_CKPT_A_ISS, MIGTCP_CKPT_A_SND_UNA,
 		    MIGTCP_CKPT_A_SND_MAX, MIGTCP_CKPT_A_WRITE_SEQ,
 		    MIGTCP_CKPT_A_SND_WND, MIGTCP_CKPT_A_MAX_WINDOW,
@@ -460,11 +468,20 @@ static uint32_t attr_addr(const struct nlattr *a)
 	return addr;
 }
 
+static const char *attr_addr6_str(const struct nlattr *a,
+				  char buf[IPV6_STR_LEN])
+{
+	struct in6_addr addr;
+
+	memcpy(&addr, mnl_attr_get_payload(a), sizeof(addr));
+	return ipv6_str(&addr, buf);
+}
+
 static void field_text(int type, const struct nlattr *a, char *buf,
 		       size_t len)
 {
 	const struct field *f = &fields[type];
-	char ip[IPV4_STR_LEN];
+	char ip[IPV6_STR_LEN];
 
 	switch (f->fmt) {
 	case FMT_HEX:
@@ -475,6 +492,9 @@ static void field_text(int type, const struct nlattr *a, char *buf,
 		break;
 	case FMT_ADDR:
 		snprintf(buf, len, "%s", ipv4_str(attr_addr(a), ip));
+		break;
+	case FMT_ADDR6:
+		snprintf(buf, len, "%s", attr_addr6_str(a, ip));
 		break;
 	case FMT_SECRET:
 		snprintf(buf, len, "present");
@@ -491,7 +511,7 @@ static void field_text(int type, const struct nlattr *a, char *buf,
 static struct json_object *field_json(int type, const struct nlattr *a)
 {
 	const struct field *f = &fields[type];
-	char ip[IPV4_STR_LEN];
+	char ip[IPV6_STR_LEN];
 
 	switch (f->fmt) {
 	case FMT_KIND:
@@ -500,6 +520,8 @@ static struct json_object *field_json(int type, const struct nlattr *a)
 		return json_object_new_string(sock_state_name(mnl_attr_get_u8(a)));
 	case FMT_ADDR:
 		return json_object_new_string(ipv4_str(attr_addr(a), ip));
+	case FMT_ADDR6:
+		return json_object_new_string(attr_addr6_str(a, ip));
 	case FMT_SECRET:
 		return json_object_new_boolean(true);
 	case FMT_STR:

@@ -45,31 +45,53 @@ static size_t load_match_host(const struct cluster *cl, const char *host,
 	return n;
 }
 
-static bool load_addr_is_local(const struct ifaddrs *ifa, uint32_t addr)
+/* Is ADDR (of FAMILY, AF_INET or AF_INET6) on an interface here? */
+static bool load_addr_is_local(const struct ifaddrs *ifa, int family,
+			       const void *addr)
 {
+	const struct sockaddr_in6 *sin6;
 	const struct sockaddr_in *sin;
 
 	for (; ifa; ifa = ifa->ifa_next) {
-		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != AF_INET)
+		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != family)
 			continue;
-		sin = (const struct sockaddr_in *)ifa->ifa_addr;
-		if (sin->sin_addr.s_addr == addr)
-			return true;
+		if (family == AF_INET) {
+			sin = (const struct sockaddr_in *)ifa->ifa_addr;
+			if (!memcmp(&sin->sin_addr, addr, sizeof(sin->sin_addr)))
+				return true;
+		} else {
+			sin6 = (const struct sockaddr_in6 *)ifa->ifa_addr;
+			if (IN6_ARE_ADDR_EQUAL(&sin6->sin6_addr, addr))
+				return true;
+		}
 	}
 	return false;
 }
 
+/* The address of NODE that is configured here, as text in BUF; NULL if none. */
+static const char *load_node_local_addr(const struct ifaddrs *ifa,
+					const struct cluster_node *node,
+					char buf[IPV6_STR_LEN])
+{
+	if (node->has_addr && load_addr_is_local(ifa, AF_INET, &node->addr))
+		return ipv4_str(node->addr, buf);
+	if (node->has_addr6 && load_addr_is_local(ifa, AF_INET6, &node->addr6))
+		return ipv6_str(&node->addr6, buf);
+	return NULL;
+}
+
 /*
- * How many nodes have an address configured on an interface of this
- * network namespace, and the index of the last one; their ids are
- * listed in MATCHES.  -1 if the addresses cannot be read.
+ * How many nodes have an address (addr or addr6) configured on an
+ * interface of this network namespace, and the index of the last one;
+ * their ids are listed in MATCHES.  -1 if the addresses cannot be read.
  */
 static long load_match_local_addr(const struct cluster *cl, size_t *self,
 				  char *matches, size_t len)
 {
-	char addr[IPV4_STR_LEN];
+	char buf[IPV6_STR_LEN];
 	struct ifaddrs *ifa;
 	size_t i, used = 0;
+	const char *addr;
 	long n = 0;
 
 	if (getifaddrs(&ifa) < 0) {
@@ -79,12 +101,12 @@ static long load_match_local_addr(const struct cluster *cl, size_t *self,
 	}
 	matches[0] = '\0';
 	for (i = 0; i < cl->nnodes; i++) {
-		if (!load_addr_is_local(ifa, cl->nodes[i].addr))
+		addr = load_node_local_addr(ifa, &cl->nodes[i], buf);
+		if (!addr)
 			continue;
 		if (used < len)
 			used += snprintf(matches + used, len - used, "%s%u (%s)",
-					 n ? ", " : "", cl->nodes[i].id,
-					 ipv4_str(cl->nodes[i].addr, addr));
+					 n ? ", " : "", cl->nodes[i].id, addr);
 		*self = i;
 		n++;
 	}
@@ -99,7 +121,7 @@ static void load_no_match(const struct cluster *cl, uint32_t kernel_id,
 
 	if (kernel_id)
 		snprintf(id, sizeof(id), "%u", kernel_id);
-	err_msg("load: cannot tell which node of %s this is: the kernel's node id is %s, no node has host '%s' and no node's addr is configured here; choose one with 'id N'",
+	err_msg("load: cannot tell which node of %s this is: the kernel's node id is %s, no node has host '%s' and no node's addr or addr6 is configured here; choose one with 'id N'",
 		cl->path, id, host);
 }
 
@@ -164,11 +186,26 @@ static const struct peer *load_find_peer(const struct peer *peers,
 	return NULL;
 }
 
-/* PEER_NEW or PEER_SET for each other node of CL that is not current. */
+/* Has the peer CUR the addresses of WANT, and no other? */
+static bool load_peer_is_current(const struct peer *cur,
+				 const struct peer *want)
+{
+	return cur->addr_set == want->addr_set &&
+	       (!want->addr_set || cur->addr == want->addr) &&
+	       cur->addr6_set == want->addr6_set &&
+	       (!want->addr6_set ||
+		IN6_ARE_ADDR_EQUAL(&cur->addr6, &want->addr6));
+}
+
+/*
+ * PEER_NEW or PEER_SET for each other node of CL that is not current.
+ * PEER_SET sets both addresses: one the file no longer gives is unset.
+ */
 static int load_update_peers(struct nl_ctx *nl, const struct cluster *cl,
 			     size_t self, const struct peer *peers,
 			     size_t npeers, struct load_result *res)
 {
+	const struct cluster_node *node;
 	const struct peer *cur;
 	struct peer want;
 	char what[48];
@@ -177,9 +214,14 @@ static int load_update_peers(struct nl_ctx *nl, const struct cluster *cl,
 	for (i = 0; i < cl->nnodes; i++) {
 		if (i == self)
 			continue;
-		want = (struct peer){ cl->nodes[i].id, true, cl->nodes[i].addr };
+		node = &cl->nodes[i];
+		want = (struct peer){ .id = node->id,
+				      .addr_set = node->has_addr,
+				      .addr = node->addr,
+				      .addr6_set = node->has_addr6,
+				      .addr6 = node->addr6 };
 		cur = load_find_peer(peers, npeers, want.id);
-		if (cur && cur->addr_set && cur->addr == want.addr)
+		if (cur && load_peer_is_current(cur, &want))
 			continue;
 		snprintf(what, sizeof(what), "load: peer %s %u",
 			 cur ? "replace" : "add", want.id);
@@ -198,9 +240,12 @@ static void load_node_config(const struct cluster *cl, size_t self,
 			     struct node_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->set_id = cfg->set_addr = true;
+	cfg->set_id = true;
 	cfg->id = cl->nodes[self].id;
+	cfg->set_addr = cl->nodes[self].has_addr;
 	cfg->addr = cl->nodes[self].addr;
+	cfg->set_addr6 = cl->nodes[self].has_addr6;
+	cfg->addr6 = cl->nodes[self].addr6;
 	if (cl->has_key) {
 		cfg->set_key = true;
 		memcpy(cfg->key, cl->key, sizeof(cfg->key));
@@ -285,7 +330,10 @@ static void load_print(const struct cluster *cl, size_t self,
 	}
 	obj = json_object_new_object();
 	json_object_object_add(obj, "id", json_object_new_int64(node->id));
-	json_object_object_add(obj, "addr", json_ipv4(true, node->addr));
+	json_object_object_add(obj, "addr",
+			       json_ipv4(node->has_addr, node->addr));
+	json_object_object_add(obj, "addr6",
+			       json_ipv6(node->has_addr6, &node->addr6));
 	json_object_object_add(obj, "peers", json_object_new_int64(npeers));
 	json_object_object_add(obj, "added", json_object_new_int64(res->added));
 	json_object_object_add(obj, "replaced",

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * "migtcpctl monitor": follows the multicast group "config" and prints
- * one line per change of the node identity or of the peer table.
+ * one line per change of the node identity or of the peer table.  An
+ * IPv6 address is in the text only when there is one; JSON always has
+ * "addr6", null when unset, as "addr".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +24,7 @@ struct monitor {
 static void monitor_print_node(const struct nlmsghdr *nlh)
 {
 	struct node_info info;
-	char buf[IPV4_STR_LEN];
+	char buf[IPV6_STR_LEN];
 
 	node_info_parse(nlh, &info);
 	if (json_output) {
@@ -40,6 +42,8 @@ static void monitor_print_node(const struct nlmsghdr *nlh)
 	else if (info.has_id)
 		printf(" id none");
 	printf(" addr %s", info.addr_set ? ipv4_str(info.addr, buf) : "none");
+	if (info.addr6_set)
+		printf(" addr6 %s", ipv6_str(&info.addr6, buf));
 	if (info.has_key_set)
 		printf(" key %s", info.key_set ? "set" : "not set");
 	if (info.has_ports)
@@ -63,19 +67,25 @@ static void monitor_print_peer(const struct nlmsghdr *nlh, const char *verb)
 				       json_object_new_string(event));
 		json_object_object_add(obj, "id",
 				       json_object_new_int64(peer.id));
-		if (with_addr)
+		if (with_addr) {
 			json_object_object_add(obj, "addr",
 					       json_ipv4(peer.addr_set,
 							 peer.addr));
+			json_object_object_add(obj, "addr6",
+					       json_ipv6(peer.addr6_set,
+							 &peer.addr6));
+		}
 		json_print(obj);
 		return;
 	}
 	printf("peer %s %u", verb, peer.id);
 	if (with_addr) {
-		char buf[IPV4_STR_LEN];
+		char buf[IPV6_STR_LEN];
 
 		printf(" addr %s", peer.addr_set ? ipv4_str(peer.addr, buf) :
 		       "none");
+		if (peer.addr6_set)
+			printf(" addr6 %s", ipv6_str(&peer.addr6, buf));
 	}
 	printf("\n");
 	fflush(stdout);

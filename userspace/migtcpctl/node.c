@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * "migtcpctl node [show]" and "migtcpctl node set": this node's id,
- * underlay address, cluster key and ephemeral port range.
+ * underlay addresses (IPv4, IPv6 or both), cluster key and ephemeral
+ * port range.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,8 @@ void node_info_parse(const struct nlmsghdr *nlh, struct node_info *info)
 	info->has_id = nl_attr_u32(tb[MIGTCP_A_NODE_ID], &info->id);
 	info->addr_set = nl_attr_in_addr(tb[MIGTCP_A_NODE_ADDR_IN],
 					 &info->addr);
+	info->addr6_set = nl_attr_in6_addr(tb[MIGTCP_A_NODE_ADDR_IN6],
+					   &info->addr6);
 	info->has_key_set = nl_attr_u8(tb[MIGTCP_A_NODE_KEY_SET], &key_set);
 	info->key_set = key_set;
 	info->has_ports = nl_attr_u16(tb[MIGTCP_A_NODE_PORT_MIN],
@@ -38,6 +41,8 @@ void node_info_to_json(const struct node_info *info, struct json_object *obj)
 				       json_object_new_int64(info->id) : NULL);
 	json_object_object_add(obj, "addr",
 			       json_ipv4(info->addr_set, info->addr));
+	json_object_object_add(obj, "addr6",
+			       json_ipv6(info->addr6_set, &info->addr6));
 	if (info->has_key_set)
 		json_object_object_add(obj, "key_set",
 				       json_object_new_boolean(info->key_set));
@@ -79,6 +84,9 @@ int node_set(struct nl_ctx *nl, const struct node_config *cfg)
 	if (cfg->set_addr)
 		mnl_attr_put(nlh, MIGTCP_A_NODE_ADDR_IN, sizeof(cfg->addr),
 			     &cfg->addr);
+	if (cfg->set_addr6)
+		mnl_attr_put(nlh, MIGTCP_A_NODE_ADDR_IN6, sizeof(cfg->addr6),
+			     &cfg->addr6);
 	if (cfg->set_key)
 		mnl_attr_put(nlh, MIGTCP_A_NODE_KEY, sizeof(cfg->key),
 			     cfg->key);
@@ -92,9 +100,10 @@ int node_set(struct nl_ctx *nl, const struct node_config *cfg)
 	return ret;
 }
 
+/* The IPv6 address has its line only when there is one. */
 static void node_print_text(const struct node_info *info)
 {
-	char buf[IPV4_STR_LEN];
+	char buf[IPV6_STR_LEN];
 
 	if (info->id)
 		printf("node %u\n", info->id);
@@ -102,6 +111,8 @@ static void node_print_text(const struct node_info *info)
 		printf("node none\n");
 	printf("  addr %s\n", info->addr_set ? ipv4_str(info->addr, buf) :
 	       "none");
+	if (info->addr6_set)
+		printf("  addr6 %s\n", ipv6_str(&info->addr6, buf));
 	if (info->has_key_set)
 		printf("  key %s\n", info->key_set ? "set" : "not set");
 	if (info->has_ports)
@@ -146,12 +157,9 @@ static int node_set_arg(const char *kw, const char *val,
 		cfg->set_id = true;
 		return arg_node_id(val, &cfg->id);
 	}
-	if (!strcmp(kw, "addr")) {
-		if (cfg->set_addr)
-			return usage_err("'addr' given twice");
-		cfg->set_addr = true;
-		return arg_ipv4(val, &cfg->addr);
-	}
+	if (!strcmp(kw, "addr"))
+		return arg_addr(val, &cfg->set_addr, &cfg->addr,
+				&cfg->set_addr6, &cfg->addr6);
 	if (!strcmp(kw, "key-file")) {
 		if (*key_file)
 			return usage_err("'key-file' given twice");
@@ -183,7 +191,8 @@ static int node_set_parse(int argc, char **argv, struct node_config *cfg,
 		if (ret)
 			return ret;
 	}
-	if (!cfg->set_id && !cfg->set_addr && !*key_file && !cfg->set_ports)
+	if (!cfg->set_id && !cfg->set_addr && !cfg->set_addr6 && !*key_file &&
+	    !cfg->set_ports)
 		return usage_err("node set needs at least one of id, addr, key-file, port-range");
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include <json-c/json.h>
 #include <linux/migtcp.h>
@@ -20,6 +21,8 @@ struct node_info {
 	uint32_t id;			/* 0: not set */
 	bool addr_set;
 	uint32_t addr;			/* network order */
+	bool addr6_set;
+	struct in6_addr addr6;
 	bool key_set;
 	uint16_t port_min, port_max;
 	uint32_t peers, max_peers;
@@ -27,9 +30,10 @@ struct node_info {
 
 /* What to change; fields without their set_* flag are left alone. */
 struct node_config {
-	bool set_id, set_addr, set_key, set_ports;
+	bool set_id, set_addr, set_addr6, set_key, set_ports;
 	uint32_t id;
 	uint32_t addr;			/* network order */
+	struct in6_addr addr6;
 	uint8_t key[MIGTCP_KEY_LEN];
 	uint16_t port_min, port_max;
 };

@@ -79,6 +79,20 @@ struct json_object *json_ipv4(bool is_set, uint32_t addr_be)
 	return json_object_new_string(ipv4_str(addr_be, buf));
 }
 
+const char *ipv6_str(const struct in6_addr *addr, char buf[IPV6_STR_LEN])
+{
+	return inet_ntop(AF_INET6, addr, buf, IPV6_STR_LEN);
+}
+
+struct json_object *json_ipv6(bool is_set, const struct in6_addr *addr)
+{
+	char buf[IPV6_STR_LEN];
+
+	if (!is_set)
+		return NULL;	/* json-c's null */
+	return json_object_new_string(ipv6_str(addr, buf));
+}
+
 struct table *table_new(unsigned int ncols, const char *const *headers,
 			const bool *right_align)
 {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include <json-c/json.h>
 
@@ -38,6 +39,13 @@ const char *ipv4_str(uint32_t addr_be, char buf[IPV4_STR_LEN]);
 
 /* A JSON string of the address, or JSON null if !IS_SET. */
 struct json_object *json_ipv4(bool is_set, uint32_t addr_be);
+
+/* RFC 5952 text of an IPv6 address. */
+#define IPV6_STR_LEN	INET6_ADDRSTRLEN
+const char *ipv6_str(const struct in6_addr *addr, char buf[IPV6_STR_LEN]);
+
+/* A JSON string of the address, or JSON null if !IS_SET. */
+struct json_object *json_ipv6(bool is_set, const struct in6_addr *addr);
 
 /*
  * A text table: columns sized to their widest cell, separated by two

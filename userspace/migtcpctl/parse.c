@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Validation of node ids, IPv4 addresses, port ranges, counts and the
- * cluster key file, shared by the command line and the cluster file.
+ * Validation of node ids, IPv4 and IPv6 addresses, port ranges, counts
+ * and the cluster key file, shared by the command line and the cluster
+ * file.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -42,6 +43,36 @@ bool parse_ipv4(const char *s, uint32_t *addr_be)
 	return true;
 }
 
+bool parse_ipv6(const char *s, struct in6_addr *addr)
+{
+	return inet_pton(AF_INET6, s, addr) == 1;
+}
+
+/*
+ * The kernel's rule for node and peer addresses (ipv6_addr_type() in
+ * the module): an address that names one interface of one host anywhere
+ * in the cluster's network, not a deprecated site-local one (RFC 3879),
+ * not an IPv4 address in IPv6 clothes.
+ */
+const char *ipv6_underlay_error(const struct in6_addr *addr)
+{
+	if (IN6_IS_ADDR_UNSPECIFIED(addr))
+		return "the unspecified address";
+	if (IN6_IS_ADDR_LOOPBACK(addr))
+		return "the loopback address";
+	if (IN6_IS_ADDR_MULTICAST(addr))
+		return "a multicast address";
+	if (IN6_IS_ADDR_LINKLOCAL(addr))
+		return "a link-local address";
+	if (IN6_IS_ADDR_SITELOCAL(addr))
+		return "a site-local address";
+	if (IN6_IS_ADDR_V4MAPPED(addr))
+		return "an IPv4-mapped address";
+	if (IN6_IS_ADDR_V4COMPAT(addr))
+		return "an IPv4-compatible address";
+	return NULL;
+}
+
 /* NULL if S is a valid "LO-HI", else what is wrong with it. */
 static const char *port_range_error(const char *s, uint16_t *lo,
 				    uint16_t *hi)
@@ -79,11 +110,30 @@ int arg_node_id(const char *s, uint32_t *id)
 			 UINT32_MAX);
 }
 
-int arg_ipv4(const char *s, uint32_t *addr_be)
+int arg_addr(const char *s, bool *addr_set, uint32_t *addr,
+	     bool *addr6_set, struct in6_addr *addr6)
 {
-	if (parse_ipv4(s, addr_be))
+	char first[IPV6_STR_LEN];
+	struct in6_addr a6;
+	uint32_t a4;
+
+	if (parse_ipv4(s, &a4)) {
+		if (*addr_set)
+			return usage_err("two IPv4 addresses, %s and %s: give at most one of each family",
+					 ipv4_str(*addr, first), s);
+		*addr_set = true;
+		*addr = a4;
 		return 0;
-	return usage_err("invalid address '%s': expected a dotted-quad IPv4 address",
+	}
+	if (parse_ipv6(s, &a6)) {
+		if (*addr6_set)
+			return usage_err("two IPv6 addresses, %s and %s: give at most one of each family",
+					 ipv6_str(addr6, first), s);
+		*addr6_set = true;
+		*addr6 = a6;
+		return 0;
+	}
+	return usage_err("invalid address '%s': expected an IPv4 or IPv6 address",
 			 s);
 }
 

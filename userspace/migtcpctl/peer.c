@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * "migtcpctl peer": list, add, replace and delete the entries of the
- * peer table, which maps the node ids of the cluster to underlay IPv4
- * addresses.
+ * peer table, which maps the node ids of the cluster to underlay
+ * addresses, an IPv4 one, an IPv6 one or both.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,8 @@ struct json_object *peer_to_json(const struct peer *peer)
 	json_object_object_add(obj, "id", json_object_new_int64(peer->id));
 	json_object_object_add(obj, "addr",
 			       json_ipv4(peer->addr_set, peer->addr));
+	json_object_object_add(obj, "addr6",
+			       json_ipv6(peer->addr6_set, &peer->addr6));
 	return obj;
 }
 
@@ -32,28 +34,41 @@ int peer_change(struct nl_ctx *nl, uint8_t cmd, const struct peer *peer,
 
 	nest = mnl_attr_nest_start(nlh, MIGTCP_A_PEER);
 	mnl_attr_put_u32(nlh, MIGTCP_PEER_A_ID, peer->id);
-	if (cmd != MIGTCP_CMD_PEER_DEL)
+	if (cmd != MIGTCP_CMD_PEER_DEL && peer->addr_set)
 		mnl_attr_put(nlh, MIGTCP_PEER_A_ADDR_IN, sizeof(peer->addr),
 			     &peer->addr);
+	if (cmd != MIGTCP_CMD_PEER_DEL && peer->addr6_set)
+		mnl_attr_put(nlh, MIGTCP_PEER_A_ADDR_IN6, sizeof(peer->addr6),
+			     &peer->addr6);
 	mnl_attr_nest_end(nlh, nest);
 	return nl_request(nl, nlh, NULL, NULL, what);
 }
 
+/* The column ADDR6 is there only when a peer has an IPv6 address. */
 static int peer_print_text(const struct peer *peers, size_t n)
 {
-	static const char *const headers[] = { "ID", "ADDR" };
-	static const bool right[] = { false, false };
-	char id[16], addr[IPV4_STR_LEN];
-	const char *cells[2] = { id, addr };
-	struct table *t = table_new(2, headers, right);
+	static const char *const headers[] = { "ID", "ADDR", "ADDR6" };
+	static const bool right[] = { false, false, false };
+	char id[16], addr[IPV4_STR_LEN], addr6[IPV6_STR_LEN];
+	const char *cells[3] = { id, addr, addr6 };
+	unsigned int ncols = 2;
+	struct table *t;
 	size_t i;
 
+	for (i = 0; i < n; i++)
+		if (peers[i].addr6_set)
+			ncols = 3;
+	t = table_new(ncols, headers, right);
 	for (i = 0; t && i < n; i++) {
 		snprintf(id, sizeof(id), "%u", peers[i].id);
 		if (peers[i].addr_set)
 			ipv4_str(peers[i].addr, addr);
 		else
 			strcpy(addr, "none");
+		if (peers[i].addr6_set)
+			ipv6_str(&peers[i].addr6, addr6);
+		else
+			strcpy(addr6, "none");
 		if (!table_add_row(t, cells)) {
 			table_free(t);
 			t = NULL;
@@ -103,11 +118,14 @@ static int peer_list(int argc, char **argv)
 	return ret;
 }
 
-/* "ID addr A" for add/replace, "ID" for del. */
+/*
+ * "ID addr A [addr A]" for add/replace (an IPv4 address, an IPv6 one or
+ * one of each), "ID" for del.
+ */
 static int peer_parse_args(int argc, char **argv, bool want_addr,
 			   const char *cmd, struct peer *peer)
 {
-	int ret;
+	int i, ret;
 
 	memset(peer, 0, sizeof(*peer));
 	if (argc < 1)
@@ -123,11 +141,18 @@ static int peer_parse_args(int argc, char **argv, bool want_addr,
 	}
 	if (argc < 3 || strcmp(argv[1], "addr"))
 		return usage_err("peer %s needs 'ID addr ADDRESS'", cmd);
-	if (argc > 3)
-		return usage_err("unexpected argument '%s' after peer %s %s addr %s",
-				 argv[3], cmd, argv[0], argv[2]);
-	peer->addr_set = true;
-	return arg_ipv4(argv[2], &peer->addr);
+	for (i = 1; i < argc; i += 2) {
+		if (strcmp(argv[i], "addr"))
+			return usage_err("unexpected argument '%s' after peer %s %s addr %s",
+					 argv[i], cmd, argv[0], argv[i - 1]);
+		if (i + 1 == argc)
+			return usage_err("'addr' needs a value");
+		ret = arg_addr(argv[i + 1], &peer->addr_set, &peer->addr,
+			       &peer->addr6_set, &peer->addr6);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static int peer_change_cmd(int argc, char **argv, uint8_t cmd,

@@ -12,7 +12,12 @@
  * acknowledgment number (docs/protocol.md, "Resets for segments no
  * endpoint takes").  A host whose kernel has no handler for the protocol
  * answers with ICMP "protocol unreachable", which a connected raw socket
- * reports as ENOPROTOOPT.
+ * reports as ENOPROTOOPT; over IPv6 with ICMPv6 "parameter problem"
+ * (unrecognized next header), which it reports as EPROTO.
+ *
+ * Each peer is probed over the path the kernel uses to reach it, IPv4 or
+ * IPv6.  Over IPv6 the kernel fills in and checks the checksum
+ * (IPV6_CHECKSUM): migtcp's pseudo-header is the one of RFC 8200, 8.1.
  */
 #include <errno.h>
 #include <poll.h>
@@ -38,8 +43,8 @@
 
 struct probe {
 	const struct peer *peer;
+	int family;		/* the path's: AF_INET or AF_INET6 */
 	int fd;			/* raw socket connected to the peer */
-	uint32_t saddr;		/* our address on the way to it */
 	uint32_t cookie;	/* the probe's ack_seq; the reset's seq */
 	struct timespec sent;
 	enum probe_result result;
@@ -73,27 +78,67 @@ static long probe_us_since(const struct timespec *t0)
 	       (now.tv_nsec - t0->tv_nsec) / 1000;
 }
 
-/* Connects @p's raw socket to its peer and sends the probe; -1: failed. */
-static int probe_send(struct probe *p, int proto, uint32_t self_id,
-		      uint16_t sport)
+/*
+ * The family of the path to @peer, as the kernel chooses it: IPv6 when
+ * this node and the peer both have an IPv6 address, else IPv4 when the
+ * peer has an IPv4 address, else IPv6; 0 if the peer has no address.
+ */
+static int probe_path_family(const struct node_info *self,
+			     const struct peer *peer)
 {
+	if (peer->addr6_set && self->addr6_set)
+		return AF_INET6;
+	if (peer->addr_set)
+		return AF_INET;
+	return peer->addr6_set ? AF_INET6 : 0;
+}
+
+/*
+ * Opens @p's raw socket, of its path's family, and connects it to the
+ * peer: only the peer's packets, and the ICMP errors about the probe,
+ * come to it.  Over IPv4 our address on the way there is in @saddr, for
+ * the checksum; over IPv6 the kernel computes the checksum, and checks
+ * the answer's.  Returns 0, or -1 with errno set.
+ */
+static int probe_connect(struct probe *p, int proto, uint32_t *saddr)
+{
+	int csum_off = offsetof(struct migtcphdr, check);
+	struct sockaddr_in6 sin6 = {
+		.sin6_family = AF_INET6,
+		.sin6_addr = p->peer->addr6,
+	};
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET,
 		.sin_addr.s_addr = p->peer->addr,
 	};
 	socklen_t len = sizeof(sin);
-	struct migtcphdr h;
 
-	p->fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	p->fd = socket(p->family, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		       proto);
 	if (p->fd < 0)
 		return -1;
-	/* Connected: only the peer's packets, and its ICMP errors, come. */
-	if (connect(p->fd, (struct sockaddr *)&sin, sizeof(sin)))
-		goto unreachable;
-	if (getsockname(p->fd, (struct sockaddr *)&sin, &len))
+	if (p->family == AF_INET6) {
+		if (setsockopt(p->fd, IPPROTO_IPV6, IPV6_CHECKSUM, &csum_off,
+			       sizeof(csum_off)))
+			return -1;
+		return connect(p->fd, (struct sockaddr *)&sin6, sizeof(sin6));
+	}
+	if (connect(p->fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    getsockname(p->fd, (struct sockaddr *)&sin, &len))
 		return -1;
-	p->saddr = sin.sin_addr.s_addr;
+	*saddr = sin.sin_addr.s_addr;
+	return 0;
+}
+
+/* Connects @p's raw socket to its peer and sends the probe; -1: failed. */
+static int probe_send(struct probe *p, int proto, uint32_t self_id,
+		      uint16_t sport)
+{
+	struct migtcphdr h;
+	uint32_t saddr = 0;
+
+	if (probe_connect(p, proto, &saddr))
+		goto unreachable;
 	if (getrandom(&p->cookie, sizeof(p->cookie), 0) !=
 	    sizeof(p->cookie))
 		return -1;
@@ -108,7 +153,9 @@ static int probe_send(struct probe *p, int proto, uint32_t self_id,
 	h.dst_port = htons(PROBE_DPORT);
 	h.seq = p->cookie ^ 0x5a5a5a5a;
 	h.ack_seq = htonl(p->cookie);
-	migtcp_seg_set_check(&h, sizeof(h), p->saddr, p->peer->addr, proto);
+	if (p->family == AF_INET)
+		migtcp_seg_set_check(&h, sizeof(h), saddr, p->peer->addr,
+				     proto);
 	clock_gettime(CLOCK_MONOTONIC, &p->sent);
 	if (send(p->fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h))
 		return 0;
@@ -137,14 +184,18 @@ static bool probe_read(struct probe *p, uint32_t self_id, uint16_t sport)
 			if (errno == EAGAIN || errno == EINTR)
 				return false;
 			p->err = errno;
-			p->result = errno == ENOPROTOOPT ?
+			p->result = errno == (p->family == AF_INET6 ?
+					      EPROTO : ENOPROTOOPT) ?
 				    PROBE_WRONG_PROTOCOL : PROBE_UNREACHABLE;
 			return true;
 		}
-		/* Raw IPv4 sockets receive the IP header too. */
-		if (n < (ssize_t)sizeof(struct iphdr))
-			continue;
-		ihl = (size_t)(pkt[0] & 0xf) * 4;
+		/* Raw IPv4 sockets receive the IP header too; IPv6 ones not. */
+		ihl = 0;
+		if (p->family == AF_INET) {
+			if (n < (ssize_t)sizeof(struct iphdr))
+				continue;
+			ihl = (size_t)(pkt[0] & 0xf) * 4;
+		}
 		if ((size_t)n < ihl + sizeof(*h))
 			continue;
 		h = (const struct migtcphdr *)(pkt + ihl);
@@ -225,7 +276,8 @@ int probe_peers(struct nl_ctx *nl, const struct peer *peers, size_t n,
 		probes[i].peer = &peers[i];
 		probes[i].fd = -1;
 		probes[i].result = PROBE_NO_ANSWER;
-		if (!peers[i].addr_set) {
+		probes[i].family = probe_path_family(&info, &peers[i]);
+		if (!probes[i].family) {
 			probes[i].result = PROBE_NO_ADDRESS;
 			continue;
 		}
@@ -261,6 +313,9 @@ int probe_peers(struct nl_ctx *nl, const struct peer *peers, size_t n,
 		answers[i].id = peers[i].id;
 		answers[i].addr_set = peers[i].addr_set;
 		answers[i].addr = peers[i].addr;
+		answers[i].addr6_set = peers[i].addr6_set;
+		answers[i].addr6 = peers[i].addr6;
+		answers[i].family = probes[i].family;
 		answers[i].result = probes[i].result;
 		answers[i].err = probes[i].err;
 		answers[i].rtt_us = probes[i].rtt_us;
@@ -277,17 +332,26 @@ out:
 	return ret;
 }
 
+/* The address @a was probed at, as text. */
+static const char *probe_addr_str(const struct probe_answer *a,
+				  char buf[IPV6_STR_LEN])
+{
+	if (a->family == AF_INET6)
+		return ipv6_str(&a->addr6, buf);
+	return ipv4_str(a->addr, buf);
+}
+
 /*
  * The warning "migtcpctl load" prints for each peer that does not take
  * this node's protocol: connections to it fail at once with ENOPROTOOPT.
  */
 void probe_warn_mismatch(const struct probe_answer *a, int proto)
 {
-	char addr[IPV4_STR_LEN];
+	char addr[IPV6_STR_LEN];
 
 	fprintf(stderr,
 		"%s: warning: node %u (%s) does not take IP protocol %d: migtcp is not loaded there, or with another proto=\n",
-		progname, a->id, ipv4_str(a->addr, addr), proto);
+		progname, a->id, probe_addr_str(a, addr), proto);
 }
 
 static struct json_object *probe_to_json(const struct probe_answer *a)
@@ -296,6 +360,11 @@ static struct json_object *probe_to_json(const struct probe_answer *a)
 
 	json_object_object_add(obj, "id", json_object_new_int64(a->id));
 	json_object_object_add(obj, "addr", json_ipv4(a->addr_set, a->addr));
+	json_object_object_add(obj, "addr6",
+			       json_ipv6(a->addr6_set, &a->addr6));
+	json_object_object_add(obj, "path", !a->family ? NULL :
+			       json_object_new_string(a->family == AF_INET6 ?
+						      "ipv6" : "ipv4"));
 	json_object_object_add(obj, "result",
 			       json_object_new_string(probe_result_name(a->result)));
 	if (a->result == PROBE_ANSWERS)
@@ -318,10 +387,11 @@ struct json_object *probe_answers_to_json(const struct probe_answer *answers,
 	return arr;
 }
 
+/* A table of ID, ADDR (the address probed, IPv4 or IPv6), RESULT. */
 static void probe_print(const struct probe_answer *answers, size_t n,
 			int proto)
 {
-	char id[16], addr[IPV4_STR_LEN], result[96];
+	char id[16], addr[IPV6_STR_LEN], result[96];
 	static const char *const headers[] = { "ID", "ADDR", "RESULT" };
 	static const bool right[] = { false, false, false };
 	const char *cells[3] = { id, addr, result };
@@ -337,8 +407,8 @@ static void probe_print(const struct probe_answer *answers, size_t n,
 		const struct probe_answer *a = &answers[i];
 
 		snprintf(id, sizeof(id), "%u", a->id);
-		if (a->addr_set)
-			ipv4_str(a->addr, addr);
+		if (a->family)
+			probe_addr_str(a, addr);
 		else
 			strcpy(addr, "none");
 		if (a->result == PROBE_ANSWERS)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include <json-c/json.h>
 
@@ -24,8 +25,10 @@ enum probe_result {
 
 struct probe_answer {
 	uint32_t id;
-	bool addr_set;
+	bool addr_set, addr6_set;
 	uint32_t addr;		/* network order */
+	struct in6_addr addr6;
+	int family;		/* probed over AF_INET or AF_INET6; 0: none */
 	enum probe_result result;
 	int err;		/* PROBE_UNREACHABLE: its errno */
 	long rtt_us;		/* PROBE_ANSWERS: the round trip */
@@ -34,9 +37,11 @@ struct probe_answer {
 const char *probe_result_name(enum probe_result r);
 
 /*
- * Probes the @n @peers at once and waits up to @timeout_ms for their
- * answers, in @answers[0..n).  Returns the protocol number probed, or
- * -1 after printing what failed.
+ * Probes the @n @peers at once, each over the path the kernel takes to
+ * it (IPv6 when this node and the peer both have an IPv6 address, else
+ * IPv4 if the peer has an IPv4 one, else IPv6), and waits up to
+ * @timeout_ms for their answers, in @answers[0..n).  Returns the
+ * protocol number probed, or -1 after printing what failed.
  */
 int probe_peers(struct nl_ctx *nl, const struct peer *peers, size_t n,
 		int timeout_ms, struct probe_answer *answers);
@@ -44,7 +49,10 @@ int probe_peers(struct nl_ctx *nl, const struct peer *peers, size_t n,
 /* "warning: node N (A) does not take IP protocol P: ..." on stderr. */
 void probe_warn_mismatch(const struct probe_answer *a, int proto);
 
-/* [{"id":…,"addr":…,"result":…,"rtt_us"|"error":…}, …] */
+/*
+ * [{"id":…,"addr":…,"addr6":…,"path":"ipv4"|"ipv6"|null,"result":…,
+ *   "rtt_us"|"error":…}, …]
+ */
 struct json_object *probe_answers_to_json(const struct probe_answer *answers,
 					  size_t n);
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The cluster map of the preload library: which IPv4 addresses are the
- * underlay addresses of cluster nodes, and back.  Node ids are
- * cluster-wide, so the map stays true when the process migrates to
- * another node; it is read from the module (this node and its peer
- * table) when first needed and again, at most once a second, when an
- * address or an id is missing, so peers added later are found.  The
- * netlink socket is closed after each reading: a process being
- * checkpointed holds nothing of the library's.
+ * The cluster map of the preload library: which IPv4 and IPv6 addresses
+ * are the underlay addresses of cluster nodes, and back.  A node may
+ * have either or both.  Node ids are cluster-wide, so the map stays true
+ * when the process migrates to another node; it is read from the module
+ * (this node and its peer table) when first needed and again, at most
+ * once a second, when an address or an id is missing, so peers added
+ * later are found.  The netlink socket is closed after each reading: a
+ * process being checkpointed holds nothing of the library's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,13 +23,13 @@
 #include "peers.h"
 #include "preload.h"
 
-struct node_addr {
+struct node_entry {
 	uint32_t id;
-	uint32_t addr;		/* network order */
+	struct node_addrs a;
 };
 
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct node_addr *map;
+static struct node_entry *map;
 static size_t map_len;
 static uint32_t self_id;
 static struct timespec last_read;
@@ -55,7 +55,8 @@ void cluster_atfork(void)
 }
 
 struct self_reply {
-	uint32_t id, addr;
+	uint32_t id;
+	struct node_addrs a;
 };
 
 static int self_cb(const struct nlmsghdr *nlh, void *data)
@@ -66,8 +67,11 @@ static int self_cb(const struct nlmsghdr *nlh, void *data)
 	nl_parse_attrs(nlh, tb, MIGTCP_A_MAX);
 	if (!nl_attr_u32(tb[MIGTCP_A_NODE_ID], &self->id))
 		self->id = 0;
-	if (!nl_attr_in_addr(tb[MIGTCP_A_NODE_ADDR_IN], &self->addr))
-		self->addr = 0;
+	self->a.has4 = nl_attr_in_addr(tb[MIGTCP_A_NODE_ADDR_IN],
+				       &self->a.addr4) && self->a.addr4;
+	self->a.has6 = nl_attr_in6_addr(tb[MIGTCP_A_NODE_ADDR_IN6],
+					&self->a.addr6) &&
+		       !IN6_IS_ADDR_UNSPECIFIED(&self->a.addr6);
 	return MNL_CB_OK;
 }
 
@@ -75,7 +79,7 @@ static int self_cb(const struct nlmsghdr *nlh, void *data)
 static int map_read(void)
 {
 	struct self_reply self = { 0 };
-	struct node_addr *fresh;
+	struct node_entry *fresh, *e;
 	struct peer *peers = NULL;
 	size_t npeers = 0, i, n = 0;
 	struct nl_ctx nl;
@@ -96,18 +100,26 @@ static int map_read(void)
 	fresh = calloc(npeers + 1, sizeof(*fresh));
 	if (!fresh)
 		goto out;
-	if (self.id && self.addr)
-		fresh[n++] = (struct node_addr){ self.id, self.addr };
-	for (i = 0; i < npeers; i++)
-		if (peers[i].addr_set && peers[i].addr)
-			fresh[n++] = (struct node_addr){ peers[i].id,
-							 peers[i].addr };
+	if (self.id && (self.a.has4 || self.a.has6))
+		fresh[n++] = (struct node_entry){ self.id, self.a };
+	for (i = 0; i < npeers; i++) {
+		e = &fresh[n];
+		e->id = peers[i].id;
+		e->a.has4 = peers[i].addr_set && peers[i].addr;
+		e->a.addr4 = peers[i].addr;
+		e->a.has6 = peers[i].addr6_set &&
+			    !IN6_IS_ADDR_UNSPECIFIED(&peers[i].addr6);
+		e->a.addr6 = peers[i].addr6;
+		if (e->a.has4 || e->a.has6)
+			n++;
+	}
 	free(map);
 	map = fresh;
 	map_len = n;
 	self_id = self.id;
 	ret = 0;
-	debug("cluster map: this node %u, %zu node addresses", self_id, n);
+	debug("cluster map: this node %u, %zu nodes with addresses", self_id,
+	      n);
 out:
 	free(peers);
 	nl_close(&nl);
@@ -130,43 +142,95 @@ static void map_refresh(bool missing)
 		map_read();
 }
 
-/* The id of the node at ADDR, or (BY_ID) the address of node ADDR. */
-static uint32_t find(uint32_t key, bool by_id)
+/* What a lookup looks for: a node by id, IPv4 or IPv6 address. */
+struct map_key {
+	enum { BY_ID, BY_IN, BY_IN6 } by;
+	uint32_t val;			/* the id, or the IPv4 address */
+	const struct in6_addr *addr6;
+	bool need4;			/* BY_ID: an entry without IPv4 misses */
+};
+
+static const struct node_entry *find(const struct map_key *k)
 {
+	const struct node_entry *e;
 	size_t i;
 
 	for (i = 0; i < map_len; i++) {
-		if (by_id && map[i].id == key)
-			return map[i].addr;
-		if (!by_id && map[i].addr == key)
-			return map[i].id;
+		e = &map[i];
+		switch (k->by) {
+		case BY_ID:
+			if (e->id == k->val)
+				return k->need4 && !e->a.has4 ? NULL : e;
+			break;
+		case BY_IN:
+			if (e->a.has4 && e->a.addr4 == k->val)
+				return e;
+			break;
+		case BY_IN6:
+			if (e->a.has6 &&
+			    IN6_ARE_ADDR_EQUAL(&e->a.addr6, k->addr6))
+				return e;
+			break;
+		}
 	}
-	return 0;
+	return NULL;
 }
 
-static uint32_t lookup(uint32_t key, bool by_id)
+/*
+ * The entry K finds, into *OUT; false if none.  With need4, the entry
+ * of the node without an IPv4 address after a fresh reading.
+ */
+static bool lookup(const struct map_key *k, struct node_entry *out)
 {
-	uint32_t found;
+	const struct node_entry *e;
+	struct map_key any = *k;
 
 	pthread_mutex_lock(&map_lock);
 	map_refresh(false);
-	found = find(key, by_id);
-	if (!found) {
+	e = find(k);
+	if (!e) {
 		map_refresh(true);
-		found = find(key, by_id);
+		any.need4 = false;
+		e = find(&any);
 	}
+	if (e)
+		*out = *e;
 	pthread_mutex_unlock(&map_lock);
-	return found;
+	return e;
 }
 
 uint32_t cluster_node_of(uint32_t addr)
 {
-	return lookup(addr, false);
+	struct map_key k = { .by = BY_IN, .val = addr };
+	struct node_entry e;
+
+	return lookup(&k, &e) ? e.id : 0;
 }
 
-uint32_t cluster_addr_of(uint32_t node)
+uint32_t cluster_node_of6(const struct in6_addr *addr)
 {
-	return lookup(node, true);
+	struct map_key k = { .by = BY_IN6, .addr6 = addr };
+	struct node_entry e;
+
+	return lookup(&k, &e) ? e.id : 0;
+}
+
+bool cluster_addrs_of(uint32_t node, bool need4, struct node_addrs *addrs)
+{
+	struct map_key k = { .by = BY_ID, .val = node, .need4 = need4 };
+	struct node_entry e;
+
+	if (!node || !lookup(&k, &e))
+		return false;
+	*addrs = e.a;
+	return true;
+}
+
+bool cluster_v6_only(uint32_t node)
+{
+	struct node_addrs a;
+
+	return cluster_addrs_of(node, true, &a) && !a.has4 && a.has6;
 }
 
 uint32_t cluster_self(void)
@@ -222,14 +286,15 @@ bool cluster_has_listener(uint16_t port)
 	return q.found;
 }
 
-bool inet_to_v4(const struct sockaddr *addr, socklen_t len, uint32_t *ip,
-		uint16_t *port)
+bool inet_parse(const struct sockaddr *addr, socklen_t len,
+		struct inet_addr *ia)
 {
+	memset(ia, 0, sizeof(*ia));
 	if (addr->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *sin = (const void *)addr;
 
-		*ip = sin->sin_addr.s_addr;
-		*port = sin->sin_port;
+		ia->ip = sin->sin_addr.s_addr;
+		ia->port = sin->sin_port;
 		return true;
 	}
 	if (addr->sa_family == AF_INET6 &&
@@ -237,36 +302,45 @@ bool inet_to_v4(const struct sockaddr *addr, socklen_t len, uint32_t *ip,
 		const struct sockaddr_in6 *sin6 = (const void *)addr;
 
 		if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr)) {
-			*ip = INADDR_ANY;
+			ia->ip = INADDR_ANY;
 		} else if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-			memcpy(ip, &sin6->sin6_addr.s6_addr[12], sizeof(*ip));
+			memcpy(&ia->ip, &sin6->sin6_addr.s6_addr[12],
+			       sizeof(ia->ip));
+			ia->mapped = true;
 		} else {
-			return false;
+			ia->v6 = true;
+			ia->ip6 = sin6->sin6_addr;
 		}
-		*port = sin6->sin6_port;
+		ia->port = sin6->sin6_port;
 		return true;
 	}
 	return false;
 }
 
-void mig_to_inet(const struct sockaddr_storage *mig, int family,
+void mig_to_inet(const struct sockaddr_storage *mig, int family, bool mapped,
 		 struct sockaddr *addr, socklen_t *len)
 {
 	const struct sockaddr_mig *smig = (const void *)mig;
 	struct sockaddr_storage out = { 0 };
-	uint32_t ip = smig->smig_node ? cluster_addr_of(smig->smig_node) : 0;
+	struct node_addrs a = { 0 };
+	bool known;
 	socklen_t full;
 
+	/* An AF_INET socket can only show an IPv4 address. */
+	known = cluster_addrs_of(smig->smig_node, family != AF_INET6, &a);
 	if (family == AF_INET6) {
 		struct sockaddr_in6 *sin6 = (void *)&out;
 
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = smig->smig_port;
 		/* The wildcard stays ::, as an IPv6 socket shows it. */
-		if (ip) {
+		if (a.has6 && !(mapped && a.has4)) {
+			sin6->sin6_addr = a.addr6;
+		} else if (a.has4) {
 			sin6->sin6_addr.s6_addr[10] = 0xff;
 			sin6->sin6_addr.s6_addr[11] = 0xff;
-			memcpy(&sin6->sin6_addr.s6_addr[12], &ip, sizeof(ip));
+			memcpy(&sin6->sin6_addr.s6_addr[12], &a.addr4,
+			       sizeof(a.addr4));
 		}
 		full = sizeof(*sin6);
 	} else {
@@ -274,10 +348,13 @@ void mig_to_inet(const struct sockaddr_storage *mig, int family,
 
 		sin->sin_family = AF_INET;
 		sin->sin_port = smig->smig_port;
-		sin->sin_addr.s_addr = ip;
+		sin->sin_addr.s_addr = a.has4 ? a.addr4 : INADDR_ANY;
 		full = sizeof(*sin);
+		if (known && !a.has4)
+			debug("node %u has no IPv4 address: shown as 0.0.0.0",
+			      smig->smig_node);
 	}
-	if (smig->smig_node && !ip)
+	if (smig->smig_node && !known)
 		debug("node %u is in no peer table entry: shown as the wildcard",
 		      smig->smig_node);
 	memcpy(addr, &out, *len < full ? *len : full);

@@ -119,6 +119,17 @@ void fd_set_bound(int fd, const struct sockaddr *addr, socklen_t len)
 	unlock();
 }
 
+void fd_set_mapped(int fd)
+{
+	struct fd_info *info;
+
+	lock();
+	info = slot(fd, true);
+	if (info)
+		info->mapped = true;
+	unlock();
+}
+
 int fd_save_opt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	struct saved_opt *opt, **opts;

@@ -5,10 +5,13 @@
  * creates an AF_MIGTCP socket; the transport is decided when the
  * program binds, connects or listens: a cluster node (or a wildcard
  * listener) keeps AF_MIGTCP, anything else -- loopback, an address
- * outside the cluster, a native IPv6 address -- gets kernel TCP, swapped
- * in under the same descriptor number with its flags and options.
- * Addresses are translated both ways through the cluster map: an
- * underlay address of a node is that node's id.
+ * outside the cluster -- gets kernel TCP, swapped in under the same
+ * descriptor number with its flags and options.  Addresses are
+ * translated both ways through the cluster map: an underlay address of
+ * a node, IPv4 or IPv6, is that node's id.  An AF_INET socket can name
+ * only nodes that have an IPv4 address, as kernel TCP's reaches only
+ * IPv4 hosts; an AF_INET6 socket names every node, by its IPv6 address
+ * or its IPv4 one v4-mapped.
  *
  * Only calls that carry addresses, options or descriptors are wrapped;
  * read, write, send, recv, poll, epoll, fcntl, sendfile and splice go
@@ -145,9 +148,26 @@ static bool is_migtcp_family(int family)
 	       family == migtcp_af_reload();
 }
 
-static bool is_loopback(uint32_t ip)
+static bool is_loopback(const struct inet_addr *ia)
 {
-	return (ntohl(ip) >> 24) == 127;
+	if (ia->v6)
+		return IN6_IS_ADDR_LOOPBACK(&ia->ip6);
+	return (ntohl(ia->ip) >> 24) == 127;
+}
+
+static bool is_wildcard(const struct inet_addr *ia)
+{
+	return !ia->v6 && ia->ip == htonl(INADDR_ANY);
+}
+
+/*
+ * The family of an AF_MIGTCP socket the library did not make: AF_INET,
+ * but on a node that has an IPv6 address and no IPv4 one, where no
+ * AF_INET socket is AF_MIGTCP, AF_INET6.
+ */
+static int unknown_family(void)
+{
+	return cluster_v6_only(cluster_self()) ? AF_INET6 : AF_INET;
 }
 
 /*
@@ -155,7 +175,7 @@ static bool is_loopback(uint32_t ip)
  * program closed the descriptor in a way the library does not see
  * (fclose, close_range), and a socket inherited across exec or copied
  * with fcntl(F_DUPFD) has none.  Such an AF_MIGTCP socket is taken as
- * a decided AF_INET one.
+ * a decided one of unknown_family().
  */
 static enum fd_state classify(int fd, struct fd_info *info)
 {
@@ -173,9 +193,9 @@ static enum fd_state classify(int fd, struct fd_info *info)
 		return FD_NONE;
 	}
 	if (state == FD_NONE) {
-		fd_set_state(fd, FD_MIGTCP, AF_INET);
+		info->family = unknown_family();
+		fd_set_state(fd, FD_MIGTCP, info->family);
 		info->state = FD_MIGTCP;
-		info->family = AF_INET;
 		state = FD_MIGTCP;
 	}
 	return state;
@@ -188,38 +208,53 @@ static enum fd_state classify(int fd, struct fd_info *info)
  * connect to the local host (loopback or the wildcard) stays local over
  * TCP, unless an AF_MIGTCP listener of this node has the port: a server
  * run under migtcp-run listens only there, and its local clients must
- * reach it too.
+ * reach it too.  An AF_INET socket of a node that has an IPv6 address
+ * and no IPv4 one binds and connects over TCP, as on a host without
+ * IPv4: it could not show its own address.
  */
 static const char *decide(const struct fd_info *info,
 			  const struct sockaddr *addr, socklen_t len,
 			  bool for_bind, struct sockaddr_mig *mig)
 {
-	uint32_t ip, node = 0;
-	uint16_t port;
+	struct inet_addr ia;
+	uint32_t node = 0;
 
 	if (!addr || len < sizeof(sa_family_t) ||
 	    addr->sa_family != info->family)
 		return "not the socket's address family";
-	if (!inet_to_v4(addr, len, &ip, &port))
-		return "not an IPv4 address";
-	if (!for_bind && (is_loopback(ip) || ip == htonl(INADDR_ANY))) {
-		if (!port || !cluster_has_listener(port))
-			return is_loopback(ip) ? "loopback" : "the local host";
+	if (!inet_parse(addr, len, &ia))
+		return "not an IPv4 or IPv6 address";
+	if (!for_bind && (is_loopback(&ia) || is_wildcard(&ia))) {
+		if (!ia.port || !cluster_has_listener(ia.port))
+			return is_loopback(&ia) ? "loopback" : "the local host";
 		/* node 0: this node, also after the process migrated */
-	} else if (is_loopback(ip)) {
+	} else if (is_loopback(&ia)) {
 		return "loopback";
-	} else if (ip == htonl(INADDR_ANY)) {
-		/* bind: this node */
 	} else {
-		node = cluster_node_of(ip);
-		if (!node)
-			return "not a cluster node";
+		if (!is_wildcard(&ia)) {
+			/* bind: this node's own address, or it fails */
+			node = ia.v6 ? cluster_node_of6(&ia.ip6) :
+				       cluster_node_of(ia.ip);
+			if (!node)
+				return "not a cluster node";
+		}
+		if (info->family == AF_INET && cluster_v6_only(cluster_self()))
+			return "this node has no IPv4 address";
 	}
 	memset(mig, 0, sizeof(*mig));
 	mig->smig_family = migtcp_af;
-	mig->smig_port = port;
+	mig->smig_port = ia.port;
 	mig->smig_node = node;
 	return NULL;
+}
+
+/* Whether ADDR is an IPv4-mapped IPv6 address (::ffff:0.0.0.0 too). */
+static bool is_mapped(const struct sockaddr *addr, socklen_t len)
+{
+	struct inet_addr ia;
+
+	return addr && len >= sizeof(sa_family_t) &&
+	       inet_parse(addr, len, &ia) && ia.mapped;
 }
 
 /*
@@ -346,6 +381,8 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return -1;
 	fd_set_bound(fd, addr, len);
 	fd_set_state(fd, FD_BOUND, 0);
+	if (is_mapped(addr, len))
+		fd_set_mapped(fd);
 	return 0;
 }
 
@@ -389,6 +426,8 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		int err = errno;
 
 		fd_set_state(fd, FD_MIGTCP, 0);
+		if (is_mapped(addr, len))
+			fd_set_mapped(fd);
 		errno = err;
 	}
 	return ret;
@@ -401,6 +440,15 @@ EXPORT int listen(int fd, int backlog)
 
 	preload_init();
 	state = classify(fd, &info);
+	/* An unbound AF_INET socket, as bind() would have decided it. */
+	if (state == FD_PENDING && info.family == AF_INET &&
+	    cluster_v6_only(cluster_self())) {
+		debug("fd %d: listen -> TCP (this node has no IPv4 address)",
+		      fd);
+		if (swap_to_tcp(fd, &info) < 0)
+			return -1;
+		return real.listen(fd, backlog);
+	}
 	if (state == FD_PENDING || state == FD_BOUND) {
 		int ret = real.listen(fd, backlog);
 
@@ -413,13 +461,17 @@ EXPORT int listen(int fd, int backlog)
 	return real.listen(fd, backlog);
 }
 
-/* The family the program sees for FD's addresses. */
-static int program_family(int fd)
+/*
+ * The family the program sees for FD's addresses, and whether it shows
+ * IPv4 addresses v4-mapped where it can (struct fd_info's mapped).
+ */
+static int program_family(int fd, bool *mapped)
 {
 	struct fd_info info;
 
 	fd_get(fd, &info);
-	return info.family ?: AF_INET;
+	*mapped = info.mapped;
+	return info.family ?: unknown_family();
 }
 
 /*
@@ -430,37 +482,75 @@ static int program_family(int fd)
 static void give_addr(int fd, const struct sockaddr_storage *ss,
 		      socklen_t sslen, struct sockaddr *addr, socklen_t *len)
 {
+	bool mapped;
+	int family;
+
 	if (!addr || !len)
 		return;
 	if (migtcp_af && sslen >= sizeof(struct sockaddr_mig) &&
 	    is_migtcp_family(ss->ss_family)) {
-		mig_to_inet(ss, program_family(fd), addr, len);
+		family = program_family(fd, &mapped);
+		mig_to_inet(ss, family, mapped, addr, len);
 		return;
 	}
 	memcpy(addr, ss, *len < sslen ? *len : sslen);
 	*len = sslen;
 }
 
+/* Closes FD with a reset (SO_LINGER of 0), as a refusal. */
+static void close_reset(int fd)
+{
+	const struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (real.setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
+		debug("fd %d: SO_LINGER: %m", fd);
+	real.close(fd);
+}
+
+/*
+ * accept() and accept4().  The connection shows the listener's family
+ * to the program.  An AF_INET listener of kernel TCP never gets a
+ * client that came over IPv6: a connection from a node that has an
+ * IPv6 address and no IPv4 one, which AF_INET cannot name, is reset
+ * rather than handed over, and the next one is accepted.
+ */
 static int do_accept(int fd, struct sockaddr *addr, socklen_t *len,
 		     int flags, bool four)
 {
 	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
-	int nfd;
+	socklen_t sslen;
+	bool mapped;
+	int nfd, family, saved = errno;
 
 	preload_init();
 	if (addr && !len) {
 		errno = EFAULT;
 		return -1;
 	}
-	nfd = four ? real.accept4(fd, (void *)&ss, &sslen, flags) :
-		     real.accept(fd, (void *)&ss, &sslen);
-	if (nfd < 0)
-		return nfd;
-	fd_forget(nfd);
-	/* The connection shows the listener's family to the program. */
-	if (migtcp_af && is_migtcp_family(ss.ss_family))
-		fd_set_state(nfd, FD_MIGTCP, program_family(fd));
+	for (;;) {
+		sslen = sizeof(ss);
+		nfd = four ? real.accept4(fd, (void *)&ss, &sslen, flags) :
+			     real.accept(fd, (void *)&ss, &sslen);
+		if (nfd < 0)
+			return nfd;
+		fd_forget(nfd);
+		if (!migtcp_af || !is_migtcp_family(ss.ss_family))
+			break;
+		family = program_family(fd, &mapped);
+		if (family == AF_INET &&
+		    sslen >= sizeof(struct sockaddr_mig) &&
+		    cluster_v6_only(((struct sockaddr_mig *)&ss)->smig_node)) {
+			debug("fd %d: connection from node %u reset: it has no IPv4 address for an AF_INET listener",
+			      fd, ((struct sockaddr_mig *)&ss)->smig_node);
+			close_reset(nfd);
+			errno = saved;
+			continue;
+		}
+		fd_set_state(nfd, FD_MIGTCP, family);
+		if (mapped)
+			fd_set_mapped(nfd);
+		break;
+	}
 	give_addr(nfd, &ss, sslen, addr, len);
 	return nfd;
 }
@@ -486,14 +576,13 @@ static bool shows_wildcard(int fd)
 	socklen_t len = sizeof(peer);
 	struct fd_info info;
 	enum fd_state state = fd_get(fd, &info);
-	uint32_t ip;
-	uint16_t port;
+	struct inet_addr ia;
 
 	if (state != FD_PENDING && state != FD_BOUND && state != FD_MIGTCP)
 		return false;
 	if (info.bound_len &&
-	    !(inet_to_v4((const void *)&info.bound, info.bound_len, &ip,
-			 &port) && ip == htonl(INADDR_ANY)))
+	    !(inet_parse((const void *)&info.bound, info.bound_len, &ia) &&
+	      is_wildcard(&ia)))
 		return false;
 	/* A listener, not a connection (accepted ones were never bound). */
 	if (state == FD_MIGTCP &&

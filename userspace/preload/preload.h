@@ -7,6 +7,7 @@
 #ifndef MIGTCP_PRELOAD_H
 #define MIGTCP_PRELOAD_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +73,12 @@ struct saved_opt {
 struct fd_info {
 	enum fd_state state;
 	int family;			/* what the program asked for */
+	/*
+	 * An AF_INET6 socket the program bound or connected to an
+	 * IPv4-mapped address, or accepted from such a listener: it shows
+	 * nodes by their IPv4 address (mapped) where they have one.
+	 */
+	bool mapped;
 	struct sockaddr_storage bound;	/* the program's bind() address */
 	socklen_t bound_len;
 	struct saved_opt **opts;
@@ -86,6 +93,7 @@ struct fd_info {
 enum fd_state fd_get(int fd, struct fd_info *info);
 void fd_set_state(int fd, enum fd_state state, int family);
 void fd_set_bound(int fd, const struct sockaddr *addr, socklen_t len);
+void fd_set_mapped(int fd);
 int fd_save_opt(int fd, int level, int name, const void *val, socklen_t len);
 /* Looks up a saved option of FD: copies up to *LEN bytes; 0 or -1. */
 int fd_saved_opt(int fd, int level, int name, void *val, socklen_t *len);
@@ -97,27 +105,52 @@ void fd_table_atfork(void);
 
 /*
  * The cluster map: this node's id and the nodes of the peer table with
- * their IPv4 underlay addresses (network order), read from the module
+ * their underlay addresses, IPv4, IPv6 or both, read from the module
  * over generic netlink and read again, at most once a second, when an
  * address or an id is not in it.
  */
+struct node_addrs {
+	bool has4, has6;
+	uint32_t addr4;			/* network order */
+	struct in6_addr addr6;
+};
+
 uint32_t cluster_node_of(uint32_t addr);	/* 0: not a cluster node */
-uint32_t cluster_addr_of(uint32_t node);	/* 0: unknown */
+uint32_t cluster_node_of6(const struct in6_addr *addr);
+/*
+ * NODE's addresses into *ADDRS; false if the map has none.  NEED4: an
+ * entry without an IPv4 address is looked up again, as a missing one.
+ */
+bool cluster_addrs_of(uint32_t node, bool need4, struct node_addrs *addrs);
 uint32_t cluster_self(void);			/* this node's id, or 0 */
+/* Whether node NODE is known to have an IPv6 address and no IPv4 one. */
+bool cluster_v6_only(uint32_t node);
 void cluster_atfork(void);
 /* Whether this node has an AF_MIGTCP listener on PORT (network order). */
 bool cluster_has_listener(uint16_t port);
 
 /*
- * Address translation.  to_mig turns an AF_INET/AF_INET6 address into
- * the IPv4 address it names (v4-mapped IPv6 included) and its port;
- * false for a native IPv6 address.  from_mig writes the AF_INET or
- * AF_INET6 form of a struct sockaddr_mig into ADDR (truncated to *LEN,
- * which is set to the full length, as the kernel does).
+ * Address translation.  inet_parse reads an AF_INET or AF_INET6 address
+ * of the program: a native IPv6 address, or the IPv4 address it names
+ * (v4-mapped IPv6 included; the wildcards :: and ::ffff:0.0.0.0 are
+ * 0.0.0.0), and its port; false if it is neither or too short.
+ * mig_to_inet writes the AF_INET or AF_INET6 form of a struct
+ * sockaddr_mig into ADDR (truncated to *LEN, which is set to the full
+ * length, as the kernel does): for AF_INET the node's IPv4 address; for
+ * AF_INET6 its IPv6 address, or its IPv4 address v4-mapped when it has
+ * no IPv6 one or when MAPPED prefers IPv4.
  */
-bool inet_to_v4(const struct sockaddr *addr, socklen_t len, uint32_t *ip,
-		uint16_t *port);
-void mig_to_inet(const struct sockaddr_storage *mig, int family,
+struct inet_addr {
+	bool v6;		/* native IPv6: ip6; else IPv4: ip */
+	bool mapped;		/* an IPv4-mapped IPv6 address */
+	uint32_t ip;		/* network order */
+	struct in6_addr ip6;
+	uint16_t port;		/* network order */
+};
+
+bool inet_parse(const struct sockaddr *addr, socklen_t len,
+		struct inet_addr *ia);
+void mig_to_inet(const struct sockaddr_storage *mig, int family, bool mapped,
 		 struct sockaddr *addr, socklen_t *len);
 /* "198.51.100.2:5201" or "[::1]:80" for debug lines. */
 const char *addr_str(const struct sockaddr *addr, socklen_t len,
