@@ -17,7 +17,11 @@
 #  - sockperf ping-pong and throughput against a sockperf server: messages
 #    and observations counted, none dropped, duplicated or out of order;
 #  - iperf3 over loopback under migtcp-run stays kernel TCP (exactly its
-#    two connections opened, and accepted, nothing on AF_MIGTCP).
+#    two connections opened, and accepted, nothing on AF_MIGTCP);
+#  - over IPv6: two more nodes on the bridge, with IPv6 addresses only
+#    (2001:db8::1 and ::2, their own cluster file of "addr6"), and
+#    iperf3 -P 2 to [2001:db8::1]: the nodes' IPv6 addresses as the ends
+#    of each stream, every connection AF_MIGTCP.
 #
 # Environment: MIGTCP_CTL (migtcpctl; migtcp-run is looked for next to it
 # unless MIGTCP_RUN names it).  Runs as root with the module loaded.
@@ -50,6 +54,10 @@ ns=map$$
 sw=$ns-sw
 key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 readonly ADDR1=192.0.2.1 ADDR2=192.0.2.2
+readonly ADDR6_1=2001:db8::1 ADDR6_2=2001:db8::2
+# The nodes of the iperf3 runs below, server and client, and their
+# addresses; a test may make them others (local).
+srv_node=n1 cli_node=n2 srv_addr=$ADDR1 cli_addr=$ADDR2
 # iperf3's runs: long enough to see traffic, short under TCG.
 readonly SECS=2
 
@@ -155,24 +163,25 @@ EOF
 }
 
 # iperf_server NAME PORT [ARGS...]: a one-off iperf3 server on node 1
-# under migtcp-run, JSON to $tmp/NAME.server.json; waits for its
-# AF_MIGTCP listener.
+# ($srv_node) under migtcp-run, JSON to $tmp/NAME.server.json; waits for
+# its AF_MIGTCP listener.
 iperf_server() {
 	local name=$1 port=$2
 	shift 2
-	at_bg n1 "$run" iperf3 -s -1 -J -p "$port" "$@" \
+	at_bg "$srv_node" "$run" iperf3 -s -1 -J -p "$port" "$@" \
 		>"$tmp/$name.server.json" 2>"$tmp/$name.server.err"
 	srv_pid=$!
 	pids+=("$srv_pid")
-	wait_listen n1 "$port" mig
+	wait_listen "$srv_node" "$port" mig
 }
 
-# iperf_client NAME PORT ARGS...: iperf3 on node 2 under migtcp-run
-# against node 1; JSON to $tmp/NAME.client.json; its exit status.
+# iperf_client NAME PORT ARGS...: iperf3 on node 2 ($cli_node) under
+# migtcp-run against node 1's $srv_addr; JSON to $tmp/NAME.client.json;
+# its exit status.
 iperf_client() {
 	local name=$1 port=$2
 	shift 2
-	at n2 "$run" iperf3 -c "$ADDR1" -p "$port" -J "$@" \
+	at "$cli_node" "$run" iperf3 -c "$srv_addr" -p "$port" -J "$@" \
 		>"$tmp/$name.client.json" 2>"$tmp/$name.client.err"
 }
 
@@ -206,7 +215,7 @@ iperf_check() {
 		json_check "j['end']['sum_sent_bidir_reverse']['bytes'] > 0" "$f" || return 1
 		json_check "j['end']['sum_received_bidir_reverse']['bytes'] > 0" "$f" || return 1
 	fi
-	json_check "all(c['local_host'] == '$ADDR2' and c['remote_host'] == '$ADDR1'
+	json_check "all(c['local_host'] == '$cli_addr' and c['remote_host'] == '$srv_addr'
 		  and c['remote_port'] == $port for c in j['start']['connected'])" "$f" || return 1
 	json_check "j['end']['sender_tcp_congestion'] == 'cubic'" "$f" || return 1
 	f=$tmp/$name.server.json
@@ -216,7 +225,7 @@ iperf_check() {
 		json_check "j['end']['sum_sent_bidir_reverse']['bytes'] > 0" "$f" || return 1 ;;
 	*)	json_check "j['end']['sum_received']['bytes'] > 0" "$f" || return 1 ;;
 	esac
-	json_check "all(c['local_host'] == '$ADDR1' and c['remote_host'] == '$ADDR2'
+	json_check "all(c['local_host'] == '$srv_addr' and c['remote_host'] == '$cli_addr'
 		  and c['local_port'] == $port for c in j['start']['connected'])" "$f" || return 1
 }
 
@@ -398,6 +407,48 @@ test_iperf_loopback() {
 			"$tmp/$name.client.json"
 }
 
+# Two more nodes on the bridge, v1 and v2, with IPv6 addresses only
+# (IPv6 switched on in their namespaces; nodad: usable at once) and a
+# cluster file of their own that gives them "addr6" only.
+test_cluster6() {
+	local i
+	for i in 1 2; do
+		new_node "v$i" &&
+			at "v$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+				net.ipv6.conf.default.disable_ipv6=0 &&
+			ip link add eth0 netns "$ns-v$i" type veth peer name "v$i" netns "$sw" &&
+			ip -n "$sw" link set "v$i" master br0 up &&
+			at "v$i" ip -6 addr add "2001:db8::$i/64" dev eth0 nodad &&
+			at "v$i" ip link set eth0 up || return 1
+	done
+	cat >"$tmp/cluster6.json" <<EOF
+{"key-file": "cluster.key", "nodes": [{"id": 1, "addr6": "$ADDR6_1"},
+  {"id": 2, "addr6": "$ADDR6_2"}]}
+EOF
+	for i in 1 2; do
+		at "v$i" "$ctl" load "$tmp/cluster6.json" >"$tmp/out" 2>&1 ||
+			{ diag "load on v$i: $(cat "$tmp/out")"; return 1; }
+	done
+}
+
+# iperf3 -P 2 from v2 to [2001:db8::1] on v1: the nodes' IPv6 addresses
+# as the ends of every stream in both ends' JSON, all of its connections
+# AF_MIGTCP (no TCP connection on either node, AF_MIGTCP carried the
+# data).
+test_iperf6() {
+	local srv_node=v1 cli_node=v2 srv_addr=$ADDR6_1 cli_addr=$ADDR6_2
+	local name=ipv6 port=5207
+	iperf_server "$name" "$port" || return 1
+	counters_before v1 v2
+	if ! iperf_client "$name" "$port" -t "$SECS" -P 2; then
+		diag "iperf3 client $name failed:" "$(cat "$tmp/$name.client.err")" \
+		     "$(head -c 2000 "$tmp/$name.client.json")"
+		return 1
+	fi
+	iperf_wait "$name" && iperf_check "$name" 2 "$port" &&
+		counters_after 100 v1 v2
+}
+
 tests=(
 	"test_cluster|a 2-node cluster from one cluster file"
 	"test_iperf_plain|iperf3 under migtcp-run: one stream, both ends' JSON"
@@ -408,6 +459,8 @@ tests=(
 	"test_sockperf_pingpong|sockperf ping-pong: messages both ways, none lost or reordered, AF_MIGTCP"
 	"test_sockperf_throughput|sockperf throughput: messages sent, AF_MIGTCP"
 	"test_iperf_loopback|iperf3 over loopback under migtcp-run stays TCP"
+	"test_cluster6|2 more nodes with IPv6 addresses only, their own cluster file"
+	"test_iperf6|iperf3 -P 2 over IPv6: the nodes' IPv6 addresses, AF_MIGTCP on both nodes, none is TCP"
 )
 
 run_tests "${tests[@]}"

@@ -27,8 +27,12 @@
 #define NODE4		4U
 #define MAX_NODE	NODE4
 
-#define NODE3_ADDR	"198.51.100.99"
+#define NODE3_ADDR	BLACKHOLE_ADDR
+#ifdef CLUSTER_IPV6
+#define NODE4_ADDR	"2001:db8:100::4"
+#else
 #define NODE4_ADDR	"198.51.100.4"
+#endif
 
 static const char * const node_addr[] = {
 	[NODE1] = NODE1_ADDR, [NODE2] = NODE2_ADDR,
@@ -94,7 +98,8 @@ static inline void add_nodes(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, sh("ip neigh del %s dev mig2", NODE3_ADDR));
 	ASSERT_EQ(0, sh("ip link add br0 type bridge && ip addr flush dev mig2 && "
 			"ip link set mig2 master br0 && "
-			"ip addr add %s/24 dev br0 && ip link set br0 up",
+			"ip addr add %s" UL_PREFIX " dev br0" UL_ADDR_FLAGS
+			" && ip link set br0 up",
 			NODE2_ADDR)) TH_LOG("cannot make node 2's bridge");
 	for (n = NODE3; n <= last; n++) {
 		ASSERT_EQ(0, migtcp_test_new_netns())
@@ -106,7 +111,8 @@ static inline void add_nodes(struct __test_metadata *_metadata,
 				"ip link set mig%u master br0 up",
 				n, n, getpid(), extra_ns[n], n));
 		GO(n);
-		ASSERT_EQ(0, sh("ip addr add %s/24 dev eth%u && ip link set eth%u up",
+		ASSERT_EQ(0, sh("ip addr add %s" UL_PREFIX " dev eth%u" UL_ADDR_FLAGS
+				" && ip link set eth%u up",
 				node_addr[n], n, n));
 		ASSERT_EQ(0, migtcp_test_ctl("node set id %u addr %s", n,
 					     node_addr[n]));

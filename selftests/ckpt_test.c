@@ -10,6 +10,11 @@
  *    nothing.
  *  - Errors: EINVAL, EALREADY, EAGAIN, EISCONN, EADDRINUSE and ERANGE
  *    exactly where the ABI gives them.
+ *  - IPv6 addresses in a checkpoint: PEER_ADDR_IN6 and HOST_ADDR_IN6 of
+ *    exactly 16 bytes and usable, one peer address per connection (a
+ *    blob with both, or an unusable one, is refused and changes
+ *    nothing); PEER_ADDR_IN6 restores where PEER_ADDR_IN did; a node's
+ *    two addresses both named in its checkpoints.
  *  - Fuzz: 100 000 blobs, every one invalid by construction, each given to
  *    MIGTCP_RESTORE on a fresh socket: all refused with EINVAL, nothing
  *    changed on the node, the sockets the valid blobs came from unharmed.
@@ -567,10 +572,14 @@ TEST_F(cluster, checkpoint_buffer_too_small)
  *           listener, CLOSE for an unbound or bound socket, and for a
  *           connection one past the handshake; window scales up to 14;
  *           a connection's MSS not 0; a connection has its
- *           identities, key and sequence numbers; in ESTABLISHED without
- *           a FIN queued, the send data is exactly WRITE_SEQ - SND_UNA
- *           bytes, SND_MAX lies in [SND_UNA, WRITE_SEQ] and the receive
- *           data is exactly RCV_NXT - COPIED_SEQ bytes.
+ *           identities, key and sequence numbers, and exactly one peer
+ *           address (PEER_ADDR_IN or PEER_ADDR_IN6); an IPv6 address
+ *           (PEER_ADDR_IN6, HOST_ADDR_IN6) is global unicast: not in
+ *           ::/96, not v4-mapped, multicast or link-local; in
+ *           ESTABLISHED without a FIN queued, the send data is exactly
+ *           WRITE_SEQ - SND_UNA bytes, SND_MAX lies in [SND_UNA,
+ *           WRITE_SEQ] and the receive data is exactly RCV_NXT -
+ *           COPIED_SEQ bytes.
  *
  * An attribute whose type carries NLA_F_NESTED or NLA_F_NET_BYTEORDER
  * (other than OFO's nest) may be read as its type or refused: such a
@@ -613,6 +622,7 @@ static const __u8 attr_size[__MIGTCP_CKPT_A_MAX] = {
 	[CK(BYTES_RECEIVED)] = 8, [CK(TOTAL_RETRANS)] = 4,
 	[CK(HOST_ADDR_IN)] = 4, [CK(HS_PROOF)] = MIGTCP_HSMAC_LEN,
 	[CK(MARK)] = 4, [CK(PRIORITY)] = 4, [CK(KX_HALF)] = MIGTCP_KX_HALF_LEN,
+	[CK(PEER_ADDR_IN6)] = 16, [CK(HOST_ADDR_IN6)] = 16,
 };
 
 static bool is_scalar(__u16 t)
@@ -633,8 +643,25 @@ struct rec_facts {
 	unsigned int count[__MIGTCP_CKPT_A_MAX];
 	__u64 value[__MIGTCP_CKPT_A_MAX];	/* of the fixed-size ones */
 	bool flagged;
+	bool bad_addr6;		/* an IPv6 address migtcp_addr6_usable() refuses */
 	__u64 snd_bytes, rcv_bytes;
 };
+
+/*
+ * Whether the kernel takes @a as a node's IPv6 address (module/migtcp.h,
+ * migtcp_addr6_usable()): not in ::/96 (::, ::1, IPv4-compatible), not
+ * v4-mapped (::ffff:0:0/96), multicast (ff00::/8) or link-local
+ * (fe80::/10).
+ */
+static bool addr6_usable(const __u8 *a)
+{
+	static const __u8 zero[12], mapped[12] = {
+		[10] = 0xff, [11] = 0xff,
+	};
+
+	return memcmp(a, zero, 12) && memcmp(a, mapped, 12) && a[0] != 0xff &&
+	       !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+}
 
 static __u64 attr_uint(const struct nlattr *attr)
 {
@@ -723,6 +750,11 @@ static const char *rec_values_invalid(const struct rec_facts *f,
 	    (f->count[CK(SND_DATA)] || f->count[CK(RCV_DATA)] ||
 	     f->count[CK(OFO)]))
 		return "data in a socket that is not a connection";
+	if (f->bad_addr6)
+		return "an IPv6 address that is not global unicast";
+	if (kind == MIGTCP_CKPT_CONN && f->count[CK(PEER_ADDR_IN)] &&
+	    f->count[CK(PEER_ADDR_IN6)])
+		return "a connection with an IPv4 and an IPv6 peer address";
 
 	/* Absence and sums: a flagged attribute might fill the gap. */
 	if (f->flagged)
@@ -733,6 +765,9 @@ static const char *rec_values_invalid(const struct rec_facts *f,
 		for (i = 0; i < ARRAY_SIZE(conn_needs); i++)
 			if (!f->count[conn_needs[i]])
 				return "a connection without an identity, key or sequence number";
+	if (kind == MIGTCP_CKPT_CONN && !f->count[CK(PEER_ADDR_IN)] &&
+	    !f->count[CK(PEER_ADDR_IN6)])
+		return "a connection without a peer address";
 	if ((kind == MIGTCP_CKPT_LISTENER || kind == MIGTCP_CKPT_BOUND) &&
 	    !f->count[CK(LOCAL_PORT)])
 		return "a bound socket without its port";
@@ -790,6 +825,9 @@ static const char *rec_invalid(const void *p, size_t len, unsigned int idx,
 			f.rcv_bytes += plen;
 		if (attr_size[t])
 			f.value[t] = attr_uint(attr);
+		if ((t == CK(PEER_ADDR_IN6) || t == CK(HOST_ADDR_IN6)) &&
+		    !addr6_usable(mnl_attr_get_payload(attr)))
+			f.bad_addr6 = true;
 		f.count[t]++;
 	}
 	if ((const char *)attr < (const char *)p + len)
@@ -1696,6 +1734,83 @@ static bool mut_data_unconnected(struct fuzz *fz, struct fuzz_src *s)
 			   below(2) ? CK(SND_DATA) : CK(RCV_DATA), len, p);
 }
 
+/* IPv6 addresses migtcp_addr6_usable() refuses. */
+static const char * const bad_addr6[] = {
+	"::", "::1", "::198.51.100.2", "::ffff:198.51.100.2", "ff02::1",
+	"ff0e::2", "fe80::2", "febf:ffff::1",
+};
+
+#define GOOD_ADDR6	"2001:db8:100::2"
+
+/*
+ * A connection with two peer addresses (IPv4 and IPv6) or none, or its
+ * peer address made an IPv6 one that is not usable or not 16 bytes; or
+ * any record with such a host address.
+ */
+static bool mut_peer_addr(struct fuzz *fz, struct fuzz_src *s)
+{
+	static const __u16 bad_lens[] = { 0, 4, 8, 15, 17, 20, 32 };
+	unsigned int idx, how = below(6);
+	bool host = how >= 4;
+	struct ckpt_rec *rec = pick_rec(fz, host ? -1 : MIGTCP_CKPT_CONN,
+					&idx);
+	__u16 len = bad_lens[below(ARRAY_SIZE(bad_lens))];
+	__u8 *p = arena_get(fz, 32);
+	const char *text = bad_addr6[below(ARRAY_SIZE(bad_addr6))];
+	struct ckpt_attr *a;
+
+	if (!rec || !p)
+		return false;
+	a = model_find(rec, host ? CK(HOST_ADDR_IN6) : CK(PEER_ADDR_IN));
+	switch (how) {
+	case 0:
+		if (!a || inet_pton(AF_INET6, GOOD_ADDR6, p) != 1)
+			return false;
+		DESC("PEER_ADDR_IN6 %s beside PEER_ADDR_IN", GOOD_ADDR6);
+		return insert_attr(rec, below(rec->n + 1), CK(PEER_ADDR_IN6),
+				   16, p);
+	case 1:
+		if (!a)
+			return false;
+		DESC("no peer address");
+		remove_attr(rec, a - rec->a);
+		return true;
+	case 2:
+	case 3:
+		if (!a)
+			return false;
+		if (how == 2) {
+			if (inet_pton(AF_INET6, text, p) != 1)
+				return false;
+			len = 16;
+			DESC("PEER_ADDR_IN6 %s for PEER_ADDR_IN", text);
+		} else {
+			rnd_fill(p, len);
+			DESC("PEER_ADDR_IN6 of %u bytes for PEER_ADDR_IN", len);
+		}
+		a->type = CK(PEER_ADDR_IN6);
+		a->len = len;
+		a->data = p;
+		return true;
+	default:
+		if (how == 4) {
+			if (inet_pton(AF_INET6, text, p) != 1)
+				return false;
+			len = 16;
+			DESC("HOST_ADDR_IN6 %s", text);
+		} else {
+			rnd_fill(p, len);
+			DESC("HOST_ADDR_IN6 of %u bytes", len);
+		}
+		if (!a)
+			return insert_attr(rec, below(rec->n + 1),
+					   CK(HOST_ADDR_IN6), len, p);
+		a->len = len;
+		a->data = p;
+		return true;
+	}
+}
+
 static const struct {
 	const char *name;
 	mutator fn;
@@ -1713,6 +1828,7 @@ static const struct {
 	{ "chunk too large", mut_big_chunk },
 	{ "missing attribute", mut_missing },
 	{ "data where none can be", mut_data_unconnected },
+	{ "peer and IPv6 addresses", mut_peer_addr },
 };
 
 /*
@@ -2170,6 +2286,343 @@ TEST_F_TIMEOUT(cluster, restore_fuzz, 900)
 	close(a1);
 	close(c2);
 	close(a2);
+}
+
+/*
+ * IPv6 addresses in a checkpoint: blobs made from a real checkpoint of
+ * node 1's end of a connection to node 2 (PEER_ADDR_IN 198.51.100.2,
+ * HOST_ADDR_IN 198.51.100.1), one attribute changed.
+ */
+
+#define NODE1_ADDR6	"2001:db8:100::1"
+#define NODE2_ADDR6	"2001:db8:100::2"
+
+/*
+ * @b with attribute @drop of its first record taken out (0: none) and
+ * attribute @add of @len bytes of @data put in its place, or at the end
+ * (@add 0: none), into @out (of @cap bytes); the new length, or 0 if @b
+ * has no attribute @drop or the result does not fit.
+ */
+static size_t edit_rec0(const struct blob *b, __u16 drop, __u16 add,
+			const void *data, __u16 len, __u8 *out, size_t cap)
+{
+	static struct ckpt_model m;
+	struct ckpt_rec *rec = &m.rec[0];
+	struct ckpt_attr *a;
+	unsigned int at;
+
+	if (model_parse(b->buf, b->len, &m))
+		return 0;
+	at = rec->n;
+	if (drop) {
+		a = model_find(rec, drop);
+		if (!a)
+			return 0;
+		at = a - rec->a;
+		remove_attr(rec, at);
+	}
+	if (add && !insert_attr(rec, at, add, len, data))
+		return 0;
+	return model_emit(&m, out, cap);
+}
+
+/* @text as the 16 bytes of an IPv6 address. */
+static struct in6_addr in6(const char *text)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET6, text, &a) != 1)
+		abort();
+	return a;
+}
+
+/*
+ * MIGTCP_RESTORE of @len bytes of @buf on a fresh socket of node 3 fails
+ * with EINVAL and changes nothing: the socket is still unbound, node 3
+ * has the sockets and counters it had.  The caller is on node 3 after.
+ */
+static void expect_refused(struct __test_metadata *_metadata, CLUSTER *self,
+			   const __u8 *buf, size_t len, const char *what)
+{
+	struct sockaddr_mig fresh, now;
+	struct stats before, after;
+	int socks, r, ret, err;
+
+	ASSERT_NE(0U, len) TH_LOG("%s: the blob could not be made", what);
+	socks = sockets_on(self, NODE3);
+	ASSERT_LT(0, read_stats(self, NODE3, &before));
+	GO(NODE3);
+	r = socket(self->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, r) TH_LOG("socket: %s", strerror(errno));
+	fresh = name_of(r, false);
+	ret = restore(r, buf, len);
+	err = errno;
+	EXPECT_EQ(-1, ret) TH_LOG("%s: restored", what);
+	EXPECT_EQ(EINVAL, err) TH_LOG("%s: %s, expected EINVAL", what,
+				      errname(err));
+	now = name_of(r, false);
+	EXPECT_TRUE(addr_eq(&fresh, &now))
+		TH_LOG("%s: the socket the restore failed on changed", what);
+	EXPECT_EQ(0, now.smig_port);
+	close(r);
+	EXPECT_EQ(socks, sockets_on(self, NODE3));
+	ASSERT_LT(0, read_stats(self, NODE3, &after));
+	EXPECT_TRUE(same_stats(_metadata, NODE3, &before, &after));
+}
+
+/*
+ * PEER_ADDR_IN6 (in place of PEER_ADDR_IN) and HOST_ADDR_IN6 (beside
+ * HOST_ADDR_IN) at any length but 16 bytes: refused.  The frozen
+ * connection the checkpoint came from carries on once thawed.
+ */
+TEST_F_TIMEOUT(cluster, restore_ipv6_address_lengths, 120)
+{
+	static const __u16 lens[] = { 0, 4, 8, 15, 17, 20, 32 };
+	static const __u16 types[] = { CK(PEER_ADDR_IN6), CK(HOST_ADDR_IN6) };
+	const struct in6_addr addr6 = in6(NODE2_ADDR6);
+	__u8 addr[32], *out;
+	unsigned int i, j;
+	int cfd, afd;
+	struct blob b;
+	size_t len;
+
+	add_nodes(_metadata, self, NODE3);
+	CONNECT_PAIR(&cfd, &afd);
+	freeze_checkpoint(_metadata, cfd, 0, &b);
+	out = malloc(b.len + 64);
+	ASSERT_NE(NULL, out);
+	memset(addr, 0, sizeof(addr));
+	memcpy(addr, &addr6, sizeof(addr6));
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		for (j = 0; j < ARRAY_SIZE(lens); j++) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "%s of %u bytes",
+				 i ? "HOST_ADDR_IN6" : "PEER_ADDR_IN6",
+				 lens[j]);
+			TH_LOG("%s", what);
+			len = edit_rec0(&b, i ? 0 : CK(PEER_ADDR_IN), types[i],
+					addr, lens[j], out, b.len + 64);
+			expect_refused(_metadata, self, out, len, what);
+		}
+	}
+	ON_NODE(NODE1);
+	ASSERT_EQ(0, thaw(cfd));
+	exchange(_metadata, cfd, afd, 300, 1000);
+	free(out);
+	blob_free(&b);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * A connection with PEER_ADDR_IN and PEER_ADDR_IN6 (node 2's IPv6
+ * address, which node 3 knows): refused, whichever comes first.
+ */
+TEST_F_TIMEOUT(cluster, restore_both_peer_addresses_refused, 120)
+{
+	const struct in6_addr addr = in6(NODE2_ADDR6);
+	static struct ckpt_model m;
+	int cfd, afd;
+	struct blob b;
+	size_t len;
+	__u8 *out;
+
+	add_nodes(_metadata, self, NODE3);
+	GO(NODE3);
+	ASSERT_EQ(0, migtcp_test_ctl("peer replace %u addr %s addr %s", NODE2,
+				     NODE2_ADDR, NODE2_ADDR6));
+	CONNECT_PAIR(&cfd, &afd);
+	freeze_checkpoint(_metadata, cfd, 0, &b);
+	out = malloc(b.len + 64);
+	ASSERT_NE(NULL, out);
+
+	/* After every other attribute... */
+	len = edit_rec0(&b, 0, CK(PEER_ADDR_IN6), &addr, sizeof(addr), out,
+			b.len + 64);
+	expect_refused(_metadata, self, out, len, "PEER_ADDR_IN6 last");
+	/* ...and first. */
+	ASSERT_EQ(0, model_parse(b.buf, b.len, &m));
+	ASSERT_TRUE(insert_attr(&m.rec[0], 0, CK(PEER_ADDR_IN6), sizeof(addr),
+				&addr));
+	len = model_emit(&m, out, b.len + 64);
+	expect_refused(_metadata, self, out, len, "PEER_ADDR_IN6 first");
+
+	ON_NODE(NODE1);
+	ASSERT_EQ(0, thaw(cfd));
+	exchange(_metadata, cfd, afd, 302, 1000);
+	free(out);
+	blob_free(&b);
+	close(cfd);
+	close(afd);
+}
+
+/* IPv6 addresses migtcp_addr6_usable() refuses, node 2's among them. */
+static const char * const unusable6[] = {
+	"::ffff:198.51.100.2", "::198.51.100.2", "::", "::1", "ff02::1",
+	"ff0e::2", "fe80::2",
+};
+
+/* PEER_ADDR_IN6 in place of PEER_ADDR_IN, each address above: refused. */
+TEST_F_TIMEOUT(cluster, restore_peer_ipv6_address_not_usable, 120)
+{
+	unsigned int i;
+	int cfd, afd;
+	struct blob b;
+	size_t len;
+	__u8 *out;
+
+	add_nodes(_metadata, self, NODE3);
+	CONNECT_PAIR(&cfd, &afd);
+	freeze_checkpoint(_metadata, cfd, 0, &b);
+	out = malloc(b.len + 64);
+	ASSERT_NE(NULL, out);
+	for (i = 0; i < ARRAY_SIZE(unusable6); i++) {
+		const struct in6_addr addr = in6(unusable6[i]);
+
+		TH_LOG("%s", unusable6[i]);
+		len = edit_rec0(&b, CK(PEER_ADDR_IN), CK(PEER_ADDR_IN6), &addr,
+				sizeof(addr), out, b.len + 64);
+		expect_refused(_metadata, self, out, len, unusable6[i]);
+	}
+	ON_NODE(NODE1);
+	ASSERT_EQ(0, thaw(cfd));
+	exchange(_metadata, cfd, afd, 304, 1000);
+	free(out);
+	blob_free(&b);
+	close(cfd);
+	close(afd);
+}
+
+/* HOST_ADDR_IN6 beside HOST_ADDR_IN, each address above: refused. */
+TEST_F_TIMEOUT(cluster, restore_host_ipv6_address_not_usable, 120)
+{
+	unsigned int i;
+	int cfd, afd;
+	struct blob b;
+	size_t len;
+	__u8 *out;
+
+	add_nodes(_metadata, self, NODE3);
+	CONNECT_PAIR(&cfd, &afd);
+	freeze_checkpoint(_metadata, cfd, 0, &b);
+	out = malloc(b.len + 64);
+	ASSERT_NE(NULL, out);
+	for (i = 0; i < ARRAY_SIZE(unusable6); i++) {
+		const struct in6_addr addr = in6(unusable6[i]);
+
+		TH_LOG("%s", unusable6[i]);
+		len = edit_rec0(&b, 0, CK(HOST_ADDR_IN6), &addr, sizeof(addr),
+				out, b.len + 64);
+		expect_refused(_metadata, self, out, len, unusable6[i]);
+	}
+	ON_NODE(NODE1);
+	ASSERT_EQ(0, thaw(cfd));
+	exchange(_metadata, cfd, afd, 306, 1000);
+	free(out);
+	blob_free(&b);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * A connection whose peer address is IPv6 (PEER_ADDR_IN6 in place of
+ * PEER_ADDR_IN): restored on node 3, which knows node 2 by both
+ * addresses and has no IPv6 address of its own, so reaches it over IPv4.
+ * The unread and unacknowledged data and everything after arrive once.
+ */
+TEST_F_TIMEOUT(cluster, restore_peer_ipv6_address_accepted, 120)
+{
+	const struct in6_addr addr = in6(NODE2_ADDR6);
+	struct sockaddr_mig name, peer, now;
+	int cfd, afd;
+	struct blob b, b6;
+	size_t len;
+
+	add_nodes(_metadata, self, NODE3);
+	GO(NODE3);
+	ASSERT_EQ(0, migtcp_test_ctl("peer replace %u addr %s addr %s", NODE2,
+				     NODE2_ADDR, NODE2_ADDR6));
+	CONNECT_PAIR(&cfd, &afd);
+	name = name_of(cfd, false);
+	peer = name_of(cfd, true);
+	send_at(_metadata, afd, 310, 0, 3000);
+	ASSERT_TRUE(wait_inq(cfd, 3000, WAIT_MS));
+	add_netem(_metadata, self, NODE2, "loss 100%");
+	send_at(_metadata, cfd, 311, 0, 2000);
+	ASSERT_TRUE(wait_inq(afd, 2000, WAIT_MS));
+	freeze_checkpoint(_metadata, cfd, 0, &b);
+	EXPECT_EQ(0, close(cfd));
+	ON_NODE(NODE2);
+	ASSERT_EQ(0, sh("tc qdisc del dev mig2 root"));
+
+	b6.buf = malloc(b.len + 64);
+	ASSERT_NE(NULL, b6.buf);
+	len = edit_rec0(&b, CK(PEER_ADDR_IN), CK(PEER_ADDR_IN6), &addr,
+			sizeof(addr), b6.buf, b.len + 64);
+	ASSERT_NE(0U, len);
+	b6.len = len;
+	cfd = restore_on(_metadata, self, NODE3, &b6);
+	ASSERT_LE(0, cfd);
+	now = name_of(cfd, false);
+	EXPECT_TRUE(addr_eq(&name, &now)) TH_LOG("getsockname changed");
+	now = name_of(cfd, true);
+	EXPECT_TRUE(addr_eq(&peer, &now)) TH_LOG("getpeername changed");
+	EXPECT_EQ(TCP_ESTABLISHED_, info_of(cfd).state);
+
+	EXPECT_TRUE(recv_at(_metadata, cfd, 310, 0, 3000));
+	EXPECT_TRUE(recv_at(_metadata, afd, 311, 0, 2000));
+	exchange(_metadata, cfd, afd, 312, 10000);
+	blob_free(&b6);
+	blob_free(&b);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * A node with both an IPv4 and an IPv6 address names both in a
+ * checkpoint (HOST_ADDR_IN, HOST_ADDR_IN6); its connection to a peer it
+ * knows by IPv4 alone keeps PEER_ADDR_IN.  The checkpoint restores on
+ * node 3, and the connection goes on.
+ */
+TEST_F_TIMEOUT(cluster, checkpoint_names_both_host_addresses, 120)
+{
+	const struct in6_addr host6 = in6(NODE1_ADDR6);
+	static struct ckpt_model m;
+	struct in_addr host4, peer4;
+	struct ckpt_attr *a;
+	int cfd, afd;
+	struct blob b;
+
+	add_nodes(_metadata, self, NODE3);
+	ASSERT_EQ(0, migtcp_test_ctl("node set addr %s", NODE1_ADDR6));
+	ASSERT_EQ(1, inet_pton(AF_INET, NODE1_ADDR, &host4));
+	ASSERT_EQ(1, inet_pton(AF_INET, NODE2_ADDR, &peer4));
+	CONNECT_PAIR(&cfd, &afd);
+	freeze_checkpoint(_metadata, cfd, 0, &b);
+	ASSERT_EQ(0, model_parse(b.buf, b.len, &m));
+	ASSERT_EQ(1U, m.nr);
+	a = model_find(&m.rec[0], CK(HOST_ADDR_IN));
+	ASSERT_NE(NULL, a);
+	EXPECT_EQ(4, a->len);
+	EXPECT_EQ(0, memcmp(a->data, &host4, 4));
+	a = model_find(&m.rec[0], CK(HOST_ADDR_IN6));
+	ASSERT_NE(NULL, a) TH_LOG("no HOST_ADDR_IN6");
+	EXPECT_EQ(16, a->len);
+	EXPECT_EQ(0, memcmp(a->data, &host6, 16));
+	a = model_find(&m.rec[0], CK(PEER_ADDR_IN));
+	ASSERT_NE(NULL, a);
+	EXPECT_EQ(4, a->len);
+	EXPECT_EQ(0, memcmp(a->data, &peer4, 4));
+	EXPECT_EQ(NULL, model_find(&m.rec[0], CK(PEER_ADDR_IN6)));
+
+	EXPECT_EQ(0, close(cfd));
+	cfd = restore_on(_metadata, self, NODE3, &b);
+	ASSERT_LE(0, cfd);
+	exchange(_metadata, cfd, afd, 320, 10000);
+	blob_free(&b);
+	close(cfd);
+	close(afd);
 }
 
 /*

@@ -14,6 +14,12 @@
  *
  * Include after kselftest_harness.h and migtcp_test.h, in one file per
  * program (it defines the fixture).
+ *
+ * Built with CLUSTER_IPV6 defined, the same cluster runs on an IPv6-only
+ * underlay: the nodes' addresses are 2001:db8:100::1, ::2 and ::99 (/64,
+ * without duplicate address detection, so they are usable at once) and
+ * nothing of IPv4 is configured.  A program built both ways runs the
+ * same tests over each family (the Makefile's *6_test programs).
  */
 #ifndef MIGTCP_CLUSTER_H
 #define MIGTCP_CLUSTER_H
@@ -30,8 +36,26 @@
 #define NODE2		2U
 #define NODE_BLACKHOLE	3U	/* in node 1's peer table, no host there */
 #define PORT		7000	/* where connect_pair() listens, on node 2 */
+#ifdef CLUSTER_IPV6
+#define NODE1_ADDR	"2001:db8:100::1"	/* mig1 */
+#define NODE2_ADDR	"2001:db8:100::2"	/* mig2 */
+#define BLACKHOLE_ADDR	"2001:db8:100::99"
+#define UL_PREFIX	"/64"
+#define UL_ADDR_FLAGS	" nodad"		/* for "ip addr add" */
+/*
+ * nft 0.9/1.0 cannot list a rule that follows "meta l4proto" with an
+ * @th match (an assertion in payload_expr_complete()): the header's own
+ * protocol field, which nothing follows here, serves.
+ */
+#define UL_NFT_PROTO	"meta nfproto ipv6 ip6 nexthdr"
+#else
 #define NODE1_ADDR	"198.51.100.1"	/* mig1 */
 #define NODE2_ADDR	"198.51.100.2"	/* mig2 */
+#define BLACKHOLE_ADDR	"198.51.100.99"
+#define UL_PREFIX	"/24"
+#define UL_ADDR_FLAGS	""
+#define UL_NFT_PROTO	"meta nfproto ipv4 ip protocol"
+#endif
 
 /* Anything that crosses the veth once (a handshake too) takes ms. */
 #define WAIT_MS		2000
@@ -139,26 +163,29 @@ FIXTURE_SETUP(cluster)
 	/* In node 2: create the pair, push one end into node 1. */
 	ASSERT_EQ(0, sh("ip link add mig2 type veth peer name mig1 netns /proc/%d/fd/%d",
 			getpid(), self->ns[NODE1]));
-	ASSERT_EQ(0, sh("ip addr add 198.51.100.2/24 dev mig2 && ip link set mig2 up"));
-	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.2", NODE2));
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.1", NODE1));
+	ASSERT_EQ(0, sh("ip addr add " NODE2_ADDR UL_PREFIX " dev mig2" UL_ADDR_FLAGS
+			" && ip link set mig2 up"));
+	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr " NODE2_ADDR, NODE2));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr " NODE1_ADDR, NODE1));
 
 	ASSERT_EQ(0, setns(self->ns[NODE1], CLONE_NEWNET));
-	ASSERT_EQ(0, sh("ip addr add 198.51.100.1/24 dev mig1 && ip link set mig1 up"));
-	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr 198.51.100.1", NODE1))
+	ASSERT_EQ(0, sh("ip addr add " NODE1_ADDR UL_PREFIX " dev mig1" UL_ADDR_FLAGS
+			" && ip link set mig1 up"));
+	ASSERT_EQ(0, migtcp_test_ctl("node set id %d addr " NODE1_ADDR, NODE1))
 		TH_LOG("migtcpctl node set failed (MIGTCP_CTL=%s)",
 		       getenv("MIGTCP_CTL"));
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.2", NODE2));
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.99",
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr " NODE2_ADDR, NODE2));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr " BLACKHOLE_ADDR,
 				     NODE_BLACKHOLE));
 	/*
 	 * Silent: its address resolves (to a MAC nobody has), so no failed
-	 * ARP answers its packets with "host unreachable", which would end
-	 * a connect() to it after 3 s (as TCP's) instead of never.
+	 * ARP or neighbour discovery answers its packets with "host
+	 * unreachable", which would end a connect() to it after 3 s (as
+	 * TCP's) instead of never.
 	 */
-	ASSERT_EQ(0, sh("ip neigh add 198.51.100.99 lladdr 02:00:00:00:00:99 dev mig1 nud permanent"));
+	ASSERT_EQ(0, sh("ip neigh add " BLACKHOLE_ADDR " lladdr 02:00:00:00:00:99 dev mig1 nud permanent"));
 	ASSERT_EQ(0, setns(self->ns[NODE2], CLONE_NEWNET));
-	ASSERT_EQ(0, sh("ip neigh add 198.51.100.99 lladdr 02:00:00:00:00:99 dev mig2 nud permanent"));
+	ASSERT_EQ(0, sh("ip neigh add " BLACKHOLE_ADDR " lladdr 02:00:00:00:00:99 dev mig2 nud permanent"));
 	ASSERT_EQ(0, setns(self->ns[NODE1], CLONE_NEWNET));
 }
 
@@ -188,10 +215,10 @@ FIXTURE_TEARDOWN(cluster)
 static inline int blackhole_on_node2(CLUSTER *self)
 {
 	if (setns(self->ns[NODE1], CLONE_NEWNET) ||
-	    sh("ip neigh del 198.51.100.99 dev mig1") ||
+	    sh("ip neigh del " BLACKHOLE_ADDR " dev mig1") ||
 	    setns(self->ns[NODE2], CLONE_NEWNET))
 		return -1;
-	return sh("ip addr add 198.51.100.99/24 dev mig2");
+	return sh("ip addr add " BLACKHOLE_ADDR UL_PREFIX " dev mig2" UL_ADDR_FLAGS);
 }
 
 /* Moves the caller to @node; sockets created afterwards belong to it. */
@@ -234,7 +261,7 @@ static inline void nft_migtcp_rule(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, sh("nft add counter %s hits", table));
 	ASSERT_EQ(0, sh("nft 'add chain %s %s { type filter hook %s priority 0; }'",
 			table, hook, hook));
-	ASSERT_EQ(0, sh("nft 'add rule %s %s meta nfproto ipv4 ip protocol %d %s counter name hits %s'",
+	ASSERT_EQ(0, sh("nft 'add rule %s %s " UL_NFT_PROTO " %d %s counter name hits %s'",
 			table, hook, migtcp_proto(), match, verdict))
 		TH_LOG("nft cannot add the rule matching '%s'", match);
 }
@@ -634,33 +661,49 @@ static inline long wait_node_stat(CLUSTER *self, unsigned int node,
 
 #define NODE4	4U	/* a third node, reached through node 1 */
 
+#ifdef CLUSTER_IPV6
+#define NODE4_LINK_ADDR	"2001:db8:4::4"
+#define NODE14_LINK_ADDR "2001:db8:4::1"	/* node 1's end */
+#define NODE4_NET	"2001:db8:4::/64"
+#define UL_NET		"2001:db8:100::/64"
+#define UL_FORWARDING	"net.ipv6.conf.all.forwarding"
+#else
+#define NODE4_LINK_ADDR	"192.0.2.4"
+#define NODE14_LINK_ADDR "192.0.2.1"
+#define NODE4_NET	"192.0.2.0/24"
+#define UL_NET		"198.51.100.0/24"
+#define UL_FORWARDING	"net.ipv4.ip_forward"
+#endif
+
 /*
- * Adds node 4 at 192.0.2.4, joined to node 1 (192.0.2.1) by a veth pair;
- * node 1 forwards between it and node 2.  Returns its netns fd; the
- * caller is on node 1 afterwards.
+ * Adds node 4 at NODE4_LINK_ADDR (192.0.2.4), joined to node 1 by a veth
+ * pair; node 1 forwards between it and node 2.  Returns its netns fd;
+ * the caller is on node 1 afterwards.
  */
 static inline int add_node4(struct __test_metadata *_metadata, CLUSTER *self)
 {
 	int ns4;
 
 	ON_NODE(NODE2);
-	EXPECT_EQ(0, sh("ip route add 192.0.2.0/24 via 198.51.100.1"));
-	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 192.0.2.4", NODE4));
+	EXPECT_EQ(0, sh("ip route add " NODE4_NET " via " NODE1_ADDR));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr " NODE4_LINK_ADDR, NODE4));
 	ON_NODE(NODE1);
 	EXPECT_EQ(0, migtcp_test_new_netns());
 	ns4 = open_own_netns();
 	EXPECT_LE(0, ns4);
 	EXPECT_EQ(0, sh("ip link add mig4 type veth peer name mig14 netns /proc/%d/fd/%d",
 			getpid(), self->ns[NODE1]));
-	EXPECT_EQ(0, sh("ip link set lo up && ip addr add 192.0.2.4/24 dev mig4 && "
-			"ip link set mig4 up && ip route add 198.51.100.0/24 via 192.0.2.1"));
-	EXPECT_EQ(0, migtcp_test_ctl("node set id %u addr 192.0.2.4", NODE4));
-	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 198.51.100.1", NODE1));
-	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 198.51.100.2", NODE2));
+	EXPECT_EQ(0, sh("ip link set lo up && ip addr add " NODE4_LINK_ADDR UL_PREFIX
+			" dev mig4" UL_ADDR_FLAGS " && ip link set mig4 up && "
+			"ip route add " UL_NET " via " NODE14_LINK_ADDR));
+	EXPECT_EQ(0, migtcp_test_ctl("node set id %u addr " NODE4_LINK_ADDR, NODE4));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr " NODE1_ADDR, NODE1));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr " NODE2_ADDR, NODE2));
 	ON_NODE(NODE1);
-	EXPECT_EQ(0, sh("ip addr add 192.0.2.1/24 dev mig14 && ip link set mig14 up && "
-			"sysctl -qw net.ipv4.ip_forward=1"));
-	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr 192.0.2.4", NODE4));
+	EXPECT_EQ(0, sh("ip addr add " NODE14_LINK_ADDR UL_PREFIX " dev mig14"
+			UL_ADDR_FLAGS " && ip link set mig14 up && "
+			"sysctl -qw " UL_FORWARDING "=1"));
+	EXPECT_EQ(0, migtcp_test_ctl("peer add %u addr " NODE4_LINK_ADDR, NODE4));
 	return ns4;
 }
 
@@ -711,6 +754,7 @@ struct raw_seg {
 	__u8 buf[MIGTCP_TEST_SEG_MAX];
 	int len;
 	__u32 saddr;		/* IP source, network byte order */
+	struct in6_addr saddr6;	/* IPv6 source, from raw6_next_seg() */
 };
 
 /* Sends @s from raw socket @fd to @daddr. */
@@ -757,6 +801,100 @@ static inline bool raw_next_seg(int fd, long end, int min, int max,
 		return true;
 	}
 }
+
+#ifdef CLUSTER_IPV6
+/*
+ * The same over IPv6: an AF_INET6 raw socket of migtcp's protocol in the
+ * node of network namespace @ns.  Unlike IPv4's, it delivers a segment
+ * without the IPv6 header (its source comes in the sockaddr_in6) and
+ * sends what it is given as the IPv6 header's payload, unchanged: the
+ * kernel fills in no checksum of ours (IPV6_CHECKSUM is off).
+ */
+static inline int raw6_in(struct __test_metadata *_metadata, int ns)
+{
+	int fd;
+
+	if (setns(ns, CLONE_NEWNET))
+		return -1;
+	fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, migtcp_proto());
+	if (fd < 0)
+		TH_LOG("raw IPv6 socket: %s", strerror(errno));
+	return fd;
+}
+
+/* An IPv6 raw socket of node @node (see raw6_in()). */
+static inline int raw6_on(struct __test_metadata *_metadata, CLUSTER *self,
+			  unsigned int node)
+{
+	return raw6_in(_metadata, self->ns[node]);
+}
+
+/* IPv6 address @addr as a sockaddr_in6 (port 0: the socket's protocol). */
+static inline struct sockaddr_in6 sin6_of(const char *addr)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6 };
+
+	inet_pton(AF_INET6, addr, &a.sin6_addr);
+	return a;
+}
+
+/* raw6_in(), bound to @addr (the source it sends from). */
+static inline int raw6_bound_in(struct __test_metadata *_metadata, int ns,
+				const char *addr)
+{
+	const struct sockaddr_in6 a = sin6_of(addr);
+	int fd = raw6_in(_metadata, ns);
+
+	if (fd >= 0 && bind(fd, (const struct sockaddr *)&a, sizeof(a))) {
+		TH_LOG("bind raw IPv6 socket to %s: %s", addr, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends @s from IPv6 raw socket @fd to @daddr. */
+static inline void raw6_send(struct __test_metadata *_metadata, int fd,
+			     const struct raw_seg *s, const char *daddr)
+{
+	const struct sockaddr_in6 to = sin6_of(daddr);
+
+	ASSERT_EQ(s->len, migtcp_test_sendto(fd, s->buf, s->len,
+					     (const struct sockaddr *)&to,
+					     sizeof(to)))
+		TH_LOG("sendto: %s", strerror(errno));
+}
+
+/*
+ * raw_next_seg() on IPv6 raw socket @fd: the next segment of @min to @max
+ * bytes before now_ms() reaches @end, into @s with its source in
+ * @s->saddr6 (@s->saddr is 0); false if none came in time.
+ */
+static inline bool raw6_next_seg(int fd, long end, int min, int max,
+				 struct raw_seg *s)
+{
+	__u8 pkt[2048];
+	ssize_t n;
+
+	for (;;) {
+		long left = end - now_ms();
+		struct sockaddr_in6 from;
+		socklen_t fromlen = sizeof(from);
+
+		if (left <= 0 || poll_one(fd, POLLIN, left) != POLLIN)
+			return false;
+		n = recvfrom(fd, pkt, sizeof(pkt), MSG_DONTWAIT,
+			     (struct sockaddr *)&from, &fromlen);
+		if (n < min || n > max || from.sin6_family != AF_INET6)
+			continue;
+		s->len = n;
+		memcpy(s->buf, pkt, s->len);
+		s->saddr = 0;
+		s->saddr6 = from.sin6_addr;
+		return true;
+	}
+}
+#endif /* CLUSTER_IPV6 */
 
 /* A socket of the current node as /proc/net/migtcp lists it. */
 struct proc_sock {

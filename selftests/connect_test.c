@@ -209,7 +209,7 @@ TEST_F(cluster, connect_needs_node_id)
 
 	ASSERT_EQ(0, migtcp_test_new_netns());
 	/* It knows node 2, so the only thing missing is its own id. */
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr 198.51.100.2", NODE2));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %d addr " NODE2_ADDR, NODE2));
 	fd = mig_socket(self->family, 0);
 	ASSERT_LE(0, fd);
 	ASSERT_FAILS_WITH(EADDRNOTAVAIL,
@@ -722,6 +722,14 @@ TEST_F(cluster, connect_sndtimeo_expires)
 
 #define NODE_UNROUTED	5U	/* in node 1's table, its net unknown to node 2 */
 
+#ifdef CLUSTER_IPV6
+#define UNROUTED_NET	"2001:db8:5::/64"
+#define UNROUTED_ADDR	"2001:db8:5::5"
+#else
+#define UNROUTED_NET	"203.0.113.0/24"
+#define UNROUTED_ADDR	"203.0.113.5"
+#endif
+
 /*
  * An ICMP error ends a connect() at once, as TCP's (RFC 1122 4.2.3.9):
  * node 1 reaches node 5's network through node 2, which forwards but has
@@ -736,10 +744,10 @@ TEST_F(cluster, connect_fails_at_once_on_icmp_unreachable)
 	int cfd;
 
 	ON_NODE(NODE2);
-	ASSERT_EQ(0, sh("sysctl -qw net.ipv4.ip_forward=1"));
+	ASSERT_EQ(0, sh("sysctl -qw " UL_FORWARDING "=1"));
 	ON_NODE(NODE1);
-	ASSERT_EQ(0, sh("ip route add 203.0.113.0/24 via 198.51.100.2"));
-	ASSERT_EQ(0, migtcp_test_ctl("peer add %u addr 203.0.113.5",
+	ASSERT_EQ(0, sh("ip route add " UNROUTED_NET " via " NODE2_ADDR));
+	ASSERT_EQ(0, migtcp_test_ctl("peer add %u addr " UNROUTED_ADDR,
 				     NODE_UNROUTED));
 	cfd = mig_socket(self->family, 0);
 	ASSERT_LE(0, cfd);

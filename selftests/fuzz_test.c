@@ -6,8 +6,9 @@
  * handshake MAC, and the four control messages), mutates them (version,
  * data offset, flags, node ids, ports, sequence and acknowledgment
  * numbers, window, checksum; option kinds and lengths, truncated and
- * overlong options, the key exchange option; control TLV types and
- * lengths; payload lengths; bit flips), fixes the checksum up or not, and
+ * overlong options, the key exchange option; control TLV types,
+ * lengths and address families; payload lengths; bit flips), fixes the
+ * checksum up or not, and
  * injects them through a raw IP socket into:
  *
  *  (a) two connections that stream data both ways the whole time, every
@@ -220,6 +221,7 @@ struct fuzz {
 	unsigned long sent, by_target[T_NR], by_kind[K_NR], by_mut[MU_NR];
 	unsigned long by_phase[P_NR], csum_valid, csum_invalid, kept_out;
 	unsigned long predicted[3][V_NR], ctl_tlv_bad[3];
+	unsigned long ctl_in6;	/* control messages built with family 6 */
 	unsigned long sac_calls, sac_errors;
 	unsigned long long streamed;	/* checked bytes, all directions */
 };
@@ -378,12 +380,19 @@ static unsigned int ctl_len_of(__u8 type)
 	return 0;
 }
 
+/* An address family byte of a control message: IPv4 or IPv6. */
+static bool ctl_family_ok(__u8 family)
+{
+	return family == MIGTCP_CTL_ADDR_IN || family == MIGTCP_CTL_ADDR_IN6;
+}
+
 /*
  * Whether an intact control segment passes the TLV checks of "Control
  * segments" (otherwise: InCtlErrors): no options, one TLV of its type's
  * length, registrar forms only for LOCATION-UPDATE (to one, from an
- * endpoint) and LOCATION-ACK (from one), an update to a peer naming the
- * header's destination.
+ * endpoint) and LOCATION-ACK (from one), an update's address family
+ * IPv4 or IPv6, an update to a peer naming the header's destination.  (A
+ * REDIRECT's family is checked later, as its host: InCtlBadHost.)
  */
 static bool ctl_tlv_ok(struct seg *s)
 {
@@ -400,11 +409,11 @@ static bool ctl_tlv_ok(struct seg *s)
 	u = (const void *)tlv;
 	if (!h->dst_port)
 		return tlv[0] == MIGTCP_CTL_LOCATION_UPDATE && h->src_port &&
-		       u->family == MIGTCP_CTL_ADDR_IN;
+		       ctl_family_ok(u->family);
 	if (!h->src_port)
 		return tlv[0] == MIGTCP_CTL_LOCATION_ACK;
 	if (tlv[0] == MIGTCP_CTL_LOCATION_UPDATE)
-		return u->family == MIGTCP_CTL_ADDR_IN &&
+		return ctl_family_ok(u->family) &&
 		       u->peer_node == h->dst_node &&
 		       u->peer_port == h->dst_port;
 	return true;
@@ -557,6 +566,45 @@ static void put_hsmac(struct fuzz *f, __u8 *o)
 }
 
 /*
+ * The host address of a LOCATION-UPDATE or REDIRECT from @s's node
+ * (@field zeroed): its IPv4 address mostly; 1 in 4 an IPv6 one (family
+ * 6: the nodes have none, so it names an unknown host), now and then
+ * the IPv4 address v4-mapped, which a receiver reads as none.
+ */
+static void put_host_addr(struct fuzz *f, const struct seg *s, __u8 *family,
+			  __u8 *field)
+{
+	static const __u8 doc[] = { 0x20, 0x01, 0x0d, 0xb8, 0x01, 0x00 };
+
+	if (!chance(f, 4)) {
+		*family = MIGTCP_CTL_ADDR_IN;
+		memcpy(field, &f->addr[s->from], 4);
+		return;
+	}
+	*family = MIGTCP_CTL_ADDR_IN6;
+	f->ctl_in6++;
+	if (chance(f, 4)) {
+		memset(field + 10, 0xff, 2);
+		memcpy(field + 12, &f->addr[s->from], 4);
+	} else {
+		memcpy(field, doc, sizeof(doc));	/* 2001:db8:100::N */
+		field[15] = s->from;
+	}
+}
+
+/* The offset of the family byte in a control TLV of @len bytes, or -1. */
+static int ctl_family_at(const __u8 *tlv, int len)
+{
+	int at = -1;
+
+	if (len > 0 && tlv[0] == MIGTCP_CTL_LOCATION_UPDATE)
+		at = offsetof(struct migtcp_ctl_update, family);
+	if (len > 0 && tlv[0] == MIGTCP_CTL_REDIRECT)
+		at = offsetof(struct migtcp_ctl_redirect, family);
+	return at < len ? at : -1;
+}
+
+/*
  * The data of a control segment of kind @k from (@snode, @sport) to
  * (@dnode, @dport), correct but for its MAC, which is random.
  */
@@ -587,8 +635,7 @@ static void put_ctl(struct fuzz *f, struct seg *s, enum kind k)
 		u->host_node = htonl(s->from);
 		u->peer_node = h->dst_port ? h->dst_node : 0;
 		u->peer_port = h->dst_port;
-		u->family = MIGTCP_CTL_ADDR_IN;
-		memcpy(u->host_addr, &f->addr[s->from], 4);
+		put_host_addr(f, s, &u->family, u->host_addr);
 		fill_random(f, u->mac, MIGTCP_CTL_MAC_LEN);
 		break;
 	case K_LACK:
@@ -609,8 +656,7 @@ static void put_ctl(struct fuzz *f, struct seg *s, enum kind k)
 		r->echoed_seq = htonl(rnd(f));
 		r->epoch = htobe64(epoch);
 		r->host_node = htonl(s->from);
-		r->family = MIGTCP_CTL_ADDR_IN;
-		memcpy(r->host_addr, &f->addr[s->from], 4);
+		put_host_addr(f, s, &r->family, r->host_addr);
 		fill_random(f, r->mac, MIGTCP_CTL_MAC_LEN);
 		break;
 	}
@@ -990,6 +1036,15 @@ static void mutate(struct fuzz *f, struct seg *s, enum mutation m,
 		}
 		break;
 	case MU_CTL_BODY:
+		i = ctl_family_at(tlv, s->len - dataoff);
+		if (i >= 0 && chance(f, 3)) {
+			/* Families: none, IPv4, IPv6, near ones, AF_INET6. */
+			static const __u8 fams[] = { 0, 4, 6, 5, 7, 10, 41, 255 };
+
+			tlv[i] = chance(f, 4) ? rnd(f) :
+					       fams[below(f, ARRAY_SIZE(fams))];
+			break;
+		}
 		if (dataoff + 4 < s->len) {
 			n = 1 + below(f, 4);
 			while (n--)
@@ -1771,6 +1826,8 @@ static void print_summary(struct fuzz *f, long ms)
 		     P_NR);
 	fprintf(stderr, "# fuzz: checksum valid %lu (of them moved out of a checked window %lu), invalid %lu\n",
 		f->csum_valid, f->kept_out, f->csum_invalid);
+	fprintf(stderr, "# fuzz: control messages built with an IPv6 host address: %lu\n",
+		f->ctl_in6);
 	fprintf(stderr, "# fuzz: sacrificial connections: %lu calls, %lu failed with a TCP error\n",
 		f->sac_calls, f->sac_errors);
 	fprintf(stderr, "# fuzz: checked streams: %llu bytes verified while the segments came\n",
@@ -1837,8 +1894,11 @@ TEST_F(cluster, segments)
 	f->lfd = -1;
 	fprintf(stderr, "# fuzz: seed %#llx (MIGTCP_FUZZ_SEED), %lu segments (MIGTCP_FUZZ_SEGMENTS)\n",
 		(unsigned long long)f->seed, f->total);
-	f->addr[NODE1] = inet_addr(NODE1_ADDR);
-	f->addr[NODE2] = inet_addr(NODE2_ADDR);
+	/* Raw IPv4 sockets and IPv4 pseudo-headers: an IPv4 cluster. */
+	ASSERT_EQ(1, inet_pton(AF_INET, NODE1_ADDR, &f->addr[NODE1]))
+		TH_LOG("node 1's address %s is not IPv4", NODE1_ADDR);
+	ASSERT_EQ(1, inet_pton(AF_INET, NODE2_ADDR, &f->addr[NODE2]))
+		TH_LOG("node 2's address %s is not IPv4", NODE2_ADDR);
 	for (node = NODE1; node <= NODE2; node++) {
 		ON_NODE(node);
 		f->tx[node] = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC,

@@ -372,7 +372,8 @@ test_service_start_reload() {
 			"$tmp/reload$i" || return 1
 	done
 	at n1 "$ctl" -j peer >"$tmp/peers" &&
-		json_check "j == [{'id': 2, 'addr': '192.0.2.2'}, {'id': 4, 'addr': '192.0.2.4'}]" "$tmp/peers" ||
+		json_check "j == [{'id': 2, 'addr': '192.0.2.2', 'addr6': None},
+				  {'id': 4, 'addr': '192.0.2.4', 'addr6': None}]" "$tmp/peers" ||
 		return 1
 	echo two >&"$feed"
 	wait_line "$tmp/client" "echo two" || echo_failed || return 1

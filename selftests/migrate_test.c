@@ -388,6 +388,12 @@ TEST_F(cluster, listener_with_queue_moves)
 	close(nl);
 }
 
+/*
+ * The REDIRECT rate limit, with SYNs built by hand on raw IPv4 sockets:
+ * the limit is the same whatever the underlay, so the IPv6 build
+ * (migrate6_test) leaves these out.
+ */
+#ifndef CLUSTER_IPV6
 #define RL_PORT		(PORT + 20)	/* node 2's listener; +1: node 1's */
 #define RL_FLOOD	8000		/* SYNs at node 2's departed listener */
 #define RL_PROBES	40		/* SYNs at node 1's, among them */
@@ -581,6 +587,8 @@ TEST_F_TIMEOUT(cluster, redirect_budget_is_per_node, 120)
 }
 
 /* Both ends are checkpointed at once and restored on each other's node. */
+#endif /* CLUSTER_IPV6 */
+
 TEST_F(cluster, both_ends_swap_nodes)
 {
 	int cfd, afd, nc, na;

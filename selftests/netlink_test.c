@@ -2,10 +2,12 @@
 /*
  * The "migtcp" generic netlink family, end to end:
  *
- * - NODE_GET/NODE_SET round trips: id, address, key-set flag, port range,
- *   peer count and limit; partial updates; the port range used by bind();
+ * - NODE_GET/NODE_SET round trips: id, IPv4 and IPv6 addresses, key-set
+ *   flag, port range, peer count and limit; partial updates; the port
+ *   range used by bind();
  * - the peer table: PEER_NEW, PEER_SET, PEER_DEL, PEER_GET, dumps that span
- *   several reads, and the max_peers bound (ENOSPC);
+ *   several reads, peers of either address family or both, and the
+ *   max_peers bound (ENOSPC);
  * - every rejection, with its exact errno and extack message, offending
  *   attribute offset or missing attribute: the netlink core's strict
  *   policy checks (nlmsg flags, reserved header, unknown and read-only
@@ -44,6 +46,9 @@
 #define NODE_ADDR	"192.0.2.7"
 #define ADDR_A		"192.0.2.8"
 #define ADDR_B		"198.51.100.8"
+#define NODE_ADDR6	"2001:db8::7"
+#define ADDR6_A		"2001:db8::8"
+#define ADDR6_B		"2001:db8:1::8"
 #define PORT		5000
 #define EPHEMERAL_MIN	32768
 #define EPHEMERAL_MAX	60999
@@ -62,11 +67,11 @@
 #define MSG_TABLE_FULL		"the peer table is full (module parameter max_peers)"
 #define MSG_MISSING_PEER	"missing the peer (MIGTCP_A_PEER)"
 #define MSG_MISSING_ID		"missing the peer id (MIGTCP_PEER_A_ID)"
-#define MSG_MISSING_ADDR	"missing the peer address (MIGTCP_PEER_A_ADDR_IN)"
+#define MSG_MISSING_ADDR	"missing the peer address (MIGTCP_PEER_A_ADDR_IN or MIGTCP_PEER_A_ADDR_IN6)"
 #define MSG_ID_IS_PEER		"the node id is in the peer table"
 #define MSG_BUSY		"sockets are bound to the current node id; close them first"
-#define MSG_IPV6		"IPv6 underlay addresses are not supported yet"
 #define MSG_NOT_UNICAST		"not a unicast IPv4 address"
+#define MSG_NOT_UNICAST6	"not a global unicast IPv6 address"
 #define MSG_RANGE_HALF		"a port range needs both its minimum and its maximum"
 #define MSG_RANGE_INVERTED	"the port range minimum is above its maximum"
 
@@ -557,6 +562,22 @@ static void get_in4(const struct nlattr *a, char *out)
 	inet_ntop(AF_INET, mnl_attr_get_payload(a), out, INET_ADDRSTRLEN);
 }
 
+/* An IPv6 address attribute as text; false (and "") unless 16 bytes. */
+static bool get_in6(const struct nlattr *a, char *out)
+{
+	out[0] = 0;
+	if (!attr_len_is(a, 16))
+		return false;
+	inet_ntop(AF_INET6, mnl_attr_get_payload(a), out, INET6_ADDRSTRLEN);
+	return true;
+}
+
+/* @s, or "" for NULL: an address a test expects to be absent. */
+static const char *or_none(const char *s)
+{
+	return s ? s : "";
+}
+
 /*
  * What every reply parsed below says besides its own fields, and how well
  * it was formed.
@@ -617,6 +638,7 @@ struct node_state {
 	struct reply r;		/* its attributes are at the top level */
 	long id, key_set, port_min, port_max, peer_count, peer_max;
 	char addr[INET_ADDRSTRLEN];	/* "" if absent */
+	char addr6[INET6_ADDRSTRLEN];	/* "" if absent */
 };
 
 #define NODE_ATTRS	(BIT(MIGTCP_A_NODE_ID) | BIT(MIGTCP_A_NODE_KEY_SET) | \
@@ -635,6 +657,8 @@ static bool node_attr(const struct nlattr *a, void *data)
 	case MIGTCP_A_NODE_ADDR_IN:
 		get_in4(a, st->addr);
 		return attr_len_is(a, 4);
+	case MIGTCP_A_NODE_ADDR_IN6:
+		return get_in6(a, st->addr6);
 	case MIGTCP_A_NODE_KEY_SET:
 		st->key_set = mnl_attr_get_u8(a);
 		return attr_len_is(a, 1);
@@ -689,9 +713,18 @@ struct peer_state {
 	struct reply r;		/* nest: MIGTCP_A_PEER */
 	long id;
 	char addr[INET_ADDRSTRLEN];
+	char addr6[INET6_ADDRSTRLEN];
 };
 
 #define PEER_ATTRS	(BIT(MIGTCP_PEER_A_ID) | BIT(MIGTCP_PEER_A_ADDR_IN))
+
+/* The attributes of a peer with these addresses (NULL: none). */
+static unsigned long peer_attrs(const char *addr4, const char *addr6)
+{
+	return BIT(MIGTCP_PEER_A_ID) |
+	       (addr4 ? BIT(MIGTCP_PEER_A_ADDR_IN) : 0) |
+	       (addr6 ? BIT(MIGTCP_PEER_A_ADDR_IN6) : 0);
+}
 
 static bool peer_attr(const struct nlattr *a, void *data)
 {
@@ -704,6 +737,8 @@ static bool peer_attr(const struct nlattr *a, void *data)
 	case MIGTCP_PEER_A_ADDR_IN:
 		get_in4(a, st->addr);
 		return attr_len_is(a, 4);
+	case MIGTCP_PEER_A_ADDR_IN6:
+		return get_in6(a, st->addr6);
 	}
 	return false;
 }
@@ -714,9 +749,13 @@ static void parse_peer(const struct nlmsghdr *m, struct peer_state *st)
 	walk_reply(m, MIGTCP_A_PEER, -1, peer_attr, st, &st->r);
 }
 
-/* Builds a peer command; @id < 0 or a NULL @addr leaves that attribute out. */
-static struct nlmsghdr *peer_req(struct req *r, struct nl *nl, uint8_t cmd,
-				 long id, const char *addr)
+/*
+ * Builds a peer command; @id < 0 or a NULL @addr4 or @addr6 leaves that
+ * attribute out.
+ */
+static struct nlmsghdr *peer_req6(struct req *r, struct nl *nl, uint8_t cmd,
+				  long id, const char *addr4,
+				  const char *addr6)
 {
 	struct nlmsghdr *nlh = doit_req(r, nl, cmd);
 	struct nlattr *nest;
@@ -724,10 +763,18 @@ static struct nlmsghdr *peer_req(struct req *r, struct nl *nl, uint8_t cmd,
 	nest_start(nlh, MIGTCP_A_PEER, &nest);
 	if (id >= 0)
 		put_u32(nlh, MIGTCP_PEER_A_ID, id);
-	if (addr)
-		put_in4(nlh, MIGTCP_PEER_A_ADDR_IN, addr);
+	if (addr4)
+		put_in4(nlh, MIGTCP_PEER_A_ADDR_IN, addr4);
+	if (addr6)
+		put_in6(nlh, MIGTCP_PEER_A_ADDR_IN6, addr6);
 	mnl_attr_nest_end(nlh, nest);
 	return nlh;
+}
+
+static struct nlmsghdr *peer_req(struct req *r, struct nl *nl, uint8_t cmd,
+				 long id, const char *addr)
+{
+	return peer_req6(r, nl, cmd, id, addr, NULL);
 }
 
 /* PEER_NEW, PEER_SET or PEER_DEL. */
@@ -737,6 +784,16 @@ static int peer_change(struct nl *nl, uint8_t cmd, long id, const char *addr,
 	struct req r;
 
 	return nl_change(nl, peer_req(&r, nl, cmd, id, addr), ack);
+}
+
+/* The same with either address or both. */
+static int peer_change6(struct nl *nl, uint8_t cmd, long id,
+			const char *addr4, const char *addr6,
+			struct nl_ack *ack)
+{
+	struct req r;
+
+	return nl_change(nl, peer_req6(&r, nl, cmd, id, addr4, addr6), ack);
 }
 
 static int peer_get(struct nl *nl, long id, struct peer_state *st,
@@ -1243,12 +1300,14 @@ FIXTURE_TEARDOWN(genl)
 	ASSERT_OK(__ack);						\
 	ASSERT_EQ(NODE_ID, __st.id);					\
 	ASSERT_STREQ(NODE_ADDR, __st.addr);				\
+	ASSERT_STREQ("", __st.addr6);					\
 	ASSERT_EQ(0, __st.key_set);					\
 	ASSERT_EQ(EPHEMERAL_MIN, __st.port_min);			\
 	ASSERT_EQ(EPHEMERAL_MAX, __st.port_max);			\
 } while (0)
 
-#define ASSERT_PEER(nl, want_id, want_addr) do {				\
+/* PEER_GET says exactly these addresses (NULL: that one absent). */
+#define ASSERT_PEER6(nl, want_id, want_addr4, want_addr6) do {		\
 	struct peer_state __p;						\
 	struct nl_ack __ack;						\
 									\
@@ -1256,11 +1315,15 @@ FIXTURE_TEARDOWN(genl)
 	ASSERT_OK(__ack);						\
 	ASSERT_EQ(MIGTCP_CMD_PEER_GET, __p.r.cmd);			\
 	ASSERT_EQ(BIT(MIGTCP_A_PEER), __p.r.attrs);			\
-	ASSERT_EQ(PEER_ATTRS, __p.r.nest_attrs);				\
+	ASSERT_EQ(peer_attrs(want_addr4, want_addr6), __p.r.nest_attrs);	\
 	ASSERT_EQ(0, __p.r.bad);						\
 	ASSERT_EQ((long)(want_id), __p.id);					\
-	ASSERT_STREQ(want_addr, __p.addr);				\
+	ASSERT_STREQ(or_none(want_addr4), __p.addr);			\
+	ASSERT_STREQ(or_none(want_addr6), __p.addr6);			\
 } while (0)
+
+#define ASSERT_PEER(nl, want_id, want_addr)				\
+	ASSERT_PEER6(nl, want_id, want_addr, NULL)
 
 #define ASSERT_NO_PEER(nl, id) do {					\
 	struct peer_state __p;						\
@@ -1440,6 +1503,10 @@ static const struct bad_node_attr bad_node_attrs[] = {
 	  ERANGE, MSG_BIN_SIZE },
 	{ "IPv6 address of 4 bytes", MIGTCP_A_NODE_ADDR_IN6, 4, 0x0100a8c0,
 	  ERANGE, MSG_BIN_SIZE },
+	{ "IPv6 address of 15 bytes", MIGTCP_A_NODE_ADDR_IN6, 15, 0xb80d0120,
+	  ERANGE, MSG_BIN_SIZE },
+	{ "IPv6 address of 17 bytes", MIGTCP_A_NODE_ADDR_IN6, 17, 0xb80d0120,
+	  ERANGE, MSG_BIN_SIZE },
 	{ "key of 31 bytes", MIGTCP_A_NODE_KEY, 31, 0x01020304,
 	  ERANGE, MSG_BIN_SIZE },
 	{ "key of 33 bytes", MIGTCP_A_NODE_KEY, 33, 0x01020304,
@@ -1478,21 +1545,90 @@ TEST_F(genl, node_policy_violations)
 	}
 }
 
-TEST_F(genl, node_ipv6_address_not_supported)
+/* An IPv6 address alone: NODE_GET reports it and no IPv4 one. */
+TEST_F(genl, node_ipv6_address_round_trip)
 {
 	struct nlmsghdr *nlh;
+	struct node_state st;
 	struct nl_ack ack;
 	struct req r;
-	long offs;
 
-	SET_BASE_NODE(&self->nl);
 	nlh = doit_req(&r, &self->nl, MIGTCP_CMD_NODE_SET);
-	put_u32(nlh, MIGTCP_A_NODE_ID, OTHER_ID);
-	offs = put_in6(nlh, MIGTCP_A_NODE_ADDR_IN6, "2001:db8::7");
+	put_u32(nlh, MIGTCP_A_NODE_ID, NODE_ID);
+	put_in6(nlh, MIGTCP_A_NODE_ADDR_IN6, NODE_ADDR6);
 	nl_change(&self->nl, nlh, &ack);
-	ASSERT_ANSWER(EOPNOTSUPP, MSG_IPV6, ack);
-	ASSERT_BLAMES(offs, ack);
-	ASSERT_BASE_NODE(&self->nl);
+	ASSERT_OK(ack);
+
+	node_get(&self->nl, &st, &ack);
+	ASSERT_OK(ack);
+	ASSERT_EQ(MIGTCP_CMD_NODE_GET, st.r.cmd);
+	ASSERT_EQ(NODE_ATTRS | BIT(MIGTCP_A_NODE_ADDR_IN6), st.r.attrs);
+	ASSERT_EQ(0, st.r.bad);
+	ASSERT_EQ(NODE_ID, st.id);
+	ASSERT_STREQ("", st.addr);
+	ASSERT_STREQ(NODE_ADDR6, st.addr6);
+}
+
+/* Both addresses in one request: NODE_GET reports both. */
+TEST_F(genl, node_ipv6_address_beside_ipv4)
+{
+	struct nlmsghdr *nlh;
+	struct node_state st;
+	struct nl_ack ack;
+	struct req r;
+
+	nlh = doit_req(&r, &self->nl, MIGTCP_CMD_NODE_SET);
+	put_u32(nlh, MIGTCP_A_NODE_ID, NODE_ID);
+	put_in4(nlh, MIGTCP_A_NODE_ADDR_IN, NODE_ADDR);
+	put_in6(nlh, MIGTCP_A_NODE_ADDR_IN6, NODE_ADDR6);
+	nl_change(&self->nl, nlh, &ack);
+	ASSERT_OK(ack);
+
+	node_get(&self->nl, &st, &ack);
+	ASSERT_OK(ack);
+	ASSERT_EQ(MIGTCP_CMD_NODE_GET, st.r.cmd);
+	ASSERT_EQ(NODE_ATTRS | BIT(MIGTCP_A_NODE_ADDR_IN) |
+		  BIT(MIGTCP_A_NODE_ADDR_IN6), st.r.attrs);
+	ASSERT_EQ(0, st.r.bad);
+	ASSERT_EQ(NODE_ID, st.id);
+	ASSERT_STREQ(NODE_ADDR, st.addr);
+	ASSERT_STREQ(NODE_ADDR6, st.addr6);
+}
+
+/* Either address given alone changes that one and leaves the other. */
+TEST_F(genl, node_addresses_change_independently)
+{
+	struct nlmsghdr *nlh;
+	struct node_state st;
+	struct nl_ack ack;
+	struct req r;
+
+	nlh = doit_req(&r, &self->nl, MIGTCP_CMD_NODE_SET);
+	put_u32(nlh, MIGTCP_A_NODE_ID, NODE_ID);
+	put_in4(nlh, MIGTCP_A_NODE_ADDR_IN, NODE_ADDR);
+	put_in6(nlh, MIGTCP_A_NODE_ADDR_IN6, NODE_ADDR6);
+	nl_change(&self->nl, nlh, &ack);
+	ASSERT_OK(ack);
+
+	nlh = doit_req(&r, &self->nl, MIGTCP_CMD_NODE_SET);
+	put_in4(nlh, MIGTCP_A_NODE_ADDR_IN, ADDR_B);
+	nl_change(&self->nl, nlh, &ack);
+	ASSERT_OK(ack);
+	node_get(&self->nl, &st, &ack);
+	ASSERT_OK(ack);
+	ASSERT_EQ(NODE_ID, st.id);
+	ASSERT_STREQ(ADDR_B, st.addr);
+	ASSERT_STREQ(NODE_ADDR6, st.addr6);
+
+	nlh = doit_req(&r, &self->nl, MIGTCP_CMD_NODE_SET);
+	put_in6(nlh, MIGTCP_A_NODE_ADDR_IN6, ADDR6_B);
+	nl_change(&self->nl, nlh, &ack);
+	ASSERT_OK(ack);
+	node_get(&self->nl, &st, &ack);
+	ASSERT_OK(ack);
+	ASSERT_EQ(NODE_ID, st.id);
+	ASSERT_STREQ(ADDR_B, st.addr);
+	ASSERT_STREQ(ADDR6_B, st.addr6);
 }
 
 /* Linux treats 0.0.0.0/8 but 0.0.0.0 itself as unicast (since 5.3). */
@@ -1500,6 +1636,77 @@ static const char * const not_unicast[] = {
 	"0.0.0.0", "0.1.2.3", "127.0.0.1", "127.1.2.3", "224.0.0.1",
 	"239.255.255.255", "240.0.0.1", "255.255.255.255",
 };
+
+/*
+ * What migtcp_addr6_usable() refuses: the unspecified address, loopback,
+ * the rest of ::/96 (IPv4-compatible), IPv4-mapped, multicast of any
+ * scope, and link-local (fe80::/10, both ends of it).
+ */
+static const char * const not_usable6[] = {
+	"::", "::1", "::2", "::192.0.2.1", "::ffff:192.0.2.1",
+	"::ffff:0.0.0.0", "ff02::1", "ff05::2", "ff0e::1", "fe80::1",
+	"febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+};
+
+/*
+ * Each one refused with EINVAL, blaming the attribute; the id and the
+ * IPv4 address in the same request do not change either.
+ */
+TEST_F(genl, node_ipv6_address_not_usable)
+{
+	unsigned int i;
+
+	SET_BASE_NODE(&self->nl);
+	for (i = 0; i < ARRAY_SIZE(not_usable6); i++) {
+		struct nlmsghdr *nlh;
+		struct nl_ack ack;
+		struct req r;
+		long offs;
+
+		TH_LOG("%s", not_usable6[i]);
+		nlh = doit_req(&r, &self->nl, MIGTCP_CMD_NODE_SET);
+		put_u32(nlh, MIGTCP_A_NODE_ID, OTHER_ID);
+		put_in4(nlh, MIGTCP_A_NODE_ADDR_IN, ADDR_B);
+		offs = put_in6(nlh, MIGTCP_A_NODE_ADDR_IN6, not_usable6[i]);
+		nl_change(&self->nl, nlh, &ack);
+		ASSERT_ANSWER(EINVAL, MSG_NOT_UNICAST6, ack);
+		ASSERT_BLAMES(offs, ack);
+		ASSERT_BASE_NODE(&self->nl);
+	}
+}
+
+/*
+ * A node's IPv6 address is not replaced (or, by ::, cleared) by an
+ * unusable one.
+ */
+TEST_F(genl, node_ipv6_address_kept_when_refused)
+{
+	struct nlmsghdr *nlh;
+	struct nl_ack ack;
+	struct req r;
+	unsigned int i;
+
+	SET_BASE_NODE(&self->nl);
+	nlh = doit_req(&r, &self->nl, MIGTCP_CMD_NODE_SET);
+	put_in6(nlh, MIGTCP_A_NODE_ADDR_IN6, NODE_ADDR6);
+	nl_change(&self->nl, nlh, &ack);
+	ASSERT_OK(ack);
+	for (i = 0; i < ARRAY_SIZE(not_usable6); i++) {
+		struct node_state st;
+
+		TH_LOG("%s", not_usable6[i]);
+		nlh = doit_req(&r, &self->nl, MIGTCP_CMD_NODE_SET);
+		put_in6(nlh, MIGTCP_A_NODE_ADDR_IN6, not_usable6[i]);
+		nl_change(&self->nl, nlh, &ack);
+		ASSERT_ANSWER(EINVAL, MSG_NOT_UNICAST6, ack);
+		node_get(&self->nl, &st, &ack);
+		ASSERT_OK(ack);
+		ASSERT_EQ(NODE_ATTRS | BIT(MIGTCP_A_NODE_ADDR_IN) |
+			  BIT(MIGTCP_A_NODE_ADDR_IN6), st.r.attrs);
+		ASSERT_STREQ(NODE_ADDR, st.addr);
+		ASSERT_STREQ(NODE_ADDR6, st.addr6);
+	}
+}
 
 TEST_F(genl, node_address_not_unicast)
 {
@@ -1566,8 +1773,8 @@ TEST_F(genl, node_port_range_inverted)
 }
 
 /*
- * A request with valid id, key and port range but one bad address
- * changes none of them: validation comes before any change.
+ * A request with valid id, key, IPv6 address and port range but one bad
+ * address changes none of them: validation comes before any change.
  */
 TEST_F(genl, node_rejected_request_changes_nothing)
 {
@@ -1583,6 +1790,7 @@ TEST_F(genl, node_rejected_request_changes_nothing)
 	put(nlh, MIGTCP_A_NODE_KEY, sizeof(key), key);
 	put_u16(nlh, MIGTCP_A_NODE_PORT_MIN, 40000);
 	put_u16(nlh, MIGTCP_A_NODE_PORT_MAX, 40099);
+	put_in6(nlh, MIGTCP_A_NODE_ADDR_IN6, NODE_ADDR6);
 	put_in4(nlh, MIGTCP_A_NODE_ADDR_IN, "224.0.0.251");
 	nl_change(&self->nl, nlh, &ack);
 	ASSERT_ANSWER(EINVAL, MSG_NOT_UNICAST, ack);
@@ -1976,6 +2184,10 @@ static const struct bad_peer bad_peers[] = {
 	  ERANGE, MSG_BIN_SIZE },
 	{ "IPv6 address of 4 bytes", MIGTCP_PEER_A_ADDR_IN6, 4, 0x0100a8c0,
 	  ERANGE, MSG_BIN_SIZE },
+	{ "IPv6 address of 15 bytes", MIGTCP_PEER_A_ADDR_IN6, 15, 0xb80d0120,
+	  ERANGE, MSG_BIN_SIZE },
+	{ "IPv6 address of 17 bytes", MIGTCP_PEER_A_ADDR_IN6, 17, 0xb80d0120,
+	  ERANGE, MSG_BIN_SIZE },
 };
 
 static const struct {
@@ -1991,7 +2203,7 @@ static const struct {
 
 TEST_F(genl, peer_policy_violations)
 {
-	uint8_t payload[16] = {};
+	uint8_t payload[20] = {};
 	struct nl_ack ack;
 	unsigned int i, j;
 
@@ -2136,39 +2348,154 @@ TEST_F(genl, peer_address_missing)
 	ASSERT_PEER_COUNT(&self->nl, 0);
 }
 
-TEST_F(genl, peer_ipv6_address_not_supported)
+/* A peer with an IPv6 address alone: PEER_GET reports it and no IPv4 one. */
+TEST_F(genl, peer_ipv6_only_round_trip)
+{
+	struct nl_ack ack;
+
+	SET_BASE_NODE(&self->nl);
+	peer_change6(&self->nl, MIGTCP_CMD_PEER_NEW, PEER_ID, NULL, ADDR6_A,
+		     &ack);
+	ASSERT_OK(ack);
+	ASSERT_PEER6(&self->nl, PEER_ID, NULL, ADDR6_A);
+	ASSERT_PEER_COUNT(&self->nl, 1);
+}
+
+/* A peer with both addresses: PEER_GET reports both. */
+TEST_F(genl, peer_both_addresses_round_trip)
+{
+	struct nl_ack ack;
+
+	SET_BASE_NODE(&self->nl);
+	peer_change6(&self->nl, MIGTCP_CMD_PEER_NEW, PEER_ID, ADDR_A, ADDR6_A,
+		     &ack);
+	ASSERT_OK(ack);
+	ASSERT_PEER6(&self->nl, PEER_ID, ADDR_A, ADDR6_A);
+	ASSERT_PEER_COUNT(&self->nl, 1);
+}
+
+/*
+ * PEER_SET replaces both addresses: the family a request leaves out is
+ * unset, either way round.
+ */
+TEST_F(genl, peer_set_replaces_both_addresses)
+{
+	struct nl_ack ack;
+
+	SET_BASE_NODE(&self->nl);
+	peer_change6(&self->nl, MIGTCP_CMD_PEER_NEW, PEER_ID, ADDR_A, ADDR6_A,
+		     &ack);
+	ASSERT_OK(ack);
+
+	peer_change6(&self->nl, MIGTCP_CMD_PEER_SET, PEER_ID, ADDR_B, NULL,
+		     &ack);
+	ASSERT_OK(ack);
+	ASSERT_PEER6(&self->nl, PEER_ID, ADDR_B, NULL);
+
+	peer_change6(&self->nl, MIGTCP_CMD_PEER_SET, PEER_ID, NULL, ADDR6_B,
+		     &ack);
+	ASSERT_OK(ack);
+	ASSERT_PEER6(&self->nl, PEER_ID, NULL, ADDR6_B);
+
+	peer_change6(&self->nl, MIGTCP_CMD_PEER_SET, PEER_ID, ADDR_A, ADDR6_A,
+		     &ack);
+	ASSERT_OK(ack);
+	ASSERT_PEER6(&self->nl, PEER_ID, ADDR_A, ADDR6_A);
+	ASSERT_PEER_COUNT(&self->nl, 1);
+}
+
+/* A dump reports each peer's addresses, whichever it has. */
+TEST_F(genl, peer_dump_reports_ipv6)
+{
+	static const struct {
+		long id;
+		const char *addr4, *addr6;
+	} peers[] = {
+		{ PEER_ID, ADDR_A, NULL },
+		{ NEW_PEER_ID, NULL, ADDR6_A },
+		{ OTHER_ID, ADDR_B, ADDR6_B },
+	};
+	unsigned int seen[ARRAY_SIZE(peers)] = {};
+	struct msgs msgs = {};
+	struct nl_ack ack;
+	unsigned int i, k;
+
+	SET_BASE_NODE(&self->nl);
+	for (i = 0; i < ARRAY_SIZE(peers); i++) {
+		peer_change6(&self->nl, MIGTCP_CMD_PEER_NEW, peers[i].id,
+			     peers[i].addr4, peers[i].addr6, &ack);
+		ASSERT_OK(ack);
+	}
+
+	dump(&self->nl, MIGTCP_CMD_PEER_GET, &msgs, &ack);
+	ASSERT_OK(ack);
+	ASSERT_EQ(0, ack.intr);
+	ASSERT_EQ((int)ARRAY_SIZE(peers), msgs.n);
+	for (i = 0; i < (unsigned int)msgs.n; i++) {
+		struct peer_state p;
+
+		parse_peer(msgs.m[i], &p);
+		ASSERT_EQ(MIGTCP_CMD_PEER_GET, p.r.cmd);
+		ASSERT_EQ(BIT(MIGTCP_A_PEER), p.r.attrs);
+		ASSERT_EQ(0, p.r.bad);
+		k = 0;
+		while (k < ARRAY_SIZE(peers) && peers[k].id != p.id)
+			k++;
+		ASSERT_GT(ARRAY_SIZE(peers), k) TH_LOG("id %ld", p.id);
+		seen[k]++;
+		ASSERT_EQ(peer_attrs(peers[k].addr4, peers[k].addr6),
+			  p.r.nest_attrs);
+		ASSERT_STREQ(or_none(peers[k].addr4), p.addr);
+		ASSERT_STREQ(or_none(peers[k].addr6), p.addr6);
+	}
+	for (k = 0; k < ARRAY_SIZE(peers); k++)
+		ASSERT_EQ(1U, seen[k]) TH_LOG("peer %ld", peers[k].id);
+	msgs_free(&msgs);
+}
+
+/*
+ * PEER_NEW and PEER_SET with an unusable IPv6 address, alone or beside a
+ * valid IPv4 one: EINVAL blaming it, and the table is unchanged.
+ */
+TEST_F(genl, peer_ipv6_address_not_usable)
 {
 	static const uint8_t cmds[] = {
 		MIGTCP_CMD_PEER_NEW, MIGTCP_CMD_PEER_SET,
 	};
 	struct nl_ack ack;
-	unsigned int i, with_in4;
+	unsigned int i, j, with_in4;
 
-	peer_change(&self->nl, MIGTCP_CMD_PEER_NEW, PEER_ID, ADDR_A, &ack);
+	peer_change6(&self->nl, MIGTCP_CMD_PEER_NEW, PEER_ID, ADDR_A, ADDR6_A,
+		     &ack);
 	ASSERT_OK(ack);
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		for (with_in4 = 0; with_in4 < 2; with_in4++) {
-			struct nlmsghdr *nlh;
-			struct nlattr *nest;
-			struct req r;
-			long offs;
+		for (j = 0; j < ARRAY_SIZE(not_usable6); j++) {
+			for (with_in4 = 0; with_in4 < 2; with_in4++) {
+				struct nlmsghdr *nlh;
+				struct nlattr *nest;
+				struct req r;
+				long offs;
 
-			nlh = doit_req(&r, &self->nl, cmds[i]);
-			nest_start(nlh, MIGTCP_A_PEER, &nest);
-			put_u32(nlh, MIGTCP_PEER_A_ID,
-				cmds[i] == MIGTCP_CMD_PEER_NEW ?
-				NEW_PEER_ID : PEER_ID);
-			if (with_in4)
-				put_in4(nlh, MIGTCP_PEER_A_ADDR_IN, ADDR_B);
-			offs = put_in6(nlh, MIGTCP_PEER_A_ADDR_IN6,
-				       "2001:db8::8");
-			mnl_attr_nest_end(nlh, nest);
-			nl_change(&self->nl, nlh, &ack);
-			ASSERT_ANSWER(EOPNOTSUPP, MSG_IPV6, ack);
-			ASSERT_BLAMES(offs, ack);
+				TH_LOG("cmd %d, %s%s", cmds[i], not_usable6[j],
+				       with_in4 ? " beside " ADDR_B : "");
+				nlh = doit_req(&r, &self->nl, cmds[i]);
+				nest_start(nlh, MIGTCP_A_PEER, &nest);
+				put_u32(nlh, MIGTCP_PEER_A_ID,
+					cmds[i] == MIGTCP_CMD_PEER_NEW ?
+					NEW_PEER_ID : PEER_ID);
+				if (with_in4)
+					put_in4(nlh, MIGTCP_PEER_A_ADDR_IN,
+						ADDR_B);
+				offs = put_in6(nlh, MIGTCP_PEER_A_ADDR_IN6,
+					       not_usable6[j]);
+				mnl_attr_nest_end(nlh, nest);
+				nl_change(&self->nl, nlh, &ack);
+				ASSERT_ANSWER(EINVAL, MSG_NOT_UNICAST6, ack);
+				ASSERT_BLAMES(offs, ack);
+			}
 		}
 	}
-	ASSERT_PEER(&self->nl, PEER_ID, ADDR_A);
+	ASSERT_PEER6(&self->nl, PEER_ID, ADDR_A, ADDR6_A);
 	ASSERT_NO_PEER(&self->nl, NEW_PEER_ID);
 	ASSERT_PEER_COUNT(&self->nl, 1);
 }
@@ -2391,8 +2718,61 @@ TEST_F(genl, notify_node_set)
 	mnl_socket_close(listener);
 }
 
-/* Exactly one notification is queued, for @cmd on peer @id at @addr. */
-#define ASSERT_PEER_NOTIFIED(l, nl, want_cmd, want_id, want_addr) do {	\
+/* The NODE_SET notification carries the IPv6 address, alone or not. */
+TEST_F(genl, notify_node_set_ipv6)
+{
+	struct mnl_socket *listener;
+	struct msgs msgs = {};
+	struct nlmsghdr *nlh;
+	struct node_state st;
+	struct nl_ack ack;
+	struct req r;
+
+	listener = listener_open(&self->nl);
+	ASSERT_NE(NULL, listener);
+
+	nlh = doit_req(&r, &self->nl, MIGTCP_CMD_NODE_SET);
+	put_u32(nlh, MIGTCP_A_NODE_ID, NODE_ID);
+	put_in6(nlh, MIGTCP_A_NODE_ADDR_IN6, NODE_ADDR6);
+	nl_change(&self->nl, nlh, &ack);
+	ASSERT_OK(ack);
+	ASSERT_EQ(0, listener_drain(listener, &msgs));
+	ASSERT_EQ(1, msgs.n);
+	ASSERT_NOTIFICATION(&self->nl, msgs.m[0]);
+	parse_node(msgs.m[0], &st);
+	ASSERT_EQ(MIGTCP_CMD_NODE_SET, st.r.cmd);
+	ASSERT_EQ(NODE_ATTRS | BIT(MIGTCP_A_NODE_ADDR_IN6), st.r.attrs);
+	ASSERT_EQ(0, st.r.bad);
+	ASSERT_EQ(NODE_ID, st.id);
+	ASSERT_STREQ("", st.addr);
+	ASSERT_STREQ(NODE_ADDR6, st.addr6);
+	msgs_free(&msgs);
+
+	/* Setting the IPv4 address announces both. */
+	nlh = doit_req(&r, &self->nl, MIGTCP_CMD_NODE_SET);
+	put_in4(nlh, MIGTCP_A_NODE_ADDR_IN, NODE_ADDR);
+	nl_change(&self->nl, nlh, &ack);
+	ASSERT_OK(ack);
+	ASSERT_EQ(0, listener_drain(listener, &msgs));
+	ASSERT_EQ(1, msgs.n);
+	ASSERT_NOTIFICATION(&self->nl, msgs.m[0]);
+	parse_node(msgs.m[0], &st);
+	ASSERT_EQ(MIGTCP_CMD_NODE_SET, st.r.cmd);
+	ASSERT_EQ(NODE_ATTRS | BIT(MIGTCP_A_NODE_ADDR_IN) |
+		  BIT(MIGTCP_A_NODE_ADDR_IN6), st.r.attrs);
+	ASSERT_EQ(0, st.r.bad);
+	ASSERT_EQ(NODE_ID, st.id);
+	ASSERT_STREQ(NODE_ADDR, st.addr);
+	ASSERT_STREQ(NODE_ADDR6, st.addr6);
+	msgs_free(&msgs);
+	mnl_socket_close(listener);
+}
+
+/*
+ * Exactly one notification is queued, for @cmd on peer @id at exactly
+ * @addr4 and @addr6 (NULL: that one absent).
+ */
+#define ASSERT_PEER6_NOTIFIED(l, nl, want_cmd, want_id, want4, want6) do { \
 	struct msgs __m = {};						\
 	struct peer_state __p;						\
 									\
@@ -2402,12 +2782,17 @@ TEST_F(genl, notify_node_set)
 	parse_peer(__m.m[0], &__p);					\
 	ASSERT_EQ(want_cmd, __p.r.cmd);					\
 	ASSERT_EQ(BIT(MIGTCP_A_PEER), __p.r.attrs);			\
-	ASSERT_EQ(PEER_ATTRS, __p.r.nest_attrs);				\
+	ASSERT_EQ(peer_attrs(want4, want6), __p.r.nest_attrs);		\
 	ASSERT_EQ(0, __p.r.bad);						\
 	ASSERT_EQ(want_id, __p.id);					\
-	ASSERT_STREQ(want_addr, __p.addr);				\
+	ASSERT_STREQ(or_none(want4), __p.addr);				\
+	ASSERT_STREQ(or_none(want6), __p.addr6);			\
 	msgs_free(&__m);						\
 } while (0)
+
+/* ... for @cmd on peer @id at IPv4 address @addr alone. */
+#define ASSERT_PEER_NOTIFIED(l, nl, want_cmd, want_id, want_addr)	\
+	ASSERT_PEER6_NOTIFIED(l, nl, want_cmd, want_id, want_addr, NULL)
 
 TEST_F(genl, notify_peer_changes)
 {
@@ -2430,6 +2815,33 @@ TEST_F(genl, notify_peer_changes)
 	ASSERT_OK(ack);
 	ASSERT_PEER_NOTIFIED(listener, &self->nl, MIGTCP_CMD_PEER_DEL,
 			     PEER_ID, ADDR_B);
+	mnl_socket_close(listener);
+}
+
+/* Peer notifications carry the addresses the peer has, IPv6 included. */
+TEST_F(genl, notify_peer_ipv6_changes)
+{
+	struct mnl_socket *listener;
+	struct nl_ack ack;
+
+	listener = listener_open(&self->nl);
+	ASSERT_NE(NULL, listener);
+
+	peer_change6(&self->nl, MIGTCP_CMD_PEER_NEW, PEER_ID, ADDR_A, ADDR6_A,
+		     &ack);
+	ASSERT_OK(ack);
+	ASSERT_PEER6_NOTIFIED(listener, &self->nl, MIGTCP_CMD_PEER_NEW,
+			      PEER_ID, ADDR_A, ADDR6_A);
+	peer_change6(&self->nl, MIGTCP_CMD_PEER_SET, PEER_ID, NULL, ADDR6_B,
+		     &ack);
+	ASSERT_OK(ack);
+	ASSERT_PEER6_NOTIFIED(listener, &self->nl, MIGTCP_CMD_PEER_SET,
+			      PEER_ID, NULL, ADDR6_B);
+	/* A deletion names what was deleted. */
+	peer_change(&self->nl, MIGTCP_CMD_PEER_DEL, PEER_ID, NULL, &ack);
+	ASSERT_OK(ack);
+	ASSERT_PEER6_NOTIFIED(listener, &self->nl, MIGTCP_CMD_PEER_DEL,
+			      PEER_ID, NULL, ADDR6_B);
 	mnl_socket_close(listener);
 }
 

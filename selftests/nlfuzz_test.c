@@ -5,7 +5,8 @@
  *
  * netlink: requests for every command of the family, valid ones and
  * mutated ones (unknown, read-only, duplicated and missing attributes,
- * wrong lengths, out-of-range ids, ports, port ranges and addresses,
+ * wrong lengths, out-of-range ids, ports, port ranges and addresses of
+ * both families, IPv4 and IPv6 peers and dual-stack ones,
  * NLA_F_NESTED and byte-order flags, nlmsg flags, genl header fields,
  * truncated and overlong headers, bit flips, random bytes, two requests
  * in one datagram, an unprivileged caller, a changed max_peers limit),
@@ -14,12 +15,15 @@
  * genl_family_rcv_msg(), __nla_validate_parse() and module/netlink.c,
  * which predicts each answer (no answer, an ack, a reply, a dump) with
  * its errno, extack message, offending attribute offset and missing
- * attribute; the kernel's answers must be exactly those.  After every
- * request NODE_GET must report the model's node (id, address, key set,
- * port range, peer count, peer limit), and after any that may have
- * changed peers (and every 16th) a PEER_GET dump must list the model's
- * peers in order.  Because the model reads raw bytes, a bit flip or a
- * random datagram is predicted as exactly as a request built on purpose.
+ * attribute; the kernel's answers must be exactly those, and so must
+ * the notifications a second socket gets from the "config" group (the
+ * node after a NODE_SET, the peer a peer change names).  After every
+ * request NODE_GET must report the model's node (id, IPv4 and IPv6
+ * addresses, key set, port range, peer count, peer limit), and after any
+ * that may have changed peers (and every 16th) a PEER_GET dump must list
+ * the model's peers, with their addresses, in order.  Because the model
+ * reads raw bytes, a bit flip or a random datagram is predicted as
+ * exactly as a request built on purpose.
  *
  * sockopt: every SOL_MIGTCP option and the SOL_SOCKET ones the module
  * depends on (SO_KEEPALIVE calls its keepalive hook, SO_RCVBUF and
@@ -192,13 +196,23 @@ struct nl {
 	int fd;
 	__u32 portid;
 	__u16 family;
+	__u32 mcgrp;		/* the family's "config" group */
 	__u32 seq;
+	/* A second socket in that group (nl_monitor()); -1: none. */
+	struct mnl_socket *mon;
+	int mon_fd;
 	/* Ids of the other generic netlink families: never aimed at. */
 	__u16 others[128];
 	int n_others;
 };
 
 enum ev_kind { EV_DATA, EV_ACK, EV_DONE };
+
+/* A node's or a peer's underlay addresses, as the messages carry them. */
+struct addrs {
+	__u32 in;		/* network byte order; 0: none */
+	__u8 in6[16];		/* all zero (::): none */
+};
 
 /* One message of an answer, as received or as the model predicts it. */
 struct event {
@@ -211,9 +225,10 @@ struct event {
 	long offs;		/* NLMSGERR_ATTR_OFFS, -1 if none */
 	long miss_type;		/* NLMSGERR_ATTR_MISS_TYPE, -1 if none */
 	long miss_nest;		/* NLMSGERR_ATTR_MISS_NEST, -1 if none */
-	/* EV_DATA of NODE_GET/PEER_GET: what it says */
-	__u32 id, addr, key_set, port_min, port_max, peer_count, peer_max;
-	bool has_addr;
+	/* EV_DATA of a node or peer command: what it says */
+	__u32 id, key_set, port_min, port_max, peer_count, peer_max;
+	struct addrs addr;
+	bool has_addr, has_addr6;
 };
 
 struct answer {
@@ -249,6 +264,17 @@ static void parse_ext_ack(const struct nlmsghdr *m, size_t offs,
 	}
 }
 
+/* An IPv6 address attribute; one of another length reads as ff..ff. */
+static void get_addr6(const struct nlattr *a, struct event *e)
+{
+	if (mnl_attr_get_payload_len(a) == sizeof(e->addr.in6))
+		memcpy(e->addr.in6, mnl_attr_get_payload(a),
+		       sizeof(e->addr.in6));
+	else
+		memset(e->addr.in6, 0xff, sizeof(e->addr.in6));
+	e->has_addr6 = true;
+}
+
 static void parse_node_reply(const struct nlmsghdr *m, struct event *e)
 {
 	const struct nlattr *a, *p;
@@ -259,8 +285,11 @@ static void parse_node_reply(const struct nlmsghdr *m, struct event *e)
 			e->id = mnl_attr_get_u32(a);
 			break;
 		case MIGTCP_A_NODE_ADDR_IN:
-			e->addr = mnl_attr_get_u32(a);
+			e->addr.in = mnl_attr_get_u32(a);
 			e->has_addr = true;
+			break;
+		case MIGTCP_A_NODE_ADDR_IN6:
+			get_addr6(a, e);
 			break;
 		case MIGTCP_A_NODE_KEY_SET:
 			e->key_set = mnl_attr_get_u8(a);
@@ -283,9 +312,12 @@ static void parse_node_reply(const struct nlmsghdr *m, struct event *e)
 					e->id = mnl_attr_get_u32(p);
 				if (mnl_attr_get_type(p) ==
 				    MIGTCP_PEER_A_ADDR_IN) {
-					e->addr = mnl_attr_get_u32(p);
+					e->addr.in = mnl_attr_get_u32(p);
 					e->has_addr = true;
 				}
+				if (mnl_attr_get_type(p) ==
+				    MIGTCP_PEER_A_ADDR_IN6)
+					get_addr6(p, e);
 			}
 			break;
 		}
@@ -293,17 +325,18 @@ static void parse_node_reply(const struct nlmsghdr *m, struct event *e)
 }
 
 /*
- * The messages of an answer: @want of them (more if they come in the
- * same read), or with @want < 0 everything queued, until the socket is
- * empty.  A doit request is answered before sendto() returns (the kernel
- * runs it in the sender's context) and a dump's next part is queued by
- * the recv() that takes the previous one, so an empty socket means the
- * answer is complete.  Reading only the messages the model predicts
+ * The messages of an answer on socket @fd (or the notifications on the
+ * monitor's): @want of them (more if they come in the same read), or
+ * with @want < 0 everything queued, until the socket is empty.  A doit
+ * request is answered before sendto() returns (the kernel runs it in
+ * the sender's context) and a dump's next part is queued by the recv()
+ * that takes the previous one, so an empty socket means the answer is
+ * complete.  Reading only the messages the model predicts
  * saves a recv() per request (a TCG guest's syscalls are slow); a
  * message too many shows in the next answer, whose sequence numbers it
  * does not have, or in the final drain.
  */
-static int nl_collect(struct nl *nl, struct answer *ans, int want)
+static int nl_collect(int fd, struct answer *ans, int want)
 {
 	static char buf[NL_BUF];
 
@@ -311,7 +344,7 @@ static int nl_collect(struct nl *nl, struct answer *ans, int want)
 	ans->overflow = false;
 	while (want < 0 || ans->n < want) {
 		const struct nlmsghdr *m;
-		ssize_t n = recv(nl->fd, buf, sizeof(buf),
+		ssize_t n = recv(fd, buf, sizeof(buf),
 				 (want < 0 ? MSG_DONTWAIT : 0) | MSG_TRUNC);
 		int len;
 
@@ -374,6 +407,28 @@ static int nl_send(struct nl *nl, const void *buf, size_t len)
 		      sizeof(to)) == (ssize_t)len ? 0 : -errno;
 }
 
+/* The id of the "config" group in a family's CTRL_ATTR_MCAST_GROUPS. */
+static __u32 config_group(const struct nlattr *groups)
+{
+	const struct nlattr *grp, *g;
+	__u32 found = 0;
+
+	mnl_attr_for_each_nested(grp, groups) {
+		const char *name = NULL;
+		__u32 id = 0;
+
+		mnl_attr_for_each_nested(g, grp) {
+			if (mnl_attr_get_type(g) == CTRL_ATTR_MCAST_GRP_NAME)
+				name = mnl_attr_get_str(g);
+			if (mnl_attr_get_type(g) == CTRL_ATTR_MCAST_GRP_ID)
+				id = mnl_attr_get_u32(g);
+		}
+		if (name && !strcmp(name, MIGTCP_GENL_MCGRP_CONFIG))
+			found = id;
+	}
+	return found;
+}
+
 /* The ids of every generic netlink family, ours apart. */
 static int nl_resolve(struct nl *nl)
 {
@@ -402,6 +457,7 @@ static int nl_resolve(struct nl *nl)
 		     m = mnl_nlmsg_next(m, &len)) {
 			const struct nlattr *a;
 			const char *name = NULL;
+			__u32 grp = 0;
 			__u16 id = 0;
 
 			if (m->nlmsg_type == NLMSG_DONE ||
@@ -415,14 +471,19 @@ static int nl_resolve(struct nl *nl)
 				if (mnl_attr_get_type(a) ==
 				    CTRL_ATTR_FAMILY_NAME)
 					name = mnl_attr_get_str(a);
+				if (mnl_attr_get_type(a) ==
+				    CTRL_ATTR_MCAST_GROUPS)
+					grp = config_group(a);
 			}
-			if (name && !strcmp(name, MIGTCP_GENL_NAME))
+			if (name && !strcmp(name, MIGTCP_GENL_NAME)) {
 				nl->family = id;
-			else if (nl->n_others < 128)
+				nl->mcgrp = grp;
+			} else if (nl->n_others < 128) {
 				nl->others[nl->n_others++] = id;
+			}
 		}
 	}
-	return nl->family ? 0 : -1;
+	return nl->family && nl->mcgrp ? 0 : -1;
 }
 
 static int nl_open(struct nl *nl)
@@ -431,6 +492,7 @@ static int nl_open(struct nl *nl)
 	int one = 1, big = 1 << 20;
 
 	memset(nl, 0, sizeof(*nl));
+	nl->mon_fd = -1;
 	nl->sock = mnl_socket_open(NETLINK_GENERIC);
 	if (!nl->sock)
 		return -1;
@@ -445,8 +507,35 @@ static int nl_open(struct nl *nl)
 	return nl_resolve(nl);
 }
 
+/*
+ * Opens @nl's monitor: a socket of the same namespace in the "config"
+ * group, whose notifications nl_run() then checks.  The kernel queues a
+ * change's notification before it acknowledges the request.
+ */
+static int nl_monitor(struct nl *nl)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	int big = 1 << 20;
+
+	nl->mon = mnl_socket_open(NETLINK_GENERIC);
+	if (!nl->mon)
+		return -1;
+	nl->mon_fd = mnl_socket_get_fd(nl->mon);
+	if (mnl_socket_bind(nl->mon, 0, MNL_SOCKET_AUTOPID) ||
+	    mnl_socket_setsockopt(nl->mon, NETLINK_ADD_MEMBERSHIP, &nl->mcgrp,
+				  sizeof(nl->mcgrp)) ||
+	    setsockopt(nl->mon_fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big)) ||
+	    setsockopt(nl->mon_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return -1;
+	return 0;
+}
+
 static void nl_close(struct nl *nl)
 {
+	if (nl->mon)
+		mnl_socket_close(nl->mon);
+	nl->mon = NULL;
+	nl->mon_fd = -1;
 	if (nl->sock)
 		mnl_socket_close(nl->sock);
 	nl->sock = NULL;
@@ -472,15 +561,18 @@ static bool other_family(const struct nl *nl, __u16 type)
 
 struct node_model {
 	__u32 id;
-	__u32 addr;		/* network byte order; 0: none */
+	struct addrs addr;
 	bool key_set;
 	__u8 key[MIGTCP_KEY_LEN];
 	__u16 port_min, port_max;
 	__u32 max_peers;
 	bool bound;		/* the fuzzer's bound socket is open */
 	int npeers;
-	struct { __u32 id, addr; } peer[PEER_TABLE];	/* list order */
+	struct { __u32 id; struct addrs addr; } peer[PEER_TABLE]; /* list order */
 };
+
+/* Whether this host runs IPv6 (the module's ipv6_mod_enabled()). */
+static bool ipv6_on;
 
 static int peer_find(const struct node_model *m, __u32 id)
 {
@@ -530,7 +622,8 @@ static const struct pol peer_policy[MIGTCP_PEER_A_MAX + 1] = {
 #define M_FLAGS		"ambiguous or reserved bits set in nlmsg_flags"
 /* module/netlink.c, node.c, peer.c */
 #define M_NOTHING	"nothing to set: give a node id, address, key or port range"
-#define M_IPV6		"IPv6 underlay addresses are not supported yet"
+#define M_IPV6_OFF	"IPv6 is disabled on this host"
+#define M_NOT_GLOBAL6	"not a global unicast IPv6 address"
 #define M_NOT_UNICAST	"not a unicast IPv4 address"
 #define M_RANGE_HALF	"a port range needs both its minimum and its maximum"
 #define M_RANGE_INV	"the port range minimum is above its maximum"
@@ -538,7 +631,7 @@ static const struct pol peer_policy[MIGTCP_PEER_A_MAX + 1] = {
 #define M_BUSY		"sockets are bound to the current node id; close them first"
 #define M_MISS_PEER	"missing the peer (MIGTCP_A_PEER)"
 #define M_MISS_ID	"missing the peer id (MIGTCP_PEER_A_ID)"
-#define M_MISS_ADDR	"missing the peer address (MIGTCP_PEER_A_ADDR_IN)"
+#define M_MISS_ADDR	"missing the peer address (MIGTCP_PEER_A_ADDR_IN or MIGTCP_PEER_A_ADDR_IN6)"
 #define M_NO_PEER	"no peer with this id"
 #define M_PEER_EXISTS	"a peer with this id already exists"
 #define M_OWN_ID	"the peer id is this node's own id"
@@ -660,12 +753,41 @@ static bool unicast4(__u32 a)
 	return first != 0 && first != 127 && first < 224;
 }
 
-/* What NODE_GET says of @m, as a reply event. */
+static bool addr6_none(const __u8 *a)
+{
+	static const __u8 any[16];
+
+	return !memcmp(a, any, 16);
+}
+
+/*
+ * migtcp_addr6_usable(), from ipv6_addr_type(): not multicast (ff00::/8),
+ * not link-local (fe80::/10), not in ::/96 (::, ::1, IPv4-compatible)
+ * and not v4-mapped (::ffff:0:0/96).  Site-local (fec0::/10), unique
+ * local (fc00::/7) and the reserved ranges are unicast: usable.
+ */
+static bool usable6(const __u8 *a)
+{
+	static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const __u8 zero[12];
+
+	if (a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+		return false;
+	return memcmp(a, zero, 12) && memcmp(a, v4mapped, 12);
+}
+
+static void set_addrs(struct event *e, const struct addrs *ad)
+{
+	e->addr = *ad;
+	e->has_addr = ad->in != 0;
+	e->has_addr6 = !addr6_none(ad->in6);
+}
+
+/* What NODE_GET (or a NODE_SET notification) says of @m. */
 static void node_event(const struct node_model *m, struct event *e)
 {
 	e->id = m->id;
-	e->addr = m->addr;
-	e->has_addr = m->addr != 0;
+	set_addrs(e, &m->addr);
 	e->key_set = m->key_set;
 	e->port_min = m->port_min;
 	e->port_max = m->port_max;
@@ -673,25 +795,36 @@ static void node_event(const struct node_model *m, struct event *e)
 	e->peer_max = m->max_peers;
 }
 
+/* A message about peer @id at @ad: a reply, a dump part, a notification. */
+static void peer_event(struct event *e, int cmd, __u32 id,
+		       const struct addrs *ad)
+{
+	e->cmd = cmd;
+	e->id = id;
+	set_addrs(e, ad);
+}
+
 struct prediction {
 	struct answer a;
+	struct answer notes;	/* on the monitor, in order (sequence 0) */
 	bool unpredictable;	/* aimed at another family: not sent */
 	bool peer_change;	/* a peer change reached its handler */
+	/* IPv6 addresses that reached the module's check: usable, not */
+	int addr6_ok, addr6_bad;
 	/* A dump that goes on after the datagram (see model_genl()). */
 	__u32 dump_seq;
 	int dump_cmd, dump_pos;
 };
 
-static struct event *pred_event(struct prediction *p, enum ev_kind kind,
-				__u32 seq)
+static struct event *add_event(struct answer *a, enum ev_kind kind, __u32 seq)
 {
 	struct event *e;
 
-	if (p->a.n == MAX_EVENTS) {
-		p->a.overflow = true;
+	if (a->n == MAX_EVENTS) {
+		a->overflow = true;
 		return NULL;
 	}
-	e = &p->a.ev[p->a.n++];
+	e = &a->ev[a->n++];
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
 	e->seq = seq;
@@ -699,23 +832,59 @@ static struct event *pred_event(struct prediction *p, enum ev_kind kind,
 	return e;
 }
 
+static struct event *pred_event(struct prediction *p, enum ev_kind kind,
+				__u32 seq)
+{
+	return add_event(&p->a, kind, seq);
+}
+
+/* A notification to the "config" group: command @cmd's message. */
+static struct event *pred_note(struct prediction *p, int cmd)
+{
+	struct event *e = add_event(&p->notes, EV_DATA, 0);
+
+	if (e)
+		e->cmd = cmd;
+	return e;
+}
+
+/* migtcp_nl_get_addr6() on the 16 bytes of attribute @nla. */
+static int model_addr6(const __u8 *nlh, const __u8 *nla, __u8 *addr6,
+		       struct verdict *v, struct prediction *p)
+{
+	const __u8 *a = nla + NLA_HDRLEN;
+
+	if (!ipv6_on)
+		return refuse(v, EAFNOSUPPORT, M_IPV6_OFF, nla - nlh);
+	if (!usable6(a)) {
+		p->addr6_bad++;
+		return refuse(v, EINVAL, M_NOT_GLOBAL6, nla - nlh);
+	}
+	p->addr6_ok++;
+	memcpy(addr6, a, 16);
+	return 0;
+}
+
 static int model_node_set(struct node_model *m, const __u8 *nlh,
-			  const __u8 **a, struct verdict *v)
+			  const __u8 **a, struct verdict *v,
+			  struct prediction *p)
 {
 	const __u8 *range = a[MIGTCP_A_NODE_PORT_MIN] ?:
 			    a[MIGTCP_A_NODE_PORT_MAX];
+	struct addrs ad = {};
 	__u16 pmin = 0, pmax = 0;
-	__u32 addr = 0, id;
+	struct event *e;
+	__u32 id;
 
 	if (!a[MIGTCP_A_NODE_ID] && !a[MIGTCP_A_NODE_ADDR_IN] &&
 	    !a[MIGTCP_A_NODE_ADDR_IN6] && !a[MIGTCP_A_NODE_KEY] && !range)
 		return refuse(v, EINVAL, M_NOTHING, -1);
-	if (a[MIGTCP_A_NODE_ADDR_IN6])
-		return refuse(v, EOPNOTSUPP, M_IPV6,
-			      a[MIGTCP_A_NODE_ADDR_IN6] - nlh);
+	if (a[MIGTCP_A_NODE_ADDR_IN6] &&
+	    model_addr6(nlh, a[MIGTCP_A_NODE_ADDR_IN6], ad.in6, v, p))
+		return v->err;
 	if (a[MIGTCP_A_NODE_ADDR_IN]) {
-		addr = get32(a[MIGTCP_A_NODE_ADDR_IN] + NLA_HDRLEN);
-		if (!unicast4(addr))
+		ad.in = get32(a[MIGTCP_A_NODE_ADDR_IN] + NLA_HDRLEN);
+		if (!unicast4(ad.in))
 			return refuse(v, EINVAL, M_NOT_UNICAST,
 				      a[MIGTCP_A_NODE_ADDR_IN] - nlh);
 	}
@@ -737,8 +906,11 @@ static int model_node_set(struct node_model *m, const __u8 *nlh,
 			m->id = id;
 		}
 	}
-	if (addr)
-		m->addr = addr;
+	/* Each address that is given replaces its family's; none unsets. */
+	if (a[MIGTCP_A_NODE_ADDR_IN])
+		m->addr.in = ad.in;
+	if (a[MIGTCP_A_NODE_ADDR_IN6])
+		memcpy(m->addr.in6, ad.in6, 16);
 	if (a[MIGTCP_A_NODE_KEY]) {
 		memcpy(m->key, a[MIGTCP_A_NODE_KEY] + NLA_HDRLEN,
 		       MIGTCP_KEY_LEN);
@@ -748,12 +920,19 @@ static int model_node_set(struct node_model *m, const __u8 *nlh,
 		m->port_min = pmin;
 		m->port_max = pmax;
 	}
+	e = pred_note(p, MIGTCP_CMD_NODE_SET);
+	if (e)
+		node_event(m, e);
 	return 0;
 }
 
-/* migtcp_nl_parse_peer() */
+/*
+ * migtcp_nl_parse_peer(): the id, and with @need_addr the addresses (an
+ * IPv4 one, an IPv6 one or both; the IPv6 one is checked first).
+ */
 static int model_parse_peer(const __u8 *nlh, const __u8 **a, bool need_addr,
-			    __u32 *id, __u32 *addr, struct verdict *v)
+			    __u32 *id, struct addrs *ad, struct verdict *v,
+			    struct prediction *p)
 {
 	const __u8 *nest = a[MIGTCP_A_PEER], *tb[MIGTCP_PEER_A_MAX + 1];
 
@@ -773,18 +952,21 @@ static int model_parse_peer(const __u8 *nlh, const __u8 **a, bool need_addr,
 	*id = get32(tb[MIGTCP_PEER_A_ID] + NLA_HDRLEN);
 	if (!need_addr)
 		return 0;
-	if (tb[MIGTCP_PEER_A_ADDR_IN6])
-		return refuse(v, EOPNOTSUPP, M_IPV6,
-			      tb[MIGTCP_PEER_A_ADDR_IN6] - nlh);
-	if (!tb[MIGTCP_PEER_A_ADDR_IN]) {
+	if (!tb[MIGTCP_PEER_A_ADDR_IN] && !tb[MIGTCP_PEER_A_ADDR_IN6]) {
+		/* The report names the IPv4 attribute. */
 		v->miss_type = MIGTCP_PEER_A_ADDR_IN;
 		v->miss_nest = nest - nlh;
 		return refuse(v, EINVAL, M_MISS_ADDR, -1);
 	}
-	*addr = get32(tb[MIGTCP_PEER_A_ADDR_IN] + NLA_HDRLEN);
-	if (!unicast4(*addr))
-		return refuse(v, EINVAL, M_NOT_UNICAST,
-			      tb[MIGTCP_PEER_A_ADDR_IN] - nlh);
+	if (tb[MIGTCP_PEER_A_ADDR_IN6] &&
+	    model_addr6(nlh, tb[MIGTCP_PEER_A_ADDR_IN6], ad->in6, v, p))
+		return v->err;
+	if (tb[MIGTCP_PEER_A_ADDR_IN]) {
+		ad->in = get32(tb[MIGTCP_PEER_A_ADDR_IN] + NLA_HDRLEN);
+		if (!unicast4(ad->in))
+			return refuse(v, EINVAL, M_NOT_UNICAST,
+				      tb[MIGTCP_PEER_A_ADDR_IN] - nlh);
+	}
 	return 0;
 }
 
@@ -792,12 +974,13 @@ static int model_peer_cmd(struct node_model *m, __u8 cmd, const __u8 *nlh,
 			  const __u8 **a, struct verdict *v,
 			  struct prediction *p, __u32 seq)
 {
-	__u32 id = 0, addr = 0;
+	struct addrs ad = {};
 	struct event *e;
+	__u32 id = 0;
 	int i;
 
 	if (model_parse_peer(nlh, a, cmd == MIGTCP_CMD_PEER_NEW ||
-			     cmd == MIGTCP_CMD_PEER_SET, &id, &addr, v))
+			     cmd == MIGTCP_CMD_PEER_SET, &id, &ad, v, p))
 		return v->err;
 	i = peer_find(m, id);
 	switch (cmd) {
@@ -805,12 +988,8 @@ static int model_peer_cmd(struct node_model *m, __u8 cmd, const __u8 *nlh,
 		if (i < 0)
 			return refuse(v, ENOENT, M_NO_PEER, -1);
 		e = pred_event(p, EV_DATA, seq);
-		if (e) {
-			e->cmd = MIGTCP_CMD_PEER_GET;
-			e->id = id;
-			e->addr = m->peer[i].addr;
-			e->has_addr = true;
-		}
+		if (e)
+			peer_event(e, cmd, id, &m->peer[i].addr);
 		return 0;
 	case MIGTCP_CMD_PEER_NEW:
 		if (id == m->id)
@@ -820,22 +999,29 @@ static int model_peer_cmd(struct node_model *m, __u8 cmd, const __u8 *nlh,
 		if ((__u32)m->npeers >= m->max_peers || m->npeers == PEER_TABLE)
 			return refuse(v, ENOSPC, M_TABLE_FULL, -1);
 		m->peer[m->npeers].id = id;
-		m->peer[m->npeers].addr = addr;
+		m->peer[m->npeers].addr = ad;
 		m->npeers++;
-		return 0;
+		break;
 	case MIGTCP_CMD_PEER_SET:
+		/* Both addresses replaced: one not given is unset. */
 		if (i < 0)
 			return refuse(v, ENOENT, M_NO_PEER, -1);
-		m->peer[i].addr = addr;
-		return 0;
+		m->peer[i].addr = ad;
+		break;
 	default:
+		/* The notification names what was deleted. */
 		if (i < 0)
 			return refuse(v, ENOENT, M_NO_PEER, -1);
+		ad = m->peer[i].addr;
 		memmove(&m->peer[i], &m->peer[i + 1],
 			(m->npeers - i - 1) * sizeof(m->peer[0]));
 		m->npeers--;
-		return 0;
+		break;
 	}
+	e = pred_note(p, cmd);
+	if (e)
+		peer_event(e, cmd, id, &ad);
+	return 0;
 }
 
 /* Set when the kernel dispatches by (command, do or dump) first (6.2+). */
@@ -922,10 +1108,8 @@ static int model_genl(const struct nl *nl, struct node_model *m,
 				e = pred_event(p, EV_DATA, nlh.nlmsg_seq);
 				if (!e)
 					break;
-				e->cmd = MIGTCP_CMD_PEER_GET;
-				e->id = m->peer[i].id;
-				e->addr = m->peer[i].addr;
-				e->has_addr = true;
+				peer_event(e, MIGTCP_CMD_PEER_GET,
+					   m->peer[i].id, &m->peer[i].addr);
 			}
 		} else if (m->bound) {
 			e = pred_event(p, EV_DATA, nlh.nlmsg_seq);
@@ -947,7 +1131,7 @@ static int model_genl(const struct nl *nl, struct node_model *m,
 		}
 		return 0;
 	case MIGTCP_CMD_NODE_SET:
-		return model_node_set(m, nlh_b, a, v);
+		return model_node_set(m, nlh_b, a, v, p);
 	default:
 		p->peer_change |= g.cmd != MIGTCP_CMD_PEER_GET;
 		return model_peer_cmd(m, g.cmd, nlh_b, a, v, p,
@@ -972,10 +1156,8 @@ static void model_dump_rest(const struct node_model *m, struct prediction *p)
 			e = pred_event(p, EV_DATA, p->dump_seq);
 			if (!e)
 				break;
-			e->cmd = MIGTCP_CMD_PEER_GET;
-			e->id = m->peer[i].id;
-			e->addr = m->peer[i].addr;
-			e->has_addr = true;
+			peer_event(e, MIGTCP_CMD_PEER_GET, m->peer[i].id,
+				   &m->peer[i].addr);
 		}
 	}
 	pred_event(p, EV_DONE, p->dump_seq);
@@ -1051,14 +1233,15 @@ struct gen_req {
 
 enum mutation {
 	MU_VALID, MU_UNKNOWN_ATTR, MU_READONLY_ATTR, MU_WRONG_LEN, MU_VALUE,
-	MU_DUP, MU_MISSING, MU_NLA_FLAGS, MU_NLMSG_FLAGS, MU_GENL_HDR,
+	MU_BAD_ADDR6, MU_DUP, MU_MISSING, MU_NLA_FLAGS, MU_NLMSG_FLAGS,
+	MU_GENL_HDR,
 	MU_NLMSG_LEN, MU_TRUNCATE, MU_BITFLIP, MU_RANDOM, MU_BATCH,
 	MU_UNPRIV, MU_LIMIT, MU_BOUND, MU_NR
 };
 
 static const char * const mu_names[MU_NR] = {
 	"valid", "unknown-attr", "readonly-attr", "wrong-len", "value",
-	"duplicate", "missing", "nla-flags", "nlmsg-flags", "genl-hdr",
+	"bad-ipv6", "duplicate", "missing", "nla-flags", "nlmsg-flags", "genl-hdr",
 	"nlmsg-len", "truncate", "bitflip", "random", "batch", "unpriv",
 	"limit", "bound-socket",
 };
@@ -1109,6 +1292,83 @@ static __u32 gen_addr(bool good)
 	return a;
 }
 
+/*
+ * An IPv6 address that migtcp_addr6_usable() takes (@good) or refuses:
+ * of every kind ipv6_addr_type() tells apart, edges included.
+ */
+static void gen_addr6(__u8 *a, bool good)
+{
+	static const __u8 good_pfx[][4] = {
+		{ 0x20, 0x01, 0x0d, 0xb8 },	/* documentation */
+		{ 0x20, 0x01, 0x00, 0x00 },
+		{ 0x3f, 0xff, 0xff, 0xff },	/* 2000::/3's top */
+		{ 0xfd, 0x00, 0x00, 0x00 },	/* unique local */
+		{ 0xfc, 0x00, 0x00, 0x00 },
+		{ 0xfe, 0xc0, 0x00, 0x00 },	/* site-local: unicast */
+		{ 0xfe, 0x7f, 0x00, 0x00 },	/* just below link-local */
+		{ 0xe0, 0x00, 0x00, 0x00 },	/* reserved, unicast */
+		{ 0x00, 0x64, 0xff, 0x9b },	/* NAT64 */
+		{ 0x01, 0x00, 0x00, 0x00 },	/* discard */
+	};
+	int i;
+
+	fill_rnd(a, 16);
+	if (good) {
+		switch (below(4)) {
+		case 0:		/* just outside ::/96 and ::ffff:0:0/96 */
+			memset(a, 0, 12);
+			i = below(4);
+			a[8 + i] = i == 3 ? 1 + below(255) : 1U << below(8);
+			if (chance(2)) {	/* ::N:ffff:a.b.c.d */
+				a[9] = 1 + below(255);
+				memset(a + 10, 0xff, 2);
+			}
+			break;
+		case 1:		/* anything unicast */
+			while (!usable6(a))
+				fill_rnd(a, 16);
+			break;
+		default:
+			memcpy(a, good_pfx[below(ARRAY_SIZE(good_pfx))], 4);
+			if (a[0] == 0xfe && a[1] == 0xc0)
+				a[1] |= below(0x40);
+			break;
+		}
+		return;
+	}
+	switch (below(8)) {
+	case 0:		/* :: */
+		memset(a, 0, 16);
+		break;
+	case 1:		/* ::1, or IPv4-compatible ::a.b.c.d */
+		memset(a, 0, 12);
+		if (chance(2)) {
+			memset(a + 12, 0, 3);
+			a[15] = 1;
+		}
+		break;
+	case 2:		/* v4-mapped ::ffff:a.b.c.d */
+		memset(a, 0, 10);
+		memset(a + 10, 0xff, 2);
+		break;
+	case 3:
+	case 4:		/* multicast */
+		a[0] = 0xff;
+		if (chance(2)) {	/* ff02::1 */
+			memset(a + 1, 0, 15);
+			a[1] = 2;
+			a[15] = 1;
+		}
+		break;
+	default:	/* link-local fe80::/10 */
+		a[0] = 0xfe;
+		a[1] = 0x80 | below(0x40);
+		if (chance(2))
+			memset(a + 2, 0, 6);
+		break;
+	}
+}
+
 static __u16 gen_port(void)
 {
 	static const __u16 ports[] = { 1, 2, 1023, 1024, 32768, 40000,
@@ -1142,7 +1402,7 @@ static void add_peer_nest(struct gen_req *r)
 static void gen_valid(struct gen_req *r, const struct nl *nl,
 		      const struct node_model *m, __u8 cmd, bool dump)
 {
-	__u8 key[MIGTCP_KEY_LEN];
+	__u8 key[MIGTCP_KEY_LEN], a6[16];
 	__u32 v32;
 	__u16 lo, hi;
 	int what;
@@ -1158,7 +1418,11 @@ static void gen_valid(struct gen_req *r, const struct nl *nl,
 	r->version = MIGTCP_GENL_VERSION;
 	switch (cmd) {
 	case MIGTCP_CMD_NODE_SET:
-		what = 1 + below(15);
+		what = 1 + below(31);
+		if (what & 16) {
+			gen_addr6(a6, true);
+			add_top(r, MIGTCP_A_NODE_ADDR_IN6, a6, 16);
+		}
 		if (what & 1) {
 			v32 = gen_id(m);
 			if (!v32)
@@ -1195,10 +1459,18 @@ static void gen_valid(struct gen_req *r, const struct nl *nl,
 		add_peer_nest(r);
 		v32 = gen_id(m) ?: 1;
 		add_nested(r, MIGTCP_PEER_A_ID, &v32, 4);
-		if (cmd == MIGTCP_CMD_PEER_NEW || cmd == MIGTCP_CMD_PEER_SET) {
-			v32 = gen_addr(true);
+		if (cmd != MIGTCP_CMD_PEER_NEW && cmd != MIGTCP_CMD_PEER_SET)
+			break;
+		/* IPv4 alone, IPv6 alone, or both, in either order. */
+		what = below(4);
+		v32 = gen_addr(true);
+		gen_addr6(a6, true);
+		if (what == 0 || what == 2)
 			add_nested(r, MIGTCP_PEER_A_ADDR_IN, &v32, 4);
-		}
+		if (what != 0)
+			add_nested(r, MIGTCP_PEER_A_ADDR_IN6, a6, 16);
+		if (what == 3)
+			add_nested(r, MIGTCP_PEER_A_ADDR_IN, &v32, 4);
 		break;
 	}
 }
@@ -1245,7 +1517,7 @@ static void insert_attr(struct gen_attr *list, int *n, const struct gen_attr *a)
 
 static void mutate_value(struct gen_req *r, const struct node_model *m)
 {
-	int *n, i;
+	int *n, i, type;
 	struct gen_attr *list = pick_list(r, &n), *a;
 	__u32 v32;
 
@@ -1255,16 +1527,24 @@ static void mutate_value(struct gen_req *r, const struct node_model *m)
 	a = &list[i];
 	if (a->is_nest)
 		return;
-	switch (a->type & NLA_TYPE_MASK) {
-	case MIGTCP_A_NODE_ID:		/* == MIGTCP_PEER_A_ID */
-		if (list == r->na || a->type == MIGTCP_A_NODE_ID) {
-			v32 = chance(2) ? 0 : gen_id(m);
-			memcpy(a->data, &v32, 4);
-		}
+	type = a->type & NLA_TYPE_MASK;
+	/* The nest's id and addresses, as the top level's. */
+	if (list == r->na)
+		type = type == MIGTCP_PEER_A_ID ? MIGTCP_A_NODE_ID :
+		       type == MIGTCP_PEER_A_ADDR_IN ? MIGTCP_A_NODE_ADDR_IN :
+		       type == MIGTCP_PEER_A_ADDR_IN6 ? MIGTCP_A_NODE_ADDR_IN6 :
+		       0;
+	switch (type) {
+	case MIGTCP_A_NODE_ID:
+		v32 = chance(2) ? 0 : gen_id(m);
+		memcpy(a->data, &v32, 4);
 		break;
-	case MIGTCP_A_NODE_ADDR_IN:	/* == MIGTCP_PEER_A_ADDR_IN */
+	case MIGTCP_A_NODE_ADDR_IN:
 		v32 = gen_addr(false);
 		memcpy(a->data, &v32, 4);
+		break;
+	case MIGTCP_A_NODE_ADDR_IN6:
+		gen_addr6(a->data, false);
 		break;
 	case MIGTCP_A_NODE_PORT_MIN:
 	case MIGTCP_A_NODE_PORT_MAX:
@@ -1280,6 +1560,33 @@ static void mutate_value(struct gen_req *r, const struct node_model *m)
 		fill_rnd(a->data, a->len);
 	}
 	(void)m;
+}
+
+/*
+ * An IPv6 address the module refuses, in place of the request's (or
+ * added): in the peer nest if it has one, else at the top level.
+ */
+static void bad_addr6(struct gen_req *r)
+{
+	struct gen_attr *list;
+	bool nest = false;
+	__u8 a6[16];
+	__u16 type;
+	int *n, i;
+
+	for (i = 0; i < r->n; i++)
+		nest |= r->a[i].is_nest;
+	list = nest ? r->na : r->a;
+	n = nest ? &r->nn : &r->n;
+	type = nest ? MIGTCP_PEER_A_ADDR_IN6 : MIGTCP_A_NODE_ADDR_IN6;
+	gen_addr6(a6, false);
+	for (i = 0; i < *n; i++)
+		if (list[i].type == type && list[i].len == 16) {
+			memcpy(list[i].data, a6, 16);
+			return;
+		}
+	if (*n < MAX_ATTRS)
+		put_attr(&list[(*n)++], type, a6, 16);
 }
 
 /* Applies mutation @mu (of the kinds that work on the request's parts). */
@@ -1351,7 +1658,10 @@ static void mutate_req(struct gen_req *r, enum mutation mu,
 			list[i].len = ATTR_DATA;
 		break;
 	case MU_VALUE:
-		mutate_value(r, m);
+		if (chance(3))
+			bad_addr6(r);
+		else
+			mutate_value(r, m);
 		if (chance(3)) {
 			/* An inverted range: both ends valid, min above max. */
 			__u16 lo = 2 + below(65534), hi = 1 + below(lo - 1);
@@ -1359,6 +1669,9 @@ static void mutate_req(struct gen_req *r, enum mutation mu,
 			add_top(r, MIGTCP_A_NODE_PORT_MIN, &lo, 2);
 			add_top(r, MIGTCP_A_NODE_PORT_MAX, &hi, 2);
 		}
+		break;
+	case MU_BAD_ADDR6:
+		bad_addr6(r);
 		break;
 	case MU_DUP:
 		list = pick_list(r, &n);
@@ -1372,6 +1685,9 @@ static void mutate_req(struct gen_req *r, enum mutation mu,
 				  gen_id(m);
 
 			memcpy(a.data, &v, 4);
+		} else if (chance(2) && a.len == 16) {
+			/* Another IPv6 address: the last one counts. */
+			gen_addr6(a.data, true);
 		}
 		insert_attr(list, n, &a);
 		break;
@@ -1466,10 +1782,32 @@ static size_t serialise(const struct gen_req *r, __u8 *buf, size_t cap)
 /* Netlink: running a datagram against the kernel and the model.        */
 /* ------------------------------------------------------------------ */
 
+/* A node's or a peer's addresses, for a report: "(none)" if neither. */
+static const char *fmt_addrs(const struct event *e, char *buf, size_t len)
+{
+	char a4[INET_ADDRSTRLEN] = "", a6[INET6_ADDRSTRLEN] = "";
+
+	if (e->has_addr)
+		inet_ntop(AF_INET, &e->addr.in, a4, sizeof(a4));
+	if (e->has_addr6)
+		inet_ntop(AF_INET6, e->addr.in6, a6, sizeof(a6));
+	snprintf(buf, len, "%s%s%s", a4, *a4 && *a6 ? " " : "",
+		 *a4 || *a6 ? a6 : "(none)");
+	return buf;
+}
+
+static bool same_addrs(const struct event *want, const struct event *got)
+{
+	return want->has_addr == got->has_addr &&
+	       want->has_addr6 == got->has_addr6 &&
+	       !memcmp(&want->addr, &got->addr, sizeof(want->addr));
+}
+
 static bool same_event(const struct event *want, const struct event *got,
 		       char *why, size_t wl)
 {
 	const char *wmsg = want->msg ?: "";
+	char ga[64], wa[64];
 
 	if (want->kind != got->kind) {
 		snprintf(why, wl, "message kind %d, expected %d", got->kind,
@@ -1478,34 +1816,35 @@ static bool same_event(const struct event *want, const struct event *got,
 	}
 	if (want->kind == EV_DATA) {
 		if (want->cmd != got->cmd) {
-			snprintf(why, wl, "reply of command %d, expected %d",
+			snprintf(why, wl, "message of command %d, expected %d",
 				 got->cmd, want->cmd);
 			return false;
 		}
-		if (want->cmd == MIGTCP_CMD_NODE_GET &&
-		    (want->id != got->id || want->has_addr != got->has_addr ||
-		     want->addr != got->addr || want->key_set != got->key_set ||
+		if ((want->cmd == MIGTCP_CMD_NODE_GET ||
+		     want->cmd == MIGTCP_CMD_NODE_SET) &&
+		    (want->id != got->id || !same_addrs(want, got) ||
+		     want->key_set != got->key_set ||
 		     want->port_min != got->port_min ||
 		     want->port_max != got->port_max ||
 		     want->peer_count != got->peer_count ||
 		     want->peer_max != got->peer_max)) {
 			snprintf(why, wl,
-				 "node: id %u addr %#x%s key %u ports %u-%u peers %u/%u, model: id %u addr %#x%s key %u ports %u-%u peers %u/%u",
-				 got->id, ntohl(got->addr),
-				 got->has_addr ? "" : "(none)", got->key_set,
-				 got->port_min, got->port_max, got->peer_count,
-				 got->peer_max, want->id, ntohl(want->addr),
-				 want->has_addr ? "" : "(none)", want->key_set,
+				 "node (command %d): id %u at %s key %u ports %u-%u peers %u/%u, model: id %u at %s key %u ports %u-%u peers %u/%u",
+				 got->cmd, got->id, fmt_addrs(got, ga, sizeof(ga)),
+				 got->key_set, got->port_min, got->port_max,
+				 got->peer_count, got->peer_max, want->id,
+				 fmt_addrs(want, wa, sizeof(wa)), want->key_set,
 				 want->port_min, want->port_max,
 				 want->peer_count, want->peer_max);
 			return false;
 		}
-		if (want->cmd == MIGTCP_CMD_PEER_GET &&
-		    (want->id != got->id || want->addr != got->addr ||
-		     !got->has_addr)) {
-			snprintf(why, wl, "peer %u at %#x, model: peer %u at %#x",
-				 got->id, ntohl(got->addr), want->id,
-				 ntohl(want->addr));
+		if (want->cmd >= MIGTCP_CMD_PEER_GET &&
+		    want->cmd <= MIGTCP_CMD_PEER_DEL &&
+		    (want->id != got->id || !same_addrs(want, got))) {
+			snprintf(why, wl,
+				 "peer (command %d) %u at %s, model: peer %u at %s",
+				 got->cmd, got->id, fmt_addrs(got, ga, sizeof(ga)),
+				 want->id, fmt_addrs(want, wa, sizeof(wa)));
 			return false;
 		}
 		return true;
@@ -1531,25 +1870,25 @@ static bool same_event(const struct event *want, const struct event *got,
  * datagram may interleave (a dump's NLMSG_DONE comes with the next
  * recv(), after the answer to the next request of the datagram).
  */
-static bool same_answer(const struct prediction *p, const struct answer *got,
+static bool same_answer(const struct answer *want, const struct answer *got,
 			char *why, size_t wl)
 {
 	int i, j, k;
 
-	if (p->a.overflow || got->overflow) {
+	if (want->overflow || got->overflow) {
 		snprintf(why, wl, "more than %d messages", MAX_EVENTS);
 		return false;
 	}
-	if (p->a.n != got->n) {
-		snprintf(why, wl, "%d messages, model: %d", got->n, p->a.n);
+	if (want->n != got->n) {
+		snprintf(why, wl, "%d messages, model: %d", got->n, want->n);
 		return false;
 	}
-	for (i = 0; i < p->a.n; i++) {
-		__u32 seq = p->a.ev[i].seq;
+	for (i = 0; i < want->n; i++) {
+		__u32 seq = want->ev[i].seq;
 		int nth = 0;
 
 		for (k = 0; k < i; k++)
-			nth += p->a.ev[k].seq == seq;
+			nth += want->ev[k].seq == seq;
 		for (j = 0; j < got->n; j++)
 			if (got->ev[j].seq == seq && nth-- == 0)
 				break;
@@ -1557,7 +1896,7 @@ static bool same_answer(const struct prediction *p, const struct answer *got,
 			snprintf(why, wl, "no answer %d to seq %u", i, seq);
 			return false;
 		}
-		if (!same_event(&p->a.ev[i], &got->ev[j], why, wl))
+		if (!same_event(&want->ev[i], &got->ev[j], why, wl))
 			return false;
 	}
 	return true;
@@ -1600,13 +1939,32 @@ static enum run_result nl_run(struct nl *nl, struct node_model *m,
 		snprintf(why, wl, "sendto: %s", strerror(-err));
 		return RUN_MISMATCH;
 	}
-	err = nl_collect(nl, &got, p->a.n);
+	err = nl_collect(nl->fd, &got, p->a.n);
 	if (err) {
 		snprintf(why, wl, "recv: %s", strerror(-err));
 		return RUN_MISMATCH;
 	}
-	if (!same_answer(p, &got, why, wl))
+	if (!same_answer(&p->a, &got, why, wl))
 		return RUN_MISMATCH;
+	/*
+	 * The notifications, queued before the answer: as the replies, only
+	 * the predicted ones are read, and one too many shows at the next
+	 * read or in the final drain.
+	 */
+	if (nl->mon_fd >= 0 && p->notes.n) {
+		char what[384];
+
+		err = nl_collect(nl->mon_fd, &got, p->notes.n);
+		if (err) {
+			snprintf(why, wl, "notifications: recv: %s",
+				 strerror(-err));
+			return RUN_MISMATCH;
+		}
+		if (!same_answer(&p->notes, &got, what, sizeof(what))) {
+			snprintf(why, wl, "notifications: %s", what);
+			return RUN_MISMATCH;
+		}
+	}
 	*m = next;
 	return RUN_OK;
 }
@@ -1654,11 +2012,12 @@ static int model_load(struct nl *nl, struct node_model *m)
 	r.nl_flags = NLM_F_REQUEST | NLM_F_ACK;
 	r.seq = ++nl->seq;
 	len = serialise(&r, buf, sizeof(buf));
-	if (nl_send(nl, buf, len) || nl_collect(nl, &got, -1) || got.n != 2 ||
-	    got.ev[0].kind != EV_DATA)
+	if (nl_send(nl, buf, len) || nl_collect(nl->fd, &got, -1) ||
+	    got.n != 2 || got.ev[0].kind != EV_DATA)
 		return -1;
+	/* An address the node has not is all zero in the event too. */
 	m->id = got.ev[0].id;
-	m->addr = got.ev[0].has_addr ? got.ev[0].addr : 0;
+	m->addr = got.ev[0].addr;
 	m->key_set = got.ev[0].key_set;
 	m->port_min = got.ev[0].port_min;
 	m->port_max = got.ev[0].port_max;
@@ -1667,7 +2026,7 @@ static int model_load(struct nl *nl, struct node_model *m)
 	gen_valid(&r, nl, m, MIGTCP_CMD_PEER_GET, true);
 	r.seq = ++nl->seq;
 	len = serialise(&r, buf, sizeof(buf));
-	if (nl_send(nl, buf, len) || nl_collect(nl, &got, -1))
+	if (nl_send(nl, buf, len) || nl_collect(nl->fd, &got, -1))
 		return -1;
 	for (i = 0; i < got.n && got.ev[i].kind == EV_DATA; i++) {
 		m->peer[m->npeers].id = got.ev[i].id;
@@ -1693,6 +2052,20 @@ static int write_param(const char *name, unsigned long v)
 	return ret;
 }
 
+/* ipv6_mod_enabled(): IPv6 built in or loaded, and not ipv6.disable=1. */
+static bool ipv6_enabled(void)
+{
+	FILE *f = fopen("/sys/module/ipv6/parameters/disable", "re");
+	int disable = 1;
+
+	if (f) {
+		if (fscanf(f, "%d", &disable) != 1)
+			disable = 1;
+		fclose(f);
+	}
+	return !disable;
+}
+
 static bool kernel_splits_ops(void)
 {
 	struct utsname u;
@@ -1702,6 +2075,11 @@ static bool kernel_splits_ops(void)
 		return true;
 	return major > 6 || (major == 6 && minor >= 2);
 }
+
+/* The commands that check an IPv6 address they are given. */
+static const __u8 addr_cmds[] = {
+	MIGTCP_CMD_NODE_SET, MIGTCP_CMD_PEER_NEW, MIGTCP_CMD_PEER_SET,
+};
 
 /* Builds datagram @mu into @buf; its length.  *@unpriv for MU_UNPRIV. */
 static size_t gen_datagram(struct nl *nl, struct node_model *m,
@@ -1715,6 +2093,9 @@ static size_t gen_datagram(struct nl *nl, struct node_model *m,
 
 	*unpriv = false;
 	gen_any_valid(&r, nl, m);
+	if (mu == MU_BAD_ADDR6 && !chance(4))
+		/* Mostly to a command that checks the address. */
+		gen_valid(&r, nl, m, addr_cmds[below(3)], false);
 	r.seq = ++nl->seq;
 	switch (mu) {
 	case MU_UNKNOWN_ATTR ... MU_GENL_HDR:
@@ -1809,7 +2190,8 @@ static enum mutation pick_mutation(void)
 	/* Weights: the request mutations most, state actions rarely. */
 	static const __u8 w[MU_NR] = {
 		[MU_VALID] = 14, [MU_UNKNOWN_ATTR] = 5, [MU_READONLY_ATTR] = 4,
-		[MU_WRONG_LEN] = 6, [MU_VALUE] = 8, [MU_DUP] = 6,
+		[MU_WRONG_LEN] = 6, [MU_VALUE] = 8, [MU_BAD_ADDR6] = 5,
+		[MU_DUP] = 6,
 		[MU_MISSING] = 6, [MU_NLA_FLAGS] = 5, [MU_NLMSG_FLAGS] = 5,
 		[MU_GENL_HDR] = 5, [MU_NLMSG_LEN] = 5, [MU_TRUNCATE] = 4,
 		[MU_BITFLIP] = 8, [MU_RANDOM] = 6, [MU_BATCH] = 5,
@@ -1862,28 +2244,43 @@ static __u64 fuzz_seed(void)
 	return migtcp_test_env_ulong("MIGTCP_FUZZ_SEED", FUZZ_SEED);
 }
 
-/* A request that must succeed: a NODE_SET or peer change built here. */
+/*
+ * A request that must succeed: a NODE_SET or peer change built here,
+ * with @addr (IPv4 or IPv6, as cluster.h's are; NULL for PEER_DEL).
+ */
 static enum run_result must_do(struct nl *nl, struct node_model *m, __u8 cmd,
 			       __u32 id, const char *addr, char *why,
 			       size_t wl)
 {
+	__u16 lo = 32768, hi = 60999, type;
 	struct gen_req r;
-	__u32 a = inet_addr(addr);
-	__u16 lo = 32768, hi = 60999;
+	__u8 a[16];
+	int len = 0;
 
+	if (addr && inet_pton(AF_INET, addr, a) == 1)
+		len = 4;
+	else if (addr && inet_pton(AF_INET6, addr, a) == 1)
+		len = 16;
 	gen_valid(&r, nl, m, MIGTCP_CMD_NODE_GET, false);
 	r.cmd = cmd;
 	r.nl_flags = NLM_F_REQUEST | NLM_F_ACK;
 	if (cmd == MIGTCP_CMD_NODE_SET) {
+		type = len == 4 ? MIGTCP_A_NODE_ADDR_IN : MIGTCP_A_NODE_ADDR_IN6;
 		add_top(&r, MIGTCP_A_NODE_ID, &id, 4);
-		add_top(&r, MIGTCP_A_NODE_ADDR_IN, &a, 4);
+		if (len)
+			add_top(&r, type, a, len);
 		add_top(&r, MIGTCP_A_NODE_PORT_MIN, &lo, 2);
 		add_top(&r, MIGTCP_A_NODE_PORT_MAX, &hi, 2);
 	} else {
+		type = len == 4 ? MIGTCP_PEER_A_ADDR_IN : MIGTCP_PEER_A_ADDR_IN6;
 		add_peer_nest(&r);
 		add_nested(&r, MIGTCP_PEER_A_ID, &id, 4);
-		if (cmd != MIGTCP_CMD_PEER_DEL)
-			add_nested(&r, MIGTCP_PEER_A_ADDR_IN, &a, 4);
+		if (len)
+			add_nested(&r, type, a, len);
+	}
+	if (addr && !len) {
+		snprintf(why, wl, "not an address: %s", addr);
+		return RUN_MISMATCH;
 	}
 	return nl_run_req(nl, m, &r, why, wl);
 }
@@ -1892,7 +2289,10 @@ static enum run_result must_do(struct nl *nl, struct node_model *m, __u8 cmd,
  * Puts node 1 back as the fixture made it (id 1, its address, peers 2
  * and 3, the default port range), keeping the cluster key the fuzzer
  * left, gives node 2 that key too, and shows that the node still works:
- * no socket left on either node, a new connection carries data.
+ * no socket left on either node, a new connection carries data.  An
+ * address of the other family that the fuzzer gave node 1 stays (no
+ * request takes one away); its peers have none of that family, so it is
+ * never used.
  */
 static void node_still_works(struct __test_metadata *_metadata, CLUSTER *self,
 			     struct nl *nl, struct node_model *m)
@@ -1903,7 +2303,7 @@ static void node_still_works(struct __test_metadata *_metadata, CLUSTER *self,
 
 	while (m->npeers)
 		ASSERT_EQ(0, (int)must_do(nl, m, MIGTCP_CMD_PEER_DEL,
-					  m->peer[0].id, "0.0.0.0", why,
+					  m->peer[0].id, NULL, why,
 					  sizeof(why))) TH_LOG("%s", why);
 	ASSERT_EQ(0, (int)must_do(nl, m, MIGTCP_CMD_NODE_SET, NODE1,
 				  NODE1_ADDR, why, sizeof(why)))
@@ -1943,6 +2343,7 @@ TEST_F_TIMEOUT(cluster, netlink, 600)
 	static __u8 buf[REQ_MAX];
 	static struct node_model m;
 	unsigned long iters = iters_per_part(), it, skipped = 0;
+	unsigned long addr6_ok = 0, addr6_bad = 0, notes = 0;
 	struct counts by_result = {}, by_mu = {};
 	enum mutation last_mu = MU_VALID;
 	size_t last_len = 0;
@@ -1960,8 +2361,10 @@ TEST_F_TIMEOUT(cluster, netlink, 600)
 	dmesg_before = dmesg_bad_lines();
 	orig_max_peers = migtcp_module_param("max_peers");
 	ASSERT_LT(0, orig_max_peers);
+	ipv6_on = ipv6_enabled();
 	ON_NODE(NODE1);
 	ASSERT_EQ(0, nl_open(&nl)) TH_LOG("netlink: %s", strerror(errno));
+	ASSERT_EQ(0, nl_monitor(&nl)) TH_LOG("monitor: %s", strerror(errno));
 	ASSERT_EQ(0, write_param("max_peers", NL_PEER_LIMIT));
 	ASSERT_EQ(0, model_load(&nl, &m));
 	ASSERT_EQ(NL_PEER_LIMIT, (int)m.max_peers);
@@ -2001,6 +2404,9 @@ TEST_F_TIMEOUT(cluster, netlink, 600)
 		}
 		count(&by_mu, mu_names[mu]);
 		count(&by_result, outcome(&p));
+		addr6_ok += p.addr6_ok;
+		addr6_bad += p.addr6_bad;
+		notes += p.notes.n;
 		if (res != RUN_OK) {
 			failed = true;
 			break;
@@ -2020,8 +2426,13 @@ TEST_F_TIMEOUT(cluster, netlink, 600)
 		static struct answer extra;
 
 		/* Nothing came that the model did not predict. */
-		if (nl_collect(&nl, &extra, -1) || extra.n) {
+		if (nl_collect(nl.fd, &extra, -1) || extra.n) {
 			snprintf(why, sizeof(why), "%d messages more than predicted",
+				 extra.n);
+			failed = true;
+		} else if (nl_collect(nl.mon_fd, &extra, -1) || extra.n) {
+			snprintf(why, sizeof(why),
+				 "%d notifications more than predicted",
 				 extra.n);
 			failed = true;
 		}
@@ -2038,6 +2449,9 @@ TEST_F_TIMEOUT(cluster, netlink, 600)
 		it, now_ms() - start, skipped);
 	print_counts("netlink", "by result", &by_result);
 	print_counts("netlink", "by mutation", &by_mu);
+	fprintf(stderr, "# netlink: IPv6 addresses checked%s: %lu usable, %lu refused; %lu notifications\n",
+		ipv6_on ? "" : " (IPv6 disabled: refused with EAFNOSUPPORT)",
+		addr6_ok, addr6_bad, notes);
 	if (bound_fd >= 0)
 		toggle_bound(self, &m, &bound_fd);
 	write_param("max_peers", orig_max_peers);

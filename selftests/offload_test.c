@@ -24,6 +24,12 @@
  * knows (1280, and 1490: between the true length of a 1500-byte segment
  * and what the core would take it for under its GSO label), and the
  * check that ICMP errors about no segment in flight are ignored.
+ *
+ * Built with CLUSTER_IPV6 (offload6_test), the same tests run over the
+ * IPv6 underlay of cluster.h: the capture takes IPv6 packets and checks
+ * their checksums over IPv6's pseudo-header, the MSS is 20 bytes smaller
+ * (the IPv6 header's 40 bytes), and the path MTU is learnt from ICMPv6
+ * Packet Too Big.
  */
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -36,6 +42,15 @@
 #include "stream.h"
 
 #define MTU		1500	/* veth's default */
+#ifdef CLUSTER_IPV6
+#define IP_HLEN		40U	/* no extension headers are sent */
+#define ETH_P_UL	ETH_P_IPV6
+#else
+#define IP_HLEN		20U	/* no options are sent */
+#define ETH_P_UL	ETH_P_IP
+#endif
+/* The IP header and ours: the MSS of a path is its MTU less these. */
+#define HDRS_LEN	(IP_HLEN + 28U)
 #define XFER_BYTES	(4 * MiB)
 #define XFER_CHUNK	(256 * KiB)
 /*
@@ -66,25 +81,82 @@ struct capture {
 	int err;		/* errno of a failed recv, or 0 */
 };
 
+#ifdef CLUSTER_IPV6
 /*
- * Whether IPv4 packet @pkt of @len bytes carries a migtcp segment with a
- * correct checksum over its pseudo-header: summed with its checksum field,
- * it folds to all ones.
+ * Whether IPv6 packet @pkt of @len bytes carries a migtcp segment: right
+ * after its fixed header, as no extension header is ever sent.
  */
-static bool csum_ok(const __u8 *pkt, size_t len)
+static bool is_migtcp(const __u8 *pkt, ssize_t len)
 {
-	static __thread __u8 buf[12 + 65536];
-	size_t ihl = (pkt[0] & 0xf) * 4, seglen = len - ihl;
+	return len >= 40 && (pkt[0] >> 4) == 6 && pkt[6] == migtcp_proto();
+}
 
-	if (len < ihl + sizeof(struct migtcphdr) || seglen > 65536)
-		return false;
+/* The length of the headers of IPv6 packet @pkt (is_migtcp()). */
+static size_t ip_hlen(const __u8 *pkt)
+{
+	return 40;
+}
+
+/*
+ * Writes into @buf the pseudo-header of IPv6 packet @pkt, whose segment
+ * has @seglen bytes (RFC 8200 8.1: source, destination, the 32-bit
+ * upper-layer length, three zero bytes, the next header); its length.
+ */
+static size_t pseudo_hdr(__u8 *buf, const __u8 *pkt, size_t seglen)
+{
+	memcpy(buf, pkt + 8, 32);	/* source and destination */
+	buf[32] = seglen >> 24;
+	buf[33] = (seglen >> 16) & 0xff;
+	buf[34] = (seglen >> 8) & 0xff;
+	buf[35] = seglen & 0xff;
+	memset(buf + 36, 0, 3);
+	buf[39] = pkt[6];
+	return 40;
+}
+#else
+/* Whether IPv4 packet @pkt of @len bytes carries a migtcp segment. */
+static bool is_migtcp(const __u8 *pkt, ssize_t len)
+{
+	return len >= 20 && (pkt[0] >> 4) == 4 && pkt[9] == migtcp_proto();
+}
+
+/* The length of the header of IPv4 packet @pkt, options included. */
+static size_t ip_hlen(const __u8 *pkt)
+{
+	return (pkt[0] & 0xf) * 4;
+}
+
+/*
+ * Writes into @buf the pseudo-header of IPv4 packet @pkt, whose segment
+ * has @seglen bytes (source, destination, a zero byte, the protocol, the
+ * 16-bit length); its length.
+ */
+static size_t pseudo_hdr(__u8 *buf, const __u8 *pkt, size_t seglen)
+{
 	memcpy(buf, pkt + 12, 8);	/* source and destination */
 	buf[8] = 0;
 	buf[9] = pkt[9];
 	buf[10] = seglen >> 8;
 	buf[11] = seglen & 0xff;
-	memcpy(buf + 12, pkt + ihl, seglen);
-	return inet_csum(buf, 12 + seglen) == 0;
+	return 12;
+}
+#endif
+
+/*
+ * Whether IP packet @pkt of @len bytes (is_migtcp()) carries a migtcp
+ * segment with a correct checksum over its pseudo-header: summed with its
+ * checksum field, it folds to all ones.
+ */
+static bool csum_ok(const __u8 *pkt, size_t len)
+{
+	static __thread __u8 buf[40 + 65536];
+	size_t hlen = ip_hlen(pkt), seglen = len - hlen, plen;
+
+	if (len < hlen + sizeof(struct migtcphdr) || seglen > 65536)
+		return false;
+	plen = pseudo_hdr(buf, pkt, seglen);
+	memcpy(buf + plen, pkt + hlen, seglen);
+	return inet_csum(buf, plen + seglen) == 0;
 }
 
 static void capture_one(struct capture *c, const __u8 *pkt, ssize_t len,
@@ -92,8 +164,7 @@ static void capture_one(struct capture *c, const __u8 *pkt, ssize_t len,
 {
 	bool out = from->sll_pkttype == PACKET_OUTGOING;
 
-	if (from->sll_protocol != htons(ETH_P_IP) || len < 20 ||
-	    (pkt[0] >> 4) != 4 || pkt[9] != migtcp_proto())
+	if (from->sll_protocol != htons(ETH_P_UL) || !is_migtcp(pkt, len))
 		return;
 	if (out)
 		c->sent++;
@@ -366,6 +437,18 @@ TEST_F_TIMEOUT(cluster, csum_off_checksums_in_software, OFFLOAD_TEST_TIMEOUT)
 	expect_no_csum_errors(_metadata, &gain);
 }
 
+#ifdef CLUSTER_IPV6
+/*
+ * How node 1's route into node 4 takes the hop's MTU.  "ip route change"
+ * finds IPv6's prefix route only by its metric (256, not the 1024 it
+ * assumes), and IPv6 forwards by the device's MTU unless the route's is
+ * locked (ip6_forward()); IPv4 forwards by the route's.
+ */
+#define HOP_ROUTE_MTU	"metric 256 mtu lock"
+#else
+#define HOP_ROUTE_MTU	"mtu"
+#endif
+
 /*
  * Path MTU discovery through a middle hop that neither end knows of.
  * Node 4 sits behind node 1 (add_node4()), which forwards between node 2
@@ -376,9 +459,10 @@ TEST_F_TIMEOUT(cluster, csum_off_checksums_in_software, OFFLOAD_TEST_TIMEOUT)
  * packets it forwards in software, as a real NIC's driver would see them
  * (tx-sctp-segmentation off): a packet longer than @mtu then does not
  * reach node 4.  Node 1 answers node 2's first larger packet with "ICMP
- * fragmentation needed" (DF is set), and node 2's end must learn the MTU
- * from it and go on.  Returns the connected pair: *@cfd on node 2,
- * *@afd on node 4 (self->ns[0], closed by the caller).
+ * fragmentation needed" (DF is set; over IPv6, which no router
+ * fragments, with ICMPv6 "Packet Too Big"), and node 2's end must learn
+ * the MTU from it and go on.  Returns the connected pair: *@cfd on node
+ * 2, *@afd on node 4 (self->ns[0], closed by the caller).
  */
 static void connect_over_hop(struct __test_metadata *_metadata, CLUSTER *self,
 			     unsigned int mtu, int *cfd, int *afd)
@@ -389,11 +473,12 @@ static void connect_over_hop(struct __test_metadata *_metadata, CLUSTER *self,
 	ns4 = add_node4(_metadata, self);
 	ASSERT_LE(0, ns4);
 	self->ns[0] = ns4;
-	ASSERT_EQ(0, sh("ip route change 192.0.2.0/24 dev mig14 mtu %u && ethtool -K mig14 tx-sctp-segmentation off >/dev/null",
+	ASSERT_EQ(0, sh("ip route change " NODE4_NET " dev mig14 " HOP_ROUTE_MTU
+			" %u && ethtool -K mig14 tx-sctp-segmentation off >/dev/null",
 			mtu));
 	ON_NODE(0);
-	ASSERT_EQ(0, sh("ip link set mig4 mtu %u && ip route change 198.51.100.0/24 via 192.0.2.1 mtu %u",
-			mtu, MTU));
+	ASSERT_EQ(0, sh("ip link set mig4 mtu %u && ip route change " UL_NET
+			" via " NODE14_LINK_ADDR " mtu %u", mtu, MTU));
 	lfd = listener(_metadata, self->family, PORT, 1);
 	ASSERT_LE(0, lfd);
 	ON_NODE(NODE2);
@@ -405,7 +490,7 @@ static void connect_over_hop(struct __test_metadata *_metadata, CLUSTER *self,
 	ASSERT_LE(0, *afd);
 	close(lfd);
 	GET_INFO(*cfd, &info);
-	EXPECT_EQ(MTU - 48U, info.snd_mss)
+	EXPECT_EQ(MTU - HDRS_LEN, info.snd_mss)
 		TH_LOG("node 2 starts with the MSS of its own link");
 }
 
@@ -457,11 +542,11 @@ static void expect_mss_of_hop(struct __test_metadata *_metadata,
 		TH_LOG("node 1 forwarded packets too long for the hop");
 
 	GET_INFO(cfd, &info);
-	EXPECT_EQ(mtu - 48, info.snd_mss)
+	EXPECT_EQ(mtu - HDRS_LEN, info.snd_mss)
 		TH_LOG("node 2's MSS is %u after the hop of MTU %u",
 		       info.snd_mss, mtu);
 	GET_INFO(afd, &info);
-	EXPECT_EQ(MTU - 48U, info.snd_mss);
+	EXPECT_EQ(MTU - HDRS_LEN, info.snd_mss);
 }
 
 /*
@@ -502,12 +587,61 @@ TEST_F_TIMEOUT(cluster, gso_packets_meet_a_hop_mtu_at_their_true_length,
 	transfer_over_hop(_metadata, self, 1490);
 }
 
+#ifdef CLUSTER_IPV6
+/*
+ * Node 1's raw sockets of migtcp's protocol (cluster.h's raw6_*) and of
+ * ICMPv6, and the MTU that the forged error names: at least 1280, as
+ * IPv6 ignores a Packet Too Big below its minimum (RFC 8201).
+ */
+#define RAW_ON		raw6_on
+#define RAW_NEXT_SEG	raw6_next_seg
+#define ICMP_FAMILY	AF_INET6
+#define ICMP_PROTO	IPPROTO_ICMPV6
+#define FORGED_MTU	1300U
+
+/*
+ * An ICMPv6 "Packet Too Big" about segment @seg, sent by node 2 to node 1
+ * (the IPv6 header it quotes), with MTU @mtu, from node 1's raw ICMPv6
+ * socket @fd to node 2.  The kernel fills in its checksum (over IPv6's
+ * pseudo-header, as ICMPv6's always is).
+ */
+static void forge_mtu_error(struct __test_metadata *_metadata, int fd,
+			    const struct raw_seg *seg, unsigned int mtu)
+{
+	const struct sockaddr_in6 to = sin6_of(NODE2_ADDR);
+	__u8 msg[8 + 40 + 28] = { 2, 0 };	/* packet too big */
+	__u8 *ip = msg + 8;
+
+	msg[4] = mtu >> 24;
+	msg[5] = (mtu >> 16) & 0xff;
+	msg[6] = (mtu >> 8) & 0xff;
+	msg[7] = mtu & 0xff;
+	ip[0] = 0x60;
+	ip[4] = 0x05;		/* a payload length of 1460: 1500 in all */
+	ip[5] = 0xb4;
+	ip[6] = migtcp_proto();
+	ip[7] = 64;
+	ASSERT_EQ(1, inet_pton(AF_INET6, NODE2_ADDR, ip + 8));
+	ASSERT_EQ(1, inet_pton(AF_INET6, NODE1_ADDR, ip + 24));
+	memcpy(ip + 40, seg->buf, 28);
+	ASSERT_EQ((ssize_t)sizeof(msg),
+		  migtcp_test_sendto(fd, msg, sizeof(msg),
+				     (const struct sockaddr *)&to, sizeof(to)))
+		TH_LOG("sendto: %s", strerror(errno));
+}
+#else
+#define RAW_ON		raw_on
+#define RAW_NEXT_SEG	raw_next_seg
+#define ICMP_FAMILY	AF_INET
+#define ICMP_PROTO	IPPROTO_ICMP
+#define FORGED_MTU	1000U
+
 /* An ICMP "fragmentation needed" about segment @seg, sent by node 2 to
  * node 1 (the IP header it quotes), with next-hop MTU @mtu, from node 1's
  * raw ICMP socket @fd to node 2.
  */
-static void forge_frag_needed(struct __test_metadata *_metadata, int fd,
-			      const struct raw_seg *seg, unsigned int mtu)
+static void forge_mtu_error(struct __test_metadata *_metadata, int fd,
+			    const struct raw_seg *seg, unsigned int mtu)
 {
 	const struct sockaddr_in to = {
 		.sin_family = AF_INET,
@@ -539,15 +673,17 @@ static void forge_frag_needed(struct __test_metadata *_metadata, int fd,
 				     (const struct sockaddr *)&to, sizeof(to)))
 		TH_LOG("sendto: %s", strerror(errno));
 }
+#endif
 
 /*
  * ICMP errors are easy to forge (RFC 5927): one about a connection is
  * heard only if the segment it quotes has a sequence number in flight or
  * next, as TCP checks.  Node 1 captures a segment that node 2 sent, then
- * forges "fragmentation needed, MTU 1000" about it: first with a sequence
- * number half the space away (ignored, counted in OutOfWindowIcmps, the
- * MSS unchanged), then with the next one (heard: the MSS is 952), and
- * data still crosses byte for byte at that size.
+ * forges "fragmentation needed, MTU 1000" about it (over IPv6 "Packet
+ * Too Big, MTU 1300"): first with a sequence number half the space away
+ * (ignored, counted in OutOfWindowIcmps, the MSS unchanged), then with
+ * the next one (heard: the MSS is 952, over IPv6 1232), and data still
+ * crosses byte for byte at that size.
  */
 TEST_F_TIMEOUT(cluster, icmp_errors_out_of_window_are_ignored, OFFLOAD_TEST_TIMEOUT)
 {
@@ -559,14 +695,14 @@ TEST_F_TIMEOUT(cluster, icmp_errors_out_of_window_are_ignored, OFFLOAD_TEST_TIME
 	__u32 seq;
 
 	CONNECT_PAIR(&cfd, &afd);
-	raw = raw_on(_metadata, self, NODE1);
+	raw = RAW_ON(_metadata, self, NODE1);
 	ASSERT_LE(0, raw);
 	ON_NODE(NODE1);
-	icmp = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	icmp = socket(ICMP_FAMILY, SOCK_RAW | SOCK_CLOEXEC, ICMP_PROTO);
 	ASSERT_LE(0, icmp) TH_LOG("raw ICMP socket: %s", strerror(errno));
 	/* One byte from node 2's end; its segment tells its sequence. */
 	ASSERT_EQ(1, write(afd, "x", 1));
-	ASSERT_TRUE(raw_next_seg(raw, now_ms() + WAIT_MS, 29, 29, &seg))
+	ASSERT_TRUE(RAW_NEXT_SEG(raw, now_ms() + WAIT_MS, 29, 29, &seg))
 		TH_LOG("node 1 saw no 1-byte segment from node 2");
 	ASSERT_EQ(1, read(cfd, &one, 1));
 	memcpy(&seq, seg.buf + 16, 4);
@@ -577,19 +713,19 @@ TEST_F_TIMEOUT(cluster, icmp_errors_out_of_window_are_ignored, OFFLOAD_TEST_TIME
 	ASSERT_LE(0, oow);
 
 	memcpy(seg.buf + 16, &(__u32){ htonl(ntohl(seq) + 0x80000000u) }, 4);
-	forge_frag_needed(_metadata, icmp, &seg, 1000);
+	forge_mtu_error(_metadata, icmp, &seg, FORGED_MTU);
 	ON_NODE(NODE2);
 	EXPECT_EQ(oow + 1, wait_node_stat(self, NODE2, "OutOfWindowIcmps",
 					  oow + 1, WAIT_MS));
 	GET_INFO(afd, &info);
-	EXPECT_EQ(MTU - 48U, info.snd_mss);
+	EXPECT_EQ(MTU - HDRS_LEN, info.snd_mss);
 
 	memcpy(seg.buf + 16, &seq, 4);
 	ON_NODE(NODE1);
-	forge_frag_needed(_metadata, icmp, &seg, 1000);
+	forge_mtu_error(_metadata, icmp, &seg, FORGED_MTU);
 	sleep_ms(500);
 	GET_INFO(afd, &info);
-	EXPECT_EQ(1000 - 48U, info.snd_mss)
+	EXPECT_EQ(FORGED_MTU - HDRS_LEN, info.snd_mss)
 		TH_LOG("the ICMP error about the next sequence number was not heard");
 	ON_NODE(NODE2);
 	EXPECT_EQ(oow + 1, stat_here("OutOfWindowIcmps"));

@@ -35,7 +35,9 @@
  * SOCK_NONBLOCK | SOCK_CLOEXEC socket connected), dup (the exchange on a
  * dup2 copy of the connection), refused (a connect nobody answers),
  * port-clash (a loopback TCP listener and client on the port number of
- * an AF_MIGTCP connection's local port).
+ * an AF_MIGTCP connection's local port), wait (connect, then wait for
+ * the server's first byte, end of stream or error: "wait ret=R
+ * errno=E").
  *
  * Output lines, each "WORD key=value...":
  *   "listening S", "connected S", "inherited S", "parent S": S is
@@ -853,6 +855,23 @@ static void mode_port_clash(uint32_t seed)
 	close(fd);
 }
 
+/* Connects and waits for what the server does first: data, EOF or reset. */
+static void mode_wait(void)
+{
+	int fd = connected_socket(0), n;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t ret = -1;
+	char c;
+
+	report("connected", fd);
+	n = poll(&pfd, 1, IO_TIMEOUT_MS);
+	errno = n ? errno : ETIMEDOUT;
+	if (n > 0)
+		ret = recv(fd, &c, 1, MSG_DONTWAIT);
+	printf("wait ret=%zd errno=%s\n", ret, ret < 0 ? errname(errno) : "0");
+	close(fd);
+}
+
 static int client(const char *mode, uint32_t seed, int n)
 {
 	if (!strcmp(mode, "plain")) {
@@ -887,6 +906,8 @@ static int client(const char *mode, uint32_t seed, int n)
 		mode_refused();
 	} else if (!strcmp(mode, "port-clash")) {
 		mode_port_clash(seed);
+	} else if (!strcmp(mode, "wait")) {
+		mode_wait();
 	} else {
 		die("unknown mode %s", mode);
 	}

@@ -22,7 +22,17 @@
  *    falls back to TCP;
  *  - the TCP options the library maps, TCP_INFO, TCP_CONGESTION, an
  *    unsupported option (ENOPROTOOPT), options set before a connect
- *    that falls back to TCP, and MIGTCP_RUN_DEBUG's decision lines.
+ *    that falls back to TCP, and MIGTCP_RUN_DEBUG's decision lines;
+ *  - IPv6 underlay addresses, in clusters of IPv6 only, of both families
+ *    and of one node of each (fixtures v6only, dual, mixed): a client
+ *    that dials a node's IPv6 address and the server see the nodes' IPv6
+ *    addresses, over a wildcard listener or one bound to the node's
+ *    address, also within one node and from [::1]; an IPv6 address
+ *    outside the cluster stays TCP; AF_INET programs keep IPv4 addresses,
+ *    an AF_INET6 listener shows a node's IPv6 address, a v4-mapped
+ *    client sees v4-mapped ones; an AF_INET listener resets a client of
+ *    a node without IPv4, and a node without IPv4 has AF_INET sockets of
+ *    kernel TCP, and takes an inherited AF_MIGTCP socket as AF_INET6.
  *
  * Environment: MIGTCP_TEST_BIN (preload_app), MIGTCP_CTL (migtcpctl;
  * migtcp-run is looked for next to it unless MIGTCP_RUN names it).
@@ -102,7 +112,7 @@ static void path_of(char *out, size_t len, const char *env, const char *dir_env,
  * the test's process ends first.
  */
 static void __attribute__((format(printf, 6, 7)))
-app_start(struct __test_metadata *_metadata, CLUSTER *self, struct app *a,
+app_start(struct __test_metadata *_metadata, const int *ns, struct app *a,
 	  unsigned int node, int how, const char *fmt, ...)
 {
 	char args[512], app_bin[PATH_MAX], run_bin[PATH_MAX];
@@ -135,7 +145,7 @@ app_start(struct __test_metadata *_metadata, CLUSTER *self, struct app *a,
 	ASSERT_LE(0, a->pid);
 	if (!a->pid) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (setns(self->ns[node], CLONE_NEWNET) ||
+		if (setns(ns[node], CLONE_NEWNET) ||
 		    dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
 			_exit(126);
 		unsetenv("LD_PRELOAD");
@@ -369,7 +379,7 @@ static void expect_clean_end(struct __test_metadata *_metadata,
  */
 #define START_SERVER(srv, node, how, opts, ...) do {			\
 	(srv)->name = "server";						\
-	app_start(_metadata, self, srv, node, how,			\
+	app_start(_metadata, (self)->ns, srv, node, how,		\
 		  "server -p " SPORT_STR " " opts, ##__VA_ARGS__);	\
 	ASSERT_TRUE(app_wait(srv, "listening")) {			\
 		app_finish(srv);					\
@@ -379,7 +389,7 @@ static void expect_clean_end(struct __test_metadata *_metadata,
 
 #define RUN_CLIENT(cli, node, how, opts, ...) do {			\
 	(cli)->name = "client";						\
-	app_start(_metadata, self, cli, node, how, "client " opts,	\
+	app_start(_metadata, (self)->ns, cli, node, how, "client " opts, \
 		  ##__VA_ARGS__);					\
 	app_finish(cli);						\
 } while (0)
@@ -1013,6 +1023,493 @@ TEST_F(cluster, quiet_without_debug)
 	EXPECT_EQ(0, debug_lines(&cli, false));
 	expect_exchanged(_metadata, &cli, 0);
 	expect_clean_end(_metadata, &srv, &cli);
+}
+
+/*
+ * IPv6 underlay addresses.  Three more two-node clusters, each on a veth
+ * pair between two network namespaces as the IPv4 one, with IPv6 on and
+ * the addresses added without duplicate address detection (nodad), so
+ * usable at once:
+ *  - v6only: node 1 at 2001:db8::1, node 2 at 2001:db8::2, nothing else;
+ *  - dual: each node also at its IPv4 address (198.51.100.1 and .2);
+ *  - mixed: node 1 IPv6 only, node 2 both.
+ */
+#define ADDR6_1		"2001:db8::1"
+#define ADDR6_2		"2001:db8::2"
+/* An IPv6 address of node 2 that no node's peer table has. */
+#define OUTSIDE6	"2001:db8::50"
+
+struct nodes {
+	int family;
+	int ns[3];	/* ns[NODE1], ns[NODE2] */
+};
+
+/* A node's underlay addresses: IPv4 and IPv6, NULL for none. */
+struct node_conf {
+	const char *v4, *v6;
+};
+
+/* "addr A [addr B]" for migtcpctl, the node's addresses. */
+static const char *ctl_addrs(const struct node_conf *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", c->v4 ? "addr " : "", c->v4 ?: "",
+		 c->v6 ? (c->v4 ? " addr " : "addr ") : "", c->v6 ?: "");
+	return buf;
+}
+
+/*
+ * Builds the cluster: nodes 1 and 2 with the addresses of @conf[NODE1]
+ * and @conf[NODE2] on the two ends of a veth pair (mig1, mig2), each the
+ * other's peer; the caller is on node 1 afterwards.
+ */
+static void nodes_setup(struct __test_metadata *_metadata, struct nodes *self,
+			const struct node_conf conf[3])
+{
+	char addrs[128];
+	unsigned int n, other;
+
+	self->ns[NODE1] = -1;
+	self->ns[NODE2] = -1;
+	self->family = migtcp_family();
+	ASSERT_LT(0, self->family) TH_LOG("is migtcp loaded?");
+	for (n = NODE1; n <= NODE2; n++) {
+		ASSERT_EQ(0, migtcp_test_new_netns())
+			TH_LOG("node %u netns: %s", n, strerror(errno));
+		self->ns[n] = open_own_netns();
+		ASSERT_LE(0, self->ns[n]);
+		/* IPv6 on, also on the devices made from now on. */
+		ASSERT_EQ(0, sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0"));
+	}
+	/* In node 2: create the pair, push one end into node 1. */
+	ASSERT_EQ(0, sh("ip link add mig2 type veth peer name mig1 netns /proc/%d/fd/%d",
+			getpid(), self->ns[NODE1]));
+	for (n = NODE2; n >= NODE1; n--) {
+		other = n == NODE1 ? NODE2 : NODE1;
+		ON_NODE(n);
+		if (conf[n].v4)
+			ASSERT_EQ(0, sh("ip addr add %s/24 dev mig%u", conf[n].v4, n));
+		if (conf[n].v6)
+			ASSERT_EQ(0, sh("ip -6 addr add %s/64 dev mig%u nodad",
+					conf[n].v6, n));
+		ASSERT_EQ(0, sh("ip link set mig%u up", n));
+		/* One address at a time: each "addr" sets its family's. */
+		ASSERT_EQ(0, migtcp_test_ctl("node set id %u addr %s", n,
+					     conf[n].v4 ?: conf[n].v6))
+			TH_LOG("migtcpctl node set id %u addr %s failed (MIGTCP_CTL=%s)",
+			       n, conf[n].v4 ?: conf[n].v6, getenv("MIGTCP_CTL"));
+		if (conf[n].v4 && conf[n].v6)
+			ASSERT_EQ(0, migtcp_test_ctl("node set addr %s", conf[n].v6))
+				TH_LOG("migtcpctl node set addr %s failed", conf[n].v6);
+		ASSERT_EQ(0, migtcp_test_ctl("peer add %u %s", other,
+					     ctl_addrs(&conf[other], addrs,
+						       sizeof(addrs))))
+			TH_LOG("migtcpctl peer add %u %s failed", other, addrs);
+	}
+}
+
+static void nodes_teardown(struct nodes *self)
+{
+	if (self->ns[NODE1] >= 0)
+		close(self->ns[NODE1]);
+	if (self->ns[NODE2] >= 0)
+		close(self->ns[NODE2]);
+}
+
+FIXTURE(v6only) {
+	struct nodes n;
+};
+
+FIXTURE_SETUP(v6only)
+{
+	static const struct node_conf conf[3] = {
+		[NODE1] = { NULL, ADDR6_1 }, [NODE2] = { NULL, ADDR6_2 },
+	};
+
+	nodes_setup(_metadata, &self->n, conf);
+}
+
+FIXTURE_TEARDOWN(v6only)
+{
+	nodes_teardown(&self->n);
+}
+
+FIXTURE(dual) {
+	struct nodes n;
+};
+
+FIXTURE_SETUP(dual)
+{
+	static const struct node_conf conf[3] = {
+		[NODE1] = { ADDR1, ADDR6_1 }, [NODE2] = { ADDR2, ADDR6_2 },
+	};
+
+	nodes_setup(_metadata, &self->n, conf);
+}
+
+FIXTURE_TEARDOWN(dual)
+{
+	nodes_teardown(&self->n);
+}
+
+FIXTURE(mixed) {
+	struct nodes n;
+};
+
+FIXTURE_SETUP(mixed)
+{
+	static const struct node_conf conf[3] = {
+		[NODE1] = { NULL, ADDR6_1 }, [NODE2] = { ADDR2, ADDR6_2 },
+	};
+
+	nodes_setup(_metadata, &self->n, conf);
+}
+
+FIXTURE_TEARDOWN(mixed)
+{
+	nodes_teardown(&self->n);
+}
+
+/* "ADDR:PORT" or "[ADDR]:PORT", as the library's debug lines name it. */
+static const char *addr_port(const char *addr, bool v6, char *buf, size_t len)
+{
+	snprintf(buf, len, v6 ? "[%s]:%d" : "%s:%d", addr, SPORT);
+	return buf;
+}
+
+/*
+ * A pair over one of the clusters above: a server on node 2 (AF_INET6
+ * if @v6srv, bound to @bind or the wildcard), a client on node 1
+ * (AF_INET6 if @v6cli) that dials @dial; both under migtcp-run, the
+ * client with MIGTCP_RUN_DEBUG.  What each end must see of itself
+ * (@cli_local, @srv_local) and of the other: the client its @dial, the
+ * server @srv_peer.  Both AF_MIGTCP, every byte both ways.
+ */
+struct pair6 {
+	bool v6srv, v6cli;
+	const char *bind, *dial;
+	const char *cli_local, *srv_local, *srv_peer;
+};
+
+static void pair6_test(struct __test_metadata *_metadata, struct nodes *self,
+		       const struct pair6 *p)
+{
+	const int sfam = p->v6srv ? AF_INET6 : AF_INET;
+	const int cfam = p->v6cli ? AF_INET6 : AF_INET;
+	char what[128], ap[80];
+	struct app srv, cli;
+	long cport;
+
+	START_SERVER(&srv, NODE2, APP_PRELOAD, "%s%s%s", p->v6srv ? "-6 " : "",
+		     p->bind ? "-b " : "", p->bind ?: "");
+	RUN_CLIENT(&cli, NODE1, APP_PRELOAD | APP_DEBUG, "%s-c %s -p " SPORT_STR,
+		   p->v6cli ? "-6 " : "", p->dial);
+	app_finish(&srv);
+
+	expect_sock(_metadata, &srv, "listening", 0, self->family, sfam,
+		    p->bind ?: (p->v6srv ? "::" : "0.0.0.0"), SPORT, NULL, 0);
+	cport = expect_sock(_metadata, &cli, "connected", 0, self->family,
+			    cfam, p->cli_local, 0, p->dial, SPORT);
+	EXPECT_KEY(&srv, "accepted", 0, "from", p->srv_peer);
+	EXPECT_NUM(&srv, "accepted", 0, "fport", cport);
+	EXPECT_NUM(&srv, "accepted", 0, "ffam", sfam);
+	EXPECT_NUM(&srv, "accepted", 0, "flen", sfam == AF_INET ? 16 : 28);
+	expect_sock(_metadata, &srv, "conn", 0, self->family, sfam,
+		    p->srv_local, SPORT, p->srv_peer, cport);
+	snprintf(what, sizeof(what), "connect %s -> AF_MIGTCP node 2",
+		 addr_port(p->dial, p->v6cli, ap, sizeof(ap)));
+	expect_debug_line(_metadata, &cli, app_num(&cli, "connected", 0, "fd"),
+			  what);
+	expect_exchanged(_metadata, &cli, 0);
+	expect_served(_metadata, &srv, 0);
+	expect_clean_end(_metadata, &srv, &cli);
+}
+
+/*
+ * An unmodified AF_INET6 client dials [2001:db8::2]:PORT, an AF_INET6
+ * wildcard listener of node 2 takes it: AF_MIGTCP at both ends, each
+ * sees the nodes' IPv6 addresses, every byte both ways.
+ */
+static const struct pair6 inet6_pair = {
+	.v6srv = true, .v6cli = true, .dial = ADDR6_2,
+	.cli_local = ADDR6_1, .srv_local = ADDR6_2, .srv_peer = ADDR6_1,
+};
+
+TEST_F(v6only, inet6_pair_is_migtcp)
+{
+	pair6_test(_metadata, &self->n, &inet6_pair);
+}
+
+/* The same where the nodes have IPv4 addresses too. */
+TEST_F(dual, inet6_pair_is_migtcp)
+{
+	pair6_test(_metadata, &self->n, &inet6_pair);
+}
+
+/* ... and from an IPv6-only node to a node of both. */
+TEST_F(mixed, inet6_pair_is_migtcp)
+{
+	pair6_test(_metadata, &self->n, &inet6_pair);
+}
+
+/* A listener bound to its node's own IPv6 address is AF_MIGTCP. */
+TEST_F(v6only, listener_on_node6_address)
+{
+	const struct pair6 p = {
+		.v6srv = true, .v6cli = true, .bind = ADDR6_2, .dial = ADDR6_2,
+		.cli_local = ADDR6_1, .srv_local = ADDR6_2, .srv_peer = ADDR6_1,
+	};
+
+	pair6_test(_metadata, &self->n, &p);
+}
+
+/*
+ * A client that dials its own node's IPv6 address reaches a listener of
+ * its node over AF_MIGTCP.
+ */
+static void connect_to_own_node6_address_run(struct __test_metadata *_metadata,
+					     struct nodes *self)
+{
+	struct app srv, cli;
+	long cport;
+
+	START_SERVER(&srv, NODE1, APP_PRELOAD, "-6");
+	RUN_CLIENT(&cli, NODE1, APP_PRELOAD, "-6 -c " ADDR6_1 " -p " SPORT_STR);
+	app_finish(&srv);
+	cport = expect_sock(_metadata, &cli, "connected", 0, self->family,
+			    AF_INET6, ADDR6_1, 0, ADDR6_1, SPORT);
+	expect_sock(_metadata, &srv, "conn", 0, self->family, AF_INET6, ADDR6_1,
+		    SPORT, ADDR6_1, cport);
+	expect_exchanged(_metadata, &cli, 0);
+	expect_served(_metadata, &srv, 0);
+	expect_clean_end(_metadata, &srv, &cli);
+}
+
+TEST_F(v6only, connect_to_own_node6_address)
+{
+	connect_to_own_node6_address_run(_metadata, &self->n);
+}
+
+/*
+ * IPv6 loopback as IPv4's: a server bound to ::1 and its client stay
+ * kernel TCP; a client of [::1] reaches a wildcard listener run under
+ * migtcp-run over AF_MIGTCP.
+ */
+static void loopback6_run(struct __test_metadata *_metadata,
+			  struct nodes *self)
+{
+	struct app srv, cli, msrv, mcli;
+	long cport;
+
+	START_SERVER(&srv, NODE1, APP_PRELOAD, "-6 -b ::1");
+	RUN_CLIENT(&cli, NODE1, APP_PRELOAD, "-6 -c ::1 -p " SPORT_STR);
+	app_finish(&srv);
+	expect_sock(_metadata, &srv, "listening", 0, AF_INET6, AF_INET6,
+		    "::1", SPORT, NULL, 0);
+	cport = expect_sock(_metadata, &cli, "connected", 0, AF_INET6,
+			    AF_INET6, "::1", 0, "::1", SPORT);
+	expect_sock(_metadata, &srv, "conn", 0, AF_INET6, AF_INET6, "::1",
+		    SPORT, "::1", cport);
+	expect_exchanged(_metadata, &cli, 0);
+	expect_served(_metadata, &srv, 0);
+	expect_clean_end(_metadata, &srv, &cli);
+
+	START_SERVER(&msrv, NODE1, APP_PRELOAD, "-6");
+	RUN_CLIENT(&mcli, NODE1, APP_PRELOAD, "-6 -c ::1 -p " SPORT_STR);
+	app_finish(&msrv);
+	/* Its peer is this node: its underlay address, as for 127.0.0.1. */
+	cport = expect_sock(_metadata, &mcli, "connected", 0, self->family,
+			    AF_INET6, ADDR6_1, 0, ADDR6_1, SPORT);
+	expect_sock(_metadata, &msrv, "conn", 0, self->family, AF_INET6, ADDR6_1,
+		    SPORT, ADDR6_1, cport);
+	expect_exchanged(_metadata, &mcli, 0);
+	expect_served(_metadata, &msrv, 0);
+	expect_clean_end(_metadata, &msrv, &mcli);
+}
+
+TEST_F(v6only, loopback6)
+{
+	loopback6_run(_metadata, &self->n);
+}
+
+/*
+ * An IPv6 address that is no cluster node's (a second address of node
+ * 2, served by a plain TCP program) stays kernel TCP.
+ */
+static void outside_cluster6_stays_tcp_run(struct __test_metadata *_metadata,
+					   struct nodes *self)
+{
+	struct app srv, cli;
+	long cport;
+
+	ASSERT_EQ(0, setns(self->ns[NODE2], CLONE_NEWNET));
+	ASSERT_EQ(0, sh("ip -6 addr add " OUTSIDE6 "/64 dev mig2 nodad"));
+	START_SERVER(&srv, NODE2, APP_PLAIN, "-6 -b " OUTSIDE6);
+	RUN_CLIENT(&cli, NODE1, APP_PRELOAD | APP_DEBUG,
+		   "-6 -c " OUTSIDE6 " -p " SPORT_STR);
+	app_finish(&srv);
+	cport = expect_sock(_metadata, &cli, "connected", 0, AF_INET6,
+			    AF_INET6, ADDR6_1, 0, OUTSIDE6, SPORT);
+	expect_sock(_metadata, &srv, "conn", 0, AF_INET6, AF_INET6, OUTSIDE6,
+		    SPORT, ADDR6_1, cport);
+	expect_debug_line(_metadata, &cli, app_num(&cli, "connected", 0, "fd"),
+			  "connect [" OUTSIDE6 "]:" SPORT_STR " -> TCP (not a cluster node)");
+	expect_exchanged(_metadata, &cli, 0);
+	expect_served(_metadata, &srv, 0);
+	expect_clean_end(_metadata, &srv, &cli);
+}
+
+TEST_F(v6only, outside_cluster6_stays_tcp)
+{
+	outside_cluster6_stays_tcp_run(_metadata, &self->n);
+}
+
+/*
+ * On a node without an IPv4 address, AF_INET sockets are kernel TCP, as
+ * on a host without IPv4: an AF_INET wildcard listener is TCP's, and an
+ * AF_INET client of 127.0.0.1 reaches it over loopback.
+ */
+static void inet_sockets_stay_tcp_run(struct __test_metadata *_metadata,
+				      struct nodes *self)
+{
+	struct app srv, cli;
+	long cport;
+
+	START_SERVER(&srv, NODE1, APP_PRELOAD | APP_DEBUG, "");
+	RUN_CLIENT(&cli, NODE1, APP_PRELOAD, "-c 127.0.0.1 -p " SPORT_STR);
+	app_finish(&srv);
+	expect_sock(_metadata, &srv, "listening", 0, AF_INET, AF_INET,
+		    "0.0.0.0", SPORT, NULL, 0);
+	expect_debug_line(_metadata, &srv, app_num(&srv, "listening", 0, "fd"),
+			  "bind 0.0.0.0:" SPORT_STR " -> TCP (this node has no IPv4 address)");
+	cport = expect_sock(_metadata, &cli, "connected", 0, AF_INET, AF_INET,
+			    "127.0.0.1", 0, "127.0.0.1", SPORT);
+	expect_sock(_metadata, &srv, "conn", 0, AF_INET, AF_INET, "127.0.0.1",
+		    SPORT, "127.0.0.1", cport);
+	expect_exchanged(_metadata, &cli, 0);
+	expect_served(_metadata, &srv, 0);
+	expect_clean_end(_metadata, &srv, &cli);
+}
+
+TEST_F(v6only, inet_sockets_stay_tcp)
+{
+	inet_sockets_stay_tcp_run(_metadata, &self->n);
+}
+
+/*
+ * A program exec'd with an AF_INET6 connection (no longer made by the
+ * library in this process) sees AF_INET6 names on a node without IPv4,
+ * where no AF_INET socket is AF_MIGTCP, and uses it.
+ */
+static void exec_inherits_inet6_socket_run(struct __test_metadata *_metadata,
+					   struct nodes *self)
+{
+	struct app srv, cli;
+	long cport;
+
+	START_SERVER(&srv, NODE2, APP_PRELOAD, "-6");
+	RUN_CLIENT(&cli, NODE1, APP_PRELOAD, "-6 -m exec -c " ADDR6_2 " -p " SPORT_STR);
+	app_finish(&srv);
+	cport = expect_sock(_metadata, &cli, "connected", 0, self->family,
+			    AF_INET6, ADDR6_1, 0, ADDR6_2, SPORT);
+	expect_sock(_metadata, &cli, "inherited", 0, self->family, AF_INET6,
+		    ADDR6_1, cport, ADDR6_2, SPORT);
+	expect_exchanged(_metadata, &cli, 0);
+	expect_served(_metadata, &srv, 0);
+	expect_clean_end(_metadata, &srv, &cli);
+}
+
+TEST_F(v6only, exec_inherits_inet6_socket)
+{
+	exec_inherits_inet6_socket_run(_metadata, &self->n);
+}
+
+/* AF_INET programs of a dual-stack cluster: IPv4 addresses, as ever. */
+TEST_F(dual, inet_pair_is_migtcp)
+{
+	const struct pair6 p = {
+		.dial = ADDR2, .cli_local = ADDR1, .srv_local = ADDR2,
+		.srv_peer = ADDR1,
+	};
+
+	pair6_test(_metadata, &self->n, &p);
+}
+
+/*
+ * An AF_INET client dials node 2's IPv4 address; an AF_INET6 listener
+ * shows it by its node's IPv6 address, as it shows every node that has
+ * one.
+ */
+TEST_F(dual, inet6_listener_shows_ipv6)
+{
+	const struct pair6 p = {
+		.v6srv = true, .dial = ADDR2, .cli_local = ADDR1,
+		.srv_local = ADDR6_2, .srv_peer = ADDR6_1,
+	};
+
+	pair6_test(_metadata, &self->n, &p);
+}
+
+/*
+ * An AF_INET6 client that dials an IPv4-mapped address (an IPv4
+ * connection, to Linux) sees both ends v4-mapped; the server, a
+ * wildcard listener, sees the client's IPv6 address.
+ */
+TEST_F(dual, mapped_client_shows_ipv4)
+{
+	const struct pair6 p = {
+		.v6srv = true, .v6cli = true, .dial = MAPPED2,
+		.cli_local = MAPPED1, .srv_local = ADDR6_2, .srv_peer = ADDR6_1,
+	};
+
+	pair6_test(_metadata, &self->n, &p);
+}
+
+/*
+ * An AF_INET listener of node 2 (which has both addresses) never hands
+ * over a client of the IPv6-only node 1, which AF_INET cannot name: the
+ * connection is reset (the client sees ECONNRESET) and the listener goes
+ * on to its next client, one of node 2 itself over IPv4.  Node 1's
+ * AF_INET sockets are kernel TCP: a connect to node 2's IPv4 address
+ * finds no route.
+ */
+static void inet_listener_resets_ipv6_only_node_run(struct __test_metadata *_metadata,
+						    struct nodes *self)
+{
+	struct app srv, cli, cli2, cli4;
+	char what[128];
+
+	START_SERVER(&srv, NODE2, APP_PRELOAD | APP_DEBUG, "");
+	RUN_CLIENT(&cli, NODE1, APP_PRELOAD, "-6 -m wait -c " ADDR6_2 " -p " SPORT_STR);
+	RUN_CLIENT(&cli2, NODE2, APP_PRELOAD, "-c " ADDR2 " -p " SPORT_STR);
+	app_finish(&srv);
+	EXPECT_NUM(&cli, "connected", 0, "real", self->family);
+	EXPECT_NUM(&cli, "wait", 0, "ret", -1);
+	EXPECT_KEY(&cli, "wait", 0, "errno", "ECONNRESET");
+	expect_clean_end(_metadata, NULL, &cli);
+	EXPECT_EQ(1, app_count(&srv, "accepted"));
+	expect_sock(_metadata, &srv, "conn", 0, self->family, AF_INET, ADDR2,
+		    SPORT, ADDR2, app_num(&cli2, "connected", 0, "lport"));
+	snprintf(what, sizeof(what), "connection from node %u reset: it has no IPv4 address for an AF_INET listener",
+		 NODE1);
+	expect_debug_line(_metadata, &srv, app_num(&srv, "listening", 0, "fd"),
+			  what);
+	expect_exchanged(_metadata, &cli2, 0);
+	expect_served(_metadata, &srv, 0);
+	expect_clean_end(_metadata, &srv, &cli2);
+
+	RUN_CLIENT(&cli4, NODE1, APP_PRELOAD | APP_DEBUG,
+		   "-m refused -c " ADDR2 " -p " SPORT_STR);
+	EXPECT_NUM(&cli4, "connect", 0, "ret", -1);
+	EXPECT_KEY(&cli4, "connect", 0, "errno", "ENETUNREACH");
+	EXPECT_NUM(&cli4, "after", 0, "real", AF_INET);
+	expect_debug_line(_metadata, &cli4, app_num(&cli4, "after", 0, "fd"),
+			  "connect " ADDR2 ":" SPORT_STR " -> TCP (this node has no IPv4 address)");
+	expect_clean_end(_metadata, NULL, &cli4);
+}
+
+TEST_F(mixed, inet_listener_resets_ipv6_only_node)
+{
+	inet_listener_resets_ipv6_only_node_run(_metadata, &self->n);
 }
 
 TEST_HARNESS_MAIN
