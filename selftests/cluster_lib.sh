@@ -7,7 +7,13 @@
 #   top    the project directory (the same path on every guest)
 #   ctl    migtcpctl, stream migstream, migrate migtcp-migrate
 #   nodes  how many nodes
-# and defines diag TEXT… (how a failure is told).
+# and defines diag TEXT… (how a failure is told).  MIGTCP_UNDERLAY picks
+# the nodes' underlay addresses in the cluster file: 4 (the default:
+# each node's IPv4 address on the Ethernet of tools/vm cluster,
+# 192.0.2.N), 6 (its IPv6 address there only, 2001:db8::N: every migtcp
+# segment and migration message goes over IPv6) or 46 (both; two nodes
+# that both have IPv6 talk IPv6).  SSH, and so CRIU's page server, stay
+# on IPv4 (/etc/hosts).
 # shellcheck disable=SC2154
 
 # on N CMD…: CMD on node N (a shell command line, as ssh takes it).
@@ -30,6 +36,42 @@ q() {
 	echo "${w[*]}"
 }
 
+underlay=${MIGTCP_UNDERLAY:-4}
+
+# node_addr4 N, node_addr6 N: node N's IPv4 and IPv6 addresses on the
+# Ethernet of tools/vm cluster.
+node_addr4() {
+	echo "192.0.2.$1"
+}
+
+node_addr6() {
+	echo "2001:db8::$1"
+}
+
+# node_addr N: the address of node N that a program dials: its IPv4
+# address, unless the underlay is IPv6 only.
+node_addr() {
+	if [ "$underlay" = 6 ]; then node_addr6 "$1"; else node_addr4 "$1"; fi
+}
+
+# peer_addrs N: node N's addresses for "migtcpctl peer add N …" (words).
+peer_addrs() {
+	case $underlay in
+	4) echo "addr $(node_addr4 "$1")" ;;
+	6) echo "addr $(node_addr6 "$1")" ;;
+	46) echo "addr $(node_addr4 "$1") addr $(node_addr6 "$1")" ;;
+	esac
+}
+
+# node_json N: node N's entry in the cluster file.
+node_json() {
+	case $underlay in
+	4) echo "{\"id\": $1, \"addr\": \"$(node_addr4 "$1")\"}" ;;
+	6) echo "{\"id\": $1, \"addr6\": \"$(node_addr6 "$1")\"}" ;;
+	46) echo "{\"id\": $1, \"addr\": \"$(node_addr4 "$1")\", \"addr6\": \"$(node_addr6 "$1")\"}" ;;
+	esac
+}
+
 # json_num TEXT FIELD: the number FIELD of the one-line JSON object TEXT.
 json_num() {
 	sed -n "s/.*\"$2\": *\\(-\\{0,1\\}[0-9.]*\\).*/\\1/p" <<<"$1" | head -n 1
@@ -37,7 +79,10 @@ json_num() {
 
 # cluster_load: every node gets its module (built for its kernel), the
 # diag modules CRIU needs, and the cluster file of all nodes with one
-# key, sent over SSH; "node N: KERNEL, node ID" for each on stdout.
+# key, sent over SSH, with the addresses of MIGTCP_UNDERLAY; "node N:
+# KERNEL, node ID" for each on stdout.  A module loaded before keeps the
+# addresses it had (none can be removed): unload it first to change the
+# underlay.
 # The peers of a frozen socket hold it for migration_timeout_ms: three
 # guests under TCG on two host cores took up to 19 s from dump to
 # restore (5 s on a quiet host), so 2 minutes, not the default 30 s.
@@ -45,9 +90,13 @@ json_num() {
 # modules unload soon after the last test.
 cluster_load() {
 	local n key nodes_json="" ko out
+	case $underlay in
+	4 | 6 | 46) ;;
+	*) diag "MIGTCP_UNDERLAY is 4, 6 or 46, not '$underlay'"; return 1 ;;
+	esac
 	key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 	for ((n = 1; n <= nodes; n++)); do
-		nodes_json+="${nodes_json:+, }{\"id\": $n, \"addr\": \"192.0.2.$n\"}"
+		nodes_json+="${nodes_json:+, }$(node_json "$n")"
 	done
 	for ((n = 1; n <= nodes; n++)); do
 		# shellcheck disable=SC2016

@@ -10,6 +10,12 @@
 #   tools/vm cluster -n 3 -k 6.1,6.12,6.1 -- selftests/xkernel_test.sh
 #
 # MIGTCP_XKERNEL_TESTS="test_a,test_b" runs only those entries.
+# MIGTCP_UNDERLAY=6 (or 46) gives the nodes IPv6 underlay addresses only
+# (or both families) in their cluster file (cluster_lib.sh), so that the
+# migrations go over IPv6; the first entry then unloads every node's
+# module (test_reload), which keeps the addresses it had, and the path
+# MTU test, built of IPv4 routes, is skipped.  xkernel6_test.sh runs the
+# core of it so.
 set -uo pipefail
 # shellcheck source=selftests/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -44,7 +50,23 @@ trap 'rm -rf "$tmp"' EXIT
 test_cluster() {
 	local out
 	out=$(cluster_load) || return 1
-	diag "$out"
+	case $underlay in
+	4) diag "$out" "underlay: IPv4" ;;
+	6) diag "$out" "underlay: IPv6" ;;
+	*) diag "$out" "underlay: IPv4 and IPv6" ;;
+	esac
+}
+
+# Every node whose module is loaded unloads it (unload, below), so that
+# test_cluster loads it afresh with the addresses of MIGTCP_UNDERLAY
+# only: node 1's, which vm_check.sh loaded, too.
+test_reload() {
+	local n rc=0
+	for ((n = nodes; n >= 1; n--)); do
+		on "$n" "[ -d /sys/module/migtcp ]" || continue
+		unload "$n" || rc=1
+	done
+	return "$rc"
 }
 
 # migrate_to FROM TO PID: migtcp-migrate on node FROM moves PID to node
@@ -205,7 +227,7 @@ test_iperf() {
 	disown $!
 	wait_sockets 1 "^LISTEN .* 1:$port " 1 10 || return 1
 	spid=$(cat /var/tmp/iperf.pid) || return 1
-	cpid=$(on 3 "$(q "$run") $(q "$iperf") -c 192.0.2.1 -p $port -n $IPERF_BYTES -b $IPERF_RATE -J --get-server-output \
+	cpid=$(on 3 "$(q "$run") $(q "$iperf") -c $(node_addr 1) -p $port -n $IPERF_BYTES -b $IPERF_RATE -J --get-server-output \
 		</dev/null >/var/tmp/iperf.client.json 2>/var/tmp/iperf.client.err & echo \$!")
 	# Its control and data connections carry the test: then the move.
 	wait_sockets 1 "^ESTABLISHED .* 1:$port " 2 30 || return 1
@@ -258,7 +280,8 @@ test_checks() {
 	# A node that is not a peer of this one.
 	"$ctl" peer del 2
 	expect_refusal "node2 (node 2) is not a peer of this node (node 1)" "$pid" node2 || rc=1
-	"$ctl" peer add 2 addr 192.0.2.2 || { diag "cannot add node 2 again"; rc=1; }
+	# shellcheck disable=SC2046 # its words
+	"$ctl" peer add 2 $(peer_addrs 2) || { diag "cannot add node 2 again"; rc=1; }
 	# A node without the module.
 	unload 3 || rc=1
 	expect_refusal "the migtcp module is not loaded on node3" "$pid" node3 || rc=1
@@ -348,6 +371,24 @@ test_counters() {
 	return "$rc"
 }
 
+# probe_addr N: the address of node N that "migtcpctl peer probe" probes:
+# its IPv6 one when both ends have one.
+probe_addr() {
+	if [ "$underlay" = 4 ]; then node_addr4 "$1"; else node_addr6 "$1"; fi
+}
+
+# probe_json N: the start of node N's entry in "migtcpctl -j peer probe",
+# up to its result.
+probe_json() {
+	local a4=null a6=null path=ipv4
+	[ "$underlay" = 6 ] || a4="\"$(node_addr4 "$1")\""
+	if [ "$underlay" != 4 ]; then
+		a6="\"$(node_addr6 "$1")\""
+		path=ipv6
+	fi
+	echo "{\"id\":$1,\"addr\":$a4,\"addr6\":$a6,\"path\":\"$path\","
+}
+
 # Every node must load the module with the same proto=.  Node 3's loaded
 # with another: migtcpctl on node 1 finds node 2 answering and node 3
 # not taking the protocol ("peer probe", and a warning from "load").
@@ -364,13 +405,13 @@ test_proto_mismatch() {
 	fi
 	out=$("$ctl" -j peer probe 2>&1) && rc=1
 	if [ "$rc" = 1 ] ||
-	   [[ $out != *'{"id":2,"addr":"192.0.2.2","result":"answers"'* ]] ||
-	   [[ $out != *'{"id":3,"addr":"192.0.2.3","result":"protocol unreachable"}'* ]]; then
+	   [[ $out != *"$(probe_json 2)"'"result":"answers"'* ]] ||
+	   [[ $out != *"$(probe_json 3)"'"result":"protocol unreachable"}'* ]]; then
 		diag "peer probe on node 1 (status 1 expected):" "$out"
 		rc=1
 	fi
 	err=$("$ctl" load /run/migtcp/cluster.json 2>&1 >/dev/null)
-	if [[ $err != *"warning: node 3 (192.0.2.3) does not take IP protocol 253"* ]] ||
+	if [[ $err != *"warning: node 3 ($(probe_addr 3)) does not take IP protocol 253"* ]] ||
 	   [[ $err == *"node 2"* ]]; then
 		diag "load on node 1 said:" "$err"
 		rc=1
@@ -464,6 +505,8 @@ ip_stat() {
 # fit, while they stream both ways.  Every byte is checked.
 test_path_mtu() {
 	local pid cpid n route fails=() rc=0
+	# Skipped (its entry says so): the routes are IPv4 ones.
+	[ "$underlay" = 4 ] || return 0
 	if [ "${MIGTCP_HOPS:-}" != 9000,9000 ]; then
 		diag "needs the chain of links of tools/vm cluster -P 9000,9000 (as make check boots it), not '${MIGTCP_HOPS:-}'"
 		return 1
@@ -513,7 +556,14 @@ test_unload() {
 	return "$rc"
 }
 
-tests=(
+# Over an IPv6 underlay the modules are loaded afresh first, and the path
+# MTU test (IPv4 routes) is skipped.
+tests=()
+[ -z "${MIGTCP_UNDERLAY:-}" ] ||
+	tests+=("test_reload|every node's module unloaded, to be loaded with the addresses of MIGTCP_UNDERLAY=$underlay only")
+path_mtu_skip=
+[ "$underlay" = 4 ] || path_mtu_skip=" # SKIP its routes are IPv4 ones; MIGTCP_UNDERLAY=$underlay"
+tests+=(
 	"test_cluster|$nodes nodes, each its own kernel: the module loaded, one cluster file sent to all"
 	"test_checks|migtcp-migrate's checks: no such process, host unreachable, PID in use, same node, not a peer, no module; a dry run"
 	"test_stream_migrations|a server moves 1 -> 2 -> 1 with migtcp-migrate while a client on node 3 streams both ways: every byte once"
@@ -522,7 +572,7 @@ tests=(
 	"test_iperf|an unmodified iperf3 server under migtcp-run moves 1 -> 2 in the middle of a test"
 	"test_failed_restore|a restore that fails on the target leaves the process running on the source, its stream intact"
 	"test_interrupted_dump|migtcp-migrate interrupted during its final dump continues the process on the source, its stream intact"
-	"test_path_mtu|nodes 1 and 3, each on a 9000-byte link, through a 1500-byte one inside node 2: each end learns the path's MTU from node 2's ICMP error; every byte of a stream both ways"
+	"test_path_mtu|nodes 1 and 3, each on a 9000-byte link, through a 1500-byte one inside node 2: each end learns the path's MTU from node 2's ICMP error; every byte of a stream both ways$path_mtu_skip"
 	"test_counters|every node's counters: no segment damaged, of another version, or without the key's proof"
 	"test_proto_mismatch|a node whose module uses another proto= is found by peer probe and named by load"
 	"test_unload|every other node's module unloads at the end"
