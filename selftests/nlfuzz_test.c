@@ -762,8 +762,8 @@ static bool addr6_none(const __u8 *a)
 
 /*
  * migtcp_addr6_usable(), from ipv6_addr_type(): not multicast (ff00::/8),
- * not link-local (fe80::/10), not in ::/96 (::, ::1, IPv4-compatible)
- * and not v4-mapped (::ffff:0:0/96).  Site-local (fec0::/10), unique
+ * not link-local (fe80::/10), not site-local (fec0::/10), not in ::/96
+ * (::, ::1, IPv4-compatible) and not v4-mapped (::ffff:0:0/96).  Unique
  * local (fc00::/7) and the reserved ranges are unicast: usable.
  */
 static bool usable6(const __u8 *a)
@@ -771,7 +771,7 @@ static bool usable6(const __u8 *a)
 	static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	static const __u8 zero[12];
 
-	if (a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+	if (a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0x80)))
 		return false;
 	return memcmp(a, zero, 12) && memcmp(a, v4mapped, 12);
 }
@@ -1304,7 +1304,6 @@ static void gen_addr6(__u8 *a, bool good)
 		{ 0x3f, 0xff, 0xff, 0xff },	/* 2000::/3's top */
 		{ 0xfd, 0x00, 0x00, 0x00 },	/* unique local */
 		{ 0xfc, 0x00, 0x00, 0x00 },
-		{ 0xfe, 0xc0, 0x00, 0x00 },	/* site-local: unicast */
 		{ 0xfe, 0x7f, 0x00, 0x00 },	/* just below link-local */
 		{ 0xe0, 0x00, 0x00, 0x00 },	/* reserved, unicast */
 		{ 0x00, 0x64, 0xff, 0x9b },	/* NAT64 */
@@ -1330,8 +1329,6 @@ static void gen_addr6(__u8 *a, bool good)
 			break;
 		default:
 			memcpy(a, good_pfx[below(ARRAY_SIZE(good_pfx))], 4);
-			if (a[0] == 0xfe && a[1] == 0xc0)
-				a[1] |= below(0x40);
 			break;
 		}
 		return;
@@ -1360,9 +1357,9 @@ static void gen_addr6(__u8 *a, bool good)
 			a[15] = 1;
 		}
 		break;
-	default:	/* link-local fe80::/10 */
+	default:	/* link-local fe80::/10, site-local fec0::/10 */
 		a[0] = 0xfe;
-		a[1] = 0x80 | below(0x40);
+		a[1] = 0x80 | below(0x80);
 		if (chance(2))
 			memset(a + 2, 0, 6);
 		break;
