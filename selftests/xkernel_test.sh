@@ -50,10 +50,11 @@ trap 'rm -rf "$tmp"' EXIT
 test_cluster() {
 	local out
 	out=$(cluster_load) || return 1
+	diag "$out"
 	case $underlay in
-	4) diag "$out" "underlay: IPv4" ;;
-	6) diag "$out" "underlay: IPv6" ;;
-	*) diag "$out" "underlay: IPv4 and IPv6" ;;
+	4) diag "underlay: IPv4" ;;
+	6) diag "underlay: IPv6" ;;
+	*) diag "underlay: IPv4 and IPv6" ;;
 	esac
 }
 
