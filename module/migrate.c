@@ -36,6 +36,11 @@ module_param_named(migration_timeout_ms, migtcp_migration_timeout_ms, uint,
 MODULE_PARM_DESC(migration_timeout_ms,
 		 "longest hold of a migrating connection, in ms (default 30000)");
 
+static unsigned int migtcp_mac_failure_limit = 64;
+module_param_named(mac_failure_limit, migtcp_mac_failure_limit, uint, 0644);
+MODULE_PARM_DESC(mac_failure_limit,
+		 "control messages with a wrong MAC a node checks per second from one source, drawn at random from [limit/2, limit*3/2) each second; 0: no limit (default 64)");
+
 /* Messages a socket sent and waits to see acknowledged (mig.pending). */
 enum {
 	MIGTCP_PEND_HOLD = BIT(0),	/* HOLD to the peer */
@@ -982,6 +987,35 @@ static void migtcp_ctl_drop(struct net *net, struct sk_buff *skb,
 	kfree_skb_reason(skb, SKB_DROP_REASON_NOT_SPECIFIED);
 }
 
+/*
+ * A control message's MAC costs an HMAC to check, and anyone who guesses
+ * a live endpoint's ids gets that far.  So each source address has a
+ * budget of wrong MACs a second (its bucket's, of MIGTCP_MAC_FAIL_BUCKETS
+ * chosen by a keyed hash); once it is spent, what comes from there is
+ * dropped unchecked until the next second (InCtlMacLimited), and sent
+ * again by its sender if it was genuine.  The budget is drawn at random
+ * each second, as the challenge ACKs' (input.c): it is spent only by
+ * messages that found an endpoint, and must not tell how many did.
+ */
+static u32 migtcp_mac_fail_fill(void)
+{
+	u32 limit = READ_ONCE(migtcp_mac_failure_limit);
+
+	return limit / 2 + get_random_u32_below(max(limit, 1U));
+}
+
+static struct migtcp_budget *migtcp_mac_fail_budget(struct net *net,
+						    const struct sk_buff *skb)
+{
+	struct migtcp_net *mn = migtcp_pernet(net);
+	struct in6_addr saddr;
+	u64 hash;
+
+	migtcp_skb_saddr(skb, &saddr);
+	hash = siphash(&saddr, sizeof(saddr), &mn->mac_fail_seed);
+	return &mn->mac_fails[hash % MIGTCP_MAC_FAIL_BUCKETS];
+}
+
 static bool migtcp_ctl_mac_ok(const struct sk_buff *skb, const u8 *key)
 {
 	const u8 *tlv = migtcp_ctl_tlv(skb);
@@ -999,6 +1033,32 @@ static bool migtcp_ctl_mac_ok(const struct sk_buff *skb, const u8 *key)
 }
 
 /*
+ * Whether control message @skb carries the right MAC under @key; if not,
+ * false and *@why says what to count: InCtlBadMac, or InCtlMacLimited
+ * for a source whose budget of wrong MACs is spent (then the MAC was not
+ * computed).
+ */
+static bool migtcp_ctl_authentic(struct net *net, const struct sk_buff *skb,
+				 const u8 *key, enum migtcp_stat *why)
+{
+	struct migtcp_budget *budget = NULL;
+
+	if (READ_ONCE(migtcp_mac_failure_limit)) {
+		budget = migtcp_mac_fail_budget(net, skb);
+		if (!migtcp_budget_left(budget, migtcp_mac_fail_fill)) {
+			*why = MIGTCP_STAT_IN_CTL_MAC_LIMITED;
+			return false;
+		}
+	}
+	if (migtcp_ctl_mac_ok(skb, key))
+		return true;
+	if (budget)
+		migtcp_budget_take(budget, migtcp_mac_fail_fill);
+	*why = MIGTCP_STAT_IN_CTL_BAD_MAC;
+	return false;
+}
+
+/*
  * A registrar's LOCATION-ACK that found no socket: the answer to a GONE
  * kept for sending again?  Then that GONE is done.
  */
@@ -1008,6 +1068,7 @@ static bool migtcp_gone_acked(struct net *net, const struct sk_buff *skb)
 	const struct migtcphdr *mh = migtcp_hdr(skb);
 	struct migtcp_net *mn = migtcp_pernet(net);
 	struct migtcp_gone *g;
+	enum migtcp_stat why;
 	bool found = false;
 	u32 bucket;
 
@@ -1022,7 +1083,7 @@ static bool migtcp_gone_acked(struct net *net, const struct sk_buff *skb)
 		    g->u.peer_node != a->peer_node ||
 		    g->u.peer_port != a->peer_port || g->u.epoch != a->epoch ||
 		    !migtcp_skb_from(skb, &g->daddr) ||
-		    !migtcp_ctl_mac_ok(skb, g->key))
+		    !migtcp_ctl_authentic(net, skb, g->key, &why))
 			continue;
 		migtcp_gone_free(mn, g);
 		found = true;
@@ -1329,6 +1390,7 @@ static void migtcp_registrar_rcv(struct sock *sk, struct sk_buff *skb)
 	u64 epoch = be64_to_cpu(u->epoch);
 	u32 host = ntohl(u->host_node);
 	struct in6_addr addr;
+	enum migtcp_stat why;
 	bool host_ok;
 
 	/*
@@ -1346,8 +1408,8 @@ static void migtcp_registrar_rcv(struct sock *sk, struct sk_buff *skb)
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_NO_STATE);
 		return;
 	}
-	if (!migtcp_ctl_mac_ok(skb, mig->home_key)) {
-		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_BAD_MAC);
+	if (!migtcp_ctl_authentic(net, skb, mig->home_key, &why)) {
+		migtcp_drop(net, skb, why);
 		return;
 	}
 	migtcp_ctl_get_addr(u->family, u->host_addr, &addr);
@@ -1410,6 +1472,7 @@ static void migtcp_redirect_rcv(struct sock *sk, struct sk_buff *skb)
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct net *net = sock_net(sk);
 	u8 key[MIGTCP_KEY_LEN];
+	enum migtcp_stat why;
 	struct in6_addr addr;
 	bool keyed;
 
@@ -1418,9 +1481,9 @@ static void migtcp_redirect_rcv(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	keyed = migtcp_kx_redirect_key(net, key);
-	if (keyed && !migtcp_ctl_mac_ok(skb, key)) {
+	if (keyed && !migtcp_ctl_authentic(net, skb, key, &why)) {
 		memzero_explicit(key, sizeof(key));
-		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_BAD_MAC);
+		migtcp_drop(net, skb, why);
 		return;
 	}
 	memzero_explicit(key, sizeof(key));
@@ -1450,6 +1513,7 @@ void migtcp_ctl_process(struct sock *sk, struct sk_buff *skb)
 	const struct migtcphdr *mh = migtcp_hdr(skb);
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	const u8 *tlv = migtcp_ctl_tlv(skb);
+	enum migtcp_stat why;
 
 	/*
 	 * migtcp_ctl_rcv() found the message whole, but the socket's filter
@@ -1469,9 +1533,10 @@ void migtcp_ctl_process(struct sock *sk, struct sk_buff *skb)
 		migtcp_redirect_rcv(sk, skb);
 		return;
 	}
-	if (!migtcp_ctl_mac_ok(skb, mh->src_port ? msk->kx.conn_key :
-					       msk->mig.home_key)) {
-		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_CTL_BAD_MAC);
+	if (!migtcp_ctl_authentic(sock_net(sk), skb,
+				  mh->src_port ? msk->kx.conn_key :
+						 msk->mig.home_key, &why)) {
+		migtcp_drop(sock_net(sk), skb, why);
 		return;
 	}
 	/*

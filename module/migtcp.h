@@ -11,6 +11,7 @@
 #include <linux/percpu.h>
 #include <linux/percpu_counter.h>
 #include <linux/rhashtable-types.h>
+#include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <crypto/hash.h>
 #include <crypto/sha2.h>
@@ -147,6 +148,9 @@ struct migtcp_budget {
 	u32 left;
 };
 
+/* Sources of control messages told apart by their MAC-failure budget. */
+#define MIGTCP_MAC_FAIL_BUCKETS	64
+
 /* One cluster node: the state of one network namespace. */
 struct migtcp_net {
 	struct migtcp_mib __percpu *mib;
@@ -192,6 +196,15 @@ struct migtcp_net {
 	 */
 	struct migtcp_budget challenges;
 	struct migtcp_budget redirects;
+
+	/*
+	 * Control messages with a wrong MAC that the node still checks this
+	 * second, per source address (hashed with mac_fail_seed into one of
+	 * the buckets): once a source's budget is spent, its control
+	 * messages are dropped before their MAC is computed (kx.c).
+	 */
+	siphash_key_t mac_fail_seed;
+	struct migtcp_budget mac_fails[MIGTCP_MAC_FAIL_BUCKETS];
 
 	/*
 	 * The connection table (conn.c): sockets by their 4-tuple, looked
@@ -596,6 +609,7 @@ struct migtcp_sock *migtcp_net_sock_after(struct migtcp_net *mn, u64 seq);
 struct migtcp_sock *migtcp_net_sock_next(struct migtcp_sock *msk);
 void migtcp_net_orphan(struct sock *sk);
 bool migtcp_budget_take(struct migtcp_budget *b, u32 (*fill)(void));
+bool migtcp_budget_left(struct migtcp_budget *b, u32 (*fill)(void));
 bool migtcp_orphan_count(struct sock *sk);
 bool migtcp_orphan_out_of_resources(struct sock *sk);
 void migtcp_orphan_abort(struct sock *sk);

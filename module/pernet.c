@@ -10,6 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/percpu.h>
+#include <linux/random.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
@@ -18,18 +19,31 @@
 unsigned int migtcp_net_id __read_mostly;
 
 /*
- * Spends one unit of budget @b: false if none is left this second.  The
- * first spend of a second refills it with @fill().
+ * What is left of budget @b this second.  The first look of a second
+ * refills it with @fill().
  */
-bool migtcp_budget_take(struct migtcp_budget *b, u32 (*fill)(void))
+static u32 migtcp_budget_now(struct migtcp_budget *b, u32 (*fill)(void))
 {
-	u32 now = jiffies / HZ, left;
+	u32 now = jiffies / HZ;
 
 	if (READ_ONCE(b->second) != now) {
 		WRITE_ONCE(b->second, now);
 		WRITE_ONCE(b->left, fill());
 	}
-	left = READ_ONCE(b->left);
+	return READ_ONCE(b->left);
+}
+
+/* Whether budget @b has a unit left this second; spends none. */
+bool migtcp_budget_left(struct migtcp_budget *b, u32 (*fill)(void))
+{
+	return migtcp_budget_now(b, fill);
+}
+
+/* Spends one unit of budget @b: false if none is left this second. */
+bool migtcp_budget_take(struct migtcp_budget *b, u32 (*fill)(void))
+{
+	u32 left = migtcp_budget_now(b, fill);
+
 	if (!left)
 		return false;
 	WRITE_ONCE(b->left, left - 1);
@@ -194,6 +208,7 @@ static int __net_init migtcp_net_init(struct net *net)
 	mn->sockets = RB_ROOT;
 	migtcp_gone_init(mn);
 	atomic_set(&mn->orphans, 0);
+	get_random_bytes(&mn->mac_fail_seed, sizeof(mn->mac_fail_seed));
 
 	err = migtcp_ports_init(mn);
 	if (err)

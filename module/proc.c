@@ -53,6 +53,7 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_SYNCOOKIES_SENT]	= "SyncookiesSent",
 	[MIGTCP_STAT_SYNCOOKIES_RECV]	= "SyncookiesRecv",
 	[MIGTCP_STAT_SYNCOOKIES_FAILED]	= "SyncookiesFailed",
+	[MIGTCP_STAT_IN_CTL_MAC_LIMITED]	= "InCtlMacLimited",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

@@ -53,6 +53,7 @@
 		{ MIGTCP_STAT_IN_CTL_ERRORS,	"InCtlErrors" },	\
 		{ MIGTCP_STAT_IN_CTL_NO_STATE,	"InCtlNoState" },	\
 		{ MIGTCP_STAT_IN_CTL_BAD_MAC,	"InCtlBadMac" },	\
+		{ MIGTCP_STAT_IN_CTL_MAC_LIMITED,	"InCtlMacLimited" },	\
 		{ MIGTCP_STAT_IN_CTL_STALE_EPOCH,	"InCtlStaleEpoch" },	\
 		{ MIGTCP_STAT_IN_CTL_BAD_HOST,	"InCtlBadHost" },	\
 		{ MIGTCP_STAT_IN_MOVED,	"InMoved" },		\

@@ -4061,7 +4061,7 @@ static bool ctl_wait(int fd, int ms, __u8 type, __u32 snode, __u16 sport,
 /* The control counters a forged message may move. */
 static const char * const ctl_counters[] = {
 	"InCtlErrors", "InCtlNoState", "InCtlBadMac", "InCtlStaleEpoch",
-	"InCtlBadHost", "OutCtl", "InMoved",
+	"InCtlBadHost", "OutCtl", "InMoved", "InCtlMacLimited",
 };
 
 struct ctl_stats {
@@ -4102,6 +4102,17 @@ static void expect_only(struct __test_metadata *_metadata, CLUSTER *self,
 		       ctl_counters[i], before->v[i], now.v[i], want);
 		_metadata->passed = 0;
 	}
+}
+
+/* The counter @name of @s, one of ctl_counters. */
+static long ctl_stat(const struct ctl_stats *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ctl_counters); i++)
+		if (!strcmp(ctl_counters[i], name))
+			return s->v[i];
+	abort();
 }
 
 /* Freezes, checkpoints and thaws @fd: its connection key and epoch. */
@@ -4263,6 +4274,129 @@ TEST_F(cluster, forged_mac_dropped)
 	raw_send(_metadata, tx, &c, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "OutCtl");
 	exchange(_metadata, cfd, afd, 318, 1000);
+	close(tx);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * Sends @n copies of control message @c from raw socket @tx to node 2 and
+ * waits until node 2 has counted each, as a wrong MAC or as one dropped
+ * unchecked: how long the sending took, in ms, and the counters after.
+ */
+static long forge_burst(struct __test_metadata *_metadata, CLUSTER *self,
+			int tx, const struct raw_seg *c, int n,
+			const struct ctl_stats *before, struct ctl_stats *after)
+{
+	long start = now_ms(), took, end, heard;
+	int i;
+
+	for (i = 0; i < n; i++)
+		raw_send(_metadata, tx, c, NODE2_ADDR);
+	took = now_ms() - start;
+	end = now_ms() + WAIT_MS;
+	do {
+		ctl_stats(self, NODE2, after);
+		heard = ctl_stat(after, "InCtlBadMac") -
+			ctl_stat(before, "InCtlBadMac") +
+			ctl_stat(after, "InCtlMacLimited") -
+			ctl_stat(before, "InCtlMacLimited");
+		if (heard >= n)
+			break;
+		sleep_ms(20);
+	} while (now_ms() < end);
+	EXPECT_EQ(n, heard) TH_LOG("node 2 counted %ld of %d forged messages",
+				   heard, n);
+	return took;
+}
+
+/*
+ * A flood of LOCATION-UPDATEs with a wrong MAC from node 1's address.
+ * With mac_failure_limit 8, node 2 computes the MAC of 4 to 11 of them a
+ * second (a budget drawn from [limit/2, limit*3/2)) and drops the rest
+ * unchecked (InCtlMacLimited); no other counter moves, and nothing is
+ * answered.  A second later the genuine update from there is heard again,
+ * and the connection never noticed.  With the limit 0, every forged
+ * message is checked.
+ */
+TEST_F(cluster, forged_macs_rate_limited)
+{
+	const int limit = 8, most = limit / 2 + limit - 1, n = 4 * most;
+	struct ctl_stats before, after;
+	struct migtcp_ctl_update u;
+	struct conn_secrets cs;
+	__u8 wrong[MIGTCP_KEY_LEN];
+	long bad, limited, took;
+	struct raw_seg c;
+	int cfd, afd, tx, round;
+	__u16 cport;
+
+	ASSERT_EQ(0, sh("echo %d >/sys/module/migtcp/parameters/mac_failure_limit",
+			limit));
+	CONNECT_PAIR(&cfd, &afd);
+	cport = local_port(cfd);
+	learn_secrets(_metadata, cfd, &cs);
+	exchange(_metadata, cfd, afd, 320, 1000);
+	memcpy(wrong, cs.key, sizeof(wrong));
+	wrong[0] ^= 1;
+	tx = raw_bound_in(_metadata, node_ns(self, NODE1), NODE1_ADDR);
+	ASSERT_LE(0, tx);
+	u = update_tlv(cs.epoch + 5, NODE1, NODE2, PORT, NODE3_ADDR);
+	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), wrong,
+		  NODE1_ADDR, NODE2_ADDR);
+
+	/*
+	 * Budgets are refilled when the kernel's second changes.  A burst
+	 * sent within a second sees at most two of them, so that at most
+	 * 2 * most of its n messages are checked.  A burst that took longer
+	 * (a guest starved of CPU) proves nothing and is sent again.
+	 */
+	for (round = 0; round < 5; round++) {
+		ctl_stats(self, NODE2, &before);
+		took = forge_burst(_metadata, self, tx, &c, n, &before, &after);
+		bad = ctl_stat(&after, "InCtlBadMac") -
+		      ctl_stat(&before, "InCtlBadMac");
+		limited = ctl_stat(&after, "InCtlMacLimited") -
+			  ctl_stat(&before, "InCtlMacLimited");
+		TH_LOG("%d forged in %ld ms: %ld checked, %ld dropped unchecked",
+		       n, took, bad, limited);
+		if (took < 1000)
+			break;
+		sleep_ms(1100);
+	}
+	ASSERT_GT(1000, took) TH_LOG("no burst of %d sends took under a second", n);
+	EXPECT_LE(limit / 2, bad);
+	EXPECT_GE(2 * most, bad);
+	EXPECT_EQ(n, bad + limited);
+	EXPECT_EQ(ctl_stat(&before, "OutCtl"), ctl_stat(&after, "OutCtl"));
+	EXPECT_EQ(ctl_stat(&before, "InCtlNoState"),
+		  ctl_stat(&after, "InCtlNoState"));
+	EXPECT_EQ(ctl_stat(&before, "InCtlStaleEpoch"),
+		  ctl_stat(&after, "InCtlStaleEpoch"));
+	exchange(_metadata, cfd, afd, 322, 1000);
+
+	/* The next second: the thaw's own update, heard and acknowledged. */
+	sleep_ms(1100);
+	ctl_stats(self, NODE2, &before);
+	u = update_tlv(cs.epoch, NODE1, NODE2, PORT, NODE1_ADDR);
+	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), cs.key,
+		  NODE1_ADDR, NODE2_ADDR);
+	raw_send(_metadata, tx, &c, NODE2_ADDR);
+	expect_only(_metadata, self, NODE2, &before, "OutCtl");
+	exchange(_metadata, cfd, afd, 324, 1000);
+
+	/* No limit: each forged message is checked. */
+	ASSERT_EQ(0, sh("echo 0 >/sys/module/migtcp/parameters/mac_failure_limit"));
+	u = update_tlv(cs.epoch + 6, NODE1, NODE2, PORT, NODE3_ADDR);
+	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), wrong,
+		  NODE1_ADDR, NODE2_ADDR);
+	ctl_stats(self, NODE2, &before);
+	forge_burst(_metadata, self, tx, &c, n, &before, &after);
+	EXPECT_EQ(n, ctl_stat(&after, "InCtlBadMac") -
+		     ctl_stat(&before, "InCtlBadMac"));
+	EXPECT_EQ(ctl_stat(&before, "InCtlMacLimited"),
+		  ctl_stat(&after, "InCtlMacLimited"));
+	exchange(_metadata, cfd, afd, 326, 1000);
 	close(tx);
 	close(cfd);
 	close(afd);

@@ -70,6 +70,7 @@ enum cluster_param {
 	PARAM_TIMEWAIT_SECS,
 	PARAM_ORPHAN_RETRIES,
 	PARAM_SYNCOOKIES,
+	PARAM_MAC_FAILURE_LIMIT,
 	CLUSTER_PARAMS
 };
 
@@ -80,6 +81,7 @@ static const char *const cluster_param_names[CLUSTER_PARAMS] = {
 	[PARAM_TIMEWAIT_SECS]		= "timewait_secs",
 	[PARAM_ORPHAN_RETRIES]		= "orphan_retries",
 	[PARAM_SYNCOOKIES]		= "syncookies",
+	[PARAM_MAC_FAILURE_LIMIT]	= "mac_failure_limit",
 };
 
 FIXTURE(cluster) {

@@ -81,7 +81,7 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'InHsBadMac', 'InHsNoMac', 'InSynBadSource', 'InXfrmDrops',
          'InFilterDrops', 'LeasesLost', 'AbortOnMemory', 'AbortOnData',
          'OutOfWindowIcmps', 'SyncookiesSent', 'SyncookiesRecv',
-         'SyncookiesFailed']
+         'SyncookiesFailed', 'InCtlMacLimited']
 
 
 def errname(err):

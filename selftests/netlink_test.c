@@ -1002,6 +1002,7 @@ static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
 	"LeasesLost", "AbortOnMemory", "AbortOnData", "OutOfWindowIcmps",
 	"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed",
+	"InCtlMacLimited",
 };
 
 static int module_param_write(const char *name, long value)

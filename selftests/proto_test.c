@@ -91,6 +91,7 @@ enum {
 	ST_COOKIES_SENT,
 	ST_COOKIES_RECV,
 	ST_COOKIES_FAILED,
+	ST_CTL_MAC_LIMITED,
 	ST_NR,
 };
 
@@ -105,6 +106,7 @@ static const char * const stat_names[ST_NR] = {
 	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
 	"LeasesLost", "AbortOnMemory", "AbortOnData", "OutOfWindowIcmps",
 	"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed",
+	"InCtlMacLimited",
 };
 
 struct mig_stats {

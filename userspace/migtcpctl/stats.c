@@ -54,6 +54,7 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_SYNCOOKIES_SENT]	= "SyncookiesSent",
 	[MIGTCP_STAT_SYNCOOKIES_RECV]	= "SyncookiesRecv",
 	[MIGTCP_STAT_SYNCOOKIES_FAILED]	= "SyncookiesFailed",
+	[MIGTCP_STAT_IN_CTL_MAC_LIMITED]	= "InCtlMacLimited",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

@@ -464,6 +464,10 @@ enum migtcp_stat {
 	MIGTCP_STAT_SYNCOOKIES_FAILED,	/* SyncookiesFailed: ACKs with a KX
 					 * echo whose cookie is wrong or old
 					 */
+	MIGTCP_STAT_IN_CTL_MAC_LIMITED,	/* InCtlMacLimited: control messages
+					 * dropped unchecked, their source's
+					 * budget of wrong MACs spent
+					 */
 	__MIGTCP_STAT_MAX
 };
 
