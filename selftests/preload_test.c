@@ -1115,59 +1115,30 @@ static void nodes_teardown(struct nodes *self)
 		close(self->ns[NODE2]);
 }
 
-FIXTURE(v6only) {
-	struct nodes n;
-};
-
-FIXTURE_SETUP(v6only)
-{
-	static const struct node_conf conf[3] = {
-		[NODE1] = { NULL, ADDR6_1 }, [NODE2] = { NULL, ADDR6_2 },
-	};
-
-	nodes_setup(_metadata, &self->n, conf);
+/*
+ * A fixture NAME whose two nodes have the addresses given: node 1 IPv4
+ * @a1 (NULL: none) and IPv6 @b1, node 2 likewise @a2 and @b2.
+ */
+#define NODES_FIXTURE(name, a1, b1, a2, b2)				\
+FIXTURE(name) {								\
+	struct nodes n;							\
+};									\
+FIXTURE_SETUP(name)							\
+{									\
+	static const struct node_conf conf[3] = {			\
+		[NODE1] = { a1, b1 }, [NODE2] = { a2, b2 },		\
+	};								\
+									\
+	nodes_setup(_metadata, &self->n, conf);				\
+}									\
+FIXTURE_TEARDOWN(name)							\
+{									\
+	nodes_teardown(&self->n);					\
 }
 
-FIXTURE_TEARDOWN(v6only)
-{
-	nodes_teardown(&self->n);
-}
-
-FIXTURE(dual) {
-	struct nodes n;
-};
-
-FIXTURE_SETUP(dual)
-{
-	static const struct node_conf conf[3] = {
-		[NODE1] = { ADDR1, ADDR6_1 }, [NODE2] = { ADDR2, ADDR6_2 },
-	};
-
-	nodes_setup(_metadata, &self->n, conf);
-}
-
-FIXTURE_TEARDOWN(dual)
-{
-	nodes_teardown(&self->n);
-}
-
-FIXTURE(mixed) {
-	struct nodes n;
-};
-
-FIXTURE_SETUP(mixed)
-{
-	static const struct node_conf conf[3] = {
-		[NODE1] = { NULL, ADDR6_1 }, [NODE2] = { ADDR2, ADDR6_2 },
-	};
-
-	nodes_setup(_metadata, &self->n, conf);
-}
-
-FIXTURE_TEARDOWN(mixed)
-{
-	nodes_teardown(&self->n);
-}
+NODES_FIXTURE(v6only, NULL, ADDR6_1, NULL, ADDR6_2)
+NODES_FIXTURE(dual, ADDR1, ADDR6_1, ADDR2, ADDR6_2)
+NODES_FIXTURE(mixed, NULL, ADDR6_1, ADDR2, ADDR6_2)
 
 /* "ADDR:PORT" or "[ADDR]:PORT", as the library's debug lines name it. */
 static const char *addr_port(const char *addr, bool v6, char *buf, size_t len)
