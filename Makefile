@@ -10,10 +10,12 @@
 #   make fuzz     the fuzzers' long runs in the VM (FUZZ_SEGMENTS=1000000)
 #   make lint     checkpatch --strict and sparse over the module
 #   make bench    benchmarks in the VM: transport against kernel TCP,
-#                 migration against home-node relaying, then make
-#                 bench-xmig (figures only)
+#                 migration against home-node relaying, the out-of-order
+#                 queue, then make bench-xmig (figures only)
 #   make bench-xmig  migration between three guests: migtcp-migrate against
 #                 a plain dump/copy/restore
+#   make bench-ofo  the out-of-order queue under SegmentSmack's pattern
+#                 alone (make bench runs it too)
 #   make demo     a server process migrates 1 -> 2 -> 1 under a live stream,
 #                 between three guests (DEMO_ARGS=-1: within one guest)
 #   make install  install the module, tools, plugin, man pages (DESTDIR=,
@@ -48,7 +50,7 @@ for_each_kernel = set -e; for k in $(KERNELS); do \
 
 export TOP BUILD KSRC
 
-.PHONY: all module module-one userspace selftests bench bench-xmig demo deps check \
+.PHONY: all module module-one userspace selftests bench bench-xmig bench-ofo demo deps check \
 	check-debug fuzz lint lint-one install uninstall install-dkms \
 	uninstall-dkms deb clean
 
@@ -183,20 +185,24 @@ fuzz:
 
 # One VM run of the whole benchmark suite (bench/suite.sh): transport.sh
 # (streambench, iperf3, sockperf: kernel TCP against AF_MIGTCP, iperf3 and
-# sockperf under migtcp-run), then migration.sh, then results.json and the
-# charts.  The run directory is build/bench/run/ (console.log; out/ with
-# every script's JSON); results.json and the PNGs are copied to build/bench/.
-# The scripts' knobs pass through: make bench ROUNDS=1 SECONDS_PER_TEST=2.
+# sockperf under migtcp-run), then migration.sh, then ofo.sh, then
+# results.json and the charts.  The run directory is build/bench/run/
+# (console.log; out/ with every script's JSON); results.json, ofo.json and
+# the PNGs are copied to build/bench/.  The scripts' knobs pass through:
+# make bench ROUNDS=1 SECONDS_PER_TEST=2 OFO_SEGMENTS=16384.
+BENCH_KNOBS := ROUNDS SECONDS_PER_TEST IDLE_CONNS MIGRATIONS WINDOW \
+	       CRIU_MIGRATIONS RELAY_SECS RELAY_ROUNDS
+OFO_KNOBS   := OFO_SEGMENTS OFO_BUCKET OFO_SEED
+knob_args    = $(foreach k,$(1),$(if $($(k)),$(k)=$($(k))))
 bench:
 	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
 	+$(MAKE) all
 	+$(MAKE) -C $(TOP)/bench
-	@results="results.json throughput.png latency-cdf.png migration-downtime.png"; \
+	@results="results.json ofo.json throughput.png latency-cdf.png migration-downtime.png ofo-cost.png"; \
 	cd $(BUILD)/bench && rm -f $$results && cd $(TOP) || exit 1; \
 	status=0; $(TOP)/tools/vm run -t 2400 -o $(BUILD)/bench/run -- \
 		env MIGTCP_BENCH_OUT=$(BUILD)/bench/run/out \
-		$(foreach k,ROUNDS SECONDS_PER_TEST IDLE_CONNS MIGRATIONS WINDOW \
-			CRIU_MIGRATIONS RELAY_SECS RELAY_ROUNDS,$(if $($(k)),$(k)=$($(k)))) \
+		$(call knob_args,$(BENCH_KNOBS) $(OFO_KNOBS)) \
 		bench/suite.sh || status=$$?; \
 	for f in $$results; do \
 		[ ! -f $(BUILD)/bench/run/out/$$f ] || cp $(BUILD)/bench/run/out/$$f $(BUILD)/bench/; \
@@ -227,6 +233,29 @@ bench-xmig:
 		fi; \
 	fi; \
 	echo "bench-xmig: $(BUILD)/bench/xmigration.json (each run: $$run/node1/out/xmigration/)"; \
+	exit $$status
+
+# The out-of-order queue benchmark alone (bench/ofo.sh) in one VM run:
+# build/bench/ofo.json and ofo-cost.png, and its figures into
+# build/bench/results.json when make bench wrote one.  OFO_SEGMENTS,
+# OFO_BUCKET and OFO_SEED pass through; OFO_MEM sets the guest's memory in
+# MiB (default 2048; the default 262144 segments take some 200 MiB).
+bench-ofo:
+	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
+	+$(MAKE) all
+	+$(MAKE) -C $(TOP)/bench
+	@run=$(BUILD)/bench/ofo; cd $(BUILD)/bench && rm -f ofo.json ofo-cost.png && cd $(TOP) || exit 1; \
+	status=0; $(TOP)/tools/vm run -t 1800 $(if $(OFO_MEM),-m $(OFO_MEM)) -o $$run -- \
+		env MIGTCP_BENCH_OUT=$$run/out $(call knob_args,$(OFO_KNOBS)) \
+		bench/ofo.sh || status=$$?; \
+	for f in ofo.json ofo-cost.png; do \
+		[ ! -f $$run/out/$$f ] || cp $$run/out/$$f $(BUILD)/bench/; \
+	done; \
+	if [ -f $(BUILD)/bench/ofo.json ] && [ -f $(BUILD)/bench/results.json ]; then \
+		python3 $(TOP)/bench/report add-ofo $(BUILD)/bench/results.json \
+			$(BUILD)/bench/ofo.json; \
+	fi; \
+	echo "bench-ofo: $(BUILD)/bench/ofo.json (the run: $$run)"; \
 	exit $$status
 
 # A three-node cluster in the VM; results in build/demo/out/ (timeline.json,

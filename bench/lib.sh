@@ -7,8 +7,9 @@
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ctl=$top/build/userspace/migtcpctl
-# The module built for the kernel this runs on (in the test VM).
-ko=$top/build/kbuild/$(uname -r)/migtcp.ko
+# The module built for the kernel this runs on (in the test VM), unless
+# MIGTCP_KO names another build (a comparison with an older module).
+ko=${MIGTCP_KO:-$top/build/kbuild/$(uname -r)/migtcp.ko}
 script=$(basename "$0")
 
 die() {

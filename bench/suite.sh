@@ -10,9 +10,12 @@
 #   2. migration.sh: downtime of migrations of a live stream, CRIU
 #      migrations of a process, the migrated connection against a relay
 #      through the home node;
-#   3. results.json (bench/report merge) with every figure, and the
+#   3. ofo.sh: the cost of one out-of-order segment as the receiver's
+#      out-of-order queue deepens, under SegmentSmack's pattern;
+#   4. results.json (bench/report merge) with every figure, and the
 #      charts (bench/plot.sh): throughput.png, latency-cdf.png, beside
-#      migration.sh's migration-downtime.png; then the tables.
+#      migration.sh's migration-downtime.png and ofo.sh's ofo-cost.png;
+#      then the tables.
 # Each step prints "bench: [n/N] ..." to stderr as it starts.  Nothing
 # passes or fails on a number: the exit status says only whether the
 # measurements ran (the first failing part's status).
@@ -20,7 +23,8 @@
 # Run as root inside the test VM, from the project directory:
 #   tools/vm run -t 2400 -o DIR -- env MIGTCP_BENCH_OUT=DIR/out bench/suite.sh
 # Environment: MIGTCP_BENCH_OUT (default /tmp), MIGTCP_ACCEL, and the
-# knobs of transport.sh and migration.sh (ROUNDS, SECONDS_PER_TEST, ...).
+# knobs of transport.sh, migration.sh and ofo.sh (ROUNDS,
+# SECONDS_PER_TEST, ..., OFO_SEGMENTS).
 set -uo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -39,7 +43,7 @@ MIGTCP_ACCEL=$(guess_accel)
 export MIGTCP_BENCH_PROGRESS MIGTCP_ACCEL
 trap 'rm -f "$MIGTCP_BENCH_PROGRESS"' EXIT
 total=$(($(transport_steps "$rounds" "${#transport_tests[@]}") + \
-	$(migration_steps "$criu_migrations") + 1))
+	$(migration_steps "$criu_migrations") + 1 + 1))
 echo "0 $total" >"$MIGTCP_BENCH_PROGRESS"
 
 start=$(date +%s)
@@ -50,11 +54,15 @@ t1=$(date +%s)
 "$top/bench/migration.sh"
 mstatus=$?
 t2=$(date +%s)
+"$top/bench/ofo.sh"
+ostatus=$?
+t3=$(date +%s)
 
 progress "$total" "results.json and charts"
 merge() {
-	SUITE_START=$start SUITE_SECONDS=$((t2 - start)) TRANSPORT_SECONDS=$((t1 - t0)) \
-	MIGRATION_SECONDS=$((t2 - t1)) TRANSPORT_STATUS=$tstatus MIGRATION_STATUS=$mstatus \
+	SUITE_START=$start SUITE_SECONDS=$((t3 - start)) TRANSPORT_SECONDS=$((t1 - t0)) \
+	MIGRATION_SECONDS=$((t2 - t1)) OFO_SECONDS=$((t3 - t2)) TRANSPORT_STATUS=$tstatus \
+	MIGRATION_STATUS=$mstatus OFO_STATUS=$ostatus \
 		python3 "$top/bench/report" merge "$outdir" >/dev/null
 }
 merge || step "results.json could not be written"
@@ -66,6 +74,8 @@ if [ -s "$outdir/results.json" ]; then
 	python3 "$top/bench/report" table "$outdir/results.json"
 	echo
 fi
-step "suite: $((t2 - start)) s; transport.sh status $tstatus, migration.sh status $mstatus; results in $outdir/results.json"
-if [ "$tstatus" != 0 ]; then exit "$tstatus"; fi
-exit "$mstatus"
+step "suite: $((t3 - start)) s; transport.sh status $tstatus, migration.sh status $mstatus, ofo.sh status $ostatus; results in $outdir/results.json"
+for status in "$tstatus" "$mstatus"; do
+	if [ "$status" != 0 ]; then exit "$status"; fi
+done
+exit "$ostatus"
