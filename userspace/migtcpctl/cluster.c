@@ -255,19 +255,31 @@ static bool cl_is_ipv4(struct json_object *val)
 	       parse_ipv4(json_object_get_string(val), &a4);
 }
 
-/* "addr" of a node, at WHERE: an IPv4 address. */
+/*
+ * "addr" of a node, at WHERE: an IPv4 address the kernel takes as an
+ * underlay address (as cl_node_addr6()).
+ */
 static int cl_node_addr(struct cluster *cl, struct cluster_node *node,
 			const char *where, struct json_object *val)
 {
-	if (json_object_is_type(val, json_type_string) &&
-	    parse_ipv4(json_object_get_string(val), &node->addr)) {
-		node->has_addr = true;
-		return 0;
+	const char *why;
+
+	if (!json_object_is_type(val, json_type_string) ||
+	    !parse_ipv4(json_object_get_string(val), &node->addr)) {
+		cl_err(cl, where, "expected a dotted-quad IPv4 address, got %s%s",
+		       cl_text(val),
+		       cl_is_ipv6(val) ? " (an IPv6 address goes in \"addr6\")" :
+					 "");
+		return -1;
 	}
-	cl_err(cl, where, "expected a dotted-quad IPv4 address, got %s%s",
-	       cl_text(val),
-	       cl_is_ipv6(val) ? " (an IPv6 address goes in \"addr6\")" : "");
-	return -1;
+	why = ipv4_underlay_error(node->addr);
+	if (why) {
+		cl_err(cl, where, "%s is %s, not a unicast address",
+		       json_object_get_string(val), why);
+		return -1;
+	}
+	node->has_addr = true;
+	return 0;
 }
 
 /*

@@ -49,6 +49,26 @@ bool parse_ipv6(const char *s, struct in6_addr *addr)
 }
 
 /*
+ * The kernel's rule for IPv4 node and peer addresses
+ * (migtcp_addr4_is_unicast() in the module's netlink.c): an address that
+ * reaches another host.  @addr_be in network order.
+ */
+const char *ipv4_underlay_error(uint32_t addr_be)
+{
+	uint8_t first = ntohl(addr_be) >> 24;
+
+	if (first == 0)
+		return "in 0.0.0.0/8 (\"this network\")";
+	if (first == 127)
+		return "a loopback address";
+	if (first < 224)
+		return NULL;
+	if (first < 240)
+		return "a multicast address";
+	return "a reserved or broadcast address";
+}
+
+/*
  * The kernel's rule for node and peer addresses (ipv6_addr_type() in
  * the module): an address that names one interface of one host anywhere
  * in the cluster's network, not a deprecated site-local one (RFC 3879),

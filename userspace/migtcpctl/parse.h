@@ -23,6 +23,7 @@ bool parse_ipv6(const char *s, struct in6_addr *addr);
  * NULL if ADDR may be an IPv6 underlay address, as the kernel requires
  * (global unicast), else what it is instead ("a link-local address").
  */
+const char *ipv4_underlay_error(uint32_t addr_be);
 const char *ipv6_underlay_error(const struct in6_addr *addr);
 bool parse_port_range(const char *s, uint16_t *lo, uint16_t *hi);
 
