@@ -80,8 +80,18 @@ static enum migtcp_stat migtcp_validate(struct sk_buff *skb, bool v6)
 	 * PACKET_HOST: the route says what they really are.
 	 */
 	if (skb->pkt_type != PACKET_HOST ||
-	    (v6 ? ipv6_addr_is_multicast(&ipv6_hdr(skb)->daddr) :
+	    (!v6 &&
 	     skb_rtable(skb)->rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST)))
+		return MIGTCP_STAT_IN_ADDR_ERRORS;
+	/*
+	 * Over IPv6, both ends are global unicast addresses, as every
+	 * node's is (migtcp_addr6_usable()).  IPv6 itself passes v4-mapped
+	 * ones, which the module would take for the IPv4 address inside
+	 * (as tcp_v6_rcv() drops them), and scoped ones, which would need
+	 * the interface to answer.
+	 */
+	if (v6 && (!migtcp_addr6_usable(&ipv6_hdr(skb)->saddr) ||
+		   !migtcp_addr6_usable(&ipv6_hdr(skb)->daddr)))
 		return MIGTCP_STAT_IN_ADDR_ERRORS;
 
 	if (!pskb_may_pull(skb, sizeof(*mh)))
@@ -454,6 +464,9 @@ static int migtcp_v6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
 	if (!pskb_may_pull(skb, offset + offsetofend(struct migtcphdr, seq)))
 		return -EINVAL;
 	daddr = ((const struct ipv6hdr *)skb->data)->daddr;
+	/* None of ours went to one (migtcp_validate()): not an IPv4 path's. */
+	if (!migtcp_addr6_usable(&daddr))
+		return -ENOENT;
 	mh = (const struct migtcphdr *)(skb->data + offset);
 	sk = migtcp_err_lookup(net, mh);
 	if (!sk) {

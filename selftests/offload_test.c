@@ -736,4 +736,84 @@ TEST_F_TIMEOUT(cluster, icmp_errors_out_of_window_are_ignored, OFFLOAD_TEST_TIME
 	close(afd);
 }
 
+#ifdef CLUSTER_IPV6
+/*
+ * Sends from node 1, as a raw IPv6 packet with the header given
+ * (IPPROTO_RAW), a bare ACK from @src to node 2's port @port, with a
+ * correct checksum over the IPv6 pseudo-header.
+ */
+static void send_ack_from(struct __test_metadata *_metadata, CLUSTER *self,
+			  const char *src, __u16 port)
+{
+	struct sockaddr_in6 to = sin6_of(NODE2_ADDR);
+	__u8 pkt[40 + sizeof(struct migtcphdr)] = {}, buf[80];
+	struct migtcphdr *mh = (void *)(pkt + 40);
+	size_t plen;
+	__u16 sum;
+	int fd;
+
+	pkt[0] = 0x60;
+	pkt[5] = sizeof(*mh);
+	pkt[6] = migtcp_proto();
+	pkt[7] = 64;
+	ASSERT_EQ(1, inet_pton(AF_INET6, src, pkt + 8));
+	ASSERT_EQ(1, inet_pton(AF_INET6, NODE2_ADDR, pkt + 24));
+	mh->version = MIGTCP_WIRE_VERSION;
+	mh->doff = MIGTCP_HDR_MIN_DOFF;
+	mh->flags = htons(MIGTCP_F_ACK);
+	mh->src_node = htonl(NODE1);
+	mh->dst_node = htonl(NODE2);
+	mh->src_port = htons(40000);
+	mh->dst_port = htons(port);
+	mh->seq = htonl(1);
+	mh->ack_seq = htonl(1);
+	mh->window = htons(1000);
+	plen = pseudo_hdr(buf, pkt, sizeof(*mh));
+	memcpy(buf + plen, mh, sizeof(*mh));
+	sum = inet_csum(buf, plen + sizeof(*mh));
+	mh->check = htons(sum);
+	ON_NODE(NODE1);
+	fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	ASSERT_LE(0, fd) TH_LOG("raw IPv6 socket: %s", strerror(errno));
+	ASSERT_EQ((ssize_t)sizeof(pkt),
+		  sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to,
+			 sizeof(to))) TH_LOG("sendto: %s", strerror(errno));
+	close(fd);
+}
+
+/*
+ * Over IPv6 both ends of a segment are global unicast, as every node's
+ * address: a segment from an IPv4-mapped source (which the IPv6 layer
+ * passes, and the module would take for the IPv4 address inside, as TCP
+ * would if tcp_v6_rcv() did not drop it) or from a link-local one is
+ * dropped as an address error, unanswered.  The same segment from node
+ * 1's address draws the reset of a port nobody holds.
+ */
+TEST_F_TIMEOUT(cluster, ipv6_source_must_be_global, OFFLOAD_TEST_TIMEOUT)
+{
+	static const char * const bad[] = {
+		"::ffff:198.51.100.1", "fe80::1", "::",
+	};
+	long addr_errors, no_socket, rsts;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		TH_LOG("%s", bad[i]);
+		addr_errors = node_stat(self, NODE2, "InAddrErrors");
+		no_socket = node_stat(self, NODE2, "InNoSocket");
+		rsts = node_stat(self, NODE2, "OutRsts");
+		send_ack_from(_metadata, self, bad[i], PORT + 1);
+		EXPECT_EQ(addr_errors + 1,
+			  wait_node_stat(self, NODE2, "InAddrErrors",
+					 addr_errors + 1, WAIT_MS));
+		EXPECT_EQ(no_socket, node_stat(self, NODE2, "InNoSocket"));
+		EXPECT_EQ(rsts, node_stat(self, NODE2, "OutRsts"));
+	}
+	no_socket = node_stat(self, NODE2, "InNoSocket");
+	send_ack_from(_metadata, self, NODE1_ADDR, PORT + 1);
+	EXPECT_EQ(no_socket + 1, wait_node_stat(self, NODE2, "InNoSocket",
+						no_socket + 1, WAIT_MS));
+}
+#endif
+
 TEST_HARNESS_MAIN
