@@ -367,13 +367,8 @@ int migtcp_checkpoint(struct sock *sk, char __user *optval,
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
-	/*
-	 * Not torn by a change (netlink.c writes it under config_lock): a
-	 * torn address could be one our own restore refuses.
-	 */
-	mutex_lock(&mn->config_lock);
-	o.host6 = mn->node.addr6;
-	mutex_unlock(&mn->config_lock);
+	/* Whole: a torn address could be one our own restore refuses. */
+	migtcp_node_addr6(&mn->node, &o.host6);
 
 	lock_sock(sk);
 	if (migtcp_sk(sk)->mig.state != MIGTCP_MIG_FROZEN) {
@@ -1119,7 +1114,8 @@ static void migtcp_ckpt_host_addr(struct net *net,
 	const struct nlattr *in = v->tb[MIGTCP_CKPT_A_HOST_ADDR_IN];
 
 	*addr = in6addr_any;
-	if (in6) {
+	/* Without IPv6 here (ipv6.disable=1), it is reached over IPv4. */
+	if (in6 && ipv6_mod_enabled()) {
 		*addr = nla_get_in6_addr(in6);
 		if (migtcp_addr_prefer(net, addr))
 			return;

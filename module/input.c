@@ -446,9 +446,7 @@ MODULE_PARM_DESC(challenge_ack_limit,
  */
 static u32 migtcp_challenge_fill(void)
 {
-	u32 limit = READ_ONCE(migtcp_challenge_ack_limit);
-
-	return limit / 2 + get_random_u32_below(max(limit, 1U));
+	return migtcp_budget_draw(READ_ONCE(migtcp_challenge_ack_limit));
 }
 
 /*

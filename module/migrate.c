@@ -235,11 +235,13 @@ static void migtcp_host_addr(const struct sock *sk,
 	const struct migtcp_node *node = &migtcp_pernet(sock_net(sk))->node;
 	const struct in6_addr *route = &migtcp_sk(sk)->route_saddr;
 	bool v4 = migtcp_addr_is4(daddr);
+	struct in6_addr addr6;
 
+	migtcp_node_addr6(node, &addr6);
 	if (v4 && READ_ONCE(node->addr4))
 		migtcp_addr_set4(addr, READ_ONCE(node->addr4));
-	else if (!v4 && !ipv6_addr_any(&node->addr6))
-		*addr = node->addr6;
+	else if (!v4 && !ipv6_addr_any(&addr6))
+		*addr = addr6;
 	else if (!migtcp_addr_none(route) && migtcp_addr_is4(route) == v4)
 		*addr = *route;
 	else
@@ -253,9 +255,11 @@ static void migtcp_host_addr(const struct sock *sk,
 static void migtcp_node_addr(struct net *net, u32 id, struct in6_addr *addr)
 {
 	const struct migtcp_node *node = &migtcp_pernet(net)->node;
+	struct in6_addr addr6;
 
+	migtcp_node_addr6(node, &addr6);
 	if ((id == READ_ONCE(node->id) && !READ_ONCE(node->addr4) &&
-	     ipv6_addr_any(&node->addr6)) ||
+	     ipv6_addr_any(&addr6)) ||
 	    !migtcp_node_daddr(net, id, addr))
 		*addr = in6addr_any;
 }
@@ -989,19 +993,21 @@ static void migtcp_ctl_drop(struct net *net, struct sk_buff *skb,
 
 /*
  * A control message's MAC costs an HMAC to check, and anyone who guesses
- * a live endpoint's ids gets that far.  So each source address has a
- * budget of wrong MACs a second (its bucket's, of MIGTCP_MAC_FAIL_BUCKETS
- * chosen by a keyed hash); once it is spent, what comes from there is
- * dropped unchecked until the next second (InCtlMacLimited), and sent
- * again by its sender if it was genuine.  The budget is drawn at random
- * each second, as the challenge ACKs' (input.c): it is spent only by
+ * a live endpoint's ids gets that far.  So each source has a budget of
+ * wrong MACs a second (its bucket's, of MIGTCP_MAC_FAIL_BUCKETS chosen
+ * by a keyed hash of its IPv4 address or of its IPv6 address's /64, as
+ * one host may hold a whole /64); once it is spent, what comes from
+ * there is dropped unchecked until the next second (InCtlMacLimited),
+ * and sent again by its sender if it was genuine.  A message from the
+ * very address its endpoint expects it from (the peer's, the
+ * registrar's, the endpoint's host) is always checked, so that a flood
+ * from elsewhere cannot silence it.  The budget is drawn at random each
+ * second, as the challenge ACKs' (input.c): it is spent only by
  * messages that found an endpoint, and must not tell how many did.
  */
 static u32 migtcp_mac_fail_fill(void)
 {
-	u32 limit = READ_ONCE(migtcp_mac_failure_limit);
-
-	return limit / 2 + get_random_u32_below(max(limit, 1U));
+	return migtcp_budget_draw(READ_ONCE(migtcp_mac_failure_limit));
 }
 
 static struct migtcp_budget *migtcp_mac_fail_budget(struct net *net,
@@ -1012,6 +1018,10 @@ static struct migtcp_budget *migtcp_mac_fail_budget(struct net *net,
 	u64 hash;
 
 	migtcp_skb_saddr(skb, &saddr);
+	if (!migtcp_addr_is4(&saddr)) {
+		saddr.s6_addr32[2] = 0;
+		saddr.s6_addr32[3] = 0;
+	}
 	hash = siphash(&saddr, sizeof(saddr), &mn->mac_fail_seed);
 	return &mn->mac_fails[hash % MIGTCP_MAC_FAIL_BUCKETS];
 }
@@ -1036,14 +1046,16 @@ static bool migtcp_ctl_mac_ok(const struct sk_buff *skb, const u8 *key)
  * Whether control message @skb carries the right MAC under @key; if not,
  * false and *@why says what to count: InCtlBadMac, or InCtlMacLimited
  * for a source whose budget of wrong MACs is spent (then the MAC was not
- * computed).
+ * computed).  One from @expected (NULL: none) is always checked.
  */
 static bool migtcp_ctl_authentic(struct net *net, const struct sk_buff *skb,
-				 const u8 *key, enum migtcp_stat *why)
+				 const u8 *key, const struct in6_addr *expected,
+				 enum migtcp_stat *why)
 {
 	struct migtcp_budget *budget = NULL;
 
-	if (READ_ONCE(migtcp_mac_failure_limit)) {
+	if (READ_ONCE(migtcp_mac_failure_limit) &&
+	    !(expected && migtcp_skb_from(skb, expected))) {
 		budget = migtcp_mac_fail_budget(net, skb);
 		if (!migtcp_budget_left(budget, migtcp_mac_fail_fill)) {
 			*why = MIGTCP_STAT_IN_CTL_MAC_LIMITED;
@@ -1083,7 +1095,7 @@ static bool migtcp_gone_acked(struct net *net, const struct sk_buff *skb)
 		    g->u.peer_node != a->peer_node ||
 		    g->u.peer_port != a->peer_port || g->u.epoch != a->epoch ||
 		    !migtcp_skb_from(skb, &g->daddr) ||
-		    !migtcp_ctl_authentic(net, skb, g->key, &why))
+		    !migtcp_ctl_authentic(net, skb, g->key, &g->daddr, &why))
 			continue;
 		migtcp_gone_free(mn, g);
 		found = true;
@@ -1408,7 +1420,8 @@ static void migtcp_registrar_rcv(struct sock *sk, struct sk_buff *skb)
 		migtcp_drop(net, skb, MIGTCP_STAT_IN_CTL_NO_STATE);
 		return;
 	}
-	if (!migtcp_ctl_authentic(net, skb, mig->home_key, &why)) {
+	if (!migtcp_ctl_authentic(net, skb, mig->home_key, &mig->host_addr,
+				  &why)) {
 		migtcp_drop(net, skb, why);
 		return;
 	}
@@ -1481,7 +1494,8 @@ static void migtcp_redirect_rcv(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	keyed = migtcp_kx_redirect_key(net, key);
-	if (keyed && !migtcp_ctl_authentic(net, skb, key, &why)) {
+	if (keyed &&
+	    !migtcp_ctl_authentic(net, skb, key, &msk->path_daddr, &why)) {
 		memzero_explicit(key, sizeof(key));
 		migtcp_drop(net, skb, why);
 		return;
@@ -1535,7 +1549,8 @@ void migtcp_ctl_process(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!migtcp_ctl_authentic(sock_net(sk), skb,
 				  mh->src_port ? msk->kx.conn_key :
-						 msk->mig.home_key, &why)) {
+						 msk->mig.home_key,
+				  &msk->path_daddr, &why)) {
 		migtcp_drop(sock_net(sk), skb, why);
 		return;
 	}

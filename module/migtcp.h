@@ -11,6 +11,7 @@
 #include <linux/percpu.h>
 #include <linux/percpu_counter.h>
 #include <linux/rhashtable-types.h>
+#include <linux/seqlock.h>
 #include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <crypto/hash.h>
@@ -38,7 +39,13 @@ struct migtcp_mib {
 struct migtcp_node {
 	u32 id;				/* 0 until set */
 	__be32 addr4;			/* underlay IPv4 address, 0 if unset */
-	struct in6_addr addr6;		/* underlay IPv6 address, :: if unset */
+	/*
+	 * Underlay IPv6 address, :: if unset.  Written under config_lock
+	 * and addr6_lock; the packet path reads it with
+	 * migtcp_node_addr6(), never torn (a connection keeps what it read).
+	 */
+	seqlock_t addr6_lock;
+	struct in6_addr addr6;
 	/*
 	 * key_lock: the packet path reads the key (kx.c) while the
 	 * configuration may change it, and must never see half of each.
@@ -100,6 +107,18 @@ static inline bool migtcp_addr6_usable(const struct in6_addr *a)
 	       !(type & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_SITELOCAL |
 			 IPV6_ADDR_MAPPED)) &&
 	       (a->s6_addr32[0] | a->s6_addr32[1] | a->s6_addr32[2]);
+}
+
+/* @node's IPv6 address (:: if none), read whole. */
+static inline void migtcp_node_addr6(const struct migtcp_node *node,
+				     struct in6_addr *addr6)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&node->addr6_lock);
+		*addr6 = node->addr6;
+	} while (read_seqretry(&node->addr6_lock, seq));
 }
 
 /* The bytes an IP header of @daddr's family takes. */
@@ -400,6 +419,12 @@ struct migtcp_sock {
 	struct in6_addr path_saddr;	/* none: as the route chooses */
 	struct in6_addr path_daddr;
 	struct in6_addr route_saddr;	/* the source the route chose */
+	/*
+	 * What the cached route is checked against (dst_ops->check): an
+	 * IPv6 route's fib6 serial number (rt6_get_cookie()), as
+	 * ip6_dst_store() keeps it for TCP; IPv4 routes ignore it.
+	 */
+	u32 dst_cookie;
 	u16 mss;			/* largest payload we may send */
 	u16 peer_mss;			/* what the peer's SYN allowed; 0 before */
 	u32 size_goal;			/* bytes a queued skb (GSO packet) holds */
@@ -610,6 +635,7 @@ struct migtcp_sock *migtcp_net_sock_next(struct migtcp_sock *msk);
 void migtcp_net_orphan(struct sock *sk);
 bool migtcp_budget_take(struct migtcp_budget *b, u32 (*fill)(void));
 bool migtcp_budget_left(struct migtcp_budget *b, u32 (*fill)(void));
+u32 migtcp_budget_draw(u32 limit);
 bool migtcp_orphan_count(struct sock *sk);
 bool migtcp_orphan_out_of_resources(struct sock *sk);
 void migtcp_orphan_abort(struct sock *sk);

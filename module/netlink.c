@@ -273,13 +273,12 @@ static int migtcp_nl_node_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (a[MIGTCP_A_NODE_ADDR_IN])
 		WRITE_ONCE(mn->node.addr4, change.addr4);
-	/*
-	 * Unlike the IPv4 address, the packet path may read a torn IPv6
-	 * address while it changes here: at worst one segment goes from or
-	 * to a wrong address and is sent again, as after any loss.
-	 */
-	if (a[MIGTCP_A_NODE_ADDR_IN6])
+	/* The packet path reads it whole (migtcp_node_addr6()). */
+	if (a[MIGTCP_A_NODE_ADDR_IN6]) {
+		write_seqlock_bh(&mn->node.addr6_lock);
 		mn->node.addr6 = change.addr6;
+		write_sequnlock_bh(&mn->node.addr6_lock);
+	}
 	if (tfm)
 		migtcp_node_set_key(mn, nla_data(a[MIGTCP_A_NODE_KEY]), tfm);
 	if (change.port_min)

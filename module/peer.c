@@ -162,9 +162,11 @@ int migtcp_peer_del(struct migtcp_net *mn, u32 id,
 void migtcp_peer_daddr(const struct migtcp_net *mn,
 		       const struct migtcp_peer *peer, struct in6_addr *daddr)
 {
-	bool self6 = !ipv6_addr_any(&mn->node.addr6);
+	struct in6_addr self6;
 
-	if (!ipv6_addr_any(&peer->addr6) && (self6 || !peer->addr4))
+	migtcp_node_addr6(&mn->node, &self6);
+	if (!ipv6_addr_any(&peer->addr6) &&
+	    (!ipv6_addr_any(&self6) || !peer->addr4))
 		*daddr = peer->addr6;
 	else
 		migtcp_addr_set4(daddr, peer->addr4);
@@ -183,10 +185,9 @@ bool migtcp_node_daddr(struct net *net, u32 id, struct in6_addr *daddr)
 
 	if (id == READ_ONCE(mn->node.id)) {
 		addr4 = READ_ONCE(mn->node.addr4);
-		if (addr4 || ipv6_addr_any(&mn->node.addr6))
+		migtcp_node_addr6(&mn->node, daddr);
+		if (addr4 || ipv6_addr_any(daddr))
 			migtcp_addr_set4(daddr, addr4 ?: htonl(INADDR_LOOPBACK));
-		else
-			*daddr = mn->node.addr6;
 		return true;
 	}
 	rcu_read_lock();
@@ -244,7 +245,8 @@ bool migtcp_node_has_addr(struct net *net, u32 id, const struct in6_addr *addr)
 		if (migtcp_addr_is4(addr))
 			return inet_addr_type(net, migtcp_addr4(addr)) ==
 			       RTN_LOCAL;
-		return ipv6_chk_addr(net, addr, NULL, 0);
+		/* ipv6.disable=1: no IPv6 address is local (nor any table). */
+		return ipv6_mod_enabled() && ipv6_chk_addr(net, addr, NULL, 0);
 	}
 	rcu_read_lock();
 	peer = migtcp_peer_lookup(mn, id);

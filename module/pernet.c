@@ -33,6 +33,21 @@ static u32 migtcp_budget_now(struct migtcp_budget *b, u32 (*fill)(void))
 	return READ_ONCE(b->left);
 }
 
+/*
+ * A budget for a second drawn at random from [@limit/2, @limit*3/2), as
+ * Linux draws its challenge ACKs' since CVE-2016-5696: at least 1 for a
+ * @limit of at least 1, none for 0.
+ */
+u32 migtcp_budget_draw(u32 limit)
+{
+	u64 budget;
+
+	if (!limit)
+		return 0;
+	budget = limit / 2 + (u64)get_random_u32_below(limit);
+	return clamp_t(u64, budget, 1, U32_MAX);
+}
+
 /* Whether budget @b has a unit left this second; spends none. */
 bool migtcp_budget_left(struct migtcp_budget *b, u32 (*fill)(void))
 {
@@ -204,6 +219,7 @@ static int __net_init migtcp_net_init(struct net *net)
 		return -ENOMEM;
 	mutex_init(&mn->config_lock);
 	spin_lock_init(&mn->node.key_lock);
+	seqlock_init(&mn->node.addr6_lock);
 	spin_lock_init(&mn->sockets_lock);
 	mn->sockets = RB_ROOT;
 	migtcp_gone_init(mn);

@@ -100,8 +100,10 @@ void migtcp_node_saddr(struct net *net, const struct in6_addr *daddr,
 		migtcp_addr_set4(saddr, addr4);
 		return;
 	}
-	*saddr = node->addr6;
-	if (!ipv6_addr_any(saddr) && !ipv6_chk_addr(net, saddr, NULL, 0))
+	migtcp_node_addr6(node, saddr);
+	/* Without IPv6 (ipv6.disable=1) there are no IPv6 addresses. */
+	if (!ipv6_addr_any(saddr) &&
+	    (!ipv6_mod_enabled() || !ipv6_chk_addr(net, saddr, NULL, 0)))
 		*saddr = in6addr_any;
 }
 
@@ -187,6 +189,13 @@ struct dst_entry *migtcp_route(struct net *net, struct sock *sk,
 		migtcp_node_saddr(net, daddr, &src);
 	if (migtcp_addr_is4(daddr))
 		return migtcp_route4(net, sk, &src, daddr, route_saddr);
+	/*
+	 * An IPv6 address can still come from a checkpoint or a peer's
+	 * control message where IPv6 is disabled (ipv6.disable=1), whose
+	 * routing tables do not exist.
+	 */
+	if (!ipv6_mod_enabled())
+		return ERR_PTR(-EAFNOSUPPORT);
 	return migtcp_route6(net, sk, &src, daddr, route_saddr);
 }
 

@@ -205,6 +205,8 @@ int migtcp_route_path(struct sock *sk)
 		  MIGTCP_MAX_HEADER;
 	msk->size_goal = max_t(u32, rounddown(gso_max, msk->mss), msk->mss);
 	msk->route_saddr = saddr;
+	msk->dst_cookie = migtcp_addr_is4(&msk->path_daddr) ? 0 :
+			  rt6_get_cookie(container_of(dst, struct rt6_info, dst));
 	sk_dst_set(sk, dst);
 	return 0;
 }
@@ -262,7 +264,7 @@ static int migtcp_sk_xmit(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return -EAGAIN;
 	}
-	dst = __sk_dst_check(sk, 0);
+	dst = __sk_dst_check(sk, msk->dst_cookie);
 	if (!dst) {
 		if (migtcp_route_path(sk)) {
 			MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_NO_ROUTE);

@@ -4311,13 +4311,16 @@ static long forge_burst(struct __test_metadata *_metadata, CLUSTER *self,
 }
 
 /*
- * A flood of LOCATION-UPDATEs with a wrong MAC from node 1's address.
- * With mac_failure_limit 8, node 2 computes the MAC of 4 to 11 of them a
- * second (a budget drawn from [limit/2, limit*3/2)) and drops the rest
- * unchecked (InCtlMacLimited); no other counter moves, and nothing is
- * answered.  A second later the genuine update from there is heard again,
- * and the connection never noticed.  With the limit 0, every forged
- * message is checked.
+ * A flood of LOCATION-UPDATEs with a wrong MAC for node 1's end, from
+ * node 3's address (where the first update after a move to node 3 would
+ * come from).  With mac_failure_limit 8, node 2 computes the MAC of 4 to
+ * 11 of them a second (a budget drawn from [limit/2, limit*3/2)) and
+ * drops the rest unchecked (InCtlMacLimited); no other counter moves, and
+ * nothing is answered.  The peer's own address is not silenced: right
+ * after the burst, a forged message from node 1's address is still
+ * checked, and the thaw's own update from there is acknowledged.  With
+ * the limit 1, at least one forged message a second is checked; with the
+ * limit 0, every one.
  */
 TEST_F(cluster, forged_macs_rate_limited)
 {
@@ -4327,23 +4330,26 @@ TEST_F(cluster, forged_macs_rate_limited)
 	struct conn_secrets cs;
 	__u8 wrong[MIGTCP_KEY_LEN];
 	long bad, limited, took;
-	struct raw_seg c;
-	int cfd, afd, tx, round;
+	int cfd, afd, tx1, tx3, round;
+	struct raw_seg c, c1;
 	__u16 cport;
 
 	ASSERT_EQ(0, sh("echo %d >/sys/module/migtcp/parameters/mac_failure_limit",
 			limit));
+	add_nodes(_metadata, self, NODE3);
 	CONNECT_PAIR(&cfd, &afd);
 	cport = local_port(cfd);
 	learn_secrets(_metadata, cfd, &cs);
 	exchange(_metadata, cfd, afd, 320, 1000);
 	memcpy(wrong, cs.key, sizeof(wrong));
 	wrong[0] ^= 1;
-	tx = raw_bound_in(_metadata, node_ns(self, NODE1), NODE1_ADDR);
-	ASSERT_LE(0, tx);
-	u = update_tlv(cs.epoch + 5, NODE1, NODE2, PORT, NODE3_ADDR);
+	tx1 = raw_bound_in(_metadata, node_ns(self, NODE1), NODE1_ADDR);
+	ASSERT_LE(0, tx1);
+	tx3 = raw_bound_in(_metadata, node_ns(self, NODE3), NODE3_ADDR);
+	ASSERT_LE(0, tx3);
+	u = update_tlv(cs.epoch + 5, NODE3, NODE2, PORT, NODE3_ADDR);
 	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), wrong,
-		  NODE1_ADDR, NODE2_ADDR);
+		  NODE3_ADDR, NODE2_ADDR);
 
 	/*
 	 * Budgets are refilled when the kernel's second changes.  A burst
@@ -4353,7 +4359,7 @@ TEST_F(cluster, forged_macs_rate_limited)
 	 */
 	for (round = 0; round < 5; round++) {
 		ctl_stats(self, NODE2, &before);
-		took = forge_burst(_metadata, self, tx, &c, n, &before, &after);
+		took = forge_burst(_metadata, self, tx3, &c, n, &before, &after);
 		bad = ctl_stat(&after, "InCtlBadMac") -
 		      ctl_stat(&before, "InCtlBadMac");
 		limited = ctl_stat(&after, "InCtlMacLimited") -
@@ -4373,31 +4379,41 @@ TEST_F(cluster, forged_macs_rate_limited)
 		  ctl_stat(&after, "InCtlNoState"));
 	EXPECT_EQ(ctl_stat(&before, "InCtlStaleEpoch"),
 		  ctl_stat(&after, "InCtlStaleEpoch"));
-	exchange(_metadata, cfd, afd, 322, 1000);
 
-	/* The next second: the thaw's own update, heard and acknowledged. */
-	sleep_ms(1100);
+	/* From the peer's address: checked, whatever node 3 spent. */
+	ctl_stats(self, NODE2, &before);
+	u = update_tlv(cs.epoch + 6, NODE1, NODE2, PORT, NODE1_ADDR);
+	build_ctl(&c1, NODE1, cport, NODE2, PORT, &u, sizeof(u), wrong,
+		  NODE1_ADDR, NODE2_ADDR);
+	raw_send(_metadata, tx1, &c1, NODE2_ADDR);
+	expect_only(_metadata, self, NODE2, &before, "InCtlBadMac");
 	ctl_stats(self, NODE2, &before);
 	u = update_tlv(cs.epoch, NODE1, NODE2, PORT, NODE1_ADDR);
-	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), cs.key,
+	build_ctl(&c1, NODE1, cport, NODE2, PORT, &u, sizeof(u), cs.key,
 		  NODE1_ADDR, NODE2_ADDR);
-	raw_send(_metadata, tx, &c, NODE2_ADDR);
+	raw_send(_metadata, tx1, &c1, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "OutCtl");
-	exchange(_metadata, cfd, afd, 324, 1000);
+	exchange(_metadata, cfd, afd, 322, 1000);
+
+	/* The limit 1: never a budget of 0, whatever the draw. */
+	sleep_ms(1100);
+	ASSERT_EQ(0, sh("echo 1 >/sys/module/migtcp/parameters/mac_failure_limit"));
+	ctl_stats(self, NODE2, &before);
+	forge_burst(_metadata, self, tx3, &c, 3, &before, &after);
+	EXPECT_LE(1, ctl_stat(&after, "InCtlBadMac") -
+		     ctl_stat(&before, "InCtlBadMac"));
 
 	/* No limit: each forged message is checked. */
 	ASSERT_EQ(0, sh("echo 0 >/sys/module/migtcp/parameters/mac_failure_limit"));
-	u = update_tlv(cs.epoch + 6, NODE1, NODE2, PORT, NODE3_ADDR);
-	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), wrong,
-		  NODE1_ADDR, NODE2_ADDR);
 	ctl_stats(self, NODE2, &before);
-	forge_burst(_metadata, self, tx, &c, n, &before, &after);
+	forge_burst(_metadata, self, tx3, &c, n, &before, &after);
 	EXPECT_EQ(n, ctl_stat(&after, "InCtlBadMac") -
 		     ctl_stat(&before, "InCtlBadMac"));
 	EXPECT_EQ(ctl_stat(&before, "InCtlMacLimited"),
 		  ctl_stat(&after, "InCtlMacLimited"));
 	exchange(_metadata, cfd, afd, 326, 1000);
-	close(tx);
+	close(tx1);
+	close(tx3);
 	close(cfd);
 	close(afd);
 }

@@ -388,6 +388,57 @@ TEST_F_TIMEOUT(cluster, transfer_sizes, 180)
 	}
 }
 
+#ifdef CLUSTER_IPV6
+#define ROUTE_EVENT	"fib6/fib6_table_lookup"
+#else
+#define ROUTE_EVENT	"fib/fib_table_lookup"
+#endif
+#define ROUTE_TRACE	"/sys/kernel/tracing/instances/migtcp_route"
+
+/* Route lookups traced in ROUTE_TRACE so far, or -1. */
+static long route_lookups(void)
+{
+	long n = -1;
+	FILE *f;
+
+	f = popen("grep -c table_lookup " ROUTE_TRACE "/trace", "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	pclose(f);
+	return n;
+}
+
+/*
+ * A connection's route is looked up when it is made and then kept: 4 MiB
+ * each way cost the routing tables (the kernel's fib_table_lookup or
+ * fib6_table_lookup tracepoint, which sees every lookup in the VM) a few
+ * lookups at most, not one per segment.  Over IPv6, a route kept without
+ * its fib6 cookie (rt6_get_cookie()) failed every check and was looked
+ * up again for each segment.
+ */
+TEST_F_TIMEOUT(cluster, route_kept_while_streaming, 180)
+{
+	long lookups;
+	int cfd, afd;
+
+	CONNECT_PAIR(&cfd, &afd);
+	sh("rmdir " ROUTE_TRACE " 2>/dev/null");
+	ASSERT_EQ(0, sh("mkdir " ROUTE_TRACE " && echo 1 >" ROUTE_TRACE
+			"/events/" ROUTE_EVENT "/enable"));
+	TRANSFER(cfd, afd, 4 * MiB, 4 * MiB, 64 * KiB);
+	EXPECT_EQ(0, sh("echo 0 >" ROUTE_TRACE "/events/" ROUTE_EVENT
+			"/enable"));
+	lookups = route_lookups();
+	sh("rmdir " ROUTE_TRACE);
+	ASSERT_LE(0, lookups) TH_LOG("cannot read " ROUTE_TRACE "/trace");
+	TH_LOG("%ld route lookups while 8 MiB went", lookups);
+	EXPECT_GE(32, lookups);
+	close(afd);
+	close(cfd);
+}
+
 /* Several MiB each way at once, in calls of every size up to 64 KiB. */
 TEST_F_TIMEOUT(cluster, transfer_both_directions, 180)
 {
