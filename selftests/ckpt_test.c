@@ -4211,6 +4211,39 @@ TEST_F(cluster, control_messages_as_specified)
 }
 
 /*
+ * What a forger's test starts from: a connection from node 1 to node 2
+ * that has carried data (seq), the secrets of node 1's end, a key one
+ * bit away from its connection key, and a raw socket sending from node
+ * 1's address.
+ */
+struct forgery {
+	int cfd, afd, tx;
+	__u16 cport;
+	struct conn_secrets cs;
+	__u8 wrong[MIGTCP_KEY_LEN];
+};
+
+static void forge_setup(struct __test_metadata *_metadata, CLUSTER *self,
+			struct forgery *f, int seq)
+{
+	CONNECT_PAIR(&f->cfd, &f->afd);
+	f->cport = local_port(f->cfd);
+	learn_secrets(_metadata, f->cfd, &f->cs);
+	exchange(_metadata, f->cfd, f->afd, seq, 1000);
+	memcpy(f->wrong, f->cs.key, sizeof(f->wrong));
+	f->wrong[0] ^= 1;
+	f->tx = raw_bound_in(_metadata, node_ns(self, NODE1), NODE1_ADDR);
+	ASSERT_LE(0, f->tx);
+}
+
+static void forge_teardown(struct forgery *f)
+{
+	close(f->tx);
+	close(f->cfd);
+	close(f->afd);
+}
+
+/*
  * LOCATION-UPDATEs and a HOLD with a wrong MAC, but nothing else wrong,
  * sent to node 2 from node 1's address: each is dropped and counted in
  * InCtlBadMac only, node 2 answers nothing and keeps sending to node 1.
@@ -4222,61 +4255,49 @@ TEST_F(cluster, forged_mac_dropped)
 	struct migtcp_ctl_update u;
 	struct migtcp_ctl_hold h;
 	struct ctl_stats before;
-	struct conn_secrets cs;
-	__u8 wrong[MIGTCP_KEY_LEN];
+	struct forgery f;
 	struct raw_seg c;
-	int cfd, afd, tx;
-	__u16 cport;
 
-	CONNECT_PAIR(&cfd, &afd);
-	cport = local_port(cfd);
-	learn_secrets(_metadata, cfd, &cs);
-	exchange(_metadata, cfd, afd, 310, 1000);
-	memcpy(wrong, cs.key, sizeof(wrong));
-	wrong[0] ^= 1;
-	tx = raw_bound_in(_metadata, node_ns(self, NODE1), NODE1_ADDR);
-	ASSERT_LE(0, tx);
+	forge_setup(_metadata, self, &f, 310);
 
 	ctl_stats(self, NODE2, &before);
-	u = update_tlv(cs.epoch + 5, NODE1, NODE2, PORT, NODE1_ADDR);
-	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), wrong,
+	u = update_tlv(f.cs.epoch + 5, NODE1, NODE2, PORT, NODE1_ADDR);
+	build_ctl(&c, NODE1, f.cport, NODE2, PORT, &u, sizeof(u), f.wrong,
 		  NODE1_ADDR, NODE2_ADDR);
-	raw_send(_metadata, tx, &c, NODE2_ADDR);
+	raw_send(_metadata, f.tx, &c, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "InCtlBadMac");
-	exchange(_metadata, cfd, afd, 312, 1000);
+	exchange(_metadata, f.cfd, f.afd, 312, 1000);
 
 	/* One that would take the connection away to node 3's address. */
 	ctl_stats(self, NODE2, &before);
-	u = update_tlv(cs.epoch + 6, NODE1, NODE2, PORT, NODE3_ADDR);
-	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), wrong,
+	u = update_tlv(f.cs.epoch + 6, NODE1, NODE2, PORT, NODE3_ADDR);
+	build_ctl(&c, NODE1, f.cport, NODE2, PORT, &u, sizeof(u), f.wrong,
 		  NODE1_ADDR, NODE2_ADDR);
-	raw_send(_metadata, tx, &c, NODE2_ADDR);
+	raw_send(_metadata, f.tx, &c, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "InCtlBadMac");
-	exchange(_metadata, cfd, afd, 314, 1000);
+	exchange(_metadata, f.cfd, f.afd, 314, 1000);
 
 	/* A HOLD that would stall node 2 for a minute. */
 	ctl_stats(self, NODE2, &before);
 	h = (struct migtcp_ctl_hold){
 		.type = MIGTCP_CTL_HOLD, .len = htons(sizeof(h)),
-		.epoch = htobe64(cs.epoch + 7), .hold_ms = htonl(60000),
+		.epoch = htobe64(f.cs.epoch + 7), .hold_ms = htonl(60000),
 	};
-	build_ctl(&c, NODE1, cport, NODE2, PORT, &h, sizeof(h), wrong,
+	build_ctl(&c, NODE1, f.cport, NODE2, PORT, &h, sizeof(h), f.wrong,
 		  NODE1_ADDR, NODE2_ADDR);
-	raw_send(_metadata, tx, &c, NODE2_ADDR);
+	raw_send(_metadata, f.tx, &c, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "InCtlBadMac");
-	exchange(_metadata, cfd, afd, 316, 1000);
+	exchange(_metadata, f.cfd, f.afd, 316, 1000);
 
 	/* The thaw's own update again, MAC by the test: acknowledged. */
 	ctl_stats(self, NODE2, &before);
-	u = update_tlv(cs.epoch, NODE1, NODE2, PORT, NODE1_ADDR);
-	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), cs.key,
+	u = update_tlv(f.cs.epoch, NODE1, NODE2, PORT, NODE1_ADDR);
+	build_ctl(&c, NODE1, f.cport, NODE2, PORT, &u, sizeof(u), f.cs.key,
 		  NODE1_ADDR, NODE2_ADDR);
-	raw_send(_metadata, tx, &c, NODE2_ADDR);
+	raw_send(_metadata, f.tx, &c, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "OutCtl");
-	exchange(_metadata, cfd, afd, 318, 1000);
-	close(tx);
-	close(cfd);
-	close(afd);
+	exchange(_metadata, f.cfd, f.afd, 318, 1000);
+	forge_teardown(&f);
 }
 
 /*
@@ -4327,28 +4348,19 @@ TEST_F(cluster, forged_macs_rate_limited)
 	const int limit = 8, most = limit / 2 + limit - 1, n = 4 * most;
 	struct ctl_stats before, after;
 	struct migtcp_ctl_update u;
-	struct conn_secrets cs;
-	__u8 wrong[MIGTCP_KEY_LEN];
 	long bad, limited, took;
-	int cfd, afd, tx1, tx3, round;
 	struct raw_seg c, c1;
-	__u16 cport;
+	struct forgery f;
+	int tx3, round;
 
 	ASSERT_EQ(0, sh("echo %d >/sys/module/migtcp/parameters/mac_failure_limit",
 			limit));
 	add_nodes(_metadata, self, NODE3);
-	CONNECT_PAIR(&cfd, &afd);
-	cport = local_port(cfd);
-	learn_secrets(_metadata, cfd, &cs);
-	exchange(_metadata, cfd, afd, 320, 1000);
-	memcpy(wrong, cs.key, sizeof(wrong));
-	wrong[0] ^= 1;
-	tx1 = raw_bound_in(_metadata, node_ns(self, NODE1), NODE1_ADDR);
-	ASSERT_LE(0, tx1);
+	forge_setup(_metadata, self, &f, 320);
 	tx3 = raw_bound_in(_metadata, node_ns(self, NODE3), NODE3_ADDR);
 	ASSERT_LE(0, tx3);
-	u = update_tlv(cs.epoch + 5, NODE3, NODE2, PORT, NODE3_ADDR);
-	build_ctl(&c, NODE1, cport, NODE2, PORT, &u, sizeof(u), wrong,
+	u = update_tlv(f.cs.epoch + 5, NODE3, NODE2, PORT, NODE3_ADDR);
+	build_ctl(&c, NODE1, f.cport, NODE2, PORT, &u, sizeof(u), f.wrong,
 		  NODE3_ADDR, NODE2_ADDR);
 
 	/*
@@ -4382,18 +4394,18 @@ TEST_F(cluster, forged_macs_rate_limited)
 
 	/* From the peer's address: checked, whatever node 3 spent. */
 	ctl_stats(self, NODE2, &before);
-	u = update_tlv(cs.epoch + 6, NODE1, NODE2, PORT, NODE1_ADDR);
-	build_ctl(&c1, NODE1, cport, NODE2, PORT, &u, sizeof(u), wrong,
+	u = update_tlv(f.cs.epoch + 6, NODE1, NODE2, PORT, NODE1_ADDR);
+	build_ctl(&c1, NODE1, f.cport, NODE2, PORT, &u, sizeof(u), f.wrong,
 		  NODE1_ADDR, NODE2_ADDR);
-	raw_send(_metadata, tx1, &c1, NODE2_ADDR);
+	raw_send(_metadata, f.tx, &c1, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "InCtlBadMac");
 	ctl_stats(self, NODE2, &before);
-	u = update_tlv(cs.epoch, NODE1, NODE2, PORT, NODE1_ADDR);
-	build_ctl(&c1, NODE1, cport, NODE2, PORT, &u, sizeof(u), cs.key,
+	u = update_tlv(f.cs.epoch, NODE1, NODE2, PORT, NODE1_ADDR);
+	build_ctl(&c1, NODE1, f.cport, NODE2, PORT, &u, sizeof(u), f.cs.key,
 		  NODE1_ADDR, NODE2_ADDR);
-	raw_send(_metadata, tx1, &c1, NODE2_ADDR);
+	raw_send(_metadata, f.tx, &c1, NODE2_ADDR);
 	expect_only(_metadata, self, NODE2, &before, "OutCtl");
-	exchange(_metadata, cfd, afd, 322, 1000);
+	exchange(_metadata, f.cfd, f.afd, 322, 1000);
 
 	/* The limit 1: never a budget of 0, whatever the draw. */
 	sleep_ms(1100);
@@ -4411,11 +4423,9 @@ TEST_F(cluster, forged_macs_rate_limited)
 		     ctl_stat(&before, "InCtlBadMac"));
 	EXPECT_EQ(ctl_stat(&before, "InCtlMacLimited"),
 		  ctl_stat(&after, "InCtlMacLimited"));
-	exchange(_metadata, cfd, afd, 326, 1000);
-	close(tx1);
+	exchange(_metadata, f.cfd, f.afd, 326, 1000);
 	close(tx3);
-	close(cfd);
-	close(afd);
+	forge_teardown(&f);
 }
 
 /*
