@@ -4115,7 +4115,11 @@ static long ctl_stat(const struct ctl_stats *s, const char *name)
 	abort();
 }
 
-/* Freezes, checkpoints and thaws @fd: its connection key and epoch. */
+/*
+ * Freezes, checkpoints and thaws @fd: its connection key and epoch.
+ * Returns once the peer acknowledged the thaw's update, so that no
+ * resent copy moves the peer's control counters afterwards.
+ */
 static void learn_secrets(struct __test_metadata *_metadata, int fd,
 			  struct conn_secrets *cs)
 {
@@ -4123,6 +4127,8 @@ static void learn_secrets(struct __test_metadata *_metadata, int fd,
 
 	freeze_checkpoint(_metadata, fd, 0, &b);
 	ASSERT_EQ(0, thaw(fd));
+	ASSERT_TRUE(wait_ctl_acked(fd, WAIT_MS))
+		TH_LOG("the thaw's update is not acknowledged");
 	ASSERT_EQ(0, model_secrets(&b, cs))
 		TH_LOG("no connection key in the checkpoint");
 	blob_free(&b);
@@ -4453,6 +4459,7 @@ TEST_F_TIMEOUT(cluster, replayed_update_dropped, 120)
 	exchange(_metadata, cfd, afd, 320, 1000);
 	MIGRATE(&cfd, NODE1);
 	exchange(_metadata, cfd, afd, 322, 1000);
+	ASSERT_TRUE(wait_ctl_acked(cfd, WAIT_MS));
 
 	tx = raw_bound_in(_metadata, node_ns(self, NODE3), NODE3_ADDR);
 	ASSERT_LE(0, tx);

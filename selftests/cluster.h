@@ -616,6 +616,38 @@ static inline int get_info(int fd, struct migtcp_info *info)
 		TH_LOG("getsockopt(MIGTCP_INFO): %s", strerror(errno))
 
 /*
+ * Waits up to @ms until nothing @fd sent is unacknowledged (an ACK on
+ * its way changes the RTO, or what a segment's sequence number means);
+ * whether that came.
+ */
+static inline bool wait_unacked(int fd, int ms)
+{
+	long end = now_ms() + ms;
+	struct migtcp_info info;
+
+	while (get_info(fd, &info) || info.unacked) {
+		if (now_ms() >= end)
+			return false;
+		sleep_ms(10);
+	}
+	return true;
+}
+
+/* Waits up to @ms until @fd's send MSS is @mss: the last one it read. */
+static inline unsigned int wait_mss(int fd, unsigned int mss, int ms)
+{
+	long end = now_ms() + ms;
+	struct migtcp_info info;
+
+	while (get_info(fd, &info) || info.snd_mss != mss) {
+		if (now_ms() >= end)
+			break;
+		sleep_ms(10);
+	}
+	return info.snd_mss;
+}
+
+/*
  * Counter @name of the current node's /proc/net/migtcp_stats ("Name
  * value" lines), or -1 if the node has no such counter.
  */

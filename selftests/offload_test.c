@@ -707,7 +707,8 @@ TEST_F_TIMEOUT(cluster, icmp_errors_out_of_window_are_ignored, OFFLOAD_TEST_TIME
 	ASSERT_EQ(1, read(cfd, &one, 1));
 	memcpy(&seq, seg.buf + 16, 4);
 	seq = htonl(ntohl(seq) + 1);	/* acknowledged: in flight is none */
-	sleep_ms(200);
+	ASSERT_TRUE(wait_unacked(afd, WAIT_MS))
+		TH_LOG("node 2's byte is not acknowledged");
 	ON_NODE(NODE2);
 	oow = stat_here("OutOfWindowIcmps");
 	ASSERT_LE(0, oow);
@@ -723,9 +724,8 @@ TEST_F_TIMEOUT(cluster, icmp_errors_out_of_window_are_ignored, OFFLOAD_TEST_TIME
 	memcpy(seg.buf + 16, &seq, 4);
 	ON_NODE(NODE1);
 	forge_mtu_error(_metadata, icmp, &seg, FORGED_MTU);
-	sleep_ms(500);
-	GET_INFO(afd, &info);
-	EXPECT_EQ(FORGED_MTU - HDRS_LEN, info.snd_mss)
+	EXPECT_EQ(FORGED_MTU - HDRS_LEN,
+		  wait_mss(afd, FORGED_MTU - HDRS_LEN, WAIT_MS))
 		TH_LOG("the ICMP error about the next sequence number was not heard");
 	ON_NODE(NODE2);
 	EXPECT_EQ(oow + 1, stat_here("OutOfWindowIcmps"));
