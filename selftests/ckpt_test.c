@@ -211,10 +211,12 @@ TEST_F(cluster, migration_needs_privilege)
 		}
 
 		/*
-		 * The thaw's LOCATION-UPDATE is acknowledged once data flows
-		 * again: node 2 is quiet from here on.
+		 * Node 2 is quiet from here on once it acknowledged the
+		 * thaw's LOCATION-UPDATE and has nothing to send again.
 		 */
 		exchange(_metadata, cfd, afd, 20 + 2 * i, 1000);
+		ASSERT_TRUE(wait_ctl_acked(cfd, WAIT_MS));
+		ASSERT_TRUE(wait_unacked(afd, WAIT_MS));
 
 		/* Restores on node 2, where neither endpoint lives. */
 		ON_NODE(NODE2);
