@@ -134,6 +134,7 @@ struct later {
 	size_t len;
 	unsigned int pieces;
 	pthread_t target;
+	int stop;		/* set when the target's call returned */
 	/* results */
 	unsigned int sent;	/* pieces sent whole */
 	ssize_t ret;		/* of the last call */
@@ -145,9 +146,16 @@ static void *later_main(void *arg)
 	struct later *l = arg;
 	unsigned int i;
 
+	/*
+	 * A signal every delay_ms until the target's call returned: one
+	 * that comes before the call blocks is handled in user space and
+	 * would leave it blocked.
+	 */
 	if (l->fd < 0) {
-		sleep_ms(l->delay_ms);
-		l->ret = pthread_kill(l->target, SIGUSR1);
+		do {
+			sleep_ms(l->delay_ms);
+			l->ret = pthread_kill(l->target, SIGUSR1);
+		} while (!l->ret && !__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE));
 		return NULL;
 	}
 	for (i = 0; i < (l->pieces ?: 1); i++) {
@@ -774,8 +782,9 @@ TEST_F(cluster, msg_waitall_short_at_eof_or_signal)
 	ASSERT_EQ(0, pthread_create(&l.thread, NULL, later_main, &l));
 	ret = recv(cfd, buf, sizeof(buf), MSG_WAITALL);
 	took = now_ms() - start;
+	__atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(l.thread, NULL);
-	EXPECT_EQ(1, signals_caught());
+	EXPECT_LE(1, signals_caught());
 	ASSERT_EQ(7, ret) TH_LOG("recv: %s", strerror(errno));
 	EXPECT_EQ(0, memcmp(buf, "partial", 7));
 	EXPECT_LE(250, took) TH_LOG("returned after %ld ms", took);
