@@ -48,6 +48,13 @@
  * protocol field, which nothing follows here, serves.
  */
 #define UL_NFT_PROTO	"meta nfproto ipv6 ip6 nexthdr"
+/*
+ * tc u32 on the underlay: its packets of protocol %d, and where the high
+ * byte of their length is (IPv6's payload length, without extension
+ * headers).
+ */
+#define UL_TC_MATCH	"protocol ipv6 pref %d u32 match ip6 protocol %d 0xff"
+#define UL_TC_LEN_HI	"4"
 #else
 #define NODE1_ADDR	"198.51.100.1"	/* mig1 */
 #define NODE2_ADDR	"198.51.100.2"	/* mig2 */
@@ -55,6 +62,8 @@
 #define UL_PREFIX	"/24"
 #define UL_ADDR_FLAGS	""
 #define UL_NFT_PROTO	"meta nfproto ipv4 ip protocol"
+#define UL_TC_MATCH	"protocol ip pref %d u32 match ip protocol %d 0xff"
+#define UL_TC_LEN_HI	"2"
 #endif
 
 /* Anything that crosses the veth once (a handshake too) takes ms. */
@@ -494,8 +503,9 @@ static inline void add_netem(struct __test_metadata *_metadata,
 }
 
 /*
- * Drops every @every-th migtcp packet carrying data (IP length 256 or
- * more) that leaves device @dev of the current node, counted from now,
+ * Drops every @every-th migtcp packet carrying data (IP length, IPv6's
+ * payload length, 256 or more) of the underlay's family that leaves
+ * device @dev of the current node, counted from now,
  * whatever else the device does: a tc gact action of the "random
  * determ" kind (a counter, not chance) on the device's clsact egress
  * hook, which runs before its root qdisc (netem).  Shorter packets (ACKs,
@@ -513,11 +523,13 @@ static inline int add_determ_loss_dev(const char *dev, unsigned int every)
 	sh("modprobe -q cls_u32 2>/dev/null");
 	sh("modprobe -q act_gact 2>/dev/null");
 	if (sh("tc qdisc add dev %s clsact", dev) ||
-	    sh("tc filter add dev %s egress protocol ip pref 1 u32 match ip protocol %d 0xff match u8 0 0xff at 2 action pass",
-	       dev, migtcp_proto()))
+	    sh("tc filter add dev %s egress " UL_TC_MATCH
+	       " match u8 0 0xff at " UL_TC_LEN_HI " action pass",
+	       dev, 1, migtcp_proto()))
 		return -1;
-	return sh("tc filter add dev %s egress protocol ip pref 2 u32 match ip protocol %d 0xff action pass random determ drop %u",
-		  dev, migtcp_proto(), every);
+	return sh("tc filter add dev %s egress " UL_TC_MATCH
+		  " action pass random determ drop %u",
+		  dev, 2, migtcp_proto(), every);
 }
 
 /* add_determ_loss_dev() on @node's side of the veth. */
