@@ -36,8 +36,8 @@
  * dup2 copy of the connection), refused (a connect nobody answers),
  * port-clash (a loopback TCP listener and client on the port number of
  * an AF_MIGTCP connection's local port), wait (connect, then wait for
- * the server's first byte, end of stream or error: "wait ret=R
- * errno=E").
+ * the server's first byte, end of stream or error, a reset that came
+ * before connect() returned too: "wait ret=R errno=E").
  *
  * Output lines, each "WORD key=value...":
  *   "listening S", "connected S", "inherited S", "parent S": S is
@@ -855,14 +855,33 @@ static void mode_port_clash(uint32_t seed)
 	close(fd);
 }
 
-/* Connects and waits for what the server does first: data, EOF or reset. */
+/*
+ * Connects and waits for what the server does first: data, EOF or reset
+ * ("wait ret=R errno=E").  The reset may come before connect() returns,
+ * when the server's accept() runs before this process does: connect()
+ * then fails with it, as TCP's does, and that is what "wait" reports.
+ * "socket" shows the socket before the connect, "connected" after one
+ * that succeeded.
+ */
 static void mode_wait(void)
 {
-	int fd = connected_socket(0), n;
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(c_addr, c_port, &ss);
+	int fd = socket(family, SOCK_STREAM, 0), n;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	ssize_t ret = -1;
 	char c;
 
+	if (fd < 0)
+		die("socket: %s", errname(errno));
+	report("socket", fd);
+	if (connect(fd, (struct sockaddr *)&ss, len)) {
+		if (errno != ECONNRESET)
+			die("connect: %s", errname(errno));
+		printf("wait ret=-1 errno=ECONNRESET\n");
+		close(fd);
+		return;
+	}
 	report("connected", fd);
 	n = poll(&pfd, 1, IO_TIMEOUT_MS);
 	errno = n ? errno : ETIMEDOUT;
