@@ -396,18 +396,6 @@ static inline bool addr_eq(const struct sockaddr_mig *a,
 	return !memcmp(a, b, sizeof(*a));
 }
 
-/* MIGTCP_INFO of @fd (get_info()); all 0 but state 0xff if unreadable. */
-static inline struct migtcp_info info_of(int fd)
-{
-	struct migtcp_info info;
-
-	if (get_info(fd, &info)) {
-		memset(&info, 0, sizeof(info));
-		info.state = 0xff;
-	}
-	return info;
-}
-
 /* Bytes in @fd's receive queue (SIOCINQ), or -1. */
 static inline int inq(int fd)
 {
@@ -422,22 +410,6 @@ static inline bool wait_inq(int fd, int n, int ms)
 	long end = now_ms() + ms;
 
 	while (inq(fd) != n) {
-		if (now_ms() >= end)
-			return false;
-		sleep_ms(5);
-	}
-	return true;
-}
-
-/*
- * Waits up to @ms until every control message @fd sent (a HOLD, an
- * update, a registration) is acknowledged; true if it is.
- */
-static inline bool wait_ctl_acked(int fd, int ms)
-{
-	long end = now_ms() + ms;
-
-	while (info_of(fd).ctl_unacked) {
 		if (now_ms() >= end)
 			return false;
 		sleep_ms(5);

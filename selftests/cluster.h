@@ -627,6 +627,32 @@ static inline int get_info(int fd, struct migtcp_info *info)
 	ASSERT_EQ(0, get_info(fd, info))				\
 		TH_LOG("getsockopt(MIGTCP_INFO): %s", strerror(errno))
 
+/* MIGTCP_INFO of @fd (get_info()); all 0 but state 0xff if unreadable. */
+static inline struct migtcp_info info_of(int fd)
+{
+	struct migtcp_info info;
+
+	if (get_info(fd, &info)) {
+		memset(&info, 0, sizeof(info));
+		info.state = 0xff;
+	}
+	return info;
+}
+
+/*
+ * Waits up to @ms, reading @fd's MIGTCP_INFO into @info every few ms,
+ * until @cond (an expression of @info) holds; true if it came to.
+ */
+#define WAIT_INFO(fd, ms, info, cond) ({				\
+	long __end = now_ms() + (ms);					\
+	bool __held;							\
+									\
+	while (!(__held = ((info) = info_of(fd), (cond))) &&		\
+	       now_ms() < __end)					\
+		sleep_ms(5);						\
+	__held;								\
+})
+
 /*
  * Waits up to @ms until nothing @fd sent is unacknowledged (an ACK on
  * its way changes the RTO, or what a segment's sequence number means);
@@ -634,29 +660,47 @@ static inline int get_info(int fd, struct migtcp_info *info)
  */
 static inline bool wait_unacked(int fd, int ms)
 {
-	long end = now_ms() + ms;
 	struct migtcp_info info;
 
-	while (get_info(fd, &info) || info.unacked) {
-		if (now_ms() >= end)
-			return false;
-		sleep_ms(10);
-	}
-	return true;
+	return WAIT_INFO(fd, ms, info, info.state != 0xff && !info.unacked);
+}
+
+/*
+ * Waits up to @ms until every control message @fd sent (a HOLD, an
+ * update, a registration) is acknowledged; true if it is.
+ */
+static inline bool wait_ctl_acked(int fd, int ms)
+{
+	struct migtcp_info info;
+
+	return WAIT_INFO(fd, ms, info, !info.ctl_unacked);
 }
 
 /* Waits up to @ms until @fd's send MSS is @mss: the last one it read. */
 static inline unsigned int wait_mss(int fd, unsigned int mss, int ms)
 {
-	long end = now_ms() + ms;
 	struct migtcp_info info;
 
-	while (get_info(fd, &info) || info.snd_mss != mss) {
-		if (now_ms() >= end)
-			break;
-		sleep_ms(10);
-	}
+	WAIT_INFO(fd, ms, info, info.snd_mss == mss);
 	return info.snd_mss;
+}
+
+/*
+ * How many times a retransmission timer of @rto_ms fires before @ms has
+ * passed since the send: at R, 3R, 7R... (each backoff doubles it).
+ * *@first_after (unless NULL): the first firing at or after @ms.
+ */
+static inline unsigned int rto_fires_before(long rto_ms, long ms,
+					    long *first_after)
+{
+	unsigned int n = 0;
+	long at;
+
+	for (at = rto_ms; at < ms; at = 2 * at + rto_ms)
+		n++;
+	if (first_after)
+		*first_after = at;
+	return n;
 }
 
 /*

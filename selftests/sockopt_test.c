@@ -834,7 +834,7 @@ TEST_F_TIMEOUT(cluster, user_timeout_gives_up_on_unacked_data, 60)
 	struct migtcp_info info;
 	int c[2], a[2], revents, i;
 	long start, took, rto_ms, unclamped_ms;
-	unsigned int timeouts = 0;
+	unsigned int timeouts;
 	char data[1000];
 	__u32 retrans;
 
@@ -846,9 +846,7 @@ TEST_F_TIMEOUT(cluster, user_timeout_gives_up_on_unacked_data, 60)
 	GET_INFO(c[0], &info);
 	rto_ms = info.rto_us / 1000;
 	ASSERT_LE(200, rto_ms);
-	for (unclamped_ms = rto_ms; unclamped_ms < 1500;
-	     unclamped_ms = 2 * unclamped_ms + rto_ms)
-		timeouts++;
+	timeouts = rto_fires_before(rto_ms, 1500, &unclamped_ms);
 	retrans = info.total_retrans;
 
 	memset(data, 'u', sizeof(data));

@@ -492,7 +492,7 @@ TEST_F_TIMEOUT(cluster, vanished_peer_user_timeout, 60)
 	int cfd, afd, void_ns, ret, err;
 	unsigned int timeouts;
 	struct migtcp_info info;
-	long start, took, rto_ms, next_ms;
+	long start, took, rto_ms;
 	__u32 retrans;
 	char buf[1000];
 
@@ -522,10 +522,7 @@ TEST_F_TIMEOUT(cluster, vanished_peer_user_timeout, 60)
 	GET_INFO(cfd, &info);
 	rto_ms = info.rto_us / 1000;
 	ASSERT_LE(200, rto_ms);
-	timeouts = 0;
-	for (next_ms = rto_ms; next_ms < USER_TIMEOUT_MS;
-	     next_ms = 2 * next_ms + rto_ms)
-		timeouts++;
+	timeouts = rto_fires_before(rto_ms, USER_TIMEOUT_MS, NULL);
 	retrans = info.total_retrans;
 
 	ASSERT_EQ(0, migtcp_test_new_netns());
