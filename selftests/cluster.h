@@ -504,13 +504,17 @@ static inline void add_netem(struct __test_metadata *_metadata,
 
 /*
  * Drops every @every-th migtcp packet carrying data (IP length, IPv6's
- * payload length, 256 or more) of the underlay's family that leaves
- * device @dev of the current node, counted from now,
- * whatever else the device does: a tc gact action of the "random
- * determ" kind (a counter, not chance) on the device's clsact egress
- * hook, which runs before its root qdisc (netem).  Shorter packets (ACKs,
- * FINs, control messages) pass a filter of higher priority first, so that
- * every drop costs a retransmission of data.
+ * payload length, 256 or more) of the underlay's family that arrives on
+ * device @dev of the current node, counted from now: a tc gact action of
+ * the "random determ" kind (a counter, not chance) on the device's
+ * clsact ingress hook.  Shorter packets (ACKs, FINs, control messages)
+ * pass a filter of higher priority first, so that every drop costs the
+ * sender a retransmission of data.
+ *
+ * On arrival, not on departure: a packet that a filter drops as it
+ * leaves is refused to the sender there and then (NET_XMIT_DROP), which
+ * sends it again as if it had never been sent, as TCP does; no loss is
+ * seen at all.  A drop at the receiving end is silent, as on a network.
  *
  * netem's "loss N%" is random: a transfer of a few dozen GSO packets (up
  * to 64 KiB each) may well lose none of them.  A test that needs loss
@@ -523,48 +527,66 @@ static inline int add_determ_loss_dev(const char *dev, unsigned int every)
 	sh("modprobe -q cls_u32 2>/dev/null");
 	sh("modprobe -q act_gact 2>/dev/null");
 	if (sh("tc qdisc add dev %s clsact", dev) ||
-	    sh("tc filter add dev %s egress " UL_TC_MATCH
+	    sh("tc filter add dev %s ingress " UL_TC_MATCH
 	       " match u8 0 0xff at " UL_TC_LEN_HI " action pass",
 	       dev, 1, migtcp_proto()))
 		return -1;
-	return sh("tc filter add dev %s egress " UL_TC_MATCH
+	return sh("tc filter add dev %s ingress " UL_TC_MATCH
 		  " action pass random determ drop %u",
 		  dev, 2, migtcp_proto(), every);
 }
 
-/* add_determ_loss_dev() on @node's side of the veth. */
+/* The node at the other end of the veth of @node (node 1 or 2). */
+static inline unsigned int veth_peer(unsigned int node)
+{
+	return node == NODE1 ? NODE2 : NODE1;
+}
+
+/*
+ * add_determ_loss_dev() for what @node sends over its veth: on the other
+ * end's device, where it arrives.
+ */
 static inline void add_determ_loss(struct __test_metadata *_metadata,
 				   CLUSTER *self, unsigned int node,
 				   unsigned int every)
 {
+	unsigned int peer = veth_peer(node);
 	char dev[16];
 
-	snprintf(dev, sizeof(dev), "mig%u", node);
-	ON_NODE(node);
+	snprintf(dev, sizeof(dev), "mig%u", peer);
+	ON_NODE(peer);
 	ASSERT_EQ(0, add_determ_loss_dev(dev, every))
-		TH_LOG("cannot drop every %uth packet of data on %s", every,
-		       dev);
+		TH_LOG("cannot drop every %uth packet of data from node %u on %s",
+		       every, node, dev);
 }
 
 /*
- * Packets dropped on device @dev of @node (network namespace @ns): by its
- * netem qdisc (random loss) and by the action of add_determ_loss_dev();
- * -1 if neither is there.  Prints their counters.  (clsact counts the
- * action's drops too on some kernels: only netem's qdisc line counts.)
+ * Packets dropped on device @dev of @node (network namespace @ns), as
+ * @what says: by the netem qdisc on its way out (random loss,
+ * DROPPED_NETEM) and by the action of add_determ_loss_dev() on its way in
+ * (DROPPED_DETERM); -1 if none of them is there.  Prints their counters.
+ * (clsact counts the action's drops too on some kernels: only netem's
+ * qdisc line counts.)
  */
-static inline long netem_dropped_dev(int ns, unsigned int node,
-				     const char *dev)
+#define DROPPED_NETEM	1
+#define DROPPED_DETERM	2
+static inline long dropped_dev(int ns, unsigned int node, const char *dev,
+			       int what)
 {
-	char cmd[128], line[256];
-	const char *what = NULL;	/* what the current block counts */
+	char cmd[160], line[256];
+	const char *counts = NULL;	/* what the current block counts */
 	long dropped = -1;
 	FILE *f;
 
 	if (setns(ns, CLONE_NEWNET))
 		return -1;
 	snprintf(cmd, sizeof(cmd),
-		 "tc -s qdisc show dev %s; tc -s filter show dev %s egress 2>/dev/null",
-		 dev, dev);
+		 "%s%s", what & DROPPED_NETEM ? "tc -s qdisc show dev " : "",
+		 what & DROPPED_NETEM ? dev : "");
+	if (what & DROPPED_DETERM)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
+			 "%stc -s filter show dev %s ingress 2>/dev/null",
+			 what & DROPPED_NETEM ? "; " : "", dev);
 	f = popen(cmd, "re");
 	if (!f)
 		return -1;
@@ -572,29 +594,45 @@ static inline long netem_dropped_dev(int ns, unsigned int node,
 		char *p = strstr(line, "(dropped ");
 
 		if (!strncmp(line, "qdisc ", 6))
-			what = strncmp(line, "qdisc netem ", 12) ? NULL : "netem";
+			counts = strncmp(line, "qdisc netem ", 12) ? NULL : "netem";
 		else if (!strncmp(line, "filter ", 7))
-			what = "determ drop";
-		if (!p || !what)
+			counts = "determ drop";
+		if (!p || !counts)
 			continue;
 		dropped = (dropped < 0 ? 0 : dropped) +
 			  strtol(p + strlen("(dropped "), NULL, 10);
-		fprintf(stderr, "# %s on node %u %s:%s", what, node, dev, line);
+		fprintf(stderr, "# %s on node %u %s:%s", counts, node, dev, line);
 	}
 	pclose(f);
 	return dropped;
 }
 
+/* Both kinds of dropped_dev() on @dev. */
+static inline long netem_dropped_dev(int ns, unsigned int node,
+				     const char *dev)
+{
+	return dropped_dev(ns, node, dev, DROPPED_NETEM | DROPPED_DETERM);
+}
+
 /*
- * Packets dropped on @node's side of the veth (netem_dropped_dev()), or
- * -1; prints the counters.  Proves that a loss test really lost packets.
+ * Packets that @node sent over its veth and that were dropped, by netem
+ * on its side or by add_determ_loss() on the other; -1 if neither is
+ * there.  Prints the counters.  Proves that a loss test really lost
+ * packets.
  */
 static inline long netem_dropped(CLUSTER *self, unsigned int node)
 {
+	unsigned int peer = veth_peer(node);
+	long netem, determ;
 	char dev[16];
 
 	snprintf(dev, sizeof(dev), "mig%u", node);
-	return netem_dropped_dev(self->ns[node], node, dev);
+	netem = dropped_dev(self->ns[node], node, dev, DROPPED_NETEM);
+	snprintf(dev, sizeof(dev), "mig%u", peer);
+	determ = dropped_dev(self->ns[peer], peer, dev, DROPPED_DETERM);
+	if (netem < 0 && determ < 0)
+		return -1;
+	return (netem > 0 ? netem : 0) + (determ > 0 ? determ : 0);
 }
 
 static inline void expect_netem_dropped(struct __test_metadata *_metadata,
