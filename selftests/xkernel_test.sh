@@ -274,6 +274,11 @@ test_checks() {
 		pid=
 	done
 	[ -n "$pid" ] || { diag "no PID of node 1 is free on node 2"; return 1; }
+	# Node 2 hands out the PIDs after it from now on (until they wrap),
+	# so that none of its processes (the SSH sessions of the checks) can
+	# take it before the dry run asks.
+	on 2 "[ \$(cat /proc/sys/kernel/ns_last_pid) -ge $pid ] || echo $pid >/proc/sys/kernel/ns_last_pid" ||
+		{ diag "cannot move node 2's PIDs past $pid"; return 1; }
 	expect_refusal "no process 999999 here" 999999 node2 &&
 		expect_refusal "cannot reach node9 over SSH" "$pid" node9 &&
 		expect_refusal "PID 1 is in use on node2" 1 node2 &&
