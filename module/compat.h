@@ -13,6 +13,8 @@
 #include <linux/net.h>
 #include <net/net_namespace.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
+#include <linux/skbuff.h>
 #include <net/sock.h>
 
 /* get/put_unaligned_*() moved from asm/ to linux/ in 6.12. */
@@ -87,6 +89,65 @@ static inline void migtcp_charge_sock_object(struct sock *sk, gfp_t gfp)
 static inline void migtcp_charge_sock_object(struct sock *sk, gfp_t gfp)
 {
 }
+#endif
+
+/*
+ * Pages that sendfile() and splice() hand to a socket: since 6.5 they
+ * come to sendmsg() as an iterator with MSG_SPLICE_PAGES (a flag no user
+ * can pass), which skb_splice_from_iter() takes into an skb by
+ * reference.  Before, they come one by one to proto_ops.sendpage, which
+ * migtcp_sendpage() (stream.c) passes on as a one-entry bio_vec
+ * iterator; the fallback below takes that entry by reference the same
+ * way.  Either adds to the skb's len, data_len and truesize what it took,
+ * and returns it.  (Debian's 6.1 defines MSG_SPLICE_PAGES, backported,
+ * but splices through sendpage: the test is for the function.)
+ */
+#ifdef MIGTCP_HAVE_SKB_SPLICE_FROM_ITER
+static inline bool migtcp_msg_splices(const struct msghdr *msg)
+{
+	return msg->msg_flags & MSG_SPLICE_PAGES;
+}
+
+static inline ssize_t migtcp_skb_splice(struct sk_buff *skb,
+					struct iov_iter *iter, size_t max,
+					gfp_t gfp)
+{
+	return skb_splice_from_iter(skb, iter, max, gfp);
+}
+#else
+static inline bool migtcp_msg_splices(const struct msghdr *msg)
+{
+	return false;
+}
+
+static inline ssize_t migtcp_skb_splice(struct sk_buff *skb,
+					struct iov_iter *iter, size_t max,
+					gfp_t gfp)
+{
+	const struct bio_vec *bv = iter->bvec;
+	size_t len;
+	int err;
+
+	if (WARN_ON_ONCE(!iov_iter_is_bvec(iter) || iter->nr_segs != 1))
+		return -EFAULT;
+	len = min_t(size_t, max, bv->bv_len - iter->iov_offset);
+	err = skb_append_pagefrags(skb, bv->bv_page,
+				   bv->bv_offset + iter->iov_offset, len);
+	if (err)
+		return err;
+	skb_len_add(skb, len);
+	iov_iter_advance(iter, len);
+	return len;
+}
+#endif
+
+/* proto_ops.sendpage went in 6.5: migtcp_sendpage() is for before. */
+#ifdef MIGTCP_HAVE_PROTO_OPS_SENDPAGE
+ssize_t migtcp_sendpage(struct socket *sock, struct page *page, int offset,
+			size_t size, int flags);
+#define MIGTCP_SENDPAGE_OP	.sendpage = migtcp_sendpage,
+#else
+#define MIGTCP_SENDPAGE_OP
 #endif
 
 #endif /* _MIGTCP_COMPAT_H */

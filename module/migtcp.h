@@ -718,6 +718,11 @@ u32 migtcp_offered_window(const struct migtcp_sock *msk);
 
 /* stream.c */
 int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+ssize_t migtcp_sendpage(struct socket *sock, struct page *page, int offset,
+			size_t size, int flags);
+ssize_t migtcp_splice_read(struct socket *sock, loff_t *ppos,
+			   struct pipe_inode_info *pipe, size_t len,
+			   unsigned int flags);
 int migtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		   int flags);
 int migtcp_shutdown(struct socket *sock, int how);

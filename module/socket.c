@@ -594,6 +594,8 @@ static const struct proto_ops migtcp_stream_ops = {
 	.sendmsg	= migtcp_sendmsg,
 	.recvmsg	= migtcp_recvmsg,
 	.mmap		= sock_no_mmap,
+	MIGTCP_SENDPAGE_OP
+	.splice_read	= migtcp_splice_read,
 };
 
 static int migtcp_create(struct net *net, struct socket *sock, int protocol,

@@ -132,19 +132,47 @@ static int migtcp_copy_to_skb(struct sock *sk, struct sk_buff *skb,
 	return 0;
 }
 
-int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+/*
+ * Takes up to *@size bytes of the pages of @msg into @skb, the last
+ * queued one, by reference (sendfile(), splice(): see compat.h), and
+ * charges them to the socket.  The fragments are marked shared: they
+ * are someone else's pages (a file's), which nothing may write into.
+ * Sets *@size to what was taken; -EAGAIN when memory must be waited
+ * for, -EMSGSIZE when @skb has no fragment slot left.
+ */
+static int migtcp_splice_to_skb(struct sock *sk, struct sk_buff *skb,
+				struct msghdr *msg, size_t *size)
 {
-	struct sock *sk = sock->sk;
+	ssize_t taken;
+
+	if (!sk_wmem_schedule(sk, *size))
+		return -EAGAIN;
+	taken = migtcp_skb_splice(skb, &msg->msg_iter, *size,
+				  sk->sk_allocation);
+	if (taken < 0)
+		return taken;
+	if (!(msg->msg_flags & MSG_NO_SHARED_FRAGS))
+		skb_shinfo(skb)->flags |= SKBFL_SHARED_FRAG;
+	sk_wmem_queued_add(sk, taken);
+	sk_mem_charge(sk, taken);
+	*size = taken;
+	return 0;
+}
+
+/*
+ * sendmsg() with the socket locked; @splice: take @msg's pages by
+ * reference instead of copying them.
+ */
+static int migtcp_send_locked(struct sock *sk, struct msghdr *msg,
+			      bool splice)
+{
 	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct sk_buff *full = NULL;	/* the tail skb took no more pages */
 	int flags = msg->msg_flags;
 	size_t copied = 0;
 	long timeo;
 	int err = 0;
 
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-
-	lock_sock(sk);
 	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
 	/* As tcp_sendmsg(): wait for a handshake; not connected is EPIPE. */
 	if (!migtcp_can_send(sk)) {
@@ -176,7 +204,7 @@ int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		/* A clone of it may be in flight: its fragments are shared. */
 		if (!skb || MIGTCP_SKB_CB(skb)->fin || skb_cloned(skb) ||
 		    migtcp_before(MIGTCP_SKB_CB(skb)->seq, msk->snd_max) ||
-		    skb->len >= msk->size_goal ||
+		    skb->len >= msk->size_goal || skb == full ||
 		    skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS) {
 			/* Acknowledgments that came meanwhile free room. */
 			if (sk_flush_backlog(sk))
@@ -194,7 +222,15 @@ int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		}
 		size = min_t(size_t, msg_data_left(msg),
 			     msk->size_goal - skb->len);
-		err = migtcp_copy_to_skb(sk, skb, msg, &size);
+		if (splice)
+			err = migtcp_splice_to_skb(sk, skb, msg, &size);
+		else
+			err = migtcp_copy_to_skb(sk, skb, msg, &size);
+		/* No fragment slot left (net.core.max_skb_frags): the next skb. */
+		if (err == -EMSGSIZE) {
+			full = skb;
+			continue;
+		}
 		if (err == -EAGAIN)
 			goto wait_memory;
 		if (err) {
@@ -216,17 +252,50 @@ wait_memory:
 			goto out_err;
 	}
 	migtcp_push(sk);
-	release_sock(sk);
 	return copied;
 
 out_err:
 	migtcp_push(sk);
 	if (copied)
-		err = copied;
-	else
-		err = sk_stream_error(sk, flags, err);
+		return copied;
+	return sk_stream_error(sk, flags, err);
+}
+
+int migtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	struct sock *sk = sock->sk;
+	int ret;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	lock_sock(sk);
+	ret = migtcp_send_locked(sk, msg, migtcp_msg_splices(msg));
 	release_sock(sk);
-	return err;
+	return ret;
+}
+
+/*
+ * Before 6.5, sendfile() and splice() hand the socket one page at a
+ * time here, where the page goes into the send queue by reference as
+ * in 6.5's MSG_SPLICE_PAGES (compat.h).
+ */
+ssize_t migtcp_sendpage(struct socket *sock, struct page *page, int offset,
+			size_t size, int flags)
+{
+	struct bio_vec bvec = {
+		.bv_page = page, .bv_offset = offset, .bv_len = size,
+	};
+	struct msghdr msg = { .msg_flags = flags };
+	struct sock *sk = sock->sk;
+	ssize_t ret;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bvec, 1, size);
+	lock_sock(sk);
+	ret = migtcp_send_locked(sk, &msg, true);
+	release_sock(sk);
+	return ret;
 }
 
 /*
@@ -269,12 +338,42 @@ static void migtcp_wait_data(struct sock *sk, long *timeo)
 	remove_wait_queue(sk_sleep(sk), &wait);
 }
 
-/* Copies up to @len bytes from the receive queue, from @seq on. */
-static int migtcp_copy_data(struct sock *sk, struct msghdr *msg, size_t len,
-			    u32 *seq, bool peek)
+/*
+ * Where the bytes of the receive queue go: @read takes up to @len bytes
+ * of @skb from @offset on and returns how many it took (less when it has
+ * no room for more), or an error.
+ */
+struct migtcp_reader {
+	int (*read)(struct migtcp_reader *r, struct sk_buff *skb, u32 offset,
+		    size_t len);
+	struct sock *sk;
+	struct msghdr *msg;			/* recvmsg() */
+	struct pipe_inode_info *pipe;		/* splice() */
+	unsigned int flags;
+};
+
+static int migtcp_read_to_msg(struct migtcp_reader *r, struct sk_buff *skb,
+			      u32 offset, size_t len)
+{
+	return skb_copy_datagram_msg(skb, offset, r->msg, len) ?: len;
+}
+
+static int migtcp_read_to_pipe(struct migtcp_reader *r, struct sk_buff *skb,
+			       u32 offset, size_t len)
+{
+	return skb_splice_bits(skb, r->sk, offset, r->pipe, len, r->flags);
+}
+
+/*
+ * Hands up to @len bytes of the receive queue, from @seq on, to @r; frees
+ * what was read whole unless @peek.  How many it took, or the error of
+ * the first read.
+ */
+static int migtcp_read_queue(struct sock *sk, struct migtcp_reader *r,
+			     size_t len, u32 *seq, bool peek)
 {
 	struct sk_buff *skb, *tmp;
-	int copied = 0, err;
+	int done = 0, n;
 
 	skb_queue_walk_safe(&sk->sk_receive_queue, skb, tmp) {
 		u32 offset = *seq - MIGTCP_SKB_CB(skb)->seq;
@@ -282,47 +381,43 @@ static int migtcp_copy_data(struct sock *sk, struct msghdr *msg, size_t len,
 
 		if (offset >= skb->len)
 			continue;
-		chunk = min_t(size_t, skb->len - offset, len - copied);
-		err = skb_copy_datagram_msg(skb, offset, msg, chunk);
-		if (err)
-			return copied ?: err;
-		copied += chunk;
-		*seq += chunk;
-		if (!peek && offset + chunk == skb->len) {
+		chunk = min_t(size_t, skb->len - offset, len - done);
+		n = r->read(r, skb, offset, chunk);
+		if (n <= 0)
+			return done ?: n;
+		done += n;
+		*seq += n;
+		if (!peek && offset + n == skb->len) {
 			__skb_unlink(skb, &sk->sk_receive_queue);
 			kfree_skb(skb);
 		}
-		if (copied == len)
+		if (n < chunk || done == len)
 			break;
 	}
-	return copied;
+	return done;
 }
 
-int migtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
-		   int flags)
+/*
+ * recvmsg() and splice() from the socket, locked: hands up to @len bytes
+ * to @r, waiting up to @timeo for at least the low-water mark (MSG_PEEK
+ * and MSG_WAITALL in @flags as recvmsg() has them).
+ */
+static int migtcp_read_locked(struct sock *sk, struct migtcp_reader *r,
+			      size_t len, int flags, long timeo)
 {
-	struct sock *sk = sock->sk;
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	bool peek = flags & MSG_PEEK;
 	int copied = 0, target, err = 0;
 	u32 peek_seq, *seq;
-	long timeo;
 
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-
-	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN) {
-		err = -ENOTCONN;
-		goto out;
-	}
-	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	if (sk->sk_state == TCP_LISTEN)
+		return -ENOTCONN;
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 	peek_seq = msk->copied_seq;
 	seq = peek ? &peek_seq : &msk->copied_seq;
 
 	while (copied < len) {
-		int n = migtcp_copy_data(sk, msg, len - copied, seq, peek);
+		int n = migtcp_read_queue(sk, r, len - copied, seq, peek);
 
 		if (n < 0) {
 			err = n;
@@ -372,9 +467,54 @@ int migtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		migtcp_rcvbuf_adjust(sk);
 		migtcp_window_update(sk);
 	}
-out:
-	release_sock(sk);
 	return copied ?: err;
+}
+
+int migtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		   int flags)
+{
+	struct migtcp_reader r = {
+		.read = migtcp_read_to_msg, .sk = sock->sk, .msg = msg,
+	};
+	struct sock *sk = sock->sk;
+	int ret;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	lock_sock(sk);
+	ret = migtcp_read_locked(sk, &r, len, flags,
+				 sock_rcvtimeo(sk, flags & MSG_DONTWAIT));
+	release_sock(sk);
+	return ret;
+}
+
+/*
+ * splice() from the socket to a pipe: the pages of the received
+ * segments go into the pipe by reference (skb_splice_bits()), as
+ * tcp_splice_read() does.  A socket has no file position; O_NONBLOCK on
+ * the socket's file makes it not wait for data (SPLICE_F_NONBLOCK is
+ * the pipe's side).
+ */
+ssize_t migtcp_splice_read(struct socket *sock, loff_t *ppos,
+			   struct pipe_inode_info *pipe, size_t len,
+			   unsigned int flags)
+{
+	struct migtcp_reader r = {
+		.read = migtcp_read_to_pipe, .sk = sock->sk, .pipe = pipe,
+		.flags = flags,
+	};
+	struct sock *sk = sock->sk;
+	ssize_t ret;
+
+	if (unlikely(*ppos))
+		return -ESPIPE;
+	len = min_t(size_t, len, INT_MAX);
+	lock_sock(sk);
+	ret = migtcp_read_locked(sk, &r, len, 0,
+				 sock_rcvtimeo(sk, sock->file->f_flags &
+						   O_NONBLOCK));
+	release_sock(sk);
+	return ret;
 }
 
 /* SIOCINQ and SIOCOUTQ, as tcp_ioctl() answers them. */

@@ -9,9 +9,9 @@
  * half-close; orderly close, the reset of a close() with unread data or
  * SO_LINGER 0, EPIPE and SIGPIPE; poll() and edge-triggered epoll
  * readiness; the states /proc/net/migtcp shows while a connection
- * closes (FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK); and, as
+ * closes (FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK); as
  * TCP's, the resets of closed connections beyond max_orphans and of data
- * that comes after close().
+ * that comes after close(); and sendfile() and splice() both ways.
  *
  * Every test builds its own two-node cluster (cluster.h): node 1 and
  * node 2 joined by a veth pair (devices mig1 and mig2).  The client end of
@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -1606,6 +1607,262 @@ TEST_F(cluster, data_after_close_resets)
 	/* Its reset goes just before it leaves the table. */
 	EXPECT_EP_STATE(local, remote, "gone", WAIT_MS);
 	close(afd);
+}
+
+/* ---- sendfile() and splice() ---- */
+
+/* A file of @len bytes of stream @seed, unlinked: its descriptor. */
+static int stream_file(struct __test_metadata *_metadata, __u64 seed,
+		       size_t len)
+{
+	char path[] = "/tmp/migtcp_data_test.XXXXXX";
+	size_t done, n;
+	__u8 buf[64 * KiB];
+	int fd;
+
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	for (done = 0; done < len; done += n) {
+		n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		pattern_fill(buf, n, seed, done);
+		if (write(fd, buf, n) != (ssize_t)n) {
+			TH_LOG("writing the file: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* What a sink thread read from @fd: up to @len bytes, then the EOF. */
+struct sink {
+	int fd;
+	size_t len, got;
+	__u8 *buf;
+	bool eof;
+	int err;
+};
+
+static void *sink_main(void *arg)
+{
+	struct sink *k = arg;
+	ssize_t n;
+
+	for (;;) {
+		n = read(k->fd, k->buf + k->got, k->len + 1 - k->got);
+		if (n <= 0) {
+			k->eof = !n;
+			k->err = n ? errno : 0;
+			return NULL;
+		}
+		k->got += n;
+		if (k->got > k->len)
+			return NULL;
+	}
+}
+
+static void sink_start(struct __test_metadata *_metadata, struct sink *k,
+		       pthread_t *th, int fd, size_t len)
+{
+	*k = (struct sink){ .fd = fd, .len = len, .buf = malloc(len + 1) };
+	ASSERT_NE(NULL, k->buf);
+	ASSERT_EQ(0, set_timeouts(fd, XFER_GUARD_SEC));
+	ASSERT_EQ(0, pthread_create(th, NULL, sink_main, k));
+}
+
+/* Checks that sink @k read bytes [@off, @off + len) of stream @seed, then
+ * the EOF.
+ */
+static void sink_check(struct __test_metadata *_metadata, pthread_t th,
+		       struct sink *k, __u64 seed, __u64 off)
+{
+	long bad;
+	__u8 want;
+
+	pthread_join(th, NULL);
+	EXPECT_EQ(k->len, k->got) TH_LOG("read %zu bytes of %zu, then %s",
+					 k->got, k->len, k->eof ? "EOF" :
+					 strerror(k->err));
+	EXPECT_TRUE(k->eof) TH_LOG("no EOF after the data");
+	bad = pattern_check(k->buf, k->got < k->len ? k->got : k->len, seed,
+			    off, &want);
+	EXPECT_EQ(-1, bad) TH_LOG("byte %ld is %#04x, want %#04x", bad,
+				  k->buf[bad], want);
+	free(k->buf);
+}
+
+/*
+ * sendfile() from a file to the socket: the file's bytes arrive once, in
+ * order, then the EOF; from an offset of the file not on a page boundary
+ * and for a length that is not either, exactly those bytes.
+ */
+TEST_F_TIMEOUT(cluster, sendfile_file_to_socket, 120)
+{
+	const size_t len = 3 * MiB + 1234, part = 300 * KiB + 5;
+	const off_t from = 5000;
+	struct sink k;
+	pthread_t th;
+	int cfd, afd, file, round;
+	off_t off;
+	ssize_t n;
+
+	file = stream_file(_metadata, 7, len);
+	ASSERT_LE(0, file);
+	for (round = 0; round < 2; round++) {
+		const off_t start = round ? from : 0;
+		const size_t want = round ? part : len;
+
+		CONNECT_PAIR(&cfd, &afd);
+		ASSERT_EQ(0, set_timeouts(cfd, XFER_GUARD_SEC));
+		sink_start(_metadata, &k, &th, afd, want);
+		off = start;
+		while ((size_t)(off - start) < want) {
+			n = sendfile(cfd, file, &off, want - (off - start));
+			if (n <= 0) {
+				TH_LOG("sendfile: %s", n ? strerror(errno) : "0");
+				break;
+			}
+		}
+		EXPECT_EQ(start + (off_t)want, off);
+		EXPECT_EQ(0, shutdown(cfd, SHUT_WR));
+		sink_check(_metadata, th, &k, 7, start);
+		close(cfd);
+		close(afd);
+	}
+	close(file);
+}
+
+/*
+ * splice() from a pipe to the socket, the pipe filled by another thread
+ * in writes of odd sizes: every byte once, in order.
+ */
+struct pipe_feed {
+	int fd;
+	size_t len;
+	int err;
+};
+
+static void *pipe_feed_main(void *arg)
+{
+	struct pipe_feed *f = arg;
+	__u8 buf[7777];
+	size_t done, n;
+	ssize_t w;
+
+	for (done = 0; done < f->len; done += w) {
+		n = f->len - done < sizeof(buf) ? f->len - done : sizeof(buf);
+		pattern_fill(buf, n, 8, done);
+		w = write(f->fd, buf, n);
+		if (w <= 0) {
+			f->err = w ? errno : EIO;
+			break;
+		}
+	}
+	close(f->fd);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(cluster, splice_pipe_to_socket, 120)
+{
+	const size_t len = 2 * MiB + 77;
+	struct pipe_feed f;
+	pthread_t feeder, th;
+	size_t moved = 0;
+	struct sink k;
+	int cfd, afd, p[2];
+	ssize_t n;
+
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, set_timeouts(cfd, XFER_GUARD_SEC));
+	ASSERT_EQ(0, pipe(p));
+	sink_start(_metadata, &k, &th, afd, len);
+	f = (struct pipe_feed){ .fd = p[1], .len = len };
+	ASSERT_EQ(0, pthread_create(&feeder, NULL, pipe_feed_main, &f));
+	while ((n = splice(p[0], NULL, cfd, NULL, 64 * KiB,
+			   SPLICE_F_MOVE | SPLICE_F_MORE)) > 0)
+		moved += n;
+	EXPECT_EQ(0, n) TH_LOG("splice: %s", strerror(errno));
+	pthread_join(feeder, NULL);
+	EXPECT_EQ(0, f.err);
+	EXPECT_EQ(len, moved);
+	EXPECT_EQ(0, shutdown(cfd, SHUT_WR));
+	sink_check(_metadata, th, &k, 8, 0);
+	close(p[0]);
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * splice() from the socket to a pipe: every byte once, in order, then 0
+ * at the EOF; at most what the pipe holds at a time.  A non-blocking
+ * socket without data: EAGAIN.
+ */
+TEST_F_TIMEOUT(cluster, splice_socket_to_pipe, 120)
+{
+	const size_t len = 2 * MiB + 99;
+	struct stream w = { .len = len, .seed = 9, .max_chunk = 100 * KiB };
+	size_t moved = 0, pipe_size;
+	int cfd, afd, p[2], round;
+	pthread_t writer;
+	__u8 *buf, want;
+	ssize_t n, r;
+	long bad;
+
+	buf = malloc(len);
+	ASSERT_NE(NULL, buf);
+	CONNECT_PAIR(&cfd, &afd);
+	ASSERT_EQ(0, set_timeouts(cfd, XFER_GUARD_SEC));
+	ASSERT_EQ(0, set_timeouts(afd, XFER_GUARD_SEC));
+	ASSERT_EQ(0, pipe(p));
+	pipe_size = fcntl(p[0], F_GETPIPE_SZ);
+	w.fd = cfd;
+	ASSERT_EQ(0, pthread_create(&writer, NULL, writer_main, &w));
+	while ((n = splice(afd, NULL, p[1], NULL, 1 * MiB, SPLICE_F_MOVE)) > 0) {
+		EXPECT_GE(pipe_size, (size_t)n);
+		if (moved + n > len)
+			break;
+		for (r = 0; r < n;) {
+			ssize_t got = read(p[0], buf + moved + r, n - r);
+
+			ASSERT_LT(0, got) TH_LOG("reading the pipe: %s",
+						 strerror(errno));
+			r += got;
+		}
+		moved += n;
+	}
+	EXPECT_EQ(0, n) TH_LOG("splice: %s after %zu bytes",
+			       n < 0 ? strerror(errno) : "too many", moved);
+	pthread_join(writer, NULL);
+	EXPECT_EQ(NULL, w.failed);
+	EXPECT_EQ(len, moved);
+	bad = pattern_check(buf, moved, 9, 0, &want);
+	EXPECT_EQ(-1, bad) TH_LOG("byte %ld is %#04x, want %#04x", bad,
+				  buf[bad], want);
+	close(cfd);
+	close(afd);
+
+	/* Nothing to read on a non-blocking socket, then one byte. */
+	for (round = 0; round < 2; round++) {
+		CONNECT_PAIR(&cfd, &afd);
+		ASSERT_EQ(0, fcntl(afd, F_SETFL, O_NONBLOCK));
+		if (round) {
+			ASSERT_EQ(1, send(cfd, "z", 1, 0));
+			ASSERT_EQ(POLLIN, poll_one(afd, POLLIN, WAIT_MS));
+			EXPECT_EQ(1, splice(afd, NULL, p[1], NULL, 100, 0));
+			EXPECT_EQ(1, read(p[0], buf, 100));
+			EXPECT_EQ('z', buf[0]);
+		} else {
+			ASSERT_FAILS_WITH(EAGAIN, splice(afd, NULL, p[1], NULL,
+							 100, 0));
+		}
+		close(cfd);
+		close(afd);
+	}
+	close(p[0]);
+	close(p[1]);
+	free(buf);
 }
 
 TEST_HARNESS_MAIN
