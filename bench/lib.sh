@@ -48,7 +48,7 @@ save_kernel_log() {
 
 # The measurements of a round of transport.sh: name and parallel streams.
 # shellcheck disable=SC2034 # used by the scripts that source this
-transport_tests=("bulk 1" "bulk 4" "rr 1" "crr 1" "iperf3 1" "iperf3 4" "sockperf 1")
+transport_tests=("bulk 1" "bulk 4" "sendfile 1" "rr 1" "crr 1" "iperf3 1" "iperf3 4" "sockperf 1")
 
 # The number of progress steps of each script, from the same knobs the
 # scripts read: suite.sh adds them up for its "[n/N]" count.

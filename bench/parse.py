@@ -174,7 +174,7 @@ def show(line, rnd, rounds):
                     r["connections"], r["open_seconds"], c["slabinfo_bytes_per_conn"])
                 + "bench:   " + ", ".join("%s %+.0f" % (x["name"], x["bytes_per_conn"])
                                           for x in e["caches"][:8]))
-    if t == "bulk":
+    if t in ("bulk", "sendfile"):
         return head + "%10.1f Mbit/s   longest write %.0f ms" % (r["mbit_s"],
                                                                r["max_write_block_ms"])
     if t == "iperf3":

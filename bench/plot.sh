@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Charts of a results.json (bench/report merge), with gnuplot, into DIR:
-#   throughput.png   bulk throughput, TCP against migtcp, 1 and 4 streams,
+#   throughput.png   bulk throughput, TCP against migtcp, 1 and 4 streams and sendfile(),
 #                    streambench and iperf3 (bars: medians; whiskers: the
 #                    lowest and highest round)
 #   latency-cdf.png  CDF of sockperf ping-pong round-trip times, TCP

@@ -9,7 +9,7 @@
  *	(connect/close) and PORT+3 (idle), prints "ready" and serves until
  *	killed.
  *
- *   streambench client -x tcp|migtcp -m bulk|rr|crr|idle -d SERVER
+ *   streambench client -x tcp|migtcp -m bulk|sendfile|rr|crr|idle -d SERVER
  *		[-p PORT] [-t SECONDS] [-P STREAMS] [-n CONNECTIONS]
  *	Runs one measurement against the server (SERVER is an IPv4 address
  *	for tcp, a node id for migtcp) and prints one JSON object on stdout.
@@ -22,6 +22,10 @@
  *	   answer, so data still queued at the deadline is counted only once
  *	   it has really arrived.  A count that differs from what was
  *	   written is an error.
+ *   sendfile  as bulk, but each stream sends a 16 MiB file in memory
+ *	   (memfd) round and round with sendfile() of 64 KiB: the path of a
+ *	   web server's static files, where the transport takes the file's
+ *	   pages by reference instead of copying them.
  *   rr	   one connection, 1-byte request and 1-byte response in turn for
  *	   SECONDS: transactions per second, median and 99th percentile of
  *	   the round trip.
@@ -54,11 +58,14 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 
 #include "common.h"
 
 #define BULK_BUF	(64 * 1024)
+#define SENDFILE_SIZE	(16 * 1024 * 1024)
 #define MAX_STREAMS	64
 #define MAX_SECONDS	3600
 #define DEFAULT_PORT	5201
@@ -425,6 +432,7 @@ struct stream {
 	double deadline;
 	uint64_t sent;		/* written so far; the main thread samples it */
 	double max_block;	/* longest single 64 KiB write, seconds */
+	int file;		/* sendfile() from it when >= 0 */
 	uint64_t acked;		/* what the server says it read */
 	double done;		/* when its answer came */
 	int err;
@@ -433,16 +441,58 @@ struct stream {
 
 static pthread_barrier_t start_line;
 
+/* sendfile() of @len bytes of @file from *@off to @fd, all of them. */
+static int send_file_all(int fd, int file, off_t *off, size_t len)
+{
+	ssize_t n;
+
+	for (; len; len -= n) {
+		n = sendfile(fd, file, off, len);
+		if (n <= 0) {
+			if (!n)
+				errno = EIO;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A memfd of SENDFILE_SIZE bytes of 0xa5: sendfile()'s source. */
+static int sendfile_source(void)
+{
+	static char buf[BULK_BUF];
+	int fd = memfd_create("streambench", MFD_CLOEXEC);
+	size_t done;
+
+	if (fd < 0)
+		die("memfd_create: %s", strerror(errno));
+	memset(buf, 0xa5, sizeof(buf));
+	for (done = 0; done < SENDFILE_SIZE; done += sizeof(buf))
+		if (write_all(fd, buf, sizeof(buf)))
+			die("writing the memfd: %s", strerror(errno));
+	return fd;
+}
+
 static void *bulk_stream(void *arg)
 {
 	struct stream *s = arg;
 	static __thread char buf[BULK_BUF];
 	uint64_t be;
 
+	off_t off = 0;
+
 	memset(buf, 0xa5, sizeof(buf));
 	pthread_barrier_wait(&start_line);
 	for (double t0 = mono_s(), t1; t0 < s->deadline; t0 = t1) {
-		if (write_all(s->fd, buf, sizeof(buf))) {
+		if (s->file >= 0) {
+			if (off == SENDFILE_SIZE)
+				off = 0;
+			if (send_file_all(s->fd, s->file, &off, sizeof(buf))) {
+				s->err = errno;
+				s->what = "sendfile";
+				return NULL;
+			}
+		} else if (write_all(s->fd, buf, sizeof(buf))) {
 			s->err = errno;
 			s->what = "send";
 			return NULL;
@@ -492,8 +542,10 @@ static int sample_writes(struct stream *s, int streams, double start,
 	return n;
 }
 
-static int run_bulk(const struct target *t, double secs, int streams)
+static int run_bulk(const struct target *t, const char *test, double secs,
+		    int streams)
 {
+	int file = strcmp(test, "sendfile") ? -1 : sendfile_source();
 	struct stream s[MAX_STREAMS] = { 0 };
 	struct result r = { 0 };
 	uint64_t sent = 0, acked = 0;
@@ -502,8 +554,10 @@ static int run_bulk(const struct target *t, double secs, int streams)
 	int nsamples = 0;
 	int i, started = 0;
 
-	for (i = 0; i < streams; i++)
+	for (i = 0; i < streams; i++) {
 		s[i].fd = -1;
+		s[i].file = file;
+	}
 	for (i = 0; i < streams; i++) {
 		s[i].fd = dial_patiently(t, t->port + PORT_BULK);
 		if (s[i].fd < 0) {
@@ -542,7 +596,7 @@ static int run_bulk(const struct target *t, double secs, int streams)
 				 s[i].sent, s[i].acked);
 	}
 	pthread_barrier_destroy(&start_line);
-	json_head(t, "bulk", streams, secs);
+	json_head(t, test, streams, secs);
 	if (!r.error[0])
 		printf(",\"seconds\":%.4f,\"bytes\":%" PRIu64
 		       ",\"mbit_s\":%.2f", end - start, acked,
@@ -560,7 +614,9 @@ out:
 		if (s[i].fd >= 0)
 			close(s[i].fd);
 	if (started == 0)
-		json_head(t, "bulk", streams, secs);
+		json_head(t, test, streams, secs);
+	if (file >= 0)
+		close(file);
 	return json_tail(&r);
 }
 
@@ -971,8 +1027,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: streambench server [-p PORT]\n"
-		"       streambench client -x tcp|migtcp -m bulk|rr|crr|idle -d SERVER\n"
-		"                          [-p PORT] [-t SECONDS] [-P STREAMS]\n"
+		"       streambench client -x tcp|migtcp -m bulk|sendfile|rr|crr|idle\n"
+		"                          -d SERVER [-p PORT] [-t SECONDS] [-P STREAMS]\n"
 		"                          [-n CONNECTIONS]\n"
 		"SERVER is an IPv4 address (tcp) or a node id (migtcp).\n");
 	exit(2);
@@ -1036,8 +1092,8 @@ int main(int argc, char **argv)
 	} else {
 		usage();
 	}
-	if (!strcmp(test, "bulk"))
-		return run_bulk(&t, secs, streams);
+	if (!strcmp(test, "bulk") || !strcmp(test, "sendfile"))
+		return run_bulk(&t, test, secs, streams);
 	if (!strcmp(test, "rr"))
 		return run_rr(&t, secs);
 	if (!strcmp(test, "crr"))

@@ -6,8 +6,8 @@
 # pair: node 1 (client) at 198.51.100.1, node 2 (server) at 198.51.100.2.
 # Each round runs every measurement over TCP and over migtcp, one after
 # the other, the order alternating from round to round: those of
-# build/bench/streambench (bulk 1 and 4 streams, request/response,
-# connection rate), iperf3 with 1 and 4 streams (-J) and sockperf
+# build/bench/streambench (bulk 1 and 4 streams, sendfile() of a file
+# in memory, request/response, connection rate), iperf3 with 1 and 4 streams (-J) and sockperf
 # ping-pong (round-trip times from its --full-log).  iperf3 and sockperf
 # are the unmodified Debian programs: over migtcp they run under
 # build/userspace/migtcp-run, the preload library's wrapper, and are the
@@ -188,6 +188,7 @@ label() {
 	case $test in
 	idle) what="kernel memory of $idle_conns idle connections" ;;
 	bulk) what="streambench bulk x$streams" ;;
+	sendfile) what="streambench sendfile" ;;
 	rr) what="streambench request/response" ;;
 	crr) what="streambench connection rate" ;;
 	iperf3) what="iperf3 -P $streams" ;;
@@ -340,6 +341,7 @@ for p in ("family", "proto", "timewait_secs"):
 metrics = [
     ("bulk throughput, 1 stream", "bulk", 1, "mbit_s", "Mbit/s", True),
     ("bulk throughput, 4 streams", "bulk", 4, "mbit_s", "Mbit/s", True),
+    ("sendfile() throughput", "sendfile", 1, "mbit_s", "Mbit/s", True),
     ("request/response rate", "rr", 1, "tps", "trans/s", True),
     ("request/response p50 RTT", "rr", 1, "p50_us", "us", False),
     ("request/response p99 RTT", "rr", 1, "p99_us", "us", False),
