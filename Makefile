@@ -11,11 +11,14 @@
 #   make lint     checkpatch --strict and sparse over the module
 #   make bench    benchmarks in the VM: transport against kernel TCP,
 #                 migration against home-node relaying, the out-of-order
-#                 queue, then make bench-xmig (figures only)
+#                 queue, TCP against migtcp through a lossy router, then
+#                 make bench-xmig (figures only)
 #   make bench-xmig  migration between three guests: migtcp-migrate against
 #                 a plain dump/copy/restore
 #   make bench-ofo  the out-of-order queue under SegmentSmack's pattern
 #                 alone (make bench runs it too)
+#   make bench-wan  TCP against migtcp through a router with delay, loss
+#                 and reordering (iperf3) alone (make bench runs it too)
 #   make demo     a server process migrates 1 -> 2 -> 1 under a live stream,
 #                 between three guests (DEMO_ARGS=-1: within one guest)
 #   make install  install the module, tools, plugin, man pages (DESTDIR=,
@@ -50,7 +53,7 @@ for_each_kernel = set -e; for k in $(KERNELS); do \
 
 export TOP BUILD KSRC
 
-.PHONY: all module module-one userspace selftests bench bench-xmig bench-ofo demo deps check \
+.PHONY: all module module-one userspace selftests bench bench-xmig bench-ofo bench-wan demo deps check \
 	check-debug fuzz lint lint-one install uninstall install-dkms \
 	uninstall-dkms deb clean
 
@@ -193,16 +196,17 @@ fuzz:
 BENCH_KNOBS := ROUNDS SECONDS_PER_TEST IDLE_CONNS MIGRATIONS WINDOW \
 	       CRIU_MIGRATIONS RELAY_SECS RELAY_ROUNDS
 OFO_KNOBS   := OFO_SEGMENTS OFO_BUCKET OFO_SEED
+WAN_KNOBS   := ROUNDS WAN_SECONDS WAN_PROFILES
 knob_args    = $(foreach k,$(1),$(if $($(k)),$(k)=$($(k))))
 bench:
 	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
 	+$(MAKE) all
 	+$(MAKE) -C $(TOP)/bench
-	@results="results.json ofo.json throughput.png latency-cdf.png migration-downtime.png ofo-cost.png"; \
+	@results="results.json ofo.json wan.json throughput.png latency-cdf.png migration-downtime.png ofo-cost.png wan.png"; \
 	cd $(BUILD)/bench && rm -f $$results && cd $(TOP) || exit 1; \
-	status=0; $(TOP)/tools/vm run -t 2400 -o $(BUILD)/bench/run -- \
+	status=0; $(TOP)/tools/vm run -t 3600 -o $(BUILD)/bench/run -- \
 		env MIGTCP_BENCH_OUT=$(BUILD)/bench/run/out \
-		$(call knob_args,$(BENCH_KNOBS) $(OFO_KNOBS)) \
+		$(call knob_args,$(BENCH_KNOBS) $(OFO_KNOBS) $(WAN_KNOBS)) \
 		bench/suite.sh || status=$$?; \
 	for f in $$results; do \
 		[ ! -f $(BUILD)/bench/run/out/$$f ] || cp $(BUILD)/bench/run/out/$$f $(BUILD)/bench/; \
@@ -256,6 +260,23 @@ bench-ofo:
 			$(BUILD)/bench/ofo.json; \
 	fi; \
 	echo "bench-ofo: $(BUILD)/bench/ofo.json (the run: $$run)"; \
+	exit $$status
+
+# Kernel TCP against migtcp through a router with delay, loss and
+# reordering (bench/wan.sh); figures only, in build/bench/wan.json and
+# wan.png.  WAN_KNOBS: ROUNDS, WAN_SECONDS, WAN_PROFILES.
+bench-wan:
+	@$(TOP)/tools/deps --check >/dev/null || $(TOP)/tools/deps
+	+$(MAKE) all
+	+$(MAKE) -C $(TOP)/bench
+	@run=$(BUILD)/bench/wan; cd $(BUILD)/bench && rm -f wan.json wan.png && cd $(TOP) || exit 1; \
+	status=0; $(TOP)/tools/vm run -t 3600 -o $$run -- \
+		env MIGTCP_BENCH_OUT=$$run/out $(call knob_args,$(WAN_KNOBS)) \
+		bench/wan.sh || status=$$?; \
+	for f in wan.json wan.png; do \
+		[ ! -f $$run/out/$$f ] || cp $$run/out/$$f $(BUILD)/bench/; \
+	done; \
+	echo "bench-wan: $(BUILD)/bench/wan.json (the run: $$run)"; \
 	exit $$status
 
 # A three-node cluster in the VM; results in build/demo/out/ (timeline.json,

@@ -12,10 +12,12 @@
 #      through the home node;
 #   3. ofo.sh: the cost of one out-of-order segment as the receiver's
 #      out-of-order queue deepens, under SegmentSmack's pattern;
-#   4. results.json (bench/report merge) with every figure, and the
+#   4. wan.sh: kernel TCP against migtcp (iperf3) through a router with
+#      delay, loss and reordering;
+#   5. results.json (bench/report merge) with every figure, and the
 #      charts (bench/plot.sh): throughput.png, latency-cdf.png, beside
-#      migration.sh's migration-downtime.png and ofo.sh's ofo-cost.png;
-#      then the tables.
+#      migration.sh's migration-downtime.png, ofo.sh's ofo-cost.png and
+#      wan.sh's wan.png; then the tables.
 # Each step prints "bench: [n/N] ..." to stderr as it starts.  Nothing
 # passes or fails on a number: the exit status says only whether the
 # measurements ran (the first failing part's status).
@@ -23,8 +25,8 @@
 # Run as root inside the test VM, from the project directory:
 #   tools/vm run -t 2400 -o DIR -- env MIGTCP_BENCH_OUT=DIR/out bench/suite.sh
 # Environment: MIGTCP_BENCH_OUT (default /tmp), MIGTCP_ACCEL, and the
-# knobs of transport.sh, migration.sh and ofo.sh (ROUNDS,
-# SECONDS_PER_TEST, ..., OFO_SEGMENTS).
+# knobs of transport.sh, migration.sh, ofo.sh and wan.sh (ROUNDS,
+# SECONDS_PER_TEST, ..., OFO_SEGMENTS, WAN_SECONDS).
 set -uo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -43,7 +45,7 @@ MIGTCP_ACCEL=$(guess_accel)
 export MIGTCP_BENCH_PROGRESS MIGTCP_ACCEL
 trap 'rm -f "$MIGTCP_BENCH_PROGRESS"' EXIT
 total=$(($(transport_steps "$rounds" "${#transport_tests[@]}") + \
-	$(migration_steps "$criu_migrations") + 1 + 1))
+	$(migration_steps "$criu_migrations") + 1 + 1 + 1))
 echo "0 $total" >"$MIGTCP_BENCH_PROGRESS"
 
 start=$(date +%s)
@@ -57,12 +59,17 @@ t2=$(date +%s)
 "$top/bench/ofo.sh"
 ostatus=$?
 t3=$(date +%s)
+progress "$total" "TCP and migtcp through a lossy router (wan.sh)"
+"$top/bench/wan.sh" >&2
+wstatus=$?
+t4=$(date +%s)
 
 progress "$total" "results.json and charts"
 merge() {
-	SUITE_START=$start SUITE_SECONDS=$((t3 - start)) TRANSPORT_SECONDS=$((t1 - t0)) \
-	MIGRATION_SECONDS=$((t2 - t1)) OFO_SECONDS=$((t3 - t2)) TRANSPORT_STATUS=$tstatus \
-	MIGRATION_STATUS=$mstatus OFO_STATUS=$ostatus \
+	SUITE_START=$start SUITE_SECONDS=$((t4 - start)) TRANSPORT_SECONDS=$((t1 - t0)) \
+	MIGRATION_SECONDS=$((t2 - t1)) OFO_SECONDS=$((t3 - t2)) WAN_SECONDS_TOTAL=$((t4 - t3)) \
+	TRANSPORT_STATUS=$tstatus MIGRATION_STATUS=$mstatus OFO_STATUS=$ostatus \
+	WAN_STATUS=$wstatus \
 		python3 "$top/bench/report" merge "$outdir" >/dev/null
 }
 merge || step "results.json could not be written"
@@ -74,8 +81,8 @@ if [ -s "$outdir/results.json" ]; then
 	python3 "$top/bench/report" table "$outdir/results.json"
 	echo
 fi
-step "suite: $((t3 - start)) s; transport.sh status $tstatus, migration.sh status $mstatus, ofo.sh status $ostatus; results in $outdir/results.json"
-for status in "$tstatus" "$mstatus"; do
+step "suite: $((t4 - start)) s; transport.sh status $tstatus, migration.sh status $mstatus, ofo.sh status $ostatus, wan.sh status $wstatus; results in $outdir/results.json"
+for status in "$tstatus" "$mstatus" "$ostatus"; do
 	if [ "$status" != 0 ]; then exit "$status"; fi
 done
-exit "$ostatus"
+exit "$wstatus"
