@@ -16,8 +16,9 @@
 # round to round.  For each run: the receiver's throughput, the segments
 # the sender's kernel sent again (node 1's TcpRetransSegs or migtcp's
 # RetransSegs) and the packets lost on the way to node 2, the data's
-# direction: those the router's netem dropped, and any a device on the
-# way dropped.  wan.json has every run and, per profile,
+# direction: those the router's netem dropped, any a device on the way
+# dropped, and those node 2's transport dropped (full backlog or
+# receive buffer).  wan.json has every run and, per profile,
 # the medians, migtcp/TCP and retransmissions per lost packet; wan.png
 # (gnuplot) plots throughput against loss at a 20 ms RTT.  Nothing passes
 # or fails on a number: the exit status says only whether the runs ran.
@@ -167,6 +168,20 @@ device_drops() {
 	echo "$sum"
 }
 
+# Segments of transport $1 that node 2, the receiver, dropped so far:
+# TCP's backlog, receive-queue, out-of-order and zero-window drops, or
+# migtcp's backlog, receive-buffer and out-of-order-prune drops.
+receiver_drops() {
+	if [ "$1" = tcp ]; then
+		# shellcheck disable=SC2016 # awk's own fields
+		ip netns exec "$srv" awk '$1 == "TcpExt:" && !h { for (i = 1; i <= NF; i++) n[$i] = i; h = 1; next }
+			$1 == "TcpExt:" { print $n["TCPBacklogDrop"] + $n["TCPRcvQDrop"] + $n["TCPOFODrop"] + $n["TCPZeroWindowDrop"] }' /proc/net/netstat
+	else
+		ip netns exec "$srv" "$ctl" -j stats |
+			python3 -c 'import json,sys; s = json.load(sys.stdin); print(s["InBacklogDrops"] + s["RcvbufDrops"] + s["OfoPruned"])'
+	fi
+}
+
 # Segments node 1 sent again so far over transport $1.
 retrans() {
 	if [ "$1" = tcp ]; then
@@ -195,19 +210,21 @@ for ((round = 1; round <= rounds; round++)); do
 			echo "bench: wan [$n/$total] iperf3 over $t, $name ($args), round $round/$rounds" >&2
 			cmd=(iperf3 -c "$srv_ip" -p "$port" -t "$secs" -J)
 			[ "$t" = tcp ] || cmd=("$wrap" -d "${cmd[@]}")
-			d0=$(netem_drops mtwr2) v0=$(device_drops) r0=$(retrans "$t") rc=0
+			d0=$(netem_drops mtwr2) v0=$(device_drops) k0=$(receiver_drops "$t")
+			r0=$(retrans "$t") rc=0
 			timeout -k 5 $((secs * 6 + 60)) ip netns exec "$cli" "${cmd[@]}" \
 				>"$work/out.json" 2>"$work/err" || rc=$?
-			d1=$(netem_drops mtwr2) v1=$(device_drops) r1=$(retrans "$t")
+			d1=$(netem_drops mtwr2) v1=$(device_drops) k1=$(receiver_drops "$t")
+			r1=$(retrans "$t")
 			line=$(python3 "$top/bench/parse.py" iperf3 "$work/out.json" "$work/err" "$t" 1 "$rc")
 			python3 - "$line" "$round" "$name" "$args" $((d1 - d0)) $((v1 - v0)) \
-				$((r1 - r0)) >>"$raw" <<'PY'
+				$((k1 - k0)) $((r1 - r0)) >>"$raw" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
 r.update({"round": int(sys.argv[2]), "profile": sys.argv[3], "netem": sys.argv[4],
           "netem_lost": int(sys.argv[5]), "device_lost": int(sys.argv[6]),
-          "sender_retrans_segs": int(sys.argv[7])})
-r["lost_to_receiver"] = r["netem_lost"] + r["device_lost"]
+          "receiver_dropped": int(sys.argv[7]), "sender_retrans_segs": int(sys.argv[8])})
+r["lost_to_receiver"] = r["netem_lost"] + r["device_lost"] + r["receiver_dropped"]
 print(json.dumps(r))
 PY
 			if tail -n 1 "$raw" | grep -q '"error"'; then
