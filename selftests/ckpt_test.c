@@ -4244,6 +4244,28 @@ static void forge_setup(struct __test_metadata *_metadata, CLUSTER *self,
 	ASSERT_LE(0, f->tx);
 }
 
+/*
+ * Sends node 2, from node 1's address, a LOCATION-UPDATE for node 1's end
+ * of @f at @epoch that names @host_addr, under @key, and checks that of
+ * node 2's control counters only @counter moves, by one.
+ */
+static void forge_update(struct __test_metadata *_metadata, CLUSTER *self,
+			 const struct forgery *f, __u64 epoch,
+			 const char *host_addr, const __u8 *key,
+			 const char *counter)
+{
+	struct migtcp_ctl_update u;
+	struct ctl_stats before;
+	struct raw_seg c;
+
+	ctl_stats(self, NODE2, &before);
+	u = update_tlv(epoch, NODE1, NODE2, PORT, host_addr);
+	build_ctl(&c, NODE1, f->cport, NODE2, PORT, &u, sizeof(u), key,
+		  NODE1_ADDR, NODE2_ADDR);
+	raw_send(_metadata, f->tx, &c, NODE2_ADDR);
+	expect_only(_metadata, self, NODE2, &before, counter);
+}
+
 static void forge_teardown(struct forgery *f)
 {
 	close(f->tx);
@@ -4260,7 +4282,6 @@ static void forge_teardown(struct forgery *f)
  */
 TEST_F(cluster, forged_mac_dropped)
 {
-	struct migtcp_ctl_update u;
 	struct migtcp_ctl_hold h;
 	struct ctl_stats before;
 	struct forgery f;
@@ -4268,21 +4289,13 @@ TEST_F(cluster, forged_mac_dropped)
 
 	forge_setup(_metadata, self, &f, 310);
 
-	ctl_stats(self, NODE2, &before);
-	u = update_tlv(f.cs.epoch + 5, NODE1, NODE2, PORT, NODE1_ADDR);
-	build_ctl(&c, NODE1, f.cport, NODE2, PORT, &u, sizeof(u), f.wrong,
-		  NODE1_ADDR, NODE2_ADDR);
-	raw_send(_metadata, f.tx, &c, NODE2_ADDR);
-	expect_only(_metadata, self, NODE2, &before, "InCtlBadMac");
+	forge_update(_metadata, self, &f, f.cs.epoch + 5, NODE1_ADDR, f.wrong,
+		     "InCtlBadMac");
 	exchange(_metadata, f.cfd, f.afd, 312, 1000);
 
 	/* One that would take the connection away to node 3's address. */
-	ctl_stats(self, NODE2, &before);
-	u = update_tlv(f.cs.epoch + 6, NODE1, NODE2, PORT, NODE3_ADDR);
-	build_ctl(&c, NODE1, f.cport, NODE2, PORT, &u, sizeof(u), f.wrong,
-		  NODE1_ADDR, NODE2_ADDR);
-	raw_send(_metadata, f.tx, &c, NODE2_ADDR);
-	expect_only(_metadata, self, NODE2, &before, "InCtlBadMac");
+	forge_update(_metadata, self, &f, f.cs.epoch + 6, NODE3_ADDR, f.wrong,
+		     "InCtlBadMac");
 	exchange(_metadata, f.cfd, f.afd, 314, 1000);
 
 	/* A HOLD that would stall node 2 for a minute. */
@@ -4298,12 +4311,8 @@ TEST_F(cluster, forged_mac_dropped)
 	exchange(_metadata, f.cfd, f.afd, 316, 1000);
 
 	/* The thaw's own update again, MAC by the test: acknowledged. */
-	ctl_stats(self, NODE2, &before);
-	u = update_tlv(f.cs.epoch, NODE1, NODE2, PORT, NODE1_ADDR);
-	build_ctl(&c, NODE1, f.cport, NODE2, PORT, &u, sizeof(u), f.cs.key,
-		  NODE1_ADDR, NODE2_ADDR);
-	raw_send(_metadata, f.tx, &c, NODE2_ADDR);
-	expect_only(_metadata, self, NODE2, &before, "OutCtl");
+	forge_update(_metadata, self, &f, f.cs.epoch, NODE1_ADDR, f.cs.key,
+		     "OutCtl");
 	exchange(_metadata, f.cfd, f.afd, 318, 1000);
 	forge_teardown(&f);
 }
@@ -4357,8 +4366,8 @@ TEST_F(cluster, forged_macs_rate_limited)
 	struct ctl_stats before, after;
 	struct migtcp_ctl_update u;
 	long bad, limited, took;
-	struct raw_seg c, c1;
 	struct forgery f;
+	struct raw_seg c;
 	int tx3, round;
 
 	ASSERT_EQ(0, sh("echo %d >/sys/module/migtcp/parameters/mac_failure_limit",
@@ -4401,18 +4410,10 @@ TEST_F(cluster, forged_macs_rate_limited)
 		  ctl_stat(&after, "InCtlStaleEpoch"));
 
 	/* From the peer's address: checked, whatever node 3 spent. */
-	ctl_stats(self, NODE2, &before);
-	u = update_tlv(f.cs.epoch + 6, NODE1, NODE2, PORT, NODE1_ADDR);
-	build_ctl(&c1, NODE1, f.cport, NODE2, PORT, &u, sizeof(u), f.wrong,
-		  NODE1_ADDR, NODE2_ADDR);
-	raw_send(_metadata, f.tx, &c1, NODE2_ADDR);
-	expect_only(_metadata, self, NODE2, &before, "InCtlBadMac");
-	ctl_stats(self, NODE2, &before);
-	u = update_tlv(f.cs.epoch, NODE1, NODE2, PORT, NODE1_ADDR);
-	build_ctl(&c1, NODE1, f.cport, NODE2, PORT, &u, sizeof(u), f.cs.key,
-		  NODE1_ADDR, NODE2_ADDR);
-	raw_send(_metadata, f.tx, &c1, NODE2_ADDR);
-	expect_only(_metadata, self, NODE2, &before, "OutCtl");
+	forge_update(_metadata, self, &f, f.cs.epoch + 6, NODE1_ADDR, f.wrong,
+		     "InCtlBadMac");
+	forge_update(_metadata, self, &f, f.cs.epoch, NODE1_ADDR, f.cs.key,
+		     "OutCtl");
 	exchange(_metadata, f.cfd, f.afd, 322, 1000);
 
 	/* The limit 1: never a budget of 0, whatever the draw. */
