@@ -581,12 +581,8 @@ static inline long dropped_dev(int ns, unsigned int node, const char *dev,
 	if (setns(ns, CLONE_NEWNET))
 		return -1;
 	snprintf(cmd, sizeof(cmd),
-		 "%s%s", what & DROPPED_NETEM ? "tc -s qdisc show dev " : "",
-		 what & DROPPED_NETEM ? dev : "");
-	if (what & DROPPED_DETERM)
-		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
-			 "%stc -s filter show dev %s ingress 2>/dev/null",
-			 what & DROPPED_NETEM ? "; " : "", dev);
+		 "tc -s qdisc show dev %s; tc -s filter show dev %s ingress 2>/dev/null",
+		 dev, dev);
 	f = popen(cmd, "re");
 	if (!f)
 		return -1;
@@ -594,9 +590,10 @@ static inline long dropped_dev(int ns, unsigned int node, const char *dev,
 		char *p = strstr(line, "(dropped ");
 
 		if (!strncmp(line, "qdisc ", 6))
-			counts = strncmp(line, "qdisc netem ", 12) ? NULL : "netem";
+			counts = (what & DROPPED_NETEM) &&
+				 !strncmp(line, "qdisc netem ", 12) ? "netem" : NULL;
 		else if (!strncmp(line, "filter ", 7))
-			counts = "determ drop";
+			counts = what & DROPPED_DETERM ? "determ drop" : NULL;
 		if (!p || !counts)
 			continue;
 		dropped = (dropped < 0 ? 0 : dropped) +
