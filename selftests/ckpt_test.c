@@ -3061,6 +3061,7 @@ TEST_F_TIMEOUT(cluster, restored_queue_is_in_the_listeners_cgroup, 120)
 	ASSERT_EQ(0, connect_to(cfd, self->family, NODE1, CG_PORT));
 	ASSERT_EQ(0, set_timeouts(cfd, GUARD_SEC));
 	ON_NODE(NODE1);
+	wait_accept_queued(_metadata, lfd);
 	freeze_checkpoint(_metadata, lfd, 0, &b);
 	close(lfd);
 
@@ -3678,6 +3679,7 @@ TEST_F_TIMEOUT(cluster, route_options_migrate, 120)
 	ASSERT_EQ(0, connect_to(qfd, self->family, NODE1, OPT_PORT + 1));
 	ASSERT_EQ(0, set_timeouts(qfd, GUARD_SEC));
 	ON_NODE(NODE1);
+	wait_accept_queued(_metadata, lfd);
 	freeze_checkpoint(_metadata, lfd, 0, &lb);
 	close(lfd);
 	GO(NODE3);

@@ -436,6 +436,19 @@ fail:
 	return -1;
 }
 
+/*
+ * Waits (bounded) until a connection is in @lfd's accept queue.  connect()
+ * returns when the caller has sent the handshake's last ACK, which the
+ * listener may not have yet: a test that moves the listener with its
+ * queue waits for it, as a connection still in SYN_RECV stays behind.
+ */
+static inline void wait_accept_queued(struct __test_metadata *_metadata,
+				      int lfd)
+{
+	ASSERT_EQ(POLLIN, poll_one(lfd, POLLIN, WAIT_MS))
+		TH_LOG("the listener has no connection in its accept queue");
+}
+
 /* Waits (bounded) for a connection to be waiting on @lfd and accepts it. */
 static inline int accept_waiting(struct __test_metadata *_metadata, int lfd)
 {
