@@ -164,6 +164,8 @@ static void migtcp_ckpt_conn(struct migtcp_ckpt_out *o, struct sock *sk)
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SND_WL1, msk->snd_wl1);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SND_WSCALE, msk->snd_wscale);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RCV_WSCALE, msk->rcv_wscale);
+	if (msk->sack_ok)
+		MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_SACK_OK, (u8)1);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RCV_NXT, msk->rcv_nxt);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_COPIED_SEQ, msk->copied_seq);
 	MIGTCP_CKPT_PUT(o, MIGTCP_CKPT_A_RCV_WUP, msk->rcv_wup);
@@ -539,6 +541,7 @@ static const struct nla_policy migtcp_ckpt_policy[MIGTCP_CKPT_A_MAX + 1] = {
 	[MIGTCP_CKPT_A_SND_WL1]		= { .type = NLA_U32 },
 	[MIGTCP_CKPT_A_SND_WSCALE]	= NLA_POLICY_MAX(NLA_U8, MIGTCP_MAX_WSCALE),
 	[MIGTCP_CKPT_A_RCV_WSCALE]	= NLA_POLICY_MAX(NLA_U8, MIGTCP_MAX_WSCALE),
+	[MIGTCP_CKPT_A_SACK_OK]		= NLA_POLICY_MAX(NLA_U8, 1),
 	[MIGTCP_CKPT_A_RCV_NXT]		= { .type = NLA_U32 },
 	[MIGTCP_CKPT_A_COPIED_SEQ]	= { .type = NLA_U32 },
 	[MIGTCP_CKPT_A_RCV_WUP]		= { .type = NLA_U32 },
@@ -1233,6 +1236,9 @@ static int migtcp_ckpt_apply_conn(struct sock *sk,
 	msk->snd_wl1 = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_SND_WL1);
 	msk->snd_wscale = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_SND_WSCALE);
 	msk->rcv_wscale = migtcp_ckpt_u8(v, MIGTCP_CKPT_A_RCV_WSCALE);
+	/* The blocks are not kept: the next segment out of order starts them. */
+	msk->sack_ok = v->tb[MIGTCP_CKPT_A_SACK_OK] &&
+		       nla_get_u8(v->tb[MIGTCP_CKPT_A_SACK_OK]);
 	msk->rcv_nxt = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RCV_NXT);
 	msk->copied_seq = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_COPIED_SEQ);
 	msk->rcv_wup = migtcp_ckpt_u32(v, MIGTCP_CKPT_A_RCV_WUP);

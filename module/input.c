@@ -38,6 +38,7 @@ void migtcp_parse_syn_opts(const struct sk_buff *skb,
 	opts->mss = MIGTCP_DEFAULT_MSS;
 	opts->wscale_ok = false;
 	opts->wscale = 0;
+	opts->sack_ok = false;
 	opts->kx_half = NULL;
 	opts->kx_flags = 0;
 	opts->hsmac = migtcp_find_hsmac(skb);
@@ -58,6 +59,9 @@ void migtcp_parse_syn_opts(const struct sk_buff *skb,
 			/* RFC 7323 2.3: larger shifts are taken as 14. */
 			opts->wscale = min_t(u8, opt[2], MIGTCP_MAX_WSCALE);
 			opts->wscale_ok = true;
+		} else if (opt[0] == MIGTCP_OPT_SACK_PERM &&
+			   opt[1] == MIGTCP_OPTLEN_SACK_PERM) {
+			opts->sack_ok = true;
 		} else if (opt[0] == MIGTCP_OPT_KX &&
 			   opt[1] == MIGTCP_OPTLEN_KX && !have_kx) {
 			have_kx = true;
@@ -112,10 +116,14 @@ u8 migtcp_our_wscale(void)
 	return shift;
 }
 
-/* Takes what both SYNs agreed: the MSS, and scaling only if both asked. */
+/*
+ * Takes what both SYNs agreed: the MSS, and scaling and SACK only if both
+ * asked.
+ */
 static void migtcp_apply_syn_opts(struct migtcp_sock *msk,
 				  const struct migtcp_syn_opts *opts)
 {
+	msk->sack_ok = msk->sack_ok && opts->sack_ok;
 	msk->peer_mss = opts->mss;
 	msk->mss = min(msk->mss, opts->mss);
 	if (opts->wscale_ok) {
@@ -859,6 +867,7 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 	}
 	if (migtcp_before(ack, msk->snd_una))
 		return true;	/* old: its data may still be new */
+	migtcp_sack_rcv(sk, skb, ack);
 
 	if (migtcp_after(ack, msk->snd_una)) {
 		migtcp_update_wnd(msk, seq, ack, wnd);
@@ -955,6 +964,7 @@ unsigned int migtcp_ofo_purge(struct sock *sk)
 		n++;
 	}
 	msk->ofo_last = NULL;
+	migtcp_sack_reset(sk);
 	return n;
 }
 
@@ -1188,8 +1198,11 @@ static bool migtcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 			link = &parent->rb_left;
 			continue;
 		}
-		if (!migtcp_after(cb->end_seq, p->end_seq))
-			return false;	/* nothing new: a duplicate */
+		if (!migtcp_after(cb->end_seq, p->end_seq)) {
+			/* Nothing new: a duplicate, reported (D-SACK). */
+			migtcp_sack_dup(sk, cb->seq, cb->end_seq);
+			return false;
+		}
 		if (cb->seq == p->seq) {
 			/* @skb covers @pos, and maybe more after it. */
 			skb_set_owner_r(skb, sk);
@@ -1265,8 +1278,11 @@ static bool migtcp_rcv_data(struct sock *sk, struct sk_buff *skb,
 	if (!migtcp_after(cb.end_seq, msk->rcv_nxt) ||
 	    migtcp_after(cb.seq, msk->rcv_nxt + max(msk->rcv_wnd, 1U))) {
 		/* Old, or beyond the window: fails RFC 9293's acceptability
-		 * test, and is answered with where we are.
+		 * test, and is answered with where we are, and for old data
+		 * with what came twice (D-SACK).
 		 */
+		if (len && !migtcp_after(cb.end_seq, msk->rcv_nxt))
+			migtcp_sack_dup(sk, cb.seq, cb.seq + len);
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_WINDOW_DROPS);
 		migtcp_send_ack(sk);
 		return false;
@@ -1278,14 +1294,23 @@ static bool migtcp_rcv_data(struct sock *sk, struct sk_buff *skb,
 	*MIGTCP_SKB_CB(skb) = cb;
 	if (migtcp_after(cb.seq, msk->rcv_nxt)) {
 		kept = migtcp_ofo_insert(sk, skb);
-	} else if (migtcp_trim_front(sk, skb) &&
-		   migtcp_queue_in_order(sk, skb)) {
-		/* A filled gap or the end of the stream is news at once. */
-		now = !migtcp_ofo_empty(sk) || cb.fin;
-		kept = true;
-		migtcp_ofo_drain(sk);
-		if (!sock_flag(sk, SOCK_DEAD))
-			sk->sk_data_ready(sk);
+		if (kept)
+			migtcp_sack_new_ofo(sk, cb.seq, cb.end_seq);
+	} else {
+		/* What it has before RCV.NXT came twice (D-SACK). */
+		migtcp_sack_dup(sk, cb.seq, msk->rcv_nxt);
+		if (migtcp_trim_front(sk, skb) &&
+		    migtcp_queue_in_order(sk, skb)) {
+			/* A filled gap or the end of the stream is news at
+			 * once.
+			 */
+			now = !migtcp_ofo_empty(sk) || cb.fin;
+			kept = true;
+			migtcp_ofo_drain(sk);
+			migtcp_sack_advance(sk);
+			if (!sock_flag(sk, SOCK_DEAD))
+				sk->sk_data_ready(sk);
+		}
 	}
 	migtcp_ack_data(sk, now || !kept ||
 			(sk->sk_shutdown & RCV_SHUTDOWN));
@@ -1390,6 +1415,11 @@ static bool migtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	 * keepalive probe asks for).
 	 */
 	if (!acceptable) {
+		/* Data that came before: the ACK reports it (D-SACK). */
+		if (len && migtcp_before(seq, msk->rcv_nxt))
+			migtcp_sack_dup(sk, seq,
+					migtcp_before(seq + len, msk->rcv_nxt) ?
+					seq + len : msk->rcv_nxt);
 		migtcp_drop(sock_net(sk), skb, MIGTCP_STAT_IN_WINDOW_DROPS);
 		if (!migtcp_oow_limited(sk, len || (flags & MIGTCP_F_FIN)))
 			migtcp_send_ack(sk);
@@ -1543,6 +1573,7 @@ static struct sock *migtcp_child_alloc(struct sock *lsk,
 		return NULL;
 	}
 	c->rcv_wscale = migtcp_our_wscale();
+	c->sack_ok = migtcp_sack_enabled();
 	migtcp_apply_syn_opts(c, opts);
 	if (cookie_half) {
 		/* The ACK: its sequence number is the SYN's + 1. */

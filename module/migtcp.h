@@ -389,6 +389,18 @@ enum migtcp_queue {
 	MIGTCP_QUEUE_ACCEPT,		/* established, not accepted yet */
 };
 
+/* A range of sequence numbers held out of order, for a SACK block. */
+struct migtcp_sack_block {
+	u32 start, end;
+};
+
+/*
+ * SACK blocks a pure ACK carries at most (D-SACK included), as TCP
+ * without timestamps: 4 + 8 * 4 bytes of options.
+ */
+#define MIGTCP_SACK_BLOCKS	4
+#define MIGTCP_SACK_OPT_ALIGNED(n)	(4 + (n) * MIGTCP_SACK_BLOCK_LEN)
+
 struct migtcp_sock {
 	/*
 	 * First, as every protocol's.  The IPv4 output path takes a full
@@ -450,6 +462,16 @@ struct migtcp_sock {
 	 */
 	struct rb_root ofo_root;
 	struct sk_buff *ofo_last;
+	/*
+	 * SACK (sack.c): before the handshake ends, whether our SYN offers
+	 * it; then whether both did.  Blocks of the out-of-order queue for
+	 * our ACKs, the latest first; a duplicate to report once.
+	 */
+	bool sack_ok;
+	bool dsack;
+	u8 sack_blocks;
+	struct migtcp_sack_block sacks[MIGTCP_SACK_BLOCKS];
+	struct migtcp_sack_block dsack_block;
 
 	/* RFC 6298, in jiffies: srtt scaled by 8, rttvar by 4. */
 	unsigned long rto;		/* retransmission timeout */
@@ -687,7 +709,8 @@ int migtcp_xmit(struct net *net, struct sk_buff *skb,
 		const struct in6_addr *saddr, const struct in6_addr *daddr);
 void migtcp_send_reset(struct net *net, const struct sk_buff *in_skb);
 int migtcp_send_cookie_synack(struct sock *lsk, const struct sk_buff *syn,
-			      u32 iss, const u8 *half, const u8 *mac);
+			      u32 iss, const u8 *half, const u8 *mac,
+			      bool sack_perm);
 int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq);
 int migtcp_route_path(struct sock *sk);
 void migtcp_mtu_reduced(struct sock *sk);
@@ -752,6 +775,7 @@ struct migtcp_syn_opts {
 	u16 mss;
 	bool wscale_ok;
 	u8 wscale;
+	bool sack_ok;			/* SACK permitted */
 	/* A usable KX option: the peer's half, in the skb; else NULL. */
 	const u8 *kx_half;
 	u8 kx_flags;
@@ -879,6 +903,16 @@ void migtcp_cookie_synack(struct sock *lsk, const struct sk_buff *skb,
 enum migtcp_stat migtcp_cookie_check(struct net *net,
 				     const struct sk_buff *skb,
 				     struct migtcp_syn_opts *opts, u8 *half);
+
+/* sack.c */
+bool migtcp_sack_enabled(void);
+void migtcp_sack_new_ofo(struct sock *sk, u32 seq, u32 end);
+void migtcp_sack_advance(struct sock *sk);
+void migtcp_sack_reset(struct sock *sk);
+void migtcp_sack_dup(struct sock *sk, u32 seq, u32 end);
+unsigned int migtcp_sack_optlen(const struct sock *sk);
+void migtcp_sack_write_opt(struct sock *sk, u8 *opt, unsigned int optlen);
+void migtcp_sack_rcv(struct sock *sk, const struct sk_buff *skb, u32 ack);
 
 /* kx.c */
 int migtcp_kx_register(void);

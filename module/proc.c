@@ -54,6 +54,11 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_SYNCOOKIES_RECV]	= "SyncookiesRecv",
 	[MIGTCP_STAT_SYNCOOKIES_FAILED]	= "SyncookiesFailed",
 	[MIGTCP_STAT_IN_CTL_MAC_LIMITED]	= "InCtlMacLimited",
+	[MIGTCP_STAT_IN_SACK_BLOCKS]	= "InSackBlocks",
+	[MIGTCP_STAT_IN_DSACKS]	= "InDsacks",
+	[MIGTCP_STAT_IN_SACK_INVALID]	= "InSackInvalid",
+	[MIGTCP_STAT_OUT_SACK_BLOCKS]	= "OutSackBlocks",
+	[MIGTCP_STAT_OUT_DSACKS]	= "OutDsacks",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

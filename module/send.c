@@ -389,6 +389,17 @@ static struct migtcphdr *migtcp_push_header(struct sock *sk,
  */
 #define MIGTCP_SYN_HOST_LEN	(2 + MIGTCP_OPTLEN_HOST)
 
+/* NOP, NOP, SACK permitted: after the KX option of a SYN that offers it. */
+#define MIGTCP_SYN_SACK_LEN	(2 + MIGTCP_OPTLEN_SACK_PERM)
+
+static void migtcp_write_sack_perm(u8 *opt)
+{
+	opt[0] = MIGTCP_OPT_NOP;
+	opt[1] = MIGTCP_OPT_NOP;
+	opt[2] = MIGTCP_OPT_SACK_PERM;
+	opt[3] = MIGTCP_OPTLEN_SACK_PERM;
+}
+
 /* NOP, NOP and the host option naming this node, at @opt. */
 static void migtcp_write_host_opt(const struct sock *sk, u8 *opt)
 {
@@ -403,25 +414,28 @@ static void migtcp_write_host_opt(const struct sock *sk, u8 *opt)
 
 /*
  * The handshake MAC option (kx.c) follows on a SYN-ACK, and is the only
- * option of the connecting side's ACKs until the listener took it.
- * After a SYN cookie the SYN's KX option (and host option) follow it on
- * those ACKs: the listener kept nothing of the SYN.
+ * option of the connecting side's ACKs until the listener took it,
+ * besides SACK blocks.  After a SYN cookie the SYN's KX option (and SACK
+ * permitted, and host option) follow it on those ACKs: the listener kept
+ * nothing of the SYN.
  */
 static unsigned int migtcp_ctl_optlen(const struct sock *sk, u16 flags)
 {
 	const struct migtcp_sock *msk = migtcp_sk(sk);
 	unsigned int host = msk->mig.foreign ? MIGTCP_SYN_HOST_LEN : 0;
+	unsigned int sack = msk->sack_ok ? MIGTCP_SYN_SACK_LEN : 0;
 
 	if ((flags & (MIGTCP_F_SYN | MIGTCP_F_ACK)) ==
 	    (MIGTCP_F_SYN | MIGTCP_F_ACK))
-		return MIGTCP_SYN_OPTLEN + MIGTCP_OPTLEN_HSMAC;
+		return MIGTCP_SYN_OPTLEN + sack + MIGTCP_OPTLEN_HSMAC;
 	if (flags & MIGTCP_F_SYN)
-		return MIGTCP_SYN_OPTLEN + host;
-	if (flags == MIGTCP_F_ACK && migtcp_kx_cookie_wait(&msk->kx))
-		return MIGTCP_OPTLEN_HSMAC + MIGTCP_OPTLEN_KX + host;
-	if (flags == MIGTCP_F_ACK && msk->kx.proof_pending)
-		return MIGTCP_OPTLEN_HSMAC;
-	return 0;
+		return MIGTCP_SYN_OPTLEN + sack + host;
+	if (flags != MIGTCP_F_ACK)
+		return 0;
+	if (migtcp_kx_cookie_wait(&msk->kx))
+		return MIGTCP_OPTLEN_HSMAC + MIGTCP_OPTLEN_KX + sack + host;
+	return (msk->kx.proof_pending ? MIGTCP_OPTLEN_HSMAC : 0) +
+	       migtcp_sack_optlen(sk);
 }
 
 /*
@@ -434,20 +448,25 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 	unsigned int optlen = migtcp_ctl_optlen(sk, flags);
 	struct migtcphdr *mh;
 	struct sk_buff *skb;
-	u8 *opt;
+	u8 *opt, *end;
 
 	BUILD_BUG_ON(MIGTCP_SYN_OPTLEN % 4 || MIGTCP_SYN_OPT_KX % 4 ||
 		     MIGTCP_OPTLEN_HSMAC % 4 || MIGTCP_SYN_HOST_LEN % 4 ||
-		     MIGTCP_SYN_OPTLEN + MIGTCP_OPTLEN_HSMAC >
-		     MIGTCP_MAX_OPTLEN ||
-		     MIGTCP_OPTLEN_HSMAC + MIGTCP_OPTLEN_KX +
+		     MIGTCP_SYN_SACK_LEN % 4);
+	/* The longest SYN-ACK, cookie ACK and pure ACK fit. */
+	BUILD_BUG_ON(MIGTCP_SYN_OPTLEN + MIGTCP_SYN_SACK_LEN + MIGTCP_OPTLEN_HSMAC >
+		     MIGTCP_MAX_OPTLEN);
+	BUILD_BUG_ON(MIGTCP_OPTLEN_HSMAC + MIGTCP_OPTLEN_KX + MIGTCP_SYN_SACK_LEN +
 		     MIGTCP_SYN_HOST_LEN > MIGTCP_MAX_OPTLEN);
+	BUILD_BUG_ON(MIGTCP_OPTLEN_HSMAC + MIGTCP_SACK_OPT_ALIGNED(MIGTCP_SACK_BLOCKS) >
+		     MIGTCP_MAX_OPTLEN);
 	skb = alloc_skb(MIGTCP_MAX_HEADER, GFP_ATOMIC);
 	if (!skb)
 		return -ENOBUFS;
 	skb_reserve(skb, MIGTCP_MAX_HEADER);
 	mh = migtcp_push_header(sk, skb, optlen, flags, seq);
 	opt = (u8 *)(mh + 1);
+	end = opt + optlen;
 	if (flags & MIGTCP_F_SYN) {
 		opt[0] = MIGTCP_OPT_MSS;
 		opt[1] = MIGTCP_OPTLEN_MSS;
@@ -458,19 +477,32 @@ int migtcp_send_ctl(struct sock *sk, u16 flags, u32 seq)
 		opt[7] = msk->rcv_wscale;
 		migtcp_kx_write_opt(sk, opt + MIGTCP_SYN_OPT_KX);
 		opt += MIGTCP_SYN_OPTLEN;
+		if (msk->sack_ok) {
+			migtcp_write_sack_perm(opt);
+			opt += MIGTCP_SYN_SACK_LEN;
+		}
 		if (flags & MIGTCP_F_ACK)
 			migtcp_hs_write_opt(sk, opt);
-		else if (optlen > MIGTCP_SYN_OPTLEN)
+		else if (opt < end)
 			migtcp_write_host_opt(sk, opt);
-	} else if (optlen) {
+	} else if (migtcp_kx_cookie_wait(&msk->kx) && optlen) {
 		migtcp_hs_write_opt(sk, opt);
 		opt += MIGTCP_OPTLEN_HSMAC;
-		if (optlen > MIGTCP_OPTLEN_HSMAC) {
-			migtcp_kx_write_opt(sk, opt);
-			opt += MIGTCP_OPTLEN_KX;
+		migtcp_kx_write_opt(sk, opt);
+		opt += MIGTCP_OPTLEN_KX;
+		if (msk->sack_ok) {
+			migtcp_write_sack_perm(opt);
+			opt += MIGTCP_SYN_SACK_LEN;
 		}
-		if (optlen > MIGTCP_OPTLEN_HSMAC + MIGTCP_OPTLEN_KX)
+		if (opt < end)
 			migtcp_write_host_opt(sk, opt);
+	} else if (optlen) {
+		if (msk->kx.proof_pending) {
+			migtcp_hs_write_opt(sk, opt);
+			opt += MIGTCP_OPTLEN_HSMAC;
+		}
+		if (opt < end)
+			migtcp_sack_write_opt(sk, opt, end - opt);
 	}
 	if (flags & MIGTCP_F_RST)
 		MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_OUT_RSTS);
@@ -694,8 +726,11 @@ void migtcp_push(struct sock *sk)
  * listener's own segments would be.
  */
 int migtcp_send_cookie_synack(struct sock *lsk, const struct sk_buff *syn,
-			      u32 iss, const u8 *half, const u8 *mac)
+			      u32 iss, const u8 *half, const u8 *mac,
+			      bool sack_perm)
 {
+	unsigned int optlen = MIGTCP_SYN_OPTLEN + MIGTCP_OPTLEN_HSMAC +
+			      (sack_perm ? MIGTCP_SYN_SACK_LEN : 0);
 	const struct migtcphdr *in = migtcp_hdr(syn);
 	struct net *net = sock_net(lsk);
 	struct in6_addr saddr, daddr, src;
@@ -723,12 +758,10 @@ int migtcp_send_cookie_synack(struct sock *lsk, const struct sk_buff *syn,
 		return -ENOBUFS;
 	}
 	skb_reserve(skb, MIGTCP_MAX_HEADER);
-	mh = skb_push(skb, sizeof(*mh) + MIGTCP_SYN_OPTLEN +
-		      MIGTCP_OPTLEN_HSMAC);
+	mh = skb_push(skb, sizeof(*mh) + optlen);
 	memset(mh, 0, sizeof(*mh));
 	mh->version	= MIGTCP_WIRE_VERSION;
-	mh->doff	= (sizeof(*mh) + MIGTCP_SYN_OPTLEN +
-			   MIGTCP_OPTLEN_HSMAC) / 4;
+	mh->doff	= (sizeof(*mh) + optlen) / 4;
 	mh->flags	= htons(MIGTCP_F_SYN | MIGTCP_F_ACK);
 	mh->src_node	= in->dst_node;
 	mh->dst_node	= in->src_node;
@@ -749,7 +782,12 @@ int migtcp_send_cookie_synack(struct sock *lsk, const struct sk_buff *syn,
 	opt[7] = migtcp_our_wscale();
 	migtcp_kx_put_opt(net, opt + MIGTCP_SYN_OPT_KX, half,
 			  MIGTCP_KX_F_COOKIE);
-	migtcp_hs_put_opt(opt + MIGTCP_SYN_OPTLEN, mac);
+	opt += MIGTCP_SYN_OPTLEN;
+	if (sack_perm) {
+		migtcp_write_sack_perm(opt);
+		opt += MIGTCP_SYN_SACK_LEN;
+	}
+	migtcp_hs_put_opt(opt, mac);
 
 	migtcp_skb_set_owner(lsk, skb);
 	MIGTCP_INC_STATS(net, MIGTCP_STAT_SYNCOOKIES_SENT);

@@ -246,6 +246,7 @@ static int migtcp_start_connect(struct sock *sk, u32 node, u16 port)
 	msk->snd_nxt = msk->iss + 1;
 	msk->write_seq = msk->snd_nxt;
 	msk->rcv_wscale = migtcp_our_wscale();
+	msk->sack_ok = migtcp_sack_enabled();
 	migtcp_rtt_reset(sk);
 	msk->retransmits = 0;
 	msk->mig.redirects = 0;
@@ -305,6 +306,8 @@ void migtcp_forget_conn(struct sock *sk)
 	msk->snd_wl1 = 0;
 	msk->snd_wscale = 0;
 	msk->rcv_wscale = 0;
+	msk->sack_ok = false;
+	migtcp_sack_reset(sk);
 	msk->rcv_nxt = 0;
 	msk->copied_seq = 0;
 	msk->rcv_wup = 0;

@@ -176,7 +176,9 @@ void migtcp_cookie_synack(struct sock *lsk, const struct sk_buff *skb,
 	r.half = half;
 	if (!migtcp_cookie_half(skb, cookie, isn, opts->kx_half, half) &&
 	    !migtcp_hs_synack_mac(sock_net(lsk), &i, &r, mac))
-		migtcp_send_cookie_synack(lsk, skb, cookie, half, mac);
+		migtcp_send_cookie_synack(lsk, skb, cookie, half, mac,
+					  opts->sack_ok &&
+					  migtcp_sack_enabled());
 	memzero_explicit(half, sizeof(half));
 }
 

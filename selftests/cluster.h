@@ -80,6 +80,7 @@ enum cluster_param {
 	PARAM_ORPHAN_RETRIES,
 	PARAM_SYNCOOKIES,
 	PARAM_MAC_FAILURE_LIMIT,
+	PARAM_SACK,
 	CLUSTER_PARAMS
 };
 
@@ -91,6 +92,7 @@ static const char *const cluster_param_names[CLUSTER_PARAMS] = {
 	[PARAM_ORPHAN_RETRIES]		= "orphan_retries",
 	[PARAM_SYNCOOKIES]		= "syncookies",
 	[PARAM_MAC_FAILURE_LIMIT]	= "mac_failure_limit",
+	[PARAM_SACK]			= "sack",
 };
 
 FIXTURE(cluster) {

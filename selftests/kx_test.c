@@ -48,8 +48,9 @@
 #define RAW_SRC_PORT	40000		/* the raw client's first port */
 
 #define HALF_LEN	MIGTCP_KX_HALF_LEN
-#define SYN_DOFF	18		/* 28 + MSS 4 + NOP WS 4 + KX 36 */
-#define SYNACK_DOFF	23		/* SYN_DOFF + HSMAC 20 */
+/* 28 + MSS 4 + NOP WS 4 + KX 36, and NOP NOP SACK permitted 4 */
+#define SYN_DOFF	19		/* a migtcp.ko's (sack=1) */
+#define SYNACK_DOFF	23		/* to a SYN without SACK: + HSMAC 20 */
 
 /* The ways a KX option can be unusable, and the usable one. */
 enum kx_variant {
@@ -737,7 +738,8 @@ TEST_F(cluster, unacceptable_synack_ignored)
 /*
  * A SYN retransmitted to a silent peer carries the same sequence number
  * and the same half; another connection draws another half.  Also the
- * SYN's layout: MSS, NOP, WS, KX at offset 36, doff 18.
+ * SYN's layout: MSS, NOP, WS, KX at offset 36, NOP, NOP, SACK permitted,
+ * doff 19.
  */
 TEST_F_TIMEOUT(cluster, syn_retransmission_same_half, 30)
 {
@@ -1123,11 +1125,14 @@ static void cookie_first_segment_lost(struct __test_metadata *_metadata,
 	close(lfd);
 }
 
-/* Node 1's ACK with the handshake MAC and the KX option (doff 21). */
+/*
+ * Node 1's ACK with the handshake MAC, the KX option and SACK permitted
+ * (doff 22).
+ */
 TEST_F(cluster, syncookie_ack_lost)
 {
 	cookie_first_segment_lost(_metadata, self, NODE1,
-				  "@th,8,8 21 @th,16,16 0x0010 limit rate 1/hour burst 1 packets");
+				  "@th,8,8 22 @th,16,16 0x0010 limit rate 1/hour burst 1 packets");
 }
 
 /* Node 2's first ACK without options (doff 7). */

@@ -81,7 +81,8 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'InHsBadMac', 'InHsNoMac', 'InSynBadSource', 'InXfrmDrops',
          'InFilterDrops', 'LeasesLost', 'AbortOnMemory', 'AbortOnData',
          'OutOfWindowIcmps', 'SyncookiesSent', 'SyncookiesRecv',
-         'SyncookiesFailed', 'InCtlMacLimited']
+         'SyncookiesFailed', 'InCtlMacLimited', 'InSackBlocks',
+         'InDsacks', 'InSackInvalid', 'OutSackBlocks', 'OutDsacks']
 
 
 def errname(err):

@@ -1002,7 +1002,8 @@ static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
 	"LeasesLost", "AbortOnMemory", "AbortOnData", "OutOfWindowIcmps",
 	"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed",
-	"InCtlMacLimited",
+	"InCtlMacLimited", "InSackBlocks", "InDsacks", "InSackInvalid",
+	"OutSackBlocks", "OutDsacks",
 };
 
 static int module_param_write(const char *name, long value)

@@ -92,6 +92,11 @@ enum {
 	ST_COOKIES_RECV,
 	ST_COOKIES_FAILED,
 	ST_CTL_MAC_LIMITED,
+	ST_IN_SACK_BLOCKS,
+	ST_IN_DSACKS,
+	ST_IN_SACK_INVALID,
+	ST_OUT_SACK_BLOCKS,
+	ST_OUT_DSACKS,
 	ST_NR,
 };
 
@@ -106,7 +111,8 @@ static const char * const stat_names[ST_NR] = {
 	"InHsNoMac", "InSynBadSource", "InXfrmDrops", "InFilterDrops",
 	"LeasesLost", "AbortOnMemory", "AbortOnData", "OutOfWindowIcmps",
 	"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed",
-	"InCtlMacLimited",
+	"InCtlMacLimited", "InSackBlocks", "InDsacks", "InSackInvalid",
+	"OutSackBlocks", "OutDsacks",
 };
 
 struct mig_stats {

@@ -55,6 +55,11 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_SYNCOOKIES_RECV]	= "SyncookiesRecv",
 	[MIGTCP_STAT_SYNCOOKIES_FAILED]	= "SyncookiesFailed",
 	[MIGTCP_STAT_IN_CTL_MAC_LIMITED]	= "InCtlMacLimited",
+	[MIGTCP_STAT_IN_SACK_BLOCKS]	= "InSackBlocks",
+	[MIGTCP_STAT_IN_DSACKS]	= "InDsacks",
+	[MIGTCP_STAT_IN_SACK_INVALID]	= "InSackInvalid",
+	[MIGTCP_STAT_OUT_SACK_BLOCKS]	= "OutSackBlocks",
+	[MIGTCP_STAT_OUT_DSACKS]	= "OutDsacks",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

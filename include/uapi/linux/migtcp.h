@@ -246,6 +246,9 @@ enum migtcp_ckpt_attr {
 					 * its IPv6 address (beside
 					 * HOST_ADDR_IN when it has both)
 					 */
+	MIGTCP_CKPT_A_SACK_OK,		/* u8: 1 if both SYNs permitted SACK;
+					 * absent: 0
+					 */
 	__MIGTCP_CKPT_A_MAX
 };
 
@@ -378,6 +381,14 @@ struct migtcp_ctl_redirect {
 #define MIGTCP_OPTLEN_MSS	4
 #define MIGTCP_OPT_WSCALE	3
 #define MIGTCP_OPTLEN_WSCALE	3
+/*
+ * Selective acknowledgments (RFC 2018, RFC 2883): permitted in both SYNs,
+ * then blocks of two sequence numbers on ACKs.
+ */
+#define MIGTCP_OPT_SACK_PERM	4
+#define MIGTCP_OPTLEN_SACK_PERM	2
+#define MIGTCP_OPT_SACK		5
+#define MIGTCP_SACK_BLOCK_LEN	8	/* left edge, right edge */
 #define MIGTCP_OPT_KX		224	/* key exchange, on every SYN */
 #define MIGTCP_OPTLEN_KX	36
 #define MIGTCP_KX_SUITE_HMAC_SHA256	1	/* the only suite defined */
@@ -468,6 +479,16 @@ enum migtcp_stat {
 					 * dropped unchecked, their source's
 					 * budget of wrong MACs spent
 					 */
+	MIGTCP_STAT_IN_SACK_BLOCKS,	/* InSackBlocks: SACK blocks received */
+	MIGTCP_STAT_IN_DSACKS,		/* InDsacks: D-SACK blocks received:
+					 * data the peer got twice
+					 */
+	MIGTCP_STAT_IN_SACK_INVALID,	/* InSackInvalid: SACK blocks ignored,
+					 * outside what was sent or is
+					 * unacknowledged
+					 */
+	MIGTCP_STAT_OUT_SACK_BLOCKS,	/* OutSackBlocks: SACK blocks sent */
+	MIGTCP_STAT_OUT_DSACKS,		/* OutDsacks: D-SACK blocks sent */
 	__MIGTCP_STAT_MAX
 };
 

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Selective acknowledgments (RFC 2018) and their duplicate report
+ * (D-SACK, RFC 2883), negotiated with the SACK permitted option of both
+ * SYNs (docs/protocol.md, "SACK permitted and SACK").
+ *
+ * The receiving side keeps up to MIGTCP_SACK_BLOCKS blocks of data held
+ * out of order, the one of the latest segment first, then the others in
+ * the order they last changed (RFC 2018 4), as Linux keeps
+ * tp->selective_acks; a block that two segments join is one.  A segment
+ * that brings nothing new is reported once as a D-SACK block, ahead of
+ * them.  Pure ACKs carry them.
+ *
+ * The sending side checks the blocks it receives (RFC 2883 4, RFC 2018
+ * 3: within what it sent, beyond what is acknowledged or, for a D-SACK,
+ * below it) and counts them.
+ */
+#include <linux/moduleparam.h>
+
+#include "migtcp.h"
+
+/*
+ * Whether SYNs offer SACK (as net.ipv4.tcp_sack): a connection uses it
+ * only if both offered it.  Read when a SYN is made or answered.
+ */
+static unsigned int migtcp_sack_param = 1;
+module_param_named(sack, migtcp_sack_param, uint, 0644);
+MODULE_PARM_DESC(sack, "offer selective acknowledgments in SYNs: 1 (default) or 0");
+
+bool migtcp_sack_enabled(void)
+{
+	return READ_ONCE(migtcp_sack_param) != 0;
+}
+
+/* Whether @b and [@seq, @end) overlap or touch: they make one block. */
+static bool migtcp_sack_touches(const struct migtcp_sack_block *b, u32 seq,
+				u32 end)
+{
+	return !migtcp_after(seq, b->end) && !migtcp_after(b->start, end);
+}
+
+/*
+ * [@seq, @end) is now held out of order: its block (joined with those it
+ * touches) becomes the first, the others follow in their order; the
+ * oldest falls off when there are too many.
+ */
+void migtcp_sack_new_ofo(struct sock *sk, u32 seq, u32 end)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_sack_block rest[MIGTCP_SACK_BLOCKS];
+	struct migtcp_sack_block block = { .start = seq, .end = end };
+	unsigned int i, n = 0;
+
+	if (!msk->sack_ok)
+		return;
+	for (i = 0; i < msk->sack_blocks; i++) {
+		const struct migtcp_sack_block *b = &msk->sacks[i];
+
+		if (!migtcp_sack_touches(b, seq, end)) {
+			rest[n++] = *b;
+			continue;
+		}
+		if (migtcp_before(b->start, block.start))
+			block.start = b->start;
+		if (migtcp_after(b->end, block.end))
+			block.end = b->end;
+	}
+	n = min_t(unsigned int, n, MIGTCP_SACK_BLOCKS - 1);
+	msk->sacks[0] = block;
+	memcpy(&msk->sacks[1], rest, n * sizeof(rest[0]));
+	msk->sack_blocks = n + 1;
+}
+
+/*
+ * RCV.NXT moved: blocks it passed are acknowledged (they went into the
+ * stream with the gap's data) and go.
+ */
+void migtcp_sack_advance(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	unsigned int i, n = 0;
+
+	for (i = 0; i < msk->sack_blocks; i++) {
+		struct migtcp_sack_block b = msk->sacks[i];
+
+		if (!migtcp_after(b.end, msk->rcv_nxt))
+			continue;
+		if (migtcp_before(b.start, msk->rcv_nxt))
+			b.start = msk->rcv_nxt;
+		msk->sacks[n++] = b;
+	}
+	msk->sack_blocks = n;
+}
+
+/*
+ * The out-of-order queue was dropped (memory pressure, a restore, the
+ * end of the connection): no block may claim what is no longer held
+ * (RFC 2018 8: the sender keeps what was SACKed until it is ACKed).
+ */
+void migtcp_sack_reset(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	msk->sack_blocks = 0;
+	msk->dsack = false;
+}
+
+/* [@seq, @end) came again: the next ACK reports it (RFC 2883 4). */
+void migtcp_sack_dup(struct sock *sk, u32 seq, u32 end)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if (!msk->sack_ok || !migtcp_before(seq, end))
+		return;
+	msk->dsack_block.start = seq;
+	msk->dsack_block.end = end;
+	msk->dsack = true;
+}
+
+/* Blocks the next pure ACK carries: the D-SACK one first. */
+static unsigned int migtcp_sack_count(const struct migtcp_sock *msk)
+{
+	return min_t(unsigned int, msk->dsack + msk->sack_blocks,
+		     MIGTCP_SACK_BLOCKS);
+}
+
+/* Bytes the SACK option of the next pure ACK takes, NOPs included. */
+unsigned int migtcp_sack_optlen(const struct sock *sk)
+{
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+	unsigned int n = migtcp_sack_count(msk);
+
+	return n ? MIGTCP_SACK_OPT_ALIGNED(n) : 0;
+}
+
+/*
+ * Writes NOP, NOP and the SACK option of migtcp_sack_optlen() bytes at
+ * @opt.  A D-SACK block goes once.
+ */
+void migtcp_sack_write_opt(struct sock *sk, u8 *opt, unsigned int optlen)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	unsigned int n = (optlen - 4) / MIGTCP_SACK_BLOCK_LEN, i = 0;
+	struct net *net = sock_net(sk);
+	u8 *p = opt + 4;
+
+	opt[0] = MIGTCP_OPT_NOP;
+	opt[1] = MIGTCP_OPT_NOP;
+	opt[2] = MIGTCP_OPT_SACK;
+	opt[3] = 2 + n * MIGTCP_SACK_BLOCK_LEN;
+	if (msk->dsack && n) {
+		put_unaligned_be32(msk->dsack_block.start, p);
+		put_unaligned_be32(msk->dsack_block.end, p + 4);
+		p += MIGTCP_SACK_BLOCK_LEN;
+		msk->dsack = false;
+		MIGTCP_INC_STATS(net, MIGTCP_STAT_OUT_DSACKS);
+		n--;
+	}
+	for (; i < n && i < msk->sack_blocks; i++) {
+		put_unaligned_be32(msk->sacks[i].start, p);
+		put_unaligned_be32(msk->sacks[i].end, p + 4);
+		p += MIGTCP_SACK_BLOCK_LEN;
+	}
+	MIGTCP_ADD_STATS(net, MIGTCP_STAT_OUT_SACK_BLOCKS, i);
+}
+
+/*
+ * The first SACK option of the right length in @skb, a segment without
+ * SYN whose options area the receive path checked: its blocks and their
+ * number; NULL if none.
+ */
+static const u8 *migtcp_sack_find(const struct sk_buff *skb, unsigned int *n)
+{
+	const struct migtcphdr *mh = migtcp_hdr(skb);
+	const u8 *opt = (const u8 *)(mh + 1);
+	const u8 *end = (const u8 *)mh + mh->doff * 4;
+
+	while (opt < end && *opt != MIGTCP_OPT_EOL) {
+		if (*opt == MIGTCP_OPT_NOP) {
+			opt++;
+			continue;
+		}
+		if (opt[0] == MIGTCP_OPT_SACK) {
+			/* A wrong length is ignored, as the first one wins. */
+			if (opt[1] < 2 + MIGTCP_SACK_BLOCK_LEN ||
+			    (opt[1] - 2) % MIGTCP_SACK_BLOCK_LEN)
+				return NULL;
+			*n = (opt[1] - 2) / MIGTCP_SACK_BLOCK_LEN;
+			return opt + 2;
+		}
+		opt += opt[1];
+	}
+	return NULL;
+}
+
+/*
+ * The SACK blocks of @skb, an acceptable ACK of @ack: each is counted as
+ * a D-SACK (RFC 2883 4: the first block, below @ack or inside the second
+ * block), as a SACK block (after @ack, up to what we sent), or as
+ * invalid (anything else, which is then ignored, as Linux's
+ * tcp_is_sackblock_valid() does).
+ */
+void migtcp_sack_rcv(struct sock *sk, const struct sk_buff *skb, u32 ack)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	unsigned int n, i;
+	const u8 *p;
+
+	if (!msk->sack_ok || migtcp_hdr(skb)->doff <= MIGTCP_HDR_MIN_DOFF)
+		return;
+	p = migtcp_sack_find(skb, &n);
+	if (!p)
+		return;
+	for (i = 0; i < n; i++, p += MIGTCP_SACK_BLOCK_LEN) {
+		u32 start = get_unaligned_be32(p);
+		u32 end = get_unaligned_be32(p + 4);
+		bool dsack = false;
+
+		if (i == 0) {
+			if (!migtcp_after(end, ack)) {
+				dsack = true;
+			} else if (n > 1) {
+				u32 s2 = get_unaligned_be32(p + 8);
+				u32 e2 = get_unaligned_be32(p + 12);
+
+				dsack = !migtcp_before(start, s2) &&
+					!migtcp_after(end, e2);
+			}
+		}
+		if (!migtcp_before(start, end) ||
+		    migtcp_after(end, msk->snd_max) ||
+		    (!dsack && migtcp_before(start, ack)) ||
+		    migtcp_before(start, msk->snd_una - msk->max_window)) {
+			MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_SACK_INVALID);
+			continue;
+		}
+		MIGTCP_INC_STATS(net, dsack ? MIGTCP_STAT_IN_DSACKS :
+				 MIGTCP_STAT_IN_SACK_BLOCKS);
+	}
+}

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Selective acknowledgments (RFC 2018) and their duplicate report
+ * (RFC 2883), as the wire shows them: both SYNs offer SACK permitted
+ * unless the module parameter sack is 0; the receiver's ACKs name the
+ * data it holds beyond a hole, the block of the latest segment first;
+ * data that arrives twice is reported once as a D-SACK block.
+ *
+ * Segments are watched with a raw socket of migtcp's protocol on the node
+ * they arrive at.  The loss is made, not hoped for: the other end of the
+ * veth drops exactly the data packets a test names (add_determ_loss()).
+ */
+#include <netinet/in.h>
+#include <stddef.h>
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "migtcp_test.h"
+#include "cluster.h"
+
+#define SACK_PARAM	"/sys/module/migtcp/parameters/sack"
+#define SEG_BYTES	1000	/* each write: one segment of its own */
+
+static const struct migtcphdr *hdr(const struct raw_seg *s)
+{
+	return (const struct migtcphdr *)s->buf;
+}
+
+/*
+ * The option of @kind in @s: its first byte, or NULL.  The area is
+ * walked as the receiver does (docs/protocol.md, "Parsing").
+ */
+static const __u8 *find_opt(const struct raw_seg *s, __u8 kind)
+{
+	const __u8 *opt = s->buf + sizeof(struct migtcphdr);
+	const __u8 *end = s->buf + hdr(s)->doff * 4;
+
+	if (end > s->buf + s->len)
+		return NULL;
+	while (opt < end && *opt != MIGTCP_OPT_EOL) {
+		if (*opt == MIGTCP_OPT_NOP) {
+			opt++;
+			continue;
+		}
+		if (end - opt < 2 || opt[1] < 2 || opt[1] > end - opt)
+			return NULL;
+		if (*opt == kind)
+			return opt;
+		opt += opt[1];
+	}
+	return NULL;
+}
+
+/* A segment of @flags exactly to @port arriving on raw socket @fd. */
+static bool next_to(int fd, __u16 flags, __u16 port, long wait_ms,
+		    struct raw_seg *s)
+{
+	long end = now_ms() + wait_ms;
+
+	while (raw_next_seg(fd, end, sizeof(struct migtcphdr),
+			    MIGTCP_TEST_SEG_MAX, s)) {
+		if (ntohs(hdr(s)->flags) == flags &&
+		    ntohs(hdr(s)->dst_port) == port)
+			return true;
+	}
+	return false;
+}
+
+/* SACK blocks of @s, relative to @base: up to @max, as pairs. */
+static int sack_blocks(const struct raw_seg *s, __u32 base, __u32 *blocks,
+		       int max)
+{
+	const __u8 *opt = find_opt(s, MIGTCP_OPT_SACK);
+	int n, i;
+
+	if (!opt)
+		return 0;
+	n = (opt[1] - 2) / MIGTCP_SACK_BLOCK_LEN;
+	for (i = 0; i < n && i < max; i++) {
+		__u32 v[2];
+
+		memcpy(v, opt + 2 + i * MIGTCP_SACK_BLOCK_LEN, sizeof(v));
+		blocks[2 * i] = ntohl(v[0]) - base;
+		blocks[2 * i + 1] = ntohl(v[1]) - base;
+	}
+	return n;
+}
+
+/*
+ * Node 1 connects from port @cport to a listener of node 2 on @port:
+ * @cfd and @afd, each with a guard of @guard seconds on blocking calls.
+ */
+static void pair_on(struct __test_metadata *_metadata, CLUSTER *self,
+		    __u16 cport, __u16 port, int guard, int *cfd, int *afd)
+{
+	int lfd;
+
+	ON_NODE(NODE2);
+	lfd = listener(_metadata, self->family, port, 1);
+	ASSERT_LE(0, lfd);
+	ON_NODE(NODE1);
+	*cfd = mig_socket(self->family, 0);
+	ASSERT_LE(0, *cfd);
+	ASSERT_EQ(0, bind_to(*cfd, self->family, 0, cport));
+	ASSERT_EQ(0, connect_to(*cfd, self->family, NODE2, port))
+		TH_LOG("connect: %s", strerror(errno));
+	*afd = accept_waiting(_metadata, lfd);
+	ASSERT_LE(0, *afd);
+	close(lfd);
+	ASSERT_EQ(0, set_timeouts(*afd, guard));
+	ASSERT_EQ(0, set_timeouts(*cfd, guard));
+}
+
+/* Fills @buf with a pattern of @seed; checks it back with same_pattern(). */
+static void pattern(char *buf, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (char)(i * 7 + seed + (i >> 8));
+}
+
+/* Whether SYN (or SYN-ACK) @s offers SACK: NOP, NOP, kind 4, length 2. */
+static bool offers_sack(const struct raw_seg *s)
+{
+	const __u8 *opt = find_opt(s, MIGTCP_OPT_SACK_PERM);
+
+	return opt && opt[1] == MIGTCP_OPTLEN_SACK_PERM;
+}
+
+/*
+ * Both SYNs offer SACK permitted, after the KX option (SYN doff 19,
+ * SYN-ACK doff 24); with the module parameter sack at 0, neither does
+ * (doff 18 and 23), and the connection works the same.
+ */
+TEST_F(cluster, sack_permitted_in_both_syns)
+{
+	static const int want_syn[2] = { 18, 19 }, want_synack[2] = { 23, 24 };
+	const __u16 cport = PORT + 10;
+	int on, cap1, cap2, cfd, afd;
+	struct raw_seg syn, synack;
+	char c = 'x';
+
+	for (on = 0; on <= 1; on++) {
+		ASSERT_EQ(0, sh("echo %d >" SACK_PARAM, on));
+		cap1 = raw_on(_metadata, self, NODE1);
+		cap2 = raw_on(_metadata, self, NODE2);
+		ASSERT_LE(0, cap1);
+		ASSERT_LE(0, cap2);
+		pair_on(_metadata, self, cport + on, PORT + on, GUARD_SEC,
+			&cfd, &afd);
+		ASSERT_TRUE(next_to(cap2, MIGTCP_F_SYN, PORT + on, WAIT_MS,
+				    &syn)) TH_LOG("no SYN seen on node 2");
+		ASSERT_TRUE(next_to(cap1, MIGTCP_F_SYN | MIGTCP_F_ACK,
+				    cport + on, WAIT_MS, &synack))
+			TH_LOG("no SYN-ACK seen on node 1");
+		EXPECT_EQ(on, offers_sack(&syn)) TH_LOG("sack=%d: SYN", on);
+		EXPECT_EQ(on, offers_sack(&synack))
+			TH_LOG("sack=%d: SYN-ACK", on);
+		EXPECT_EQ(want_syn[on], hdr(&syn)->doff);
+		EXPECT_EQ(want_synack[on], hdr(&synack)->doff);
+		if (on) {
+			/* Right behind the KX option, NOP-aligned. */
+			EXPECT_EQ(MIGTCP_OPT_NOP, syn.buf[72]);
+			EXPECT_EQ(MIGTCP_OPT_NOP, syn.buf[73]);
+			EXPECT_EQ(MIGTCP_OPT_SACK_PERM, syn.buf[74]);
+			EXPECT_EQ(MIGTCP_OPT_SACK_PERM, synack.buf[74]);
+		}
+		ASSERT_EQ(1, write(cfd, &c, 1));
+		ASSERT_EQ(1, read(afd, &c, 1));
+		close(cfd);
+		close(afd);
+		close(cap1);
+		close(cap2);
+	}
+}
+
+/*
+ * Seven segments of 1000 bytes leave node 1 at once; node 2's side of
+ * the veth drops the 3rd and the 6th.  Node 2's ACKs say so: each segment
+ * beyond a hole draws an ACK of the hole's start whose first block holds
+ * that segment, then the older block: [3000, 4000), then [3000, 5000),
+ * then [6000, 7000) and [3000, 5000).  Every byte arrives, in order.
+ */
+TEST_F_TIMEOUT(cluster, sack_blocks_name_what_is_held, 60)
+{
+	static const __u32 want[3][4] = {
+		{ 3000, 4000 }, { 3000, 5000 }, { 6000, 7000, 3000, 5000 },
+	};
+	static const int want_n[3] = { 1, 1, 2 };
+	char out[7 * SEG_BYTES], in[sizeof(out)];
+	const __u16 cport = PORT + 10;
+	struct raw_seg synack, ack;
+	int cap, cfd, afd, i, one = 1;
+	__u32 base, blocks[8];
+	ssize_t n;
+
+	cap = raw_on(_metadata, self, NODE1);
+	ASSERT_LE(0, cap);
+	pair_on(_metadata, self, cport, PORT, 30, &cfd, &afd);
+	/* The SYN-ACK acknowledges node 1's ISS: its data starts there. */
+	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
+			    &synack));
+	base = ntohl(hdr(&synack)->ack_seq);
+	add_determ_loss(_metadata, self, NODE1, 3);
+	ASSERT_EQ(0, setsockopt(cfd, SOL_MIGTCP, MIGTCP_NODELAY, &one,
+				sizeof(one)));
+	pattern(out, sizeof(out), 23);
+	for (i = 0; i < 7; i++)
+		ASSERT_EQ(SEG_BYTES, write(cfd, out + i * SEG_BYTES, SEG_BYTES));
+
+	for (i = 0; i < 3; i++) {
+		do {
+			ASSERT_TRUE(next_to(cap, MIGTCP_F_ACK, cport, 5000,
+					    &ack))
+				TH_LOG("ACK %d with SACK blocks: none came", i);
+		} while (!find_opt(&ack, MIGTCP_OPT_SACK));
+		memset(blocks, 0, sizeof(blocks));
+		EXPECT_EQ(want_n[i], sack_blocks(&ack, base, blocks, 4));
+		EXPECT_EQ(2000U, ntohl(hdr(&ack)->ack_seq) - base);
+		EXPECT_EQ(0, memcmp(want[i], blocks, sizeof(want[i])))
+			TH_LOG("ACK %d: blocks [%u, %u) [%u, %u)", i,
+			       blocks[0], blocks[1], blocks[2], blocks[3]);
+	}
+	n = recv(afd, in, sizeof(in), MSG_WAITALL);
+	ASSERT_EQ((ssize_t)sizeof(in), n) TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(out, in, sizeof(in)));
+	EXPECT_LE(4, node_stat(self, NODE2, "OutSackBlocks"));
+	EXPECT_LE(4, node_stat(self, NODE1, "InSackBlocks"));
+	EXPECT_EQ(0, node_stat(self, NODE1, "InSackInvalid"));
+	EXPECT_EQ(0, node_stat(self, NODE2, "InSackInvalid"));
+	netem_dropped(self, NODE1);
+	close(cfd);
+	close(afd);
+	close(cap);
+}
+
+/*
+ * A segment that arrives twice (netem duplicates all node 1 sends) is
+ * reported by the ACK that answers the copy: a D-SACK block of exactly
+ * its bytes, below the acknowledgment (RFC 2883 4.1.1); node 2 counts
+ * it sent, node 1 received.
+ */
+TEST_F_TIMEOUT(cluster, dsack_reports_a_duplicate, 30)
+{
+	char out[SEG_BYTES], in[sizeof(out)];
+	const __u16 cport = PORT + 10;
+	struct raw_seg synack, ack;
+	int cap, cfd, afd;
+	__u32 base, blocks[8];
+
+	cap = raw_on(_metadata, self, NODE1);
+	ASSERT_LE(0, cap);
+	pair_on(_metadata, self, cport, PORT, GUARD_SEC, &cfd, &afd);
+	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
+			    &synack));
+	base = ntohl(hdr(&synack)->ack_seq);
+	add_netem(_metadata, self, NODE1, "duplicate 100%");
+	pattern(out, sizeof(out), 29);
+	ASSERT_EQ(SEG_BYTES, write(cfd, out, sizeof(out)));
+	do {
+		ASSERT_TRUE(next_to(cap, MIGTCP_F_ACK, cport, 5000, &ack))
+			TH_LOG("no ACK with a D-SACK block came");
+	} while (!find_opt(&ack, MIGTCP_OPT_SACK));
+	memset(blocks, 0, sizeof(blocks));
+	EXPECT_EQ(1, sack_blocks(&ack, base, blocks, 4));
+	EXPECT_EQ((__u32)SEG_BYTES, ntohl(hdr(&ack)->ack_seq) - base);
+	EXPECT_EQ(0U, blocks[0]);
+	EXPECT_EQ((__u32)SEG_BYTES, blocks[1]);
+	ASSERT_EQ((ssize_t)sizeof(in), recv(afd, in, sizeof(in), MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(out, in, sizeof(in)));
+	EXPECT_EQ(1, wait_node_stat(self, NODE1, "InDsacks", 1,
+				       WAIT_MS));
+	EXPECT_EQ(1, node_stat(self, NODE2, "OutDsacks"));
+	EXPECT_EQ(0, node_stat(self, NODE1, "InSackBlocks"));
+	EXPECT_EQ(0, node_stat(self, NODE1, "InSackInvalid"));
+	close(cfd);
+	close(afd);
+	close(cap);
+}
+
+TEST_HARNESS_MAIN
