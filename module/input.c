@@ -737,6 +737,7 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) &&
 	       !migtcp_after(MIGTCP_SKB_CB(skb)->end_seq, ack)) {
+		migtcp_sack_unlink(sk, skb);
 		__skb_unlink(skb, &sk->sk_write_queue);
 		migtcp_wmem_free_skb(sk, skb);
 	}
@@ -746,6 +747,7 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 	 */
 	if (skb && migtcp_after(ack, MIGTCP_SKB_CB(skb)->seq) &&
 	    !migtcp_split(sk, skb, ack - MIGTCP_SKB_CB(skb)->seq)) {
+		migtcp_sack_unlink(sk, skb);
 		__skb_unlink(skb, &sk->sk_write_queue);
 		migtcp_wmem_free_skb(sk, skb);
 	}
@@ -818,7 +820,23 @@ static void migtcp_retransmit_head(struct sock *sk)
 	/* Karn: the sample is void only if the timed bytes go again. */
 	if (!migtcp_before(MIGTCP_SKB_CB(skb)->end_seq, msk->rtt_seq))
 		msk->rtt_start = 0;
-	migtcp_transmit(sk, skb);
+	if (!migtcp_transmit(sk, skb))
+		MIGTCP_SKB_CB(skb)->sacked |= MIGTCP_SKB_RETRANS;
+}
+
+/*
+ * Fast recovery begins (RFC 5681 3.2, RFC 6582, RFC 6675 4): the window
+ * halves, everything in flight now is to be recovered, and the first
+ * unacknowledged segment goes again at once.
+ */
+static void migtcp_enter_recovery(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	migtcp_cwnd_loss(sk, false);
+	msk->in_recovery = true;
+	msk->recover = msk->snd_max;
+	migtcp_retransmit_head(sk);
 }
 
 /*
@@ -878,11 +896,13 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 			 * next segment was lost too: send it at once; a full
 			 * one ends the recovery.
 			 */
-			if (migtcp_before(ack, msk->recover)) {
-				migtcp_retransmit_head(sk);
-			} else {
+			if (!migtcp_before(ack, msk->recover)) {
 				msk->in_recovery = false;
 				msk->cwnd = msk->ssthresh;
+				migtcp_sack_clear(sk, MIGTCP_SKB_RETRANS);
+			} else if (!msk->sacked_bytes) {
+				/* With SACK, the scoreboard decides below. */
+				migtcp_retransmit_head(sk);
 			}
 		}
 		if (msk->fin_queued && msk->snd_una == msk->write_seq &&
@@ -897,12 +917,21 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 		 * (RFC 6582) recovers everything that was in flight then.
 		 * Under a closed window they answer our probes instead.
 		 */
-		migtcp_cwnd_loss(sk, false);
-		msk->in_recovery = true;
-		msk->recover = msk->snd_max;
-		migtcp_retransmit_head(sk);
+		migtcp_enter_recovery(sk);
 	} else {
 		migtcp_update_wnd(msk, seq, ack, wnd);
+	}
+	/*
+	 * RFC 6675: SACKed data above the first unacknowledged segment can
+	 * show it lost before three duplicates came (they need not: a window
+	 * update is no duplicate); in recovery every ACK may let more go.
+	 */
+	if (msk->sacked_bytes) {
+		if (!msk->in_recovery && migtcp_after(ack, msk->recover) &&
+		    migtcp_sack_head_lost(sk))
+			migtcp_enter_recovery(sk);
+		if (msk->in_recovery)
+			migtcp_sack_recover(sk);
 	}
 	/*
 	 * The peer answers our probes of its closed window: it is alive, and

@@ -292,7 +292,11 @@ struct migtcp_skb_cb {
 	u32 seq;			/* first sequence number */
 	u32 end_seq;			/* seq + data + FIN */
 	bool fin;
+	u8 sacked;			/* MIGTCP_SKB_*: the scoreboard (sack.c) */
 };
+
+#define MIGTCP_SKB_SACKED	0x01	/* the peer holds it (a SACK block) */
+#define MIGTCP_SKB_RETRANS	0x02	/* sent again in this recovery */
 
 #define MIGTCP_SKB_CB(skb) ((struct migtcp_skb_cb *)&(skb)->cb[0])
 
@@ -472,6 +476,11 @@ struct migtcp_sock {
 	u8 sack_blocks;
 	struct migtcp_sack_block sacks[MIGTCP_SACK_BLOCKS];
 	struct migtcp_sack_block dsack_block;
+	/* The sender's scoreboard: bytes of the write queue SACKed, and
+	 * where the highest of them ends (valid while any are).
+	 */
+	u32 sacked_bytes;
+	u32 high_sacked;
 
 	/* RFC 6298, in jiffies: srtt scaled by 8, rttvar by 4. */
 	unsigned long rto;		/* retransmission timeout */
@@ -913,6 +922,11 @@ void migtcp_sack_dup(struct sock *sk, u32 seq, u32 end);
 unsigned int migtcp_sack_optlen(const struct sock *sk);
 void migtcp_sack_write_opt(struct sock *sk, u8 *opt, unsigned int optlen);
 void migtcp_sack_rcv(struct sock *sk, const struct sk_buff *skb, u32 ack);
+void migtcp_sack_unlink(struct sock *sk, const struct sk_buff *skb);
+void migtcp_sack_clear(struct sock *sk, u8 bits);
+bool migtcp_sack_head_lost(const struct sock *sk);
+u32 migtcp_sack_pipe(const struct sock *sk);
+void migtcp_sack_recover(struct sock *sk);
 
 /* kx.c */
 int migtcp_kx_register(void);

@@ -13,7 +13,14 @@
  *
  * The sending side checks the blocks it receives (RFC 2883 4, RFC 2018
  * 3: within what it sent, beyond what is acknowledged or, for a D-SACK,
- * below it) and counts them.
+ * below it), counts them, and marks what they cover in its write queue
+ * (the scoreboard: skbs split at the blocks' edges).  Fast recovery then
+ * follows RFC 6675: a segment is lost once more than two segments' worth
+ * of data above it is SACKed; what is in flight (the pipe) counts neither
+ * SACKed nor lost segments, but retransmitted ones; while the pipe is
+ * below the congestion window, lost segments go again, the first first,
+ * and then new data.  A timeout forgets the scoreboard (RFC 2018 8: the
+ * receiver may have dropped what it SACKed).
  */
 #include <linux/moduleparam.h>
 
@@ -194,6 +201,152 @@ static const u8 *migtcp_sack_find(const struct sk_buff *skb, unsigned int *n)
 }
 
 /*
+ * Marks the data of the write queue that [@start, @end) covers as SACKed,
+ * splitting skbs at its edges (an skb that cannot be split stays
+ * unmarked: it is sent again, which costs bytes, never correctness).
+ */
+static void migtcp_sack_tag(struct sock *sk, u32 start, u32 end)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct sk_buff_head *q = &sk->sk_write_queue;
+	struct sk_buff *skb = skb_peek(q);
+
+	while (skb) {
+		struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+		u32 data_end = cb->seq + skb->len;
+
+		if (!migtcp_before(cb->seq, end))
+			break;
+		if (!skb->len || (cb->sacked & MIGTCP_SKB_SACKED) ||
+		    !migtcp_after(data_end, start))
+			goto next;
+		/* The front is not covered: the rest is looked at next. */
+		if (migtcp_before(cb->seq, start)) {
+			migtcp_split(sk, skb, start - cb->seq);
+			goto next;
+		}
+		if (migtcp_after(data_end, end)) {
+			if (migtcp_split(sk, skb, end - cb->seq))
+				goto next;
+			data_end = end;
+		}
+		if (!msk->sacked_bytes || migtcp_after(data_end, msk->high_sacked))
+			msk->high_sacked = data_end;
+		cb->sacked = MIGTCP_SKB_SACKED;
+		msk->sacked_bytes += skb->len;
+next:
+		skb = skb_queue_is_last(q, skb) ? NULL : skb->next;
+	}
+}
+
+/* @skb leaves the write queue (acknowledged): off the scoreboard too. */
+void migtcp_sack_unlink(struct sock *sk, const struct sk_buff *skb)
+{
+	if (MIGTCP_SKB_CB(skb)->sacked & MIGTCP_SKB_SACKED)
+		migtcp_sk(sk)->sacked_bytes -= skb->len;
+}
+
+/*
+ * Clears @bits of every queued skb: MIGTCP_SKB_RETRANS when a recovery
+ * ends, both at a timeout (the scoreboard is forgotten).
+ */
+void migtcp_sack_clear(struct sock *sk, u8 bits)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb)
+		MIGTCP_SKB_CB(skb)->sacked &= ~bits;
+	if (bits & MIGTCP_SKB_SACKED)
+		msk->sacked_bytes = 0;
+}
+
+/* RFC 6675 IsLost() for data with @sacked_above bytes SACKed above it. */
+static bool migtcp_sack_is_lost(const struct migtcp_sock *msk,
+				u32 sacked_above)
+{
+	return sacked_above > 2U * msk->mss;
+}
+
+/* Whether the first unacknowledged segment is lost (RFC 6675 IsLost). */
+bool migtcp_sack_head_lost(const struct sock *sk)
+{
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+	const struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	return msk->sack_ok && skb &&
+	       !(MIGTCP_SKB_CB(skb)->sacked & MIGTCP_SKB_SACKED) &&
+	       migtcp_sack_is_lost(msk, msk->sacked_bytes);
+}
+
+/*
+ * RFC 6675 SetPipe(), in bytes: of the data sent, what is neither SACKed
+ * nor lost, and again what was retransmitted.
+ */
+u32 migtcp_sack_pipe(const struct sock *sk)
+{
+	const struct migtcp_sock *msk = migtcp_sk(sk);
+	u32 pipe = 0, above = msk->sacked_bytes;
+	const struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+
+		if (!migtcp_before(cb->seq, msk->snd_nxt))
+			break;
+		if (cb->sacked & MIGTCP_SKB_SACKED) {
+			above -= skb->len;
+			continue;
+		}
+		if (!migtcp_sack_is_lost(msk, above))
+			pipe += skb->len;
+		if (cb->sacked & MIGTCP_SKB_RETRANS)
+			pipe += skb->len;
+	}
+	return pipe;
+}
+
+/*
+ * RFC 6675 (C) and NextSeg() rule 1: while the pipe leaves room in the
+ * congestion window, the lost segments below the highest SACKed one go
+ * again, a segment at a time, the first first; migtcp_push() then sends
+ * new data with what room is left.
+ */
+void migtcp_sack_recover(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	u64 cwnd_bytes = (u64)msk->cwnd * msk->mss;
+	struct sk_buff_head *q = &sk->sk_write_queue;
+	u32 pipe = migtcp_sack_pipe(sk), above = msk->sacked_bytes;
+	struct sk_buff *skb = skb_peek(q);
+
+	while (skb && pipe < cwnd_bytes && msk->sacked_bytes) {
+		struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+
+		if (!migtcp_before(cb->seq, msk->high_sacked))
+			break;
+		if (cb->sacked & MIGTCP_SKB_SACKED) {
+			above -= skb->len;
+			goto next;
+		}
+		if ((cb->sacked & MIGTCP_SKB_RETRANS) ||
+		    !migtcp_sack_is_lost(msk, above))
+			goto next;
+		if (skb->len > msk->mss)
+			migtcp_split(sk, skb, msk->mss);
+		/* Karn: the sample is void only if the timed bytes go again. */
+		if (!migtcp_before(cb->end_seq, msk->rtt_seq))
+			msk->rtt_start = 0;
+		if (migtcp_transmit(sk, skb))
+			break;
+		cb->sacked |= MIGTCP_SKB_RETRANS;
+		pipe += skb->len;
+next:
+		skb = skb_queue_is_last(q, skb) ? NULL : skb->next;
+	}
+}
+
+/*
  * The SACK blocks of @skb, an acceptable ACK of @ack: each is counted as
  * a D-SACK (RFC 2883 4: the first block, below @ack or inside the second
  * block), as a SACK block (after @ack, up to what we sent), or as
@@ -235,7 +388,11 @@ void migtcp_sack_rcv(struct sock *sk, const struct sk_buff *skb, u32 ack)
 			MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_SACK_INVALID);
 			continue;
 		}
-		MIGTCP_INC_STATS(net, dsack ? MIGTCP_STAT_IN_DSACKS :
-				 MIGTCP_STAT_IN_SACK_BLOCKS);
+		if (dsack) {
+			MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_DSACKS);
+			continue;
+		}
+		MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_SACK_BLOCKS);
+		migtcp_sack_tag(sk, start, end);
 	}
 }

@@ -625,17 +625,18 @@ int migtcp_split(struct sock *sk, struct sk_buff *skb, u32 len)
 }
 
 /*
- * How many bytes of queued @skb may go now: what the peer's window and
- * the congestion window leave, in whole segments, and with Nagle's rule
+ * How many bytes of queued @skb may go now, @in_flight bytes being in
+ * flight: what the peer's window and the congestion window leave, in
+ * whole segments, and with Nagle's rule
  * (RFC 896) for a partial one at the end.  Sender-side silly window
  * avoidance (RFC 9293 3.8.6.2.1): less than a segment goes only if it is
  * all there is or at least half the largest window the peer offered.
  */
-static u32 migtcp_send_quota(struct sock *sk, const struct sk_buff *skb)
+static u32 migtcp_send_quota(struct sock *sk, const struct sk_buff *skb,
+			     u32 in_flight)
 {
 	const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
 	struct migtcp_sock *msk = migtcp_sk(sk);
-	u32 in_flight = msk->snd_nxt - msk->snd_una;
 	u64 cwnd_bytes = (u64)msk->cwnd * msk->mss;
 	u32 wnd_end = msk->snd_una + msk->snd_wnd;
 	u32 room, len = skb->len;
@@ -672,7 +673,7 @@ void migtcp_push(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct sk_buff *skb;
-	u32 quota;
+	u32 quota, in_flight;
 
 	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				     TCPF_FIN_WAIT1 | TCPF_CLOSING |
@@ -686,12 +687,15 @@ void migtcp_push(struct sock *sk)
 	 */
 	if (migtcp_kx_cookie_wait(&msk->kx))
 		return;
+	/* In a recovery with SACK, the pipe: lost and SACKed data is out. */
+	in_flight = msk->in_recovery && msk->sacked_bytes ?
+		    migtcp_sack_pipe(sk) : msk->snd_nxt - msk->snd_una;
 	skb_queue_walk(&sk->sk_write_queue, skb) {
 		const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
 
 		if (!migtcp_after(cb->end_seq, msk->snd_nxt))
 			continue;
-		quota = migtcp_send_quota(sk, skb);
+		quota = migtcp_send_quota(sk, skb, in_flight);
 		if (!quota)
 			break;
 		/* The rest of the skb follows it in the queue. */
@@ -702,6 +706,7 @@ void migtcp_push(struct sock *sk)
 			msk->retrans_stamp = jiffies;
 		if (migtcp_transmit(sk, skb))
 			break;
+		in_flight += skb->len;
 		/* Karn: time new data only, never a retransmission. */
 		if (migtcp_after(cb->end_seq, msk->snd_max)) {
 			if (!msk->rtt_start) {

@@ -308,6 +308,7 @@ void migtcp_forget_conn(struct sock *sk)
 	msk->rcv_wscale = 0;
 	msk->sack_ok = false;
 	migtcp_sack_reset(sk);
+	msk->sacked_bytes = 0;
 	msk->rcv_nxt = 0;
 	msk->copied_seq = 0;
 	msk->rcv_wup = 0;

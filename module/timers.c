@@ -131,7 +131,12 @@ void migtcp_retransmit(struct sock *sk)
 		else
 			msk->cwnd = 1;
 	}
-	/* A timeout ends fast recovery; what was in flight is sent again. */
+	/*
+	 * A timeout ends fast recovery; what was in flight is sent again,
+	 * SACKed or not: the receiver may have dropped what it held out of
+	 * order (RFC 2018 8).
+	 */
+	migtcp_sack_clear(sk, MIGTCP_SKB_SACKED | MIGTCP_SKB_RETRANS);
 	msk->in_recovery = false;
 	msk->recover = msk->snd_max;
 	migtcp_backoff(sk);

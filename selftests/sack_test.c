@@ -279,4 +279,126 @@ TEST_F_TIMEOUT(cluster, dsack_reports_a_duplicate, 30)
 	close(cap);
 }
 
+#define TRACING		"/sys/kernel/tracing"
+
+/* Writes @str to tracefs file @name; 0 or -1. */
+static int trace_write(const char *name, const char *str)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), TRACING "/%s", name);
+	f = fopen(path, "we");
+	if (!f)
+		return -1;
+	ok = fputs(str, f) >= 0;
+	return fclose(f) || !ok ? -1 : 0;
+}
+
+/*
+ * The migtcp_retransmit lines traced since trace_retransmits(true): the
+ * sequence number and SND.UNA of each, relative to @base, up to @max;
+ * how many there were.  Printed.  Tracing stops.
+ */
+static int trace_retransmits_read(__u32 base, __u32 *seq, __u32 *una,
+				  int max)
+{
+	char line[512];
+	int n = 0;
+	FILE *f;
+
+	trace_write("events/migtcp/migtcp_retransmit/enable", "0");
+	f = fopen(TRACING "/trace", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, " seq=");
+		char *q = strstr(line, " snd_una=");
+
+		if (line[0] == '#' || !p || !q)
+			continue;
+		fprintf(stderr, "# %s", line);
+		if (n < max) {
+			seq[n] = strtoul(p + 5, NULL, 10) - base;
+			una[n] = strtoul(q + 9, NULL, 10) - base;
+		}
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * RFC 6675 recovery: ten segments leave node 1 in one write (one GSO
+ * packet, cut into segments before node 1's device, which is told it
+ * cannot);
+ * node 2 drops the first copy of the 3rd and of the 5th on their way in.
+ * The SACK blocks show both lost, so node 1 sends the 5th again while
+ * the 3rd is still unacknowledged (the migtcp_retransmit tracepoint
+ * says SND.UNA; NewReno would wait for the partial ACK of the resent
+ * 3rd): two retransmissions in all, no timeout, every byte in order.
+ */
+TEST_F_TIMEOUT(cluster, sack_recovery_resends_holes_at_once, 60)
+{
+	static char out[10 * 9000], in[sizeof(out)];
+	const __u16 cport = PORT + 10;
+	__u32 base, mss, seq[4], una[4];
+	struct migtcp_info info;
+	struct raw_seg synack;
+	int cap, cfd, afd, n;
+	char match[96];
+	size_t len;
+	long retrans;
+
+	ON_NODE(NODE1);
+	/* migtcp's GSO packets are labelled SCTP's (offload_test.c). */
+	ASSERT_EQ(0, sh("ethtool -K mig1 tx-sctp-segmentation off >/dev/null"));
+	cap = raw_on(_metadata, self, NODE1);
+	ASSERT_LE(0, cap);
+	pair_on(_metadata, self, cport, PORT, 30, &cfd, &afd);
+	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
+			    &synack));
+	close(cap);
+	base = ntohl(hdr(&synack)->ack_seq);
+	ASSERT_EQ(0, get_info(cfd, &info));
+	mss = info.snd_mss;
+	ASSERT_GE(9000U, mss);
+	len = 10 * mss;
+	ON_NODE(NODE2);
+	snprintf(match, sizeof(match),
+		 "@th,128,32 %u limit rate 1/hour burst 1 packets",
+		 base + 2 * mss);
+	nft_migtcp_rule(_metadata, "inet sackloss2", "input", match, "drop");
+	snprintf(match, sizeof(match),
+		 "@th,128,32 %u limit rate 1/hour burst 1 packets",
+		 base + 4 * mss);
+	nft_migtcp_rule(_metadata, "inet sackloss4", "input", match, "drop");
+	retrans = node_stat(self, NODE1, "RetransSegs");
+	ASSERT_EQ(0, trace_write("trace", ""));
+	ASSERT_EQ(0, trace_write("events/migtcp/migtcp_retransmit/enable", "1"))
+		TH_LOG("cannot trace migtcp_retransmit");
+
+	pattern(out, len, 31);
+	ASSERT_EQ((ssize_t)len, write(cfd, out, len));
+	ASSERT_EQ((ssize_t)len, recv(afd, in, len, MSG_WAITALL))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(out, in, len));
+	ON_NODE(NODE2);
+	EXPECT_EQ(1, nft_counter("inet sackloss2", "hits"));
+	EXPECT_EQ(1, nft_counter("inet sackloss4", "hits"));
+	EXPECT_EQ(retrans + 2, node_stat(self, NODE1, "RetransSegs"));
+
+	/* The 3rd and then the 5th, both before the 3rd was acknowledged. */
+	n = trace_retransmits_read(base, seq, una, 4);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(2 * mss, seq[0]);
+	EXPECT_EQ(2 * mss, una[0]);
+	EXPECT_EQ(4 * mss, seq[1]);
+	EXPECT_EQ(2 * mss, una[1])
+		TH_LOG("the 5th went again only once the 3rd was acknowledged");
+	close(cfd);
+	close(afd);
+}
+
 TEST_HARNESS_MAIN
