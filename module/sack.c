@@ -18,7 +18,7 @@
  * follows RFC 6675: a segment is lost once more than two segments' worth
  * of data above it is SACKed; what is in flight (the pipe) counts neither
  * SACKed nor lost segments, but retransmitted ones; while the pipe is
- * below the congestion window, lost segments go again, the first first,
+ * below the congestion window, lost segments go again in sequence order,
  * and then new data.  A timeout forgets the scoreboard (RFC 2018 8: the
  * receiver may have dropped what it SACKed).
  */
@@ -309,7 +309,7 @@ u32 migtcp_sack_pipe(const struct sock *sk)
 /*
  * RFC 6675 (C) and NextSeg() rule 1: while the pipe leaves room in the
  * congestion window, the lost segments below the highest SACKed one go
- * again, a segment at a time, the first first; migtcp_push() then sends
+ * again, a segment at a time, lowest first; migtcp_push() then sends
  * new data with what room is left.
  */
 void migtcp_sack_recover(struct sock *sk)
