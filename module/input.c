@@ -821,7 +821,7 @@ static void migtcp_retransmit_head(struct sock *sk)
 	if (!migtcp_before(MIGTCP_SKB_CB(skb)->end_seq, msk->rtt_seq))
 		msk->rtt_start = 0;
 	if (!migtcp_transmit(sk, skb))
-		MIGTCP_SKB_CB(skb)->sacked |= MIGTCP_SKB_RETRANS;
+		migtcp_sack_retransmitted(sk, skb);
 }
 
 /*
@@ -833,6 +833,7 @@ static void migtcp_enter_recovery(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 
+	migtcp_sack_recovery_start(sk);
 	migtcp_cwnd_loss(sk, false);
 	msk->in_recovery = true;
 	msk->recover = msk->snd_max;
@@ -899,7 +900,7 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 			if (!migtcp_before(ack, msk->recover)) {
 				msk->in_recovery = false;
 				msk->cwnd = msk->ssthresh;
-				migtcp_sack_clear(sk, MIGTCP_SKB_RETRANS);
+				migtcp_sack_recovery_end(sk);
 			} else if (!msk->sacked_bytes) {
 				/* With SACK, the scoreboard decides below. */
 				migtcp_retransmit_head(sk);
@@ -910,7 +911,8 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 			return false;
 	} else if (!len && wnd && wnd == msk->snd_wnd &&
 		   msk->snd_una != msk->snd_nxt &&
-		   ++msk->dup_acks == 3 && !msk->in_recovery &&
+		   migtcp_count_dupack(msk) &&
+		   !msk->in_recovery &&
 		   migtcp_after(ack, msk->recover)) {
 		/*
 		 * RFC 5681 3.2: three duplicates mean a lost segment; NewReno

@@ -481,6 +481,18 @@ struct migtcp_sock {
 	 */
 	u32 sacked_bytes;
 	u32 high_sacked;
+	/*
+	 * Undoing a recovery that D-SACKs show needless (RFC 2883, as
+	 * Linux's undo_marker and undo_retrans): the window before it, the
+	 * data it covered, and its retransmissions not yet reported as
+	 * received twice.  Each undo raises reordering, the duplicates (in
+	 * segments) that make a loss.
+	 */
+	bool undo_armed;
+	u8 reordering;
+	int undo_retrans;
+	u32 undo_start, undo_end;
+	u32 prior_cwnd, prior_ssthresh;
 
 	/* RFC 6298, in jiffies: srtt scaled by 8, rttvar by 4. */
 	unsigned long rto;		/* retransmission timeout */
@@ -925,6 +937,11 @@ void migtcp_sack_rcv(struct sock *sk, const struct sk_buff *skb, u32 ack);
 void migtcp_sack_unlink(struct sock *sk, const struct sk_buff *skb);
 void migtcp_sack_clear(struct sock *sk, u8 bits);
 bool migtcp_sack_head_lost(const struct sock *sk);
+void migtcp_sack_recovery_start(struct sock *sk);
+void migtcp_sack_recovery_end(struct sock *sk);
+void migtcp_sack_forget(struct sock *sk);
+void migtcp_sack_retransmitted(struct sock *sk, struct sk_buff *skb);
+bool migtcp_count_dupack(struct migtcp_sock *msk);
 u32 migtcp_sack_pipe(const struct sock *sk);
 void migtcp_sack_recover(struct sock *sk);
 

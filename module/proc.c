@@ -59,6 +59,7 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_IN_SACK_INVALID]	= "InSackInvalid",
 	[MIGTCP_STAT_OUT_SACK_BLOCKS]	= "OutSackBlocks",
 	[MIGTCP_STAT_OUT_DSACKS]	= "OutDsacks",
+	[MIGTCP_STAT_DSACK_UNDO]	= "DsackUndo",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

@@ -261,11 +261,115 @@ void migtcp_sack_clear(struct sock *sk, u8 bits)
 		msk->sacked_bytes = 0;
 }
 
-/* RFC 6675 IsLost() for data with @sacked_above bytes SACKed above it. */
+/* Duplicates that make a loss until an undo raises it (RFC 5681). */
+#define MIGTCP_REORDERING_INIT	3
+#define MIGTCP_REORDERING_MAX	64
+
+static unsigned int migtcp_reordering(const struct migtcp_sock *msk)
+{
+	return msk->reordering ?: MIGTCP_REORDERING_INIT;
+}
+
+/*
+ * RFC 6675 IsLost() for data with @sacked_above bytes SACKed above it:
+ * more than DupThresh - 1 segments' worth, DupThresh being what
+ * reordering the path has shown (3 until an undo).
+ */
 static bool migtcp_sack_is_lost(const struct migtcp_sock *msk,
 				u32 sacked_above)
 {
-	return sacked_above > 2U * msk->mss;
+	return sacked_above > (migtcp_reordering(msk) - 1) * msk->mss;
+}
+
+/*
+ * Counts a duplicate acknowledgment: true when they reach DupThresh,
+ * three or as many as the path reorders (an undo raised it).
+ */
+bool migtcp_count_dupack(struct migtcp_sock *msk)
+{
+	return ++msk->dup_acks == migtcp_reordering(msk);
+}
+
+/* @skb went again in a recovery: in the pipe, and to be D-SACKed. */
+void migtcp_sack_retransmitted(struct sock *sk, struct sk_buff *skb)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	MIGTCP_SKB_CB(skb)->sacked |= MIGTCP_SKB_RETRANS;
+	if (msk->undo_armed)
+		msk->undo_retrans++;
+}
+
+/*
+ * A fast recovery begins (before the window shrinks): what to undo it
+ * to, should every retransmission of it be D-SACKed.
+ */
+void migtcp_sack_recovery_start(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	msk->undo_armed = msk->sack_ok;
+	msk->undo_retrans = 0;
+	msk->undo_start = msk->snd_una;
+	msk->undo_end = msk->snd_max;
+	msk->prior_cwnd = msk->cwnd;
+	msk->prior_ssthresh = msk->ssthresh;
+}
+
+/*
+ * Every retransmission of the recovery came back as a duplicate: nothing
+ * was lost, the segments were late.  The window is what it was before
+ * (as tcp_undo_cwnd_reduction()), and the path's reordering is taken to
+ * be larger, so that as many duplicates make no recovery again.
+ */
+static void migtcp_sack_undo(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	msk->cwnd = max(msk->cwnd, msk->prior_cwnd);
+	msk->ssthresh = max(msk->ssthresh, msk->prior_ssthresh);
+	msk->undo_armed = false;
+	msk->reordering = min_t(unsigned int, 2 * migtcp_reordering(msk),
+				MIGTCP_REORDERING_MAX);
+	MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_DSACK_UNDO);
+}
+
+/* The recovery is over: undone if its D-SACKs came already. */
+void migtcp_sack_recovery_end(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	migtcp_sack_clear(sk, MIGTCP_SKB_RETRANS);
+	if (msk->undo_armed && msk->undo_retrans <= 0)
+		migtcp_sack_undo(sk);
+}
+
+/*
+ * A D-SACK block [@start, @end): a retransmission of the recovery that
+ * could be undone arrived twice.  Once all did, the recovery is undone
+ * (at its end, if it is still going on).
+ */
+static void migtcp_sack_dsack(struct sock *sk, u32 start, u32 end)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	if (!msk->undo_armed || migtcp_before(start, msk->undo_start) ||
+	    migtcp_after(end, msk->undo_end))
+		return;
+	msk->undo_retrans -= DIV_ROUND_UP(end - start, max_t(u32, msk->mss, 1));
+	if (msk->undo_retrans <= 0 && !msk->in_recovery)
+		migtcp_sack_undo(sk);
+}
+
+/*
+ * A timeout, or a migration that sends everything again: the scoreboard
+ * is forgotten (RFC 2018 8: the receiver may have dropped what it
+ * SACKed), and no recovery is undone any more.
+ */
+void migtcp_sack_forget(struct sock *sk)
+{
+	migtcp_sack_clear(sk, MIGTCP_SKB_SACKED | MIGTCP_SKB_RETRANS);
+	migtcp_sk(sk)->undo_armed = false;
 }
 
 /* Whether the first unacknowledged segment is lost (RFC 6675 IsLost). */
@@ -339,7 +443,7 @@ void migtcp_sack_recover(struct sock *sk)
 			msk->rtt_start = 0;
 		if (migtcp_transmit(sk, skb))
 			break;
-		cb->sacked |= MIGTCP_SKB_RETRANS;
+		migtcp_sack_retransmitted(sk, skb);
 		pipe += skb->len;
 next:
 		skb = skb_queue_is_last(q, skb) ? NULL : skb->next;
@@ -390,6 +494,7 @@ void migtcp_sack_rcv(struct sock *sk, const struct sk_buff *skb, u32 ack)
 		}
 		if (dsack) {
 			MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_DSACKS);
+			migtcp_sack_dsack(sk, start, end);
 			continue;
 		}
 		MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_SACK_BLOCKS);

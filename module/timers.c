@@ -136,7 +136,7 @@ void migtcp_retransmit(struct sock *sk)
 	 * SACKed or not: the receiver may have dropped what it held out of
 	 * order (RFC 2018 8).
 	 */
-	migtcp_sack_clear(sk, MIGTCP_SKB_SACKED | MIGTCP_SKB_RETRANS);
+	migtcp_sack_forget(sk);
 	msk->in_recovery = false;
 	msk->recover = msk->snd_max;
 	migtcp_backoff(sk);

@@ -82,7 +82,8 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'InFilterDrops', 'LeasesLost', 'AbortOnMemory', 'AbortOnData',
          'OutOfWindowIcmps', 'SyncookiesSent', 'SyncookiesRecv',
          'SyncookiesFailed', 'InCtlMacLimited', 'InSackBlocks',
-         'InDsacks', 'InSackInvalid', 'OutSackBlocks', 'OutDsacks']
+         'InDsacks', 'InSackInvalid', 'OutSackBlocks', 'OutDsacks',
+         'DsackUndo']
 
 
 def errname(err):

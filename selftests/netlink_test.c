@@ -1003,7 +1003,7 @@ static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"LeasesLost", "AbortOnMemory", "AbortOnData", "OutOfWindowIcmps",
 	"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed",
 	"InCtlMacLimited", "InSackBlocks", "InDsacks", "InSackInvalid",
-	"OutSackBlocks", "OutDsacks",
+	"OutSackBlocks", "OutDsacks", "DsackUndo",
 };
 
 static int module_param_write(const char *name, long value)

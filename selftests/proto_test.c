@@ -97,6 +97,7 @@ enum {
 	ST_IN_SACK_INVALID,
 	ST_OUT_SACK_BLOCKS,
 	ST_OUT_DSACKS,
+	ST_DSACK_UNDO,
 	ST_NR,
 };
 
@@ -112,7 +113,7 @@ static const char * const stat_names[ST_NR] = {
 	"LeasesLost", "AbortOnMemory", "AbortOnData", "OutOfWindowIcmps",
 	"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed",
 	"InCtlMacLimited", "InSackBlocks", "InDsacks", "InSackInvalid",
-	"OutSackBlocks", "OutDsacks",
+	"OutSackBlocks", "OutDsacks", "DsackUndo",
 };
 
 struct mig_stats {

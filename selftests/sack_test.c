@@ -401,4 +401,72 @@ TEST_F_TIMEOUT(cluster, sack_recovery_resends_holes_at_once, 60)
 	close(afd);
 }
 
+/* Where a segment's sequence number is, from the IP header on. */
+#ifdef CLUSTER_IPV6
+#define SEQ_AT	"56"
+#else
+#define SEQ_AT	"36"
+#endif
+
+/*
+ * A recovery that was not needed is undone: node 1 writes ten segments
+ * one by one and holds back both copies of the 3rd for 30 ms (a prio
+ * qdisc sends that sequence number through netem).  The SACKs of the others start a
+ * recovery that sends it again; the late original then completes the
+ * data, and the retransmission arrives as a duplicate, which node 2
+ * reports with a D-SACK block.  Every retransmission of the recovery
+ * thus came back: node 1 undoes it (DsackUndo) and its congestion window
+ * is what it was before.
+ */
+TEST_F_TIMEOUT(cluster, dsack_undoes_a_needless_recovery, 60)
+{
+	static char out[10 * 9000], in[sizeof(out)];
+	const __u16 cport = PORT + 10;
+	struct migtcp_info info;
+	struct raw_seg synack;
+	__u32 base, mss, cwnd;
+	int cap, cfd, afd, i, one = 1;
+	long retrans;
+	size_t len;
+
+	cap = raw_on(_metadata, self, NODE1);
+	ASSERT_LE(0, cap);
+	pair_on(_metadata, self, cport, PORT, 30, &cfd, &afd);
+	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
+			    &synack));
+	close(cap);
+	base = ntohl(hdr(&synack)->ack_seq);
+	ASSERT_EQ(0, get_info(cfd, &info));
+	mss = info.snd_mss;
+	cwnd = info.snd_cwnd;
+	ASSERT_GE(9000U, mss);
+	len = 10 * mss;
+	ON_NODE(NODE1);
+	sh("modprobe -q sch_prio 2>/dev/null; modprobe -q sch_netem 2>/dev/null");
+	ASSERT_EQ(0, sh("tc qdisc add dev mig1 root handle 1: prio bands 3 priomap 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0"));
+	ASSERT_EQ(0, sh("tc qdisc add dev mig1 parent 1:3 handle 30: netem delay 30ms"));
+	ASSERT_EQ(0, sh("tc filter add dev mig1 parent 1: " UL_TC_MATCH
+			" match u32 %u 0xffffffff at " SEQ_AT " flowid 1:3",
+			1, migtcp_proto(), base + 2 * mss));
+	retrans = node_stat(self, NODE1, "RetransSegs");
+
+	/* Segment by segment: a qdisc sees GSO packets before they are cut. */
+	ASSERT_EQ(0, setsockopt(cfd, SOL_MIGTCP, MIGTCP_NODELAY, &one,
+				sizeof(one)));
+	pattern(out, len, 37);
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ((ssize_t)mss, write(cfd, out + i * mss, mss));
+	ASSERT_EQ((ssize_t)len, recv(afd, in, len, MSG_WAITALL))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(out, in, len));
+	EXPECT_EQ(1, wait_node_stat(self, NODE1, "DsackUndo", 1, 5000));
+	EXPECT_EQ(retrans + 1, node_stat(self, NODE1, "RetransSegs"));
+	EXPECT_EQ(1, node_stat(self, NODE1, "InDsacks"));
+	EXPECT_EQ(1, node_stat(self, NODE2, "OutDsacks"));
+	ASSERT_EQ(0, get_info(cfd, &info));
+	EXPECT_LE(cwnd, info.snd_cwnd) TH_LOG("the window was not undone");
+	close(cfd);
+	close(afd);
+}
+
 TEST_HARNESS_MAIN

@@ -60,6 +60,7 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_IN_SACK_INVALID]	= "InSackInvalid",
 	[MIGTCP_STAT_OUT_SACK_BLOCKS]	= "OutSackBlocks",
 	[MIGTCP_STAT_OUT_DSACKS]	= "OutDsacks",
+	[MIGTCP_STAT_DSACK_UNDO]	= "DsackUndo",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

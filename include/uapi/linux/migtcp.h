@@ -489,6 +489,9 @@ enum migtcp_stat {
 					 */
 	MIGTCP_STAT_OUT_SACK_BLOCKS,	/* OutSackBlocks: SACK blocks sent */
 	MIGTCP_STAT_OUT_DSACKS,		/* OutDsacks: D-SACK blocks sent */
+	MIGTCP_STAT_DSACK_UNDO,		/* DsackUndo: recoveries undone, all
+					 * their retransmissions D-SACKed
+					 */
 	__MIGTCP_STAT_MAX
 };
 
