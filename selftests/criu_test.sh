@@ -357,7 +357,8 @@ test_image_json() {
 	# The queues hold exactly the bytes between the sequence numbers.
 	json_check "all(r['snd_data_bytes'] == (r['write_seq'] - r['snd_una']) % 2**32 and
 		     r['rcv_data_bytes'] == (r['rcv_nxt'] - r['copied_seq']) % 2**32 and
-		     r['epoch'] >= 1 and r['congestion'] != ''
+		     r['epoch'] >= 1 and r['congestion'] != '' and
+		     r['sack_ok'] == 1
 		     for r in j[0]['checkpoint']['records'])" "$tmp/image.json" || return 1
 	# The key never appears in the output.
 	if grep -qi "$key" "$tmp/image.json"; then

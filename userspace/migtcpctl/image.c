@@ -117,6 +117,7 @@ static const struct field fields[MIGTCP_CKPT_A_MAX + 1] = {
 					  sizeof(struct in6_addr), FMT_ADDR6 },
 	[MIGTCP_CKPT_A_HOST_ADDR_IN6] = { "host_addr6", MNL_TYPE_BINARY,
 					  sizeof(struct in6_addr), FMT_ADDR6 },
+	F(SACK_OK, "sack_ok", U8, FMT_NUM),
 };
 
 #undef F
@@ -137,7 +138,8 @@ static const struct {
 		    MIGTCP_CKPT_A_SND_WND, MIGTCP_CKPT_A_MAX_WINDOW,
 		    MIGTCP_CKPT_A_SND_WL1, MIGTCP_CKPT_A_SND_WSCALE,
 		    MIGTCP_CKPT_A_MSS, MIGTCP_CKPT_A_PEER_MSS,
-		    MIGTCP_CKPT_A_USER_MSS, MIGTCP_CKPT_A_FIN_QUEUED } },
+		    MIGTCP_CKPT_A_USER_MSS, MIGTCP_CKPT_A_FIN_QUEUED,
+		    MIGTCP_CKPT_A_SACK_OK } },
 	{ "receive", { MIGTCP_CKPT_A_IRS, MIGTCP_CKPT_A_RCV_NXT,
 		       MIGTCP_CKPT_A_COPIED_SEQ, MIGTCP_CKPT_A_RCV_WUP,
 		       MIGTCP_CKPT_A_RCV_WND, MIGTCP_CKPT_A_RCV_WSCALE,
