@@ -484,12 +484,14 @@ struct migtcp_sock {
 	/*
 	 * Undoing a recovery that D-SACKs show needless (RFC 2883, as
 	 * Linux's undo_marker and undo_retrans): the window before it, the
-	 * data it covered, and its retransmissions not yet reported as
-	 * received twice.  Each undo raises reordering, the duplicates (in
-	 * segments) that make a loss.
+	 * data it covered, its retransmissions not yet reported as received
+	 * twice, and how far beyond the first hole SACKs reached when it
+	 * began (segments).  An undo raises reordering, the duplicates (in
+	 * segments) that make a loss, to at least that.
 	 */
 	bool undo_armed;
-	u8 reordering;
+	u16 reordering;
+	u32 undo_degree;
 	int undo_retrans;
 	u32 undo_start, undo_end;
 	u32 prior_cwnd, prior_ssthresh;

@@ -261,9 +261,12 @@ void migtcp_sack_clear(struct sock *sk, u8 bits)
 		msk->sacked_bytes = 0;
 }
 
-/* Duplicates that make a loss until an undo raises it (RFC 5681). */
+/*
+ * Duplicates that make a loss until an undo raises it (RFC 5681), and
+ * the most it is raised to (Linux's net.ipv4.tcp_max_reordering).
+ */
 #define MIGTCP_REORDERING_INIT	3
-#define MIGTCP_REORDERING_MAX	64
+#define MIGTCP_REORDERING_MAX	300
 
 static unsigned int migtcp_reordering(const struct migtcp_sock *msk)
 {
@@ -314,13 +317,17 @@ void migtcp_sack_recovery_start(struct sock *sk)
 	msk->undo_end = msk->snd_max;
 	msk->prior_cwnd = msk->cwnd;
 	msk->prior_ssthresh = msk->ssthresh;
+	msk->undo_degree = msk->sacked_bytes ?
+		(msk->high_sacked - msk->snd_una) / max_t(u32, msk->mss, 1) :
+		msk->dup_acks;
 }
 
 /*
  * Every retransmission of the recovery came back as a duplicate: nothing
  * was lost, the segments were late.  The window is what it was before
  * (as tcp_undo_cwnd_reduction()), and the path's reordering is taken to
- * be larger, so that as many duplicates make no recovery again.
+ * be at least what started the recovery (and twice what it was), so that
+ * as much reordering makes no recovery again (as tcp_check_sack_reordering()).
  */
 static void migtcp_sack_undo(struct sock *sk)
 {
@@ -329,7 +336,8 @@ static void migtcp_sack_undo(struct sock *sk)
 	msk->cwnd = max(msk->cwnd, msk->prior_cwnd);
 	msk->ssthresh = max(msk->ssthresh, msk->prior_ssthresh);
 	msk->undo_armed = false;
-	msk->reordering = min_t(unsigned int, 2 * migtcp_reordering(msk),
+	msk->reordering = min_t(u32, max_t(u32, 2 * migtcp_reordering(msk),
+					   msk->undo_degree + 1),
 				MIGTCP_REORDERING_MAX);
 	MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_DSACK_UNDO);
 }
