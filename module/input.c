@@ -698,6 +698,7 @@ void migtcp_rtt_reset(struct sock *sk)
 	msk->srtt = 0;
 	msk->rttvar = 0;
 	msk->rto = MIGTCP_RTO_INIT;
+	migtcp_rack_reset(sk);
 }
 
 /* RFC 6298 2.2-2.3, with srtt scaled by 8 and rttvar by 4 as Linux does. */
@@ -737,6 +738,8 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) &&
 	       !migtcp_after(MIGTCP_SKB_CB(skb)->end_seq, ack)) {
+		if (!(MIGTCP_SKB_CB(skb)->sacked & MIGTCP_SKB_SACKED))
+			migtcp_rack_delivered(sk, skb);
 		migtcp_sack_unlink(sk, skb);
 		__skb_unlink(skb, &sk->sk_write_queue);
 		migtcp_wmem_free_skb(sk, skb);
@@ -747,6 +750,8 @@ static void migtcp_clean_acked(struct sock *sk, u32 ack)
 	 */
 	if (skb && migtcp_after(ack, MIGTCP_SKB_CB(skb)->seq) &&
 	    !migtcp_split(sk, skb, ack - MIGTCP_SKB_CB(skb)->seq)) {
+		if (!(MIGTCP_SKB_CB(skb)->sacked & MIGTCP_SKB_SACKED))
+			migtcp_rack_delivered(sk, skb);
 		migtcp_sack_unlink(sk, skb);
 		__skb_unlink(skb, &sk->sk_write_queue);
 		migtcp_wmem_free_skb(sk, skb);
@@ -827,17 +832,23 @@ static void migtcp_retransmit_head(struct sock *sk)
 /*
  * Fast recovery begins (RFC 5681 3.2, RFC 6582, RFC 6675 4): the window
  * halves, everything in flight now is to be recovered, and the first
- * unacknowledged segment goes again at once.
+ * unacknowledged segment goes again at once; with RACK, the first of
+ * those it found lost, then what the pipe allows.  A loss probe out is
+ * forgotten: the recovery answers for the loss.
  */
-static void migtcp_enter_recovery(struct sock *sk)
+void migtcp_enter_recovery(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 
 	migtcp_sack_recovery_start(sk);
 	migtcp_cwnd_loss(sk, false);
 	msk->in_recovery = true;
+	msk->tlp_on = false;
 	msk->recover = msk->snd_max;
-	migtcp_retransmit_head(sk);
+	if (migtcp_rack_on(msk))
+		migtcp_sack_recover_first(sk);
+	else
+		migtcp_retransmit_head(sk);
 }
 
 /*
@@ -868,6 +879,9 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	u32 ack = ntohl(mh->ack_seq), seq = ntohl(mh->seq);
 	u32 wnd = (u32)ntohs(mh->window) << msk->snd_wscale;
+	bool reo = timer_pending(&sk->sk_timer) &&
+		   msk->timer_kind == MIGTCP_TIMER_REO;
+	bool advanced = migtcp_after(ack, msk->snd_una);
 
 	/*
 	 * RFC 5961 5.2: an acknowledgment is acceptable only from
@@ -888,7 +902,7 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 		return true;	/* old: its data may still be new */
 	migtcp_sack_rcv(sk, skb, ack);
 
-	if (migtcp_after(ack, msk->snd_una)) {
+	if (advanced) {
 		migtcp_update_wnd(msk, seq, ack, wnd);
 		migtcp_clean_acked(sk, ack);
 		if (msk->in_recovery) {
@@ -901,7 +915,8 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 				msk->in_recovery = false;
 				msk->cwnd = msk->ssthresh;
 				migtcp_sack_recovery_end(sk);
-			} else if (!msk->sacked_bytes) {
+			} else if (!msk->sacked_bytes &&
+				   !migtcp_rack_on(msk)) {
 				/* With SACK, the scoreboard decides below. */
 				migtcp_retransmit_head(sk);
 			}
@@ -910,7 +925,7 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 		    !migtcp_fin_acked(sk))
 			return false;
 	} else if (!len && wnd && wnd == msk->snd_wnd &&
-		   msk->snd_una != msk->snd_nxt &&
+		   msk->snd_una != msk->snd_nxt && !migtcp_rack_on(msk) &&
 		   migtcp_count_dupack(msk) &&
 		   !msk->in_recovery &&
 		   migtcp_after(ack, msk->recover)) {
@@ -928,7 +943,20 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 	 * show it lost before three duplicates came (they need not: a window
 	 * update is no duplicate); in recovery every ACK may let more go.
 	 */
-	if (msk->sacked_bytes) {
+	if (migtcp_rack_on(msk)) {
+		/*
+		 * RACK (rack.c) judges by time what the SACKs and the ACK
+		 * delivered; the loss probe's outcome, then the next probe.
+		 */
+		if (migtcp_rack_ack(sk, reo) && !msk->in_recovery)
+			migtcp_enter_recovery(sk);
+		else if (msk->in_recovery)
+			migtcp_sack_recover(sk);
+		migtcp_tlp_ack(sk, ack, advanced);
+		/* As the RTO: restarted by new data acknowledged only. */
+		if (advanced)
+			migtcp_tlp_schedule(sk);
+	} else if (msk->sacked_bytes) {
 		if (!msk->in_recovery && migtcp_after(ack, msk->recover) &&
 		    migtcp_sack_head_lost(sk))
 			migtcp_enter_recovery(sk);

@@ -656,6 +656,7 @@ static void migtcp_mig_resume(struct sock *sk)
 		msk->retransmits = 0;
 		msk->dup_acks = 0;
 		msk->in_recovery = false;
+		msk->tlp_on = false;
 		migtcp_sack_forget(sk);
 		msk->rtt_start = 0;
 		msk->retrans_stamp = jiffies;

@@ -293,10 +293,13 @@ struct migtcp_skb_cb {
 	u32 end_seq;			/* seq + data + FIN */
 	bool fin;
 	u8 sacked;			/* MIGTCP_SKB_*: the scoreboard (sack.c) */
+	u64 xmit_us;			/* when it last went (rack.c); 0: never */
 };
 
 #define MIGTCP_SKB_SACKED	0x01	/* the peer holds it (a SACK block) */
 #define MIGTCP_SKB_RETRANS	0x02	/* sent again in this recovery */
+#define MIGTCP_SKB_LOST		0x04	/* RACK judged it lost (rack.c) */
+#define MIGTCP_SKB_EVER_RETRANS	0x08	/* sent more than once */
 
 #define MIGTCP_SKB_CB(skb) ((struct migtcp_skb_cb *)&(skb)->cb[0])
 
@@ -495,6 +498,34 @@ struct migtcp_sock {
 	int undo_retrans;
 	u32 undo_start, undo_end;
 	u32 prior_cwnd, prior_ssthresh;
+
+	/*
+	 * RACK-TLP (rack.c, RFC 8985), in this node's clock: the most
+	 * recently sent segment delivered (when it went, where it ends, its
+	 * RTT), the highest end delivered, the minimum RTT (µs, 0: none; and
+	 * when it was measured),
+	 * the reorder window's multiplier, for how many more recoveries,
+	 * and until where a D-SACK round lasts; the loss probe out (from
+	 * tlp_seq, SND.NXT then tlp_high_seq) and whether a D-SACK showed
+	 * it needless.
+	 */
+	u64 rack_xmit_us;
+	u32 rack_end_seq;
+	u32 rack_rtt_us;
+	u32 rack_fack;
+	u32 rack_min_rtt;
+	unsigned long rack_min_rtt_stamp;
+	u32 rack_dsack_round;
+	u8 rack_reo_mult;
+	u8 rack_reo_persist;
+	bool rack_fack_set;
+	bool rack_advanced;
+	bool rack_reord_seen;
+	bool rack_dsack_round_on;
+	bool tlp_on;
+	bool tlp_dsacked;
+	u32 tlp_seq, tlp_high_seq;
+	u8 timer_kind;			/* MIGTCP_TIMER_*: what sk_timer waits for */
 
 	/* RFC 6298, in jiffies: srtt scaled by 8, rttvar by 4. */
 	unsigned long rto;		/* retransmission timeout */
@@ -862,8 +893,17 @@ struct sock *migtcp_accept_dequeue(struct sock *lsk);
 #define MIGTCP_KEEPCNT_DEFAULT	9
 extern unsigned int migtcp_timewait_secs;
 void migtcp_init_timers(struct sock *sk);
+/* What the connection timer waits for in a state that sends data. */
+enum {
+	MIGTCP_TIMER_RTO,		/* the retransmission timeout */
+	MIGTCP_TIMER_REO,		/* RACK's reorder timeout (rack.c) */
+	MIGTCP_TIMER_TLP,		/* the tail loss probe (rack.c) */
+};
+
+void migtcp_arm_timer(struct sock *sk, u8 kind, unsigned long when);
 void migtcp_arm_retransmit(struct sock *sk);
 void migtcp_stop_retransmit(struct sock *sk);
+void migtcp_enter_recovery(struct sock *sk);
 void migtcp_stop_timers_sync(struct sock *sk);
 void migtcp_enter_time_wait(struct sock *sk);
 void migtcp_arm_linger(struct sock *sk);
@@ -946,6 +986,24 @@ void migtcp_sack_retransmitted(struct sock *sk, struct sk_buff *skb);
 bool migtcp_count_dupack(struct migtcp_sock *msk);
 u32 migtcp_sack_pipe(const struct sock *sk);
 void migtcp_sack_recover(struct sock *sk);
+void migtcp_sack_recover_first(struct sock *sk);
+unsigned int migtcp_reordering(const struct migtcp_sock *msk);
+
+/* rack.c */
+bool migtcp_rack_on(const struct migtcp_sock *msk);
+void migtcp_rack_reset(struct sock *sk);
+void migtcp_rack_sent(struct sock *sk, struct sk_buff *skb);
+void migtcp_rack_delivered(struct sock *sk, const struct sk_buff *skb);
+void migtcp_rack_dsack(struct sock *sk);
+void migtcp_rack_recovery_end(struct sock *sk);
+u32 migtcp_rack_reo_wnd(const struct sock *sk);
+u32 migtcp_rack_min_rtt(const struct migtcp_sock *msk);
+bool migtcp_rack_ack(struct sock *sk, bool reo);
+void migtcp_rack_reo_timeout(struct sock *sk);
+void migtcp_tlp_schedule(struct sock *sk);
+void migtcp_tlp_timeout(struct sock *sk);
+void migtcp_tlp_dsack(struct sock *sk, u32 start, u32 end);
+void migtcp_tlp_ack(struct sock *sk, u32 ack, bool advanced);
 
 /* kx.c */
 int migtcp_kx_register(void);

@@ -60,6 +60,11 @@ static const char * const migtcp_stat_names[__MIGTCP_STAT_MAX] = {
 	[MIGTCP_STAT_OUT_SACK_BLOCKS]	= "OutSackBlocks",
 	[MIGTCP_STAT_OUT_DSACKS]	= "OutDsacks",
 	[MIGTCP_STAT_DSACK_UNDO]	= "DsackUndo",
+	[MIGTCP_STAT_TIMEOUTS]		= "Timeouts",
+	[MIGTCP_STAT_RACK_LOST]		= "RackLost",
+	[MIGTCP_STAT_RACK_REO_TIMEOUTS]	= "RackReoTimeouts",
+	[MIGTCP_STAT_TLP_PROBES]	= "TlpProbes",
+	[MIGTCP_STAT_TLP_RECOVERIES]	= "TlpRecoveries",
 };
 
 /* Connection states use TCP's numbering, as MPTCP's do. */

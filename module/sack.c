@@ -15,8 +15,9 @@
  * 3: within what it sent, beyond what is acknowledged or, for a D-SACK,
  * below it), counts them, and marks what they cover in its write queue
  * (the scoreboard: skbs split at the blocks' edges).  Fast recovery then
- * follows RFC 6675: a segment is lost once more than two segments' worth
- * of data above it is SACKed; what is in flight (the pipe) counts neither
+ * follows RFC 6675: a segment is lost once RACK finds it so (rack.c), or
+ * without RACK once more than two segments' worth of data above it is
+ * SACKed; what is in flight (the pipe) counts neither
  * SACKed nor lost segments, but retransmitted ones; while the pipe is
  * below the congestion window, lost segments go again in sequence order,
  * and then new data.  A timeout forgets the scoreboard (RFC 2018 8: the
@@ -232,7 +233,8 @@ static void migtcp_sack_tag(struct sock *sk, u32 start, u32 end)
 		}
 		if (!msk->sacked_bytes || migtcp_after(data_end, msk->high_sacked))
 			msk->high_sacked = data_end;
-		cb->sacked = MIGTCP_SKB_SACKED;
+		migtcp_rack_delivered(sk, skb);
+		cb->sacked |= MIGTCP_SKB_SACKED;
 		msk->sacked_bytes += skb->len;
 next:
 		skb = skb_queue_is_last(q, skb) ? NULL : skb->next;
@@ -268,7 +270,7 @@ void migtcp_sack_clear(struct sock *sk, u8 bits)
 #define MIGTCP_REORDERING_INIT	3
 #define MIGTCP_REORDERING_MAX	300
 
-static unsigned int migtcp_reordering(const struct migtcp_sock *msk)
+unsigned int migtcp_reordering(const struct migtcp_sock *msk)
 {
 	return msk->reordering ?: MIGTCP_REORDERING_INIT;
 }
@@ -336,6 +338,7 @@ static void migtcp_sack_undo(struct sock *sk)
 	msk->cwnd = max(msk->cwnd, msk->prior_cwnd);
 	msk->ssthresh = max(msk->ssthresh, msk->prior_ssthresh);
 	msk->undo_armed = false;
+	msk->rack_reord_seen = true;
 	msk->reordering = min_t(u32, max_t(u32, 2 * migtcp_reordering(msk),
 					   msk->undo_degree + 1),
 				MIGTCP_REORDERING_MAX);
@@ -347,7 +350,8 @@ void migtcp_sack_recovery_end(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 
-	migtcp_sack_clear(sk, MIGTCP_SKB_RETRANS);
+	migtcp_sack_clear(sk, MIGTCP_SKB_RETRANS | MIGTCP_SKB_LOST);
+	migtcp_rack_recovery_end(sk);
 	if (msk->undo_armed && msk->undo_retrans <= 0)
 		migtcp_sack_undo(sk);
 }
@@ -361,6 +365,8 @@ static void migtcp_sack_dsack(struct sock *sk, u32 start, u32 end)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 
+	migtcp_rack_dsack(sk);
+	migtcp_tlp_dsack(sk, start, end);
 	if (!msk->undo_armed || migtcp_before(start, msk->undo_start) ||
 	    migtcp_after(end, msk->undo_end))
 		return;
@@ -376,7 +382,8 @@ static void migtcp_sack_dsack(struct sock *sk, u32 start, u32 end)
  */
 void migtcp_sack_forget(struct sock *sk)
 {
-	migtcp_sack_clear(sk, MIGTCP_SKB_SACKED | MIGTCP_SKB_RETRANS);
+	migtcp_sack_clear(sk, MIGTCP_SKB_SACKED | MIGTCP_SKB_RETRANS |
+			  MIGTCP_SKB_LOST);
 	migtcp_sk(sk)->undo_armed = false;
 }
 
@@ -389,6 +396,18 @@ bool migtcp_sack_head_lost(const struct sock *sk)
 	return msk->sack_ok && skb &&
 	       !(MIGTCP_SKB_CB(skb)->sacked & MIGTCP_SKB_SACKED) &&
 	       migtcp_sack_is_lost(msk, msk->sacked_bytes);
+}
+
+/*
+ * Whether the unSACKed segment of @cb, with @sacked_above bytes SACKed
+ * above it, is lost: as RACK marked it (rack.c), else RFC 6675 IsLost().
+ */
+static bool migtcp_seg_lost(const struct migtcp_sock *msk,
+			    const struct migtcp_skb_cb *cb, u32 sacked_above)
+{
+	if (migtcp_rack_on(msk))
+		return cb->sacked & MIGTCP_SKB_LOST;
+	return migtcp_sack_is_lost(msk, sacked_above);
 }
 
 /*
@@ -410,7 +429,7 @@ u32 migtcp_sack_pipe(const struct sock *sk)
 			above -= skb->len;
 			continue;
 		}
-		if (!migtcp_sack_is_lost(msk, above))
+		if (!migtcp_seg_lost(msk, cb, above))
 			pipe += skb->len;
 		if (cb->sacked & MIGTCP_SKB_RETRANS)
 			pipe += skb->len;
@@ -418,11 +437,43 @@ u32 migtcp_sack_pipe(const struct sock *sk)
 	return pipe;
 }
 
+/* Sends lost @skb again, an MSS of it at most: 0, or the error. */
+static int migtcp_sack_resend(struct sock *sk, struct sk_buff *skb)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+	int err;
+
+	if (skb->len > msk->mss)
+		migtcp_split(sk, skb, msk->mss);
+	/* Karn: the sample is void only if the timed bytes go again. */
+	if (!migtcp_before(cb->end_seq, msk->rtt_seq))
+		msk->rtt_start = 0;
+	err = migtcp_transmit(sk, skb);
+	if (!err)
+		migtcp_sack_retransmitted(sk, skb);
+	return err;
+}
+
+/*
+ * Whether @skb is lost and not sent again yet, with @above bytes SACKed
+ * above it; RACK's marks are anywhere in flight, RFC 6675's below the
+ * highest SACKed byte.
+ */
+static bool migtcp_sack_to_resend(const struct migtcp_sock *msk,
+				  const struct sk_buff *skb, u32 above)
+{
+	const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
+
+	return !(cb->sacked & (MIGTCP_SKB_SACKED | MIGTCP_SKB_RETRANS)) &&
+	       migtcp_seg_lost(msk, cb, above);
+}
+
 /*
  * RFC 6675 (C) and NextSeg() rule 1: while the pipe leaves room in the
- * congestion window, the lost segments below the highest SACKed one go
- * again, a segment at a time, lowest first; migtcp_push() then sends
- * new data with what room is left.
+ * congestion window, the lost segments go again, a segment at a time,
+ * lowest first; migtcp_push() then sends new data with what room is
+ * left.
  */
 void migtcp_sack_recover(struct sock *sk)
 {
@@ -430,32 +481,48 @@ void migtcp_sack_recover(struct sock *sk)
 	u64 cwnd_bytes = (u64)msk->cwnd * msk->mss;
 	struct sk_buff_head *q = &sk->sk_write_queue;
 	u32 pipe = migtcp_sack_pipe(sk), above = msk->sacked_bytes;
+	bool rack = migtcp_rack_on(msk);
 	struct sk_buff *skb = skb_peek(q);
 
-	while (skb && pipe < cwnd_bytes && msk->sacked_bytes) {
+	while (skb && pipe < cwnd_bytes && (rack || msk->sacked_bytes)) {
 		struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
 
-		if (!migtcp_before(cb->seq, msk->high_sacked))
+		if (!migtcp_before(cb->seq, rack ? msk->snd_nxt :
+						   msk->high_sacked))
 			break;
 		if (cb->sacked & MIGTCP_SKB_SACKED) {
 			above -= skb->len;
-			goto next;
+		} else if (migtcp_sack_to_resend(msk, skb, above)) {
+			if (migtcp_sack_resend(sk, skb))
+				break;
+			pipe += skb->len;
 		}
-		if ((cb->sacked & MIGTCP_SKB_RETRANS) ||
-		    !migtcp_sack_is_lost(msk, above))
-			goto next;
-		if (skb->len > msk->mss)
-			migtcp_split(sk, skb, msk->mss);
-		/* Karn: the sample is void only if the timed bytes go again. */
-		if (!migtcp_before(cb->end_seq, msk->rtt_seq))
-			msk->rtt_start = 0;
-		if (migtcp_transmit(sk, skb))
-			break;
-		migtcp_sack_retransmitted(sk, skb);
-		pipe += skb->len;
-next:
 		skb = skb_queue_is_last(q, skb) ? NULL : skb->next;
 	}
+}
+
+/*
+ * A recovery begins with RACK (RFC 6675 4 step 4.3, as the first
+ * unacknowledged segment without it): the first segment RACK found
+ * lost goes at once, whatever the pipe; then what the pipe allows.
+ */
+void migtcp_sack_recover_first(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+	u32 above = msk->sacked_bytes;
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		if (!migtcp_before(MIGTCP_SKB_CB(skb)->seq, msk->snd_nxt))
+			break;
+		if (MIGTCP_SKB_CB(skb)->sacked & MIGTCP_SKB_SACKED) {
+			above -= skb->len;
+		} else if (migtcp_sack_to_resend(msk, skb, above)) {
+			migtcp_sack_resend(sk, skb);
+			break;
+		}
+	}
+	migtcp_sack_recover(sk);
 }
 
 /*

@@ -588,6 +588,7 @@ int migtcp_transmit(struct sock *sk, struct sk_buff *skb)
 	if (migtcp_before(cb->seq, msk->snd_max))
 		migtcp_count_retransmit(sk, cb->seq, skb->len,
 					DIV_ROUND_UP(skb->len, msk->mss) ?: 1);
+	migtcp_rack_sent(sk, skb);
 	msk->bytes_sent += skb->len;
 	return migtcp_sk_xmit(sk, seg);
 }
@@ -673,7 +674,7 @@ void migtcp_push(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct sk_buff *skb;
-	u32 quota, in_flight;
+	u32 quota, in_flight, sent;
 
 	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				     TCPF_FIN_WAIT1 | TCPF_CLOSING |
@@ -688,8 +689,10 @@ void migtcp_push(struct sock *sk)
 	if (migtcp_kx_cookie_wait(&msk->kx))
 		return;
 	/* In a recovery with SACK, the pipe: lost and SACKed data is out. */
-	in_flight = msk->in_recovery && msk->sacked_bytes ?
+	in_flight = msk->in_recovery &&
+		    (msk->sacked_bytes || migtcp_rack_on(msk)) ?
 		    migtcp_sack_pipe(sk) : msk->snd_nxt - msk->snd_una;
+	sent = msk->snd_nxt;
 	skb_queue_walk(&sk->sk_write_queue, skb) {
 		const struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
 
@@ -721,6 +724,9 @@ void migtcp_push(struct sock *sk)
 	if (!skb_queue_empty(&sk->sk_write_queue) &&
 	    !timer_pending(&sk->sk_timer))
 		migtcp_arm_retransmit(sk);
+	/* New data went: the loss probe waits for it (rack.c). */
+	if (msk->snd_nxt != sent)
+		migtcp_tlp_schedule(sk);
 }
 
 /*

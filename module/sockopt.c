@@ -170,6 +170,8 @@ static void migtcp_get_info(struct sock *sk, struct migtcp_info *info)
 	info->bytes_acked = msk->bytes_acked;
 	info->bytes_received = msk->bytes_received;
 	info->kx_fingerprint = migtcp_kx_fingerprint(sk);
+	info->min_rtt_us = migtcp_rack_min_rtt(msk);
+	info->reo_wnd_us = migtcp_rack_reo_wnd(sk);
 }
 
 static int migtcp_get_int(struct sock *sk, int optname, int *val)

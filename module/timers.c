@@ -138,7 +138,10 @@ void migtcp_retransmit(struct sock *sk)
 	 */
 	migtcp_sack_forget(sk);
 	msk->in_recovery = false;
+	msk->tlp_on = false;
 	msk->recover = msk->snd_max;
+	if (msk->snd_una != msk->snd_nxt)
+		MIGTCP_INC_STATS(sock_net(sk), MIGTCP_STAT_TIMEOUTS);
 	migtcp_backoff(sk);
 	msk->rtt_start = 0;
 	msk->dup_acks = 0;
@@ -201,7 +204,12 @@ static void migtcp_timer(struct timer_list *t)
 	case TCP_LISTEN:
 		break;
 	default:
-		migtcp_retransmit(sk);
+		if (msk->timer_kind == MIGTCP_TIMER_REO)
+			migtcp_rack_reo_timeout(sk);
+		else if (msk->timer_kind == MIGTCP_TIMER_TLP)
+			migtcp_tlp_timeout(sk);
+		else
+			migtcp_retransmit(sk);
 		break;
 	}
 out:
@@ -373,6 +381,13 @@ void migtcp_init_timers(struct sock *sk)
  * moment MIGTCP_USER_TIMEOUT gives up (as tcp_clamp_rto_to_user_timeout()),
  * so that the user timeout holds to the tick and not to the next backoff.
  */
+/* The connection timer fires at @when for @kind (MIGTCP_TIMER_*). */
+void migtcp_arm_timer(struct sock *sk, u8 kind, unsigned long when)
+{
+	migtcp_sk(sk)->timer_kind = kind;
+	sk_reset_timer(sk, &sk->sk_timer, when);
+}
+
 void migtcp_arm_retransmit(struct sock *sk)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
@@ -386,7 +401,7 @@ void migtcp_arm_retransmit(struct sock *sk)
 			when = time_after(deadline, jiffies) ? deadline :
 							      jiffies + 1;
 	}
-	sk_reset_timer(sk, &sk->sk_timer, when);
+	migtcp_arm_timer(sk, MIGTCP_TIMER_RTO, when);
 }
 
 void migtcp_stop_retransmit(struct sock *sk)

@@ -81,6 +81,7 @@ enum cluster_param {
 	PARAM_SYNCOOKIES,
 	PARAM_MAC_FAILURE_LIMIT,
 	PARAM_SACK,
+	PARAM_RACK,
 	CLUSTER_PARAMS
 };
 
@@ -93,6 +94,7 @@ static const char *const cluster_param_names[CLUSTER_PARAMS] = {
 	[PARAM_SYNCOOKIES]		= "syncookies",
 	[PARAM_MAC_FAILURE_LIMIT]	= "mac_failure_limit",
 	[PARAM_SACK]			= "sack",
+	[PARAM_RACK]			= "rack",
 };
 
 FIXTURE(cluster) {

@@ -83,7 +83,8 @@ STATS = ['InSegs', 'InHdrErrors', 'InCsumErrors', 'InBadVersion',
          'OutOfWindowIcmps', 'SyncookiesSent', 'SyncookiesRecv',
          'SyncookiesFailed', 'InCtlMacLimited', 'InSackBlocks',
          'InDsacks', 'InSackInvalid', 'OutSackBlocks', 'OutDsacks',
-         'DsackUndo']
+         'DsackUndo', 'Timeouts', 'RackLost', 'RackReoTimeouts',
+         'TlpProbes', 'TlpRecoveries']
 
 
 def errname(err):

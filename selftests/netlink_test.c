@@ -1003,7 +1003,8 @@ static const char * const stat_names[__MIGTCP_STAT_MAX] = {
 	"LeasesLost", "AbortOnMemory", "AbortOnData", "OutOfWindowIcmps",
 	"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed",
 	"InCtlMacLimited", "InSackBlocks", "InDsacks", "InSackInvalid",
-	"OutSackBlocks", "OutDsacks", "DsackUndo",
+	"OutSackBlocks", "OutDsacks", "DsackUndo", "Timeouts", "RackLost",
+	"RackReoTimeouts", "TlpProbes", "TlpRecoveries",
 };
 
 static int module_param_write(const char *name, long value)

@@ -98,6 +98,11 @@ enum {
 	ST_OUT_SACK_BLOCKS,
 	ST_OUT_DSACKS,
 	ST_DSACK_UNDO,
+	ST_TIMEOUTS,
+	ST_RACK_LOST,
+	ST_RACK_REO_TIMEOUTS,
+	ST_TLP_PROBES,
+	ST_TLP_RECOVERIES,
 	ST_NR,
 };
 
@@ -113,7 +118,8 @@ static const char * const stat_names[ST_NR] = {
 	"LeasesLost", "AbortOnMemory", "AbortOnData", "OutOfWindowIcmps",
 	"SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed",
 	"InCtlMacLimited", "InSackBlocks", "InDsacks", "InSackInvalid",
-	"OutSackBlocks", "OutDsacks", "DsackUndo",
+	"OutSackBlocks", "OutDsacks", "DsackUndo", "Timeouts", "RackLost",
+	"RackReoTimeouts", "TlpProbes", "TlpRecoveries",
 };
 
 struct mig_stats {

@@ -61,6 +61,11 @@ static const char *const stat_names[] = {
 	[MIGTCP_STAT_OUT_SACK_BLOCKS]	= "OutSackBlocks",
 	[MIGTCP_STAT_OUT_DSACKS]	= "OutDsacks",
 	[MIGTCP_STAT_DSACK_UNDO]	= "DsackUndo",
+	[MIGTCP_STAT_TIMEOUTS]		= "Timeouts",
+	[MIGTCP_STAT_RACK_LOST]		= "RackLost",
+	[MIGTCP_STAT_RACK_REO_TIMEOUTS]	= "RackReoTimeouts",
+	[MIGTCP_STAT_TLP_PROBES]	= "TlpProbes",
+	[MIGTCP_STAT_TLP_RECOVERIES]	= "TlpRecoveries",
 };
 
 _Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == __MIGTCP_STAT_MAX,

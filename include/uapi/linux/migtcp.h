@@ -107,6 +107,8 @@ struct migtcp_info {
 	__u64	bytes_acked;	/* payload the peer acknowledged */
 	__u64	bytes_received;	/* payload received in order */
 	__u64	kx_fingerprint;	/* of the connection key; 0 until known */
+	__u32	min_rtt_us;	/* least RTT seen (RACK); 0: none yet */
+	__u32	reo_wnd_us;	/* RACK's reordering window now */
 };
 
 /*
@@ -491,6 +493,17 @@ enum migtcp_stat {
 	MIGTCP_STAT_OUT_DSACKS,		/* OutDsacks: D-SACK blocks sent */
 	MIGTCP_STAT_DSACK_UNDO,		/* DsackUndo: recoveries undone, all
 					 * their retransmissions D-SACKed
+					 */
+	MIGTCP_STAT_TIMEOUTS,		/* Timeouts: retransmission timeouts
+					 * with data in flight
+					 */
+	MIGTCP_STAT_RACK_LOST,		/* RackLost: segments RACK judged
+					 * lost
+					 */
+	MIGTCP_STAT_RACK_REO_TIMEOUTS,	/* RackReoTimeouts: reorder timeouts */
+	MIGTCP_STAT_TLP_PROBES,		/* TlpProbes: tail loss probes sent */
+	MIGTCP_STAT_TLP_RECOVERIES,	/* TlpRecoveries: probes that repaired
+					 * a loss
 					 */
 	__MIGTCP_STAT_MAX
 };
