@@ -19,6 +19,7 @@
 #include "cluster.h"
 
 #define SACK_PARAM	"/sys/module/migtcp/parameters/sack"
+#define RACK_PARAM	"/sys/module/migtcp/parameters/rack"
 #define SEG_BYTES	1000	/* each write: one segment of its own */
 
 static const struct migtcphdr *hdr(const struct raw_seg *s)
@@ -181,6 +182,9 @@ TEST_F(cluster, sack_permitted_in_both_syns)
  * beyond a hole draws an ACK of the hole's start whose first block holds
  * that segment, then the older block: [3000, 4000), then [3000, 5000),
  * then [6000, 7000) and [3000, 5000).  Every byte arrives, in order.
+ * The blocks are the receiver's: node 1 uses RFC 6675's DupThresh here,
+ * as RACK would send the 3rd again once the 4th is SACKed, before the
+ * others arrive, and change which ACKs come.
  */
 TEST_F_TIMEOUT(cluster, sack_blocks_name_what_is_held, 60)
 {
@@ -202,6 +206,7 @@ TEST_F_TIMEOUT(cluster, sack_blocks_name_what_is_held, 60)
 	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
 			    &synack));
 	base = ntohl(hdr(&synack)->ack_seq);
+	ASSERT_EQ(0, sh("echo 0 >" RACK_PARAM));
 	add_determ_loss(_metadata, self, NODE1, 3);
 	ASSERT_EQ(0, setsockopt(cfd, SOL_MIGTCP, MIGTCP_NODELAY, &one,
 				sizeof(one)));
@@ -416,7 +421,10 @@ TEST_F_TIMEOUT(cluster, sack_recovery_resends_holes_at_once, 60)
  * data, and the retransmission arrives as a duplicate, which node 2
  * reports with a D-SACK block.  Every retransmission of the recovery
  * thus came back: node 1 undoes it (DsackUndo) and its congestion window
- * is what it was before.
+ * is what it was before.  This is RFC 6675's recovery (rack at 0): the
+ * writes go one by one, so RACK would find the retransmission itself
+ * lost (held back too) once a segment written after it is SACKed, and
+ * send it again for each.
  */
 TEST_F_TIMEOUT(cluster, dsack_undoes_a_needless_recovery, 60)
 {
@@ -441,6 +449,7 @@ TEST_F_TIMEOUT(cluster, dsack_undoes_a_needless_recovery, 60)
 	cwnd = info.snd_cwnd;
 	ASSERT_GE(9000U, mss);
 	len = 10 * mss;
+	ASSERT_EQ(0, sh("echo 0 >" RACK_PARAM));
 	ON_NODE(NODE1);
 	sh("modprobe -q sch_prio 2>/dev/null; modprobe -q sch_netem 2>/dev/null");
 	ASSERT_EQ(0, sh("tc qdisc add dev mig1 root handle 1: prio bands 3 priomap 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0"));
@@ -465,6 +474,131 @@ TEST_F_TIMEOUT(cluster, dsack_undoes_a_needless_recovery, 60)
 	EXPECT_EQ(1, node_stat(self, NODE2, "OutDsacks"));
 	ASSERT_EQ(0, get_info(cfd, &info));
 	EXPECT_LE(cwnd, info.snd_cwnd) TH_LOG("the window was not undone");
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * Node 1 and node 2 set up for one loss: connection @pair (its ports
+ * PORT + 10 + @pair and PORT + @pair) with its RTT measured (a byte went
+ * and came back: the loss probe needs it), its MSS in *@mss, and node 2
+ * dropping the first copy of the @nth segment (from 0) that node 1 sends
+ * next (nft table @table).  Node 1 sends without Nagle.
+ */
+static void one_loss_at(struct __test_metadata *_metadata, CLUSTER *self,
+			unsigned int pair, const char *table, unsigned int nth,
+			int *cfd, int *afd, __u32 *mss)
+{
+	const __u16 cport = PORT + 10 + pair;
+	struct migtcp_info info;
+	struct raw_seg synack;
+	char match[96], c = 'r';
+	int cap, one = 1;
+	__u32 base;
+
+	cap = raw_on(_metadata, self, NODE1);
+	ASSERT_LE(0, cap);
+	pair_on(_metadata, self, cport, PORT + pair, 30, cfd, afd);
+	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
+			    &synack));
+	close(cap);
+	base = ntohl(hdr(&synack)->ack_seq);
+	ASSERT_EQ(0, setsockopt(*cfd, SOL_MIGTCP, MIGTCP_NODELAY, &one,
+				sizeof(one)));
+	ASSERT_EQ(1, write(*cfd, &c, 1));
+	ASSERT_EQ(1, read(*afd, &c, 1));
+	ASSERT_TRUE(wait_unacked(*cfd, WAIT_MS));
+	ASSERT_EQ(0, get_info(*cfd, &info));
+	ASSERT_LT(0U, info.rtt_us);
+	*mss = info.snd_mss;
+	ON_NODE(NODE2);
+	snprintf(match, sizeof(match),
+		 "@th,128,32 %u limit rate 1/hour burst 1 packets",
+		 base + 1 + nth * *mss);
+	nft_migtcp_rule(_metadata, table, "input", match, "drop");
+	ON_NODE(NODE1);
+}
+
+/*
+ * RACK (RFC 8985): two segments go, node 2 drops the first.  The second
+ * is SACKed: one duplicate ACK, which DupThresh would never count as a
+ * loss, so only a timeout could send the first again.  RACK sees that a
+ * segment sent later arrived and the first did not within its RTT and
+ * the reordering window, and sends it again: no timeout, one
+ * retransmission, every byte.  With the module parameter rack at 0 the
+ * same takes a timeout.
+ */
+TEST_F_TIMEOUT(cluster, rack_resends_after_one_duplicate, 60)
+{
+	static char out[2 * 9000], in[sizeof(out)];
+	static const char *const tables[2] = { "inet rack0", "inet rack1" };
+	long retrans, timeouts, lost;
+	int cfd, afd, on;
+	__u32 mss;
+
+	for (on = 0; on <= 1; on++) {
+		ASSERT_EQ(0, sh("echo %d >" RACK_PARAM, on));
+		one_loss_at(_metadata, self, on, tables[on], 0, &cfd, &afd,
+			    &mss);
+		retrans = node_stat(self, NODE1, "RetransSegs");
+		timeouts = node_stat(self, NODE1, "Timeouts");
+		lost = node_stat(self, NODE1, "RackLost");
+		pattern(out, 2 * mss, 41 + on);
+		ASSERT_EQ((ssize_t)mss, write(cfd, out, mss));
+		ASSERT_EQ((ssize_t)mss, write(cfd, out + mss, mss));
+		ASSERT_EQ((ssize_t)(2 * mss), recv(afd, in, 2 * mss, MSG_WAITALL))
+			TH_LOG("rack=%d: recv: %s", on, strerror(errno));
+		EXPECT_EQ(0, memcmp(out, in, 2 * mss));
+		ON_NODE(NODE2);
+		EXPECT_EQ(1, nft_counter(tables[on], "hits"));
+		EXPECT_EQ(retrans + 1, node_stat(self, NODE1, "RetransSegs"))
+			TH_LOG("rack=%d", on);
+		EXPECT_EQ(timeouts + !on, node_stat(self, NODE1, "Timeouts"))
+			TH_LOG("rack=%d: the first went again %s a timeout", on,
+			       on ? "after" : "without");
+		EXPECT_EQ(lost + on, node_stat(self, NODE1, "RackLost"));
+		close(cfd);
+		close(afd);
+	}
+}
+
+/*
+ * The tail loss probe (RFC 8985 7): two segments go, node 2 drops the
+ * second, the last: nothing comes after it that could be SACKed.  Two
+ * RTTs later node 1 sends it again as a probe (TlpProbes), before any
+ * timeout; the next write's ACK, beyond the probe, without a D-SACK of
+ * it, shows that the probe repaired a loss (TlpRecoveries).
+ */
+TEST_F_TIMEOUT(cluster, tlp_repairs_a_lost_tail, 60)
+{
+	static char out[3 * 9000], in[sizeof(out)];
+	long retrans, timeouts, probes, repaired;
+	int cfd, afd;
+	__u32 mss;
+
+	ASSERT_EQ(0, sh("echo 1 >" RACK_PARAM));
+	one_loss_at(_metadata, self, 0, "inet tlp", 1, &cfd, &afd, &mss);
+	retrans = node_stat(self, NODE1, "RetransSegs");
+	timeouts = node_stat(self, NODE1, "Timeouts");
+	probes = node_stat(self, NODE1, "TlpProbes");
+	repaired = node_stat(self, NODE1, "TlpRecoveries");
+	pattern(out, 3 * mss, 43);
+	ASSERT_EQ((ssize_t)mss, write(cfd, out, mss));
+	ASSERT_EQ((ssize_t)mss, write(cfd, out + mss, mss));
+	ASSERT_EQ((ssize_t)(2 * mss), recv(afd, in, 2 * mss, MSG_WAITALL))
+		TH_LOG("recv: %s", strerror(errno));
+	ASSERT_TRUE(wait_unacked(cfd, WAIT_MS));
+	ASSERT_EQ((ssize_t)mss, write(cfd, out + 2 * mss, mss));
+	ASSERT_EQ((ssize_t)mss, recv(afd, in + 2 * mss, mss, MSG_WAITALL));
+	ASSERT_TRUE(wait_unacked(cfd, WAIT_MS));
+	EXPECT_EQ(0, memcmp(out, in, 3 * mss));
+	ON_NODE(NODE2);
+	EXPECT_EQ(1, nft_counter("inet tlp", "hits"));
+	EXPECT_EQ(retrans + 1, node_stat(self, NODE1, "RetransSegs"));
+	EXPECT_EQ(probes + 1, node_stat(self, NODE1, "TlpProbes"));
+	EXPECT_EQ(repaired + 1, node_stat(self, NODE1, "TlpRecoveries"));
+	EXPECT_EQ(timeouts, node_stat(self, NODE1, "Timeouts"))
+		TH_LOG("the tail went again after a timeout");
 	close(cfd);
 	close(afd);
 }
