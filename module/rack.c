@@ -372,6 +372,9 @@ void migtcp_tlp_timeout(struct sock *sk)
 		if (last->len > msk->mss &&
 		    !migtcp_split(sk, last, last->len - msk->mss))
 			last = last->next;
+		/* Karn: the sample is void if the timed bytes go again. */
+		if (!migtcp_before(MIGTCP_SKB_CB(last)->end_seq, msk->rtt_seq))
+			msk->rtt_start = 0;
 		if (!migtcp_transmit(sk, last)) {
 			msk->tlp_on = true;
 			msk->tlp_dsacked = false;
