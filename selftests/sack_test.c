@@ -603,4 +603,93 @@ TEST_F_TIMEOUT(cluster, tlp_repairs_a_lost_tail, 60)
 	close(afd);
 }
 
+/*
+ * RACK learns that the path reorders (RFC 8985 6.2): node 2's ACKs take
+ * 100 ms (netem), node 1's segments none, except two that a prio qdisc
+ * holds back.  Ten segments go at once, the 3rd 40 ms late: the others
+ * are SACKed first, and with no reordering seen (and DupThresh segments
+ * SACKed) the reordering window is zero: the 3rd goes again, and its
+ * retransmission arrives as a duplicate (D-SACK, undo).  Reordering is
+ * now seen and the D-SACK doubled the window (a quarter of the 100 ms
+ * minimum RTT, times 2): ten more segments, whose 3rd is 10 ms late, go
+ * without a retransmission.
+ */
+TEST_F_TIMEOUT(cluster, rack_reordering_window_grows_with_dsacks, 60)
+{
+	static char out[20 * 9000], in[sizeof(out)];
+	const __u16 cport = PORT + 10;
+	struct migtcp_info info;
+	struct raw_seg synack;
+	int cap, cfd, afd, i, one = 1;
+	long retrans, lost;
+	__u32 base, mss;
+	char c = 'w';
+	size_t len;
+
+	ASSERT_EQ(0, sh("echo 1 >" RACK_PARAM));
+	cap = raw_on(_metadata, self, NODE1);
+	ASSERT_LE(0, cap);
+	pair_on(_metadata, self, cport, PORT, 30, &cfd, &afd);
+	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
+			    &synack));
+	close(cap);
+	base = ntohl(hdr(&synack)->ack_seq) + 1;
+	ASSERT_EQ(0, get_info(cfd, &info));
+	mss = info.snd_mss;
+	ASSERT_GE(9000U, mss);
+	len = 10 * mss;
+	add_netem(_metadata, self, NODE2, "delay 100ms");
+	ON_NODE(NODE1);
+	sh("modprobe -q sch_prio 2>/dev/null");
+	ASSERT_EQ(0, sh("tc qdisc add dev mig1 root handle 1: prio bands 3 priomap 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0"));
+	ASSERT_EQ(0, sh("tc qdisc add dev mig1 parent 1:2 handle 20: netem delay 10ms"));
+	ASSERT_EQ(0, sh("tc qdisc add dev mig1 parent 1:3 handle 30: netem delay 40ms"));
+	ASSERT_EQ(0, sh("tc filter add dev mig1 parent 1: " UL_TC_MATCH
+			" match u32 %u 0xffffffff at " SEQ_AT " flowid 1:3",
+			1, migtcp_proto(), base + 2 * mss));
+	ASSERT_EQ(0, sh("tc filter add dev mig1 parent 1: " UL_TC_MATCH
+			" match u32 %u 0xffffffff at " SEQ_AT " flowid 1:2",
+			2, migtcp_proto(), base + 12 * mss));
+	/* A round trip first: the minimum RTT (100 ms) is known. */
+	ASSERT_EQ(0, setsockopt(cfd, SOL_MIGTCP, MIGTCP_NODELAY, &one,
+				sizeof(one)));
+	ASSERT_EQ(1, write(cfd, &c, 1));
+	ASSERT_EQ(1, read(afd, &c, 1));
+	ASSERT_TRUE(wait_unacked(cfd, WAIT_MS));
+	ASSERT_EQ(0, get_info(cfd, &info));
+	EXPECT_LE(100000U, info.min_rtt_us);
+	EXPECT_GE(info.min_rtt_us / 4, info.reo_wnd_us)
+		TH_LOG("reordering window %u us before any reordering",
+		       info.reo_wnd_us);
+
+	retrans = node_stat(self, NODE1, "RetransSegs");
+	pattern(out, 2 * len, 47);
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ((ssize_t)mss, write(cfd, out + i * mss, mss));
+	ASSERT_EQ((ssize_t)len, recv(afd, in, len, MSG_WAITALL))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(1, wait_node_stat(self, NODE1, "DsackUndo", 1, 5000));
+	EXPECT_EQ(retrans + 1, node_stat(self, NODE1, "RetransSegs"));
+	ASSERT_TRUE(wait_unacked(cfd, WAIT_MS));
+	ASSERT_EQ(0, get_info(cfd, &info));
+	fprintf(stderr, "# min RTT %u us, reordering window %u us\n",
+		info.min_rtt_us, info.reo_wnd_us);
+	EXPECT_LE(info.min_rtt_us / 4 * 2, info.reo_wnd_us)
+		TH_LOG("the window did not grow with the D-SACK");
+
+	retrans = node_stat(self, NODE1, "RetransSegs");
+	lost = node_stat(self, NODE1, "RackLost");
+	for (i = 10; i < 20; i++)
+		ASSERT_EQ((ssize_t)mss, write(cfd, out + i * mss, mss));
+	ASSERT_EQ((ssize_t)len, recv(afd, in + len, len, MSG_WAITALL))
+		TH_LOG("recv: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(out, in, 2 * len));
+	ASSERT_TRUE(wait_unacked(cfd, WAIT_MS));
+	EXPECT_EQ(retrans, node_stat(self, NODE1, "RetransSegs"))
+		TH_LOG("a segment 10 ms late went again");
+	EXPECT_EQ(lost, node_stat(self, NODE1, "RackLost"));
+	close(cfd);
+	close(afd);
+}
+
 TEST_HARNESS_MAIN
