@@ -900,6 +900,7 @@ static bool migtcp_rcv_ack(struct sock *sk, const struct sk_buff *skb,
 	}
 	if (migtcp_before(ack, msk->snd_una))
 		return true;	/* old: its data may still be new */
+	migtcp_rack_ack_start(sk);
 	migtcp_sack_rcv(sk, skb, ack);
 
 	if (advanced) {

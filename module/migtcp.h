@@ -502,7 +502,8 @@ struct migtcp_sock {
 	/*
 	 * RACK-TLP (rack.c, RFC 8985), in this node's clock: the most
 	 * recently sent segment delivered (when it went, where it ends, its
-	 * RTT), the highest end delivered, the minimum RTT (µs, 0: none; and
+	 * RTT), the highest end delivered (and before the ACK being processed),
+	 * the minimum RTT (µs, 0: none; and
 	 * when it was measured),
 	 * the reorder window's multiplier, for how many more recoveries,
 	 * and until where a D-SACK round lasts; the loss probe out (from
@@ -512,7 +513,7 @@ struct migtcp_sock {
 	u64 rack_xmit_us;
 	u32 rack_end_seq;
 	u32 rack_rtt_us;
-	u32 rack_fack;
+	u32 rack_fack, rack_prior_fack;
 	u32 rack_min_rtt;
 	unsigned long rack_min_rtt_stamp;
 	u32 rack_dsack_round;
@@ -998,6 +999,7 @@ void migtcp_rack_dsack(struct sock *sk);
 void migtcp_rack_recovery_end(struct sock *sk);
 u32 migtcp_rack_reo_wnd(const struct sock *sk);
 u32 migtcp_rack_min_rtt(const struct migtcp_sock *msk);
+void migtcp_rack_ack_start(struct sock *sk);
 bool migtcp_rack_ack(struct sock *sk, bool reo);
 void migtcp_rack_reo_timeout(struct sock *sk);
 void migtcp_tlp_schedule(struct sock *sk);

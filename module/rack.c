@@ -108,10 +108,24 @@ static void migtcp_rack_min_rtt_update(struct migtcp_sock *msk, u32 rtt)
 }
 
 /*
+ * An ACK is being processed: what it delivers below the highest data
+ * delivered before it (SND.UNA if none) came out of order.
+ */
+void migtcp_rack_ack_start(struct sock *sk)
+{
+	struct migtcp_sock *msk = migtcp_sk(sk);
+
+	msk->rack_prior_fack = msk->rack_fack_set ? msk->rack_fack :
+						    msk->snd_una;
+}
+
+/*
  * The segment of @skb, not delivered before, is now (acknowledged or
  * SACKed; RFC 8985 6.2 steps 2 and 3): RACK's most recently sent
  * delivered segment may be this one, and a delivery below the highest
- * one already seen, of data sent once, is reordering.  A retransmitted
+ * one delivered before this ACK, of data sent once, is reordering (as
+ * Linux's prior_fack; the ACK's own SACK blocks, lowest first, and the
+ * data it acknowledges below them are not).  A retransmitted
  * segment delivered sooner than the minimum RTT after its last send was
  * the original's delivery: its time says nothing.
  */
@@ -124,11 +138,11 @@ void migtcp_rack_delivered(struct sock *sk, const struct sk_buff *skb)
 
 	if (!msk->sack_ok || !cb->xmit_us)
 		return;
+	if (!again && migtcp_before(cb->end_seq, msk->rack_prior_fack))
+		msk->rack_reord_seen = true;
 	if (!msk->rack_fack_set || migtcp_after(cb->end_seq, msk->rack_fack)) {
 		msk->rack_fack = cb->end_seq;
 		msk->rack_fack_set = true;
-	} else if (migtcp_before(cb->end_seq, msk->rack_fack) && !again) {
-		msk->rack_reord_seen = true;
 	}
 	rtt = min_t(u64, migtcp_clock_us() - cb->xmit_us, U32_MAX);
 	if (again && rtt < migtcp_rack_min_rtt(msk))

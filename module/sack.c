@@ -24,6 +24,7 @@
  * receiver may have dropped what it SACKed).
  */
 #include <linux/moduleparam.h>
+#include <linux/sort.h>
 
 #include "migtcp.h"
 
@@ -525,18 +526,34 @@ void migtcp_sack_recover_first(struct sock *sk)
 	migtcp_sack_recover(sk);
 }
 
+/* Most blocks one option can hold: its length is a byte. */
+#define MIGTCP_SACK_BLOCKS_MAX	((255 - 2) / MIGTCP_SACK_BLOCK_LEN)
+
+static int migtcp_sack_block_cmp(const void *a, const void *b)
+{
+	const struct migtcp_sack_block *x = a, *y = b;
+
+	if (x->start == y->start)
+		return 0;
+	return migtcp_before(x->start, y->start) ? -1 : 1;
+}
+
 /*
  * The SACK blocks of @skb, an acceptable ACK of @ack: each is counted as
  * a D-SACK (RFC 2883 4: the first block, below @ack or inside the second
  * block), as a SACK block (after @ack, up to what we sent), or as
  * invalid (anything else, which is then ignored, as Linux's
- * tcp_is_sackblock_valid() does).
+ * tcp_is_sackblock_valid() does).  The SACK blocks mark the scoreboard
+ * lowest first (the order in which they came is the receiver's, newest
+ * first), so that RACK sees data delivered below data delivered before
+ * only when it was.
  */
 void migtcp_sack_rcv(struct sock *sk, const struct sk_buff *skb, u32 ack)
 {
+	struct migtcp_sack_block blocks[MIGTCP_SACK_BLOCKS_MAX];
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct net *net = sock_net(sk);
-	unsigned int n, i;
+	unsigned int n, i, nb = 0;
 	const u8 *p;
 
 	if (!msk->sack_ok || migtcp_hdr(skb)->doff <= MIGTCP_HDR_MIN_DOFF)
@@ -573,6 +590,12 @@ void migtcp_sack_rcv(struct sock *sk, const struct sk_buff *skb, u32 ack)
 			continue;
 		}
 		MIGTCP_INC_STATS(net, MIGTCP_STAT_IN_SACK_BLOCKS);
-		migtcp_sack_tag(sk, start, end);
+		if (nb < MIGTCP_SACK_BLOCKS_MAX) {
+			blocks[nb].start = start;
+			blocks[nb++].end = end;
+		}
 	}
+	sort(blocks, nb, sizeof(blocks[0]), migtcp_sack_block_cmp, NULL);
+	for (i = 0; i < nb; i++)
+		migtcp_sack_tag(sk, blocks[i].start, blocks[i].end);
 }
