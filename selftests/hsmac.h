@@ -58,30 +58,6 @@ static inline int hs_mac(const __u8 *key, const char *label, __u32 inode,
 	return 0;
 }
 
-/*
- * The first option of @kind in the options area of segment @seg (@len
- * bytes), walked as the protocol says; NULL if there is none.
- */
-static inline const __u8 *seg_find_opt(const __u8 *seg, int len, __u8 kind)
-{
-	const struct migtcphdr *h = (const struct migtcphdr *)seg;
-	const __u8 *opt = seg + sizeof(*h);
-	const __u8 *end = seg + (h->doff * 4 <= len ? h->doff * 4 : len);
-
-	while (opt < end && *opt != MIGTCP_OPT_EOL) {
-		if (*opt == MIGTCP_OPT_NOP) {
-			opt++;
-			continue;
-		}
-		if (end - opt < 2 || opt[1] < 2 || opt[1] > end - opt)
-			return NULL;
-		if (opt[0] == kind)
-			return opt;
-		opt += opt[1];
-	}
-	return NULL;
-}
-
 /* Writes a handshake MAC option carrying @mac at @opt (20 bytes). */
 static inline void hs_put_opt(__u8 *opt, const __u8 *mac)
 {

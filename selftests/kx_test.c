@@ -74,27 +74,10 @@ static __u16 seg_flags(const struct raw_seg *s)
 	return ntohs(hdr(s)->flags);
 }
 
-/*
- * The KX option of @s (its kind byte), found by walking the options area
- * as the protocol says; NULL if there is none.
- */
+/* The KX option of @s (its kind byte); NULL if there is none. */
 static const __u8 *find_kx(const struct raw_seg *s)
 {
-	const __u8 *opt = s->buf + sizeof(struct migtcphdr);
-	const __u8 *end = s->buf + hdr(s)->doff * 4;
-
-	while (opt < end && *opt != MIGTCP_OPT_EOL) {
-		if (*opt == MIGTCP_OPT_NOP) {
-			opt++;
-			continue;
-		}
-		if (end - opt < 2 || opt[1] < 2 || opt[1] > end - opt)
-			return NULL;
-		if (opt[0] == MIGTCP_OPT_KX)
-			return opt;
-		opt += opt[1];
-	}
-	return NULL;
+	return seg_find_opt(s->buf, s->len, MIGTCP_OPT_KX);
 }
 
 /*

@@ -27,29 +27,10 @@ static const struct migtcphdr *hdr(const struct raw_seg *s)
 	return (const struct migtcphdr *)s->buf;
 }
 
-/*
- * The option of @kind in @s: its first byte, or NULL.  The area is
- * walked as the receiver does (docs/protocol.md, "Parsing").
- */
+/* The option of @kind in @s: its first byte, or NULL. */
 static const __u8 *find_opt(const struct raw_seg *s, __u8 kind)
 {
-	const __u8 *opt = s->buf + sizeof(struct migtcphdr);
-	const __u8 *end = s->buf + hdr(s)->doff * 4;
-
-	if (end > s->buf + s->len)
-		return NULL;
-	while (opt < end && *opt != MIGTCP_OPT_EOL) {
-		if (*opt == MIGTCP_OPT_NOP) {
-			opt++;
-			continue;
-		}
-		if (end - opt < 2 || opt[1] < 2 || opt[1] > end - opt)
-			return NULL;
-		if (*opt == kind)
-			return opt;
-		opt += opt[1];
-	}
-	return NULL;
+	return seg_find_opt(s->buf, s->len, kind);
 }
 
 /* A segment of @flags exactly to @port arriving on raw socket @fd. */
@@ -110,6 +91,37 @@ static void pair_on(struct __test_metadata *_metadata, CLUSTER *self,
 	close(lfd);
 	ASSERT_EQ(0, set_timeouts(*afd, guard));
 	ASSERT_EQ(0, set_timeouts(*cfd, guard));
+}
+
+/*
+ * pair_on() for connection @pair (ports PORT + 10 + @pair and PORT +
+ * @pair, guards of @guard seconds) with node 1's end watched: where its
+ * data starts (the sequence number the SYN-ACK acknowledges) in *@base,
+ * its MSS in *@mss; the raw socket that saw the SYN-ACK in *@cap, still
+ * open, or closed if @cap is NULL.
+ */
+static void watched_pair(struct __test_metadata *_metadata, CLUSTER *self,
+			 unsigned int pair, int guard, int *cfd, int *afd,
+			 __u32 *base, __u32 *mss, int *cap)
+{
+	const __u16 cport = PORT + 10 + pair;
+	struct migtcp_info info;
+	struct raw_seg synack;
+	int fd;
+
+	fd = raw_on(_metadata, self, NODE1);
+	ASSERT_LE(0, fd);
+	pair_on(_metadata, self, cport, PORT + pair, guard, cfd, afd);
+	ASSERT_TRUE(next_to(fd, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
+			    &synack));
+	*base = ntohl(hdr(&synack)->ack_seq);
+	ASSERT_EQ(0, get_info(*cfd, &info));
+	*mss = info.snd_mss;
+	ASSERT_GE(9000U, *mss);
+	if (cap)
+		*cap = fd;
+	else
+		close(fd);
 }
 
 /* Fills @buf with a pattern of @seed; checks it back with same_pattern(). */
@@ -194,18 +206,12 @@ TEST_F_TIMEOUT(cluster, sack_blocks_name_what_is_held, 60)
 	static const int want_n[3] = { 1, 1, 2 };
 	char out[7 * SEG_BYTES], in[sizeof(out)];
 	const __u16 cport = PORT + 10;
-	struct raw_seg synack, ack;
 	int cap, cfd, afd, i, one = 1;
-	__u32 base, blocks[8];
+	__u32 base, mss, blocks[8];
+	struct raw_seg ack;
 	ssize_t n;
 
-	cap = raw_on(_metadata, self, NODE1);
-	ASSERT_LE(0, cap);
-	pair_on(_metadata, self, cport, PORT, 30, &cfd, &afd);
-	/* The SYN-ACK acknowledges node 1's ISS: its data starts there. */
-	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
-			    &synack));
-	base = ntohl(hdr(&synack)->ack_seq);
+	watched_pair(_metadata, self, 0, 30, &cfd, &afd, &base, &mss, &cap);
 	ASSERT_EQ(0, sh("echo 0 >" RACK_PARAM));
 	add_determ_loss(_metadata, self, NODE1, 3);
 	ASSERT_EQ(0, setsockopt(cfd, SOL_MIGTCP, MIGTCP_NODELAY, &one,
@@ -250,16 +256,12 @@ TEST_F_TIMEOUT(cluster, dsack_reports_a_duplicate, 30)
 {
 	char out[SEG_BYTES], in[sizeof(out)];
 	const __u16 cport = PORT + 10;
-	struct raw_seg synack, ack;
+	__u32 base, mss, blocks[8];
 	int cap, cfd, afd;
-	__u32 base, blocks[8];
+	struct raw_seg ack;
 
-	cap = raw_on(_metadata, self, NODE1);
-	ASSERT_LE(0, cap);
-	pair_on(_metadata, self, cport, PORT, GUARD_SEC, &cfd, &afd);
-	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
-			    &synack));
-	base = ntohl(hdr(&synack)->ack_seq);
+	watched_pair(_metadata, self, 0, GUARD_SEC, &cfd, &afd, &base, &mss,
+		     &cap);
 	add_netem(_metadata, self, NODE1, "duplicate 100%");
 	pattern(out, sizeof(out), 29);
 	ASSERT_EQ(SEG_BYTES, write(cfd, out, sizeof(out)));
@@ -347,11 +349,8 @@ static int trace_retransmits_read(__u32 base, __u32 *seq, __u32 *una,
 TEST_F_TIMEOUT(cluster, sack_recovery_resends_holes_at_once, 60)
 {
 	static char out[10 * 9000], in[sizeof(out)];
-	const __u16 cport = PORT + 10;
 	__u32 base, mss, seq[4], una[4];
-	struct migtcp_info info;
-	struct raw_seg synack;
-	int cap, cfd, afd, n;
+	int cfd, afd, n;
 	char match[96];
 	size_t len;
 	long retrans;
@@ -359,16 +358,7 @@ TEST_F_TIMEOUT(cluster, sack_recovery_resends_holes_at_once, 60)
 	ON_NODE(NODE1);
 	/* migtcp's GSO packets are labelled SCTP's (offload_test.c). */
 	ASSERT_EQ(0, sh("ethtool -K mig1 tx-sctp-segmentation off >/dev/null"));
-	cap = raw_on(_metadata, self, NODE1);
-	ASSERT_LE(0, cap);
-	pair_on(_metadata, self, cport, PORT, 30, &cfd, &afd);
-	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
-			    &synack));
-	close(cap);
-	base = ntohl(hdr(&synack)->ack_seq);
-	ASSERT_EQ(0, get_info(cfd, &info));
-	mss = info.snd_mss;
-	ASSERT_GE(9000U, mss);
+	watched_pair(_metadata, self, 0, 30, &cfd, &afd, &base, &mss, NULL);
 	len = 10 * mss;
 	ON_NODE(NODE2);
 	snprintf(match, sizeof(match),
@@ -429,25 +419,15 @@ TEST_F_TIMEOUT(cluster, sack_recovery_resends_holes_at_once, 60)
 TEST_F_TIMEOUT(cluster, dsack_undoes_a_needless_recovery, 60)
 {
 	static char out[10 * 9000], in[sizeof(out)];
-	const __u16 cport = PORT + 10;
 	struct migtcp_info info;
-	struct raw_seg synack;
 	__u32 base, mss, cwnd;
-	int cap, cfd, afd, i, one = 1;
+	int cfd, afd, i, one = 1;
 	long retrans;
 	size_t len;
 
-	cap = raw_on(_metadata, self, NODE1);
-	ASSERT_LE(0, cap);
-	pair_on(_metadata, self, cport, PORT, 30, &cfd, &afd);
-	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
-			    &synack));
-	close(cap);
-	base = ntohl(hdr(&synack)->ack_seq);
+	watched_pair(_metadata, self, 0, 30, &cfd, &afd, &base, &mss, NULL);
 	ASSERT_EQ(0, get_info(cfd, &info));
-	mss = info.snd_mss;
 	cwnd = info.snd_cwnd;
-	ASSERT_GE(9000U, mss);
 	len = 10 * mss;
 	ASSERT_EQ(0, sh("echo 0 >" RACK_PARAM));
 	ON_NODE(NODE1);
@@ -489,20 +469,12 @@ static void one_loss_at(struct __test_metadata *_metadata, CLUSTER *self,
 			unsigned int pair, const char *table, unsigned int nth,
 			int *cfd, int *afd, __u32 *mss)
 {
-	const __u16 cport = PORT + 10 + pair;
 	struct migtcp_info info;
-	struct raw_seg synack;
 	char match[96], c = 'r';
-	int cap, one = 1;
+	int one = 1;
 	__u32 base;
 
-	cap = raw_on(_metadata, self, NODE1);
-	ASSERT_LE(0, cap);
-	pair_on(_metadata, self, cport, PORT + pair, 30, cfd, afd);
-	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
-			    &synack));
-	close(cap);
-	base = ntohl(hdr(&synack)->ack_seq);
+	watched_pair(_metadata, self, pair, 30, cfd, afd, &base, mss, NULL);
 	ASSERT_EQ(0, setsockopt(*cfd, SOL_MIGTCP, MIGTCP_NODELAY, &one,
 				sizeof(one)));
 	ASSERT_EQ(1, write(*cfd, &c, 1));
@@ -510,7 +482,6 @@ static void one_loss_at(struct __test_metadata *_metadata, CLUSTER *self,
 	ASSERT_TRUE(wait_unacked(*cfd, WAIT_MS));
 	ASSERT_EQ(0, get_info(*cfd, &info));
 	ASSERT_LT(0U, info.rtt_us);
-	*mss = info.snd_mss;
 	ON_NODE(NODE2);
 	snprintf(match, sizeof(match),
 		 "@th,128,32 %u limit rate 1/hour burst 1 packets",
@@ -617,26 +588,16 @@ TEST_F_TIMEOUT(cluster, tlp_repairs_a_lost_tail, 60)
 TEST_F_TIMEOUT(cluster, rack_reordering_window_grows_with_dsacks, 60)
 {
 	static char out[20 * 9000], in[sizeof(out)];
-	const __u16 cport = PORT + 10;
 	struct migtcp_info info;
-	struct raw_seg synack;
-	int cap, cfd, afd, i, one = 1;
+	int cfd, afd, i, one = 1;
 	long retrans, lost;
 	__u32 base, mss;
 	char c = 'w';
 	size_t len;
 
 	ASSERT_EQ(0, sh("echo 1 >" RACK_PARAM));
-	cap = raw_on(_metadata, self, NODE1);
-	ASSERT_LE(0, cap);
-	pair_on(_metadata, self, cport, PORT, 30, &cfd, &afd);
-	ASSERT_TRUE(next_to(cap, MIGTCP_F_SYN | MIGTCP_F_ACK, cport, WAIT_MS,
-			    &synack));
-	close(cap);
-	base = ntohl(hdr(&synack)->ack_seq) + 1;
-	ASSERT_EQ(0, get_info(cfd, &info));
-	mss = info.snd_mss;
-	ASSERT_GE(9000U, mss);
+	watched_pair(_metadata, self, 0, 30, &cfd, &afd, &base, &mss, NULL);
+	base++;		/* after the byte of the first round trip */
 	len = 10 * mss;
 	add_netem(_metadata, self, NODE2, "delay 100ms");
 	ON_NODE(NODE1);
