@@ -815,18 +815,10 @@ static bool migtcp_fin_acked(struct sock *sk)
  */
 static void migtcp_retransmit_head(struct sock *sk)
 {
-	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
-	if (!skb)
-		return;
-	if (skb->len > msk->mss)
-		migtcp_split(sk, skb, msk->mss);
-	/* Karn: the sample is void only if the timed bytes go again. */
-	if (!migtcp_before(MIGTCP_SKB_CB(skb)->end_seq, msk->rtt_seq))
-		msk->rtt_start = 0;
-	if (!migtcp_transmit(sk, skb))
-		migtcp_sack_retransmitted(sk, skb);
+	if (skb)
+		migtcp_resend_seg(sk, skb);
 }
 
 /*

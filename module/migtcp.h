@@ -988,6 +988,7 @@ bool migtcp_count_dupack(struct migtcp_sock *msk);
 u32 migtcp_sack_pipe(const struct sock *sk);
 void migtcp_sack_recover(struct sock *sk);
 void migtcp_sack_recover_first(struct sock *sk);
+int migtcp_resend_seg(struct sock *sk, struct sk_buff *skb);
 unsigned int migtcp_reordering(const struct migtcp_sock *msk);
 
 /* rack.c */

@@ -438,8 +438,11 @@ u32 migtcp_sack_pipe(const struct sock *sk)
 	return pipe;
 }
 
-/* Sends lost @skb again, an MSS of it at most: 0, or the error. */
-static int migtcp_sack_resend(struct sock *sk, struct sk_buff *skb)
+/*
+ * Sends lost @skb again, an MSS of it at most, in a recovery: 0, or the
+ * error.
+ */
+int migtcp_resend_seg(struct sock *sk, struct sk_buff *skb)
 {
 	struct migtcp_sock *msk = migtcp_sk(sk);
 	struct migtcp_skb_cb *cb = MIGTCP_SKB_CB(skb);
@@ -494,7 +497,7 @@ void migtcp_sack_recover(struct sock *sk)
 		if (cb->sacked & MIGTCP_SKB_SACKED) {
 			above -= skb->len;
 		} else if (migtcp_sack_to_resend(msk, skb, above)) {
-			if (migtcp_sack_resend(sk, skb))
+			if (migtcp_resend_seg(sk, skb))
 				break;
 			pipe += skb->len;
 		}
@@ -519,7 +522,7 @@ void migtcp_sack_recover_first(struct sock *sk)
 		if (MIGTCP_SKB_CB(skb)->sacked & MIGTCP_SKB_SACKED) {
 			above -= skb->len;
 		} else if (migtcp_sack_to_resend(msk, skb, above)) {
-			migtcp_sack_resend(sk, skb);
+			migtcp_resend_seg(sk, skb);
 			break;
 		}
 	}
